@@ -1,0 +1,148 @@
+"""Evaluate a Ruleset on one packet at one hook, as the kernel would (iptables semantics).
+
+One matcher per `Match` field (MATCHERS); a test checks it covers every field, so a new match
+cannot reach the renderer without reaching the predictor. Chains are indexed by the exact
+destination address / interface their rules name, so a host with a thousand endpoint rules
+still costs a handful of comparisons per packet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from ipaddress import IPv4Address, IPv4Network
+
+from netsim.model.rules import TERMINAL, Accept, Chain, Drop, Is, Jump, Match, Return, Rule, Ruleset
+
+
+@dataclass
+class Seen:
+    """What a rule can see of a packet at a hook."""
+
+    iif: str  # "" when locally generated
+    oif: str  # "" before routing
+    src: IPv4Address
+    dst: IPv4Address
+    proto: str
+    dport: int | None
+    sport: int | None
+    ct: str  # new | established | related
+    dst_local: bool
+    src_local: bool
+
+
+def _is(value: Is, actual: object) -> bool:
+    if isinstance(value.value, IPv4Network):
+        hit = actual in value.value
+    else:
+        hit = actual == value.value
+    return hit != value.negate
+
+
+MATCHERS: dict[str, Callable[[object, Seen], bool]] = {
+    "iif": lambda v, s: _is(v, s.iif),
+    "oif": lambda v, s: _is(v, s.oif),
+    "saddr": lambda v, s: _is(v, s.src),
+    "daddr": lambda v, s: _is(v, s.dst),
+    "proto": lambda v, s: s.proto == v,
+    "dport": lambda v, s: s.dport == v,
+    "sport": lambda v, s: s.sport == v,
+    "ct_state": lambda v, s: s.ct in v,
+    "dst_type": lambda v, s: s.dst_local == (v == "local"),
+    "src_type": lambda v, s: s.src_local == (v == "local"),
+}
+_FIELDS = [f.name for f in fields(Match)]
+
+
+@dataclass
+class _Compiled:
+    chain: Chain
+    checks: list[list[tuple[Callable, object]]]
+    generic: list[int]
+    by_key: dict[tuple[str, object], list[int]]
+
+
+def _index_key(m: Match) -> tuple[str, object] | None:
+    """The most selective exact, positive match of a rule (used to skip rules that cannot match)."""
+    if m.daddr and not m.daddr.negate and m.daddr.value.prefixlen == 32:
+        return ("d", m.daddr.value.network_address)
+    if m.oif and not m.oif.negate:
+        return ("o", m.oif.value)
+    if m.iif and not m.iif.negate:
+        return ("i", m.iif.value)
+    return None
+
+
+def _compile(chain: Chain) -> _Compiled:
+    checks, generic, by_key = [], [], {}
+    for i, rule in enumerate(chain.rules):
+        checks.append([(MATCHERS[n], getattr(rule.match, n)) for n in _FIELDS
+                       if getattr(rule.match, n) is not None])
+        key = _index_key(rule.match)
+        if key is None:
+            generic.append(i)
+        else:
+            by_key.setdefault(key, []).append(i)
+    return _Compiled(chain, checks, generic, by_key)
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: object  # a terminal action instance (Accept, Drop, Masquerade, Snat, Dnat)
+    rule: Rule | None  # None: the chain policy decided
+    chain: str
+
+
+class Netfilter:
+    """A compiled view of one namespace's Ruleset."""
+
+    def __init__(self, ruleset: Ruleset):
+        self.ruleset = ruleset
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
+
+    def has(self, table: str, chain: str) -> bool:
+        return self.ruleset.has(table, chain)
+
+    def decide(self, table: str, chain: str, seen: Seen) -> Decision:
+        hit = self._run(table, chain, seen, 0)
+        if hit is not None:
+            return hit
+        policy = self.ruleset.tables[table][chain].policy
+        return Decision(Drop() if policy == "drop" else Accept(), None, chain)
+
+    def _get(self, table: str, chain: str) -> _Compiled:
+        key = (table, chain)
+        if key not in self._compiled:
+            self._compiled[key] = _compile(self.ruleset.tables[table][chain])
+        return self._compiled[key]
+
+    def _run(self, table: str, chain: str, seen: Seen, depth: int) -> Decision | None:
+        if depth > 16:
+            raise RuntimeError(f"jump loop in {table} {chain}")
+        c = self._get(table, chain)
+        order = list(c.generic)
+        for key in (("d", seen.dst), ("o", seen.oif), ("i", seen.iif)):
+            order.extend(c.by_key.get(key, ()))
+        if len(order) > 1:
+            order.sort()
+        rules = c.chain.rules
+        for i in order:
+            if all(match(value, seen) for match, value in c.checks[i]):
+                action = rules[i].action
+                if isinstance(action, Jump):
+                    hit = self._run(table, action.chain, seen, depth + 1)
+                    if hit is not None:
+                        return hit
+                    continue
+                if isinstance(action, Return):
+                    return None
+                if isinstance(action, TERMINAL):
+                    return Decision(action, rules[i], chain)
+        return None
+
+
+def is_accept(decision: Decision) -> bool:
+    return not isinstance(decision.action, Drop)
+
+
+__all__ = ["MATCHERS", "Decision", "Netfilter", "Seen", "is_accept", "Accept", "Drop"]

@@ -1,0 +1,462 @@
+"""Predict a probe by walking a packet over the model, as the kernel would (no root needed).
+
+Per namespace: routing (local table, longest prefix), the netfilter hooks in kernel order
+(raw, nat, filter; conntrack NAT undone on replies), forwarding only where it is on.
+Between namespaces: a frame search over veths, bridges (with br_netfilter hooks where the
+namespace has them), macvlan parents and modes, and VXLAN (carried by a real underlay probe).
+A verdict needs the reply to come back too, exactly as a socket would need it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Address, IPv4Network
+
+from netsim.model.graph import Iface, IfKind, Listener, Model, Netns, Route
+from netsim.model.netfilter import Decision, Netfilter, Seen
+from netsim.model.rules import Accept, Dnat, Drop, Masquerade, Snat
+
+LOOPBACK = IPv4Network("127.0.0.0/8")
+ANY = IPv4Address("0.0.0.0")
+EPHEMERAL_SPORT = 40000
+VXLAN_OVERHEAD = 50
+MAX_HOPS = 32
+
+
+@dataclass
+class Pkt:
+    src: IPv4Address | None
+    dst: IPv4Address
+    proto: str  # icmp | tcp | udp
+    sport: int | None = None
+    dport: int | None = None
+    size: int = 84  # IPv4 total length (ping -s 56)
+    df: bool = False
+
+
+@dataclass
+class Nat:
+    ns: str
+    kind: str  # "dnat" (destination changed) | "snat" (source changed)
+    before: tuple[IPv4Address, int | None]
+    after: tuple[IPv4Address, int | None]
+
+
+@dataclass
+class Trace:
+    path: list[str] = field(default_factory=list)
+    nat: list[Nat] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    src: IPv4Address | None = None  # the source address the kernel chose for the first packet
+
+    def hop(self, name: str) -> None:
+        if not self.path or self.path[-1] != name:
+            self.path.append(name)
+
+
+class Fail(Exception):
+    """The packet died; `why` says where and by which rule."""
+
+    def __init__(self, why: str):
+        super().__init__(why)
+        self.why = why
+
+
+@dataclass
+class Outcome:
+    result: str  # reach | blocked | open | closed
+    source_seen: IPv4Address | None
+    path: list[str]
+    why: str
+    dst: IPv4Address | None = None
+
+
+@dataclass
+class _Arrival:
+    ns: Netns
+    pkt: Pkt
+
+
+class Predictor:
+    def __init__(self, model: Model):
+        self.model = model
+        self.nf = {k: Netfilter(ns.rules) for k, ns in model.ns.items()}
+        self.local = {k: model.local_addresses(k) for k in model.ns}
+        self.table = {k: self._routes(ns) for k, ns in model.ns.items()}
+        self._bfs: dict[str, dict] = {}
+        self._underlay: dict[tuple[str, str], str | None] = {}
+
+    # --- public -----------------------------------------------------------------------
+    def probe(self, src_ns: str, dst: IPv4Address, proto: str = "icmp", port: int | None = None,
+              size: int | None = None) -> Outcome:
+        pkt = Pkt(None, dst, proto, EPHEMERAL_SPORT if proto != "icmp" else None, port)
+        if size is not None:
+            pkt.size, pkt.df = size + 28, True  # ICMP payload + ICMP 8 + IPv4 20
+        return self._connect(src_ns, pkt, Trace(), depth=0)
+
+    # --- a connection: request, service, reply ----------------------------------------
+    def _connect(self, src_ns: str, pkt: Pkt, trace: Trace, depth: int) -> Outcome:
+        origin = replace(pkt)
+        try:
+            arrival = self._deliver(src_ns, pkt, trace, ct="new")
+        except Fail as f:
+            return Outcome("blocked", None, trace.path, f.why, pkt.dst)
+        origin.src = trace.src
+        server = arrival.ns
+        seen = arrival.pkt.src
+        if pkt.proto == "icmp":
+            return self._reply(server, arrival.pkt, origin, src_ns, trace, "reach", seen, "new")
+        listener = self._listener(server, arrival.pkt)
+        if listener is None:
+            refused = "RST" if pkt.proto == "tcp" else "ICMP port unreachable"
+            trace.notes.append(f"nothing listens on {arrival.pkt.dst}:{arrival.pkt.dport}/"
+                               f"{pkt.proto} in {server.label}: {refused}")
+            return self._reply(server, arrival.pkt, origin, src_ns, trace, "closed", None,
+                               "related" if pkt.proto == "udp" else "new")
+        if listener.role == "vxlan":
+            trace.notes.append(f"{server.label}:4789/udp is the VXLAN socket: it answers nothing")
+            return Outcome("blocked", None, trace.path, "; ".join(trace.notes), origin.dst)
+        if listener.role == "proxy" and depth < 4:
+            trace.notes.append(f"docker-proxy in {server.label} relays to "
+                               f"{listener.target[0]}:{listener.target[1]}")
+            inner = self._connect(server.id, Pkt(None, listener.target[0], pkt.proto,
+                                                 EPHEMERAL_SPORT + 1, listener.target[1]),
+                                  trace, depth + 1)
+            if inner.result != "open":
+                return Outcome("closed" if inner.result == "closed" else inner.result,
+                               None, trace.path, inner.why, origin.dst)
+            return self._reply(server, arrival.pkt, origin, src_ns, trace, "open",
+                               inner.source_seen, "new", keep_path=True)
+        return self._reply(server, arrival.pkt, origin, src_ns, trace, "open", seen, "new")
+
+    def _reply(self, server: Netns, got: Pkt, origin: Pkt, src_ns: str, trace: Trace,
+               result: str, seen: IPv4Address | None, _ct: str, keep_path: bool = False) -> Outcome:
+        back = Pkt(got.dst, got.src, got.proto, got.dport, got.sport, size=got.size, df=got.df)
+        ct = "related" if result == "closed" and got.proto == "udp" else "established"
+        rtrace = Trace(nat=trace.nat)
+        path = list(trace.path)
+        try:
+            arrival = self._deliver(server.id, back, rtrace, ct=ct)
+        except Fail as f:
+            return Outcome("blocked", None, path, f"no reply: {f.why}", origin.dst)
+        if arrival.ns.id != src_ns or arrival.pkt.src != origin.dst:
+            return Outcome("blocked", None, path, f"the reply reached {arrival.ns.label} from "
+                           f"{arrival.pkt.src}, not the client from {origin.dst}", origin.dst)
+        why = "; ".join(trace.notes) or "delivered"
+        return Outcome(result, seen, path, why, origin.dst)
+
+    def _listener(self, ns: Netns, pkt: Pkt) -> Listener | None:
+        for lst in ns.listeners:
+            if lst.port == pkt.dport and lst.proto == pkt.proto and lst.ip in (ANY, pkt.dst):
+                return lst
+        return None
+
+    # --- one direction: from a namespace's socket to another namespace's socket --------
+    def _deliver(self, ns_id: str, pkt: Pkt, trace: Trace, ct: str) -> _Arrival:
+        ns = self.model.ns[ns_id]
+        trace.hop(ns.label)
+        step = self._output(ns, pkt, trace, ct)
+        for _ in range(MAX_HOPS):
+            if isinstance(step, _Arrival):
+                return step
+            ns, oif, nexthop = step
+            nxt, iif = self._l2(ns, oif, nexthop, pkt, trace)
+            trace.hop(nxt.label)
+            step = self._input(nxt, iif, pkt, trace, ct)
+        raise Fail("routing loop: more than 32 hops")
+
+    def _output(self, ns: Netns, pkt: Pkt, trace: Trace, ct: str):
+        route = self._route(ns, pkt.dst)
+        if pkt.src is None:
+            pkt.src = self._source(ns, route, pkt.dst)
+        if trace.src is None:
+            trace.src = pkt.src
+        oif = route.dev if route else "lo"
+        self._hook(ns, "raw", "OUTPUT", pkt, "", oif, ct)
+        if ct == "new" and self._dnat(ns, "OUTPUT", pkt, "", oif, ct, trace):
+            route = self._route(ns, pkt.dst)
+            oif = route.dev if route else "lo"
+        self._hook(ns, "filter", "OUTPUT", pkt, "", oif, ct)
+        if route is None:
+            return self._local(ns, "lo", pkt, trace, ct, from_self=True)
+        self._unnat_src(ns, pkt, trace, ct)
+        return self._post(ns, route, pkt, trace, ct)
+
+    def _input(self, ns: Netns, iif: Iface, pkt: Pkt, trace: Trace, ct: str):
+        if pkt.dst in LOOPBACK and not iif.route_localnet:
+            raise Fail(f"{ns.label} drops {pkt.dst} arriving on {iif.name}: martian (loopback "
+                       "address from outside)")
+        self._hook(ns, "raw", "PREROUTING", pkt, iif.name, "", ct)
+        self._unnat_dst(ns, pkt, trace, ct)
+        if ct == "new":
+            self._dnat(ns, "PREROUTING", pkt, iif.name, "", ct, trace)
+        route = self._route(ns, pkt.dst)
+        if route is None:
+            return self._local(ns, iif.name, pkt, trace, ct)
+        if not ns.forwarding:
+            raise Fail(f"{ns.label} does not route: IP forwarding is disabled "
+                       "(\"IPv4 forwarding is disabled. Networking will not work.\")")
+        d = self._hook(ns, "filter", "FORWARD", pkt, iif.name, route.dev, ct)
+        if d and d.rule:
+            trace.notes.append(f"{ns.label} FORWARD: {d.rule.origin}")
+        self._unnat_src(ns, pkt, trace, ct)
+        return self._post(ns, route, pkt, trace, ct, iif=iif.name)
+
+    def _local(self, ns: Netns, iif: str, pkt: Pkt, trace: Trace, ct: str,
+               from_self: bool = False) -> _Arrival:
+        if from_self:
+            self._hook(ns, "raw", "PREROUTING", pkt, "lo", "", ct)
+        self._hook(ns, "filter", "INPUT", pkt, iif, "", ct)
+        self._unnat_src(ns, pkt, trace, ct)
+        return _Arrival(ns, pkt)
+
+    def _post(self, ns: Netns, route: Route, pkt: Pkt, trace: Trace, ct: str, iif: str = ""):
+        if ct == "new" and self.nf[ns.id].has("nat", "POSTROUTING"):
+            d = self._decide(ns, "nat", "POSTROUTING", pkt, iif, route.dev, ct)
+            if isinstance(d.action, (Masquerade, Snat)):
+                new = d.action.to if isinstance(d.action, Snat) else self._source(ns, route, pkt.dst)
+                if new != pkt.src:
+                    trace.nat.append(Nat(ns.id, "snat", (pkt.src, pkt.sport), (new, pkt.sport)))
+                    trace.notes.append(f"{ns.label} {type(d.action).__name__.upper()} "
+                                       f"{pkt.src} -> {new} ({d.rule.origin})")
+                    pkt.src = new
+        if pkt.src in LOOPBACK and not ns.ifaces[route.dev].route_localnet:
+            raise Fail(f"{ns.label} will not send {pkt.src} out of {route.dev}: loopback source "
+                       "(route_localnet is off)")
+        return ns, ns.ifaces[route.dev], route.via or pkt.dst
+
+    # --- netfilter ----------------------------------------------------------------------
+    def _seen(self, ns: Netns, pkt: Pkt, iif: str, oif: str, ct: str) -> Seen:
+        local = self.local[ns.id]
+        return Seen(iif, oif, pkt.src, pkt.dst, pkt.proto, pkt.dport, pkt.sport, ct,
+                    pkt.dst in local or pkt.dst in LOOPBACK, pkt.src in local)
+
+    def _decide(self, ns: Netns, table: str, chain: str, pkt: Pkt, iif: str, oif: str,
+                ct: str) -> Decision:
+        return self.nf[ns.id].decide(table, chain, self._seen(ns, pkt, iif, oif, ct))
+
+    def _hook(self, ns: Netns, table: str, chain: str, pkt: Pkt, iif: str, oif: str,
+              ct: str) -> Decision | None:
+        if not self.nf[ns.id].has(table, chain):
+            return None
+        d = self._decide(ns, table, chain, pkt, iif, oif, ct)
+        if isinstance(d.action, Drop):
+            rule = d.rule.origin if d.rule else f"policy DROP of {chain}"
+            raise Fail(f"dropped in {ns.label} {table} {d.chain}: {rule}")
+        return d
+
+    def _dnat(self, ns: Netns, chain: str, pkt: Pkt, iif: str, oif: str, ct: str,
+              trace: Trace) -> bool:
+        if not self.nf[ns.id].has("nat", chain):
+            return False
+        d = self._decide(ns, "nat", chain, pkt, iif, oif, ct)
+        if not isinstance(d.action, Dnat):
+            return False
+        to = (d.action.to, d.action.port or pkt.dport)
+        trace.nat.append(Nat(ns.id, "dnat", (pkt.dst, pkt.dport), to))
+        trace.notes.append(f"{ns.label} DNAT {pkt.dst}:{pkt.dport} -> {to[0]}:{to[1]} "
+                           f"({d.rule.origin})")
+        pkt.dst, pkt.dport = to
+        return True
+
+    def _unnat_dst(self, ns: Netns, pkt: Pkt, trace: Trace, ct: str) -> None:
+        """A reply to a connection this namespace SNATed: give it back its real destination."""
+        if ct == "new":
+            return
+        for n in trace.nat:
+            if n.ns == ns.id and n.kind == "snat" and (pkt.dst, pkt.dport) == n.after:
+                pkt.dst, pkt.dport = n.before
+
+    def _unnat_src(self, ns: Netns, pkt: Pkt, trace: Trace, ct: str) -> None:
+        """A reply from a connection this namespace DNATed: restore the address it was sent to."""
+        if ct == "new":
+            return
+        for n in trace.nat:
+            if n.ns == ns.id and n.kind == "dnat" and (pkt.src, pkt.sport) == n.after:
+                pkt.src, pkt.sport = n.before
+
+    # --- routing ------------------------------------------------------------------------
+    def _routes(self, ns: Netns) -> list[Route]:
+        table = []
+        for iface in ns.ifaces.values():
+            if iface.master or iface.kind == IfKind.LOOPBACK:
+                continue
+            for a in iface.addrs:
+                table.append(Route(a.network, iface.name, None, a.ip))
+        table.extend(ns.routes)
+        table.sort(key=lambda r: -r.dst.prefixlen)
+        return table
+
+    def _route(self, ns: Netns, dst: IPv4Address) -> Route | None:
+        """None = local delivery. Raises Fail when there is no route."""
+        if dst in self.local[ns.id] or dst in LOOPBACK:
+            return None
+        for r in self.table[ns.id]:
+            if dst in r.dst:
+                return r
+        raise Fail(f"{ns.label} has no route to {dst} (Network is unreachable)")
+
+    def _source(self, ns: Netns, route: Route | None, dst: IPv4Address) -> IPv4Address:
+        if route is None:
+            return dst if dst in LOOPBACK or dst in self.local[ns.id] else IPv4Address("127.0.0.1")
+        if route.src:
+            return route.src
+        iface = ns.ifaces[route.dev]
+        target = route.via or dst
+        for a in iface.addrs:
+            if target in a.network:
+                return a.ip
+        if iface.addrs:
+            return iface.addrs[0].ip
+        raise Fail(f"{ns.label} has no address on {route.dev}")
+
+    # --- layer 2 ------------------------------------------------------------------------
+    def _l2(self, ns: Netns, oif: Iface, nexthop: IPv4Address, pkt: Pkt,
+            trace: Trace) -> tuple[Netns, Iface]:
+        if pkt.size > oif.mtu:
+            raise Fail(f"{pkt.size}-byte packet, MTU {oif.mtu} on {ns.label} {oif.name}: "
+                       + ("frag needed and DF set" if pkt.df else "fragmented"))
+        parents, found = self._frames(oif)
+        target = found.get(nexthop)
+        if target is None:
+            raise Fail(f"{ns.label}: no answer to ARP for {nexthop} on {oif.name}")
+        states = []
+        state = ("rx", target)
+        while state is not None:
+            states.append(state)
+            state = parents[state]
+        states.reverse()
+        for (k1, a), (k2, b) in zip(states, states[1:], strict=False):
+            if k1 == "rx" and k2 == "tx":  # bridged from port a to port b
+                self._bridged(self.model.iface(a), pkt, trace)
+            elif k1 == "tx" and k2 == "tx":
+                pass
+            elif k1 == "tx" and k2 == "rx" and self.model.iface(a).kind == IfKind.VXLAN:
+                self._vxlan_carry(self.model.iface(a), self.model.iface(b), pkt, trace)
+            if k2 in ("rx", "tx") and pkt.size > self.model.iface(b).mtu:
+                raise Fail(f"{pkt.size}-byte frame dropped at {self.model.iface(b).id}: "
+                           f"MTU {self.model.iface(b).mtu} (no ICMP: a silent drop)")
+        recv = self.model.iface(target)
+        return self.model.ns[recv.ns], recv
+
+    def _bridged(self, port: Iface, pkt: Pkt, trace: Trace) -> None:
+        """Frames forwarded by a bridge see its namespace's ip hooks when br_netfilter is on."""
+        ns = self.model.ns[port.ns]
+        br = port.master
+        net = ns.ifaces[br].network
+        if net:
+            trace.hop(f"{net}")
+        elif ns.label == "LAN":
+            trace.hop("LAN")
+        if not ns.bridge_nf:
+            return
+        ct = "new"
+        self._hook(ns, "raw", "PREROUTING", pkt, br, "", ct)
+        d = self._hook(ns, "filter", "FORWARD", pkt, br, br, ct)
+        if d and d.rule:
+            trace.notes.append(f"{ns.label} FORWARD (bridged): {d.rule.origin}")
+
+    def _vxlan_carry(self, a: Iface, b: Iface, pkt: Pkt, trace: Trace) -> None:
+        host_a = self.model.ns[a.ns].host
+        key = (a.id, b.id)
+        if key not in self._underlay:
+            self._underlay[key] = self._underlay_check(host_a, b.vtep)
+        problem = self._underlay[key]
+        if problem:
+            raise Fail(f"VXLAN from {host_a} to {b.vtep}:4789/udp: {problem}")
+        mtu = self._underlay_mtu(host_a, b.vtep)
+        if pkt.size + VXLAN_OVERHEAD > mtu:
+            raise Fail(f"VXLAN packet of {pkt.size + VXLAN_OVERHEAD} bytes exceeds the underlay "
+                       f"MTU {mtu}: dropped without an error (overlay MTU blackhole, P13)")
+
+    def _underlay_check(self, host: str, vtep: IPv4Address) -> str | None:
+        pkt = Pkt(None, vtep, "udp", 4789, 4789)
+        try:
+            arrival = self._deliver(host, pkt, Trace(), ct="new")
+        except Fail as f:
+            return f.why
+        lst = self._listener(arrival.ns, arrival.pkt)
+        return None if lst and lst.role == "vxlan" else "no VXLAN endpoint answers there"
+
+    def _underlay_mtu(self, host: str, vtep: IPv4Address) -> int:
+        route = self._route(self.model.ns[host], vtep)
+        mtu = self.model.ns[host].ifaces[route.dev].mtu if route else 65536
+        parents, found = self._frames(self.model.ns[host].ifaces[route.dev]) if route else ({}, {})
+        state = ("rx", found.get(route.via or vtep)) if route else None
+        while state and state[1]:
+            mtu = min(mtu, self.model.iface(state[1]).mtu)
+            state = parents.get(state)
+        return mtu
+
+    def _frames(self, src: Iface) -> tuple[dict, dict]:
+        """Every interface a frame sent on `src` can reach: (parent pointers, ip -> iface id)."""
+        if src.id in self._bfs:
+            return self._bfs[src.id]
+        start = ("tx", src.id)
+        parents: dict = {start: None}
+        found: dict[IPv4Address, str] = {}
+        queue = deque([start])
+        private_parent = src.parent if src.kind == IfKind.MACVLAN and src.mode in (
+            "private", "vepa", "passthru") else None
+        while queue:
+            state = queue.popleft()
+            for nxt in self._next(state, src, private_parent):
+                if nxt in parents:
+                    continue
+                parents[nxt] = state
+                queue.append(nxt)
+                kind, node = nxt
+                if kind == "rx":
+                    iface = self.model.iface(node)
+                    if not iface.master:
+                        for a in iface.addrs:
+                            found.setdefault(a.ip, node)
+        self._bfs[src.id] = (parents, found)
+        return parents, found
+
+    def _next(self, state: tuple[str, str], origin: Iface, private_parent: str | None):
+        kind, node = state
+        iface = self.model.iface(node)
+        model = self.model
+        if kind == "tx":
+            if iface.kind == IfKind.BRIDGE:
+                return [("tx", p.id) for p in model.bridge_ports(iface)]
+            if iface.kind == IfKind.MACVLAN:
+                parent = model.iface(iface.parent)
+                out = self._wire(parent)
+                if iface.mode == "bridge":
+                    out += [("rx", c.id) for c in model.children(parent)
+                            if c.id != iface.id and c.mode == "bridge"]
+                return out
+            return self._wire(iface)
+        # rx
+        if iface.master:
+            bridge = iface.ns + "/" + iface.master
+            out = [("rx", bridge)]
+            for p in model.bridge_ports(model.iface(bridge)):
+                if p.id != iface.id or p.hairpin:
+                    out.append(("tx", p.id))
+            return out
+        kids = model.children(iface)
+        if kids:
+            # frames from the wire reach children by MAC; a private sibling's never come back
+            return [("rx", c.id) for c in kids if c.id != origin.id
+                    and not (private_parent == iface.id and c.mode == "private")]
+        return []
+
+    def _wire(self, iface: Iface) -> list[tuple[str, str]]:
+        """What a frame transmitted on `iface` itself reaches (never its macvlan children)."""
+        if iface.kind == IfKind.VETH and iface.peer:
+            return [("rx", iface.peer)]
+        if iface.kind == IfKind.VXLAN:
+            return [("rx", n) for n in self.model.graph.neighbors(iface.id)
+                    if self.model.graph.nodes[n]["obj"] is not None
+                    and getattr(self.model.graph.nodes[n]["obj"], "kind", None) == IfKind.VXLAN]
+        if iface.kind == IfKind.VLAN:
+            return [("rx", i.id) for ns in self.model.ns.values() for i in ns.ifaces.values()
+                    if i.kind == IfKind.VLAN and i.mode == iface.mode and i.id != iface.id]
+        return []
+
+
+__all__ = ["Outcome", "Predictor", "Accept"]

@@ -1,0 +1,128 @@
+"""Netfilter rule objects: the one copy that the predictor evaluates and the realizer renders.
+
+A `Ruleset` is what one namespace holds, organised like iptables-nft does it (tables raw, nat,
+filter; built-in chains on hooks; user chains). Docker's drivers build it with the same
+insert/append operations Docker uses, so the order inside each chain matches `iptables-save`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+
+# table -> built-in chain -> netfilter hook; iptables-nft priorities follow from the table
+BUILTIN: dict[str, tuple[str, ...]] = {
+    "raw": ("PREROUTING", "OUTPUT"),
+    "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
+    "filter": ("INPUT", "FORWARD", "OUTPUT"),
+}
+
+
+@dataclass(frozen=True)
+class Is:
+    """A match value, possibly negated (`! -i docker0`)."""
+
+    value: object
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class Match:
+    """Each field is one iptables / nft match; None = not matched on."""
+
+    iif: Is | None = None  # -i / iifname
+    oif: Is | None = None  # -o / oifname
+    saddr: Is | None = None  # -s (IPv4Network)
+    daddr: Is | None = None  # -d (IPv4Network)
+    proto: str | None = None  # tcp | udp | icmp
+    dport: int | None = None
+    sport: int | None = None
+    ct_state: frozenset[str] | None = None  # conntrack states, e.g. {"related", "established"}
+    dst_type: str | None = None  # "local": -m addrtype --dst-type LOCAL / fib daddr type local
+    src_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Accept:
+    pass
+
+
+@dataclass(frozen=True)
+class Drop:
+    pass
+
+
+@dataclass(frozen=True)
+class Return:
+    pass
+
+
+@dataclass(frozen=True)
+class Jump:
+    chain: str
+
+
+@dataclass(frozen=True)
+class Masquerade:
+    pass
+
+
+@dataclass(frozen=True)
+class Snat:
+    to: IPv4Address
+    port: int | None = None
+
+
+@dataclass(frozen=True)
+class Dnat:
+    to: IPv4Address
+    port: int | None = None
+
+
+Action = Accept | Drop | Return | Jump | Masquerade | Snat | Dnat
+TERMINAL = (Accept, Drop, Masquerade, Snat, Dnat)
+
+
+@dataclass(frozen=True)
+class Rule:
+    match: Match
+    action: Action
+    origin: str  # where the behaviour comes from: "spec §3.5 icc=false" etc.; shown as `why`
+
+
+@dataclass
+class Chain:
+    name: str
+    policy: str | None = None  # built-in chains: "accept" | "drop"; user chains: None
+    rules: list[Rule] = field(default_factory=list)
+
+
+@dataclass
+class Ruleset:
+    tables: dict[str, dict[str, Chain]] = field(default_factory=dict)
+
+    def chain(self, table: str, name: str) -> Chain:
+        chains = self.tables.setdefault(table, {})
+        if name not in chains:
+            builtin = name in BUILTIN.get(table, ())
+            chains[name] = Chain(name, "accept" if builtin else None)
+        return chains[name]
+
+    def append(self, table: str, chain: str, rule: Rule) -> None:
+        self.chain(table, chain).rules.append(rule)
+
+    def insert(self, table: str, chain: str, rule: Rule, at: int = 0) -> None:
+        self.chain(table, chain).rules.insert(at, rule)
+
+    def policy(self, table: str, chain: str, policy: str) -> None:
+        self.chain(table, chain).policy = policy
+
+    def has(self, table: str, chain: str) -> bool:
+        return chain in self.tables.get(table, {})
+
+    def count(self) -> int:
+        return sum(len(c.rules) for t in self.tables.values() for c in t.values())
+
+
+def net(text: str | IPv4Network | IPv4Address) -> IPv4Network:
+    return IPv4Network(text) if not isinstance(text, IPv4Network) else text

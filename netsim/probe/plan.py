@@ -1,0 +1,137 @@
+"""Expectations and the full matrix -> concrete probes (source namespace, address, protocol).
+
+Endpoint words (contract): a container, a host, `lan`, a LAN peer, `outside`, `router`,
+`name@network` (that node's address on one network; a host's is the network's gateway),
+or a literal IPv4 address (as a destination or an expected source only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+from netsim.errors import ScenarioError
+from netsim.model.graph import Model, NodeKind
+from netsim.scenario.load import Loaded
+
+
+@dataclass(frozen=True)
+class Probe:
+    src: str  # endpoint name
+    src_ns: str
+    to: str  # as written
+    dst: IPv4Address | None
+    proto: str  # icmp | tcp | udp
+    port: int | None
+    size: int | None
+    expected: str | None
+    source_expected: str | None
+    source_ips: frozenset[IPv4Address]
+    origin: str  # "expect[3]" or "matrix"
+
+    @property
+    def label(self) -> str:
+        port = f":{self.port}/{self.proto}" if self.port else (
+            f" icmp {self.size}B DF" if self.size is not None else " icmp")
+        return f"{self.src} -> {self.to}{port}"
+
+
+def _names(model: Model) -> str:
+    return ", ".join(model.endpoints)
+
+
+def address_of(model: Model, word: str) -> IPv4Address | None | str:
+    """The address a word stands for; a str is an error message."""
+    if "@" in word:
+        name, _, net = word.partition("@")
+        ep = model.endpoints.get(name)
+        if ep is None:
+            return f"'{name}' is not a node of this scenario"
+        if ep.kind == NodeKind.HOST:
+            dn = model.networks.get(f"{name}/{net}")
+            if dn is None or dn.gateway is None:
+                return f"{name} has no address on network '{net}'"
+            return dn.gateway
+        if net not in ep.addresses:
+            return f"{name} is not on network '{net}' (it is on {', '.join(ep.addresses) or 'none'})"
+        return ep.addresses[net]
+    if word in model.endpoints:
+        return model.endpoints[word].primary
+    try:
+        return IPv4Address(word)
+    except ValueError:
+        return f"'{word}' is not a node of this scenario nor an IPv4 address"
+
+
+def _source_ips(model: Model, word: str) -> frozenset[IPv4Address] | str:
+    if "@" not in word and word in model.endpoints:
+        ep = model.endpoints[word]
+        if ep.kind == NodeKind.HOST:
+            return frozenset({ep.addresses["lan"]})
+        return frozenset(ep.addresses.values())
+    got = address_of(model, word)
+    return got if isinstance(got, str) else frozenset({got})
+
+
+def expectations(loaded: Loaded, model: Model) -> list[Probe]:
+    probes = []
+    pos = loaded.positions
+    for i, e in enumerate(loaded.scenario.expect):
+        path = ("expect", i)
+        if e.resolve is not None or e.by == "name":
+            raise ScenarioError("name probes (by: name, resolve:) come with the embedded DNS "
+                                "resolver, not in this version", pos.where((*path, "resolve")
+                                if e.resolve is not None else (*path, "by")), "by: ip")
+        src = model.endpoints.get(e.from_)
+        if src is None or "@" in e.from_:
+            raise ScenarioError(f"'{e.from_}' is not a node of this scenario",
+                                pos.where((*path, "from")), _names(model))
+        dst = address_of(model, e.to)
+        if isinstance(dst, str):
+            raise ScenarioError(dst, pos.where((*path, "to")),
+                                f"{_names(model)}, name@network or an IPv4 address")
+        sips: frozenset = frozenset()
+        if e.source is not None:
+            got = _source_ips(model, e.source)
+            if isinstance(got, str):
+                raise ScenarioError(got, pos.where((*path, "source")), _names(model))
+            sips = got
+        proto = e.port.proto if e.port else "icmp"
+        probes.append(Probe(e.from_, src.ns, e.to, dst, proto, e.port.port if e.port else None,
+                            e.size, e.result, e.source, sips, f"expect[{i}]"))
+    return probes
+
+
+def matrix(model: Model) -> list[Probe]:
+    """Every node to every node (ICMP), and every listened or published port from everywhere."""
+    eps = [ep for ep in model.endpoints.values() if ep.kind != NodeKind.ROUTER]
+    out = []
+    for s in eps:
+        for t in eps:
+            if s.name == t.name or t.primary is None:
+                continue
+            out.append(_mk(s, t.name, t.primary, "icmp", None))
+    for t in eps:
+        if t.kind != NodeKind.CONTAINER or t.primary is None:
+            continue
+        for lst in model.ns[t.ns].listeners:
+            if lst.role != "echo":
+                continue
+            for s in eps:
+                if s.name != t.name:
+                    out.append(_mk(s, t.name, t.primary, lst.proto, lst.port))
+    for meta in model.container_meta.values():
+        for pb in meta["ports"]:
+            host = model.endpoints[meta["host"]]
+            for s in eps:
+                if pb.host_ip.is_loopback:
+                    if s.ns == host.ns:
+                        out.append(_mk(s, str(pb.host_ip), pb.host_ip, pb.proto, pb.host_port))
+                    continue
+                dst = host.primary if pb.host_ip == IPv4Address("0.0.0.0") else pb.host_ip
+                out.append(_mk(s, meta["host"], dst, pb.proto, pb.host_port))
+    return out
+
+
+def _mk(s, to: str, dst: IPv4Address, proto: str, port: int | None) -> Probe:
+    return Probe(s.name, s.ns, to, dst, proto, port, None, None, None, frozenset(), "matrix")

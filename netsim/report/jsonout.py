@@ -1,0 +1,42 @@
+"""The JSON report of the contract (shared/design.md "JSON report")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from netsim import __version__
+from netsim.report.compare import Row
+
+
+def row(r: Row) -> dict:
+    p = r.probe
+    observed_src = r.source_seen if r.observed else None
+    return {
+        "from": p.src, "to": p.to, "dst": str(p.dst) if p.dst else None, "proto": p.proto,
+        "port": p.port, "size": p.size, "expected": p.expected,
+        "predicted": r.predicted.result, "observed": r.observed,
+        "source_expected": p.source_expected,
+        "source_predicted": str(r.predicted.source_seen) if r.predicted.source_seen else None,
+        "source_seen": str(observed_src) if observed_src else None,
+        "ok": r.ok, "attempts": r.attempts, "path": r.predicted.path, "why": r.predicted.why,
+        "origin": p.origin,
+    }
+
+
+def report(lab: str, profile: str, rows: list[Row], seconds: float) -> dict:
+    return {
+        "lab": lab, "netsim": __version__, "docker_profile": profile,
+        "probes": [row(r) for r in rows],
+        "summary": {
+            "probes": len(rows),
+            "failed": sum(1 for r in rows if r.expected_met is False),
+            "mismatches": sum(1 for r in rows if r.mismatch),
+            "inconclusive": sum(1 for r in rows if r.observed == "inconclusive"),
+            "seconds": round(seconds, 3),
+        },
+    }
+
+
+def write(path: str | Path, data: dict) -> None:
+    Path(path).write_text(json.dumps(data, indent=2) + "\n")

@@ -1,0 +1,128 @@
+"""Rich tables for a terminal: the addressing plan, expectations, the reachability matrix."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from netsim.lab import CheckReport
+from netsim.model.graph import Model, NodeKind
+from netsim.report.compare import Row
+
+MARK = {"reach": "[green]✓[/]", "open": "[green]open[/]", "closed": "[yellow]closed[/]",
+        "blocked": "[red]✗[/]", "inconclusive": "[magenta]?[/]"}
+MATRIX_LIMIT = 40  # above this many nodes the grid is unreadable; the JSON has it all
+
+
+def plan(model: Model) -> Table:
+    """Like `docker network inspect`, for every network on every host."""
+    t = Table(title="Addressing plan", title_justify="left", show_lines=False)
+    for col in ("host", "network", "driver", "subnet", "gateway", "device", "container", "address",
+                "mac", "iface"):
+        t.add_column(col, no_wrap=True)
+    for key, net in model.networks.items():
+        host = net.host or "swarm"
+        extra = f" vni {net.vni}" if net.vni else (" internal" if net.internal else "")
+        t.add_row(host, net.name, net.driver + extra, str(net.subnet), str(net.gateway or "-"),
+                  net.device or "-", "", "", "", "")
+        for cname, addr in net.endpoints.items():
+            iface = _iface_of(model, cname, addr)
+            t.add_row("", "", "", "", "", "", cname, str(addr.ip), iface.mac if iface else "",
+                      iface.name if iface else "")
+    for cname, meta in model.container_meta.items():
+        if meta["mode"] in ("host", "none", "container"):
+            how = {"host": f"host network of {meta['host']}", "none": "none: lo only",
+                   "container": f"container:{meta.get('joins')}"}[meta["mode"]]
+            t.add_row(meta["host"], meta["mode"], "-", "", "", "", cname, how, "", "")
+    return t
+
+
+def _iface_of(model: Model, cname: str, addr):
+    ns = model.ns.get(cname)
+    if ns is None:
+        return None
+    for i in ns.ifaces.values():
+        if addr in i.addrs:
+            return i
+    return None
+
+
+def ports(model: Model) -> Table | None:
+    rows = [(m["host"], pb) for m in model.container_meta.values() for pb in m["ports"]]
+    if not rows:
+        return None
+    t = Table(title="Published ports (docker port)", title_justify="left")
+    for col in ("host", "container", "mapping", "spec"):
+        t.add_column(col)
+    for host, pb in rows:
+        t.add_row(host, pb.container, f"{pb.container_port}/{pb.proto} -> {pb.host_ip}:"
+                  f"{pb.host_port}", pb.spec)
+    return t
+
+
+def expectations(rows: list[Row], observed: bool = False) -> Table:
+    t = Table(title="Expectations", title_justify="left", show_lines=False)
+    cols = ["#", "probe", "expected", "predicted"] + (["observed"] if observed else [])
+    for col in [*cols, "source seen", "ok", "why"]:
+        t.add_column(col, overflow="fold")
+    for i, r in enumerate(rows):
+        p = r.probe
+        exp = p.expected + (f" from {p.source_expected}" if p.source_expected else "")
+        src = r.source_seen if observed and r.observed else r.predicted.source_seen
+        cells = [str(i), p.label, exp, MARK.get(r.predicted.result, r.predicted.result)]
+        if observed:
+            cells.append(MARK.get(r.observed or "", r.observed or "-"))
+        ok = "[green]yes[/]" if r.ok else "[red]NO[/]"
+        t.add_row(*cells, str(src or "-"), ok, r.predicted.why)
+    return t
+
+
+def matrix(model: Model, rows: list[Row]) -> Table | None:
+    icmp = [r for r in rows if r.probe.proto == "icmp" and r.probe.origin == "matrix"]
+    names = [n for n, e in model.endpoints.items() if e.kind != NodeKind.ROUTER]
+    if not icmp or len(names) > MATRIX_LIMIT:
+        return None
+    cell = {(r.probe.src, r.probe.to): r.predicted.result for r in icmp}
+    t = Table(title="Predicted reachability (ping): row -> column", title_justify="left")
+    t.add_column("from \\ to", no_wrap=True)
+    for n in names:
+        t.add_column(n, justify="center")
+    for s in names:
+        t.add_row(s, *["·" if s == d else MARK.get(cell.get((s, d), ""), "-") for d in names])
+    return t
+
+
+def port_matrix(rows: list[Row]) -> Table | None:
+    got = [r for r in rows if r.probe.proto != "icmp" and r.probe.origin == "matrix"]
+    if not got or len(got) > 400:
+        return None
+    t = Table(title="Predicted port probes", title_justify="left")
+    for col in ("to", "port", "open from", "closed from", "blocked from"):
+        t.add_column(col, overflow="fold")
+    groups: dict[tuple, dict[str, list[str]]] = {}
+    for r in got:
+        key = (r.probe.to, f"{r.probe.port}/{r.probe.proto}")
+        groups.setdefault(key, {}).setdefault(r.predicted.result, []).append(r.probe.src)
+    for (to, port), res in groups.items():
+        t.add_row(to, port, *[", ".join(res.get(k, [])) or "-" for k in ("open", "closed",
+                                                                          "blocked")])
+    return t
+
+
+def print_check(report: CheckReport, console: Console, quiet: bool = False) -> None:
+    if not quiet:
+        console.print(plan(report.model))
+        for table in (ports(report.model), matrix(report.model, report.matrix),
+                      port_matrix(report.matrix)):
+            if table is not None:
+                console.print(table)
+    if report.expectations:
+        console.print(expectations(report.expectations))
+    for pid, text in report.warnings:
+        console.print(f"[yellow]warning[/] [{pid}] {text}", highlight=False)
+    failed = len(report.failed)
+    n = len(report.expectations)
+    colour = "red" if failed else "green"
+    console.print(f"[{colour}]{report.lab}: {n - failed}/{n} expectations predicted to hold; "
+                  f"{len(report.matrix)} matrix probes; docker {report.profile}; "
+                  f"{report.seconds * 1000:.0f} ms[/]", highlight=False)

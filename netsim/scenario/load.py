@@ -1,0 +1,93 @@
+"""Read a scenario file: YAML with positions -> validated `Scenario`, or one clear ScenarioError."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from netsim.errors import ScenarioError, Where
+from netsim.scenario.schema import FieldProblem, Scenario
+from netsim.scenario.yamlpos import Positions, load_text
+
+# pydantic error type -> our sentence; the rest fall back to pydantic's own message
+_PLAIN = {
+    "missing": "missing required key '{key}'",
+    "dict_type": "expected a mapping of key: value",
+    "list_type": "expected a list",
+    "string_type": "expected text",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "greater_than_equal": "{input!r} is too small (at least {ge})",
+    "less_than_equal": "{input!r} is too large (at most {le})",
+    "tuple_type": "expected a list",
+}
+
+
+@dataclass(frozen=True)
+class Loaded:
+    scenario: Scenario
+    positions: Positions
+    path: str
+
+
+def load(path: str | Path) -> Loaded:
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"no such file: {name}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError(f"cannot read {name}: {e}") from None
+    return from_text(text, name)
+
+
+def from_text(text: str, file: str = "<scenario>") -> Loaded:
+    data, pos = load_text(text, file)
+    if not isinstance(data, dict):
+        raise ScenarioError("a scenario is a mapping (name:, hosts:, networks:, containers:, ...)",
+                            pos.where(()))
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as e:
+        raise _first(e, pos) from None
+    return Loaded(scenario, pos, file)
+
+
+def _first(exc: ValidationError, pos: Positions) -> ScenarioError:
+    """The error that stands first in the file: one clear message, not pydantic's list."""
+    errors = [_convert(err, pos) for err in exc.errors(include_url=False)]
+    errors.sort(key=lambda e: (e.where.line or 0, e.where.column or 0))
+    return errors[0]
+
+
+def _convert(err: dict, pos: Positions) -> ScenarioError:
+    loc = tuple(p for p in err["loc"] if not _is_wrapper(p))
+    problem = (err.get("ctx") or {}).get("error")
+    if isinstance(problem, FieldProblem):
+        path = loc + tuple(problem.sub)
+        return ScenarioError(problem.message, _where(pos, path, problem.at_key), problem.valid)
+    kind = err["type"]
+    if kind == "missing":
+        return ScenarioError(_PLAIN[kind].format(key=loc[-1]), pos.where(loc[:-1]))
+    if kind == "literal_error":
+        valid = err["ctx"]["expected"].replace("'", "")
+        return ScenarioError(f"{err['input']!r} is not valid", pos.where(loc), valid)
+    template = _PLAIN.get(kind)
+    if template:
+        return ScenarioError(template.format(input=err.get("input"), **(err.get("ctx") or {})),
+                             pos.where(loc))
+    return ScenarioError(err["msg"], pos.where(loc))
+
+
+def _where(pos: Positions, path: tuple, at_key: bool) -> Where:
+    return pos.where(path, at_key=at_key)
+
+
+def _is_wrapper(part: object) -> bool:
+    """pydantic adds validator names such as 'function-before[...]' to some locations."""
+    return isinstance(part, str) and ("[" in part and "(" in part or part.startswith("function-"))

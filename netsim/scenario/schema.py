@@ -1,0 +1,270 @@
+"""The scenario file, as validated data (contract v1 in shared/design.md, extended where noted).
+
+Pure shape and value checks: every model refuses unknown keys and says which keys are valid.
+Cross-references (unknown network, IP outside a subnet, port conflicts) are the model's job,
+because they need IPAM and Docker's order of operations.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from netsim.scenario.portspec import SYNTAX, PortProto, PortRequest, parse_port_proto, parse_port_spec
+
+PROFILES = ("28", "26", "20.10")  # Docker versions whose behaviour netsim reproduces (spec §0.1)
+DRIVERS = ("bridge", "macvlan", "overlay")  # user-creatable; host / none are built in, as in Docker
+MACVLAN_MODES = ("bridge", "private", "vepa", "passthru")
+RESULTS_ICMP = ("reach", "blocked")
+RESULTS_PORT = ("open", "closed", "blocked")
+RESERVED = ("lan", "outside", "router")  # node names netsim itself uses on every LAN
+
+_LAB = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")  # Docker's container/network name rule
+_IFNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$")  # IFNAMSIZ: 15 characters
+
+
+class FieldProblem(ValueError):
+    """A validation failure that knows its wording, what is valid, and (sub) where below it."""
+
+    def __init__(self, message: str, valid: str | None = None, sub: tuple = (), at_key=False):
+        super().__init__(message)
+        self.message, self.valid, self.sub, self.at_key = message, valid, sub, at_key
+
+
+def _ipv4(v: Any) -> ipaddress.IPv4Address:
+    try:
+        return ipaddress.IPv4Address(str(v).strip())
+    except ValueError:
+        raise FieldProblem(f'"{v}" is not an IPv4 address', "e.g. 192.168.1.10") from None
+
+
+def _net(v: Any) -> ipaddress.IPv4Network:
+    text = str(v).strip()
+    if "/" not in text:
+        raise FieldProblem(f'"{v}" is not a subnet', "CIDR such as 172.30.0.0/24")
+    try:
+        return ipaddress.IPv4Network(text)
+    except ValueError as e:
+        if "host bits set" in str(e):
+            net = ipaddress.IPv4Network(text, strict=False)
+            raise FieldProblem(f'"{v}" has host bits set', f"{net}") from None
+        raise FieldProblem(f'"{v}" is not a subnet', "CIDR such as 172.30.0.0/24") from None
+
+
+def _name(kind: str):
+    def check(v: Any) -> str:
+        text = str(v)
+        if not _NAME.match(text):
+            raise FieldProblem(
+                f'Invalid {kind} name ({text}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed'
+            )
+        return text
+
+    return check
+
+
+def _lab(v: Any) -> str:
+    text = str(v)
+    if not _LAB.match(text):
+        raise FieldProblem(
+            f'"{text}" cannot prefix namespace names',
+            "1-20 characters of a-z, 0-9 and '-', starting with a letter or digit",
+        )
+    return text
+
+
+def _ifname(v: Any) -> str:
+    text = str(v)
+    if not _IFNAME.match(text):
+        raise FieldProblem(f'"{text}" is not an interface name', "up to 15 of a-z A-Z 0-9 _ . -")
+    return text
+
+
+def _profile(v: Any) -> str:
+    text = "20.10" if v == 20.1 else str(v)  # YAML reads 20.10 as the float 20.1
+    text = {"28.0": "28", "26.1": "26", "26.0": "26"}.get(text, text)
+    if text not in PROFILES:
+        raise FieldProblem(f'"{v}" is not a Docker version netsim reproduces', ", ".join(PROFILES))
+    return text
+
+
+def _port_proto(v: Any) -> PortProto:
+    if isinstance(v, PortProto):
+        return v
+    try:
+        return parse_port_proto(v)
+    except ValueError as e:
+        raise FieldProblem(str(e)) from None
+
+
+def _port_spec(v: Any) -> tuple[PortRequest, ...]:
+    if isinstance(v, tuple):
+        return v
+    if not isinstance(v, (str, int)):
+        raise FieldProblem(f"{v!r} is not a port mapping", SYNTAX)
+    try:
+        return tuple(parse_port_spec(str(v)))
+    except ValueError as e:
+        raise FieldProblem(str(e), SYNTAX) from None
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, (dict, list)) or v is None:
+        raise FieldProblem("expected text")
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def _none_is_empty(v: Any) -> Any:
+    return {} if v is None else v
+
+
+def _map_of_empty(v: Any) -> Any:
+    """`docker1:` with nothing after it means "all defaults"."""
+    if isinstance(v, dict):
+        return {k: ({} if x is None else x) for k, x in v.items()}
+    return v
+
+
+IPv4 = Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4)]
+Net = Annotated[ipaddress.IPv4Network, BeforeValidator(_net)]
+ContainerName = Annotated[str, BeforeValidator(_name("container"))]
+NetworkName = Annotated[str, BeforeValidator(_name("network"))]
+IfName = Annotated[str, BeforeValidator(_ifname)]
+Port = Annotated[PortProto, BeforeValidator(_port_proto)]
+PortSpec = Annotated[tuple[PortRequest, ...], BeforeValidator(_port_spec)]
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise FieldProblem("expected a mapping of key: value", ", ".join(cls._keys()))
+        valid = cls._keys()
+        for key in data:
+            if key not in valid:
+                raise FieldProblem(f"unknown key '{key}'", ", ".join(valid), (key,), at_key=True)
+        return data
+
+    @classmethod
+    def _keys(cls) -> list[str]:
+        return [f.alias or n for n, f in cls.model_fields.items()]
+
+
+class Peer(Strict):
+    address: IPv4
+    listen: list[Port] | None = None
+
+
+def _peer(v: Any) -> Any:
+    return {"address": v} if isinstance(v, (str, int)) else v
+
+
+class Lan(Strict):
+    subnet: Net = ipaddress.IPv4Network("192.168.1.0/24")
+    gateway: IPv4 | None = None  # default: the subnet's first address
+    address: IPv4 | None = None  # the node `lan`; default: the subnet's second address
+    peers: Annotated[dict[ContainerName, Annotated[Peer, BeforeValidator(_peer)]],
+                     BeforeValidator(_none_is_empty)] = {}
+    mtu: Annotated[int, Field(ge=576, le=65535)] = 1500
+    listen: list[Port] | None = None  # default 80/tcp, 53/udp on lan, peers and outside
+    routes: Annotated[dict[str, ContainerName], BeforeValidator(_none_is_empty)] = {}
+    block: list[Port] = []  # issue 4: a firewall between hosts
+    hairpin: bool = False  # issue 4: a VEPA-capable switch
+
+
+class Host(Strict):
+    address: IPv4 | None = None  # default: .10, .11, ... in file order
+    interface: IfName = "eth0"
+    mtu: Annotated[int, Field(ge=576, le=65535)] | None = None  # default: the LAN's
+    ip_forward: bool = True  # False: as if forwarding were off (pitfall P04)
+    userland_proxy: bool = True  # dockerd --userland-proxy
+    icc: bool = True  # dockerd --icc, for the default bridge
+    listen: list[Port] = []  # services of the host itself
+
+
+class Network(Strict):
+    driver: Text = "bridge"
+    host: ContainerName | None = None
+    hosts: list[ContainerName] | None = None  # overlay: the swarm nodes it spans (default: all)
+    subnet: Net | None = None
+    gateway: IPv4 | None = None
+    ip_range: Net | None = None
+    aux_addresses: Annotated[dict[str, IPv4], BeforeValidator(_none_is_empty)] = {}
+    internal: bool = False
+    attachable: bool = True
+    options: Annotated[dict[str, Text], BeforeValidator(_none_is_empty)] = {}
+    parent: IfName | None = None  # macvlan: -o parent=
+    mode: Text | None = None  # macvlan: -o macvlan_mode=
+    shim: bool = False  # issue 4: host-side macvlan so the host reaches its containers
+
+
+class Attach(Strict):
+    ip: IPv4 | None = None
+    aliases: list[Text] = []
+
+
+class Container(Strict):
+    host: ContainerName | None = None
+    network: Text | None = None
+    networks: Annotated[dict[Text, Attach], BeforeValidator(_map_of_empty)] | None = None
+    ports: list[PortSpec] = []
+    publish_all: bool = False
+    expose: list[Port] = []
+    listen: list[Port] = []
+    links: list[Text] = []
+    hostname: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_network_key(self) -> Container:
+        if self.network is not None and self.networks is not None:
+            raise FieldProblem("give either network or networks, not both", sub=("networks",))
+        return self
+
+
+class Expect(Strict):
+    from_: Text = Field(alias="from")
+    to: Text | None = None
+    port: Port | None = None
+    result: Text
+    source: Text | None = None
+    size: Annotated[int, Field(ge=0, le=65507)] | None = None
+    by: Text | None = None  # "name": resolve `to` inside the source first (issue 5)
+    resolve: Text | None = None  # a DNS probe (issue 5)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Expect:
+        if self.to is None and self.resolve is None:
+            raise FieldProblem("missing key 'to': where the probe goes", "a container, host, "
+                               "lan, a LAN peer, outside, name@network or an IP")
+        if self.resolve is None:
+            valid = RESULTS_PORT if self.port else RESULTS_ICMP
+            if self.result not in valid:
+                kind = f"a {self.port.proto.upper()} probe" if self.port else "an ICMP probe (no port)"
+                raise FieldProblem(f"'{self.result}' is not a result of {kind}",
+                                   ", ".join(valid), ("result",))
+        if self.by not in (None, "ip", "name"):
+            raise FieldProblem(f"'{self.by}' is not a way to reach `to`", "ip, name", ("by",))
+        if self.size is not None and self.port is not None:
+            raise FieldProblem("size applies to ICMP probes only (no port)", sub=("size",))
+        return self
+
+
+class Scenario(Strict):
+    name: Annotated[str, BeforeValidator(_lab)]
+    docker: Annotated[str, BeforeValidator(_profile)] = "28"
+    lan: Lan = Lan()
+    hosts: Annotated[dict[ContainerName, Host], BeforeValidator(_map_of_empty)] = {}
+    networks: Annotated[dict[NetworkName, Network], BeforeValidator(_map_of_empty)] = {}
+    containers: Annotated[dict[ContainerName, Container], BeforeValidator(_map_of_empty)] = {}
+    commands: Annotated[dict[str, Text], BeforeValidator(_none_is_empty)] = {}
+    expect: Annotated[list[Expect], BeforeValidator(lambda v: [] if v is None else v)] = []
