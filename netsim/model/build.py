@@ -27,6 +27,7 @@ from netsim.model.graph import (
     Route,
 )
 from netsim.model.portalloc import PortAllocator
+from netsim.model.rules import Drop, Match, Rule
 from netsim.model.ipam import LOCAL_POOLS, AddressPool, IpamError, SubnetAllocator
 from netsim.model.profiles import PROFILES, Profile
 from netsim.scenario.load import Loaded
@@ -150,7 +151,11 @@ class Builder:
             raise self.error(("lan", "subnet"), f"{subnet} overlaps {OUTSIDE_NET}, where netsim "
                              "puts `outside`", "any other private subnet")
         self.used_lan: dict[IPv4Address, str] = {}
-        self.add_ns(SWITCH, NodeKind.SWITCH, "LAN")
+        switch = self.add_ns(SWITCH, NodeKind.SWITCH, "LAN", bridge_nf=bool(lan.block))
+        for p in lan.block:  # a firewall between the LAN's machines (issue 4: P14)
+            switch.rules.append("filter", "FORWARD", Rule(
+                Match(proto=p.proto, dport=p.port), Drop(),
+                f"scenario lan.block: {p} is filtered between LAN machines"))
         self.model.add_iface(Iface(SWITCH, "br0", IfKind.BRIDGE, mtu=lan.mtu,
                                    hairpin=lan.hairpin))
         router = self.add_ns("router", NodeKind.ROUTER, "router", forwarding=True)

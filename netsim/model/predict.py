@@ -161,7 +161,7 @@ class Predictor:
             if isinstance(step, _Arrival):
                 return step
             ns, oif, nexthop = step
-            nxt, iif = self._l2(ns, oif, nexthop, pkt, trace)
+            nxt, iif = self._l2(ns, oif, nexthop, pkt, trace, ct)
             trace.hop(nxt.label)
             step = self._input(nxt, iif, pkt, trace, ct)
         raise Fail("routing loop: more than 32 hops")
@@ -313,7 +313,7 @@ class Predictor:
 
     # --- layer 2 ------------------------------------------------------------------------
     def _l2(self, ns: Netns, oif: Iface, nexthop: IPv4Address, pkt: Pkt,
-            trace: Trace) -> tuple[Netns, Iface]:
+            trace: Trace, ct: str) -> tuple[Netns, Iface]:
         if pkt.size > oif.mtu:
             raise Fail(f"{pkt.size}-byte packet, MTU {oif.mtu} on {ns.label} {oif.name}: "
                        + ("frag needed and DF set" if pkt.df else "fragmented"))
@@ -329,7 +329,7 @@ class Predictor:
         states.reverse()
         for (k1, a), (k2, b) in zip(states, states[1:], strict=False):
             if k1 == "rx" and k2 == "tx":  # bridged from port a to port b
-                self._bridged(self.model.iface(a), pkt, trace)
+                self._bridged(self.model.iface(a), pkt, trace, ct)
             elif k1 == "tx" and k2 == "tx":
                 pass
             elif k1 == "tx" and k2 == "rx" and self.model.iface(a).kind == IfKind.VXLAN:
@@ -340,8 +340,9 @@ class Predictor:
         recv = self.model.iface(target)
         return self.model.ns[recv.ns], recv
 
-    def _bridged(self, port: Iface, pkt: Pkt, trace: Trace) -> None:
-        """Frames forwarded by a bridge see its namespace's ip hooks when br_netfilter is on."""
+    def _bridged(self, port: Iface, pkt: Pkt, trace: Trace, ct: str) -> None:
+        """Frames forwarded by a bridge see its namespace's ip hooks when br_netfilter is on,
+        conntrack included: a hairpin-NATed reply is un-NATed on the bridge (spec §3.5)."""
         ns = self.model.ns[port.ns]
         br = port.master
         net = ns.ifaces[br].network
@@ -351,11 +352,12 @@ class Predictor:
             trace.hop("LAN")
         if not ns.bridge_nf:
             return
-        ct = "new"
         self._hook(ns, "raw", "PREROUTING", pkt, br, "", ct)
+        self._unnat_dst(ns, pkt, trace, ct)
         d = self._hook(ns, "filter", "FORWARD", pkt, br, br, ct)
-        if d and d.rule:
+        if d and d.rule and ct == "new":
             trace.notes.append(f"{ns.label} FORWARD (bridged): {d.rule.origin}")
+        self._unnat_src(ns, pkt, trace, ct)
 
     def _vxlan_carry(self, a: Iface, b: Iface, pkt: Pkt, trace: Trace) -> None:
         host_a = self.model.ns[a.ns].host

@@ -1,0 +1,1 @@
+"""Turning the model into kernel objects (namespaces, links, rulesets). Renderers are pure."""

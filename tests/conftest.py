@@ -1,0 +1,53 @@
+"""Shared fixtures. The session guard fails the run if anything netsim makes is left behind,
+or if the root namespace changed (links, addresses, routes, nft ruleset, ip_forward)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from netsim.lab import Lab
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+def _cmd(*argv: str) -> str:
+    if not shutil.which(argv[0]):
+        return f"<{argv[0]} missing>"
+    r = subprocess.run(argv, capture_output=True, text=True)
+    return r.stdout + r.stderr
+
+
+def root_namespace_state() -> dict[str, str]:
+    """What the machine's own network looks like; netsim must never change it."""
+    state = {
+        "links": _cmd("ip", "-o", "link", "show"),
+        "addrs": _cmd("ip", "-o", "addr", "show"),
+        "routes": _cmd("ip", "route", "show", "table", "all"),
+        "ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text(),
+        "netns": " ".join(sorted(os.listdir("/run/netns"))) if os.path.isdir("/run/netns") else "",
+    }
+    if os.geteuid() == 0:
+        state["nft"] = _cmd("nft", "list", "ruleset")
+    # operstate and counters of links can change by themselves; keep names and flags only
+    state["links"] = "\n".join(
+        " ".join(line.split()[:3]) for line in state["links"].splitlines())
+    return state
+
+
+@pytest.fixture(scope="session", autouse=True)
+def root_namespace_untouched():
+    before = root_namespace_state()
+    yield
+    after = root_namespace_state()
+    changed = {k: (before[k], after.get(k)) for k in before if before[k] != after.get(k)}
+    assert not changed, f"the root namespace changed during the tests: {changed}"
+
+
+def lab(text: str) -> Lab:
+    return Lab.from_yaml(text, "test.yml")
