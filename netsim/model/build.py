@@ -26,10 +26,10 @@ from netsim.model.graph import (
     NodeKind,
     Route,
 )
-from netsim.model.portalloc import PortAllocator
-from netsim.model.rules import Drop, Match, Rule
 from netsim.model.ipam import LOCAL_POOLS, AddressPool, IpamError, SubnetAllocator
+from netsim.model.portalloc import PortAllocator
 from netsim.model.profiles import PROFILES, Profile
+from netsim.model.rules import Drop, Match, Rule
 from netsim.scenario.load import Loaded
 from netsim.scenario.portspec import PortProto
 from netsim.scenario.schema import RESERVED, Container, Host, Network
@@ -260,10 +260,7 @@ class Builder:
                       default: bool = False, driver: str = "bridge") -> NetState:
         """`docker network create` for a local-scope driver on one daemon."""
         try:
-            if spec.subnet:
-                subnet = d.subnets.claim(spec.subnet)
-            else:
-                subnet = d.subnets.allocate()
+            subnet = d.subnets.claim(spec.subnet) if spec.subnet else d.subnets.allocate()
         except IpamError as e:
             raise self.error((*path, "subnet") if spec.subnet else path,
                              f"Error response from daemon: {e}") from None

@@ -32,10 +32,7 @@ class Seen:
 
 
 def _is(value: Is, actual: object) -> bool:
-    if isinstance(value.value, IPv4Network):
-        hit = actual in value.value
-    else:
-        hit = actual == value.value
+    hit = actual in value.value if isinstance(value.value, IPv4Network) else actual == value.value
     return hit != value.negate
 
 
@@ -145,4 +142,4 @@ def is_accept(decision: Decision) -> bool:
     return not isinstance(decision.action, Drop)
 
 
-__all__ = ["MATCHERS", "Decision", "Netfilter", "Seen", "is_accept", "Accept", "Drop"]
+__all__ = ["MATCHERS", "Accept", "Decision", "Drop", "Netfilter", "Seen", "is_accept"]

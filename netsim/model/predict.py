@@ -9,6 +9,7 @@ A verdict needs the reply to come back too, exactly as a socket would need it.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network
@@ -84,8 +85,17 @@ class Predictor:
         self.nf = {k: Netfilter(ns.rules) for k, ns in model.ns.items()}
         self.local = {k: model.local_addresses(k) for k in model.ns}
         self.table = {k: self._routes(ns) for k, ns in model.ns.items()}
-        self._bfs: dict[str, dict] = {}
+        self._bfs: dict[str, tuple[dict, dict]] = {}
+        self._paths: dict[tuple[str, IPv4Address], list | None] = {}
         self._underlay: dict[tuple[str, str], str | None] = {}
+        self._iface = {i.id: i for ns in model.ns.values() for i in ns.ifaces.values()}
+        self._ports: dict[str, list[Iface]] = {}
+        self._kids: dict[str, list[Iface]] = {}
+        for i in self._iface.values():
+            if i.master:
+                self._ports.setdefault(f"{i.ns}/{i.master}", []).append(i)
+            if i.parent and i.kind == IfKind.MACVLAN:
+                self._kids.setdefault(i.parent, []).append(i)
 
     # --- public -----------------------------------------------------------------------
     def probe(self, src_ns: str, dst: IPv4Address, proto: str = "icmp", port: int | None = None,
@@ -317,28 +327,47 @@ class Predictor:
         if pkt.size > oif.mtu:
             raise Fail(f"{pkt.size}-byte packet, MTU {oif.mtu} on {ns.label} {oif.name}: "
                        + ("frag needed and DF set" if pkt.df else "fragmented"))
+        steps = self._path(oif, nexthop)
+        if steps is None:
+            raise Fail(f"{ns.label}: no answer to ARP for {nexthop} on {oif.name}")
+        for kind, a, b in steps:
+            if kind == "bridged":  # forwarded by a bridge from port a to port b
+                self._bridged(a, pkt, trace, ct)
+            elif kind == "vxlan":
+                self._vxlan_carry(a, b, pkt, trace)
+            if pkt.size > b.mtu:
+                raise Fail(f"{pkt.size}-byte frame dropped at {b.id}: MTU {b.mtu} "
+                           "(no ICMP: a silent drop)")
+        recv = steps[-1][2] if steps else oif
+        return self.model.ns[recv.ns], recv
+
+    def _path(self, oif: Iface, nexthop: IPv4Address) -> list | None:
+        """The frame's hops from `oif` to the interface that owns `nexthop` (cached)."""
+        key = (oif.id, nexthop)
+        if key in self._paths:
+            return self._paths[key]
         parents, found = self._frames(oif)
         target = found.get(nexthop)
-        if target is None:
-            raise Fail(f"{ns.label}: no answer to ARP for {nexthop} on {oif.name}")
-        states = []
-        state = ("rx", target)
-        while state is not None:
-            states.append(state)
-            state = parents[state]
-        states.reverse()
-        for (k1, a), (k2, b) in zip(states, states[1:], strict=False):
-            if k1 == "rx" and k2 == "tx":  # bridged from port a to port b
-                self._bridged(self.model.iface(a), pkt, trace, ct)
-            elif k1 == "tx" and k2 == "tx":
-                pass
-            elif k1 == "tx" and k2 == "rx" and self.model.iface(a).kind == IfKind.VXLAN:
-                self._vxlan_carry(self.model.iface(a), self.model.iface(b), pkt, trace)
-            if k2 in ("rx", "tx") and pkt.size > self.model.iface(b).mtu:
-                raise Fail(f"{pkt.size}-byte frame dropped at {self.model.iface(b).id}: "
-                           f"MTU {self.model.iface(b).mtu} (no ICMP: a silent drop)")
-        recv = self.model.iface(target)
-        return self.model.ns[recv.ns], recv
+        steps = None
+        if target is not None:
+            states = []
+            state = ("rx", target)
+            while state is not None:
+                states.append(state)
+                state = parents[state]
+            states.reverse()
+            steps = []
+            for (k1, a), (k2, b) in itertools.pairwise(states):
+                ia, ib = self._iface[a], self._iface[b]
+                if k1 == "rx" and k2 == "tx":
+                    kind = "bridged"
+                elif k1 == "tx" and k2 == "rx" and ia.kind == IfKind.VXLAN:
+                    kind = "vxlan"
+                else:
+                    kind = "wire"
+                steps.append((kind, ia, ib))
+        self._paths[key] = steps
+        return steps
 
     def _bridged(self, port: Iface, pkt: Pkt, trace: Trace, ct: str) -> None:
         """Frames forwarded by a bridge see its namespace's ip hooks when br_netfilter is on,
@@ -410,7 +439,7 @@ class Predictor:
                 queue.append(nxt)
                 kind, node = nxt
                 if kind == "rx":
-                    iface = self.model.iface(node)
+                    iface = self._iface[node]
                     if not iface.master:
                         for a in iface.addrs:
                             found.setdefault(a.ip, node)
@@ -419,16 +448,15 @@ class Predictor:
 
     def _next(self, state: tuple[str, str], origin: Iface, private_parent: str | None):
         kind, node = state
-        iface = self.model.iface(node)
-        model = self.model
+        iface = self._iface[node]
         if kind == "tx":
             if iface.kind == IfKind.BRIDGE:
-                return [("tx", p.id) for p in model.bridge_ports(iface)]
+                return [("tx", p.id) for p in self._ports.get(iface.id, ())]
             if iface.kind == IfKind.MACVLAN:
-                parent = model.iface(iface.parent)
+                parent = self._iface[iface.parent]
                 out = self._wire(parent)
                 if iface.mode == "bridge":
-                    out += [("rx", c.id) for c in model.children(parent)
+                    out += [("rx", c.id) for c in self._kids.get(parent.id, ())
                             if c.id != iface.id and c.mode == "bridge"]
                 return out
             return self._wire(iface)
@@ -436,11 +464,11 @@ class Predictor:
         if iface.master:
             bridge = iface.ns + "/" + iface.master
             out = [("rx", bridge)]
-            for p in model.bridge_ports(model.iface(bridge)):
+            for p in self._ports.get(bridge, ()):
                 if p.id != iface.id or p.hairpin:
                     out.append(("tx", p.id))
             return out
-        kids = model.children(iface)
+        kids = self._kids.get(iface.id, ())
         if kids:
             # frames from the wire reach children by MAC; a private sibling's never come back
             return [("rx", c.id) for c in kids if c.id != origin.id
@@ -461,4 +489,4 @@ class Predictor:
         return []
 
 
-__all__ = ["Outcome", "Predictor", "Accept"]
+__all__ = ["Accept", "Outcome", "Predictor"]

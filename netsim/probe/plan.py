@@ -40,7 +40,7 @@ def _names(model: Model) -> str:
     return ", ".join(model.endpoints)
 
 
-def address_of(model: Model, word: str) -> IPv4Address | None | str:
+def address_of(model: Model, word: str) -> IPv4Address | str | None:
     """The address a word stands for; a str is an error message."""
     if "@" in word:
         name, _, net = word.partition("@")

@@ -20,7 +20,7 @@ def plan(model: Model) -> Table:
     for col in ("host", "network", "driver", "subnet", "gateway", "device", "container", "address",
                 "mac", "iface"):
         t.add_column(col, no_wrap=True)
-    for key, net in model.networks.items():
+    for _key, net in model.networks.items():
         host = net.host or "swarm"
         extra = f" vni {net.vni}" if net.vni else (" internal" if net.internal else "")
         t.add_row(host, net.name, net.driver + extra, str(net.subnet), str(net.gateway or "-"),

@@ -90,4 +90,5 @@ def _where(pos: Positions, path: tuple, at_key: bool) -> Where:
 
 def _is_wrapper(part: object) -> bool:
     """pydantic adds validator names such as 'function-before[...]' to some locations."""
-    return isinstance(part, str) and ("[" in part and "(" in part or part.startswith("function-"))
+    return isinstance(part, str) and (part == "[key]" or part.startswith("function-")
+                                      or ("[" in part and "(" in part))

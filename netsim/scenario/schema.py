@@ -13,7 +13,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from netsim.scenario.portspec import SYNTAX, PortProto, PortRequest, parse_port_proto, parse_port_spec
+from netsim.scenario.portspec import (
+    SYNTAX,
+    PortProto,
+    PortRequest,
+    parse_port_proto,
+    parse_port_spec,
+)
 
 PROFILES = ("28", "26", "20.10")  # Docker versions whose behaviour netsim reproduces (spec §0.1)
 DRIVERS = ("bridge", "macvlan", "overlay")  # user-creatable; host / none are built in, as in Docker

@@ -28,7 +28,7 @@ def _no_check(*_: object) -> None:
     return None
 
 
-def _bridge_create(b, d, st, spec) -> None:  # noqa: ANN001 - signature shared by all drivers
+def _bridge_create(b, d, st, spec) -> None:
     bridge.create(b, d, st)
 
 

@@ -239,7 +239,8 @@ def create(b: Builder, d: Daemon, st: NetState) -> None:
             when.add("masq_proxy")
         if not d.spec.userland_proxy:
             when.add("noproxy_ext")
-    fill = {"br": br_name, "subnet": str(net.subnet), "host_ipv4": IPv4Address(opts.get(HOST_IPV4, "0.0.0.0"))}
+    fill = {"br": br_name, "subnet": str(net.subnet),
+            "host_ipv4": IPv4Address(opts.get(HOST_IPV4, "0.0.0.0"))}
     layout = NET_28 if b.profile.forward == "docker-forward" else NET_LEGACY
     apply(b, d, NET_NAT + layout, when, fill)
 

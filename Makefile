@@ -1,0 +1,33 @@
+# Two entry points on a fresh Debian machine: `make demo` and `make test`.
+# Both create .venv, install netsim into it and, when run as root, the Debian packages it needs.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEBS := nftables iproute2
+
+.PHONY: demo test lint bench system clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+system:  # installs missing Debian packages when root; says what is missing otherwise
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "netsim: missing Debian packages:$$missing (sudo make system installs them)"; fi; \
+	fi
+
+demo: system $(VENV)/.installed
+	$(VENV)/bin/netsim check scenarios/bridge.yml
+
+test: system $(VENV)/.installed
+	$(VENV)/bin/ruff check netsim tests bench
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) bench/check_scale.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

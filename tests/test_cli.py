@@ -1,0 +1,68 @@
+"""The `netsim` command as a user meets it: help, exit codes, the JSON report, no root."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from netsim.cli import main
+from tests.conftest import SCENARIOS
+
+SHIPPED = sorted(SCENARIOS.glob("*.yml"))
+
+
+def test_help_says_what_each_command_does_in_one_line() -> None:
+    out = CliRunner().invoke(main, ["--help"]).output
+    assert "See and prove how Docker container networking behaves." in out
+    for name, cmd in main.commands.items():
+        short = cmd.get_short_help_str(limit=200)
+        assert short and "\n" not in short, name
+        assert CliRunner().invoke(main, [name, "--help"]).exit_code == 0
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_shipped_scenarios_check_clean(path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["check", str(path), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Addressing plan" in result.output
+    report = json.loads(out.read_text())
+    assert report["summary"]["failed"] == 0
+    expected = [p for p in report["probes"] if p["origin"].startswith("expect")]
+    assert expected and all(p["predicted"] == p["expected"] for p in expected)
+    assert {"from", "to", "dst", "proto", "port", "expected", "predicted", "observed",
+            "source_expected", "source_seen", "ok", "attempts", "path", "why"} <= set(
+        report["probes"][0])
+
+
+def test_a_wrong_expectation_exits_1(tmp_path: Path) -> None:
+    path = tmp_path / "w.yml"
+    path.write_text("name: w\ncontainers: {a: {}}\nexpect:\n  - {from: lan, to: a, result: reach}\n")
+    result = CliRunner().invoke(main, ["check", "-q", str(path)])
+    assert result.exit_code == 1
+    assert "NO" in result.output
+
+
+def test_missing_file_exits_2() -> None:
+    result = CliRunner().invoke(main, ["check", "/nonexistent/x.yml"])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
+                    reason="needs root to drop to an unprivileged user")
+def test_check_runs_as_an_unprivileged_user() -> None:
+    path = SCENARIOS / "bridge.yml"
+    env = {**os.environ, "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"}
+    argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+            sys.executable, "-m", "netsim.cli", "check", "-q", str(path)]
+    r = subprocess.run(argv, capture_output=True, text=True, env=env, cwd="/")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "expectations predicted to hold" in r.stdout
