@@ -158,7 +158,7 @@ class Builder:
                 f"scenario lan.block: {p} is filtered between LAN machines"))
         self.model.add_iface(Iface(SWITCH, "br0", IfKind.BRIDGE, mtu=lan.mtu,
                                    hairpin=lan.hairpin))
-        router = self.add_ns("router", NodeKind.ROUTER, "router", forwarding=True)
+        self.add_ns("router", NodeKind.ROUTER, "router", forwarding=True)
         self.lan_port("router", "eth0", gateway, ("lan", "gateway"))
         out = self.add_ns("outside", NodeKind.OUTSIDE, "outside")
         r_out = Iface("router", "eth1", IfKind.VETH, addrs=[IPv4Interface(f"{OUTSIDE_ROUTER}/24")])
@@ -171,7 +171,6 @@ class Builder:
         self.listen(out, listen, "outside's echo service")
         self.endpoint("outside", NodeKind.OUTSIDE, "outside", {"outside": OUTSIDE_ADDR})
         self.endpoint("router", NodeKind.ROUTER, "router", {"lan": gateway, "outside": OUTSIDE_ROUTER})
-        del router
         peers = {"lan": (lan.address or subnet.network_address + 2, None, ("lan", "address"))}
         for name, peer in lan.peers.items():
             peers[name] = (peer.address, peer.listen, ("lan", "peers", name))
@@ -411,10 +410,6 @@ class Builder:
             return st.pool.take(ip)
         except IpamError as e:
             raise self.error(ip_path, f"{e} ({ip} on {st.net.name})") from None
-
-    def veth_addresses(self, name: str, addrs: dict[str, IPv4Address]) -> None:
-        kind = NodeKind.CONTAINER
-        self.endpoint(name, kind, name, addrs)
 
 
 def build(loaded: Loaded) -> Model:

@@ -142,4 +142,3 @@ def is_accept(decision: Decision) -> bool:
     return not isinstance(decision.action, Drop)
 
 
-__all__ = ["MATCHERS", "Accept", "Decision", "Drop", "Netfilter", "Seen", "is_accept"]

@@ -16,7 +16,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from netsim.model.graph import Iface, IfKind, Listener, Model, Netns, Route
 from netsim.model.netfilter import Decision, Netfilter, Seen
-from netsim.model.rules import Accept, Dnat, Drop, Masquerade, Snat
+from netsim.model.rules import Dnat, Drop, Masquerade, Snat
 
 LOOPBACK = IPv4Network("127.0.0.0/8")
 ANY = IPv4Address("0.0.0.0")
@@ -116,14 +116,13 @@ class Predictor:
         server = arrival.ns
         seen = arrival.pkt.src
         if pkt.proto == "icmp":
-            return self._reply(server, arrival.pkt, origin, src_ns, trace, "reach", seen, "new")
+            return self._reply(server, arrival.pkt, origin, src_ns, trace, "reach", seen)
         listener = self._listener(server, arrival.pkt)
         if listener is None:
             refused = "RST" if pkt.proto == "tcp" else "ICMP port unreachable"
             trace.notes.append(f"nothing listens on {arrival.pkt.dst}:{arrival.pkt.dport}/"
                                f"{pkt.proto} in {server.label}: {refused}")
-            return self._reply(server, arrival.pkt, origin, src_ns, trace, "closed", None,
-                               "related" if pkt.proto == "udp" else "new")
+            return self._reply(server, arrival.pkt, origin, src_ns, trace, "closed", None)
         if listener.role == "vxlan":
             trace.notes.append(f"{server.label}:4789/udp is the VXLAN socket: it answers nothing")
             return Outcome("blocked", None, trace.path, "; ".join(trace.notes), origin.dst)
@@ -137,11 +136,11 @@ class Predictor:
                 return Outcome("closed" if inner.result == "closed" else inner.result,
                                None, trace.path, inner.why, origin.dst)
             return self._reply(server, arrival.pkt, origin, src_ns, trace, "open",
-                               inner.source_seen, "new", keep_path=True)
-        return self._reply(server, arrival.pkt, origin, src_ns, trace, "open", seen, "new")
+                               inner.source_seen)
+        return self._reply(server, arrival.pkt, origin, src_ns, trace, "open", seen)
 
     def _reply(self, server: Netns, got: Pkt, origin: Pkt, src_ns: str, trace: Trace,
-               result: str, seen: IPv4Address | None, _ct: str, keep_path: bool = False) -> Outcome:
+               result: str, seen: IPv4Address | None) -> Outcome:
         back = Pkt(got.dst, got.src, got.proto, got.dport, got.sport, size=got.size, df=got.df)
         ct = "related" if result == "closed" and got.proto == "udp" else "established"
         rtrace = Trace(nat=trace.nat)
@@ -489,4 +488,3 @@ class Predictor:
         return []
 
 
-__all__ = ["Accept", "Outcome", "Predictor"]
