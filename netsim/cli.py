@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -9,6 +10,25 @@ from rich.console import Console
 
 from netsim import __version__
 from netsim.errors import EXIT_DISAGREE, EXIT_OK, NetsimError
+
+FILE = click.Path(dir_okay=False)
+
+
+def _console() -> Console:
+    console = Console()
+    if not console.is_terminal:  # CI logs: wide enough for the tables, never 80 columns
+        console = Console(width=160)
+    return console
+
+
+def _fail(e: NetsimError) -> None:
+    click.echo(f"netsim: {e}", err=True)
+    sys.exit(e.exit_code)
+
+
+def _sigterm_is_exit() -> None:
+    """So that `finally:` blocks tear the lab down when CI kills us politely."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,8 +38,8 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report.")
+@click.argument("file", type=FILE)
+@click.option("--json", "json_path", type=FILE, help="Write the JSON report.")
 @click.option("--quiet", "-q", is_flag=True, help="Only expectations, warnings and the summary.")
 @click.option("--no-matrix", is_flag=True, help="Skip the all-pairs matrix (large scenarios).")
 def check(file: str, json_path: str | None, quiet: bool, no_matrix: bool) -> None:
@@ -27,9 +47,7 @@ def check(file: str, json_path: str | None, quiet: bool, no_matrix: bool) -> Non
     from netsim.lab import Lab
     from netsim.report import jsonout, terminal
 
-    console = Console()
-    if not console.is_terminal:  # CI logs: wide enough for the tables, never 80 columns
-        console = Console(width=160)
+    console = _console()
     try:
         report = Lab.load(file).check(full_matrix=not no_matrix)
     except NetsimError as e:
@@ -41,9 +59,127 @@ def check(file: str, json_path: str | None, quiet: bool, no_matrix: bool) -> Non
     sys.exit(EXIT_DISAGREE if report.failed else EXIT_OK)
 
 
-def _fail(e: NetsimError) -> None:
-    click.echo(f"netsim: {e}", err=True)
-    sys.exit(e.exit_code)
+def _finish(report, json_path: str | None, junit_path: str | None, quiet: bool) -> None:
+    from netsim.report import jsonout, junit, terminal
+
+    terminal.print_run(report, _console(), quiet)
+    if json_path:
+        jsonout.write(json_path, jsonout.report(report.lab, report.profile, report.rows,
+                                                report.seconds))
+    if junit_path:
+        junit.write(junit_path, report.lab, report.rows, report.seconds)
+    sys.exit(EXIT_DISAGREE if report.failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("file", type=FILE)
+@click.option("--json", "json_path", type=FILE, help="Write the JSON report.")
+@click.option("--junit", "junit_path", type=FILE, help="Write a JUnit XML report.")
+@click.option("--quiet", "-q", is_flag=True, help="Only expectations, mismatches and the summary.")
+@click.option("--no-matrix", is_flag=True, help="Probe the expectations only.")
+@click.option("--keep", is_flag=True, help="Leave the lab up afterwards (netsim down NAME).")
+def run(file: str, json_path, junit_path, quiet: bool, no_matrix: bool, keep: bool) -> None:
+    """Build the scenario for real (root), probe it, report, tear it down."""
+    from netsim.lab import Lab
+
+    _sigterm_is_exit()
+    try:
+        lab = Lab.load(file)
+        with _console().status(f"building and probing {lab.name} ..."):
+            report = lab.run(full_matrix=not no_matrix, keep=keep)
+    except NetsimError as e:
+        _fail(e)
+    _finish(report, json_path, junit_path, quiet)
+
+
+@main.command()
+@click.argument("file", type=FILE)
+def up(file: str) -> None:
+    """Build the scenario's namespaces, links, rules and services, and leave them up (root)."""
+    import time
+
+    from netsim.lab import Lab, up_lab
+
+    try:
+        lab = Lab.load(file)
+        t0 = time.perf_counter()
+        names = up_lab(lab)
+    except NetsimError as e:
+        _fail(e)
+    click.echo(f"{lab.name}: up, {len(names)} namespaces in {time.perf_counter() - t0:.2f} s; "
+               f"netsim probe {lab.name}; netsim down {lab.name}")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--json", "json_path", type=FILE, help="Write the JSON report.")
+@click.option("--junit", "junit_path", type=FILE, help="Write a JUnit XML report.")
+@click.option("--quiet", "-q", is_flag=True, help="Only expectations, mismatches and the summary.")
+@click.option("--no-matrix", is_flag=True, help="Probe the expectations only.")
+def probe(name: str, json_path, junit_path, quiet: bool, no_matrix: bool) -> None:
+    """Probe a lab that `netsim up` built (root)."""
+    from netsim.lab import attach, probe_lab
+    from netsim.realize.lifecycle import require_root
+
+    try:
+        require_root("probe")
+        lab, names = attach(name)
+        report = probe_lab(lab, names, full_matrix=not no_matrix)
+    except NetsimError as e:
+        _fail(e)
+    report.timings = {"probe": report.seconds}
+    _finish(report, json_path, junit_path, quiet)
+
+
+@main.command()
+@click.argument("name")
+def down(name: str) -> None:
+    """Tear a lab down: its services, the processes inside it, its namespaces (root)."""
+    from netsim.realize import lifecycle, sandbox
+
+    try:
+        lifecycle.require_root("down")
+        if name not in sandbox.labs():
+            from netsim.errors import ScenarioError
+
+            raise ScenarioError(f"no lab named '{name}' is up",
+                                valid=", ".join(sandbox.labs()) or "none is up")
+        removed = lifecycle.down(name)
+    except NetsimError as e:
+        _fail(e)
+    click.echo(f"{name}: down, {len(removed)} namespaces removed")
+
+
+@main.command()
+def cleanup() -> None:
+    """Remove everything any netsim lab left behind, from the journals, even after a crash (root)."""
+    from netsim.realize import lifecycle, sandbox
+
+    try:
+        lifecycle.require_root("cleanup")
+    except NetsimError as e:
+        _fail(e)
+    total = 0
+    for name in sandbox.labs():
+        removed = lifecycle.down(name)
+        total += len(removed)
+        click.echo(f"{name}: {len(removed)} namespaces removed")
+    click.echo(f"cleanup: {total} namespaces removed")
+
+
+@main.command(name="ls")
+def ls() -> None:
+    """List the labs that are up."""
+    from netsim.realize import sandbox
+
+    names = sandbox.labs()
+    if not names:
+        click.echo("no lab is up")
+    for name in names:
+        j = sandbox.read_journal(name)
+        keeper = j.get("keeper") or {}
+        click.echo(f"{name}\t{len(j.get('namespaces', []))} namespaces\t"
+                   f"services pid {keeper.get('pid', '-')}\t{j.get('path', '')}")
 
 
 if __name__ == "__main__":

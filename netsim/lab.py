@@ -31,6 +31,8 @@ class CheckReport:
 
 
 class Lab:
+    """`Lab.load(path)`, then `check()` (no root) or `run()` (root: up, probe, down)."""
+
     def __init__(self, loaded: Loaded):
         self.loaded = loaded
         self._model: Model | None = None
@@ -63,6 +65,89 @@ class Lab:
         return CheckReport(self.name, model.profile, model, expect, grid, list(model.warnings),
                            time.perf_counter() - start)
 
+    def run(self, full_matrix: bool = True, keep: bool = False) -> RunReport:
+        """Build it for real, probe every expectation and the matrix, tear it down."""
+        from netsim.realize import lifecycle
+
+        t0 = time.perf_counter()
+        names = up_lab(self)
+        t_up = time.perf_counter() - t0
+        try:
+            report = probe_lab(self, names, full_matrix)
+        finally:
+            if not keep:
+                t1 = time.perf_counter()
+                lifecycle.down(self.name)
+                t_down = time.perf_counter() - t1
+        report.timings = {"up": t_up, "probe": report.seconds}
+        if not keep:
+            report.timings["down"] = t_down
+        return report
+
 
 def _predict(predictor: Predictor, p: plan.Probe):
     return predictor.probe(p.src_ns, p.dst, p.proto, p.port, p.size)
+
+
+@dataclass
+class RunReport:
+    lab: str
+    profile: str
+    model: Model
+    expectations: list[Row]
+    matrix: list[Row]
+    warnings: list[tuple[str, str]]
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> list[Row]:
+        return self.expectations + self.matrix
+
+    @property
+    def failed(self) -> list[Row]:
+        return [r for r in self.rows if not r.ok or r.observed == "inconclusive"]
+
+
+def probe_lab(lab: Lab, names: dict[str, str], full_matrix: bool = True) -> RunReport:
+    """Probe a lab that is up: every expectation and (optionally) the full matrix."""
+    from netsim.probe.engine import Prober
+    from netsim.realize import lifecycle
+
+    start = time.perf_counter()
+    check = lab.check(full_matrix=full_matrix)
+    rows = check.expectations + check.matrix
+    prober = Prober(names, lifecycle.flush_targets(lab.model, names))
+    try:
+        seen = prober.run([r.probe for r in rows])
+    finally:
+        prober.close()
+    for row, obs in zip(rows, seen, strict=True):
+        row.observed = obs.result
+        row.source_seen = obs.source_seen
+        row.attempts = obs.attempts
+        row.notes = obs.evidence
+    return RunReport(lab.name, lab.model.profile, lab.model, check.expectations, check.matrix,
+                     check.warnings, time.perf_counter() - start)
+
+
+def up_lab(lab: Lab) -> dict[str, str]:
+    from netsim.realize import lifecycle
+
+    text = Path(lab.loaded.path).read_text() if Path(lab.loaded.path).exists() else ""
+    return lifecycle.up(lab.model, lab.name, text, lab.loaded.path).names
+
+
+def attach(name: str) -> tuple[Lab, dict[str, str]]:
+    """A lab that `netsim up` left running, rebuilt from the scenario kept in its journal."""
+    from netsim.errors import ScenarioError
+    from netsim.realize import sandbox
+
+    journal = sandbox.read_journal(name)
+    if not journal.get("namespaces") or not journal.get("scenario"):
+        raise ScenarioError(f"no lab named '{name}' is up", valid=", ".join(sandbox.labs()) or
+                            "none is up; netsim up FILE")
+    lab = Lab.from_yaml(journal["scenario"], journal.get("path") or name)
+    from netsim.realize.sandbox import ns_name
+
+    return lab, {ns_id: ns_name(name, ns_id) for ns_id in lab.model.ns}

@@ -109,6 +109,41 @@ def port_matrix(rows: list[Row]) -> Table | None:
     return t
 
 
+def mismatches(rows: list[Row]) -> Table | None:
+    bad = [r for r in rows if r.probe.origin == "matrix" and not r.ok]
+    if not bad:
+        return None
+    t = Table(title="Matrix probes where the kernel disagreed with the model", title_justify="left")
+    for col in ("probe", "predicted", "observed", "evidence", "model's path and why"):
+        t.add_column(col, overflow="fold")
+    for r in bad:
+        t.add_row(r.probe.label, r.predicted.result, r.observed or "-", "; ".join(r.notes),
+                  " -> ".join(r.predicted.path) + ": " + r.predicted.why)
+    return t
+
+
+def print_run(report, console: Console, quiet: bool = False) -> None:
+    if not quiet:
+        console.print(plan(report.model))
+    if report.expectations:
+        console.print(expectations(report.expectations, observed=True))
+    table = mismatches(report.matrix)
+    if table is not None:
+        console.print(table)
+    for pid, text in report.warnings:
+        console.print(f"[yellow]warning[/] [{pid}] {text}", highlight=False)
+    exp = report.expectations
+    met = sum(1 for r in exp if r.ok and r.observed != "inconclusive")
+    mism = sum(1 for r in report.rows if r.mismatch)
+    inc = sum(1 for r in report.rows if r.observed == "inconclusive")
+    same = sum(1 for r in report.rows if r.observed == r.predicted.result)
+    colour = "red" if report.failed else "green"
+    timing = ", ".join(f"{k} {v:.2f} s" for k, v in report.timings.items())
+    console.print(f"[{colour}]{report.lab}: {met}/{len(exp)} expectations met; "
+                  f"{same}/{len(report.rows)} observations equal the prediction, {mism} differ, "
+                  f"{inc} inconclusive; docker {report.profile}; {timing}[/]", highlight=False)
+
+
 def print_check(report: CheckReport, console: Console, quiet: bool = False) -> None:
     if not quiet:
         console.print(plan(report.model))

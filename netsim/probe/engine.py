@@ -1,0 +1,270 @@
+"""Real probes: sockets made inside each source namespace, answers read from the kernel.
+
+TCP: a non-blocking connect (open / closed = refused / blocked = no answer or unreachable),
+then the echo service's line tells which source address the server saw. UDP: a datagram to
+the echo service (open = answer, closed = ICMP port unreachable). ICMP: echo requests built
+and parsed with scapy, sent on one raw socket per source namespace (DF set for `size:`).
+
+All probes of a wave are in flight at once; a wave holds as many new neighbours as the
+machine-wide ARP table can take (it is shared by every namespace and capped by gc_thresh3),
+and between waves the lab's own neighbour caches are flushed. A negative answer is retried
+once; when the ARP table overflowed during a probe its negative verdict is `inconclusive`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import selectors
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+from pathlib import Path
+
+from netsim.probe.plan import Probe
+from netsim.realize import sandbox
+
+TIMEOUT = 1.0
+IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2
+UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT, errno.EMSGSIZE,
+               errno.EHOSTDOWN}
+
+
+@dataclass
+class Observation:
+    result: str  # reach | blocked | open | closed | inconclusive
+    source_seen: IPv4Address | None = None
+    attempts: int = 1
+    evidence: list[str] = field(default_factory=list)
+
+
+def neigh_stats() -> dict[str, int]:
+    """The machine-wide IPv4 neighbour table (read-only; its limit lives in the root ns)."""
+    rows = [r.split() for r in Path("/proc/net/stat/arp_cache").read_text().splitlines()]
+    col = {name: i for i, name in enumerate(rows[0])}
+    cpus = [[int(x, 16) for x in r] for r in rows[1:] if r]
+    thresh = int(Path("/proc/sys/net/ipv4/neigh/default/gc_thresh3").read_text())
+    return {"entries": cpus[0][col["entries"]], "table_fulls": sum(r[col["table_fulls"]] for r in cpus),
+            "gc_thresh3": thresh}
+
+
+class _Flusher:
+    """Empties the lab's neighbour caches: toggling IFF_NOARP flushes a device's entries
+    (and keeps its routes), one netlink message each, over one socket per namespace."""
+
+    def __init__(self, targets: list[tuple[str, str]]):
+        self.socks: dict[str, socket.socket] = {}
+        self.devs: list[tuple[str, int]] = []
+        for ns, ifname in targets:
+            with sandbox.in_netns(ns):
+                if ns not in self.socks:
+                    self.socks[ns] = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+                try:
+                    self.devs.append((ns, socket.if_nametoindex(ifname)))
+                except OSError:
+                    continue
+        self.seq = 0
+
+    def _set(self, ns: str, index: int, noarp: bool) -> None:
+        self.seq += 1
+        body = struct.pack("BxHiII", 0, 0, index, 0x80 if noarp else 0, 0x80)
+        self.socks[ns].send(struct.pack("IHHII", 16 + len(body), 16, 0x5, self.seq, 0) + body)
+        self.socks[ns].recv(4096)
+
+    def flush(self) -> None:
+        for ns, index in self.devs:
+            self._set(ns, index, True)
+            self._set(ns, index, False)
+
+    def close(self) -> None:
+        for s in self.socks.values():
+            s.close()
+
+
+class Prober:
+    def __init__(self, names: dict[str, str], flush_targets: list[tuple[str, str]],
+                 timeout: float = TIMEOUT):
+        self.names = names
+        self.timeout = timeout
+        self.flusher = _Flusher(flush_targets)
+        self.icmp: dict[str, socket.socket] = {}
+
+    def close(self) -> None:
+        self.flusher.close()
+        for s in self.icmp.values():
+            s.close()
+
+    # --- the whole job ------------------------------------------------------------------
+    def run(self, probes: list[Probe]) -> list[Observation]:
+        results: list[Observation | None] = [None] * len(probes)
+        todo = list(range(len(probes)))
+        for attempt in (1, 2):
+            for wave in self._waves(probes, todo):
+                before = neigh_stats()["table_fulls"]
+                got = self._wave([probes[i] for i in wave])
+                overflowed = neigh_stats()["table_fulls"] > before
+                for i, obs in zip(wave, got, strict=True):
+                    obs.attempts = attempt
+                    if overflowed and obs.result == "blocked":
+                        obs.result = "inconclusive"
+                        obs.evidence.append("the machine's ARP table overflowed during the probe")
+                    results[i] = obs
+                self.flusher.flush()
+            todo = [i for i in todo if results[i].result in ("blocked", "inconclusive")]
+            if not todo:
+                break
+        return results  # type: ignore[return-value]
+
+    def _waves(self, probes: list[Probe], todo: list[int]) -> list[list[int]]:
+        stats = neigh_stats()
+        budget = max(64, int(stats["gc_thresh3"] * 0.7) - stats["entries"])
+        pairs_per_wave = max(16, budget // 3)  # a flow can add 2-3 entries (both ends, a hop)
+        waves, current, pairs = [], [], set()
+        for i in sorted(todo, key=lambda i: probes[i].src_ns):
+            key = (probes[i].src_ns, probes[i].dst)
+            if key not in pairs and len(pairs) >= pairs_per_wave:
+                waves.append(current)
+                current, pairs = [], set()
+            pairs.add(key)
+            current.append(i)
+        if current:
+            waves.append(current)
+        return waves
+
+    # --- one wave: everything in flight at once -----------------------------------------
+    def _wave(self, probes: list[Probe]) -> list[Observation]:
+        sel = selectors.DefaultSelector()
+        out = [Observation("blocked") for _ in probes]
+        pending = 0
+        icmp_wait: dict[tuple[str, int, int], int] = {}
+        for k, p in enumerate(probes):
+            ns = self.names[p.src_ns]
+            if p.dst is None:
+                out[k].evidence.append("the destination has no address")
+                continue
+            try:
+                if p.proto == "icmp":
+                    ident, seq = self._ping(ns, p)
+                    icmp_wait[(ns, ident, seq)] = k
+                    continue
+                s = self._open(ns, p)
+            except OSError as e:
+                out[k].evidence.append(f"{errno.errorcode.get(e.errno, e.errno)}: {e.strerror}")
+                continue
+            sel.register(s, selectors.EVENT_WRITE if p.proto == "tcp" else selectors.EVENT_READ,
+                         (k, p))
+            pending += 1
+        for ns in {n for n, _, _ in icmp_wait}:
+            sel.register(self.icmp[ns], selectors.EVENT_READ, ("icmp", ns))
+        deadline = time.monotonic() + self.timeout
+        while (pending or icmp_wait) and time.monotonic() < deadline:
+            for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
+                if key.data[0] == "icmp":
+                    self._pong(key.fileobj, key.data[1], icmp_wait, out)
+                    continue
+                if self._answer(sel, key, out):
+                    pending -= 1
+        for key in list(sel.get_map().values()):
+            sel.unregister(key.fileobj)
+            if not isinstance(key.data[0], str):
+                out[key.data[0]].evidence.append(f"no answer in {self.timeout:.1f} s")
+                key.fileobj.close()
+        for k in icmp_wait.values():
+            out[k].evidence.append(f"no echo reply in {self.timeout:.1f} s")
+        sel.close()
+        return out
+
+    def _open(self, ns: str, p: Probe) -> socket.socket:
+        with sandbox.in_netns(ns):
+            kind = socket.SOCK_STREAM if p.proto == "tcp" else socket.SOCK_DGRAM
+            s = socket.socket(socket.AF_INET, kind)
+        s.setblocking(False)
+        if p.proto == "tcp":
+            rc = s.connect_ex((str(p.dst), p.port))
+            if rc not in (0, errno.EINPROGRESS):
+                s.close()
+                raise OSError(rc, os.strerror(rc))
+        else:
+            s.connect((str(p.dst), p.port))
+            s.send(b"netsim probe\n")
+        return s
+
+    def _answer(self, sel: selectors.BaseSelector, key, out: list[Observation]) -> bool:
+        """Handle one ready socket; True when that probe is decided."""
+        s: socket.socket = key.fileobj
+        k, p = key.data
+        if p.proto == "tcp" and key.events == selectors.EVENT_WRITE:
+            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                out[k].result = "closed" if err == errno.ECONNREFUSED else "blocked"
+                out[k].evidence.append(errno.errorcode.get(err, str(err)))
+                sel.unregister(s)
+                s.close()
+                return True
+            out[k].result = "open"
+            out[k].evidence.append("connected")
+            sel.modify(s, selectors.EVENT_READ, (k, p))
+            return False
+        try:
+            data = s.recv(256)
+        except ConnectionRefusedError:
+            out[k].result = "closed"
+            out[k].evidence.append("ICMP port unreachable" if p.proto == "udp" else "RST")
+        except OSError as e:
+            out[k].evidence.append(errno.errorcode.get(e.errno, str(e)))
+        else:
+            out[k].result = "open"
+            line = data.decode(errors="replace").strip()
+            out[k].evidence.append(f"echo {line!r}" if line else "closed without an answer")
+            if line:
+                try:
+                    out[k].source_seen = IPv4Address(line.rsplit(":", 1)[0])
+                except ValueError:
+                    pass
+        sel.unregister(s)
+        s.close()
+        return True
+
+    # --- ICMP ---------------------------------------------------------------------------
+    def _ping(self, ns: str, p: Probe) -> tuple[int, int]:
+        from scapy.layers.inet import ICMP
+
+        if ns not in self.icmp:
+            with sandbox.in_netns(ns):
+                self.icmp[ns] = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                                              socket.IPPROTO_ICMP)
+            self.icmp[ns].setblocking(False)
+        s = self.icmp[ns]
+        df = IP_PMTUDISC_DO if p.size is not None else 0
+        s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, df)
+        ident, seq = random.randint(1, 65535), random.randint(1, 65535)
+        payload = b"\x00" * (p.size if p.size is not None else 56)
+        s.sendto(bytes(ICMP(type=8, id=ident, seq=seq) / payload), (str(p.dst), 0))
+        return ident, seq
+
+    def _pong(self, s: socket.socket, ns: str, wait: dict, out: list[Observation]) -> None:
+        from scapy.layers.inet import ICMP, IP, ICMPerror, IPerror
+
+        while True:
+            try:
+                data = s.recv(65535)
+            except BlockingIOError:
+                return
+            pkt = IP(data)
+            if not pkt.haslayer(ICMP):
+                continue
+            icmp = pkt[ICMP]
+            if icmp.type == 0:
+                k = wait.pop((ns, icmp.id, icmp.seq), None)
+                if k is not None:
+                    out[k].result = "reach"
+                    out[k].evidence.append(f"echo reply from {pkt.src}")
+            elif icmp.type in (3, 11) and pkt.haslayer(ICMPerror):
+                inner = pkt[ICMPerror]
+                k = wait.pop((ns, inner.id, inner.seq), None)
+                if k is not None:
+                    out[k].evidence.append(f"ICMP type {icmp.type} code {icmp.code} from "
+                                           f"{pkt.src} about {pkt[IPerror].dst}")

@@ -1,0 +1,91 @@
+"""Bring a lab up and down: namespaces and links, rulesets, services, journaled throughout."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+from pyroute2.netlink.exceptions import NetlinkError
+
+from netsim.errors import EnvironmentProblem, NetsimError
+from netsim.model.build import SWITCH
+from netsim.model.graph import IfKind, Model
+from netsim.realize import netlink, nft, sandbox, services
+
+
+class LabExists(NetsimError):
+    pass
+
+
+@dataclass
+class UpResult:
+    names: dict[str, str]
+    seconds: dict[str, float]
+    keeper: int
+
+
+def require_root(what: str) -> None:
+    if os.geteuid() != 0:
+        raise EnvironmentProblem(f"netsim {what} builds network namespaces and needs root",
+                                 "run it with sudo; `netsim check FILE` works without root")
+
+
+def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResult:
+    require_root("up")
+    nft.nft_binary()
+    netlink.check_kernel(model)
+    journal = sandbox.read_journal(lab)
+    if journal.get("namespaces"):
+        raise LabExists(f"lab '{lab}' is already up (netsim down {lab}, or netsim cleanup)")
+    sandbox.write_journal(lab, {"lab": lab, "namespaces": [], "keeper": None,
+                                "scenario": scenario_text, "path": scenario_path,
+                                "since": time.time()})
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    built = None
+    try:
+        built = netlink.build(model, lab)
+        times["links"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        for ns_id, ns in model.ns.items():
+            if ns.rules.count():
+                nft.load(built.names[ns_id], ns.rules)
+        times["rules"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        pid = services.start(model, built.names, built.names[SWITCH])
+        journal = sandbox.read_journal(lab)
+        journal["keeper"] = {"pid": pid, "start": sandbox.pid_start(pid)}
+        sandbox.write_journal(lab, journal)
+        times["services"] = time.perf_counter() - t2
+        return UpResult(built.names, times, pid)
+    except BaseException as e:
+        if built:
+            built.close()
+        sandbox.teardown(lab)
+        if isinstance(e, (OSError, NetlinkError, RuntimeError)):
+            raise EnvironmentProblem(f"building lab '{lab}' failed: {e}",
+                                     "everything it had made was removed") from e
+        raise
+    finally:
+        if built:
+            built.close()
+
+
+def down(lab: str) -> list[str]:
+    journal = sandbox.read_journal(lab)
+    keeper = journal.get("keeper")
+    names = sandbox.teardown(lab)
+    if keeper:
+        try:
+            os.waitpid(keeper["pid"], os.WNOHANG)  # reap it when it is our child
+        except ChildProcessError:
+            pass
+    sandbox.wait_gone(names)
+    return names
+
+
+def flush_targets(model: Model, names: dict[str, str]) -> list[tuple[str, str]]:
+    """Every interface that holds neighbour entries (it has an address and is not lo)."""
+    return [(names[ns_id], i.name) for ns_id, ns in model.ns.items()
+            for i in ns.ifaces.values() if i.addrs and i.kind != IfKind.LOOPBACK]

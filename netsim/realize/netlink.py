@@ -1,0 +1,180 @@
+"""Build the model's namespaces and links with pyroute2, creating nothing in the root namespace.
+
+Links are born where they belong (a veth peer or macvlan child is created directly in its
+target namespace: no moves, no renames, the two slow kernel paths). One netlink socket per
+namespace, made inside it by a thread that setns()es (no pyroute2 fork helper).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from netsim.errors import EnvironmentProblem
+from netsim.model.graph import Iface, IfKind, Model, NodeKind
+from netsim.realize import sandbox
+
+UNSUPPORTED = {  # kinds this machine's kernel lacks (feasibility §0): refuse before building
+    IfKind.VLAN: "802.1q VLAN links (macvlan parent like eth0.10)",
+    IfKind.DUMMY: "dummy links (macvlan without parent)",
+}
+
+
+@dataclass
+class Built:
+    lab: str
+    names: dict[str, str]  # model namespace id -> kernel namespace name
+    fds: dict[str, int] = field(default_factory=dict)
+    ipr: dict[str, IPRoute] = field(default_factory=dict)
+
+    def sock(self, ns_id: str) -> IPRoute:
+        if ns_id not in self.ipr:
+            with sandbox.in_netns(self.names[ns_id]):
+                s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            self.ipr[ns_id] = IPRoute(use_socket=s)
+        return self.ipr[ns_id]
+
+    def fd(self, ns_id: str) -> int:
+        if ns_id not in self.fds:
+            self.fds[ns_id] = os.open(sandbox.NETNS_DIR / self.names[ns_id], os.O_RDONLY)
+        return self.fds[ns_id]
+
+    def close(self) -> None:
+        for ipr in self.ipr.values():
+            ipr.close()
+        for fd in self.fds.values():
+            os.close(fd)
+        self.ipr.clear()
+        self.fds.clear()
+
+
+def check_kernel(model: Model) -> None:
+    for ns in model.ns.values():
+        for i in ns.ifaces.values():
+            if i.kind in UNSUPPORTED:
+                raise EnvironmentProblem(
+                    f"{ns.label}: {i.name} needs {UNSUPPORTED[i.kind]}, which this kernel "
+                    "does not have (\"operation not supported\", as Docker reports it)",
+                    "netsim check still predicts this scenario; run it on a kernel with that "
+                    "support")
+
+
+def sysctls(model: Model, ns_id: str) -> dict[str, str]:
+    ns = model.ns[ns_id]
+    out = {
+        "net.ipv6.conf.all.disable_ipv6": "1",  # IPv4 model: keep DAD and RS noise out
+        "net.ipv6.conf.default.disable_ipv6": "1",
+        "net.ipv4.ip_forward": "1" if ns.forwarding else "0",
+        "net.bridge.bridge-nf-call-iptables": "1" if ns.bridge_nf else "0",
+    }
+    if ns.kind == NodeKind.CONTAINER:  # what Docker sets in every container (observed)
+        out["net.ipv4.ping_group_range"] = "0 2147483647"
+    return out
+
+
+def build(model: Model, lab: str) -> Built:
+    """Namespaces (journaled first), links, addresses, routes. Raises on the first failure;
+    the caller tears down from the journal."""
+    check_kernel(model)
+    names = {ns_id: sandbox.ns_name(lab, ns_id) for ns_id in model.ns}
+    journal = sandbox.read_journal(lab)
+    journal["namespaces"] = sorted(set(journal.get("namespaces", [])) | set(names.values()))
+    sandbox.write_journal(lab, journal)
+    built = Built(lab, names)
+    for ns_id, name in names.items():
+        sandbox.create_netns(name, sysctls(model, ns_id))
+    for ns in model.ns.values():
+        for i in ns.ifaces.values():
+            if i.kind == IfKind.BRIDGE:
+                _bridge(built, i)
+    done: set[str] = set()
+    for ns in model.ns.values():
+        for i in ns.ifaces.values():
+            if i.id in done:
+                continue
+            if i.kind == IfKind.VETH and not i.master:  # create from the leaf side
+                _veth(built, model, i)
+                done |= {i.id, i.peer}
+            elif i.kind == IfKind.MACVLAN:
+                _macvlan(built, model, i)
+            elif i.kind == IfKind.VXLAN:
+                _vxlan(built, model, i)
+    for ns in model.ns.values():  # veths whose both ends are bridge ports (none today)
+        for i in ns.ifaces.values():
+            if i.kind == IfKind.VETH and i.id not in done and i.peer not in done:
+                _veth(built, model, i)
+                done |= {i.id, i.peer}
+    for ns_id in model.ns:
+        _configure(built, model, ns_id)
+    return built
+
+
+def _bridge(b: Built, i: Iface) -> None:
+    kw = {"address": i.mac} if i.mac else {}
+    b.sock(i.ns).link("add", ifname=i.name, kind="bridge", mtu=i.mtu, br_stp_state=0,
+                      br_forward_delay=0, **kw)
+
+
+def _veth(b: Built, model: Model, i: Iface) -> None:
+    peer = model.iface(i.peer)
+    spec = {"ifname": peer.name, "net_ns_fd": b.fd(peer.ns), "mtu": peer.mtu}
+    if peer.mac:
+        spec["address"] = peer.mac
+    kw = {"address": i.mac} if i.mac else {}
+    b.sock(i.ns).link("add", ifname=i.name, kind="veth", mtu=i.mtu, peer=spec, **kw)
+
+
+def _macvlan(b: Built, model: Model, i: Iface) -> None:
+    parent = model.iface(i.parent)
+    ipr = b.sock(parent.ns)
+    idx = ipr.link_lookup(ifname=parent.name)[0]
+    kw = {"address": i.mac} if i.mac else {}
+    ipr.link("add", ifname=i.name, kind="macvlan", link=idx, macvlan_mode=i.mode,
+             net_ns_fd=b.fd(i.ns), mtu=i.mtu, **kw)
+
+
+def _vxlan(b: Built, model: Model, i: Iface) -> None:
+    """Created by the host's socket so its UDP socket lives with the underlay (spec §7.3)."""
+    host = model.ns[i.ns].host
+    b.sock(host).link("add", ifname=i.name, kind="vxlan", vxlan_id=i.vni, vxlan_port=4789,
+                      vxlan_local=str(i.vtep), vxlan_learning=0, vxlan_proxy=1,
+                      net_ns_fd=b.fd(i.ns), mtu=i.mtu)
+
+
+def _configure(b: Built, model: Model, ns_id: str) -> None:
+    ns = model.ns[ns_id]
+    ipr = b.sock(ns_id)
+    index = {link.get("ifname"): link["index"] for link in ipr.link("dump")}
+    for i in ns.ifaces.values():
+        if i.name not in index:
+            raise EnvironmentProblem(f"{ns.label}: {i.name} was not created")
+        kw: dict = {"state": "up"}
+        if i.master:
+            kw["master"] = index[i.master]
+        ipr.link("set", index=index[i.name], **kw)
+        if i.hairpin and i.master:
+            ipr.brport("set", index=index[i.name], mode=1)
+        for a in i.addrs:
+            if i.kind == IfKind.LOOPBACK:
+                continue
+            ipr.addr("add", index=index[i.name], address=str(a.ip), prefixlen=a.network.prefixlen)
+    if any(i.route_localnet for i in ns.ifaces.values()):
+        for i in ns.ifaces.values():
+            if i.route_localnet:
+                with sandbox.in_netns(b.names[ns_id]):
+                    with open(f"/proc/sys/net/ipv4/conf/{i.name}/route_localnet", "w") as f:
+                        f.write("1")
+    for r in ns.routes:
+        kw = {"dst": str(r.dst), "oif": index[r.dev]}
+        if r.via:
+            kw["gateway"] = str(r.via)
+        try:
+            ipr.route("add", **kw)
+        except NetlinkError as e:
+            raise EnvironmentProblem(f"{ns.label}: route {r.dst} via {r.via}: {e}") from None

@@ -1,0 +1,141 @@
+"""Render a namespace's Ruleset as one nftables script and load it atomically inside it.
+
+The tables mirror what iptables-nft makes (ip raw / nat / filter, built-in chains on their
+hooks), so `nft list ruleset` in a simulated host reads like Docker's. One fragment per Match
+field (RENDERERS); every rule carries its `origin` as a comment.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+
+from netsim.errors import EnvironmentProblem
+from netsim.model.rules import (
+    BUILTIN,
+    Accept,
+    Dnat,
+    Drop,
+    Is,
+    Jump,
+    Masquerade,
+    Match,
+    Return,
+    Rule,
+    Ruleset,
+    Snat,
+)
+from netsim.realize import sandbox
+
+# (table, chain) -> base chain declaration (iptables-nft's hooks and priorities)
+HOOKS = {
+    ("raw", "PREROUTING"): "type filter hook prerouting priority raw",
+    ("raw", "OUTPUT"): "type filter hook output priority raw",
+    ("nat", "PREROUTING"): "type nat hook prerouting priority dstnat",
+    ("nat", "INPUT"): "type nat hook input priority 100",
+    ("nat", "OUTPUT"): "type nat hook output priority -100",
+    ("nat", "POSTROUTING"): "type nat hook postrouting priority srcnat",
+    ("filter", "INPUT"): "type filter hook input priority filter",
+    ("filter", "FORWARD"): "type filter hook forward priority filter",
+    ("filter", "OUTPUT"): "type filter hook output priority filter",
+}
+TABLES = ("raw", "nat", "filter")
+
+
+def _op(v: Is) -> str:
+    return "!= " if v.negate else ""
+
+
+def _net(v: Is) -> str:
+    n = v.value
+    return f"{_op(v)}{n.network_address}/{n.prefixlen}"
+
+
+def _l4(v: object, m: Match) -> str:
+    return "" if (m.dport or m.sport) else f"meta l4proto {v}"
+
+
+RENDERERS: dict[str, Callable[[object, Match], str]] = {
+    "iif": lambda v, m: f'iifname {_op(v)}"{v.value}"',
+    "oif": lambda v, m: f'oifname {_op(v)}"{v.value}"',
+    "saddr": lambda v, m: f"ip saddr {_net(v)}",
+    "daddr": lambda v, m: f"ip daddr {_net(v)}",
+    "proto": _l4,
+    "sport": lambda v, m: f"{m.proto} sport {v}",
+    "dport": lambda v, m: f"{m.proto} dport {v}",
+    "ct_state": lambda v, m: "ct state " + ",".join(sorted(v)),
+    "dst_type": lambda v, m: f"fib daddr type {v}",
+    "src_type": lambda v, m: f"fib saddr type {v}",
+}
+
+
+def _action(a: object) -> str:
+    if isinstance(a, Jump):
+        return f"jump {a.chain}"
+    if isinstance(a, Dnat):
+        return f"dnat to {a.to}" + (f":{a.port}" if a.port else "")
+    if isinstance(a, Snat):
+        return f"snat to {a.to}" + (f":{a.port}" if a.port else "")
+    return {Accept: "accept", Drop: "drop", Return: "return", Masquerade: "masquerade"}[type(a)]
+
+
+def rule_text(rule: Rule) -> str:
+    parts = [RENDERERS[name](getattr(rule.match, name), rule.match)
+             for name in RENDERERS if getattr(rule.match, name) is not None]
+    comment = rule.origin.replace('"', "'")[:120]
+    return " ".join(p for p in [*parts, "counter", _action(rule.action)] if p) + \
+        f' comment "{comment}"'
+
+
+def render(ruleset: Ruleset) -> str:
+    """Idempotent: each table is created, deleted and defined again in one transaction."""
+    out = []
+    for table in TABLES:
+        chains = ruleset.tables.get(table)
+        if not chains:
+            continue
+        out += [f"table ip {table}", f"delete table ip {table}", f"table ip {table} {{"]
+        for name in sorted(chains, key=lambda c: (c not in BUILTIN[table], c)):
+            chain = chains[name]
+            out.append(f"  chain {name} {{")
+            if (table, name) in HOOKS:
+                out.append(f"    {HOOKS[table, name]}; policy {chain.policy or 'accept'};")
+            out.extend(f"    {rule_text(r)}" for r in chain.rules)
+            out.append("  }")
+        out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def nft_binary() -> str:
+    path = shutil.which("nft")
+    if not path:
+        raise EnvironmentProblem("nft is not installed: netsim loads each simulated host's "
+                                 "rules with it", "apt-get install nftables")
+    return path
+
+
+def load(ns_name: str, ruleset: Ruleset) -> None:
+    """`nft -f -` run from a thread inside the namespace: the child inherits it."""
+    text = render(ruleset)
+    if not text.strip():
+        return
+    nft = nft_binary()
+
+    def run() -> subprocess.CompletedProcess:
+        with sandbox.in_netns(ns_name):
+            return subprocess.run([nft, "-f", "-"], input=text, capture_output=True, text=True)
+
+    r = sandbox.in_thread(run)
+    if r.returncode:
+        raise EnvironmentProblem(f"nft refused the ruleset for {ns_name}: {r.stderr.strip()}")
+
+
+def listing(ns_name: str) -> str:
+    nft = nft_binary()
+
+    def run() -> str:
+        with sandbox.in_netns(ns_name):
+            return subprocess.run([nft, "list", "ruleset"], capture_output=True, text=True).stdout
+
+    return sandbox.in_thread(run)

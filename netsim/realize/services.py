@@ -1,0 +1,181 @@
+"""The lab's services: echo listeners that answer with the peer address they saw (so NAT is
+observed from the server side) and Docker's userland proxy (docker-proxy) on published ports.
+
+They all run in one "keeper" process per lab, forked by `netsim up` and journaled, so the lab
+stays alive between `netsim up` and `netsim probe`. The keeper lives in the lab's LAN namespace
+so that cleanup finds it by namespace as well as by its journaled PID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+
+from netsim.model.graph import Listener, Model
+from netsim.realize import sandbox
+
+ANSWER_TIMEOUT = 1.0
+IP_PKTINFO = 8  # linux/in.h: learn a datagram's destination, answer from that same address
+
+
+def _bind(ns: str, lst: Listener) -> socket.socket:
+    with sandbox.in_netns(ns):
+        kind = socket.SOCK_STREAM if lst.proto == "tcp" else socket.SOCK_DGRAM
+        s = socket.socket(socket.AF_INET, kind)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((str(lst.ip), lst.port))
+    if lst.proto == "tcp":
+        s.listen(256)
+    else:
+        s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+    s.setblocking(False)
+    return s
+
+
+def _echo_tcp(sock: socket.socket) -> None:
+    try:
+        conn, peer = sock.accept()
+    except BlockingIOError:
+        return
+    with conn, contextlib.suppress(OSError):
+        conn.sendall(f"{peer[0]}:{peer[1]}\n".encode())
+
+
+def _recv_udp(sock: socket.socket) -> tuple[bytes, tuple, bytes]:
+    """A datagram, its sender, and the local address it was sent to (IP_PKTINFO)."""
+    data, anc, _, peer = sock.recvmsg(2048, socket.CMSG_SPACE(12))
+    local = b"\0\0\0\0"
+    for level, kind, value in anc:
+        if level == socket.IPPROTO_IP and kind == IP_PKTINFO:
+            local = value[8:12]  # in_pktinfo.ipi_addr: the header's destination address
+    return data, peer, local
+
+
+def _send_udp(sock: socket.socket, data: bytes, peer: tuple, local: bytes) -> None:
+    """Answer from the address the client wrote to, as a connected client requires."""
+    info = struct.pack("I4s4s", 0, local, b"\0\0\0\0")
+    sock.sendmsg([data], [(socket.IPPROTO_IP, IP_PKTINFO, info)], 0, peer)
+
+
+def _echo_udp(sock: socket.socket) -> None:
+    with contextlib.suppress(BlockingIOError, OSError):
+        _, peer, local = _recv_udp(sock)
+        _send_udp(sock, f"{peer[0]}:{peer[1]}\n".encode(), peer, local)
+
+
+def _proxy_tcp(sock: socket.socket, ns: str, lst: Listener) -> None:
+    try:
+        conn, _ = sock.accept()
+    except BlockingIOError:
+        return
+    threading.Thread(target=_relay_tcp, args=(conn, ns, lst), daemon=True).start()
+
+
+def _relay_tcp(conn: socket.socket, ns: str, lst: Listener) -> None:
+    """docker-proxy: a second connection from the host namespace; relay the answer back."""
+    with conn:
+        with sandbox.in_netns(ns):
+            back = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        with back:
+            back.settimeout(ANSWER_TIMEOUT)
+            try:
+                back.connect((str(lst.target[0]), lst.target[1]))
+                data = back.recv(256)
+                conn.settimeout(ANSWER_TIMEOUT)
+                conn.sendall(data)
+            except OSError:
+                pass  # like docker-proxy: the client's connection just closes
+
+
+def _proxy_udp(sock: socket.socket, ns: str, lst: Listener) -> None:
+    try:
+        data, peer, local = _recv_udp(sock)
+    except (BlockingIOError, OSError):
+        return
+
+    def relay() -> None:
+        with sandbox.in_netns(ns):
+            back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        with back:
+            back.settimeout(ANSWER_TIMEOUT)
+            try:
+                back.sendto(data, (str(lst.target[0]), lst.target[1]))
+                answer, _ = back.recvfrom(2048)
+                _send_udp(sock, answer, peer, local)
+            except OSError:
+                pass
+
+    threading.Thread(target=relay, daemon=True).start()
+
+
+def serve(entries: list[tuple[str, Listener, socket.socket]]) -> None:
+    sel = selectors.DefaultSelector()
+    for ns, lst, sock in entries:
+        if lst.role == "proxy":
+            handler = _proxy_tcp if lst.proto == "tcp" else _proxy_udp
+            sel.register(sock, selectors.EVENT_READ,
+                         lambda s, ns=ns, lst=lst, h=handler: h(s, ns, lst))
+        elif lst.role == "echo":
+            sel.register(sock, selectors.EVENT_READ, _echo_tcp if lst.proto == "tcp" else _echo_udp)
+    while True:
+        for key, _ in sel.select():
+            key.data(key.fileobj)
+
+
+def listeners(model: Model, names: dict[str, str]) -> list[tuple[str, Listener]]:
+    return [(names[ns_id], lst) for ns_id, ns in model.ns.items() for lst in ns.listeners
+            if lst.role in ("echo", "proxy")]
+
+
+def start(model: Model, names: dict[str, str], home_ns: str) -> int:
+    """Fork the keeper; return its PID once every socket is bound (or raise its error)."""
+    wanted = listeners(model, names)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the keeper
+        os.close(r)
+        try:
+            os.setsid()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            entries = [(ns, lst, _bind(ns, lst)) for ns, lst in wanted]
+            fd = os.open(sandbox.NETNS_DIR / home_ns, os.O_RDONLY)
+            sandbox.setns(fd)  # live in the lab: cleanup finds us by namespace too
+            os.close(fd)
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for std in (0, 1, 2):
+                os.dup2(devnull, std)
+            os.write(w, b"ok\n")
+            os.close(w)
+            serve(entries)
+        except BaseException as e:
+            with contextlib.suppress(OSError):
+                os.write(w, f"error {type(e).__name__}: {e}\n".encode())
+        finally:
+            os._exit(1)
+    os.close(w)
+    answer = b""
+    deadline = time.monotonic() + 10
+    while not answer.endswith(b"\n") and time.monotonic() < deadline:
+        chunk = os.read(r, 1024)
+        if not chunk:
+            break
+        answer += chunk
+    os.close(r)
+    text = answer.decode().strip()
+    if text != "ok":
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise RuntimeError(f"the lab's services did not start: {text or 'no answer'}")
+    return pid
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("netsim.realize.services is started by `netsim up`")
