@@ -164,12 +164,9 @@ def _configure(b: Built, model: Model, ns_id: str) -> None:
             if i.kind == IfKind.LOOPBACK:
                 continue
             ipr.addr("add", index=index[i.name], address=str(a.ip), prefixlen=a.network.prefixlen)
-    if any(i.route_localnet for i in ns.ifaces.values()):
-        for i in ns.ifaces.values():
-            if i.route_localnet:
-                with sandbox.in_netns(b.names[ns_id]):
-                    with open(f"/proc/sys/net/ipv4/conf/{i.name}/route_localnet", "w") as f:
-                        f.write("1")
+    for i in ns.ifaces.values():
+        if i.route_localnet:  # userland-proxy=false: DNAT of 127.0.0.1 may leave the host
+            sandbox.write_sysctl(b.names[ns_id], f"net.ipv4.conf.{i.name}.route_localnet", "1")
     for r in ns.routes:
         kw = {"dst": str(r.dst), "oif": index[r.dev]}
         if r.via:

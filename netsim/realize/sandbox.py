@@ -97,6 +97,15 @@ def create_netns(name: str, sysctls: dict[str, str]) -> None:
     in_thread(make)
 
 
+def write_sysctl(name: str, key: str, value: str) -> None:
+    """/proc/sys/net is the opening thread's namespace's: write it from inside `name`."""
+    def write() -> None:
+        with in_netns(name):
+            (Path("/proc/sys") / key.replace(".", "/")).write_text(value)
+
+    in_thread(write)
+
+
 def remove_netns(name: str) -> None:
     target = NETNS_DIR / name
     _libc.umount2(str(target).encode(), MNT_DETACH)
