@@ -30,7 +30,8 @@ def root_namespace_state() -> dict[str, str]:
         "addrs": _cmd("ip", "-o", "addr", "show"),
         "routes": _cmd("ip", "route", "show", "table", "all"),
         "ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text(),
-        "netns": " ".join(sorted(os.listdir("/run/netns"))) if os.path.isdir("/run/netns") else "",
+        "netns": " ".join(sorted(n for n in os.listdir("/run/netns") if not n.startswith("nsim-")))
+    if os.path.isdir("/run/netns") else "",
     }
     if os.geteuid() == 0:
         state["nft"] = _cmd("nft", "list", "ruleset")
@@ -40,6 +41,23 @@ def root_namespace_state() -> dict[str, str]:
     return state
 
 
+def netsim_leftovers() -> dict[str, list]:
+    """Anything netsim made that still exists: namespaces, journals, live child processes."""
+    netns = sorted(n for n in os.listdir("/run/netns") if n.startswith("nsim-")) \
+        if os.path.isdir("/run/netns") else []
+    journals = sorted(p.name for p in Path("/run/netsim").glob("*.json")) \
+        if os.path.isdir("/run/netsim") else []
+    children = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == os.getpid():
+            children.append((int(pid), stat[0]))
+    return {"namespaces": netns, "journals": journals, "children": children}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def root_namespace_untouched():
     before = root_namespace_state()
@@ -47,7 +65,12 @@ def root_namespace_untouched():
     after = root_namespace_state()
     changed = {k: (before[k], after.get(k)) for k in before if before[k] != after.get(k)}
     assert not changed, f"the root namespace changed during the tests: {changed}"
+    left = {k: v for k, v in netsim_leftovers().items() if v}
+    assert not left, f"netsim left these behind: {left}"
 
 
 def lab(text: str) -> Lab:
     return Lab.from_yaml(text, "test.yml")
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="builds network namespaces: needs root")
