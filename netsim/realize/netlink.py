@@ -12,16 +12,18 @@ import socket
 from dataclasses import dataclass, field
 
 from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
 
 from netsim.errors import EnvironmentProblem
 from netsim.model.graph import Iface, IfKind, Model, NodeKind
-from netsim.realize import sandbox
+from netsim.realize import rtnl, sandbox
 
 UNSUPPORTED = {  # kinds this machine's kernel lacks (feasibility §0): refuse before building
     IfKind.VLAN: "802.1q VLAN links (macvlan parent like eth0.10)",
     IfKind.DUMMY: "dummy links (macvlan without parent)",
 }
+
+
+EXPLICIT_INDEX = 10000  # links we create get ifindexes from here; the kernel's own start at 2
 
 
 @dataclass
@@ -30,6 +32,9 @@ class Built:
     names: dict[str, str]  # model namespace id -> kernel namespace name
     fds: dict[str, int] = field(default_factory=dict)
     ipr: dict[str, IPRoute] = field(default_factory=dict)
+    index: dict[str, int] = field(default_factory=dict)  # iface id -> ifindex we chose
+    up: set[str] = field(default_factory=set)  # iface ids created up (and enslaved)
+    _next: dict[str, int] = field(default_factory=dict)
 
     def sock(self, ns_id: str) -> IPRoute:
         if ns_id not in self.ipr:
@@ -44,6 +49,11 @@ class Built:
         if ns_id not in self.fds:
             self.fds[ns_id] = os.open(sandbox.NETNS_DIR / self.names[ns_id], os.O_RDONLY)
         return self.fds[ns_id]
+
+    def new_index(self, iface: Iface) -> int:
+        self._next[iface.ns] = self._next.get(iface.ns, EXPLICIT_INDEX) + 1
+        self.index[iface.id] = self._next[iface.ns]
+        return self.index[iface.id]
 
     def close(self) -> None:
         for ipr in self.ipr.values():
@@ -94,22 +104,20 @@ def build(model: Model, lab: str) -> Built:
             if i.kind == IfKind.BRIDGE:
                 _bridge(built, i)
     done: set[str] = set()
+    for ns in model.ns.values():  # veths from the bridge side: that end is born up, enslaved
+        for i in ns.ifaces.values():
+            if i.kind == IfKind.VETH and i.master and i.id not in done:
+                _veth(built, model, i)
+                done |= {i.id, i.peer}
     for ns in model.ns.values():
         for i in ns.ifaces.values():
-            if i.id in done:
-                continue
-            if i.kind == IfKind.VETH and not i.master:  # create from the leaf side
+            if i.kind == IfKind.VETH and i.id not in done:
                 _veth(built, model, i)
                 done |= {i.id, i.peer}
             elif i.kind == IfKind.MACVLAN:
                 _macvlan(built, model, i)
             elif i.kind == IfKind.VXLAN:
                 _vxlan(built, model, i)
-    for ns in model.ns.values():  # veths whose both ends are bridge ports (none today)
-        for i in ns.ifaces.values():
-            if i.kind == IfKind.VETH and i.id not in done and i.peer not in done:
-                _veth(built, model, i)
-                done |= {i.id, i.peer}
     for ns_id in model.ns:
         _configure(built, model, ns_id)
     return built
@@ -118,16 +126,22 @@ def build(model: Model, lab: str) -> Built:
 def _bridge(b: Built, i: Iface) -> None:
     kw = {"address": i.mac} if i.mac else {}
     b.sock(i.ns).link("add", ifname=i.name, kind="bridge", mtu=i.mtu, br_stp_state=0,
-                      br_forward_delay=0, **kw)
+                      br_forward_delay=0, index=b.new_index(i), state="up", **kw)
+    b.up.add(i.id)
 
 
 def _veth(b: Built, model: Model, i: Iface) -> None:
+    """One request: `i` born up (and enslaved), its peer born in the other namespace."""
     peer = model.iface(i.peer)
     spec = {"ifname": peer.name, "net_ns_fd": b.fd(peer.ns), "mtu": peer.mtu}
     if peer.mac:
         spec["address"] = peer.mac
     kw = {"address": i.mac} if i.mac else {}
-    b.sock(i.ns).link("add", ifname=i.name, kind="veth", mtu=i.mtu, peer=spec, **kw)
+    if i.master:
+        kw["master"] = b.index[f"{i.ns}/{i.master}"]
+    b.sock(i.ns).link("add", ifname=i.name, kind="veth", mtu=i.mtu, peer=spec,
+                      index=b.new_index(i), state="up", **kw)
+    b.up.add(i.id)
 
 
 def _macvlan(b: Built, model: Model, i: Iface) -> None:
@@ -148,30 +162,29 @@ def _vxlan(b: Built, model: Model, i: Iface) -> None:
 
 
 def _configure(b: Built, model: Model, ns_id: str) -> None:
+    """Everything else in one pipelined batch per namespace: up, master, addresses, routes."""
     ns = model.ns[ns_id]
-    ipr = b.sock(ns_id)
-    index = {link.get("ifname"): link["index"] for link in ipr.link("dump")}
-    for i in ns.ifaces.values():
-        if i.name not in index:
-            raise EnvironmentProblem(f"{ns.label}: {i.name} was not created")
-        kw: dict = {"state": "up"}
-        if i.master:
-            kw["master"] = index[i.master]
-        ipr.link("set", index=index[i.name], **kw)
-        if i.hairpin and i.master:
-            ipr.brport("set", index=index[i.name], mode=1)
-        for a in i.addrs:
-            if i.kind == IfKind.LOOPBACK:
-                continue
-            ipr.addr("add", index=index[i.name], address=str(a.ip), prefixlen=a.network.prefixlen)
-    for i in ns.ifaces.values():
-        if i.route_localnet:  # userland-proxy=false: DNAT of 127.0.0.1 may leave the host
-            sandbox.write_sysctl(b.names[ns_id], f"net.ipv4.conf.{i.name}.route_localnet", "1")
-    for r in ns.routes:
-        kw = {"dst": str(r.dst), "oif": index[r.dev]}
-        if r.via:
-            kw["gateway"] = str(r.via)
+    name = b.names[ns_id]
+    with sandbox.in_netns(name):
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+        index = {i.name: socket.if_nametoindex(i.name) for i in ns.ifaces.values()}
+    with sock:
+        batch = rtnl.Batch(sock)
+        for i in ns.ifaces.values():
+            if i.id not in b.up:
+                master = index[i.master] if i.master else None
+                batch.link(index[i.name], up=True, master=master)
+            if i.kind != IfKind.LOOPBACK:
+                for a in i.addrs:
+                    batch.addr(index[i.name], a.ip, a.network.prefixlen)
+        for r in ns.routes:
+            batch.route(r.dst, index[r.dev], r.via)
         try:
-            ipr.route("add", **kw)
-        except NetlinkError as e:
-            raise EnvironmentProblem(f"{ns.label}: route {r.dst} via {r.via}: {e}") from None
+            batch.send()
+        except rtnl.RtnlError as e:
+            raise EnvironmentProblem(f"{ns.label}: {e}") from None
+    for i in ns.ifaces.values():
+        if i.hairpin and i.master:
+            b.sock(ns_id).brport("set", index=index[i.name], mode=1)
+        if i.route_localnet:  # userland-proxy=false: DNAT of 127.0.0.1 may leave the host
+            sandbox.write_sysctl(name, f"net.ipv4.conf.{i.name}.route_localnet", "1")
