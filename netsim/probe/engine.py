@@ -230,8 +230,6 @@ class Prober:
 
     # --- ICMP ---------------------------------------------------------------------------
     def _ping(self, ns: str, p: Probe) -> tuple[int, int]:
-        from scapy.layers.inet import ICMP
-
         if ns not in self.icmp:
             with sandbox.in_netns(ns):
                 self.icmp[ns] = socket.socket(socket.AF_INET, socket.SOCK_RAW,
@@ -242,29 +240,50 @@ class Prober:
         s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, df)
         ident, seq = random.randint(1, 65535), random.randint(1, 65535)
         payload = b"\x00" * (p.size if p.size is not None else 56)
-        s.sendto(bytes(ICMP(type=8, id=ident, seq=seq) / payload), (str(p.dst), 0))
+        s.sendto(echo_request(ident, seq, payload), (str(p.dst), 0))
         return ident, seq
 
     def _pong(self, s: socket.socket, ns: str, wait: dict, out: list[Observation]) -> None:
-        from scapy.layers.inet import ICMP, IP, ICMPerror, IPerror
-
         while True:
             try:
                 data = s.recv(65535)
             except BlockingIOError:
                 return
-            pkt = IP(data)
-            if not pkt.haslayer(ICMP):
-                continue
-            icmp = pkt[ICMP]
-            if icmp.type == 0:
-                k = wait.pop((ns, icmp.id, icmp.seq), None)
+            hl = (data[0] & 0x0F) * 4
+            kind = data[hl]
+            if kind == 0:  # echo reply: the hot path, read without dissecting
+                ident, seq = struct.unpack_from("!HH", data, hl + 4)
+                k = wait.pop((ns, ident, seq), None)
                 if k is not None:
                     out[k].result = "reach"
-                    out[k].evidence.append(f"echo reply from {pkt.src}")
-            elif icmp.type in (3, 11) and pkt.haslayer(ICMPerror):
-                inner = pkt[ICMPerror]
-                k = wait.pop((ns, inner.id, inner.seq), None)
-                if k is not None:
-                    out[k].evidence.append(f"ICMP type {icmp.type} code {icmp.code} from "
-                                           f"{pkt.src} about {pkt[IPerror].dst}")
+                    out[k].evidence.append(f"echo reply from {socket.inet_ntoa(data[12:16])}")
+            elif kind in (3, 11):
+                self._icmp_error(data, ns, wait, out)
+
+    def _icmp_error(self, data: bytes, ns: str, wait: dict, out: list[Observation]) -> None:
+        """Unreachable / time exceeded: scapy dissects the quoted packet for the evidence."""
+        from scapy.layers.inet import ICMP, IP, ICMPerror, IPerror
+
+        pkt = IP(data)
+        if not pkt.haslayer(ICMPerror):
+            return
+        inner, icmp = pkt[ICMPerror], pkt[ICMP]
+        k = wait.pop((ns, inner.id, inner.seq), None)
+        if k is not None:
+            out[k].evidence.append(f"ICMP type {icmp.type} code {icmp.code} from {pkt.src} "
+                                   f"about {pkt[IPerror].dst}")
+
+
+def _checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+def echo_request(ident: int, seq: int, payload: bytes) -> bytes:
+    """ICMP echo request (RFC 792); the kernel adds the IPv4 header."""
+    head = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+    return struct.pack("!BBHHH", 8, 0, _checksum(head + payload), ident, seq) + payload
