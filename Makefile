@@ -20,7 +20,9 @@ system:  # installs missing Debian packages when root; says what is missing othe
 	fi
 
 demo: system $(VENV)/.installed
-	$(VENV)/bin/netsim check scenarios/bridge.yml
+	@if [ "$$(id -u)" = 0 ]; then $(VENV)/bin/netsim run scenarios/bridge.yml; \
+	else echo "(not root: prediction only; sudo make demo builds it for real)"; \
+	  $(VENV)/bin/netsim check scenarios/bridge.yml; fi
 
 test: system $(VENV)/.installed
 	$(VENV)/bin/ruff check netsim tests bench
@@ -28,6 +30,7 @@ test: system $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/check_scale.py
+	@if [ "$$(id -u)" = 0 ]; then $(PY) bench/build.py 200 && $(PY) bench/probe.py 50; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -132,9 +132,13 @@ class Predictor:
             inner = self._connect(server.id, Pkt(None, listener.target[0], pkt.proto,
                                                  EPHEMERAL_SPORT + 1, listener.target[1]),
                                   trace, depth + 1)
-            if inner.result != "open":
-                return Outcome("closed" if inner.result == "closed" else inner.result,
-                               None, trace.path, inner.why, origin.dst)
+            if inner.result != "open" and pkt.proto == "udp":  # nothing comes back
+                return Outcome("blocked", None, trace.path, f"docker-proxy got no answer: "
+                               f"{inner.why}", origin.dst)
+            if inner.result != "open":  # docker-proxy accepted, then closes: connect succeeds
+                trace.notes.append(f"but its own connection failed ({inner.why}): the client's "
+                                   "connection opens and closes without data")
+                return self._reply(server, arrival.pkt, origin, src_ns, trace, "open", None)
             return self._reply(server, arrival.pkt, origin, src_ns, trace, "open",
                                inner.source_seen)
         return self._reply(server, arrival.pkt, origin, src_ns, trace, "open", seen)

@@ -18,14 +18,31 @@ from tests.conftest import SCENARIOS, needs_root
 pytestmark = needs_root
 
 
-@pytest.fixture(scope="module", params=["bridge", "user-bridges", "modes"])
-def running(request):
-    lab = Lab.load(SCENARIOS / f"{request.param}.yml")
+def _up(name: str):
+    lab = Lab.load(SCENARIOS / f"{name}.yml")
     names = up_lab(lab)
     try:
         yield lab, names
     finally:
         lifecycle.down(lab.name)
+
+
+@pytest.fixture(scope="module")
+def bridge_lab():
+    yield from _up("bridge")
+
+
+@pytest.fixture(scope="module")
+def user_bridges_lab():
+    yield from _up("user-bridges")
+
+
+@pytest.fixture(scope="module")
+def modes_lab():
+    yield from _up("modes")
+
+
+LABS = ["bridge_lab", "user_bridges_lab", "modes_lab"]
 
 
 def observe(lab: Lab, names: dict, src: str, dst: str, proto: str = "icmp",
@@ -40,8 +57,9 @@ def observe(lab: Lab, names: dict, src: str, dst: str, proto: str = "icmp",
         prober.close()
 
 
-def test_every_expectation_met_and_every_observation_as_predicted(running) -> None:
-    lab, names = running
+@pytest.mark.parametrize("which", LABS)
+def test_every_expectation_met_and_every_observation_as_predicted(which, request) -> None:
+    lab, names = request.getfixturevalue(which)
     report = probe_lab(lab, names, full_matrix=True)
     bad = [(r.probe.label, r.probe.expected, r.predicted.result, r.observed, r.notes)
            for r in report.rows if not r.ok or r.observed == "inconclusive"]
@@ -49,36 +67,28 @@ def test_every_expectation_met_and_every_observation_as_predicted(running) -> No
     assert len(report.rows) > 40
 
 
-def test_masquerade_outside_sees_the_hosts_lan_address(running) -> None:
-    lab, names = running
-    if lab.name != "bridge":
-        pytest.skip("bridge scenario")
+def test_masquerade_outside_sees_the_hosts_lan_address(bridge_lab) -> None:
+    lab, names = bridge_lab
     obs = observe(lab, names, "web", "outside", "tcp", 80)
     assert obs.result == "open" and obs.source_seen == IPv4Address("192.168.1.10"), obs
 
 
-def test_dnat_keeps_the_client_address(running) -> None:
-    lab, names = running
-    if lab.name != "bridge":
-        pytest.skip("bridge scenario")
+def test_dnat_keeps_the_client_address(bridge_lab) -> None:
+    lab, names = bridge_lab
     for client, addr in (("lan", "192.168.1.2"), ("outside", "203.0.113.10")):
         obs = observe(lab, names, client, "192.168.1.10", "tcp", 8080)
         assert obs.result == "open" and obs.source_seen == IPv4Address(addr), obs
 
 
-def test_loopback_port_refused_from_lan_served_on_the_host(running) -> None:
-    lab, names = running
-    if lab.name != "bridge":
-        pytest.skip("bridge scenario")
+def test_loopback_port_refused_from_lan_served_on_the_host(bridge_lab) -> None:
+    lab, names = bridge_lab
     assert observe(lab, names, "lan", "192.168.1.10", "tcp", 8081).result == "closed"
     obs = observe(lab, names, "docker1", "127.0.0.1", "tcp", 8081)
     assert obs.result == "open" and obs.source_seen == IPv4Address("172.17.0.1"), obs
 
 
-def test_isolation_icc_and_internal(running) -> None:
-    lab, names = running
-    if lab.name != "user-bridges":
-        pytest.skip("user-bridges scenario")
+def test_isolation_icc_and_internal(user_bridges_lab) -> None:
+    lab, names = user_bridges_lab
     assert observe(lab, names, "web", "db").result == "blocked"  # two user bridges
     assert observe(lab, names, "api", "db").result == "reach"  # api is on both
     assert observe(lab, names, "q1", "q2").result == "blocked"  # icc=false
@@ -95,10 +105,8 @@ def _links(ns: str) -> set[str]:
     return sandbox.in_thread(names)
 
 
-def test_none_has_only_lo_and_container_mode_shares_the_address(running) -> None:
-    lab, names = running
-    if lab.name != "modes":
-        pytest.skip("modes scenario")
+def test_none_has_only_lo_and_container_mode_shares_the_address(modes_lab) -> None:
+    lab, names = modes_lab
     assert _links(names["isolated"]) == {"lo"}
     assert lab.model.endpoints["sidecar"].ns == lab.model.endpoints["base"].ns
     obs = observe(lab, names, "docker1", "sidecar", "tcp", 9000)  # sidecar's own listener
@@ -106,8 +114,9 @@ def test_none_has_only_lo_and_container_mode_shares_the_address(running) -> None
     assert observe(lab, names, "isolated", "outside").result == "blocked"
 
 
-def test_nothing_of_the_lab_is_in_the_root_namespace(running) -> None:
-    lab, names = running
+@pytest.mark.parametrize("which", LABS)
+def test_nothing_of_the_lab_is_in_the_root_namespace(which, request) -> None:
+    lab, names = request.getfixturevalue(which)
     root = {name for _, name in socket.if_nameindex()}
     ours = {i.name for ns in lab.model.ns.values() for i in ns.ifaces.values()} - {"lo"}
     assert not (root & {n for n in ours if n.startswith(("veth", "br-", "sw"))})
