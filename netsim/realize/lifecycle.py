@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -76,11 +77,9 @@ def down(lab: str) -> list[str]:
     journal = sandbox.read_journal(lab)
     keeper = journal.get("keeper")
     names = sandbox.teardown(lab)
-    if keeper:
-        try:
-            os.waitpid(keeper["pid"], os.WNOHANG)  # reap it when it is our child
-        except ChildProcessError:
-            pass
+    if keeper:  # reap it when it is our own child (netsim run), so no zombie is left
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(keeper["pid"], 0)
     sandbox.wait_gone(names)
     return names
 
