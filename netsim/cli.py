@@ -167,6 +167,27 @@ def cleanup() -> None:
     click.echo(f"cleanup: {total} namespaces removed")
 
 
+@main.command()
+@click.argument("file", type=FILE)
+@click.option("--host", "hosts", multiple=True, help="Only this Docker host (repeatable).")
+@click.option("--nft", "as_nft", is_flag=True, help="The nftables script netsim loads instead.")
+def inspect(file: str, hosts: tuple[str, ...], as_nft: bool) -> None:
+    """Print the rules Docker would install on each host, as iptables-save (no root)."""
+    from netsim.lab import Lab
+    from netsim.model.graph import NodeKind
+    from netsim.realize import iptables_save, nft
+
+    try:
+        model = Lab.load(file).model
+    except NetsimError as e:
+        _fail(e)
+    for ns in model.ns.values():
+        if ns.kind != NodeKind.HOST or (hosts and ns.label not in hosts):
+            continue
+        click.echo(f"# {ns.label}")
+        click.echo(nft.render(ns.rules) if as_nft else iptables_save.render(ns.rules), nl=False)
+
+
 @main.command(name="ls")
 def ls() -> None:
     """List the labs that are up."""

@@ -66,3 +66,11 @@ def test_check_runs_as_an_unprivileged_user() -> None:
     r = subprocess.run(argv, capture_output=True, text=True, env=env, cwd="/")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "expectations predicted to hold" in r.stdout
+
+
+def test_inspect_prints_dockers_iptables_save_and_our_nft() -> None:
+    out = CliRunner().invoke(main, ["inspect", str(SCENARIOS / "bridge.yml")]).output
+    assert "-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination " \
+           "172.17.0.2:80" in out
+    nft = CliRunner().invoke(main, ["inspect", "--nft", str(SCENARIOS / "bridge.yml")]).output
+    assert 'iifname != "docker0" tcp dport 8080 counter dnat to 172.17.0.2:80' in nft

@@ -121,3 +121,24 @@ def test_nothing_of_the_lab_is_in_the_root_namespace(which, request) -> None:
     ours = {i.name for ns in lab.model.ns.values() for i in ns.ifaces.values()} - {"lo"}
     assert not (root & {n for n in ours if n.startswith(("veth", "br-", "sw"))})
     assert all((sandbox.NETNS_DIR / n).exists() for n in names.values())
+
+
+def test_arp_overflow_makes_a_negative_verdict_inconclusive(bridge_lab, monkeypatch) -> None:
+    """When the machine's ARP table overflows during a probe, a negative answer is not a
+    verdict. The overflow is simulated by the counter only (filling the real table would
+    disturb every other user of the machine); the probe itself is real."""
+    from netsim.probe import engine
+
+    lab, names = bridge_lab
+    fulls = iter(range(0, 1000, 7))
+    real = engine.neigh_stats
+
+    def rising() -> dict:
+        return {**real(), "table_fulls": next(fulls)}
+
+    monkeypatch.setattr(engine, "neigh_stats", rising)
+    obs = observe(lab, names, "lan", "web")  # blocked for real: the router has no route
+    assert obs.result == "inconclusive" and obs.attempts == 2, obs
+    assert any("overflowed" in e for e in obs.evidence)
+    ok = observe(lab, names, "client", "web")  # a positive answer stays a verdict
+    assert ok.result == "reach"
