@@ -13,7 +13,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from netsim.errors import ScenarioError
 from netsim.model import lint
-from netsim.model.drivers import DRIVERS, MODES, bridge
+from netsim.model.drivers import DRIVERS, MODES, bridge, overlay
 from netsim.model.graph import (
     DockerNetwork,
     EdgeKind,
@@ -115,6 +115,7 @@ class Builder:
         for name, spec in self.sc.containers.items():
             self.container(name, spec, ("containers", name))
         self.lan_routes()
+        overlay.program_peers(self)
         lint.run(self)
         return self.model
 

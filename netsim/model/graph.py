@@ -107,6 +107,9 @@ class Netns:
     rules: Ruleset = field(default_factory=Ruleset)
     listeners: list[Listener] = field(default_factory=list)
     ifaces: dict[str, Iface] = field(default_factory=dict)
+    # static entries a control plane would program (overlay peers, spec §7.3)
+    neighbours: list[tuple[str, IPv4Address, str]] = field(default_factory=list)  # dev, ip, mac
+    fdb: list[tuple[str, str, IPv4Address]] = field(default_factory=list)  # dev, mac, remote VTEP
 
 
 @dataclass

@@ -183,6 +183,10 @@ def _configure(b: Built, model: Model, ns_id: str) -> None:
             batch.send()
         except rtnl.RtnlError as e:
             raise EnvironmentProblem(f"{ns.label}: {e}") from None
+    for dev, mac, vtep in ns.fdb:  # == bridge fdb add MAC dev vxlan0 dst VTEP (self, permanent)
+        b.sock(ns_id).fdb("add", ifindex=index[dev], lladdr=mac, dst=str(vtep))
+    for dev, ip, mac in ns.neighbours:  # == ip neigh add IP lladdr MAC dev vxlan0 nud permanent
+        b.sock(ns_id).neigh("add", ifindex=index[dev], dst=str(ip), lladdr=mac, state=0x80)
     for i in ns.ifaces.values():
         if i.hairpin and i.master:
             b.sock(ns_id).brport("set", index=index[i.name], mode=1)

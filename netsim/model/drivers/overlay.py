@@ -116,3 +116,27 @@ def attach(b: Builder, d: Daemon, st: NetState, name: str, ip: IPv4Address, ifna
 
 def provides_gateway(b: Builder, st: NetState) -> bool:
     return False
+
+
+def program_peers(b: Builder) -> None:
+    """What NetworkDB gossip would program: in each host's sandbox, for every container of the
+    network on another host, a permanent neighbour (IP -> MAC on vxlan0) and a bridge FDB
+    entry (MAC -> that host's VTEP) (spec §7.3 peerdb)."""
+    for st in b.swarm.values():
+        for host, ns_id in st.overlay_ns.items():
+            ns = b.model.ns[ns_id]
+            for name, addr in st.net.endpoints.items():
+                remote = b.model.container_meta[name]["host"]
+                if remote == host:
+                    continue
+                mac = b.model.ns[b.model.endpoints[name].ns].ifaces[_ifname(b, name, st)].mac
+                ns.neighbours.append(("vxlan0", addr.ip, mac))
+                ns.fdb.append(("vxlan0", mac, b.daemons[remote].address))
+
+
+def _ifname(b: Builder, name: str, st: NetState) -> str:
+    ns = b.model.ns[b.model.endpoints[name].ns]
+    for i in ns.ifaces.values():
+        if i.network == st.net.name:
+            return i.name
+    raise KeyError(f"{name} has no interface on {st.net.name}")
