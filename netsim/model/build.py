@@ -115,6 +115,7 @@ class Builder:
         for name, spec in self.sc.containers.items():
             self.container(name, spec, ("containers", name))
         self.lan_routes()
+        self.macvlan_addresses_free_on_lan()
         overlay.program_peers(self)
         lint.run(self)
         return self.model
@@ -184,7 +185,7 @@ class Builder:
             self.endpoint(name, NodeKind.LAN_PEER, name, {"lan": addr})
 
     def lan_port(self, ns_id: str, ifname: str, addr: IPv4Address, path: tuple,
-                 mtu: int | None = None) -> Iface:
+                 mtu: int | None = None, hairpin: bool | None = None) -> Iface:
         lan = self.sc.lan
         if addr not in lan.subnet or addr in (lan.subnet.network_address,
                                              lan.subnet.broadcast_address):
@@ -195,7 +196,7 @@ class Builder:
         port_no = len(self.model.ns[SWITCH].ifaces) - 2  # lo and br0 come first
         mtu = mtu or lan.mtu
         sw = Iface(SWITCH, f"sw{port_no}", IfKind.VETH, mtu=mtu, master="br0",
-                   hairpin=lan.hairpin)
+                   hairpin=lan.hairpin if hairpin is None else hairpin)
         inside = Iface(ns_id, ifname, IfKind.VETH, mtu=mtu,
                        addrs=[IPv4Interface(f"{addr}/{lan.subnet.prefixlen}")],
                        mac=self.mac(("lan", ns_id), None, random=True))
@@ -221,6 +222,20 @@ class Builder:
                 if ns.kind in (NodeKind.LAN_PEER, NodeKind.ROUTER) and ns.id != via:
                     ns.routes.append(Route(dst, "eth0", via=gw))
 
+    def macvlan_addresses_free_on_lan(self) -> None:
+        """Docker's IPAM does not know the LAN: an address it hands out may already be taken."""
+        for d in self.daemons.values():
+            for st in d.nets.values():
+                if st.net.driver != "macvlan":
+                    continue
+                for name, addr in st.net.endpoints.items():
+                    owner = self.used_lan.get(addr.ip)
+                    if owner and owner != name:
+                        raise self.error(("containers", name), f"Docker gives {name} {addr.ip} "
+                                         f"on {st.net.name}, but {owner} already uses it on the "
+                                         "LAN: Docker's IPAM does not know the LAN",
+                                         "reserve it with aux_addresses, or narrow ip_range")
+
     def endpoint_address(self, name: str) -> IPv4Address:
         return self.model.endpoints[name].addresses.get("lan") or self.model.endpoints[name].primary
 
@@ -244,7 +259,8 @@ class Builder:
         addr = spec.address or self.sc.lan.subnet.network_address + 10 + i
         ns = self.add_ns(name, NodeKind.HOST, name, host=name, forwarding=spec.ip_forward,
                          bridge_nf=True)
-        self.lan_port(name, spec.interface, addr, (*path, "address"), mtu=spec.mtu)
+        self.lan_port(name, spec.interface, addr, (*path, "address"), mtu=spec.mtu,
+                      hairpin=spec.hairpin)
         ns.routes.append(Route(IPv4Network("0.0.0.0/0"), spec.interface, via=self.lan_gateway))
         self.listen(ns, spec.listen, f"{name}'s own service")
         # Docker avoids pools that overlap the host's on-link routes (spec §2.1, P15)

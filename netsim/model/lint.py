@@ -23,7 +23,7 @@ def _warn(b: Builder, pid: str, text: str) -> None:
 def macvlan_host_isolation(b: Builder) -> None:
     for d in b.daemons.values():
         for st in d.nets.values():
-            if st.net.driver == "macvlan" and st.net.endpoints:
+            if st.net.driver == "macvlan" and st.net.endpoints and "shim" not in st.extra:
                 _warn(b, "P01", f"{d.name} cannot reach its macvlan containers on "
                       f"{st.net.name} and they cannot reach it: the kernel keeps a macvlan "
                       "parent and its children apart (shim: true is the usual workaround)")

@@ -85,8 +85,8 @@ class Predictor:
         self.nf = {k: Netfilter(ns.rules) for k, ns in model.ns.items()}
         self.local = {k: model.local_addresses(k) for k in model.ns}
         self.table = {k: self._routes(ns) for k, ns in model.ns.items()}
-        self._bfs: dict[str, tuple[dict, dict]] = {}
-        self._paths: dict[tuple[str, IPv4Address], list | None] = {}
+        self._bfs: dict[tuple[str, bool], tuple[dict, dict, dict]] = {}
+        self._paths: dict[tuple[str, IPv4Address, bool], list | None] = {}
         self._underlay: dict[tuple[str, str], str | None] = {}
         self._iface = {i.id: i for ns in model.ns.values() for i in ns.ifaces.values()}
         self._ports: dict[str, list[Iface]] = {}
@@ -330,7 +330,7 @@ class Predictor:
         if pkt.size > oif.mtu:
             raise Fail(f"{pkt.size}-byte packet, MTU {oif.mtu} on {ns.label} {oif.name}: "
                        + ("frag needed and DF set" if pkt.df else "fragmented"))
-        steps = self._path(oif, nexthop)
+        steps = self._path(oif, nexthop, arp=ct == "new")
         if steps is None:
             raise Fail(f"{ns.label}: no answer to ARP for {nexthop} on {oif.name}")
         for kind, a, b in steps:
@@ -344,13 +344,15 @@ class Predictor:
         recv = steps[-1][2] if steps else oif
         return self.model.ns[recv.ns], recv
 
-    def _path(self, oif: Iface, nexthop: IPv4Address) -> list | None:
-        """The frame's hops from `oif` to the interface that owns `nexthop` (cached)."""
-        key = (oif.id, nexthop)
+    def _path(self, oif: Iface, nexthop: IPv4Address, arp: bool = True) -> list | None:
+        """The frame's hops from `oif` to the interface that owns `nexthop` (cached).
+        `arp`: the sender must ARP first (a broadcast); a reply needs none, because the request's
+        ARP taught each hop the sender's MAC, so unicast reachability is enough."""
+        key = (oif.id, nexthop, arp)
         if key in self._paths:
             return self._paths[key]
-        parents, found = self._frames(oif)
-        target = found.get(nexthop)
+        parents, found, weak = self._frames(oif, arp)
+        target = found.get(nexthop) or weak.get(nexthop)
         steps = None
         if target is not None:
             states = []
@@ -416,20 +418,24 @@ class Predictor:
     def _underlay_mtu(self, host: str, vtep: IPv4Address) -> int:
         route = self._route(self.model.ns[host], vtep)
         mtu = self.model.ns[host].ifaces[route.dev].mtu if route else 65536
-        parents, found = self._frames(self.model.ns[host].ifaces[route.dev]) if route else ({}, {})
+        parents, found, _ = (self._frames(self.model.ns[host].ifaces[route.dev]) if route
+                             else ({}, {}, {}))
         state = ("rx", found.get(route.via or vtep)) if route else None
         while state and state[1]:
             mtu = min(mtu, self.model.iface(state[1]).mtu)
             state = parents.get(state)
         return mtu
 
-    def _frames(self, src: Iface) -> tuple[dict, dict]:
-        """Every interface a frame sent on `src` can reach: (parent pointers, ip -> iface id)."""
-        if src.id in self._bfs:
-            return self._bfs[src.id]
+    def _frames(self, src: Iface, broadcast: bool = True) -> tuple[dict, dict, dict]:
+        """Every interface a frame sent on `src` can reach: parent pointers, ip -> the iface that
+        holds it, and ip -> an iface whose namespace holds it elsewhere (Linux answers ARP for
+        any of its addresses on any interface: arp_ignore=0, the "weak host" model)."""
+        if (src.id, broadcast) in self._bfs:
+            return self._bfs[src.id, broadcast]
         start = ("tx", src.id)
         parents: dict = {start: None}
         found: dict[IPv4Address, str] = {}
+        weak: dict[IPv4Address, str] = {}
         queue = deque([start])
         private_parent = src.parent if src.kind == IfKind.MACVLAN and src.mode in (
             "private", "vepa", "passthru") else None
@@ -443,11 +449,18 @@ class Predictor:
                 kind, node = nxt
                 if kind == "rx":
                     iface = self._iface[node]
-                    if not iface.master:
+                    if broadcast and node == private_parent and src.mode == "private":
+                        # a private child's broadcast reflected by the switch goes back to that
+                        # child only: neither siblings nor the parent see it (kernel macvlan)
+                        continue
+                    if not iface.master and iface.kind != IfKind.LOOPBACK:
                         for a in iface.addrs:
                             found.setdefault(a.ip, node)
-        self._bfs[src.id] = (parents, found)
-        return parents, found
+                        for ip in self.local[iface.ns]:
+                            if ip not in LOOPBACK:
+                                weak.setdefault(ip, node)
+        self._bfs[src.id, broadcast] = (parents, found, weak)
+        return parents, found, weak
 
     def _next(self, state: tuple[str, str], origin: Iface, private_parent: str | None):
         kind, node = state

@@ -195,6 +195,7 @@ class Host(Strict):
     ip_forward: bool = True  # False: as if forwarding were off (pitfall P04)
     userland_proxy: bool = True  # dockerd --userland-proxy
     icc: bool = True  # dockerd --icc, for the default bridge
+    hairpin: bool | None = None  # this host's switch port reflects frames (VEPA); default: lan's
     listen: list[Port] = []  # services of the host itself
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Interface
 from typing import TYPE_CHECKING
 
-from netsim.model.graph import Iface, IfKind
+from netsim.model.graph import Iface, IfKind, Route
 
 if TYPE_CHECKING:
     from netsim.model.build import Builder, Daemon, NetState
@@ -66,6 +66,37 @@ def create(b: Builder, d: Daemon, st: NetState, spec: Network) -> None:
                           f"dm-{other.net.id[:12]} is already using parent interface {parent}")
     st.extra.update(parent=parent, mode=mode, children=0)
     net.device = parent
+    if spec.shim:
+        _shim(b, d, st, spec)
+
+
+def _shim(b: Builder, d: Daemon, st: NetState, spec: Network) -> None:
+    """The usual workaround (spec §6.4): the host's own macvlan child in bridge mode on the same
+    parent, a /32 address, and a route to the containers' range through it."""
+    net = st.net
+    if st.extra["mode"] != "bridge":
+        raise b.error((*st.path, "shim"), f"a shim reaches {st.extra['mode']}-mode containers "
+                      "no better than the host does", "shim: true with mode: bridge")
+    ip = spec.aux_addresses.get("host") or _free_top(b, st)
+    st.pool.reserve(ip)
+    name = f"shim-{net.id[:10]}"
+    uplink = b.model.ns[d.ns].ifaces[st.extra["parent"]]
+    b.model.add_iface(Iface(d.ns, name, IfKind.MACVLAN, mtu=uplink.mtu, parent=uplink.id,
+                            mode="bridge", mac=b.mac(("shim", d.name, net.name), None, random=True),
+                            addrs=[IPv4Interface(f"{ip}/32")], network=net.name))
+    b.model.ns[d.ns].routes.append(Route(net.ip_range or net.subnet, name))
+    st.extra["shim"] = ip
+
+
+def _free_top(b: Builder, st: NetState) -> IPv4Address:
+    """The highest address of the subnet that neither Docker nor the LAN uses."""
+    net = st.net.subnet
+    for ip in reversed(list(net.hosts())):
+        if int(ip) not in st.pool.used and ip not in b.used_lan and (
+                st.net.ip_range is None or ip not in st.net.ip_range):
+            return ip
+    raise b.error((*st.path, "shim"), "no free address for the shim",
+                  "aux_addresses: {host: <free address>}")
 
 
 def _vlan_parent(b: Builder, d: Daemon, st: NetState, parent: str, uplink: str) -> None:
