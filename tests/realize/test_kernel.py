@@ -11,7 +11,7 @@ import pytest
 
 from netsim.lab import Lab, probe_lab, up_lab
 from netsim.probe.engine import Prober
-from netsim.probe.plan import Probe
+from netsim.probe.plan import Probe, address_of
 from netsim.realize import lifecycle, sandbox
 from tests.conftest import SCENARIOS, needs_root
 
@@ -42,13 +42,39 @@ def modes_lab():
     yield from _up("modes")
 
 
-LABS = ["bridge_lab", "user_bridges_lab", "modes_lab"]
+@pytest.fixture(scope="module")
+def macvlan_lab():
+    yield from _up("macvlan")
+
+
+@pytest.fixture(scope="module")
+def macvlan_modes_lab():
+    yield from _up("macvlan-modes")
+
+
+@pytest.fixture(scope="module")
+def overlay_lab():
+    yield from _up("overlay")
+
+
+@pytest.fixture(scope="module")
+def overlay_mtu_lab():
+    yield from _up("overlay-mtu")
+
+
+@pytest.fixture(scope="module")
+def overlay_blocked_lab():
+    yield from _up("overlay-blocked")
+
+
+LABS = ["bridge_lab", "user_bridges_lab", "modes_lab", "macvlan_lab", "macvlan_modes_lab",
+        "overlay_lab", "overlay_mtu_lab", "overlay_blocked_lab"]
 
 
 def observe(lab: Lab, names: dict, src: str, dst: str, proto: str = "icmp",
             port: int | None = None):
     ep = lab.model.endpoints
-    target = ep[dst].primary if dst in ep else IPv4Address(dst)
+    target = address_of(lab.model, dst)
     probe = Probe(src, ep[src].ns, dst, target, proto, port, None, None, None, frozenset(), "t")
     prober = Prober(names, lifecycle.flush_targets(lab.model, names), timeout=0.5)
     try:
@@ -142,3 +168,62 @@ def test_arp_overflow_makes_a_negative_verdict_inconclusive(bridge_lab, monkeypa
     assert any("overflowed" in e for e in obs.evidence)
     ok = observe(lab, names, "client", "web")  # a positive answer stays a verdict
     assert ok.result == "reach"
+
+
+def test_macvlan_host_isolation_no_nat_and_the_shim(macvlan_lab, macvlan_modes_lab) -> None:
+    lab, names = macvlan_lab
+    assert observe(lab, names, "docker1", "web").result == "blocked"
+    assert observe(lab, names, "web", "docker1").result == "blocked"
+    obs = observe(lab, names, "web", "outside", "tcp", 80)  # no NAT: outside sees the container
+    assert obs.result == "open" and obs.source_seen == IPv4Address("192.168.1.2"), obs
+    lab, names = macvlan_modes_lab
+    assert observe(lab, names, "docker1", "b1").result == "reach"  # shim
+    assert observe(lab, names, "b2", "docker1").result == "reach"
+    assert observe(lab, names, "docker2", "p1").result == "blocked"  # no shim
+
+
+@pytest.mark.parametrize(("a", "b", "result"), [
+    ("b1", "b2", "reach"), ("p1", "p2", "blocked"), ("v1", "v2", "blocked"),
+    ("h1", "h2", "reach"), ("q1", "q2", "blocked")])
+def test_macvlan_sibling_rule_per_mode(macvlan_modes_lab, a: str, b: str, result: str) -> None:
+    lab, names = macvlan_modes_lab
+    assert observe(lab, names, a, b).result == result
+
+
+def test_overlay_cross_host_isolation_and_egress(overlay_lab) -> None:
+    lab, names = overlay_lab
+    obs = observe(lab, names, "web", "api@frontend", "tcp", 8000)
+    assert obs.result == "open" and obs.source_seen == IPv4Address("10.0.1.2"), obs
+    assert observe(lab, names, "web", "db", "tcp", 5432).result == "blocked"
+    obs = observe(lab, names, "db", "outside", "tcp", 80)  # MASQUERADE via docker_gwbridge
+    assert obs.result == "open" and obs.source_seen == IPv4Address("192.168.1.12"), obs
+
+
+def _ping_size(lab, names, src, dst, size):
+    ep = lab.model.endpoints
+    probe = Probe(src, ep[src].ns, dst, ep[dst].primary, "icmp", None, size, None, None,
+                  frozenset(), "t")
+    prober = Prober(names, lifecycle.flush_targets(lab.model, names), timeout=0.5)
+    try:
+        return prober.run([probe])[0].result
+    finally:
+        prober.close()
+
+
+def test_overlay_pmtu_edge(overlay_lab) -> None:
+    lab, names = overlay_lab
+    assert _ping_size(lab, names, "web", "web2", 1422) == "reach"
+    assert _ping_size(lab, names, "web", "web2", 1423) == "blocked"
+
+
+def test_overlay_small_underlay_mtu_blackhole(overlay_mtu_lab) -> None:
+    lab, names = overlay_mtu_lab
+    assert observe(lab, names, "b", "a", "tcp", 80).result == "open"
+    assert _ping_size(lab, names, "b", "a", 1322) == "reach"
+    assert _ping_size(lab, names, "b", "a", 1323) == "blocked"
+
+
+def test_overlay_blocked_vxlan_port(overlay_blocked_lab) -> None:
+    lab, names = overlay_blocked_lab
+    assert observe(lab, names, "b", "a", "tcp", 80).result == "blocked"
+    assert observe(lab, names, "docker2", "docker1").result == "reach"

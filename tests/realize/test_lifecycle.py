@@ -103,3 +103,14 @@ def test_missing_nft_exit_3_names_the_package() -> None:
     r = netsim("run", str(SCENARIOS / "bridge.yml"), env=env)
     assert r.returncode == 3, r.stderr
     assert "apt-get install nftables" in r.stderr
+
+
+def test_vlan_parent_exits_3_before_building(tmp_path: Path) -> None:
+    scenario = tmp_path / "vlan.yml"
+    scenario.write_text("name: vlan\nnetworks:\n  v: {driver: macvlan, parent: eth0.10, "
+                        "subnet: 10.10.0.0/24}\ncontainers:\n  c: {network: v}\n")
+    r = netsim("run", str(scenario))
+    assert r.returncode == 3, r.stderr
+    assert "802.1q" in r.stderr and "netsim check" in r.stderr
+    assert ours("vlan") == []
+    assert netsim("check", "-q", str(scenario)).returncode == 0
