@@ -1,9 +1,12 @@
-"""Build N containers on one bridge with netsim, and the same topology with raw `ip -batch`.
+"""Build a topology with netsim, and the very same topology with raw `ip -batch` (one process
+per namespace, the fast way to drive iproute2), in the same run; print both and the ratio.
 
-Prints both build times, their ratio (target at N=200: <= 1.5) and netsim's teardown time
-(target < 0.5 s). The baseline runs in the same process, right after, on the same machine.
+Cases: `bridge N` (N containers on one bridge; target at N=200: ratio <= 1.5, teardown < 0.5 s)
+and `overlay` (3 hosts x 50 containers on one overlay, each also on docker_gwbridge).
+The baseline is generated from netsim's own model (same namespaces, links, MACs, addresses,
+routes, neighbour and FDB entries), so both sides build exactly the same thing.
 
-    sudo python bench/build.py [N]
+    sudo python bench/build.py [bridge N | overlay]
 """
 
 from __future__ import annotations
@@ -15,61 +18,108 @@ import time
 import yaml
 
 from netsim.lab import Lab
+from netsim.model.graph import IfKind, Model
 from netsim.realize import lifecycle, netlink, sandbox
 
 
-def scenario(n: int) -> str:
-    return yaml.safe_dump({"name": "benchbuild",
-                           "containers": {f"c{i}": {} for i in range(n)}})
+def scenario(case: str, n: int) -> str:
+    if case == "bridge":
+        return yaml.safe_dump({"name": "benchbuild", "containers": {f"c{i}": {} for i in range(n)}})
+    hosts = {f"docker{h}": {} for h in (1, 2, 3)}
+    ctrs = {f"c{i}": {"host": f"docker{1 + i % 3}", "network": "ovl"} for i in range(n)}
+    return yaml.safe_dump({"name": "benchbuild", "hosts": hosts,
+                           "networks": {"ovl": {"driver": "overlay"}}, "containers": ctrs})
 
 
-def netsim_build(n: int) -> tuple[float, float, int]:
-    lab = Lab.from_yaml(scenario(n), "bench.yml")
-    model = lab.model  # modelling is not part of the kernel work being compared
-    sandbox.write_journal(lab.name, {"lab": lab.name, "namespaces": []})
+def netsim_build(model: Model, lab: str) -> tuple[float, float, int]:
+    sandbox.write_journal(lab, {"lab": lab, "namespaces": []})
     t0 = time.perf_counter()
-    built = netlink.build(model, lab.name)
+    built = netlink.build(model, lab)
     t_build = time.perf_counter() - t0
     built.close()
-    count = len(built.names)
     t1 = time.perf_counter()
-    lifecycle.down(lab.name)
-    return t_build, time.perf_counter() - t1, count
+    names = lifecycle.down(lab)
+    return t_build, time.perf_counter() - t1, len(names)
 
 
-def iproute2_build(n: int) -> tuple[float, float]:
-    """The same host/bridge/veth/address/route work with one `ip -batch` per namespace."""
-    host = "nsim-benchip-host"
-    ctrs = [f"nsim-benchip-c{i}" for i in range(n)]
+def iproute2_script(model: Model, prefix: str) -> tuple[list[str], dict[str, list[str]],
+                                                        dict[str, list[str]]]:
+    """(namespaces, ip commands per namespace, bridge commands per namespace)."""
+    ns_name = {k: f"{prefix}{i}" for i, k in enumerate(model.ns)}
+    ip: dict[str, list[str]] = {n: ["link set lo up"] for n in ns_name.values()}
+    br: dict[str, list[str]] = {n: [] for n in ns_name.values()}
+    created: set[str] = set()
+    for ns in model.ns.values():  # bridges, then links from the bridge side
+        for i in ns.ifaces.values():
+            if i.kind == IfKind.BRIDGE:
+                ip[ns_name[ns.id]].append(f"link add {i.name} mtu {i.mtu} type bridge")
+    for ns in model.ns.values():
+        for i in sorted(ns.ifaces.values(), key=lambda i: i.master is None):
+            me = ns_name[ns.id]
+            if i.kind == IfKind.VETH and i.id not in created:
+                peer = model.iface(i.peer)
+                mac = f" address {i.mac}" if i.mac else ""
+                pmac = f" address {peer.mac}" if peer.mac else ""
+                ip[me].append(f"link add {i.name}{mac} mtu {i.mtu} type veth peer name {peer.name}"
+                              f"{pmac} mtu {peer.mtu} netns {ns_name[peer.ns]}")
+                created |= {i.id, peer.id}
+            elif i.kind == IfKind.VXLAN:
+                host = ns_name[model.ns[i.ns].host]
+                ip[host].append(f"link add {i.name} netns {me} mtu {i.mtu} type vxlan id {i.vni} "
+                                f"dstport 4789 local {i.vtep} nolearning proxy")
+    for ns in model.ns.values():
+        me = ns_name[ns.id]
+        for i in ns.ifaces.values():
+            if i.kind == IfKind.LOOPBACK:
+                continue
+            master = f" master {i.master}" if i.master else ""
+            ip[me].append(f"link set {i.name}{master} up")
+            ip[me] += [f"addr add {a} dev {i.name}" for a in i.addrs]
+        for r in ns.routes:
+            via = f" via {r.via}" if r.via else ""
+            ip[me].append(f"route add {r.dst}{via} dev {r.dev}")
+        for dev, addr, mac in ns.neighbours:
+            ip[me].append(f"neigh add {addr} lladdr {mac} dev {dev} nud permanent")
+        for dev, mac, vtep in ns.fdb:
+            br[me].append(f"fdb add {mac} dev {dev} dst {vtep} self permanent")
+    return list(ns_name.values()), ip, br
+
+
+def iproute2_build(model: Model) -> tuple[float, float]:
+    names, ip, br = iproute2_script(model, "nsim-benchip-")
+    # order: namespaces, then creators (bridges/veths/vxlans), then configuration
     t0 = time.perf_counter()
-    run = ["ip", "-batch", "-"]
-    subprocess.run(run, input="".join(f"netns add {x}\n" for x in [host, *ctrs]), check=True,
-                   text=True)
-    lines = ["link add docker0 type bridge", "link set docker0 up", "link set lo up",
-             "addr add 172.17.0.1/16 dev docker0"]
-    for i, c in enumerate(ctrs):
-        lines += [f"link add veth{i} type veth peer name eth0 netns {c}",
-                  f"link set veth{i} master docker0 up"]
-    subprocess.run(["ip", "-n", host, "-batch", "-"], input="\n".join(lines) + "\n", check=True,
-                   text=True)
-    for i, c in enumerate(ctrs):
-        ip = f"172.17.{(i + 2) // 256}.{(i + 2) % 256}"
-        cmds = f"link set lo up\naddr add {ip}/16 dev eth0\nlink set eth0 up\n" \
-               "route add default via 172.17.0.1\n"
-        subprocess.run(["ip", "-n", c, "-batch", "-"], input=cmds, check=True, text=True)
+    subprocess.run(["ip", "-batch", "-"], input="".join(f"netns add {n}\n" for n in names),
+                   text=True, check=True)
+    creates = {n: [c for c in cmds if c.startswith("link add")] for n, cmds in ip.items()}
+    configs = {n: [c for c in cmds if not c.startswith("link add")] for n, cmds in ip.items()}
+    for n in names:
+        bridges = [c for c in creates[n] if c.endswith("type bridge")]
+        others = [c for c in creates[n] if not c.endswith("type bridge")]
+        if bridges or others:
+            subprocess.run(["ip", "-n", n, "-batch", "-"], input="\n".join(bridges + others) + "\n",
+                           text=True, check=True)
+    for n in names:
+        subprocess.run(["ip", "-n", n, "-batch", "-"], input="\n".join(configs[n]) + "\n",
+                       text=True, check=True)
+        if br[n]:
+            subprocess.run(["bridge", "-n", n, "-batch", "-"], input="\n".join(br[n]) + "\n",
+                           text=True, check=True)
     t_build = time.perf_counter() - t0
     t1 = time.perf_counter()
-    subprocess.run(run, input="".join(f"netns del {x}\n" for x in [host, *ctrs]), check=True,
-                   text=True)
+    subprocess.run(["ip", "-batch", "-"], input="".join(f"netns del {n}\n" for n in names),
+                   text=True, check=True)
     return t_build, time.perf_counter() - t1
 
 
 def main() -> None:
     lifecycle.require_root("bench")
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    ns_build, ns_down, count = netsim_build(n)
-    ip_build, ip_down = iproute2_build(n)
-    print(f"N={n} containers on one bridge ({count} namespaces with netsim's LAN, router, host)")
+    case = sys.argv[1] if len(sys.argv) > 1 else "bridge"
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else (200 if case == "bridge" else 150)
+    model = Lab.from_yaml(scenario(case, n), "bench.yml").model
+    ns_build, ns_down, count = netsim_build(model, "benchbuild")
+    ip_build, ip_down = iproute2_build(model)
+    print(f"{case}: {n} containers, {count} namespaces (netsim's LAN, router and hosts included)")
     print(f"netsim   build {ns_build:6.3f} s ({ns_build / n * 1000:.1f} ms/container)"
           f"   teardown {ns_down:.3f} s")
     print(f"ip-batch build {ip_build:6.3f} s ({ip_build / n * 1000:.1f} ms/container)"

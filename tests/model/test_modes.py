@@ -196,3 +196,18 @@ def test_internal_network_default_route_per_profile() -> None:
     assert new.result == "blocked" and "no route" in new.why
     old = probe(text.format(p="20.10"), "c", "docker1")
     assert old.result == "reach"  # 20.10 kept the default route: the host's other address
+
+
+def test_overlay_subnet_overlapping_the_lan_is_flagged_and_predicted() -> None:
+    text = """name: x
+hosts: {docker1: {}, docker2: {}}
+lan: {peers: {nas: 192.168.1.60}}
+networks:
+  ovl: {driver: overlay, subnet: 192.168.1.0/24}
+containers:
+  a: {host: docker1, network: ovl}
+"""
+    model = lab(text).model
+    assert any(pid == "P15" and "overlaps the LAN" in t for pid, t in model.warnings)
+    got = probe(text, "a", "nas", "80/tcp")  # the overlay's own route hides the LAN machine
+    assert got.result == "blocked"
