@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from netsim.errors import ScenarioError
-from netsim.model import lint
+from netsim.model import dns, lint
 from netsim.model.drivers import DRIVERS, MODES, bridge, overlay
 from netsim.model.graph import (
     DockerNetwork,
@@ -29,7 +29,7 @@ from netsim.model.graph import (
 from netsim.model.ipam import LOCAL_POOLS, AddressPool, IpamError, SubnetAllocator
 from netsim.model.portalloc import PortAllocator
 from netsim.model.profiles import PROFILES, Profile
-from netsim.model.rules import Drop, Match, Rule
+from netsim.model.rules import Dnat, Drop, Is, Jump, Match, Rule, Snat
 from netsim.scenario.load import Loaded
 from netsim.scenario.portspec import PortProto
 from netsim.scenario.schema import RESERVED, Container, Host, Network
@@ -115,6 +115,7 @@ class Builder:
         for name, spec in self.sc.containers.items():
             self.container(name, spec, ("containers", name))
         self.lan_routes()
+        self.name_views()
         self.macvlan_addresses_free_on_lan()
         overlay.program_peers(self)
         lint.run(self)
@@ -169,6 +170,9 @@ class Builder:
         self.model.add_iface(o_if)
         self.model.link_veth(r_out, o_if)
         out.routes.append(Route(IPv4Network("0.0.0.0/0"), "eth0", via=OUTSIDE_ROUTER))
+        if lan.dns.enabled:  # the hosts' upstream DNS server (netsim's LAN, see model/dns.py)
+            self.model.ns["router"].listeners.append(Listener(
+                ANY, 53, "udp", "dns", None, "the LAN's DNS server"))
         listen = tuple(lan.listen) if lan.listen is not None else DEFAULT_LISTEN
         self.listen(out, listen, "outside's echo service")
         self.endpoint("outside", NodeKind.OUTSIDE, "outside", {"outside": OUTSIDE_ADDR})
@@ -221,6 +225,86 @@ class Builder:
             for ns in self.model.ns.values():
                 if ns.kind in (NodeKind.LAN_PEER, NodeKind.ROUTER) and ns.id != via:
                     ns.routes.append(Route(dst, "eth0", via=gw))
+
+    # --- names (spec §2.5) ----------------------------------------------------------------
+    def name_views(self) -> None:
+        """Who can resolve which name, per container, and Docker's resolver wiring."""
+        tables = {key: self.network_names(net) for key, net in self.model.networks.items()
+                  if self.is_user_defined(net)}
+        for name, meta in self.model.container_meta.items():
+            view = self.view_of(name, meta, tables)
+            view.resolv_conf = dns.resolv_conf(view)
+            self.model.names[name] = view
+        lan = self.sc.lan.dns
+        self.model.lan_dns = {dns.canonical(k): [v] for k, v in lan.records.items()} \
+            if lan.enabled else None
+
+    @staticmethod
+    def is_user_defined(net: DockerNetwork) -> bool:
+        return not (net.driver == "bridge" and net.name in ("bridge", "docker_gwbridge"))
+
+    def network_names(self, net: DockerNetwork) -> dict[str, list[IPv4Address]]:
+        """Name, aliases, short ID, hostname and name.network of every endpoint of a network."""
+        table: dict[str, list[IPv4Address]] = {}
+        for cname, addr in net.endpoints.items():
+            spec = self.sc.containers[cname]
+            meta = self.model.container_meta[cname]
+            names = [cname, meta["short_id"], f"{cname}.{net.name}"]
+            if spec.hostname:
+                names.append(spec.hostname)
+            if spec.networks and spec.networks.get(net.name):
+                names += spec.networks[net.name].aliases
+            for n in names:
+                table.setdefault(dns.canonical(n), []).append(addr.ip)
+        return table
+
+    def view_of(self, name: str, meta: dict, tables: dict) -> dns.NameView:
+        if meta["mode"] == "container":
+            target = self.model.names.get(meta["joins"]) or self.view_of(
+                meta["joins"], self.model.container_meta[meta["joins"]], tables)
+            return dns.NameView(name, target.embedded, target.nameserver, dict(target.hosts),
+                                dict(target.names), target.forwards,
+                                resolver_port=target.resolver_port)
+        mine = [key for key in tables if name in self.model.networks[key].endpoints]
+        view = dns.NameView(name, bool(mine), dns.EMBEDDED if mine else self.lan_gateway)
+        for key in mine:
+            for n, ips in tables[key].items():
+                view.names.setdefault(n, list(ips))
+        view.forwards = any(not self.model.networks[k].internal for k in mine)
+        for link in self.sc.containers[name].links:  # spec §1.8
+            target, _, alias = link.partition(":")
+            ep = self.model.endpoints[target]
+            shared = [k for k in mine if target in self.model.networks[k].endpoints]
+            if shared:  # user network: a container-scoped alias in the embedded DNS
+                ip = self.model.networks[shared[0]].endpoints[target].ip
+                view.names[dns.canonical(alias or target)] = [ip]
+            elif ep.primary is not None:  # default bridge: /etc/hosts
+                for n in {alias or target, target, self.model.container_meta[target]["short_id"]}:
+                    view.hosts[dns.canonical(n)] = [ep.primary]
+        if mine:
+            self.wire_resolver(name, view)
+        return view
+
+    def wire_resolver(self, name: str, view: dns.NameView) -> None:
+        """Docker's NAT in the container's own namespace: 127.0.0.11:53 -> the resolver's port
+        (docker-observed §3 user-defined bridge; libnetwork resolver_unix.go)."""
+        port = dns.resolver_port(self.sc.name, name)
+        view.resolver_port = port
+        ns = self.model.ns[self.model.endpoints[name].ns]
+        here = Is(IPv4Network("127.0.0.11/32"))
+        for proto in ("udp",):
+            ns.rules.append("nat", "OUTPUT", Rule(Match(daddr=here), Jump("DOCKER_OUTPUT"),
+                                                  "spec §2.5 embedded DNS"))
+            ns.rules.append("nat", "POSTROUTING", Rule(Match(daddr=here), Jump("DOCKER_POSTROUTING"),
+                                                       "spec §2.5 embedded DNS"))
+            ns.rules.append("nat", "DOCKER_OUTPUT", Rule(
+                Match(daddr=here, proto=proto, dport=53), Dnat(dns.EMBEDDED, port),
+                "spec §2.5 127.0.0.11:53 -> the resolver"))
+            ns.rules.append("nat", "DOCKER_POSTROUTING", Rule(
+                Match(saddr=here, proto=proto, sport=port), Snat(dns.EMBEDDED, 53),
+                "spec §2.5 answers appear to come from :53"))
+        ns.listeners.append(Listener(dns.EMBEDDED, port, "udp", "dns", None,
+                                     f"Docker's embedded DNS for {name}"))
 
     def macvlan_addresses_free_on_lan(self) -> None:
         """Docker's IPAM does not know the LAN: an address it hands out may already be taken."""

@@ -156,6 +156,8 @@ class Model:
         self.endpoints: dict[str, Endpoint] = {}
         self.container_meta: dict[str, dict] = {}  # container -> id, hostname, mode, ports...
         self.warnings: list[tuple[str, str]] = []  # (pitfall id, sentence)
+        self.names: dict = {}  # container -> dns.NameView
+        self.lan_dns: dict | None = None  # the router's records (None: no DNS server)
 
     # --- building -------------------------------------------------------------------
     def add_ns(self, ns: Netns) -> Netns:

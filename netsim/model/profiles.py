@@ -20,6 +20,7 @@ class Profile:
     static_ip_auto_subnet: str
     wrap_prefix: str  # 28.1+: "failed to set up container networking: "
     macvlan_share_parent: bool  # >= 27 lets several macvlan networks use one parent
+    dns_upstream_failure: str  # embedded DNS, upstream silent: 20.10 times out, 26.1 SERVFAILs
 
 
 PROFILES: dict[str, Profile] = {
@@ -35,6 +36,7 @@ PROFILES: dict[str, Profile] = {
                               "networks with user configured subnets",
         wrap_prefix="failed to set up container networking: ",
         macvlan_share_parent=True,
+        dns_upstream_failure="servfail",
     ),
     "26": Profile(
         name="26", mac="from-ip", forward="legacy", raw_protection=False,
@@ -49,6 +51,7 @@ PROFILES: dict[str, Profile] = {
                               "networks with user configured subnets",
         wrap_prefix="",
         macvlan_share_parent=False,
+        dns_upstream_failure="servfail",
     ),
     "20.10": Profile(
         name="20.10", mac="from-ip", forward="legacy", raw_protection=False,
@@ -63,5 +66,6 @@ PROFILES: dict[str, Profile] = {
                               "networks with user configured subnets",
         wrap_prefix="",
         macvlan_share_parent=False,
+        dns_upstream_failure="timeout",
     ),
 }

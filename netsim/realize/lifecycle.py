@@ -51,7 +51,7 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResu
         t1 = time.perf_counter()
         for ns_id, ns in model.ns.items():
             if ns.rules.count():
-                nft.load(built.names[ns_id], ns.rules)
+                nft.load(built.names[ns_id], ns.rules, replace=False)  # fresh namespace
         times["rules"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         pid = services.start(model, built.names, built.names[SWITCH])

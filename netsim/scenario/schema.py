@@ -26,6 +26,7 @@ DRIVERS = ("bridge", "macvlan", "overlay")  # user-creatable; host / none are bu
 MACVLAN_MODES = ("bridge", "private", "vepa", "passthru")
 RESULTS_ICMP = ("reach", "blocked")
 RESULTS_PORT = ("open", "closed", "blocked")
+RESULTS_DNS = ("nxdomain", "servfail", "timeout", "refused", "unreachable")
 RESERVED = ("lan", "outside", "router")  # node names netsim itself uses on every LAN
 
 _LAB = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
@@ -175,6 +176,15 @@ def _peer(v: Any) -> Any:
     return {"address": v} if isinstance(v, (str, int)) else v
 
 
+class LanDns(Strict):
+    enabled: bool = True  # the router answers DNS on 53/udp (records, else NXDOMAIN)
+    records: Annotated[dict[Text, IPv4], BeforeValidator(_none_is_empty)] = {}
+
+
+def _lan_dns(v: Any) -> Any:
+    return {"enabled": v} if isinstance(v, bool) else v
+
+
 class Lan(Strict):
     subnet: Net = ipaddress.IPv4Network("192.168.1.0/24")
     gateway: IPv4 | None = None  # default: the subnet's first address
@@ -186,6 +196,7 @@ class Lan(Strict):
     routes: Annotated[dict[str, ContainerName], BeforeValidator(_none_is_empty)] = {}
     block: list[Port] = []  # issue 4: a firewall between hosts
     hairpin: bool = False  # issue 4: a VEPA-capable switch
+    dns: Annotated[LanDns, BeforeValidator(_lan_dns)] = LanDns()  # the hosts' upstream server
 
 
 class Host(Strict):
@@ -253,6 +264,15 @@ class Expect(Strict):
         if self.to is None and self.resolve is None:
             raise FieldProblem("missing key 'to': where the probe goes", "a container, host, "
                                "lan, a LAN peer, outside, name@network or an IP")
+        if self.resolve is not None and self.to is not None:
+            raise FieldProblem("a DNS probe has resolve: and no to:", sub=("to",))
+        if self.resolve is not None and self.result not in RESULTS_DNS:
+            try:
+                ipaddress.IPv4Address(self.result)
+            except ValueError:
+                raise FieldProblem(f"'{self.result}' is not a result of a DNS probe",
+                                   "an IPv4 address, " + ", ".join(RESULTS_DNS),
+                                   ("result",)) from None
         if self.resolve is None:
             valid = RESULTS_PORT if self.port else RESULTS_ICMP
             if self.result not in valid:

@@ -114,3 +114,21 @@ def test_vlan_parent_exits_3_before_building(tmp_path: Path) -> None:
     assert "802.1q" in r.stderr and "netsim check" in r.stderr
     assert ours("vlan") == []
     assert netsim("check", "-q", str(scenario)).returncode == 0
+
+
+def test_a_ruleset_reloads_atomically_and_reads_back() -> None:
+    from netsim.lab import Lab
+    from netsim.realize import nft
+
+    rules = Lab.load(SCENARIOS / "bridge.yml").model.ns["docker1"].rules
+    name = "nsim-reloadtest"
+    sandbox.create_netns(name, {})
+    try:
+        nft.load(name, rules, replace=False)
+        nft.load(name, rules)  # the replacing form, twice: same result, no duplicates
+        nft.load(name, rules)
+        listing = nft.listing(name)
+        assert listing.count("dnat to 172.17.0.2:80") == 3  # 8080/tcp, 8081/tcp, 9090/udp
+        assert "policy drop" in listing
+    finally:
+        sandbox.remove_netns(name)

@@ -1,0 +1,87 @@
+"""Names as Docker resolves them (spec §1.7, §1.8, §2.5, P11, P12; docker-observed §3).
+
+Containers on a user-defined network (bridge, macvlan, overlay) ask Docker's embedded resolver
+at 127.0.0.11 (`options ndots:0`): it knows, per network, each container's name, its network
+aliases, its short ID, its hostname and `<name>.<network>`, and answers only for networks the
+asking container is on; everything else goes to the host's upstream server. Containers on the
+default bridge (and host-mode ones) get the host's resolv.conf: no names at all, except what
+`--link` wrote into their /etc/hosts.
+
+In netsim's world the host's upstream server is the LAN router (as on a home or office LAN):
+it answers `lan.dns` records and NXDOMAIN for the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+
+EMBEDDED = IPv4Address("127.0.0.11")
+
+
+@dataclass
+class NameView:
+    """What one container can resolve, and how."""
+
+    container: str
+    embedded: bool  # asks 127.0.0.11 (user-defined network) or the host's upstream directly
+    nameserver: IPv4Address | None
+    hosts: dict[str, list[IPv4Address]] = field(default_factory=dict)  # /etc/hosts (--link)
+    names: dict[str, list[IPv4Address]] = field(default_factory=dict)  # embedded resolver
+    forwards: bool = True  # unknown names go upstream (not from internal-only containers)
+    resolv_conf: str = ""
+    resolver_port: int | None = None  # where the embedded resolver really listens
+
+
+@dataclass(frozen=True)
+class Answer:
+    result: str  # an address | nxdomain | servfail | timeout | refused
+    addresses: tuple[IPv4Address, ...]
+    why: str
+
+
+def canonical(name: str) -> str:
+    return name.strip().rstrip(".").lower()
+
+
+def resolver_port(lab: str, container: str) -> int:
+    """Docker picks a random port; netsim a stable one per container (43000-60999)."""
+    h = int(hashlib.sha256(f"{lab}/dns/{container}".encode()).hexdigest()[:8], 16)
+    return 43000 + h % 18000
+
+
+def resolv_conf(view: NameView, search: str = "") -> str:
+    if view.embedded:
+        return "nameserver 127.0.0.11\noptions ndots:0\n"
+    if view.nameserver is None:
+        return "# no nameserver: the host's resolv.conf has none\n"
+    return f"nameserver {view.nameserver}\n"
+
+
+def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | None,
+           upstream_failure: str) -> Answer:
+    """Resolve like the container's libc would: /etc/hosts, then its nameserver."""
+    q = canonical(name)
+    if q in ("localhost",):
+        return Answer("127.0.0.1", (IPv4Address("127.0.0.1"),), "/etc/hosts: localhost")
+    if q in view.hosts:
+        ips = tuple(view.hosts[q])
+        return Answer(str(ips[0]), ips, f"/etc/hosts entry written by --link: {q}")
+    if view.embedded and q in view.names:
+        ips = tuple(view.names[q])
+        return Answer(str(ips[0]), ips, f"Docker's embedded DNS at 127.0.0.11 knows {q}")
+    if view.embedded and not view.forwards:
+        return Answer(upstream_failure, (), f"{q} is unknown to the embedded DNS, which does not "
+                      "forward for a container on internal networks only")
+    if upstream is None:
+        how = "the embedded DNS forwards it to" if view.embedded else "resolv.conf points at"
+        return Answer(upstream_failure if view.embedded else "timeout", (),
+                      f"{q} is not a name Docker knows here; {how} the host's upstream, which "
+                      "does not answer")
+    if q in upstream:
+        ips = tuple(upstream[q])
+        return Answer(str(ips[0]), ips, f"the LAN's DNS server (router) has a record for {q}")
+    where = "not on a network this container shares; " if view.embedded else \
+        "no embedded DNS on the default bridge (P11); "
+    return Answer("nxdomain", (), f"{q}: {where}the LAN's DNS server says NXDOMAIN")
