@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Address
 from pathlib import Path
 
+from netsim.model import dns
 from netsim.model.build import build
 from netsim.model.graph import Model
-from netsim.model.predict import Predictor
+from netsim.model.predict import Outcome, Predictor
 from netsim.probe import plan
 from netsim.report.compare import Row
 from netsim.scenario.load import Loaded, from_text, load
@@ -85,8 +87,18 @@ class Lab:
         return report
 
 
-def _predict(predictor: Predictor, p: plan.Probe):
-    return predictor.probe(p.src_ns, p.dst, p.proto, p.port, p.size)
+def _predict(predictor: Predictor, p: plan.Probe) -> Outcome:
+    if p.name is None:
+        return predictor.probe(p.src_ns, p.dst, p.proto, p.port, p.size)
+    answer = dns.predict(predictor.model, predictor, p.src, p.name)
+    if p.proto == "dns":
+        return Outcome(answer.result, None, [p.src], answer.why, p.dst)
+    if not answer.addresses:
+        return Outcome("unresolved", None, [p.src], f"{p.name} does not resolve "
+                       f"({answer.result}): {answer.why}", None)
+    got = predictor.probe(p.src_ns, answer.addresses[0], p.proto, p.port, p.size)
+    got.why = f"{p.name} -> {answer.addresses[0]} ({answer.why}); {got.why}"
+    return got
 
 
 @dataclass
@@ -118,17 +130,42 @@ def probe_lab(lab: Lab, names: dict[str, str], full_matrix: bool = True) -> RunR
     check = lab.check(full_matrix=full_matrix)
     rows = check.expectations + check.matrix
     prober = Prober(names, lifecycle.flush_targets(lab.model, names))
+    by_name = [r for r in rows if r.probe.name and r.probe.proto != "dns"]
+    direct = [r for r in rows if r not in by_name]
     try:
-        seen = prober.run([r.probe for r in rows])
+        for row, obs in zip(direct, prober.run([r.probe for r in direct]), strict=True):
+            _fill(row, obs)
+        _probe_by_name(lab, prober, by_name)
     finally:
         prober.close()
-    for row, obs in zip(rows, seen, strict=True):
-        row.observed = obs.result
-        row.source_seen = obs.source_seen
-        row.attempts = obs.attempts
-        row.notes = obs.evidence
     return RunReport(lab.name, lab.model.profile, lab.model, check.expectations, check.matrix,
                      check.warnings, time.perf_counter() - start)
+
+
+def _fill(row: Row, obs, notes: list[str] | None = None) -> None:
+    row.observed = obs.result
+    row.source_seen = obs.source_seen
+    row.attempts = obs.attempts
+    row.notes = (notes or []) + obs.evidence
+
+
+def _probe_by_name(lab: Lab, prober, rows: list[Row]) -> None:
+    """Resolve inside each source first, through its own resolver; then probe the address."""
+    if not rows:
+        return
+    lookups = prober.run([replace(r.probe, proto="dns", port=53, size=None,
+                                  dst=lab.model.names[r.probe.src].nameserver) for r in rows])
+    second: list[tuple[Row, plan.Probe, list[str]]] = []
+    for row, ans in zip(rows, lookups, strict=True):
+        notes = [f"{row.probe.name}: {'; '.join(ans.evidence)}"]
+        try:
+            ip = IPv4Address(ans.result)
+        except ValueError:
+            row.observed, row.attempts, row.notes = "unresolved", ans.attempts, notes
+            continue
+        second.append((row, replace(row.probe, dst=ip), notes))
+    for (row, _, notes), obs in zip(second, prober.run([p for _, p, _ in second]), strict=True):
+        _fill(row, obs, notes)
 
 
 def up_lab(lab: Lab) -> dict[str, str]:

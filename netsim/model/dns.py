@@ -16,6 +16,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
+from typing import TYPE_CHECKING
+
+from netsim.model.profiles import PROFILES
+
+if TYPE_CHECKING:
+    from netsim.model.graph import Model
+    from netsim.model.predict import Predictor
 
 EMBEDDED = IPv4Address("127.0.0.11")
 
@@ -60,10 +67,12 @@ def resolv_conf(view: NameView, search: str = "") -> str:
 
 
 def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | None,
-           upstream_failure: str) -> Answer:
-    """Resolve like the container's libc would: /etc/hosts, then its nameserver."""
+           path: str, failure: str) -> Answer:
+    """Resolve like the container's libc would: /etc/hosts, then its nameserver.
+    `upstream`: the LAN server's records (None: no server); `path`: what a UDP packet to it
+    would meet on the way the query takes (open, closed, blocked, unreachable)."""
     q = canonical(name)
-    if q in ("localhost",):
+    if q == "localhost":
         return Answer("127.0.0.1", (IPv4Address("127.0.0.1"),), "/etc/hosts: localhost")
     if q in view.hosts:
         ips = tuple(view.hosts[q])
@@ -72,16 +81,36 @@ def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | N
         ips = tuple(view.names[q])
         return Answer(str(ips[0]), ips, f"Docker's embedded DNS at 127.0.0.11 knows {q}")
     if view.embedded and not view.forwards:
-        return Answer(upstream_failure, (), f"{q} is unknown to the embedded DNS, which does not "
-                      "forward for a container on internal networks only")
-    if upstream is None:
-        how = "the embedded DNS forwards it to" if view.embedded else "resolv.conf points at"
-        return Answer(upstream_failure if view.embedded else "timeout", (),
-                      f"{q} is not a name Docker knows here; {how} the host's upstream, which "
-                      "does not answer")
+        return Answer(failure, (), f"{q} is unknown to the embedded DNS, which does not forward "
+                      "for a container on internal networks only")
+    where = ("the embedded DNS forwards it from the host to the LAN's server" if view.embedded
+             else "no embedded DNS here (P11): resolv.conf sends it to the LAN's server")
+    if path != "open" or upstream is None:
+        if view.embedded:
+            return Answer(failure, (), f"{q} is not a name Docker knows here; {where}, which "
+                          f"cannot be reached ({path})")
+        kind = {"closed": "refused", "unreachable": "unreachable"}.get(path, "timeout")
+        return Answer(kind, (), f"{q}: {where}, which cannot be reached ({path})")
     if q in upstream:
         ips = tuple(upstream[q])
-        return Answer(str(ips[0]), ips, f"the LAN's DNS server (router) has a record for {q}")
-    where = "not on a network this container shares; " if view.embedded else \
-        "no embedded DNS on the default bridge (P11); "
-    return Answer("nxdomain", (), f"{q}: {where}the LAN's DNS server says NXDOMAIN")
+        return Answer(str(ips[0]), ips, f"{q}: {where}, which has a record")
+    return Answer("nxdomain", (), f"{q} is not a name Docker knows here; {where}: NXDOMAIN")
+
+
+def upstream_path(model: Model, predictor: Predictor, view: NameView) -> str:
+    """Can the query reach the LAN's DNS server, along the path it really takes?"""
+    router = model.endpoints["router"].addresses["lan"]
+    if view.embedded:  # dockerd forwards from the host's namespace
+        src = model.ns[model.endpoints[view.container].ns].host
+    else:
+        src = model.endpoints[view.container].ns
+    got = predictor.probe(src, router, "udp", 53)
+    if got.result == "blocked" and "Network is unreachable" in got.why and not got.path[1:]:
+        return "unreachable"
+    return got.result
+
+
+def predict(model: Model, predictor: Predictor, container: str, name: str) -> Answer:
+    view = model.names[container]
+    failure = PROFILES[model.profile].dns_upstream_failure
+    return lookup(view, name, model.lan_dns, upstream_path(model, predictor, view), failure)

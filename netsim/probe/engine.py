@@ -29,6 +29,7 @@ from netsim.realize import sandbox
 
 TIMEOUT = 1.0
 IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2
+NEGATIVE = ("blocked", "timeout")  # answers that may be a lost packet: retried, never trusted
 UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT, errno.EMSGSIZE,
                errno.EHOSTDOWN}
 
@@ -108,12 +109,12 @@ class Prober:
                 overflowed = neigh_stats()["table_fulls"] > before
                 for i, obs in zip(wave, got, strict=True):
                     obs.attempts = attempt
-                    if overflowed and obs.result == "blocked":
+                    if overflowed and obs.result in NEGATIVE:
                         obs.result = "inconclusive"
                         obs.evidence.append("the machine's ARP table overflowed during the probe")
                     results[i] = obs
                 self.flusher.flush()
-            todo = [i for i in todo if results[i].result in ("blocked", "inconclusive")]
+            todo = [i for i in todo if results[i].result in (*NEGATIVE, "inconclusive")]
             if not todo:
                 break
         return results  # type: ignore[return-value]
@@ -137,11 +138,15 @@ class Prober:
     # --- one wave: everything in flight at once -----------------------------------------
     def _wave(self, probes: list[Probe]) -> list[Observation]:
         sel = selectors.DefaultSelector()
-        out = [Observation("blocked") for _ in probes]
+        out = [Observation("timeout" if p.proto == "dns" else "blocked") for p in probes]
         pending = 0
         icmp_wait: dict[tuple[str, int, int], int] = {}
         for k, p in enumerate(probes):
             ns = self.names[p.src_ns]
+            if p.proto == "dns" and p.name and dict(p.hosts).get(p.name.rstrip(".").lower()):
+                ip = dict(p.hosts)[p.name.rstrip(".").lower()]
+                out[k] = Observation(str(ip), evidence=[f"/etc/hosts: {p.name} {ip}"])
+                continue
             if p.dst is None:
                 out[k].evidence.append("the destination has no address")
                 continue
@@ -153,6 +158,8 @@ class Prober:
                 s = self._open(ns, p)
             except OSError as e:
                 out[k].evidence.append(f"{errno.errorcode.get(e.errno, e.errno)}: {e.strerror}")
+                if p.proto == "dns" and e.errno in UNREACHABLE:
+                    out[k].result = "unreachable"
                 continue
             sel.register(s, selectors.EVENT_WRITE if p.proto == "tcp" else selectors.EVENT_READ,
                          (k, p))
@@ -189,7 +196,7 @@ class Prober:
                 raise OSError(rc, os.strerror(rc))
         else:
             s.connect((str(p.dst), p.port))
-            s.send(b"netsim probe\n")
+            s.send(_query(p.name) if p.proto == "dns" else b"netsim probe\n")
         return s
 
     def _answer(self, sel: selectors.BaseSelector, key, out: list[Observation]) -> bool:
@@ -209,13 +216,19 @@ class Prober:
             sel.modify(s, selectors.EVENT_READ, (k, p))
             return False
         try:
-            data = s.recv(256)
+            data = s.recv(4096)
         except ConnectionRefusedError:
-            out[k].result = "closed"
-            out[k].evidence.append("ICMP port unreachable" if p.proto == "udp" else "RST")
+            out[k].result = "refused" if p.proto == "dns" else "closed"
+            out[k].evidence.append("ICMP port unreachable" if p.proto != "tcp" else "RST")
         except OSError as e:
             out[k].evidence.append(errno.errorcode.get(e.errno, str(e)))
         else:
+            if p.proto == "dns":
+                out[k].result, note = _dns_answer(data)
+                out[k].evidence.append(note)
+                sel.unregister(s)
+                s.close()
+                return True
             out[k].result = "open"
             line = data.decode(errors="replace").strip()
             out[k].evidence.append(f"echo {line!r}" if line else "closed without an answer")
@@ -287,3 +300,27 @@ def echo_request(ident: int, seq: int, payload: bytes) -> bytes:
     """ICMP echo request (RFC 792); the kernel adds the IPv4 header."""
     head = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
     return struct.pack("!BBHHH", 8, 0, _checksum(head + payload), ident, seq) + payload
+
+
+def _query(name: str | None) -> bytes:
+    from dnslib import DNSRecord
+
+    return DNSRecord.question(name or "", "A").pack()
+
+
+def _dns_answer(data: bytes) -> tuple[str, str]:
+    """An answer's verdict: the first address, or nxdomain / servfail / refused."""
+    from dnslib import QTYPE, DNSError, DNSRecord
+
+    try:
+        reply = DNSRecord.parse(data)
+    except DNSError:
+        return "timeout", "an answer that is not DNS"
+    rcode = reply.header.rcode
+    kinds = {2: "servfail", 3: "nxdomain", 5: "refused"}
+    if rcode in kinds:
+        return kinds[rcode], f"rcode {kinds[rcode].upper()}"
+    addrs = [str(rr.rdata) for rr in reply.rr if rr.rtype == QTYPE.A]
+    if not addrs:
+        return "nxdomain", "NOERROR without an address"
+    return addrs[0], f"A {', '.join(addrs)}"

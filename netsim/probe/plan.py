@@ -28,9 +28,15 @@ class Probe:
     source_expected: str | None
     source_ips: frozenset[IPv4Address]
     origin: str  # "expect[3]" or "matrix"
+    name: str | None = None  # resolve this first (proto "dns": only resolve it)
+    hosts: tuple[tuple[str, IPv4Address], ...] = ()  # the source's /etc/hosts (--link)
 
     @property
     def label(self) -> str:
+        if self.proto == "dns":
+            return f"{self.src} resolves {self.name}"
+        if self.port and self.name:
+            return f"{self.src} -> {self.name} (by name):{self.port}/{self.proto}"
         port = f":{self.port}/{self.proto}" if self.port else (
             f" icmp {self.size}B DF" if self.size is not None else " icmp")
         return f"{self.src} -> {self.to}{port}"
@@ -78,14 +84,13 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
     pos = loaded.positions
     for i, e in enumerate(loaded.scenario.expect):
         path = ("expect", i)
-        if e.resolve is not None or e.by == "name":
-            raise ScenarioError("name probes (by: name, resolve:) come with the embedded DNS "
-                                "resolver, not in this version", pos.where((*path, "resolve")
-                                if e.resolve is not None else (*path, "by")), "by: ip")
         src = model.endpoints.get(e.from_)
         if src is None or "@" in e.from_:
             raise ScenarioError(f"'{e.from_}' is not a node of this scenario",
                                 pos.where((*path, "from")), _names(model))
+        if e.resolve is not None or e.by == "name":
+            probes.append(_by_name(model, e, src, i, pos))
+            continue
         dst = address_of(model, e.to)
         if isinstance(dst, str):
             raise ScenarioError(dst, pos.where((*path, "to")),
@@ -100,6 +105,28 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
         probes.append(Probe(e.from_, src.ns, e.to, dst, proto, e.port.port if e.port else None,
                             e.size, e.result, e.source, sips, f"expect[{i}]"))
     return probes
+
+
+def _by_name(model: Model, e, src, i: int, pos) -> Probe:
+    """A DNS probe (`resolve:`) or a probe whose target is resolved inside the source first."""
+    view = model.names.get(e.from_)
+    if view is None:
+        raise ScenarioError(f"'{e.from_}' is not a container: only containers resolve names "
+                            "through Docker", pos.where(("expect", i, "from")),
+                            ", ".join(model.names))
+    hosts = tuple((n, ips[0]) for n, ips in view.hosts.items())
+    if e.resolve is not None:
+        return Probe(e.from_, src.ns, f"resolve {e.resolve}", view.nameserver, "dns", 53, None,
+                     e.result, None, frozenset(), f"expect[{i}]", e.resolve, hosts)
+    sips: frozenset = frozenset()
+    if e.source is not None:
+        got = _source_ips(model, e.source)
+        if isinstance(got, str):
+            raise ScenarioError(got, pos.where(("expect", i, "source")), _names(model))
+        sips = got
+    proto = e.port.proto if e.port else "icmp"
+    return Probe(e.from_, src.ns, e.to, None, proto, e.port.port if e.port else None, e.size,
+                 e.result, e.source, sips, f"expect[{i}]", e.to, hosts)
 
 
 def matrix(model: Model) -> list[Probe]:

@@ -19,6 +19,7 @@ import threading
 import time
 
 from netsim.model.graph import Listener, Model
+from netsim.model.profiles import PROFILES
 from netsim.realize import sandbox
 
 ANSWER_TIMEOUT = 1.0
@@ -115,10 +116,61 @@ def _proxy_udp(sock: socket.socket, ns: str, lst: Listener) -> None:
     threading.Thread(target=relay, daemon=True).start()
 
 
-def serve(entries: list[tuple[str, Listener, socket.socket]]) -> None:
+def _dns(sock: socket.socket, conf: dict) -> None:
+    """Docker's embedded resolver (names of this container's networks, the rest forwarded from
+    the host namespace), or the LAN's server (records, else NXDOMAIN)."""
+    from dnslib import QTYPE, RCODE, RR, A, DNSError, DNSRecord
+
+    try:
+        data, peer, local = _recv_udp(sock)
+        query = DNSRecord.parse(data)
+    except (OSError, DNSError):  # not a DNS query: ignored, as a resolver would
+        return
+    name = str(query.q.qname).rstrip(".").lower()
+    reply = query.reply()
+    if name in conf["names"]:
+        if query.q.qtype == QTYPE.A:
+            for ip in conf["names"][name]:
+                reply.add_answer(RR(query.q.qname, QTYPE.A, rdata=A(str(ip)), ttl=600))
+        _send_udp(sock, reply.pack(), peer, local)
+        return
+    if conf["forward"] is not None:
+        threading.Thread(target=_forward, args=(sock, data, peer, local, conf), daemon=True).start()
+        return
+    _fail(sock, reply, peer, local, conf["failure"], RCODE)
+
+
+def _fail(sock: socket.socket, reply, peer: tuple, local: bytes, failure: str, rcode) -> None:
+    if failure == "timeout":
+        return  # nothing comes back, as from a resolver whose upstream is silent
+    reply.header.rcode = rcode.NXDOMAIN if failure == "nxdomain" else rcode.SERVFAIL
+    _send_udp(sock, reply.pack(), peer, local)
+
+
+def _forward(sock: socket.socket, data: bytes, peer: tuple, local: bytes, conf: dict) -> None:
+    from dnslib import RCODE, DNSRecord
+
+    host_ns, server = conf["forward"]
+    with sandbox.in_netns(host_ns):
+        up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    with up:
+        up.settimeout(ANSWER_TIMEOUT)
+        try:
+            up.sendto(data, (server, 53))
+            answer, _ = up.recvfrom(4096)
+        except OSError:
+            _fail(sock, DNSRecord.parse(data).reply(), peer, local, conf["failure"], RCODE)
+            return
+    _send_udp(sock, answer, peer, local)
+
+
+def serve(entries: list[tuple[str, Listener, socket.socket]], dns: dict) -> None:
     sel = selectors.DefaultSelector()
     for ns, lst, sock in entries:
-        if lst.role == "proxy":
+        if lst.role == "dns":
+            sel.register(sock, selectors.EVENT_READ,
+                         lambda s, conf=dns[(ns, lst.port)]: _dns(s, conf))
+        elif lst.role == "proxy":
             handler = _proxy_tcp if lst.proto == "tcp" else _proxy_udp
             sel.register(sock, selectors.EVENT_READ,
                          lambda s, ns=ns, lst=lst, h=handler: h(s, ns, lst))
@@ -131,12 +183,33 @@ def serve(entries: list[tuple[str, Listener, socket.socket]]) -> None:
 
 def listeners(model: Model, names: dict[str, str]) -> list[tuple[str, Listener]]:
     return [(names[ns_id], lst) for ns_id, ns in model.ns.items() for lst in ns.listeners
-            if lst.role in ("echo", "proxy")]
+            if lst.role in ("echo", "proxy", "dns")]
+
+
+def dns_tables(model: Model, names: dict[str, str]) -> dict[tuple[str, int], dict]:
+    """(namespace, port) -> what that DNS server answers (model/dns.py decides it)."""
+    out: dict[tuple[str, int], dict] = {}
+    failure = PROFILES[model.profile].dns_upstream_failure
+    router = str(model.endpoints["router"].addresses["lan"])
+    for cname, view in model.names.items():
+        if not view.resolver_port:
+            continue
+        ns_id = model.endpoints[cname].ns
+        forward = (names[model.ns[ns_id].host], router) if view.forwards else None
+        out.setdefault((names[ns_id], view.resolver_port), {
+            "names": {n: [str(ip) for ip in ips] for n, ips in view.names.items()},
+            "forward": forward, "failure": failure})
+    if model.lan_dns is not None:
+        out[(names["router"], 53)] = {
+            "names": {n: [str(ip) for ip in ips] for n, ips in model.lan_dns.items()},
+            "forward": None, "failure": "nxdomain"}
+    return out
 
 
 def start(model: Model, names: dict[str, str], home_ns: str) -> int:
     """Fork the keeper; return its PID once every socket is bound (or raise its error)."""
     wanted = listeners(model, names)
+    dns = dns_tables(model, names)
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the keeper
@@ -153,7 +226,7 @@ def start(model: Model, names: dict[str, str], home_ns: str) -> int:
                 os.dup2(devnull, std)
             os.write(w, b"ok\n")
             os.close(w)
-            serve(entries)
+            serve(entries, dns)
         except BaseException as e:
             with contextlib.suppress(OSError):
                 os.write(w, f"error {type(e).__name__}: {e}\n".encode())

@@ -275,6 +275,8 @@ class Expect(Strict):
                                    ("result",)) from None
         if self.resolve is None:
             valid = RESULTS_PORT if self.port else RESULTS_ICMP
+            if self.by == "name":
+                valid = (*valid, "unresolved")
             if self.result not in valid:
                 kind = f"a {self.port.proto.upper()} probe" if self.port else "an ICMP probe (no port)"
                 raise FieldProblem(f"'{self.result}' is not a result of {kind}",
