@@ -30,7 +30,7 @@ test: system $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/check_scale.py
-	@if [ "$$(id -u)" = 0 ]; then $(PY) bench/build.py bridge 200 && $(PY) bench/build.py overlay && $(PY) bench/probe.py 50; fi
+	@if [ "$$(id -u)" = 0 ]; then $(PY) bench/build.py bridge 200 && $(PY) bench/build.py overlay && $(PY) bench/build.py names 50 && $(PY) bench/probe.py 50; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console
 from rich.table import Table
 
@@ -11,7 +13,8 @@ from netsim.report.compare import Row
 
 MARK = {"reach": "[green]✓[/]", "open": "[green]open[/]", "closed": "[yellow]closed[/]",
         "blocked": "[red]✗[/]", "inconclusive": "[magenta]?[/]"}
-MATRIX_LIMIT = 40  # above this many nodes the grid is unreadable; the JSON has it all
+MATRIX_LIMIT = 40
+_SHORT_ID = re.compile(r"^[0-9a-f]{12}$")  # above this many nodes the grid is unreadable; the JSON has it all
 
 
 def plan(model: Model) -> Table:
@@ -45,6 +48,23 @@ def _iface_of(model: Model, cname: str, addr):
         if addr in i.addrs:
             return i
     return None
+
+
+def names(model: Model) -> Table | None:
+    """Each container's resolv.conf and the names it can resolve (spec §2.5)."""
+    if not model.names:
+        return None
+    t = Table(title="Names (resolv.conf, then what each container resolves)",
+              title_justify="left")
+    for col in ("container", "resolv.conf", "/etc/hosts (--link)", "embedded DNS answers"):
+        t.add_column(col, overflow="fold")
+    for cname, view in model.names.items():
+        conf = view.resolv_conf.strip().replace("\n", "; ")
+        hosts = ", ".join(sorted(view.hosts)) or "-"
+        known = sorted(n for n in view.names if not _SHORT_ID.match(n))  # short IDs hidden
+        shown = ", ".join(known[:12]) + (f" (+{len(known) - 12})" if len(known) > 12 else "")
+        t.add_row(cname, conf, hosts, shown if view.embedded else "none: not a user network")
+    return t
 
 
 def ports(model: Model) -> Table | None:
@@ -147,7 +167,8 @@ def print_run(report, console: Console, quiet: bool = False) -> None:
 def print_check(report: CheckReport, console: Console, quiet: bool = False) -> None:
     if not quiet:
         console.print(plan(report.model))
-        for table in (ports(report.model), matrix(report.model, report.matrix),
+        for table in (names(report.model), ports(report.model),
+                      matrix(report.model, report.matrix),
                       port_matrix(report.matrix)):
             if table is not None:
                 console.print(table)

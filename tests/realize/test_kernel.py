@@ -67,8 +67,13 @@ def overlay_blocked_lab():
     yield from _up("overlay-blocked")
 
 
+@pytest.fixture(scope="module")
+def names_lab():
+    yield from _up("names")
+
+
 LABS = ["bridge_lab", "user_bridges_lab", "modes_lab", "macvlan_lab", "macvlan_modes_lab",
-        "overlay_lab", "overlay_mtu_lab", "overlay_blocked_lab"]
+        "overlay_lab", "overlay_mtu_lab", "overlay_blocked_lab", "names_lab"]
 
 
 def observe(lab: Lab, names: dict, src: str, dst: str, proto: str = "icmp",
@@ -227,3 +232,42 @@ def test_overlay_blocked_vxlan_port(overlay_blocked_lab) -> None:
     lab, names = overlay_blocked_lab
     assert observe(lab, names, "b", "a", "tcp", 80).result == "blocked"
     assert observe(lab, names, "docker2", "docker1").result == "reach"
+
+
+def _dns_query(ns: str, server: str, name: str) -> tuple[str, list[str]]:
+    """A real DNS query (dnslib) from inside a namespace: (rcode or error, addresses)."""
+    from dnslib import QTYPE, RCODE, DNSRecord
+
+    def ask() -> tuple[str, list[str]]:
+        with sandbox.in_netns(ns):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        with s:
+            s.settimeout(1.5)
+            s.connect((server, 53))
+            s.send(DNSRecord.question(name, "A").pack())
+            try:
+                reply = DNSRecord.parse(s.recv(4096))
+            except ConnectionRefusedError:
+                return "refused", []
+            except TimeoutError:
+                return "timeout", []
+        return (RCODE.get(reply.header.rcode),
+                [str(rr.rdata) for rr in reply.rr if rr.rtype == QTYPE.A])
+
+    return sandbox.in_thread(ask)
+
+
+def test_embedded_dns_answers_at_127_0_0_11_through_dockers_nat(names_lab) -> None:
+    from netsim.realize import nft
+
+    lab, names = names_lab
+    web = names[lab.model.endpoints["web"].ns]
+    assert _dns_query(web, "127.0.0.11", "api") == ("NOERROR", ["172.18.0.2"])
+    assert _dns_query(web, "127.0.0.11", "svc") == ("NOERROR", ["172.18.0.2"])
+    assert _dns_query(web, "127.0.0.11", "db") == ("NXDOMAIN", [])  # forwarded, LAN says no
+    assert _dns_query(web, "127.0.0.11", "printer.lan") == ("NOERROR", ["192.168.1.60"])
+    port = lab.model.names["web"].resolver_port
+    assert f"dnat to 127.0.0.11:{port}" in nft.listing(web)  # Docker's NAT, in web's netns
+    old1 = names[lab.model.endpoints["old1"].ns]
+    assert _dns_query(old1, "127.0.0.11", "api")[0] == "refused"  # no resolver on docker0
+    assert _dns_query(old1, "192.168.1.1", "api") == ("NXDOMAIN", [])
