@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -186,6 +187,37 @@ def inspect(file: str, hosts: tuple[str, ...], as_nft: bool) -> None:
             continue
         click.echo(f"# {ns.label}")
         click.echo(nft.render(ns.rules) if as_nft else iptables_save.render(ns.rules), nl=False)
+
+
+@main.command()
+@click.argument("file", type=FILE)
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, exists=True),
+              help="A JSON report (netsim run/check --json): draw its results on the picture.")
+@click.option("-o", "--output", "out", type=FILE, required=True, help="The PNG to write.")
+@click.option("--kind", type=click.Choice(["topology", "heatmap"]), default="topology",
+              show_default=True, help="What to draw.")
+def draw(file: str, report_path: str | None, out: str, kind: str) -> None:
+    """Draw the topology (with results from a report) or the reachability heatmap (no root)."""
+    import json
+
+    from netsim.lab import Lab
+    from netsim.report import draw as pictures
+
+    try:
+        lab = Lab.load(file)
+        if report_path:
+            rows = pictures.rows_from_json(json.loads(Path(report_path).read_text()))
+        else:
+            check = lab.check()
+            rows = check.expectations + check.matrix
+        fig = (pictures.topology(lab.model, rows) if kind == "topology"
+               else pictures.heatmap(rows, title=f"{lab.name}: reachability (ping)"))
+    except NetsimError as e:
+        _fail(e)
+    except (OSError, ValueError, KeyError) as e:
+        _fail(NetsimError(f"cannot read the report {report_path}: {e}"))
+    fig.savefig(out, dpi=130)
+    click.echo(f"{out}: {kind} of {lab.name}")
 
 
 @main.command(name="ls")
