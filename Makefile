@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEBS := nftables iproute2
 
-.PHONY: demo test lint bench system clean
+.PHONY: demo test lint bench system clean notebooks
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -34,3 +34,6 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+notebooks: $(VENV)/.installed
+	$(VENV)/bin/jupyter lab notebooks/ || echo "netsim: .venv/bin/pip install jupyterlab, then make notebooks"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address
 from pathlib import Path
 
 from netsim.model import dns
 from netsim.model.build import build
-from netsim.model.graph import Model
+from netsim.model.graph import Model, NodeKind
 from netsim.model.predict import Outcome, Predictor
 from netsim.probe import plan
 from netsim.report.compare import Row
@@ -30,6 +32,14 @@ class CheckReport:
     @property
     def failed(self) -> list[Row]:
         return [r for r in self.expectations if not r.ok]
+
+    def _repr_html_(self) -> str:
+        from netsim.report.html import rows_table
+
+        held = len(self.expectations) - len(self.failed)
+        return rows_table(self.expectations, False, f"{self.lab}: {held}/"
+                          f"{len(self.expectations)} expectations predicted to hold "
+                          f"(docker {self.profile}, no root needed)")
 
 
 class Lab:
@@ -66,6 +76,86 @@ class Lab:
         grid = [Row(p, _predict(predictor, p)) for p in plan.matrix(model)] if full_matrix else []
         return CheckReport(self.name, model.profile, model, expect, grid, list(model.warnings),
                            time.perf_counter() - start)
+
+    # --- live: `with lab.up(): lab.probe(); lab.exec("web", ["ip", "addr"])` ---------------
+    @staticmethod
+    def can_build() -> tuple[bool, str]:
+        """Can this machine build labs? (root and nft); the reason when it cannot."""
+        import os
+        import shutil
+
+        if os.geteuid() != 0:
+            return False, "live probes need root: these are predictions only"
+        if not shutil.which("nft"):
+            return False, "live probes need nft (apt-get install nftables)"
+        return True, ""
+
+    @contextmanager
+    def up(self) -> Iterator[Lab]:
+        """Build it; always tear it down at the end of the `with` block."""
+        from netsim.realize import lifecycle
+
+        self._names = up_lab(self)
+        try:
+            yield self
+        finally:
+            self._names = None
+            lifecycle.down(self.name)
+
+    def _running(self) -> dict[str, str]:
+        if not getattr(self, "_names", None):
+            from netsim.errors import NetsimError
+
+            raise NetsimError(f"lab {self.name} is not up: use `with lab.up(): ...`")
+        return self._names
+
+    def probe(self, full_matrix: bool = False) -> RunReport:
+        """Probe the running lab (expectations, and the full matrix if asked)."""
+        self._last = probe_lab(self, self._running(), full_matrix)
+        return self._last
+
+    def report(self) -> CheckReport | RunReport:
+        """The last report: the last probe, else a fresh check."""
+        return getattr(self, "_last", None) or self.check()
+
+    def exec(self, node: str, argv: list[str], timeout: float = 10.0) -> str:
+        """Run a command inside a node's namespace (e.g. ["ip", "addr"]) and return its output."""
+        import subprocess
+
+        from netsim.realize import sandbox
+
+        ns = self._running()[self.model.endpoints[node].ns]
+
+        def run() -> str:
+            with sandbox.in_netns(ns):
+                r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+            return r.stdout + r.stderr
+
+        return sandbox.in_thread(run)
+
+    def rules(self, host: str | None = None, nft: bool = False) -> str:
+        """The rules Docker would install on a host: iptables-save text, or netsim's nft script."""
+        from netsim.realize import iptables_save
+        from netsim.realize import nft as nftables
+
+        host = host or next(n.id for n in self.model.ns.values() if n.kind == NodeKind.HOST)
+        rules = self.model.ns[host].rules
+        return nftables.render(rules) if nft else iptables_save.render(rules)
+
+    def draw(self, kind: str = "topology", report: CheckReport | RunReport | None = None):
+        """A matplotlib figure: "topology" (with the report's results), "heatmap", or "path N"
+        (the path of expectation N)."""
+        from netsim.report import draw as pictures
+
+        report = report or self.report()
+        rows = report.expectations + report.matrix
+        if kind == "heatmap":
+            fig = pictures.heatmap(rows, title=f"{self.name}: reachability (ping)")
+        elif kind.startswith("path"):
+            fig = pictures.path(report.expectations[int(kind.split()[1])])
+        else:
+            fig = pictures.topology(self.model, rows)
+        return pictures.Picture(fig)
 
     def run(self, full_matrix: bool = True, keep: bool = False) -> RunReport:
         """Build it for real, probe every expectation and the matrix, tear it down."""
@@ -119,6 +209,19 @@ class RunReport:
     @property
     def failed(self) -> list[Row]:
         return [r for r in self.rows if not r.ok or r.observed == "inconclusive"]
+
+    def _repr_html_(self) -> str:
+        from netsim.report.html import rows_table
+
+        met = sum(1 for r in self.expectations if r.ok and r.observed != "inconclusive")
+        same = sum(1 for r in self.rows if r.observed == r.predicted.result)
+        bad = [r for r in self.matrix if not r.ok]
+        html = rows_table(self.expectations, True, f"{self.lab}: {met}/{len(self.expectations)} "
+                          f"expectations met; {same}/{len(self.rows)} observations equal the "
+                          "prediction")
+        if bad:
+            html += rows_table(bad, True, "matrix probes where the kernel disagreed")
+        return html
 
 
 def probe_lab(lab: Lab, names: dict[str, str], full_matrix: bool = True) -> RunReport:

@@ -44,33 +44,35 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResu
                                 "since": time.time()})
     times: dict[str, float] = {}
     t0 = time.perf_counter()
-    built = None
     try:
-        built = netlink.build(model, lab)
+        names = sandbox.in_thread(lambda: _links(model, lab))
         times["links"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         for ns_id, ns in model.ns.items():
             if ns.rules.count():
-                nft.load(built.names[ns_id], ns.rules, replace=False)  # fresh namespace
+                nft.load(names[ns_id], ns.rules, replace=False)  # fresh namespace
         times["rules"] = time.perf_counter() - t1
         t2 = time.perf_counter()
-        pid = services.start(model, built.names, built.names[SWITCH])
+        pid = services.start(model, names, names[SWITCH])
         journal = sandbox.read_journal(lab)
         journal["keeper"] = {"pid": pid, "start": sandbox.pid_start(pid)}
         sandbox.write_journal(lab, journal)
         times["services"] = time.perf_counter() - t2
-        return UpResult(built.names, times, pid)
+        return UpResult(names, times, pid)
     except BaseException as e:
-        if built:
-            built.close()
         sandbox.teardown(lab)
         if isinstance(e, (OSError, NetlinkError, RuntimeError)):
             raise EnvironmentProblem(f"building lab '{lab}' failed: {e}",
                                      "everything it had made was removed") from e
         raise
-    finally:
-        if built:
-            built.close()
+
+
+def _links(model: Model, lab: str) -> dict[str, str]:
+    """pyroute2's synchronous API runs its own event loop: in a thread of its own it works
+    inside Jupyter too, whose loop is already running (feasibility §1.4, pitfall 4)."""
+    built = netlink.build(model, lab)
+    built.close()
+    return built.names
 
 
 def down(lab: str) -> list[str]:

@@ -97,6 +97,16 @@ def build(model: Model, lab: str) -> Built:
     journal["namespaces"] = sorted(set(journal.get("namespaces", [])) | set(names.values()))
     sandbox.write_journal(lab, journal)
     built = Built(lab, names)
+    try:
+        _build(built, model)
+    except BaseException:
+        built.close()  # an open netlink socket would keep a removed namespace alive
+        raise
+    return built
+
+
+def _build(built: Built, model: Model) -> None:
+    names = built.names
     for ns_id, name in names.items():
         sandbox.create_netns(name, sysctls(model, ns_id))
     for ns in model.ns.values():
@@ -120,7 +130,6 @@ def build(model: Model, lab: str) -> Built:
                 _vxlan(built, model, i)
     for ns_id in model.ns:
         _configure(built, model, ns_id)
-    return built
 
 
 def _bridge(b: Built, i: Iface) -> None:

@@ -10,14 +10,12 @@ rendered text boxes of every shipped scenario).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from textwrap import fill
 
-import matplotlib
-
-matplotlib.use("Agg")  # no GUI, also inside Jupyter's inline backend users keep theirs
-
-import matplotlib.pyplot as plt
+import matplotlib.colors
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
@@ -50,6 +48,28 @@ class Layout:
 def _colours(model: Model) -> dict[str, str]:
     names = sorted({n.name for n in model.networks.values()})
     return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+
+
+class Picture:
+    """A figure that shows itself in Jupyter (`_repr_png_`) and saves itself anywhere: no
+    pyplot state, no GUI backend, the same in a notebook, a test and the CLI."""
+
+    def __init__(self, figure: Figure):
+        self.figure = figure
+
+    def savefig(self, path: str, dpi: int = 130) -> None:
+        self.figure.savefig(path, dpi=dpi)
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", dpi=100)
+        return buf.getvalue()
+
+
+def _figure(width: float, height: float):
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
 
 
 def _tint(colour: str, amount: float = 0.2) -> tuple[float, float, float]:
@@ -175,7 +195,7 @@ def topology(model: Model, rows: list | None = None, title: str | None = None) -
     bottom = getattr(lay, "height_bottom", -4.0)
     w = lay.width + 3.0
     h = lay.height - bottom + 1.0
-    fig, ax = plt.subplots(figsize=(max(8.0, w * 0.95), max(5.0, h * 0.95)))
+    fig, ax = _figure(max(8.0, w * 0.95), max(5.0, h * 0.95))
     ax.set_xlim(-3.0, lay.width + 0.5)
     ax.set_ylim(bottom - 0.3, lay.height + 0.3)
     ax.set_aspect("auto")
@@ -231,7 +251,7 @@ def heatmap(rows: list, proto: str = "icmp", title: str = "") -> Figure:
     srcs = sorted({r.probe.src for r in cells})
     dsts = sorted({r.probe.to for r in cells})
     n, m = max(1, len(srcs)), max(1, len(dsts))
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.42 * m + 2.5), max(4.0, 0.38 * n + 2.0)))
+    fig, ax = _figure(max(5.0, 0.42 * m + 2.5), max(4.0, 0.38 * n + 2.0))
     index = {(r.probe.src, r.probe.to): r for r in cells}
     for i, s in enumerate(srcs):
         for j, d in enumerate(dsts):
@@ -261,7 +281,7 @@ def heatmap(rows: list, proto: str = "icmp", title: str = "") -> Figure:
 def path(row) -> Figure:
     """One probe hop by hop, with the rule that decided it."""
     hops = row.predicted.path or [row.probe.src]
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.9 * len(hops) + 1), 2.8))
+    fig, ax = _figure(max(6.0, 1.9 * len(hops) + 1), 2.8)
     ax.axis("off")
     ax.set_xlim(-0.2, len(hops) * 1.9)
     ax.set_ylim(-1.6, 1.0)

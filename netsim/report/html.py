@@ -1,0 +1,36 @@
+"""HTML tables for Jupyter (`_repr_html_`): the same columns as the terminal tables."""
+
+from __future__ import annotations
+
+from html import escape
+
+from netsim.report.compare import Row
+
+COLOUR = {"reach": "#2ca02c", "open": "#2ca02c", "closed": "#ff9f1c", "blocked": "#d62728",
+          "inconclusive": "#9467bd", "unresolved": "#7f7f7f"}
+
+
+def _cell(value: object) -> str:
+    text = "-" if value is None else str(value)
+    colour = COLOUR.get(text)
+    style = f' style="color:{colour};font-weight:bold"' if colour else ""
+    return f"<td{style}>{escape(text)}</td>"
+
+
+def rows_table(rows: list[Row], observed: bool, title: str) -> str:
+    head = ["#", "probe", "expected", "predicted"] + (["observed"] if observed else []) + [
+        "source seen", "ok", "why"]
+    out = [f"<h4>{escape(title)}</h4>", "<table>", "<tr>" + "".join(
+        f"<th>{h}</th>" for h in head) + "</tr>"]
+    for i, r in enumerate(rows):
+        p = r.probe
+        exp = (p.expected or "") + (f" from {p.source_expected}" if p.source_expected else "")
+        seen = r.source_seen if observed and r.observed else r.predicted.source_seen
+        cells = [_cell(i), _cell(p.label), _cell(exp), _cell(r.predicted.result)]
+        if observed:
+            cells.append(_cell(r.observed))
+        ok = '<td style="color:#2ca02c">yes</td>' if r.ok else '<td style="color:#d62728">NO</td>'
+        cells += [_cell(seen), ok, _cell(r.predicted.why)]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)

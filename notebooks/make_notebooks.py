@@ -1,0 +1,216 @@
+"""Writes the lesson notebooks from the lessons below (run it after editing a lesson):
+
+    python notebooks/make_notebooks.py
+
+Each lesson: a short explanation, the scenario inline, the picture, predictions, live probes
+(root) or a sentence saying they need root, the rules Docker would write, and "predict, then
+check" exercises whose answers the notebook checks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+SETUP = """\
+from IPython.display import display
+from netsim.lab import Lab
+
+LIVE, WHY_NOT = Lab.can_build()
+print("live probes:", "yes" if LIVE else WHY_NOT)"""
+
+LIVE = """\
+# Build it for real (network namespaces, nftables, real packets) and probe every expectation.
+if LIVE:
+    with lab.up():
+        report = lab.probe()
+        {extra}
+    display(report)
+    assert not report.failed, "the kernel disagreed with an expectation or with the model"
+else:
+    print(WHY_NOT)
+    report = lab.check()"""
+
+
+def answer_cell(var: str, probe: int) -> str:
+    return (f"# The check: what netsim predicts (and, with root, what the kernel did).\n"
+            f"row = report.expectations[{probe}]\n"
+            f"truth = row.observed or row.predicted.result\n"
+            f"print(row.probe.label, '->', truth, '|', row.predicted.why)\n"
+            f"assert {var} == truth, f'you said {{{var}}}, it is {{truth}}'")
+
+
+LESSONS = [
+    ("01-default-bridge-and-nat", "The default bridge and NAT", """\
+Every `docker run` without `--network` lands on **docker0** (172.17.0.0/16, gateway
+172.17.0.1). Containers there reach each other by IP, reach the world through **MASQUERADE**
+(the world sees the Docker host's address), and nobody outside reaches them unless a port is
+published. There is no DNS by name on the default bridge.""", """\
+name: lesson1
+hosts: {docker1: {address: 192.168.1.10}}
+containers:
+  web: {ports: ["8080:80"]}
+  client: {}
+expect:
+  - {from: client, to: web, port: 80/tcp, result: open, source: client}
+  - {from: web, to: outside, port: 80/tcp, result: open, source: docker1}
+  - {from: lan, to: web, result: blocked}
+  - {from: lan, to: docker1, port: 8080/tcp, result: open, source: lan}
+""", [("egress_source", "When `web` talks to `outside`, which address does `outside` see? "
+       "(its own 172.17.0.2, or the host's 192.168.1.10?)", '"open"', 1,
+       "source_seen", '"192.168.1.10"'),
+      ("lan_direct", "Can the LAN machine `lan` reach `web`'s address 172.17.0.2 directly?",
+       '"blocked"', 2, None, None)], ""),
+    ("02-user-bridges-isolation-names", "User-defined bridges: isolation and names", """\
+`docker network create` gives each network its own bridge and subnet (172.18.0.0/16, then
+172.19...). Containers on one network talk freely and **by name** (Docker's embedded DNS at
+127.0.0.11); different networks are isolated (DOCKER-ISOLATION rules, raw DROP in 28.x). A
+container on two networks reaches both, but does not route between them.""", """\
+name: lesson2
+networks:
+  front: {}
+  back: {}
+containers:
+  web: {network: front}
+  api: {networks: {front: {}, back: {}}, listen: [8000/tcp]}
+  db: {network: back, listen: [5432/tcp]}
+expect:
+  - {from: web, to: api, by: name, port: 8000/tcp, result: open}
+  - {from: web, to: db, result: blocked}
+  - {from: api, to: db, by: name, port: 5432/tcp, result: open}
+  - {from: web, resolve: db, result: nxdomain}
+""", [("web_to_db", "Can `web` (on front) ping `db` (on back)?", '"blocked"', 1, None, None),
+      ("name_of_db", "What does `web` get when it looks up the name `db`? (an address, or "
+       "nxdomain?)", '"nxdomain"', 3, None, None)], ""),
+    ("03-publishing-ports", "Publishing ports: -p, -P and host binding", """\
+`-p 8080:80` makes Docker add a **DNAT** rule (host port -> container port) and start
+**docker-proxy**. Clients from the LAN keep their address; the host itself and other containers
+go through docker-proxy and the container sees the **bridge gateway** as the client.
+`-p 127.0.0.1:8081:80` is only for the host. `-P` publishes every exposed port on a random host
+port from the ephemeral range (32768...).""", """\
+name: lesson3
+hosts: {docker1: {address: 192.168.1.10}}
+containers:
+  web:
+    ports: ["8080:80", "127.0.0.1:8081:80"]
+    expose: [443/tcp]
+    publish_all: true
+  client: {}
+expect:
+  - {from: lan, to: docker1, port: 8080/tcp, result: open, source: lan}
+  - {from: lan, to: docker1, port: 8081/tcp, result: closed}
+  - {from: docker1, to: 127.0.0.1, port: 8081/tcp, result: open, source: docker1@bridge}
+  - {from: client, to: docker1, port: 8080/tcp, result: open, source: docker1@bridge}
+  - {from: lan, to: docker1, port: 32768/tcp, result: open}
+""", [("loopback_port", "Can `lan` use port 8081, published on 127.0.0.1 only?", '"closed"',
+       1, None, None),
+      ("seen_by_web", "A container on the same host connects to 192.168.1.10:8080. Which "
+       "address does `web` see?", '"open"', 3, "source_seen", '"172.17.0.1"')],
+     'print(lab.rules())'),
+    ("04-host-none-container", "host, none and container: network modes", """\
+`--network host` shares the host's namespace: no NAT, no own address, `-p` is ignored.
+`--network none` has only `lo`. `--network container:NAME` joins another container's namespace:
+same address, same ports, `localhost` is shared.""", """\
+name: lesson4
+hosts: {docker1: {address: 192.168.1.10}}
+containers:
+  base: {listen: [80/tcp]}
+  sidecar: {network: "container:base", listen: [9000/tcp]}
+  hostapp: {network: host, listen: [8077/tcp]}
+  isolated: {network: none, listen: [80/tcp]}
+expect:
+  - {from: sidecar, to: 127.0.0.1, port: 80/tcp, result: open}
+  - {from: lan, to: hostapp, port: 8077/tcp, result: open, source: lan}
+  - {from: isolated, to: outside, result: blocked}
+  - {from: docker1, to: base, port: 9000/tcp, result: open}
+""", [("sidecar_localhost", "`sidecar` connects to 127.0.0.1:80. Does it reach `base`'s "
+       "server?", '"open"', 0, None, None),
+      ("none_out", "Can the `none` container ping `outside`?", '"blocked"', 2, None, None)],
+     'print(lab.exec("isolated", ["ip", "-br", "link"]))'),
+    ("05-macvlan-host-isolation", "macvlan and the host isolation trap", """\
+A macvlan container sits **directly on the LAN** with its own MAC and address: no NAT, `-p`
+does nothing. The trap: the Linux kernel never passes frames between a macvlan parent and its
+children, so the **Docker host cannot reach its own macvlan containers** (and they cannot reach
+it). The usual workaround is a host-side macvlan "shim" (`shim: true`).""", """\
+name: lesson5
+lan: {peers: {laptop: 192.168.1.50}}
+hosts: {docker1: {address: 192.168.1.10}}
+networks:
+  pub: {driver: macvlan, parent: eth0, subnet: 192.168.1.0/24, gateway: 192.168.1.1,
+        ip_range: 192.168.1.192/27}
+containers:
+  cam: {network: pub, listen: [554/tcp]}
+expect:
+  - {from: laptop, to: cam, port: 554/tcp, result: open, source: laptop}
+  - {from: docker1, to: cam, result: blocked}
+  - {from: cam, to: outside, port: 80/tcp, result: open, source: cam}
+""", [("host_to_cam", "Can the Docker host itself ping its macvlan container `cam`?",
+       '"blocked"', 1, None, None),
+      ("no_nat", "`cam` talks to `outside`. Which address does `outside` see?", '"open"', 2,
+       "source_seen", '"192.168.1.192"')], ""),
+    ("06-overlay-and-mtu", "Overlay across hosts, and the MTU trap", """\
+An overlay network spans Docker hosts: each host has a namespace with a bridge `br0` and a
+VXLAN device (VNI 4097, UDP 4789) that carries Ethernet frames to the other hosts. Docker gives
+the overlay an MTU of 1450 (1500 - 50 bytes of VXLAN). If the LAN between the hosts carries
+less (a VPN, a cloud network), small packets pass and large ones vanish: the **MTU blackhole**.""",
+     """\
+name: lesson6
+lan: {mtu: 1400}
+hosts:
+  docker1: {address: 192.168.1.10}
+  docker2: {address: 192.168.1.11}
+networks:
+  ovl: {driver: overlay}
+containers:
+  a: {host: docker1, network: ovl, listen: [80/tcp]}
+  b: {host: docker2, network: ovl}
+expect:
+  - {from: b, to: a, port: 80/tcp, result: open, source: b}
+  - {from: b, to: a, size: 1322, result: reach}
+  - {from: b, to: a, size: 1323, result: blocked}
+""", [("big_ping", "On this 1400-byte LAN, does a 1323-byte ping (DF set) cross the overlay?",
+       '"blocked"', 2, None, None)], ""),
+]
+
+
+def notebook(slug: str, title: str, text: str, scenario: str, exercises: list,
+             extra: str) -> nbformat.NotebookNode:
+    cells = [new_markdown_cell(f"# {title}\n\n{text}"), new_code_cell(SETUP),
+             new_markdown_cell("## The scenario\nThe same YAML `netsim run` reads from a file."),
+             new_code_cell(f'SCENARIO = """\n{scenario}"""\nlab = Lab.from_yaml(SCENARIO)\n'
+                           "lab.draw()"),
+             new_markdown_cell("## What netsim predicts (no root needed)"),
+             new_code_cell("check = lab.check()\ncheck"),
+             new_markdown_cell("## Predict, then check")]
+    for var, question, answer, probe, attr, attr_answer in exercises:
+        cells.append(new_markdown_cell(f"**{question}** Write your answer, then run the next cell."))
+        cells.append(new_code_cell(f"{var} = {answer}"
+                                   + (f"\n{var}_source = {attr_answer}" if attr else "")))
+        cells.append(new_code_cell("report = lab.report()\n" + answer_cell(var, probe) + (
+            f"\nseen = row.source_seen if row.observed else row.predicted.source_seen\n"
+            f"assert str(seen) == {var}_source, f'the server saw {{seen}}'" if attr else "")))
+    cells += [new_markdown_cell("## Live: build it and send real packets"),
+              new_code_cell(LIVE.format(extra=f"{extra}\n        " if extra else "pass")),
+              new_markdown_cell("## The picture with the results, and the rules Docker writes"),
+              new_code_cell("lab.draw(report=report)"),
+              new_code_cell("print(lab.rules())" if not extra.startswith("print(lab.rules") else
+                            "print(lab.rules(nft=True))")]
+    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3",
+                                                            "display_name": "Python 3",
+                                                            "language": "python"}})
+    return nb
+
+
+def main() -> None:
+    for slug, title, text, scenario, exercises, extra in LESSONS:
+        nb = notebook(slug, title, text, scenario, exercises, extra)
+        nbformat.write(nb, HERE / f"{slug}.ipynb")
+        print(f"notebooks/{slug}.ipynb")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Every lesson notebook runs top to bottom: as root with live probes, and as an unprivileged
+user with predictions only; none leaves a namespace behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, needs_root, netsim_leftovers
+from tests.nbrun import outputs, run
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_there_is_a_notebook_per_lesson() -> None:
+    assert len(NOTEBOOKS) == 6
+
+
+@needs_root
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_live_as_root(path) -> None:
+    nb = run(str(path))
+    text, pictures = outputs(nb)
+    assert "live probes: yes" in text
+    assert "observations equal the prediction" in text  # the live report was displayed
+    assert pictures >= 2  # the topology, then the same with the results
+    assert not netsim_leftovers()["namespaces"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
+                    reason="needs root to make an unprivileged user namespace")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_without_root(path, tmp_path) -> None:
+    """`unshare --user` without a root mapping: the notebook's kernel runs with euid 65534 and
+    no capability over the machine, exactly what a student's account has."""
+    env = {**os.environ, "HOME": str(tmp_path), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
+           "IPYTHONDIR": str(tmp_path / "ipy"), "MPLCONFIGDIR": str(tmp_path / "mpl"),
+           "PYTHONPATH": str(ROOT)}
+    argv = ["unshare", "--user", sys.executable, str(ROOT / "tests" / "nbrun.py"), str(path)]
+    r = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=str(tmp_path),
+                       timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    assert "live probes need root" in r.stdout
+    assert "PICTURES 0" not in r.stdout
