@@ -192,14 +192,9 @@ def _predict(predictor: Predictor, p: plan.Probe) -> Outcome:
 
 
 @dataclass
-class RunReport:
-    lab: str
-    profile: str
-    model: Model
-    expectations: list[Row]
-    matrix: list[Row]
-    warnings: list[tuple[str, str]]
-    seconds: float
+class RunReport(CheckReport):
+    """A check whose rows carry observations too."""
+
     timings: dict[str, float] = field(default_factory=dict)
 
     @property

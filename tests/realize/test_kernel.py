@@ -18,62 +18,35 @@ from tests.conftest import SCENARIOS, needs_root
 pytestmark = needs_root
 
 
-def _up(name: str):
-    lab = Lab.load(SCENARIOS / f"{name}.yml")
-    names = up_lab(lab)
-    try:
-        yield lab, names
-    finally:
-        lifecycle.down(lab.name)
+class _OneLabAtATime:
+    """Brings a shipped scenario up on first use and keeps it until another is asked for, so
+    that only one lab runs at a time (they share the machine's ARP table)."""
+
+    def __init__(self) -> None:
+        self.current: tuple[str, Lab, dict] | None = None
+
+    def __call__(self, name: str) -> tuple[Lab, dict]:
+        if self.current is None or self.current[0] != name:
+            self.close()
+            lab = Lab.load(SCENARIOS / f"{name}.yml")
+            self.current = (name, lab, up_lab(lab))
+        return self.current[1], self.current[2]
+
+    def close(self) -> None:
+        if self.current is not None:
+            lifecycle.down(self.current[1].name)
+            self.current = None
 
 
 @pytest.fixture(scope="module")
-def bridge_lab():
-    yield from _up("bridge")
+def running():
+    labs = _OneLabAtATime()
+    yield labs
+    labs.close()
 
 
-@pytest.fixture(scope="module")
-def user_bridges_lab():
-    yield from _up("user-bridges")
-
-
-@pytest.fixture(scope="module")
-def modes_lab():
-    yield from _up("modes")
-
-
-@pytest.fixture(scope="module")
-def macvlan_lab():
-    yield from _up("macvlan")
-
-
-@pytest.fixture(scope="module")
-def macvlan_modes_lab():
-    yield from _up("macvlan-modes")
-
-
-@pytest.fixture(scope="module")
-def overlay_lab():
-    yield from _up("overlay")
-
-
-@pytest.fixture(scope="module")
-def overlay_mtu_lab():
-    yield from _up("overlay-mtu")
-
-
-@pytest.fixture(scope="module")
-def overlay_blocked_lab():
-    yield from _up("overlay-blocked")
-
-
-@pytest.fixture(scope="module")
-def names_lab():
-    yield from _up("names")
-
-
-LABS = ["bridge_lab", "user_bridges_lab", "modes_lab", "macvlan_lab", "macvlan_modes_lab",
-        "overlay_lab", "overlay_mtu_lab", "overlay_blocked_lab", "names_lab"]
+LABS = ["bridge", "user-bridges", "modes", "macvlan", "macvlan-modes", "overlay", "overlay-mtu",
+        "overlay-blocked", "names"]
 
 
 def observe(lab: Lab, names: dict, src: str, dst: str, proto: str = "icmp",
@@ -89,8 +62,8 @@ def observe(lab: Lab, names: dict, src: str, dst: str, proto: str = "icmp",
 
 
 @pytest.mark.parametrize("which", LABS)
-def test_every_expectation_met_and_every_observation_as_predicted(which, request) -> None:
-    lab, names = request.getfixturevalue(which)
+def test_every_expectation_met_and_every_observation_as_predicted(which, running) -> None:
+    lab, names = running(which)
     report = probe_lab(lab, names, full_matrix=True)
     bad = [(r.probe.label, r.probe.expected, r.predicted.result, r.observed, r.notes)
            for r in report.rows if not r.ok or r.observed == "inconclusive"]
@@ -98,28 +71,28 @@ def test_every_expectation_met_and_every_observation_as_predicted(which, request
     assert len(report.rows) > 40
 
 
-def test_masquerade_outside_sees_the_hosts_lan_address(bridge_lab) -> None:
-    lab, names = bridge_lab
+def test_masquerade_outside_sees_the_hosts_lan_address(running) -> None:
+    lab, names = running("bridge")
     obs = observe(lab, names, "web", "outside", "tcp", 80)
     assert obs.result == "open" and obs.source_seen == IPv4Address("192.168.1.10"), obs
 
 
-def test_dnat_keeps_the_client_address(bridge_lab) -> None:
-    lab, names = bridge_lab
+def test_dnat_keeps_the_client_address(running) -> None:
+    lab, names = running("bridge")
     for client, addr in (("lan", "192.168.1.2"), ("outside", "203.0.113.10")):
         obs = observe(lab, names, client, "192.168.1.10", "tcp", 8080)
         assert obs.result == "open" and obs.source_seen == IPv4Address(addr), obs
 
 
-def test_loopback_port_refused_from_lan_served_on_the_host(bridge_lab) -> None:
-    lab, names = bridge_lab
+def test_loopback_port_refused_from_lan_served_on_the_host(running) -> None:
+    lab, names = running("bridge")
     assert observe(lab, names, "lan", "192.168.1.10", "tcp", 8081).result == "closed"
     obs = observe(lab, names, "docker1", "127.0.0.1", "tcp", 8081)
     assert obs.result == "open" and obs.source_seen == IPv4Address("172.17.0.1"), obs
 
 
-def test_isolation_icc_and_internal(user_bridges_lab) -> None:
-    lab, names = user_bridges_lab
+def test_isolation_icc_and_internal(running) -> None:
+    lab, names = running("user-bridges")
     assert observe(lab, names, "web", "db").result == "blocked"  # two user bridges
     assert observe(lab, names, "api", "db").result == "reach"  # api is on both
     assert observe(lab, names, "q1", "q2").result == "blocked"  # icc=false
@@ -136,8 +109,8 @@ def _links(ns: str) -> set[str]:
     return sandbox.in_thread(names)
 
 
-def test_none_has_only_lo_and_container_mode_shares_the_address(modes_lab) -> None:
-    lab, names = modes_lab
+def test_none_has_only_lo_and_container_mode_shares_the_address(running) -> None:
+    lab, names = running("modes")
     assert _links(names["isolated"]) == {"lo"}
     assert lab.model.endpoints["sidecar"].ns == lab.model.endpoints["base"].ns
     obs = observe(lab, names, "docker1", "sidecar", "tcp", 9000)  # sidecar's own listener
@@ -146,21 +119,21 @@ def test_none_has_only_lo_and_container_mode_shares_the_address(modes_lab) -> No
 
 
 @pytest.mark.parametrize("which", LABS)
-def test_nothing_of_the_lab_is_in_the_root_namespace(which, request) -> None:
-    lab, names = request.getfixturevalue(which)
+def test_nothing_of_the_lab_is_in_the_root_namespace(which, running) -> None:
+    lab, names = running(which)
     root = {name for _, name in socket.if_nameindex()}
     ours = {i.name for ns in lab.model.ns.values() for i in ns.ifaces.values()} - {"lo"}
     assert not (root & {n for n in ours if n.startswith(("veth", "br-", "sw"))})
     assert all((sandbox.NETNS_DIR / n).exists() for n in names.values())
 
 
-def test_arp_overflow_makes_a_negative_verdict_inconclusive(bridge_lab, monkeypatch) -> None:
+def test_arp_overflow_makes_a_negative_verdict_inconclusive(running, monkeypatch) -> None:
     """When the machine's ARP table overflows during a probe, a negative answer is not a
     verdict. The overflow is simulated by the counter only (filling the real table would
     disturb every other user of the machine); the probe itself is real."""
     from netsim.probe import engine
 
-    lab, names = bridge_lab
+    lab, names = running("bridge")
     fulls = iter(range(0, 1000, 7))
     real = engine.neigh_stats
 
@@ -175,13 +148,13 @@ def test_arp_overflow_makes_a_negative_verdict_inconclusive(bridge_lab, monkeypa
     assert ok.result == "reach"
 
 
-def test_macvlan_host_isolation_no_nat_and_the_shim(macvlan_lab, macvlan_modes_lab) -> None:
-    lab, names = macvlan_lab
+def test_macvlan_host_isolation_no_nat_and_the_shim(running) -> None:
+    lab, names = running("macvlan")
     assert observe(lab, names, "docker1", "web").result == "blocked"
     assert observe(lab, names, "web", "docker1").result == "blocked"
     obs = observe(lab, names, "web", "outside", "tcp", 80)  # no NAT: outside sees the container
     assert obs.result == "open" and obs.source_seen == IPv4Address("192.168.1.2"), obs
-    lab, names = macvlan_modes_lab
+    lab, names = running("macvlan-modes")
     assert observe(lab, names, "docker1", "b1").result == "reach"  # shim
     assert observe(lab, names, "b2", "docker1").result == "reach"
     assert observe(lab, names, "docker2", "p1").result == "blocked"  # no shim
@@ -190,13 +163,13 @@ def test_macvlan_host_isolation_no_nat_and_the_shim(macvlan_lab, macvlan_modes_l
 @pytest.mark.parametrize(("a", "b", "result"), [
     ("b1", "b2", "reach"), ("p1", "p2", "blocked"), ("v1", "v2", "blocked"),
     ("h1", "h2", "reach"), ("q1", "q2", "blocked")])
-def test_macvlan_sibling_rule_per_mode(macvlan_modes_lab, a: str, b: str, result: str) -> None:
-    lab, names = macvlan_modes_lab
+def test_macvlan_sibling_rule_per_mode(running, a: str, b: str, result: str) -> None:
+    lab, names = running("macvlan-modes")
     assert observe(lab, names, a, b).result == result
 
 
-def test_overlay_cross_host_isolation_and_egress(overlay_lab) -> None:
-    lab, names = overlay_lab
+def test_overlay_cross_host_isolation_and_egress(running) -> None:
+    lab, names = running("overlay")
     obs = observe(lab, names, "web", "api@frontend", "tcp", 8000)
     assert obs.result == "open" and obs.source_seen == IPv4Address("10.0.1.2"), obs
     assert observe(lab, names, "web", "db", "tcp", 5432).result == "blocked"
@@ -215,21 +188,21 @@ def _ping_size(lab, names, src, dst, size):
         prober.close()
 
 
-def test_overlay_pmtu_edge(overlay_lab) -> None:
-    lab, names = overlay_lab
+def test_overlay_pmtu_edge(running) -> None:
+    lab, names = running("overlay")
     assert _ping_size(lab, names, "web", "web2", 1422) == "reach"
     assert _ping_size(lab, names, "web", "web2", 1423) == "blocked"
 
 
-def test_overlay_small_underlay_mtu_blackhole(overlay_mtu_lab) -> None:
-    lab, names = overlay_mtu_lab
+def test_overlay_small_underlay_mtu_blackhole(running) -> None:
+    lab, names = running("overlay-mtu")
     assert observe(lab, names, "b", "a", "tcp", 80).result == "open"
     assert _ping_size(lab, names, "b", "a", 1322) == "reach"
     assert _ping_size(lab, names, "b", "a", 1323) == "blocked"
 
 
-def test_overlay_blocked_vxlan_port(overlay_blocked_lab) -> None:
-    lab, names = overlay_blocked_lab
+def test_overlay_blocked_vxlan_port(running) -> None:
+    lab, names = running("overlay-blocked")
     assert observe(lab, names, "b", "a", "tcp", 80).result == "blocked"
     assert observe(lab, names, "docker2", "docker1").result == "reach"
 
@@ -257,10 +230,10 @@ def _dns_query(ns: str, server: str, name: str) -> tuple[str, list[str]]:
     return sandbox.in_thread(ask)
 
 
-def test_embedded_dns_answers_at_127_0_0_11_through_dockers_nat(names_lab) -> None:
+def test_embedded_dns_answers_at_127_0_0_11_through_dockers_nat(running) -> None:
     from netsim.realize import nft
 
-    lab, names = names_lab
+    lab, names = running("names")
     web = names[lab.model.endpoints["web"].ns]
     assert _dns_query(web, "127.0.0.11", "api") == ("NOERROR", ["172.18.0.2"])
     assert _dns_query(web, "127.0.0.11", "svc") == ("NOERROR", ["172.18.0.2"])
