@@ -138,9 +138,6 @@ class Builder:
                     raise self.error(path, f"name '{name}' is already used in {owners[name]}; "
                                      "names must be unique", at_key=True)
                 owners[name] = section
-        if self.sc.commands:
-            raise self.error(("commands",), "`commands:` (docker CLI lines) is not supported yet",
-                             "describe the same with networks: and containers:", at_key=True)
 
     # --- the LAN: switch, router, outside, lan, peers -----------------------------------
     def lan(self) -> None:

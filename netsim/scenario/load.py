@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from netsim.errors import ScenarioError, Where
+from netsim.scenario import commands
 from netsim.scenario.schema import FieldProblem, Scenario
 from netsim.scenario.yamlpos import Positions, load_text
 
@@ -51,6 +52,7 @@ def from_text(text: str, file: str = "<scenario>") -> Loaded:
     if not isinstance(data, dict):
         raise ScenarioError("a scenario is a mapping (name:, hosts:, networks:, containers:, ...)",
                             pos.where(()))
+    commands.expand(data, pos)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:

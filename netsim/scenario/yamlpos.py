@@ -61,7 +61,10 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 
 
 def _build(node: yaml.Node, path: Path, pos: Positions, ctor: yaml.SafeLoader) -> object:
-    pos.values[path] = _mark(node)
+    line, col = _mark(node)
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        line += 1  # a block scalar's text starts on the line after its indicator
+    pos.values[path] = (line, col)
     if isinstance(node, yaml.MappingNode):
         out: dict[object, object] = {}
         for knode, vnode in node.value:

@@ -46,7 +46,7 @@ def running():
 
 
 LABS = ["bridge", "user-bridges", "modes", "macvlan", "macvlan-modes", "overlay", "overlay-mtu",
-        "overlay-blocked", "names"]
+        "overlay-blocked", "names", "commands"]
 
 
 def observe(lab: Lab, names: dict, src: str, dst: str, proto: str = "icmp",

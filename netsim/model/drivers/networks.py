@@ -69,9 +69,19 @@ def run(b: Builder, d: Daemon, name: str, spec: Container, path: tuple, target: 
         b.model.ns[name].routes.append(Route(DEFAULT, gateway[1], via=gateway[0].net.gateway))
     b.endpoint(name, NodeKind.CONTAINER, name, addresses)
     _links(b, name, spec, path)
-    published = publish(b, d, name, spec, path, gateway[0] if gateway else None, nets)
-    ports = list(spec.listen) + [p for p in published if p not in spec.listen]
-    b.listen(b.model.ns[name], ports, f"{name}'s echo service")
+    publish(b, d, name, spec, path, gateway[0] if gateway else None, nets)
+    b.listen(b.model.ns[name], list(spec.listen) + app_ports(spec), f"{name}'s echo service")
+
+
+def app_ports(spec: Container) -> list:
+    """`-p 8080:80` says the app listens on 80 (even where publishing does nothing, as on
+    macvlan); `-P` says the same of every exposed port."""
+    from netsim.scenario.portspec import PortProto
+
+    ports = [PortProto(r.container_port, r.proto) for reqs in spec.ports for r in reqs]
+    if spec.publish_all:
+        ports += list(spec.expose)
+    return ports
 
 
 def _net_node(st: NetState, d: Daemon) -> str:
@@ -102,17 +112,15 @@ def _links(b: Builder, name: str, spec: Container, path: tuple) -> None:
 
 
 def publish(b: Builder, d: Daemon, name: str, spec: Container, path: tuple,
-            st: NetState | None, nets: list) -> list:
+            st: NetState | None, nets: list) -> None:
     """-p / -P on the endpoint that gives the default route (spec §4)."""
-    from netsim.scenario.portspec import PortProto
-
     requests: list[tuple[PortRequest, tuple]] = [
         (req, (*path, "ports", i)) for i, reqs in enumerate(spec.ports) for req in reqs]
     if spec.publish_all:
         requests += [(PortRequest(None, (), p.port, p.proto, "-P"), (*path, "publish_all"))
                      for p in spec.expose]
     if not requests:
-        return []
+        return
     drivers = {b.lookup_net(d, n, p).net.driver for n, _, p in nets}
     if st is None or st.net.internal or st.net.driver not in ("bridge",):
         why = ("the network is --internal" if st is not None and st.net.internal
@@ -120,7 +128,7 @@ def publish(b: Builder, d: Daemon, name: str, spec: Container, path: tuple,
                if "macvlan" in drivers else "no network gives it a gateway")
         b.model.warnings.append(("P26", f"containers.{name}.ports: nothing is published: {why} "
                                  "(docker port shows nothing)"))
-        return []
+        return
     meta = b.model.container_meta[name]
     chosen = []
     for req, rpath in requests:
@@ -137,4 +145,3 @@ def publish(b: Builder, d: Daemon, name: str, spec: Container, path: tuple,
         meta["ports"].append(pb)
         d.bindings.append(pb)
     bridge.publish(b, d, st, chosen)
-    return [PortProto(pb.container_port, pb.proto) for pb in chosen]
