@@ -188,13 +188,5 @@ class Model:
         ns, _, name = node_id.rpartition("/")
         return self.ns[ns].ifaces[name]
 
-    def bridge_ports(self, bridge: Iface) -> list[Iface]:
-        return [i for i in self.ns[bridge.ns].ifaces.values() if i.master == bridge.name]
-
-    def children(self, parent: Iface) -> list[Iface]:
-        return [self.graph.nodes[n]["obj"] for n in self.graph.neighbors(parent.id)
-                if self.graph.nodes[n]["kind"] == NodeKind.IFACE
-                and self.graph.nodes[n]["obj"].parent == parent.id]
-
     def local_addresses(self, ns_id: str) -> set[IPv4Address]:
         return {a.ip for i in self.ns[ns_id].ifaces.values() for a in i.addrs}

@@ -136,9 +136,3 @@ class Netfilter:
                 if isinstance(action, TERMINAL):
                     return Decision(action, rules[i], chain)
         return None
-
-
-def is_accept(decision: Decision) -> bool:
-    return not isinstance(decision.action, Drop)
-
-

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import TYPE_CHECKING
 
-from netsim.model.graph import Iface, IfKind, Listener, Route
+from netsim.model.graph import Iface, IfKind, Listener
 from netsim.model.rules import Accept, Dnat, Drop, Is, Jump, Masquerade, Match, Return, Rule, Snat
 
 if TYPE_CHECKING:
@@ -261,10 +261,6 @@ def attach(b: Builder, d: Daemon, st: NetState, name: str, ip: IPv4Address, ifna
     if b.profile.raw_protection and not net.internal:
         apply(b, d, ENDPOINT_28, {"raw_protect"}, {"ip": str(ip), "br": net.device})
     return inside
-
-
-def gateway_route(st: NetState, ifname: str) -> Route:
-    return Route(IPv4Network("0.0.0.0/0"), ifname, via=st.net.gateway)
 
 
 def publish(b: Builder, d: Daemon, st: NetState, bindings: list[PortBinding]) -> None:
