@@ -34,6 +34,7 @@ class Pkt:
     dport: int | None = None
     size: int = 84  # IPv4 total length (ping -s 56)
     df: bool = False
+    port: Iface | None = None  # the bridge port the packet last entered a bridge by
 
 
 @dataclass
@@ -202,11 +203,12 @@ class Predictor:
                        "address from outside)")
         self._hook(ns, "raw", "PREROUTING", pkt, iif.name, "", ct)
         self._unnat_dst(ns, pkt, trace, ct)
-        if ct == "new":
-            self._dnat(ns, "PREROUTING", pkt, iif.name, "", ct, trace)
+        dnat = ct == "new" and self._dnat(ns, "PREROUTING", pkt, iif.name, "", ct, trace)
         route = self._route(ns, pkt.dst)
         if route is None:
             return self._local(ns, iif.name, pkt, trace, ct)
+        if dnat and ns.bridge_nf and route.dev == iif.name and pkt.port is not None:
+            self._bridge_hairpin(ns, iif, route, pkt)
         if not ns.forwarding:
             raise Fail(f"{ns.label} does not route: IP forwarding is disabled "
                        "(\"IPv4 forwarding is disabled. Networking will not work.\")")
@@ -215,6 +217,16 @@ class Predictor:
             trace.notes.append(f"{ns.label} FORWARD: {d.rule.origin}")
         self._unnat_src(ns, pkt, trace, ct)
         return self._post(ns, route, pkt, trace, ct, iif=iif.name)
+
+    def _bridge_hairpin(self, ns: Netns, bridge: Iface, route: Route, pkt: Pkt) -> None:
+        """br_netfilter hands a packet DNATed back onto the bridge it came from to the bridge,
+        not to routing: if the new destination sits behind the very port the packet entered by
+        (a container reaching itself), that port must be in hairpin mode (spec §3.5, §1.6)."""
+        steps = self._path(bridge, route.via or pkt.dst)
+        out_port = steps[0][2] if steps else None
+        if out_port is not None and out_port.id == pkt.port.id and not pkt.port.hairpin:
+            raise Fail(f"{ns.label}: the DNATed packet goes back out {pkt.port.name}, the port "
+                       f"it came in by, and {pkt.port.name} is not in hairpin mode")
 
     def _local(self, ns: Netns, iif: str, pkt: Pkt, trace: Trace, ct: str,
                from_self: bool = False) -> _Arrival:
@@ -342,6 +354,7 @@ class Predictor:
                 raise Fail(f"{pkt.size}-byte frame dropped at {b.id}: MTU {b.mtu} "
                            "(no ICMP: a silent drop)")
         recv = steps[-1][2] if steps else oif
+        pkt.port = steps[-1][1] if steps and recv.kind == IfKind.BRIDGE else None
         return self.model.ns[recv.ns], recv
 
     def _path(self, oif: Iface, nexthop: IPv4Address, arp: bool = True) -> list | None:

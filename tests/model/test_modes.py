@@ -211,3 +211,21 @@ containers:
     assert any(pid == "P15" and "overlaps the LAN" in t for pid, t in model.warnings)
     got = probe(text, "a", "nas", "80/tcp")  # the overlay's own route hides the LAN machine
     assert got.result == "blocked"
+
+
+def test_proxy_off_self_hairpin_needs_hairpin_mode_on_the_port() -> None:
+    text = """name: x
+hosts: {docker1: {address: 192.168.1.10, userland_proxy: false}}
+containers:
+  web: {ports: ["8080:80"]}
+"""
+    model = lab(text).model
+    from netsim.model.predict import Predictor
+
+    port = next(i for i in model.ns["docker1"].ifaces.values() if i.peer == "web/eth0")
+    assert port.hairpin  # Docker sets it when the userland proxy is off
+    host = model.endpoints["docker1"].primary
+    assert Predictor(model).probe("web", host, "tcp", 8080).result == "open"
+    port.hairpin = False
+    got = Predictor(model).probe("web", host, "tcp", 8080)
+    assert got.result == "blocked" and "hairpin" in got.why

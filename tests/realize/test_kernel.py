@@ -244,3 +244,29 @@ def test_embedded_dns_answers_at_127_0_0_11_through_dockers_nat(running) -> None
     old1 = names[lab.model.endpoints["old1"].ns]
     assert _dns_query(old1, "127.0.0.11", "api")[0] == "refused"  # no resolver on docker0
     assert _dns_query(old1, "192.168.1.1", "api") == ("NXDOMAIN", [])
+
+
+def test_userland_proxy_off_hairpin_and_sources() -> None:
+    """userland-proxy=false (docker-observed §5): DNAT serves everyone, the same-bridge client's
+    own address is seen, other bridges are cut off, a container reaches its own published port
+    because Docker put its bridge port in hairpin mode."""
+    lab = Lab.from_yaml("""name: noproxy
+hosts: {docker1: {address: 192.168.1.10, userland_proxy: false}}
+networks: {neta: {}}
+containers:
+  web: {ports: ["8080:80", "127.0.0.1:8081:80"]}
+  peer: {}
+  other: {network: neta}
+""", "noproxy.yml")
+    names = up_lab(lab)
+    try:
+        peer = observe(lab, names, "peer", "192.168.1.10", "tcp", 8080)
+        assert peer.result == "open" and peer.source_seen == IPv4Address("172.17.0.3"), peer
+        assert observe(lab, names, "other", "192.168.1.10", "tcp", 8080).result == "blocked"
+        assert observe(lab, names, "web", "192.168.1.10", "tcp", 8080).result == "open"
+        local = observe(lab, names, "docker1", "127.0.0.1", "tcp", 8081)
+        assert local.result == "open" and local.source_seen == IPv4Address("172.17.0.1"), local
+        report = probe_lab(lab, names, full_matrix=True)
+        assert [r.probe.label for r in report.rows if r.mismatch] == []
+    finally:
+        lifecycle.down(lab.name)

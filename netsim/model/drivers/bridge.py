@@ -250,8 +250,11 @@ def attach(b: Builder, d: Daemon, st: NetState, name: str, ip: IPv4Address, ifna
     """A veth pair: `veth<7 hex>` on the bridge, `ethN` in the container (spec §1.6)."""
     net = st.net
     mtu = int(net.options.get(MTU) or 1500)
+    # userland-proxy=false: Docker puts the port in hairpin mode (bridge_linux.go setHairpinMode),
+    # because br_netfilter sends a DNATed packet for a container on the same bridge back out
+    # through the bridge, possibly through the port it came in by (a container to itself)
     host_end = Iface(d.ns, "veth" + b.digest("veth", name, net.name)[:7], IfKind.VETH, mtu=mtu,
-                     master=net.device, network=net.name)
+                     master=net.device, network=net.name, hairpin=not d.spec.userland_proxy)
     mac = b.mac(("endpoint", name, net.name), ip)
     inside = Iface(cns, ifname, IfKind.VETH, mtu=mtu, mac=mac, network=net.name,
                    addrs=[IPv4Interface(f"{ip}/{net.subnet.prefixlen}")])
