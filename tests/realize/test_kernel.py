@@ -270,3 +270,20 @@ containers:
         assert [r.probe.label for r in report.rows if r.mismatch] == []
     finally:
         lifecycle.down(lab.name)
+
+
+@pytest.mark.parametrize("name", ["user-bridges", "bridge"])
+def test_docker_2010_rules_observed_as_predicted(name: str) -> None:
+    """The <= 27 rule layout (FORWARD per bridge, no raw table) in the kernel: every probe of the
+    full matrix is observed as the model predicts it for that profile."""
+    text = (SCENARIOS / f"{name}.yml").read_text().replace('docker: "28"\n', "")
+    text = text.replace(f"name: {name}\n", f'name: {name}-2010\ndocker: "20.10"\n', 1)
+    lab = Lab.from_yaml(text, f"{name}-2010.yml")
+    names = up_lab(lab)
+    try:
+        report = probe_lab(lab, names, full_matrix=True)
+        assert [r.probe.label for r in report.rows if r.mismatch or r.observed == "inconclusive"
+                ] == []
+        assert "DOCKER-ISOLATION-STAGE-1" in lab.rules() and "*raw" not in lab.rules()
+    finally:
+        lifecycle.down(lab.name)
