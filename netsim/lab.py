@@ -227,6 +227,9 @@ def probe_lab(lab: Lab, names: dict[str, str], full_matrix: bool = True) -> RunR
     start = time.perf_counter()
     check = lab.check(full_matrix=full_matrix)
     rows = check.expectations + check.matrix
+    for row in rows:  # ARP-decided verdicts must meet cold caches (see engine._waves)
+        if row.predicted.cold_arp:
+            row.probe = replace(row.probe, cold=True)
     prober = Prober(names, lifecycle.flush_targets(lab.model, names))
     by_name = [r for r in rows if r.probe.name and r.probe.proto != "dns"]
     direct = [r for r in rows if r not in by_name]

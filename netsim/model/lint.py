@@ -103,6 +103,14 @@ def dummy_parent(b: Builder) -> None:
                       "kernel cannot build it, so `netsim run` will refuse this scenario")
 
 
-CHECKS = (macvlan_host_isolation, macvlan_default_pool, subnet_collides_with_lan,
+def macvlan_passthru(b: Builder) -> None:
+    for d in b.daemons.values():
+        for st in d.nets.values():
+            if st.net.driver == "macvlan" and st.extra.get("mode") == "passthru" and st.net.endpoints:
+                _warn(b, "passthru", f"networks.{st.net.name}: passthru hands {st.extra['parent']} "
+                      f"to one container: {d.name} itself no longer hears anything on that link")
+
+
+CHECKS = (macvlan_host_isolation, macvlan_passthru, macvlan_default_pool, subnet_collides_with_lan,
           ip_range_without_gateway, host_mode_port_clash, overlay_mtu, too_many_endpoints,
           internal_default_route, dummy_parent)

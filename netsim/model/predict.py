@@ -60,9 +60,10 @@ class Trace:
 class Fail(Exception):
     """The packet died; `why` says where and by which rule."""
 
-    def __init__(self, why: str):
+    def __init__(self, why: str, arp: bool = False):
         super().__init__(why)
         self.why = why
+        self.arp = arp  # ARP went unanswered: a verdict that a warm neighbour cache would change
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Outcome:
     path: list[str]
     why: str
     dst: IPv4Address | None = None
+    cold_arp: bool = False  # decided by an unanswered ARP: probe it with cold caches only
 
 
 @dataclass
@@ -112,7 +114,7 @@ class Predictor:
         try:
             arrival = self._deliver(src_ns, pkt, trace, ct="new")
         except Fail as f:
-            return Outcome("blocked", None, trace.path, f.why, pkt.dst)
+            return Outcome("blocked", None, trace.path, f.why, pkt.dst, cold_arp=f.arp)
         origin.src = trace.src
         server = arrival.ns
         seen = arrival.pkt.src
@@ -344,7 +346,7 @@ class Predictor:
                        + ("frag needed and DF set" if pkt.df else "fragmented"))
         steps = self._path(oif, nexthop, arp=ct == "new")
         if steps is None:
-            raise Fail(f"{ns.label}: no answer to ARP for {nexthop} on {oif.name}")
+            raise Fail(f"{ns.label}: no answer to ARP for {nexthop} on {oif.name}", arp=True)
         for kind, a, b in steps:
             if kind == "bridged":  # forwarded by a bridge from port a to port b
                 self._bridged(a, pkt, trace, ct)
@@ -462,6 +464,10 @@ class Predictor:
                 kind, node = nxt
                 if kind == "rx":
                     iface = self._iface[node]
+                    if any(c.mode == "passthru" for c in self._kids.get(node, ())):
+                        # passthru: the one child takes every frame the parent receives; the
+                        # host's own stack on that link hears nothing any more (kernel macvlan)
+                        continue
                     if broadcast and node == private_parent and src.mode == "private":
                         # a private child's broadcast reflected by the switch goes back to that
                         # child only: neither siblings nor the parent see it (kernel macvlan)

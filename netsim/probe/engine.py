@@ -85,6 +85,30 @@ class _Flusher:
             s.close()
 
 
+@dataclass
+class _Wave:
+    members: list[int] = field(default_factory=list)
+    keys: set = field(default_factory=set)  # (source namespace, destination): new neighbours
+    pairs: set = field(default_factory=set)  # (from, to)
+    sources: set = field(default_factory=set)
+    cold_targets: set = field(default_factory=set)  # destinations of `cold` probes
+
+    def admits(self, p: Probe, capacity: int) -> bool:
+        if (p.to, p.src) in self.pairs or p.src in self.cold_targets:
+            return False
+        if p.cold and p.to in self.sources:
+            return False
+        return (p.src_ns, p.dst) in self.keys or len(self.keys) < capacity
+
+    def add(self, i: int, p: Probe) -> None:
+        self.members.append(i)
+        self.keys.add((p.src_ns, p.dst))
+        self.pairs.add((p.src, p.to))
+        self.sources.add(p.src)
+        if p.cold:
+            self.cold_targets.add(p.to)
+
+
 class Prober:
     def __init__(self, names: dict[str, str], flush_targets: list[tuple[str, str]],
                  timeout: float = TIMEOUT):
@@ -120,20 +144,23 @@ class Prober:
         return results  # type: ignore[return-value]
 
     def _waves(self, probes: list[Probe], todo: list[int]) -> list[list[int]]:
+        """Waves that fit the ARP table, in which every probe starts with cold neighbour caches
+        as the prediction assumes. Linux updates an entry it is still resolving from *any* ARP
+        packet of that neighbour, so a probe that the model says dies for want of an ARP answer
+        (`cold`) never shares a wave with a probe sent by its destination; and no probe meets
+        its own reverse (B's request would teach A the MAC of B)."""
         stats = neigh_stats()
         budget = max(64, int(stats["gc_thresh3"] * 0.7) - stats["entries"])
         pairs_per_wave = max(16, budget // 3)  # a flow can add 2-3 entries (both ends, a hop)
-        waves, current, pairs = [], [], set()
+        waves: list[_Wave] = []
         for i in sorted(todo, key=lambda i: probes[i].src_ns):
-            key = (probes[i].src_ns, probes[i].dst)
-            if key not in pairs and len(pairs) >= pairs_per_wave:
-                waves.append(current)
-                current, pairs = [], set()
-            pairs.add(key)
-            current.append(i)
-        if current:
-            waves.append(current)
-        return waves
+            p = probes[i]
+            wave = next((w for w in waves if w.admits(p, pairs_per_wave)), None)
+            if wave is None:
+                wave = _Wave()
+                waves.append(wave)
+            wave.add(i, p)
+        return [w.members for w in waves]
 
     # --- one wave: everything in flight at once -----------------------------------------
     def _wave(self, probes: list[Probe]) -> list[Observation]:

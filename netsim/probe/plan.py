@@ -30,6 +30,7 @@ class Probe:
     origin: str  # "expect[3]" or "matrix"
     name: str | None = None  # resolve this first (proto "dns": only resolve it)
     hosts: tuple[tuple[str, IPv4Address], ...] = ()  # the source's /etc/hosts (--link)
+    cold: bool = False  # the verdict hangs on ARP: nothing may warm the caches it relies on
 
     @property
     def label(self) -> str:

@@ -229,3 +229,11 @@ containers:
     port.hairpin = False
     got = Predictor(model).probe("web", host, "tcp", 8080)
     assert got.result == "blocked" and "hairpin" in got.why
+
+
+def test_macvlan_passthru_takes_the_link_from_the_host() -> None:
+    text = mv("passthru").replace("  m2: {network: pub}\n", "")
+    assert probe(text, "laptop", "m1").result == "reach"
+    got = probe(text, "laptop", "docker1")
+    assert got.result == "blocked"
+    assert any(pid == "passthru" for pid, _ in lab(text).model.warnings)
