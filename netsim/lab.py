@@ -272,8 +272,7 @@ def _probe_by_name(lab: Lab, prober, rows: list[Row]) -> None:
 def up_lab(lab: Lab) -> dict[str, str]:
     from netsim.realize import lifecycle
 
-    text = Path(lab.loaded.path).read_text() if Path(lab.loaded.path).exists() else ""
-    return lifecycle.up(lab.model, lab.name, text, lab.loaded.path).names
+    return lifecycle.up(lab.model, lab.name, lab.loaded.text, lab.loaded.path).names
 
 
 def attach(name: str) -> tuple[Lab, dict[str, str]]:

@@ -289,17 +289,17 @@ class Builder:
         view.resolver_port = port
         ns = self.model.ns[self.model.endpoints[name].ns]
         here = Is(IPv4Network("127.0.0.11/32"))
-        for proto in ("udp",):
-            ns.rules.append("nat", "OUTPUT", Rule(Match(daddr=here), Jump("DOCKER_OUTPUT"),
-                                                  "spec §2.5 embedded DNS"))
-            ns.rules.append("nat", "POSTROUTING", Rule(Match(daddr=here), Jump("DOCKER_POSTROUTING"),
-                                                       "spec §2.5 embedded DNS"))
-            ns.rules.append("nat", "DOCKER_OUTPUT", Rule(
-                Match(daddr=here, proto=proto, dport=53), Dnat(dns.EMBEDDED, port),
-                "spec §2.5 127.0.0.11:53 -> the resolver"))
-            ns.rules.append("nat", "DOCKER_POSTROUTING", Rule(
-                Match(saddr=here, proto=proto, sport=port), Snat(dns.EMBEDDED, 53),
-                "spec §2.5 answers appear to come from :53"))
+        # UDP only: netsim's resolver does not serve TCP (Docker's does)
+        ns.rules.append("nat", "OUTPUT", Rule(Match(daddr=here), Jump("DOCKER_OUTPUT"),
+                                              "spec §2.5 embedded DNS"))
+        ns.rules.append("nat", "POSTROUTING", Rule(Match(daddr=here), Jump("DOCKER_POSTROUTING"),
+                                                   "spec §2.5 embedded DNS"))
+        ns.rules.append("nat", "DOCKER_OUTPUT", Rule(
+            Match(daddr=here, proto="udp", dport=53), Dnat(dns.EMBEDDED, port),
+            "spec §2.5 127.0.0.11:53 -> the resolver"))
+        ns.rules.append("nat", "DOCKER_POSTROUTING", Rule(
+            Match(saddr=here, proto="udp", sport=port), Snat(dns.EMBEDDED, 53),
+            "spec §2.5 answers appear to come from :53"))
         ns.listeners.append(Listener(dns.EMBEDDED, port, "udp", "dns", None,
                                      f"Docker's embedded DNS for {name}"))
 

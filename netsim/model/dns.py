@@ -58,7 +58,7 @@ def resolver_port(lab: str, container: str) -> int:
     return 43000 + h % 18000
 
 
-def resolv_conf(view: NameView, search: str = "") -> str:
+def resolv_conf(view: NameView) -> str:
     if view.embedded:
         return "nameserver 127.0.0.11\noptions ndots:0\n"
     if view.nameserver is None:

@@ -34,6 +34,7 @@ class Loaded:
     scenario: Scenario
     positions: Positions
     path: str
+    text: str = ""  # kept so a running lab can be rebuilt from its journal
 
 
 def load(path: str | Path) -> Loaded:
@@ -57,7 +58,7 @@ def from_text(text: str, file: str = "<scenario>") -> Loaded:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
         raise _first(e, pos) from None
-    return Loaded(scenario, pos, file)
+    return Loaded(scenario, pos, file, text)
 
 
 def _first(exc: ValidationError, pos: Positions) -> ScenarioError:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from netsim.realize import sandbox
+from netsim.realize import lifecycle, sandbox
 from tests.conftest import ROOT, SCENARIOS, needs_root
 
 pytestmark = needs_root
@@ -132,3 +132,19 @@ def test_a_ruleset_reloads_atomically_and_reads_back() -> None:
         assert "policy drop" in listing
     finally:
         sandbox.remove_netns(name)
+
+
+def test_a_lab_from_yaml_text_can_be_probed_from_another_process() -> None:
+    """The journal keeps the scenario text (not a file path), so `netsim probe` rebuilds it."""
+    from netsim.lab import Lab, up_lab
+
+    lab = Lab.from_yaml("name: inline\ncontainers: {a: {}, b: {}}\nexpect:\n"
+                        "  - {from: a, to: b, result: reach}\n", "<notebook>")
+    up_lab(lab)
+    try:
+        r = netsim("probe", "inline", "-q", "--no-matrix")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "1/1 expectations met" in r.stdout
+    finally:
+        lifecycle.down("inline")  # in this process: it forked the services and must reap them
+    assert ours("inline") == []
