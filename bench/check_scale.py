@@ -15,8 +15,8 @@ import time
 
 import yaml
 
-from netsim.model.build import build
 from netsim.model.predict import Predictor
+from netsim.runtime import build
 from netsim.scenario.load import from_text
 
 
@@ -72,7 +72,7 @@ def main() -> None:
             probes.append((model.endpoints[src].ns, outside, "tcp", 80))
         else:
             c = rng.randrange(0, n_ctr, 10)
-            host = model.container_meta[f"c{c}"]["host"]
+            host = model.containers[f"c{c}"].host
             probes.append(("lan", host_addr[host], "tcp", 20000 + c))
 
     t2 = time.perf_counter()

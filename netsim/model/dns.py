@@ -9,6 +9,10 @@ default bridge (and host-mode ones) get the host's resolv.conf: no names at all,
 
 In netsim's world the host's upstream server is the LAN router (as on a home or office LAN):
 it answers `lan.dns` records and NXDOMAIN for the rest.
+
+This module is the runtime-neutral part: what a container's resolver sees (its files and its
+server's table) and how libc would answer from it. Runtimes fill the views
+(netsim.runtime.docker.names); the predicted and the real observers ask them.
 """
 
 from __future__ import annotations
@@ -16,15 +20,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
-from typing import TYPE_CHECKING
-
-from netsim.model.profiles import PROFILES
-
-if TYPE_CHECKING:
-    from netsim.model.graph import Model
-    from netsim.model.predict import Predictor
 
 EMBEDDED = IPv4Address("127.0.0.11")
+NSSWITCH = "hosts: files dns\n"  # Debian-based images: /etc/hosts first, then DNS
 
 
 @dataclass
@@ -38,12 +36,14 @@ class NameView:
     names: dict[str, list[IPv4Address]] = field(default_factory=dict)  # embedded resolver
     forwards: bool = True  # unknown names go upstream (not from internal-only containers)
     resolv_conf: str = ""
+    hosts_file: str = ""  # /etc/hosts as the runtime writes it
     resolver_port: int | None = None  # where the embedded resolver really listens
+    failure: str = "servfail"  # what the embedded resolver answers when upstream is silent
 
 
 @dataclass(frozen=True)
 class Answer:
-    result: str  # an address | nxdomain | servfail | timeout | refused
+    result: str  # an address | nxdomain | servfail | timeout | refused | unreachable
     addresses: tuple[IPv4Address, ...]
     why: str
 
@@ -66,8 +66,22 @@ def resolv_conf(view: NameView) -> str:
     return f"nameserver {view.nameserver}\n"
 
 
+def hosts_file(view: NameView, own: list[tuple[IPv4Address, list[str]]]) -> str:
+    """/etc/hosts as Docker writes it: localhost lines, `--link` entries, the container's own
+    addresses with its hostname (libnetwork etchosts.Build)."""
+    lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback",
+             "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes",
+             "ff02::2\tip6-allrouters"]
+    by_ip: dict[IPv4Address, list[str]] = {}
+    for name, ips in view.hosts.items():
+        by_ip.setdefault(ips[0], []).append(name)
+    lines += [f"{ip}\t{' '.join(names)}" for ip, names in by_ip.items()]
+    lines += [f"{ip}\t{' '.join(names)}" for ip, names in own]
+    return "\n".join(lines) + "\n"
+
+
 def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | None,
-           path: str, failure: str) -> Answer:
+           path: str) -> Answer:
     """Resolve like the container's libc would: /etc/hosts, then its nameserver.
     `upstream`: the LAN server's records (None: no server); `path`: what a UDP packet to it
     would meet on the way the query takes (open, closed, blocked, unreachable)."""
@@ -81,36 +95,17 @@ def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | N
         ips = tuple(view.names[q])
         return Answer(str(ips[0]), ips, f"Docker's embedded DNS at 127.0.0.11 knows {q}")
     if view.embedded and not view.forwards:
-        return Answer(failure, (), f"{q} is unknown to the embedded DNS, which does not forward "
-                      "for a container on internal networks only")
+        return Answer(view.failure, (), f"{q} is unknown to the embedded DNS, which does not "
+                      "forward for a container on internal networks only")
     where = ("the embedded DNS forwards it from the host to the LAN's server" if view.embedded
              else "no embedded DNS here (P11): resolv.conf sends it to the LAN's server")
     if path != "open" or upstream is None:
         if view.embedded:
-            return Answer(failure, (), f"{q} is not a name Docker knows here; {where}, which "
-                          f"cannot be reached ({path})")
+            return Answer(view.failure, (), f"{q} is not a name Docker knows here; {where}, "
+                          f"which cannot be reached ({path})")
         kind = {"closed": "refused", "unreachable": "unreachable"}.get(path, "timeout")
         return Answer(kind, (), f"{q}: {where}, which cannot be reached ({path})")
     if q in upstream:
         ips = tuple(upstream[q])
         return Answer(str(ips[0]), ips, f"{q}: {where}, which has a record")
     return Answer("nxdomain", (), f"{q} is not a name Docker knows here; {where}: NXDOMAIN")
-
-
-def upstream_path(model: Model, predictor: Predictor, view: NameView) -> str:
-    """Can the query reach the LAN's DNS server, along the path it really takes?"""
-    router = model.endpoints["router"].addresses["lan"]
-    if view.embedded:  # dockerd forwards from the host's namespace
-        src = model.ns[model.endpoints[view.container].ns].host
-    else:
-        src = model.endpoints[view.container].ns
-    got = predictor.probe(src, router, "udp", 53)
-    if got.result == "blocked" and "Network is unreachable" in got.why and not got.path[1:]:
-        return "unreachable"
-    return got.result
-
-
-def predict(model: Model, predictor: Predictor, container: str, name: str) -> Answer:
-    view = model.names[container]
-    failure = PROFILES[model.profile].dns_upstream_failure
-    return lookup(view, name, model.lan_dns, upstream_path(model, predictor, view), failure)

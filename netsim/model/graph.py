@@ -1,9 +1,10 @@
-"""The model: a networkx graph of namespaces, interfaces and Docker networks, with typed payloads.
+"""The model: a networkx graph of namespaces, interfaces and networks, with typed payloads.
 
-Node ids: a namespace is its netsim name ("docker1", "web", "router", "ov-appnet@docker1");
-an interface is "<ns>/<ifname>"; a Docker network is "net:<host or swarm>/<name>".
+It knows no runtime: a Docker daemon (netsim.runtime.docker) or, later, a CNI runtime fills it
+with the same objects. Node ids: a namespace is its netsim name ("docker1", "web", "router",
+"_ov-appnet@docker1"); an interface is "<ns>/<ifname>"; a network is "net:<host or swarm>/<name>".
 Every node carries `kind=` (NodeKind) and `obj=` (its payload dataclass); every edge `kind=`.
-The predictor walks this graph; the realizer (issue 3) builds exactly these objects.
+The predictor walks this graph; the realizer builds exactly these objects.
 """
 
 from __future__ import annotations
@@ -14,19 +15,20 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 import networkx as nx
 
+from netsim.model.dns import NameView
 from netsim.model.rules import Ruleset
 
 
 class NodeKind(StrEnum):
-    HOST = "host"  # a Docker host's network namespace
+    HOST = "host"  # a container host's network namespace (Docker host, CNI node)
     CONTAINER = "container"  # a container's own namespace (bridge, macvlan, overlay, none)
-    OVERLAY = "overlay"  # Docker's per-overlay-network namespace (spec §7.3)
+    OVERLAY = "overlay"  # a per-network namespace a runtime keeps (Docker's `1-<id>`, spec §7.3)
     SWITCH = "switch"  # the LAN: a namespace holding one bridge
     ROUTER = "router"
     LAN_PEER = "lan_peer"  # `lan` and the scenario's peers
     OUTSIDE = "outside"
     IFACE = "iface"
-    NETWORK = "network"  # a Docker network, for reading and drawing (not built)
+    NETWORK = "network"  # a runtime's network, for reading and drawing (not built)
 
 
 NAMESPACE_KINDS = frozenset(NodeKind) - {NodeKind.IFACE, NodeKind.NETWORK}
@@ -39,17 +41,20 @@ class EdgeKind(StrEnum):
     MACVLAN = "macvlan"  # child -> parent link
     VXLAN = "vxlan"  # vxlan device <-> vxlan device of the same VNI on another host
     SHARED_NETNS = "shared_netns"  # container: mode / host mode -> the namespace it joins
-    ATTACH = "attach"  # Docker network -> interface that is an endpoint of it
+    ATTACH = "attach"  # network -> interface that is an endpoint of it
 
 
 class IfKind(StrEnum):
+    """Link kinds; what each one does lives in netsim.links (one module per kind)."""
+
     LOOPBACK = "loopback"
     VETH = "veth"
     BRIDGE = "bridge"
     MACVLAN = "macvlan"
+    IPVLAN = "ipvlan"
     VXLAN = "vxlan"
-    VLAN = "vlan"  # 802.1q sub-interface (modelled; this kernel cannot build it)
-    DUMMY = "dummy"  # macvlan without parent (modelled; this kernel cannot build it)
+    VLAN = "vlan"  # 802.1q sub-interface
+    DUMMY = "dummy"
 
 
 @dataclass
@@ -62,13 +67,14 @@ class Iface:
     mtu: int = 1500
     master: str | None = None  # bridge name in the same namespace
     peer: str | None = None  # veth: node id of the other end
-    parent: str | None = None  # macvlan / vlan: node id of the lower link
-    mode: str | None = None  # macvlan mode
+    parent: str | None = None  # macvlan / ipvlan / vlan: node id of the lower link
+    mode: str | None = None  # macvlan mode (bridge, private, ...) or ipvlan mode (l2, l3)
+    vlan_id: int | None = None  # vlan: the 802.1q tag
     vni: int | None = None  # vxlan
     vtep: IPv4Address | None = None  # vxlan: local underlay address
     hairpin: bool = False  # bridge port reflects frames back out (VEPA switch)
     route_localnet: bool = False
-    network: str | None = None  # Docker network name this interface serves
+    network: str | None = None  # the network this interface serves
 
     @property
     def id(self) -> str:
@@ -113,8 +119,9 @@ class Netns:
 
 
 @dataclass
-class DockerNetwork:
-    """What `docker network inspect` shows, per host for local networks, once for overlays."""
+class NetRecord:
+    """A network as its runtime reports it (`docker network inspect`): per host for local
+    networks, once for swarm-scoped ones."""
 
     name: str
     driver: str
@@ -133,6 +140,39 @@ class DockerNetwork:
     hosts: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class PortBinding:
+    """A published port: host address and port -> container address and port."""
+
+    host_ip: IPv4Address
+    host_port: int
+    proto: str
+    container: str
+    container_ip: IPv4Address
+    container_port: int
+    network: str
+    spec: str  # as the user wrote it ("8080:80", "-P")
+
+
+@dataclass
+class ContainerInfo:
+    """A container as its runtime reports it (`docker inspect`): where and how it is wired."""
+
+    name: str
+    id: str
+    host: str
+    runtime: str  # "docker"
+    mode: str  # networks | host | none | container
+    hostname: str | None = None
+    networks: list[str] = field(default_factory=list)
+    ports: list[PortBinding] = field(default_factory=list)
+    joins: str | None = None  # container: mode, the container whose namespace it shares
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+
 @dataclass
 class Endpoint:
     """A probe target / source: where it lives and its addresses."""
@@ -145,18 +185,18 @@ class Endpoint:
 
 
 class Model:
-    """The graph plus typed indexes over it. Built by netsim.model.build, read by everything else."""
+    """The graph plus typed indexes over it. Built by netsim.runtime, read by everything else."""
 
     def __init__(self, lab: str, profile: str):
         self.lab = lab
-        self.profile = profile
+        self.profile = profile  # the Docker profile ("28", ...): reports name it
         self.graph = nx.MultiGraph()
         self.ns: dict[str, Netns] = {}
-        self.networks: dict[str, DockerNetwork] = {}  # key: "<host>/<name>" or "swarm/<name>"
+        self.networks: dict[str, NetRecord] = {}  # key: "<host>/<name>" or "swarm/<name>"
         self.endpoints: dict[str, Endpoint] = {}
-        self.container_meta: dict[str, dict] = {}  # container -> id, hostname, mode, ports...
+        self.containers: dict[str, ContainerInfo] = {}
         self.warnings: list[tuple[str, str]] = []  # (pitfall id, sentence)
-        self.names: dict = {}  # container -> dns.NameView
+        self.names: dict[str, NameView] = {}  # container -> what it resolves, and how
         self.lan_dns: dict | None = None  # the router's records (None: no DNS server)
 
     # --- building -------------------------------------------------------------------

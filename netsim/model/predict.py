@@ -14,14 +14,18 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network
 
+from netsim.links import LINKS
+from netsim.links.kind import State
+from netsim.links.vxlan import OVERHEAD as VXLAN_OVERHEAD
+from netsim.links.vxlan import PORT as VXLAN_PORT
 from netsim.model.graph import Iface, IfKind, Listener, Model, Netns, Route
 from netsim.model.netfilter import Decision, Netfilter, Seen
 from netsim.model.rules import Dnat, Drop, Masquerade, Snat
+from netsim.probe.outcome import Outcome
 
 LOOPBACK = IPv4Network("127.0.0.0/8")
 ANY = IPv4Address("0.0.0.0")
 EPHEMERAL_SPORT = 40000
-VXLAN_OVERHEAD = 50
 MAX_HOPS = 32
 
 
@@ -67,16 +71,6 @@ class Fail(Exception):
 
 
 @dataclass
-class Outcome:
-    result: str  # reach | blocked | open | closed
-    source_seen: IPv4Address | None
-    path: list[str]
-    why: str
-    dst: IPv4Address | None = None
-    cold_arp: bool = False  # decided by an unanswered ARP: probe it with cold caches only
-
-
-@dataclass
 class _Arrival:
     ns: Netns
     pkt: Pkt
@@ -97,8 +91,30 @@ class Predictor:
         for i in self._iface.values():
             if i.master:
                 self._ports.setdefault(f"{i.ns}/{i.master}", []).append(i)
-            if i.parent and i.kind == IfKind.MACVLAN:
+            if i.parent:
                 self._kids.setdefault(i.parent, []).append(i)
+
+    # --- the links, as netsim.links' kinds see them (links.kind.Frames) -------------------
+    def iface(self, iface_id: str) -> Iface:
+        return self._iface[iface_id]
+
+    def ports(self, bridge_id: str) -> list[Iface]:
+        return self._ports.get(bridge_id, [])
+
+    def children(self, lower_id: str) -> list[Iface]:
+        return self._kids.get(lower_id, [])
+
+    def vxlan_peers(self, iface: Iface) -> list[str]:
+        return [n for n in self.model.graph.neighbors(iface.id)
+                if getattr(self.model.graph.nodes[n]["obj"], "kind", None) == iface.kind]
+
+    def vlan_peers(self, iface: Iface) -> list[str]:
+        return [i.id for i in self._iface.values()
+                if i.kind == iface.kind and i.vlan_id == iface.vlan_id and i.id != iface.id]
+
+    def transmit(self, iface: Iface) -> list[State]:
+        """What a frame transmitted on `iface` itself reaches (never its children)."""
+        return LINKS[iface.kind].transmit(self, iface)
 
     # --- public -----------------------------------------------------------------------
     def probe(self, src_ns: str, dst: IPv4Address, proto: str = "icmp", port: int | None = None,
@@ -177,6 +193,11 @@ class Predictor:
             if isinstance(step, _Arrival):
                 return step
             ns, oif, nexthop = step
+            if LINKS[oif.kind].routed_by_lower(oif) and self._path(oif, nexthop) is None:
+                lower = self.model.ns[self._iface[oif.parent].ns]  # ipvlan l3: it routes
+                trace.hop(lower.label)
+                step = self._output(lower, pkt, trace, ct)
+                continue
             nxt, iif = self._l2(ns, oif, nexthop, pkt, trace, ct)
             trace.hop(nxt.label)
             step = self._input(nxt, iif, pkt, trace, ct)
@@ -200,6 +221,10 @@ class Predictor:
         return self._post(ns, route, pkt, trace, ct)
 
     def _input(self, ns: Netns, iif: Iface, pkt: Pkt, trace: Trace, ct: str):
+        child = self._claimed(iif, pkt.dst)
+        if child is not None:  # ipvlan l3: handed over by address before the lower's IP layer
+            trace.hop(self.model.ns[child.ns].label)
+            return self._input(self.model.ns[child.ns], child, pkt, trace, ct)
         if pkt.dst in LOOPBACK and not iif.route_localnet:
             raise Fail(f"{ns.label} drops {pkt.dst} arriving on {iif.name}: martian (loopback "
                        "address from outside)")
@@ -219,6 +244,12 @@ class Predictor:
             trace.notes.append(f"{ns.label} FORWARD: {d.rule.origin}")
         self._unnat_src(ns, pkt, trace, ct)
         return self._post(ns, route, pkt, trace, ct, iif=iif.name)
+
+    def _claimed(self, iif: Iface, dst: IPv4Address) -> Iface | None:
+        for c in self._kids.get(iif.id, ()):
+            if LINKS[c.kind].routed_by_lower(c) and any(a.ip == dst for a in c.addrs):
+                return c
+        return None
 
     def _bridge_hairpin(self, ns: Netns, bridge: Iface, route: Route, pkt: Pkt) -> None:
         """br_netfilter hands a packet DNATed back onto the bridge it came from to the bridge,
@@ -381,7 +412,7 @@ class Predictor:
                 ia, ib = self._iface[a], self._iface[b]
                 if k1 == "rx" and k2 == "tx":
                     kind = "bridged"
-                elif k1 == "tx" and k2 == "rx" and ia.kind == IfKind.VXLAN:
+                elif k1 == "tx" and k2 == "rx" and LINKS[ia.kind].tunnel:
                     kind = "vxlan"
                 else:
                     kind = "wire"
@@ -422,7 +453,7 @@ class Predictor:
                        f"MTU {mtu}: dropped without an error (overlay MTU blackhole, P13)")
 
     def _underlay_check(self, host: str, vtep: IPv4Address) -> str | None:
-        pkt = Pkt(None, vtep, "udp", 4789, 4789)
+        pkt = Pkt(None, vtep, "udp", VXLAN_PORT, VXLAN_PORT)
         try:
             arrival = self._deliver(host, pkt, Trace(), ct="new")
         except Fail as f:
@@ -452,11 +483,10 @@ class Predictor:
         found: dict[IPv4Address, str] = {}
         weak: dict[IPv4Address, str] = {}
         queue = deque([start])
-        private_parent = src.parent if src.kind == IfKind.MACVLAN and src.mode in (
-            "private", "vepa", "passthru") else None
+        isolated = LINKS[src.kind].isolated_lower(src)
         while queue:
             state = queue.popleft()
-            for nxt in self._next(state, src, private_parent):
+            for nxt in self._next(state, src, isolated):
                 if nxt in parents:
                     continue
                 parents[nxt] = state
@@ -464,13 +494,9 @@ class Predictor:
                 kind, node = nxt
                 if kind == "rx":
                     iface = self._iface[node]
-                    if any(c.mode == "passthru" for c in self._kids.get(node, ())):
-                        # passthru: the one child takes every frame the parent receives; the
-                        # host's own stack on that link hears nothing any more (kernel macvlan)
-                        continue
-                    if broadcast and node == private_parent and src.mode == "private":
-                        # a private child's broadcast reflected by the switch goes back to that
-                        # child only: neither siblings nor the parent see it (kernel macvlan)
+                    if any(LINKS[c.kind].steals_lower(c) for c in self._kids.get(node, ())):
+                        continue  # a passthru child took the link: its own stack hears nothing
+                    if LINKS[src.kind].unheard(src, node, broadcast):
                         continue
                     if not iface.master and iface.kind != IfKind.LOOPBACK:
                         for a in iface.addrs:
@@ -481,46 +507,13 @@ class Predictor:
         self._bfs[src.id, broadcast] = (parents, found, weak)
         return parents, found, weak
 
-    def _next(self, state: tuple[str, str], origin: Iface, private_parent: str | None):
+    def _next(self, state: State, origin: Iface, isolated: str | None) -> list[State]:
         kind, node = state
         iface = self._iface[node]
         if kind == "tx":
-            if iface.kind == IfKind.BRIDGE:
-                return [("tx", p.id) for p in self._ports.get(iface.id, ())]
-            if iface.kind == IfKind.MACVLAN:
-                parent = self._iface[iface.parent]
-                out = self._wire(parent)
-                if iface.mode == "bridge":
-                    out += [("rx", c.id) for c in self._kids.get(parent.id, ())
-                            if c.id != iface.id and c.mode == "bridge"]
-                return out
-            return self._wire(iface)
-        # rx
-        if iface.master:
-            bridge = iface.ns + "/" + iface.master
-            out = [("rx", bridge)]
-            for p in self._ports.get(bridge, ()):
-                if p.id != iface.id or p.hairpin:
-                    out.append(("tx", p.id))
-            return out
-        kids = self._kids.get(iface.id, ())
-        if kids:
-            # frames from the wire reach children by MAC; a private sibling's never come back
-            return [("rx", c.id) for c in kids if c.id != origin.id
-                    and not (private_parent == iface.id and c.mode == "private")]
-        return []
-
-    def _wire(self, iface: Iface) -> list[tuple[str, str]]:
-        """What a frame transmitted on `iface` itself reaches (never its macvlan children)."""
-        if iface.kind == IfKind.VETH and iface.peer:
-            return [("rx", iface.peer)]
-        if iface.kind == IfKind.VXLAN:
-            return [("rx", n) for n in self.model.graph.neighbors(iface.id)
-                    if self.model.graph.nodes[n]["obj"] is not None
-                    and getattr(self.model.graph.nodes[n]["obj"], "kind", None) == IfKind.VXLAN]
-        if iface.kind == IfKind.VLAN:
-            return [("rx", i.id) for ns in self.model.ns.values() for i in ns.ifaces.values()
-                    if i.kind == IfKind.VLAN and i.mode == iface.mode and i.id != iface.id]
-        return []
-
-
+            return LINKS[iface.kind].transmit(self, iface)
+        if iface.master:  # rx on a bridge port
+            bridge = self._iface[f"{iface.ns}/{iface.master}"]
+            return LINKS[bridge.kind].forward(self, iface)
+        return [("rx", c.id) for c in self._kids.get(iface.id, ())
+                if LINKS[c.kind].accepts(c, origin, isolated)]

@@ -2,8 +2,10 @@
 
 TCP: a non-blocking connect (open / closed = refused / blocked = no answer or unreachable),
 then the echo service's line tells which source address the server saw. UDP: a datagram to
-the echo service (open = answer, closed = ICMP port unreachable). ICMP: echo requests built
-and parsed with scapy, sent on one raw socket per source namespace (DF set for `size:`).
+the echo service (open = answer, closed = ICMP port unreachable). ICMP: echo requests packed
+by hand, sent on one raw socket per source namespace (DF set for `size:`); scapy dissects ICMP
+errors. Names (proto "dns") are resolved by the real libc inside the container
+(netsim.probe.resolve), never here.
 
 All probes of a wave are in flight at once; a wave holds as many new neighbours as the
 machine-wide ARP table can take (it is shared by every namespace and capped by gc_thresh3),
@@ -24,22 +26,13 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
 
+from netsim.probe.outcome import Outcome
 from netsim.probe.plan import Probe
 from netsim.realize import sandbox
 
 TIMEOUT = 1.0
 IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2
-NEGATIVE = ("blocked", "timeout")  # answers that may be a lost packet: retried, never trusted
-UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT, errno.EMSGSIZE,
-               errno.EHOSTDOWN}
-
-
-@dataclass
-class Observation:
-    result: str  # reach | blocked | open | closed | inconclusive
-    source_seen: IPv4Address | None = None
-    attempts: int = 1
-    evidence: list[str] = field(default_factory=list)
+NEGATIVE = ("blocked",)  # answers that may be a lost packet: retried, never trusted
 
 
 def neigh_stats() -> dict[str, int]:
@@ -123,8 +116,8 @@ class Prober:
             s.close()
 
     # --- the whole job ------------------------------------------------------------------
-    def run(self, probes: list[Probe]) -> list[Observation]:
-        results: list[Observation | None] = [None] * len(probes)
+    def run(self, probes: list[Probe]) -> list[Outcome]:
+        results: list[Outcome | None] = [None] * len(probes)
         todo = list(range(len(probes)))
         for attempt in (1, 2):
             for wave in self._waves(probes, todo):
@@ -163,17 +156,13 @@ class Prober:
         return [w.members for w in waves]
 
     # --- one wave: everything in flight at once -----------------------------------------
-    def _wave(self, probes: list[Probe]) -> list[Observation]:
+    def _wave(self, probes: list[Probe]) -> list[Outcome]:
         sel = selectors.DefaultSelector()
-        out = [Observation("timeout" if p.proto == "dns" else "blocked") for p in probes]
+        out = [Outcome("blocked", dst=p.dst) for p in probes]
         pending = 0
         icmp_wait: dict[tuple[str, int, int], int] = {}
         for k, p in enumerate(probes):
             ns = self.names[p.src_ns]
-            if p.proto == "dns" and p.name and dict(p.hosts).get(p.name.rstrip(".").lower()):
-                ip = dict(p.hosts)[p.name.rstrip(".").lower()]
-                out[k] = Observation(str(ip), evidence=[f"/etc/hosts: {p.name} {ip}"])
-                continue
             if p.dst is None:
                 out[k].evidence.append("the destination has no address")
                 continue
@@ -185,8 +174,6 @@ class Prober:
                 s = self._open(ns, p)
             except OSError as e:
                 out[k].evidence.append(f"{errno.errorcode.get(e.errno, e.errno)}: {e.strerror}")
-                if p.proto == "dns" and e.errno in UNREACHABLE:
-                    out[k].result = "unreachable"
                 continue
             sel.register(s, selectors.EVENT_WRITE if p.proto == "tcp" else selectors.EVENT_READ,
                          (k, p))
@@ -223,10 +210,10 @@ class Prober:
                 raise OSError(rc, os.strerror(rc))
         else:
             s.connect((str(p.dst), p.port))
-            s.send(_query(p.name) if p.proto == "dns" else b"netsim probe\n")
+            s.send(b"netsim probe\n")
         return s
 
-    def _answer(self, sel: selectors.BaseSelector, key, out: list[Observation]) -> bool:
+    def _answer(self, sel: selectors.BaseSelector, key, out: list[Outcome]) -> bool:
         """Handle one ready socket; True when that probe is decided."""
         s: socket.socket = key.fileobj
         k, p = key.data
@@ -245,17 +232,11 @@ class Prober:
         try:
             data = s.recv(4096)
         except ConnectionRefusedError:
-            out[k].result = "refused" if p.proto == "dns" else "closed"
+            out[k].result = "closed"
             out[k].evidence.append("ICMP port unreachable" if p.proto != "tcp" else "RST")
         except OSError as e:
             out[k].evidence.append(errno.errorcode.get(e.errno, str(e)))
         else:
-            if p.proto == "dns":
-                out[k].result, note = _dns_answer(data)
-                out[k].evidence.append(note)
-                sel.unregister(s)
-                s.close()
-                return True
             out[k].result = "open"
             line = data.decode(errors="replace").strip()
             out[k].evidence.append(f"echo {line!r}" if line else "closed without an answer")
@@ -283,7 +264,7 @@ class Prober:
         s.sendto(echo_request(ident, seq, payload), (str(p.dst), 0))
         return ident, seq
 
-    def _pong(self, s: socket.socket, ns: str, wait: dict, out: list[Observation]) -> None:
+    def _pong(self, s: socket.socket, ns: str, wait: dict, out: list[Outcome]) -> None:
         while True:
             try:
                 data = s.recv(65535)
@@ -300,7 +281,7 @@ class Prober:
             elif kind in (3, 11):
                 self._icmp_error(data, ns, wait, out)
 
-    def _icmp_error(self, data: bytes, ns: str, wait: dict, out: list[Observation]) -> None:
+    def _icmp_error(self, data: bytes, ns: str, wait: dict, out: list[Outcome]) -> None:
         """Unreachable / time exceeded: scapy dissects the quoted packet for the evidence."""
         from scapy.layers.inet import ICMP, IP, ICMPerror, IPerror
 
@@ -327,27 +308,3 @@ def echo_request(ident: int, seq: int, payload: bytes) -> bytes:
     """ICMP echo request (RFC 792); the kernel adds the IPv4 header."""
     head = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
     return struct.pack("!BBHHH", 8, 0, _checksum(head + payload), ident, seq) + payload
-
-
-def _query(name: str | None) -> bytes:
-    from dnslib import DNSRecord
-
-    return DNSRecord.question(name or "", "A").pack()
-
-
-def _dns_answer(data: bytes) -> tuple[str, str]:
-    """An answer's verdict: the first address, or nxdomain / servfail / refused."""
-    from dnslib import QTYPE, DNSError, DNSRecord
-
-    try:
-        reply = DNSRecord.parse(data)
-    except DNSError:
-        return "timeout", "an answer that is not DNS"
-    rcode = reply.header.rcode
-    kinds = {2: "servfail", 3: "nxdomain", 5: "refused"}
-    if rcode in kinds:
-        return kinds[rcode], f"rcode {kinds[rcode].upper()}"
-    addrs = [str(rr.rdata) for rr in reply.rr if rr.rtype == QTYPE.A]
-    if not addrs:
-        return "nxdomain", "NOERROR without an address"
-    return addrs[0], f"A {', '.join(addrs)}"

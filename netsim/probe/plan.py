@@ -29,7 +29,6 @@ class Probe:
     source_ips: frozenset[IPv4Address]
     origin: str  # "expect[3]" or "matrix"
     name: str | None = None  # resolve this first (proto "dns": only resolve it)
-    hosts: tuple[tuple[str, IPv4Address], ...] = ()  # the source's /etc/hosts (--link)
     cold: bool = False  # the verdict hangs on ARP: nothing may warm the caches it relies on
 
     @property
@@ -115,10 +114,9 @@ def _by_name(model: Model, e, src, i: int, pos) -> Probe:
         raise ScenarioError(f"'{e.from_}' is not a container: only containers resolve names "
                             "through Docker", pos.where(("expect", i, "from")),
                             ", ".join(model.names))
-    hosts = tuple((n, ips[0]) for n, ips in view.hosts.items())
     if e.resolve is not None:
         return Probe(e.from_, src.ns, f"resolve {e.resolve}", view.nameserver, "dns", 53, None,
-                     e.result, None, frozenset(), f"expect[{i}]", e.resolve, hosts)
+                     e.result, None, frozenset(), f"expect[{i}]", e.resolve)
     sips: frozenset = frozenset()
     if e.source is not None:
         got = _source_ips(model, e.source)
@@ -127,7 +125,7 @@ def _by_name(model: Model, e, src, i: int, pos) -> Probe:
         sips = got
     proto = e.port.proto if e.port else "icmp"
     return Probe(e.from_, src.ns, e.to, None, proto, e.port.port if e.port else None, e.size,
-                 e.result, e.source, sips, f"expect[{i}]", e.to, hosts)
+                 e.result, e.source, sips, f"expect[{i}]", e.to)
 
 
 def matrix(model: Model) -> list[Probe]:
@@ -148,16 +146,16 @@ def matrix(model: Model) -> list[Probe]:
             for s in eps:
                 if s.name != t.name:
                     out.append(_mk(s, t.name, t.primary, lst.proto, lst.port))
-    for meta in model.container_meta.values():
-        for pb in meta["ports"]:
-            host = model.endpoints[meta["host"]]
+    for info in model.containers.values():
+        for pb in info.ports:
+            host = model.endpoints[info.host]
             for s in eps:
                 if pb.host_ip.is_loopback:
                     if s.ns == host.ns:
                         out.append(_mk(s, str(pb.host_ip), pb.host_ip, pb.proto, pb.host_port))
                     continue
                 dst = host.primary if pb.host_ip == IPv4Address("0.0.0.0") else pb.host_ip
-                out.append(_mk(s, meta["host"], dst, pb.proto, pb.host_port))
+                out.append(_mk(s, info.host, dst, pb.proto, pb.host_port))
     return out
 
 

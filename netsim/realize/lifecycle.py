@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pyroute2.netlink.exceptions import NetlinkError
 
 from netsim.errors import EnvironmentProblem, NetsimError
-from netsim.model.build import SWITCH
+from netsim.model import dns
 from netsim.model.graph import IfKind, Model
+from netsim.model.lan import SWITCH
 from netsim.realize import netlink, nft, sandbox, services
 
 
@@ -52,6 +53,7 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResu
             if ns.rules.count():
                 nft.load(names[ns_id], ns.rules, replace=False)  # fresh namespace
         times["rules"] = time.perf_counter() - t1
+        write_files(model, lab)
         t2 = time.perf_counter()
         pid = services.start(model, names, names[SWITCH])
         journal = sandbox.read_journal(lab)
@@ -65,6 +67,21 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResu
             raise EnvironmentProblem(f"building lab '{lab}' failed: {e}",
                                      "everything it had made was removed") from e
         raise
+
+
+def write_files(model: Model, lab: str) -> None:
+    """Each container's /etc/hosts, /etc/resolv.conf and /etc/nsswitch.conf as Docker writes
+    them; the resolver probe bind-mounts them over /etc inside the container (journaled
+    first, removed by teardown)."""
+    journal = sandbox.read_journal(lab)
+    journal["files"] = str(sandbox.files_dir(lab))
+    sandbox.write_journal(lab, journal)
+    for name, view in model.names.items():
+        d = sandbox.files_dir(lab) / name
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "hosts").write_text(view.hosts_file)
+        (d / "resolv.conf").write_text(view.resolv_conf)
+        (d / "nsswitch.conf").write_text(dns.NSSWITCH)
 
 
 def _links(model: Model, lab: str) -> dict[str, str]:

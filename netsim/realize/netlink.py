@@ -14,14 +14,9 @@ from dataclasses import dataclass, field
 from pyroute2 import IPRoute
 
 from netsim.errors import EnvironmentProblem
+from netsim.links import LINKS
 from netsim.model.graph import Iface, IfKind, Model, NodeKind
 from netsim.realize import rtnl, sandbox
-
-UNSUPPORTED = {  # kinds this machine's kernel lacks (feasibility §0): refuse before building
-    IfKind.VLAN: "802.1q VLAN links (macvlan parent like eth0.10)",
-    IfKind.DUMMY: "dummy links (macvlan without parent)",
-}
-
 
 EXPLICIT_INDEX = 10000  # links we create get ifindexes from here; the kernel's own start at 2
 
@@ -34,6 +29,7 @@ class Built:
     ipr: dict[str, IPRoute] = field(default_factory=dict)
     index: dict[str, int] = field(default_factory=dict)  # iface id -> ifindex we chose
     up: set[str] = field(default_factory=set)  # iface ids created up (and enslaved)
+    done: set[str] = field(default_factory=set)  # iface ids already created (veth pairs)
     _next: dict[str, int] = field(default_factory=dict)
 
     def sock(self, ns_id: str) -> IPRoute:
@@ -65,11 +61,13 @@ class Built:
 
 
 def check_kernel(model: Model) -> None:
+    """Kinds this machine's kernel lacks (feasibility §0): refuse before building anything."""
     for ns in model.ns.values():
         for i in ns.ifaces.values():
-            if i.kind in UNSUPPORTED:
+            missing = LINKS[i.kind].unsupported
+            if missing:
                 raise EnvironmentProblem(
-                    f"{ns.label}: {i.name} needs {UNSUPPORTED[i.kind]}, which this kernel "
+                    f"{ns.label}: {i.name} needs {missing}, which this kernel "
                     "does not have (\"operation not supported\", as Docker reports it)",
                     "netsim check still predicts this scenario; run it on a kernel with that "
                     "support")
@@ -106,68 +104,13 @@ def build(model: Model, lab: str) -> Built:
 
 
 def _build(built: Built, model: Model) -> None:
-    names = built.names
-    for ns_id, name in names.items():
+    for ns_id, name in built.names.items():
         sandbox.create_netns(name, sysctls(model, ns_id))
-    for ns in model.ns.values():
-        for i in ns.ifaces.values():
-            if i.kind == IfKind.BRIDGE:
-                _bridge(built, i)
-    done: set[str] = set()
-    for ns in model.ns.values():  # veths from the bridge side: that end is born up, enslaved
-        for i in ns.ifaces.values():
-            if i.kind == IfKind.VETH and i.master and i.id not in done:
-                _veth(built, model, i)
-                done |= {i.id, i.peer}
-    for ns in model.ns.values():
-        for i in ns.ifaces.values():
-            if i.kind == IfKind.VETH and i.id not in done:
-                _veth(built, model, i)
-                done |= {i.id, i.peer}
-            elif i.kind == IfKind.MACVLAN:
-                _macvlan(built, model, i)
-            elif i.kind == IfKind.VXLAN:
-                _vxlan(built, model, i)
+    ifaces = [i for ns in model.ns.values() for i in ns.ifaces.values()]
+    for i in sorted(ifaces, key=lambda i: LINKS[i.kind].phase):  # lower links first
+        LINKS[i.kind].build(built, model, i)
     for ns_id in model.ns:
         _configure(built, model, ns_id)
-
-
-def _bridge(b: Built, i: Iface) -> None:
-    kw = {"address": i.mac} if i.mac else {}
-    b.sock(i.ns).link("add", ifname=i.name, kind="bridge", mtu=i.mtu, br_stp_state=0,
-                      br_forward_delay=0, index=b.new_index(i), state="up", **kw)
-    b.up.add(i.id)
-
-
-def _veth(b: Built, model: Model, i: Iface) -> None:
-    """One request: `i` born up (and enslaved), its peer born in the other namespace."""
-    peer = model.iface(i.peer)
-    spec = {"ifname": peer.name, "net_ns_fd": b.fd(peer.ns), "mtu": peer.mtu}
-    if peer.mac:
-        spec["address"] = peer.mac
-    kw = {"address": i.mac} if i.mac else {}
-    if i.master:
-        kw["master"] = b.index[f"{i.ns}/{i.master}"]
-    b.sock(i.ns).link("add", ifname=i.name, kind="veth", mtu=i.mtu, peer=spec,
-                      index=b.new_index(i), state="up", **kw)
-    b.up.add(i.id)
-
-
-def _macvlan(b: Built, model: Model, i: Iface) -> None:
-    parent = model.iface(i.parent)
-    ipr = b.sock(parent.ns)
-    idx = ipr.link_lookup(ifname=parent.name)[0]
-    kw = {"address": i.mac} if i.mac else {}
-    ipr.link("add", ifname=i.name, kind="macvlan", link=idx, macvlan_mode=i.mode,
-             net_ns_fd=b.fd(i.ns), mtu=i.mtu, **kw)
-
-
-def _vxlan(b: Built, model: Model, i: Iface) -> None:
-    """Created by the host's socket so its UDP socket lives with the underlay (spec §7.3)."""
-    host = model.ns[i.ns].host
-    b.sock(host).link("add", ifname=i.name, kind="vxlan", vxlan_id=i.vni, vxlan_port=4789,
-                      vxlan_local=str(i.vtep), vxlan_learning=0, vxlan_proxy=1,
-                      net_ns_fd=b.fd(i.ns), mtu=i.mtu)
 
 
 def _configure(b: Built, model: Model, ns_id: str) -> None:

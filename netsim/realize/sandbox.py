@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -155,6 +156,11 @@ def write_journal(lab: str, data: dict) -> None:
     tmp.replace(journal_path(lab))  # atomic: a crash leaves the old or the new journal
 
 
+def files_dir(lab: str) -> Path:
+    """Where a lab's per-container files live (hosts, resolv.conf, nsswitch.conf)."""
+    return JOURNAL_DIR / f"{lab}.files"
+
+
 def labs() -> list[str]:
     if not JOURNAL_DIR.is_dir():
         return []
@@ -191,6 +197,8 @@ def teardown(lab: str) -> list[str]:
             pass
     for n in names:
         remove_netns(n)
+    if data.get("files") == str(files_dir(lab)):  # only the directory this lab journaled
+        shutil.rmtree(files_dir(lab), ignore_errors=True)
     try:
         journal_path(lab).unlink()
     except FileNotFoundError:

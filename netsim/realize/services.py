@@ -19,7 +19,6 @@ import threading
 import time
 
 from netsim.model.graph import Listener, Model
-from netsim.model.profiles import PROFILES
 from netsim.realize import sandbox
 
 ANSWER_TIMEOUT = 1.0
@@ -189,7 +188,6 @@ def listeners(model: Model, names: dict[str, str]) -> list[tuple[str, Listener]]
 def dns_tables(model: Model, names: dict[str, str]) -> dict[tuple[str, int], dict]:
     """(namespace, port) -> what that DNS server answers (model/dns.py decides it)."""
     out: dict[tuple[str, int], dict] = {}
-    failure = PROFILES[model.profile].dns_upstream_failure
     router = str(model.endpoints["router"].addresses["lan"])
     for cname, view in model.names.items():
         if not view.resolver_port:
@@ -198,7 +196,7 @@ def dns_tables(model: Model, names: dict[str, str]) -> dict[tuple[str, int], dic
         forward = (names[model.ns[ns_id].host], router) if view.forwards else None
         out.setdefault((names[ns_id], view.resolver_port), {
             "names": {n: [str(ip) for ip in ips] for n, ips in view.names.items()},
-            "forward": forward, "failure": failure})
+            "forward": forward, "failure": view.failure})
     if model.lan_dns is not None:
         out[(names["router"], 53)] = {
             "names": {n: [str(ip) for ip in ips] for n, ips in model.lan_dns.items()},

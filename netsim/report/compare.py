@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from ipaddress import IPv4Address
 
-from netsim.model.predict import Outcome
+from netsim.probe.outcome import Outcome
 from netsim.probe.plan import Probe
 
 
@@ -13,21 +13,33 @@ from netsim.probe.plan import Probe
 class Row:
     probe: Probe
     predicted: Outcome
-    observed: str | None = None  # filled by `netsim run` (issue 3)
-    source_seen: IPv4Address | None = None
-    attempts: int = 0
-    notes: list[str] = field(default_factory=list)
+    seen: Outcome | None = None  # what the kernel did (netsim run), same shape
+
+    @property
+    def observed(self) -> str | None:
+        return self.seen.result if self.seen else None
+
+    @property
+    def source_seen(self) -> IPv4Address | None:
+        return self.seen.source_seen if self.seen else None
+
+    @property
+    def attempts(self) -> int:
+        return self.seen.attempts if self.seen else 0
+
+    @property
+    def notes(self) -> list[str]:
+        return self.seen.evidence if self.seen else []
 
     @property
     def expected_met(self) -> bool | None:
         """Does the outcome (observed when there is one, else predicted) meet the expectation?"""
         if self.probe.expected is None:
             return None
-        result = self.observed or self.predicted.result
-        seen = self.source_seen if self.observed else self.predicted.source_seen
-        if result != self.probe.expected:
+        got = self.seen or self.predicted
+        if got.result != self.probe.expected:
             return False
-        return not (self.probe.source_ips and seen not in self.probe.source_ips)
+        return not (self.probe.source_ips and got.source_seen not in self.probe.source_ips)
 
     @property
     def mismatch(self) -> bool:

@@ -19,7 +19,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from netsim.model.graph import Model, NodeKind
+from netsim.links import LINKS
+from netsim.model.graph import IfKind, Model, NodeKind
 
 CELL_W, CELL_H = 2.3, 1.05  # one container cell (data units); labels are sized to fit
 HUB_W = 2.5
@@ -28,7 +29,9 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#1
            "#bcbd22", "#7f7f7f", "#d62728"]
 VERDICT_COLOUR = {"reach": "#2ca02c", "open": "#2ca02c", "closed": "#ff9f1c", "blocked": "#d62728",
                   "inconclusive": "#9467bd", "unresolved": "#7f7f7f"}
-LINK_STYLE = {"veth": "-", "macvlan": ":", "vxlan": "--", "shared": "-."}
+SHARED = "-."  # container: mode shares a namespace: not a link, drawn dash-dot
+LAN_BAR = "lan"  # the LAN segment itself: a thick bar
+VETH = LINKS[IfKind.VETH].style.linestyle
 
 
 @dataclass
@@ -102,7 +105,8 @@ def layout(model: Model) -> Layout:
         for cname in net.endpoints:
             key = f"{cname}@{net.name}"
             if key in lay.pos:
-                lay.links.append((lay.pos[key], (lay.width / 2, y - 0.3), "vxlan", colour[net.name]))
+                lay.links.append((lay.pos[key], (lay.width / 2, y - 0.3), LINKS[IfKind.VXLAN].style.linestyle,
+                                  colour[net.name]))
     lay.height = top + 1.2 * len(overlays) + 1.0
     _lan(model, lay)
     return lay
@@ -114,15 +118,15 @@ def _host_column(model: Model, lay: Layout, host: str, x0: float, colour: dict,
     rows = [net for net in model.networks.values()
             if net.host == host and (net.endpoints or net.name == "bridge")]
     for net in overlays:
-        if any(model.container_meta[c]["host"] == host for c in net.endpoints):
+        if any(model.containers[c].host == host for c in net.endpoints):
             rows.append(net)
-    special = [c for c, m in model.container_meta.items()
-               if m["host"] == host and m["mode"] in ("host", "none", "container")]
+    special = [c for c, info in model.containers.items()
+               if info.host == host and info.mode in ("host", "none", "container")]
     width = HUB_W + CELL_W * min(PER_ROW, max([_count(model, n, host) for n in rows] +
                                              [len(special), 1]))
     y = 0.8
     for net in rows:
-        members = [c for c in net.endpoints if model.container_meta[c]["host"] == host]
+        members = [c for c in net.endpoints if model.containers[c].host == host]
         n_rows = max(1, -(-len(members) // PER_ROW))
         hub_y = y + (n_rows - 1) * CELL_H / 2
         text = f"{net.name}\n{net.subnet}" + (f"\n{net.device}" if net.scope == "local" else "")
@@ -135,19 +139,19 @@ def _host_column(model: Model, lay: Layout, host: str, x0: float, colour: dict,
             lay.nodes.append((cx, cy, _label(cname, addr), "container", colour[net.name]))
             lay.pos.setdefault(cname, (cx, cy))
             lay.pos[f"{cname}@{net.name}"] = (cx, cy)
-            kind = "macvlan" if net.driver == "macvlan" else "veth"
-            lay.links.append((hub, (cx, cy), kind, colour[net.name]))
+            lay.links.append((hub, (cx, cy), _link_style(model, cname, net.name),
+                              colour[net.name]))
         y += CELL_H * n_rows + 0.35
     for i, cname in enumerate(special):
-        meta = model.container_meta[cname]
+        info = model.containers[cname]
         cx = x0 + HUB_W + CELL_W * (i % PER_ROW) + CELL_W / 2
         cy = y + CELL_H * (i // PER_ROW)
         how = {"host": "host network", "none": "none (lo)",
-               "container": f"container:{meta.get('joins')}"}[meta["mode"]]
+               "container": f"container:{info.joins}"}[info.mode]
         lay.nodes.append((cx, cy, _label(cname, how), "special", "#555555"))
         lay.pos[cname] = (cx, cy)
-        if meta["mode"] == "container" and meta.get("joins") in lay.pos:
-            lay.links.append((lay.pos[meta["joins"]], (cx, cy), "shared", "#555555"))
+        if info.mode == "container" and info.joins in lay.pos:
+            lay.links.append((lay.pos[info.joins], (cx, cy), SHARED, "#555555"))
     if special:
         y += CELL_H * -(-len(special) // PER_ROW) + 0.35
     address = model.endpoints[host].addresses["lan"]
@@ -157,7 +161,16 @@ def _host_column(model: Model, lay: Layout, host: str, x0: float, colour: dict,
 
 
 def _count(model: Model, net, host: str) -> int:
-    return sum(1 for c in net.endpoints if model.container_meta[c]["host"] == host)
+    return sum(1 for c in net.endpoints if model.containers[c].host == host)
+
+
+def _link_style(model: Model, cname: str, network: str) -> object:
+    """The line style of the container's link kind on that network (netsim.links)."""
+    ns = model.ns.get(model.endpoints[cname].ns)
+    for i in ns.ifaces.values() if ns else ():
+        if i.network == network:
+            return LINKS[i.kind].style.linestyle
+    return LINKS[IfKind.VETH].style.linestyle
 
 
 def _lan(model: Model, lay: Layout) -> None:
@@ -166,11 +179,11 @@ def _lan(model: Model, lay: Layout) -> None:
     lay.hubs.append((-1.6, bar_y, "LAN\n" + str(next(
         i.addrs[0].network for i in model.ns["router"].ifaces.values() if i.name == "eth0")),
         "#444444"))
-    lay.links.append(((-0.3, bar_y), (lay.width, bar_y), "lan", "#444444"))
+    lay.links.append(((-0.3, bar_y), (lay.width, bar_y), LAN_BAR, "#444444"))
     for ns in model.ns.values():
         if ns.kind == NodeKind.HOST:
             hx, hy = lay.pos[ns.id]
-            lay.links.append(((hx, hy), (hx, bar_y), "veth", "#444444"))
+            lay.links.append(((hx, hy), (hx, bar_y), VETH, "#444444"))
     others = [e for e in model.endpoints.values()
               if e.kind in (NodeKind.ROUTER, NodeKind.LAN_PEER)]
     for i, ep in enumerate(others):
@@ -178,12 +191,12 @@ def _lan(model: Model, lay: Layout) -> None:
         cy = bar_y - 1.2
         lay.nodes.append((cx, cy, _label(ep.name, ep.addresses.get("lan")), "lan", "#444444"))
         lay.pos[ep.name] = (cx, cy)
-        lay.links.append(((cx, bar_y), (cx, cy), "veth", "#444444"))
+        lay.links.append(((cx, bar_y), (cx, cy), VETH, "#444444"))
     rx, ry = lay.pos["router"]
     out = model.endpoints["outside"]
     lay.nodes.append((rx, ry - 1.4, _label("outside", out.primary), "lan", "#444444"))
     lay.pos["outside"] = (rx, ry - 1.4)
-    lay.links.append(((rx, ry), (rx, ry - 1.4), "veth", "#444444"))
+    lay.links.append(((rx, ry), (rx, ry - 1.4), VETH, "#444444"))
     lay.height_bottom = ry - 2.2  # type: ignore[attr-defined]
     lay.width = max(lay.width, CELL_W * len(others) + 0.5)
 
@@ -201,10 +214,9 @@ def topology(model: Model, rows: list | None = None, title: str | None = None) -
     ax.set_aspect("auto")
     ax.axis("off")
     for (x1, y1), (x2, y2), kind, c in lay.links:
-        style = LINK_STYLE.get(kind, "-")
-        lw = 3.0 if kind == "lan" else 1.2
-        ax.plot([x1, x2], [y1, y2], linestyle=style, color=c, linewidth=lw, zorder=1,
-                gid=f"link:{kind}")
+        lan = kind == LAN_BAR
+        ax.plot([x1, x2], [y1, y2], linestyle="-" if lan else kind, color=c,
+                linewidth=3.0 if lan else 1.2, zorder=1, gid=f"link:{kind}")
     for x, y, bw, bh, text, c in lay.boxes:
         ax.add_patch(Rectangle((x, y), bw, bh, fill=False, edgecolor=c, linewidth=1.4, zorder=0,
                                gid="host"))

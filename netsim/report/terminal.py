@@ -7,9 +7,9 @@ import re
 from rich.console import Console
 from rich.table import Table
 
-from netsim.lab import CheckReport
 from netsim.model.graph import Model, NodeKind
 from netsim.report.compare import Row
+from netsim.report.reports import CheckReport, RunReport
 
 MARK = {"reach": "[green]✓[/]", "open": "[green]open[/]", "closed": "[yellow]closed[/]",
         "blocked": "[red]✗[/]", "inconclusive": "[magenta]?[/]"}
@@ -32,11 +32,11 @@ def plan(model: Model) -> Table:
             iface = _iface_of(model, cname, addr)
             t.add_row("", "", "", "", "", "", cname, str(addr.ip), iface.mac if iface else "",
                       iface.name if iface else "")
-    for cname, meta in model.container_meta.items():
-        if meta["mode"] in ("host", "none", "container"):
-            how = {"host": f"host network of {meta['host']}", "none": "none: lo only",
-                   "container": f"container:{meta.get('joins')}"}[meta["mode"]]
-            t.add_row(meta["host"], meta["mode"], "-", "", "", "", cname, how, "", "")
+    for cname, info in model.containers.items():
+        if info.mode in ("host", "none", "container"):
+            how = {"host": f"host network of {info.host}", "none": "none: lo only",
+                   "container": f"container:{info.joins}"}[info.mode]
+            t.add_row(info.host, info.mode, "-", "", "", "", cname, how, "", "")
     return t
 
 
@@ -68,7 +68,7 @@ def names(model: Model) -> Table | None:
 
 
 def ports(model: Model) -> Table | None:
-    rows = [(m["host"], pb) for m in model.container_meta.values() for pb in m["ports"]]
+    rows = [(c.host, pb) for c in model.containers.values() for pb in c.ports]
     if not rows:
         return None
     t = Table(title="Published ports (docker port)", title_justify="left")
@@ -142,7 +142,7 @@ def mismatches(rows: list[Row]) -> Table | None:
     return t
 
 
-def print_run(report, console: Console, quiet: bool = False) -> None:
+def print_run(report: RunReport, console: Console, quiet: bool = False) -> None:
     if not quiet:
         console.print(plan(report.model))
     if report.expectations:

@@ -21,9 +21,6 @@ from netsim.scenario.portspec import (
     parse_port_spec,
 )
 
-PROFILES = ("28", "26", "20.10")  # Docker versions whose behaviour netsim reproduces (spec §0.1)
-DRIVERS = ("bridge", "macvlan", "overlay")  # user-creatable; host / none are built in, as in Docker
-MACVLAN_MODES = ("bridge", "private", "vepa", "passthru")
 RESULTS_ICMP = ("reach", "blocked")
 RESULTS_PORT = ("open", "closed", "blocked")
 RESULTS_DNS = ("nxdomain", "servfail", "timeout", "refused", "unreachable")
@@ -91,12 +88,11 @@ def _ifname(v: Any) -> str:
     return text
 
 
-def _profile(v: Any) -> str:
-    text = "20.10" if v == 20.1 else str(v)  # YAML reads 20.10 as the float 20.1
-    text = {"28.0": "28", "26.1": "26", "26.0": "26"}.get(text, text)
-    if text not in PROFILES:
-        raise FieldProblem(f'"{v}" is not a Docker version netsim reproduces', ", ".join(PROFILES))
-    return text
+def _version(v: Any) -> str:
+    """YAML reads 20.10 as the float 20.1; the Docker runtime checks the version itself."""
+    if isinstance(v, (dict, list)) or v is None:
+        raise FieldProblem("expected a Docker version such as \"28\"")
+    return "20.10" if v == 20.1 else str(v)
 
 
 def _port_proto(v: Any) -> PortProto:
@@ -200,6 +196,7 @@ class Lan(Strict):
 
 
 class Host(Strict):
+    runtime: Text = "docker"  # who wires this host's containers (netsim.runtime.RUNTIMES)
     address: IPv4 | None = None  # default: .10, .11, ... in file order
     interface: IfName = "eth0"
     mtu: Annotated[int, Field(ge=576, le=65535)] | None = None  # default: the LAN's
@@ -290,7 +287,7 @@ class Expect(Strict):
 
 class Scenario(Strict):
     name: Annotated[str, BeforeValidator(_lab)]
-    docker: Annotated[str, BeforeValidator(_profile)] = "28"
+    docker: Annotated[str, BeforeValidator(_version)] | None = None  # default: the newest
     lan: Lan = Lan()
     hosts: Annotated[dict[ContainerName, Host], BeforeValidator(_map_of_empty)] = {}
     networks: Annotated[dict[NetworkName, Network], BeforeValidator(_map_of_empty)] = {}

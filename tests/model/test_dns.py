@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netsim.model import dns
-from netsim.model.predict import Predictor
+from netsim.probe.observe import Predicted
 from tests.conftest import lab
 
 BASE = """
@@ -35,7 +35,7 @@ containers:
 def resolve(container: str, name: str, profile: str = "28", lan_dns: str = "true",
             block: str = "") -> dns.Answer:
     model = lab(BASE.format(profile=profile, lan_dns=lan_dns, block=block)).model
-    return dns.predict(model, Predictor(model), container, name)
+    return Predicted(model).resolve(container, name)
 
 
 @pytest.mark.parametrize(("who", "name", "result"), [
@@ -62,8 +62,8 @@ def test_name_rules(who: str, name: str, result: str) -> None:
 
 def test_short_id_resolves() -> None:
     model = lab(BASE.format(profile="28", lan_dns="true", block="")).model
-    short = model.container_meta["api"]["short_id"]
-    assert dns.predict(model, Predictor(model), "web", short).result == "172.18.0.2"
+    short = model.containers["api"].short_id
+    assert Predicted(model).resolve("web", short).result == "172.18.0.2"
 
 
 def test_shared_alias_answers_every_holder() -> None:

@@ -70,7 +70,7 @@ containers:
   b: {ports: ["80"]}
 """).model
     ports = {(p.container, p.container_port, p.proto): p.host_port
-             for m in model.container_meta.values() for p in m["ports"]}
+             for m in model.containers.values() for p in m.ports}
     assert ports == {("a", 80, "tcp"): 32768, ("a", 5353, "udp"): 32768, ("b", 80, "tcp"): 32769}
 
 
@@ -80,5 +80,5 @@ containers:
   a: {ports: ["8000-8010:80"]}
   b: {ports: ["8000-8010:80"]}
 """).model
-    got = [p.host_port for m in model.container_meta.values() for p in m["ports"]]
+    got = [p.host_port for m in model.containers.values() for p in m.ports]
     assert got == [8000, 8001]

@@ -117,7 +117,7 @@ def test_macvlan_ports_do_nothing() -> None:
     text = mv().replace("m1: {network: pub}", 'm1: {network: pub, ports: ["8080:80"]}')
     model = lab(text).model
     assert any(pid == "P26" for pid, _ in model.warnings)
-    assert not model.container_meta["m1"]["ports"]
+    assert not model.containers["m1"].ports
 
 
 def ov(mtu: int = 1500, block: str = "") -> str:

@@ -28,8 +28,8 @@ def test_topology_is_readable_and_complete(path) -> None:
     assert draw.text_overlaps(fig) == []
     model = scenario.model
     endpoints = sum(len(n.endpoints) for n in model.networks.values())
-    special = sum(1 for m in model.container_meta.values()
-                  if m["mode"] in ("host", "none", "container"))
+    special = sum(1 for m in model.containers.values()
+                  if m.mode in ("host", "none", "container"))
     assert len(_gids(fig, "node:container")) == endpoints
     assert len(_gids(fig, "node:special")) == special
     lan_nodes = sum(1 for e in model.endpoints.values()

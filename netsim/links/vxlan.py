@@ -1,0 +1,26 @@
+"""VXLAN: a frame sent on it reaches the VXLAN devices of the same VNI on the peers it was
+programmed with; it travels inside a UDP packet on the underlay (the predictor sends that
+packet for real, so underlay filters and MTU decide)."""
+
+from __future__ import annotations
+
+from netsim.links.kind import Build, Frames, LinkKind, State, Style
+from netsim.model.graph import Iface, IfKind, Model
+
+PORT = 4789  # IANA VXLAN (Docker's overlay; flannel uses 8472)
+OVERHEAD = 50  # inner Ethernet 14 + outer IPv4 20 + UDP 8 + VXLAN 8 (spec §7.4)
+
+
+def transmit(f: Frames, iface: Iface) -> list[State]:
+    return [("rx", n) for n in f.vxlan_peers(iface)]
+
+
+def build(b: Build, model: Model, i: Iface) -> None:
+    """Created by the host's socket so its UDP socket lives with the underlay (spec §7.3)."""
+    host = model.ns[i.ns].host
+    b.sock(host).link("add", ifname=i.name, kind="vxlan", vxlan_id=i.vni, vxlan_port=PORT,
+                      vxlan_local=str(i.vtep), vxlan_learning=0, vxlan_proxy=1,
+                      net_ns_fd=b.fd(i.ns), mtu=i.mtu)
+
+
+KIND = LinkKind(IfKind.VXLAN, transmit, build, Style("--", "VXLAN"), phase=2, tunnel=True)

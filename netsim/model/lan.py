@@ -1,0 +1,142 @@
+"""The physical world every runtime's hosts sit in: the LAN switch, the router, `outside`, `lan`,
+the LAN peers, and each host's own namespace with its port on the LAN.
+
+Nothing here knows a runtime: a Docker host and a CNI node are both a namespace with an
+address on the LAN and a default route to the router. What runs inside is the runtime's job.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from netsim.model.assembly import ANY, Assembly
+from netsim.model.graph import Iface, IfKind, Listener, NodeKind, Route
+from netsim.model.rules import Drop, Match, Rule
+from netsim.scenario.portspec import PortProto
+from netsim.scenario.schema import RESERVED, Host
+
+OUTSIDE_NET = IPv4Network("203.0.113.0/24")  # TEST-NET-3: the world behind the router
+OUTSIDE_ROUTER = IPv4Address("203.0.113.1")
+OUTSIDE_ADDR = IPv4Address("203.0.113.10")
+DEFAULT_LISTEN = (PortProto(80, "tcp"), PortProto(53, "udp"))
+SWITCH = "_lan"  # node ids starting with "_" cannot clash with scenario names
+DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
+
+
+def hosts(asm: Assembly) -> dict[str, Host]:
+    return asm.sc.hosts or {"docker1": Host()}
+
+
+def check_names(asm: Assembly) -> None:
+    owners: dict[str, str] = {}
+    groups = [("hosts", list(hosts(asm))), ("lan.peers", list(asm.sc.lan.peers)),
+              ("containers", list(asm.sc.containers))]
+    for section, names in groups:
+        for name in names:
+            path = (*section.split("."), name)
+            if name in RESERVED:
+                raise asm.error(path, f"'{name}' is a name netsim uses for its own LAN nodes",
+                                f"any name but {', '.join(RESERVED)}", at_key=True)
+            if name in owners:
+                raise asm.error(path, f"name '{name}' is already used in {owners[name]}; "
+                                "names must be unique", at_key=True)
+            owners[name] = section
+
+
+def build(asm: Assembly) -> None:
+    """Switch, router, outside, `lan` and the peers."""
+    lan = asm.sc.lan
+    subnet = lan.subnet
+    gateway = lan.gateway or subnet.network_address + 1
+    asm.lan_gateway = gateway
+    if gateway not in subnet:
+        raise asm.error(("lan", "gateway"), f"{gateway} is not in the LAN subnet {subnet}")
+    if subnet.overlaps(OUTSIDE_NET):
+        raise asm.error(("lan", "subnet"), f"{subnet} overlaps {OUTSIDE_NET}, where netsim "
+                        "puts `outside`", "any other private subnet")
+    switch = asm.add_ns(SWITCH, NodeKind.SWITCH, "LAN", bridge_nf=bool(lan.block))
+    for p in lan.block:  # a firewall between the LAN's machines (P14)
+        switch.rules.append("filter", "FORWARD", Rule(
+            Match(proto=p.proto, dport=p.port), Drop(),
+            f"scenario lan.block: {p} is filtered between LAN machines"))
+    asm.model.add_iface(Iface(SWITCH, "br0", IfKind.BRIDGE, mtu=lan.mtu, hairpin=lan.hairpin))
+    asm.add_ns("router", NodeKind.ROUTER, "router", forwarding=True)
+    port(asm, "router", "eth0", gateway, ("lan", "gateway"))
+    out = asm.add_ns("outside", NodeKind.OUTSIDE, "outside")
+    r_out = Iface("router", "eth1", IfKind.VETH, addrs=[IPv4Interface(f"{OUTSIDE_ROUTER}/24")])
+    o_if = Iface("outside", "eth0", IfKind.VETH, addrs=[IPv4Interface(f"{OUTSIDE_ADDR}/24")])
+    asm.model.add_iface(r_out)
+    asm.model.add_iface(o_if)
+    asm.model.link_veth(r_out, o_if)
+    out.routes.append(Route(DEFAULT_ROUTE, "eth0", via=OUTSIDE_ROUTER))
+    if lan.dns.enabled:  # the hosts' upstream DNS server (see model/dns.py)
+        asm.model.ns["router"].listeners.append(Listener(
+            ANY, 53, "udp", "dns", None, "the LAN's DNS server"))
+    listen = tuple(lan.listen) if lan.listen is not None else DEFAULT_LISTEN
+    asm.listen(out, listen, "outside's echo service")
+    asm.endpoint("outside", NodeKind.OUTSIDE, "outside", {"outside": OUTSIDE_ADDR})
+    asm.endpoint("router", NodeKind.ROUTER, "router", {"lan": gateway, "outside": OUTSIDE_ROUTER})
+    peers = {"lan": (lan.address or subnet.network_address + 2, None, ("lan", "address"))}
+    for name, peer in lan.peers.items():
+        peers[name] = (peer.address, peer.listen, ("lan", "peers", name))
+    for name, (addr, plisten, path) in peers.items():
+        ns = asm.add_ns(name, NodeKind.LAN_PEER, name)
+        port(asm, name, "eth0", addr, path)
+        ns.routes.append(Route(DEFAULT_ROUTE, "eth0", via=gateway))
+        chosen = tuple(plisten) if plisten is not None else listen
+        asm.listen(ns, chosen, f"{name}'s echo service")
+        asm.endpoint(name, NodeKind.LAN_PEER, name, {"lan": addr})
+
+
+def port(asm: Assembly, ns_id: str, ifname: str, addr: IPv4Address, path: tuple,
+         mtu: int | None = None, hairpin: bool | None = None) -> Iface:
+    """A machine's interface on the LAN: a veth whose other end is a switch port."""
+    lan = asm.sc.lan
+    if addr not in lan.subnet or addr in (lan.subnet.network_address,
+                                         lan.subnet.broadcast_address):
+        raise asm.error(path, f"{addr} is not a usable address of the LAN {lan.subnet}")
+    if addr in asm.used_lan:
+        raise asm.error(path, f"{addr} is already used by {asm.used_lan[addr]} on the LAN")
+    asm.used_lan[addr] = ns_id
+    port_no = len(asm.model.ns[SWITCH].ifaces) - 2  # lo and br0 come first
+    mtu = mtu or lan.mtu
+    sw = Iface(SWITCH, f"sw{port_no}", IfKind.VETH, mtu=mtu, master="br0",
+               hairpin=lan.hairpin if hairpin is None else hairpin)
+    inside = Iface(ns_id, ifname, IfKind.VETH, mtu=mtu,
+                   addrs=[IPv4Interface(f"{addr}/{lan.subnet.prefixlen}")],
+                   mac=asm.mac(("lan", ns_id)))
+    asm.model.add_iface(sw)
+    asm.model.add_iface(inside)
+    asm.model.link_veth(sw, inside)
+    return inside
+
+
+def add_host(asm: Assembly, index: int, name: str, spec: Host) -> IPv4Address:
+    """A container host's own namespace on the LAN (.10, .11, ... unless given)."""
+    path = ("hosts", name)
+    addr = spec.address or asm.sc.lan.subnet.network_address + 10 + index
+    ns = asm.add_ns(name, NodeKind.HOST, name, host=name, forwarding=spec.ip_forward,
+                    bridge_nf=True)
+    port(asm, name, spec.interface, addr, (*path, "address"), mtu=spec.mtu, hairpin=spec.hairpin)
+    ns.routes.append(Route(DEFAULT_ROUTE, spec.interface, via=asm.lan_gateway))
+    asm.listen(ns, spec.listen, f"{name}'s own service")
+    asm.endpoint(name, NodeKind.HOST, name, {"lan": addr})
+    return addr
+
+
+def routes(asm: Assembly) -> None:
+    """`lan.routes`: LAN machines (and the router) that route container subnets to a host."""
+    machines = [*hosts(asm), *asm.sc.lan.peers]
+    for cidr, via in asm.sc.lan.routes.items():
+        path = ("lan", "routes", cidr)
+        try:
+            dst = IPv4Network(cidr)
+        except ValueError:
+            raise asm.error(path, f'"{cidr}" is not a subnet', "CIDR such as 172.16.0.0/12",
+                            at_key=True) from None
+        if via not in machines:
+            raise asm.error(path, f"'{via}' is not a machine on the LAN", ", ".join(machines))
+        gw = asm.endpoint_address(via)
+        for ns in asm.model.ns.values():
+            if ns.kind in (NodeKind.LAN_PEER, NodeKind.ROUTER) and ns.id != via:
+                ns.routes.append(Route(dst, "eth0", via=gw))

@@ -1,0 +1,109 @@
+"""One seam for the model and the kernel: an observer takes probes and answers Outcomes.
+
+`Predicted` asks the model (no root); `Kernel` sends real packets and asks the real libc.
+`observe()` is the only place that knows a by-name probe is "resolve inside the source
+first, then probe the address it got": both observers answer it the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Protocol
+
+from netsim.model import dns
+from netsim.model.graph import Model
+from netsim.model.predict import Predictor
+from netsim.probe import resolve
+from netsim.probe.engine import Prober
+from netsim.probe.outcome import Outcome
+from netsim.probe.plan import Probe
+
+
+class Observer(Protocol):
+    def run(self, probes: list[Probe]) -> list[Outcome]:
+        """Direct probes (icmp, tcp, udp) and lookups (proto "dns"), in order."""
+        ...
+
+
+def observe(observer: Observer, probes: list[Probe]) -> list[Outcome]:
+    by_name = [k for k, p in enumerate(probes) if p.name and p.proto != "dns"]
+    named = set(by_name)
+    direct = [k for k in range(len(probes)) if k not in named]
+    out: list[Outcome | None] = [None] * len(probes)
+    for k, got in zip(direct, observer.run([probes[k] for k in direct]), strict=True):
+        out[k] = got
+    lookups = observer.run([replace(probes[k], proto="dns", port=53, size=None) for k in by_name])
+    second: list[tuple[int, IPv4Address, Outcome]] = []
+    for k, ans in zip(by_name, lookups, strict=True):
+        try:
+            second.append((k, IPv4Address(ans.result), ans))
+        except ValueError:
+            p = probes[k]
+            out[k] = Outcome("unresolved", None, [p.src], f"{p.name} does not resolve "
+                             f"({ans.result}): {ans.why}" if ans.why else "", None,
+                             attempts=ans.attempts, evidence=_named(p, ans))
+    probed = observer.run([replace(probes[k], dst=ip) for k, ip, _ in second])
+    for (k, ip, ans), got in zip(second, probed, strict=True):
+        if ans.why:
+            got.why = f"{probes[k].name} -> {ip} ({ans.why}); {got.why}"
+        got.evidence = _named(probes[k], ans) + got.evidence
+        out[k] = got
+    return out  # type: ignore[return-value]
+
+
+def _named(p: Probe, ans: Outcome) -> list[str]:
+    return [f"{p.name}: {'; '.join(ans.evidence)}"] if ans.evidence else []
+
+
+class Predicted:
+    """The model's answer to every probe: a packet walk, a lookup in the container's view."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.predictor = Predictor(model)
+
+    def run(self, probes: list[Probe]) -> list[Outcome]:
+        return [self._one(p) for p in probes]
+
+    def _one(self, p: Probe) -> Outcome:
+        if p.proto == "dns":
+            ans = self.resolve(p.src, p.name)
+            return Outcome(ans.result, None, [p.src], ans.why, p.dst)
+        return self.predictor.probe(p.src_ns, p.dst, p.proto, p.port, p.size)
+
+    def resolve(self, container: str, name: str) -> dns.Answer:
+        view = self.model.names[container]
+        return dns.lookup(view, name, self.model.lan_dns, self._upstream(view))
+
+    def _upstream(self, view: dns.NameView) -> str:
+        """Can a query reach the LAN's DNS server, along the path it really takes?"""
+        router = self.model.endpoints["router"].addresses["lan"]
+        if view.embedded:  # dockerd forwards from the host's namespace
+            src = self.model.ns[self.model.endpoints[view.container].ns].host
+        else:
+            src = self.model.endpoints[view.container].ns
+        got = self.predictor.probe(src, router, "udp", 53)
+        if got.result == "blocked" and "Network is unreachable" in got.why and not got.path[1:]:
+            return "unreachable"
+        return got.result
+
+
+class Kernel:
+    """Real packets from inside the source namespaces; names through the container's libc."""
+
+    def __init__(self, prober: Prober, names: dict[str, str], files: Path):
+        self.prober, self.names, self.files = prober, names, files
+
+    def run(self, probes: list[Probe]) -> list[Outcome]:
+        lookups = [k for k, p in enumerate(probes) if p.proto == "dns"]
+        asked = set(lookups)
+        packets = [k for k in range(len(probes)) if k not in asked]
+        out: list[Outcome | None] = [None] * len(probes)
+        for k, got in zip(packets, self.prober.run([probes[k] for k in packets]), strict=True):
+            out[k] = got
+        answers = resolve.run([probes[k] for k in lookups], self.names, self.files)
+        for k, got in zip(lookups, answers, strict=True):
+            out[k] = got
+        return out  # type: ignore[return-value]

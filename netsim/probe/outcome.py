@@ -1,0 +1,22 @@
+"""What a probe came to, in one shape for the predictor and the prober alike.
+
+The predictor fills `path` and `why` (the rule that decided); the prober fills `evidence`
+(the answer, the errno, the ICMP error) and `attempts`. Both give `result` and `source_seen`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+
+
+@dataclass
+class Outcome:
+    result: str  # reach | blocked | open | closed | inconclusive | unresolved | a DNS answer
+    source_seen: IPv4Address | None = None
+    path: list[str] = field(default_factory=list)
+    why: str = ""
+    dst: IPv4Address | None = None  # the address probed (after resolving a name)
+    cold_arp: bool = False  # decided by an unanswered ARP: probe it with cold caches only
+    attempts: int = 1
+    evidence: list[str] = field(default_factory=list)

@@ -1,0 +1,59 @@
+"""What `check` and `run` return: the rows, the model they came from, warnings and timings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netsim.model.graph import Model
+from netsim.report.compare import Row
+
+
+@dataclass
+class CheckReport:
+    lab: str
+    profile: str
+    model: Model
+    expectations: list[Row]
+    matrix: list[Row]
+    warnings: list[tuple[str, str]]
+    seconds: float
+
+    @property
+    def rows(self) -> list[Row]:
+        return self.expectations + self.matrix
+
+    @property
+    def failed(self) -> list[Row]:
+        return [r for r in self.expectations if not r.ok]
+
+    def _repr_html_(self) -> str:
+        from netsim.report.html import rows_table
+
+        held = len(self.expectations) - len(self.failed)
+        return rows_table(self.expectations, False, f"{self.lab}: {held}/"
+                          f"{len(self.expectations)} expectations predicted to hold "
+                          f"(docker {self.profile}, no root needed)")
+
+
+@dataclass
+class RunReport(CheckReport):
+    """A check whose rows carry observations too."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[Row]:
+        return [r for r in self.rows if not r.ok or r.observed == "inconclusive"]
+
+    def _repr_html_(self) -> str:
+        from netsim.report.html import rows_table
+
+        met = sum(1 for r in self.expectations if r.ok and r.observed != "inconclusive")
+        same = sum(1 for r in self.rows if r.observed == r.predicted.result)
+        bad = [r for r in self.matrix if not r.ok]
+        html = rows_table(self.expectations, True, f"{self.lab}: {met}/{len(self.expectations)} "
+                          f"expectations met; {same}/{len(self.rows)} observations equal the "
+                          "prediction")
+        if bad:
+            html += rows_table(bad, True, "matrix probes where the kernel disagreed")
+        return html

@@ -1,0 +1,166 @@
+"""Docker's bridge driver: docker0, user bridges, docker_gwbridge (spec §1, §2, §3, §4).
+
+The iptables rules are the profile's template tables (netsim.runtime.docker.templates),
+applied with Docker's own insert/append operations so that chain order matches
+`iptables-save` on a real daemon.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from netsim.model.graph import Iface, IfKind, Listener, PortBinding
+from netsim.model.rules import Dnat, Is, Match, Rule, Snat
+from netsim.runtime.docker.context import Daemon, Docker, Join, NetState
+from netsim.runtime.docker.templates import T
+from netsim.scenario.schema import Network
+
+ICC = "com.docker.network.bridge.enable_icc"
+MASQ = "com.docker.network.bridge.enable_ip_masquerade"
+NAME = "com.docker.network.bridge.name"
+MTU = "com.docker.network.driver.mtu"
+HOST_BINDING = "com.docker.network.bridge.host_binding_ipv4"
+HOST_IPV4 = "com.docker.network.host_ipv4"
+OPTIONS = (ICC, MASQ, NAME, MTU, HOST_BINDING, HOST_IPV4,
+           "com.docker.network.bridge.default_bridge", "com.docker.network.bridge.inhibit_ipv4",
+           "com.docker.network.container_iface_prefix")
+
+
+def m(**kw: object) -> Match:
+    """Match from iptables-like words: "!docker0" negates; addresses become networks."""
+    out: dict[str, object] = {}
+    for key, value in kw.items():
+        if key in ("iif", "oif", "saddr", "daddr"):
+            text = str(value)
+            neg = text.startswith("!")
+            text = text.lstrip("!")
+            val: object = IPv4Network(text) if key in ("saddr", "daddr") else text
+            out[key] = Is(val, neg)
+        elif key == "ct_state":
+            out[key] = frozenset(str(value).split(","))
+        else:
+            out[key] = value
+    return Match(**out)
+
+
+def apply(dk: Docker, d: Daemon, templates: tuple[T, ...], when: set[str], fill: dict) -> None:
+    rules = dk.model.ns[d.ns].rules
+    block = 2  # legacy FORWARD: below the two jumps, this network's rules in template order
+    for op, table, chain, cond, words, action, origin in templates:
+        if cond not in when:
+            continue
+        match = m(**{k: _fill(v, fill) for k, v in words.items()})
+        if action == "DNAT":
+            action = Dnat(fill["ip"], fill["cport"])
+        elif action == "SNAT":
+            action = Snat(fill["host_ipv4"])
+        rule = Rule(match, action, f"spec {origin}")
+        if op == "append":
+            rules.append(table, chain, rule)
+        elif op == "insert":
+            rules.insert(table, chain, rule)
+        else:  # legacy FORWARD block: newest network first
+            rules.insert(table, chain, rule, block)
+            block += 1
+
+
+def _fill(value: object, fill: dict) -> object:
+    if not isinstance(value, str) or "{" not in value:
+        return value
+    text = value.format(**fill)
+    return int(text) if text.isdigit() else text
+
+
+def daemon_start(dk: Docker, d: Daemon) -> None:
+    """What dockerd sets up before any network (spec §3.1, observed baseline)."""
+    rules = dk.model.ns[d.ns].rules
+    for table, chain in dk.profile.templates.chains:
+        rules.chain(table, chain)
+    if d.spec.ip_forward:  # Docker turned forwarding on itself, so it sets the policy to DROP
+        rules.policy("filter", "FORWARD", "drop")
+    when = {"always", "proxy" if d.spec.userland_proxy else "noproxy"}
+    apply(dk, d, dk.profile.templates.start, when, {})
+
+
+def create(dk: Docker, d: Daemon, st: NetState, spec: Network) -> None:
+    """Add the Linux bridge and the network's rules to the host (spec §2.2, §3.3-3.5)."""
+    net = st.net
+    opts = net.options
+    br_name = opts.get(NAME) or ("docker0" if net.name == "bridge" else f"br-{net.id[:12]}")
+    net.device = br_name
+    mtu = int(opts.get(MTU) or 1500)
+    bridge = Iface(d.ns, br_name, IfKind.BRIDGE, mtu=mtu, network=net.name,
+                   addrs=[IPv4Interface(f"{net.gateway}/{net.subnet.prefixlen}")],
+                   mac=dk.asm.mac(("bridge", d.name, net.name)),
+                   route_localnet=not d.spec.userland_proxy)
+    dk.model.add_iface(bridge)
+    icc = opts.get(ICC, "true") != "false"
+    masq = opts.get(MASQ, "true") != "false"
+    when = {"always"}
+    if net.internal:
+        when |= {"internal", "internal_icc" if icc else "internal_noicc"}
+    else:
+        when |= {"external", "icc" if icc else "noicc", "external_icc" if icc else "external_noicc"}
+        if masq and HOST_IPV4 in opts:
+            when.add("snat")
+        elif masq:
+            when.add("masq")
+        if masq and d.spec.userland_proxy:
+            when.add("masq_proxy")
+        if not d.spec.userland_proxy:
+            when.add("noproxy_ext")
+    fill = {"br": br_name, "subnet": str(net.subnet),
+            "host_ipv4": IPv4Address(opts.get(HOST_IPV4, "0.0.0.0"))}
+    apply(dk, d, dk.profile.templates.network, when, fill)
+
+
+def attach(j: Join) -> Iface:
+    """A veth pair: `veth<7 hex>` on the bridge, `ethN` in the container (spec §1.6)."""
+    dk, d, net, name, ip = j.dk, j.daemon, j.st.net, j.container, j.ip
+    mtu = int(net.options.get(MTU) or 1500)
+    # userland-proxy=false: Docker puts the port in hairpin mode (bridge_linux.go setHairpinMode),
+    # because br_netfilter sends a DNATed packet for a container on the same bridge back out
+    # through the bridge, possibly through the port it came in by (a container to itself)
+    host_end = Iface(d.ns, "veth" + dk.digest("veth", name, net.name)[:7], IfKind.VETH, mtu=mtu,
+                     master=net.device, network=net.name, hairpin=not d.spec.userland_proxy)
+    mac = dk.mac(("endpoint", name, net.name), ip)
+    inside = Iface(j.ns, j.ifname, IfKind.VETH, mtu=mtu, mac=mac, network=net.name,
+                   addrs=[IPv4Interface(f"{ip}/{net.subnet.prefixlen}")])
+    dk.model.add_iface(host_end)
+    dk.model.add_iface(inside)
+    dk.model.link_veth(host_end, inside)
+    if not net.internal:
+        apply(dk, d, dk.profile.templates.endpoint, {"always"}, {"ip": str(ip), "br": net.device})
+    return inside
+
+
+def gives_gateway(dk: Docker, st: NetState) -> bool:
+    """Internal networks give no default route (26+; 20.10 still did: docker-observed §5)."""
+    return not st.net.internal or dk.profile.internal_default_route
+
+
+def publish(dk: Docker, d: Daemon, st: NetState, bindings: list[PortBinding]) -> None:
+    """DNAT, filter ACCEPT, hairpin MASQUERADE and docker-proxy per binding (spec §3.3-3.6)."""
+    br = st.net.device
+    proxy = d.spec.userland_proxy
+    templates = dk.profile.templates
+    seen: set[tuple[str, int]] = set()
+    for pb in bindings:
+        fill = {"br": br, "ip": pb.container_ip, "cport": pb.container_port, "proto": pb.proto,
+                "hport": pb.host_port, "hip": str(pb.host_ip)}
+        if (pb.proto, pb.container_port) not in seen:
+            seen.add((pb.proto, pb.container_port))
+            when = {"always"}
+            if not proxy or dk.profile.hairpin_masq_always:
+                when.add("hairpin")
+            apply(dk, d, templates.port, when, fill)
+        any_ip = pb.host_ip == IPv4Address("0.0.0.0")
+        when = {("proxy_" if proxy else "noproxy_") + ("any" if any_ip else "ip")}
+        if pb.host_ip.is_loopback:
+            when.add("loopback")
+        apply(dk, d, templates.binding, when, fill)
+        if proxy:
+            dk.model.ns[d.ns].listeners.append(Listener(
+                pb.host_ip, pb.host_port, pb.proto, "proxy", (pb.container_ip, pb.container_port),
+                f"docker-proxy -proto {pb.proto} -host-ip {pb.host_ip} -host-port {pb.host_port} "
+                f"-container-ip {pb.container_ip} -container-port {pb.container_port}"))

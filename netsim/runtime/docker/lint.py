@@ -1,0 +1,107 @@
+"""Warnings for Docker pitfalls the model can see before anything is built (spec §9)."""
+
+from __future__ import annotations
+
+from netsim.links.vxlan import OVERHEAD as VXLAN_OVERHEAD
+from netsim.runtime.docker.context import Docker
+
+
+def run(dk: Docker) -> None:
+    for check in CHECKS:
+        check(dk)
+
+
+def _warn(dk: Docker, pid: str, text: str) -> None:
+    dk.model.warnings.append((pid, text))
+
+
+def macvlan_host_isolation(dk: Docker) -> None:
+    for d in dk.daemons.values():
+        for st in d.nets.values():
+            if st.net.driver == "macvlan" and st.net.endpoints and "shim" not in st.extra:
+                _warn(dk, "P01", f"{d.name} cannot reach its macvlan containers on "
+                      f"{st.net.name} and they cannot reach it: the kernel keeps a macvlan "
+                      "parent and its children apart (shim: true is the usual workaround)")
+            elif st.net.driver == "ipvlan" and st.net.endpoints:
+                _warn(dk, "P01", f"{d.name} cannot reach its ipvlan containers on "
+                      f"{st.net.name} and they cannot reach it: the kernel keeps an ipvlan "
+                      "parent and its children apart")
+
+
+def macvlan_default_pool(dk: Docker) -> None:
+    for d in dk.daemons.values():
+        for st in d.nets.values():
+            if st.net.driver == "macvlan" and not st.user_subnet:
+                _warn(dk, "P15", f"networks.{st.net.name}: macvlan without subnet got "
+                      f"{st.net.subnet} from Docker's pools, not the LAN's subnet")
+
+
+def subnet_collides_with_lan(dk: Docker) -> None:
+    lan = dk.sc.lan.subnet
+    for key, net in dk.model.networks.items():
+        if net.subnet and net.subnet.overlaps(lan) and net.driver != "macvlan":
+            _warn(dk, "P15", f"networks.{net.name} ({key}): {net.subnet} overlaps the LAN {lan}: "
+                  "LAN machines in the overlap become unreachable from its containers")
+
+
+def ip_range_without_gateway(dk: Docker) -> None:
+    for name, spec in dk.sc.networks.items():
+        if spec.ip_range and not spec.gateway:
+            gws = {str(n.gateway) for n in dk.model.networks.values() if n.name == name}
+            _warn(dk, "P19", f"networks.{name}: ip_range without gateway: Docker makes the "
+                  f"range's first free address the gateway ({', '.join(sorted(gws))}); "
+                  "give gateway: explicitly")
+
+
+def host_mode_port_clash(dk: Docker) -> None:
+    for name, info in dk.model.containers.items():
+        if info.mode != "host":
+            continue
+        d = dk.daemons[info.host]
+        for p in dk.sc.containers[name].listen:
+            if d.ports.holds(p.port, p.proto):
+                _warn(dk, "P16", f"containers.{name}: {p} is already held by a published port on "
+                      f"{d.name}; the app's bind() will fail with EADDRINUSE")
+
+
+def overlay_mtu(dk: Docker) -> None:
+    for name, st in dk.swarm.items():
+        need = st.extra["mtu"] + VXLAN_OVERHEAD
+        for h in st.net.hosts:
+            d = dk.daemons[h]
+            mtu = dk.model.ns[d.ns].ifaces[d.spec.interface].mtu
+            lan = dk.sc.lan.mtu
+            if min(mtu, lan) < need:
+                _warn(dk, "P13", f"networks.{name}: overlay MTU {st.extra['mtu']} needs an "
+                      f"underlay of {need}, {h}'s is {min(mtu, lan)}: small packets pass, large "
+                      "ones vanish (MTU blackhole)")
+
+
+def too_many_endpoints(dk: Docker) -> None:
+    for key, net in dk.model.networks.items():
+        if len(net.endpoints) > 1000:
+            _warn(dk, "P21", f"network {key} has {len(net.endpoints)} endpoints; Docker's bridges "
+                  "become unstable above about 1000")
+
+
+def internal_default_route(dk: Docker) -> None:
+    if dk.profile.internal_default_route:
+        return
+    for d in dk.daemons.values():
+        for st in d.nets.values():
+            if st.net.internal and st.net.endpoints and st.net.driver == "bridge":
+                _warn(dk, "internal", f"networks.{st.net.name}: --internal: containers get no "
+                      "default route; they still reach the gateway address on the host")
+
+
+def macvlan_passthru(dk: Docker) -> None:
+    for d in dk.daemons.values():
+        for st in d.nets.values():
+            if st.net.driver == "macvlan" and st.extra.get("mode") == "passthru" and st.net.endpoints:
+                _warn(dk, "passthru", f"networks.{st.net.name}: passthru hands {st.extra['parent']} "
+                      f"to one container: {d.name} itself no longer hears anything on that link")
+
+
+CHECKS = (macvlan_host_isolation, macvlan_passthru, macvlan_default_pool, subnet_collides_with_lan,
+          ip_range_without_gateway, host_mode_port_clash, overlay_mtu, too_many_endpoints,
+          internal_default_route)

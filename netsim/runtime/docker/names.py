@@ -1,0 +1,108 @@
+"""Names as Docker wires them (spec §1.7, §1.8, §2.5, P11): each container's view (its
+resolv.conf and /etc/hosts, and the embedded resolver's table), and the embedded resolver's
+NAT in the container's own namespace. netsim.model.dns answers from these views."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+
+from netsim.model import dns
+from netsim.model.graph import Listener, NetRecord
+from netsim.model.rules import Dnat, Is, Jump, Match, Rule, Snat
+from netsim.runtime.docker.context import Docker
+
+Table = dict[str, list[IPv4Address]]
+
+
+def is_user_defined(net: NetRecord) -> bool:
+    return not (net.driver == "bridge" and net.name in ("bridge", "docker_gwbridge"))
+
+
+def build(dk: Docker) -> None:
+    """Who can resolve which name, per container, and Docker's resolver wiring."""
+    tables = {key: network_names(dk, net) for key, net in dk.model.networks.items()
+              if is_user_defined(net)}
+    for name in dk.model.containers:
+        view = _view(dk, name, tables)
+        view.resolv_conf = dns.resolv_conf(view)
+        dk.model.names[name] = view
+    lan = dk.sc.lan.dns
+    dk.model.lan_dns = {dns.canonical(k): [v] for k, v in lan.records.items()} \
+        if lan.enabled else None
+
+
+def network_names(dk: Docker, net: NetRecord) -> Table:
+    """Name, aliases, short ID, hostname and name.network of every endpoint of a network."""
+    table: Table = {}
+    for cname, addr in net.endpoints.items():
+        spec = dk.sc.containers[cname]
+        names = [cname, dk.model.containers[cname].short_id, f"{cname}.{net.name}"]
+        if spec.hostname:
+            names.append(spec.hostname)
+        if spec.networks and spec.networks.get(net.name):
+            names += spec.networks[net.name].aliases
+        for n in names:
+            table.setdefault(dns.canonical(n), []).append(addr.ip)
+    return table
+
+
+def _view(dk: Docker, name: str, tables: dict[str, Table]) -> dns.NameView:
+    info = dk.model.containers[name]
+    if info.mode == "container":  # the target's namespace, and its files
+        target = dk.model.names.get(info.joins) or _view(dk, info.joins, tables)
+        return dns.NameView(name, target.embedded, target.nameserver, dict(target.hosts),
+                            dict(target.names), target.forwards, hosts_file=target.hosts_file,
+                            resolver_port=target.resolver_port, failure=target.failure)
+    mine = [key for key in tables if name in dk.model.networks[key].endpoints]
+    view = dns.NameView(name, bool(mine), dns.EMBEDDED if mine else dk.asm.lan_gateway,
+                        failure=dk.profile.dns_upstream_failure.value)
+    for key in mine:
+        for n, ips in tables[key].items():
+            view.names.setdefault(n, list(ips))
+    view.forwards = any(not dk.model.networks[k].internal for k in mine)
+    for link in dk.sc.containers[name].links:  # spec §1.8
+        target, _, alias = link.partition(":")
+        ep = dk.model.endpoints[target]
+        shared = [k for k in mine if target in dk.model.networks[k].endpoints]
+        if shared:  # user network: a container-scoped alias in the embedded DNS
+            ip = dk.model.networks[shared[0]].endpoints[target].ip
+            view.names[dns.canonical(alias or target)] = [ip]
+        elif ep.primary is not None:  # default bridge: /etc/hosts
+            for n in dict.fromkeys([alias or target, target,
+                                    dk.model.containers[target].short_id]):
+                view.hosts[dns.canonical(n)] = [ep.primary]
+    view.hosts_file = dns.hosts_file(view, _own_entries(dk, name))
+    if mine:
+        _wire_resolver(dk, name, view)
+    return view
+
+
+def _own_entries(dk: Docker, name: str) -> list[tuple[IPv4Address, list[str]]]:
+    """Docker writes the container's own addresses with its hostname (default: short ID)."""
+    info = dk.model.containers[name]
+    if info.mode == "host":
+        return []
+    ep = dk.model.endpoints[name]
+    return [(ip, [info.hostname or info.short_id]) for ip in dict.fromkeys(ep.addresses.values())]
+
+
+def _wire_resolver(dk: Docker, name: str, view: dns.NameView) -> None:
+    """Docker's NAT in the container's own namespace: 127.0.0.11:53 -> the resolver's port
+    (docker-observed §3 user-defined bridge; libnetwork resolver_unix.go)."""
+    port = dns.resolver_port(dk.sc.name, name)
+    view.resolver_port = port
+    ns = dk.model.ns[dk.model.endpoints[name].ns]
+    here = Is(IPv4Network("127.0.0.11/32"))
+    # UDP only: netsim's resolver does not serve TCP (Docker's does)
+    ns.rules.append("nat", "OUTPUT", Rule(Match(daddr=here), Jump("DOCKER_OUTPUT"),
+                                          "spec §2.5 embedded DNS"))
+    ns.rules.append("nat", "POSTROUTING", Rule(Match(daddr=here), Jump("DOCKER_POSTROUTING"),
+                                               "spec §2.5 embedded DNS"))
+    ns.rules.append("nat", "DOCKER_OUTPUT", Rule(
+        Match(daddr=here, proto="udp", dport=53), Dnat(dns.EMBEDDED, port),
+        "spec §2.5 127.0.0.11:53 -> the resolver"))
+    ns.rules.append("nat", "DOCKER_POSTROUTING", Rule(
+        Match(saddr=here, proto="udp", sport=port), Snat(dns.EMBEDDED, 53),
+        "spec §2.5 answers appear to come from :53"))
+    ns.listeners.append(Listener(dns.EMBEDDED, port, "udp", "dns", None,
+                                 f"Docker's embedded DNS for {name}"))

@@ -1,0 +1,70 @@
+"""Docker versions netsim reproduces, as data (spec §0.1 version matrix; observed 20.10, 26.1,
+28.5.2). Each profile is the one before it with what that version changed, so a difference
+between two versions is written once, where it happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from netsim.runtime.docker.templates import DOCKER_FORWARD, LEGACY, RuleTemplates
+
+
+class MacScheme(Enum):
+    FROM_IP = "02:42 + the IPv4 address"  # <= 27
+    RANDOM = "random, locally administered"  # 28+
+
+
+class DnsFailure(Enum):
+    """What the embedded resolver answers when its upstream is silent."""
+
+    TIMEOUT = "timeout"  # 20.10: nothing comes back
+    SERVFAIL = "servfail"  # 26.1+
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    mac: MacScheme
+    templates: RuleTemplates  # the iptables rules this version installs
+    hairpin_masq_always: bool  # <= 27: per-port MASQUERADE even with the userland proxy
+    internal_default_route: bool  # 20.10 kept `default via <gateway>` on --internal networks
+    macvlan_share_parent: bool  # >= 27 lets several macvlan networks use one parent
+    dns_upstream_failure: DnsFailure
+    pool_exhausted: str
+    ip_outside_subnet: str  # {ip} {network}
+    static_ip_default_bridge: str
+    static_ip_auto_subnet: str
+    wrap_prefix: str  # 28.1+: "failed to set up container networking: "
+
+
+DOCKER_20_10 = Profile(
+    name="20.10", mac=MacScheme.FROM_IP, templates=LEGACY, hairpin_masq_always=True,
+    internal_default_route=True, macvlan_share_parent=False,
+    dns_upstream_failure=DnsFailure.TIMEOUT,
+    pool_exhausted="could not find an available, non-overlapping IPv4 address pool among the "
+                   "defaults to assign to the network",
+    ip_outside_subnet="Invalid address {ip}: It does not belong to any of this network's subnets",
+    static_ip_default_bridge="user specified IP address is supported on user defined networks "
+                             "only",
+    static_ip_auto_subnet="user specified IP address is supported only when connecting to "
+                          "networks with user configured subnets",
+    wrap_prefix="",
+)
+DOCKER_26 = replace(
+    DOCKER_20_10, name="26", internal_default_route=False,
+    dns_upstream_failure=DnsFailure.SERVFAIL,
+    ip_outside_subnet="invalid config for network {network}: invalid endpoint settings: no "
+                      "configured subnet or ip-range contain the IP address {ip}",
+)
+DOCKER_28 = replace(
+    DOCKER_26, name="28", mac=MacScheme.RANDOM, templates=DOCKER_FORWARD,
+    hairpin_masq_always=False, macvlan_share_parent=True,
+    pool_exhausted="all predefined address pools have been fully subnetted",
+    wrap_prefix="failed to set up container networking: ",
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (DOCKER_28, DOCKER_26, DOCKER_20_10)}
+ALIASES = {"28.0": "28", "26.1": "26", "26.0": "26"}  # what users write for the same profile
+DEFAULT = DOCKER_28.name
