@@ -16,7 +16,7 @@ import time
 import yaml
 
 from netsim.model.predict import Predictor
-from netsim.runtime import build
+from netsim.runtime.registry import build
 from netsim.scenario.load import from_text
 
 

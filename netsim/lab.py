@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from netsim import runtime
 from netsim.model.graph import Model, NodeKind
 from netsim.probe import plan
 from netsim.probe.observe import Predicted, observe
 from netsim.report.compare import Row
 from netsim.report.reports import CheckReport, RunReport
+from netsim.runtime import registry as runtime
 from netsim.scenario.load import Loaded, from_text, load
 
 

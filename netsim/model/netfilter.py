@@ -12,7 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from ipaddress import IPv4Address, IPv4Network
 
-from netsim.model.rules import TERMINAL, Accept, Chain, Drop, Is, Jump, Match, Return, Rule, Ruleset
+from netsim.model.rules import (
+    Accept,
+    Chain,
+    Dnat,
+    Drop,
+    Is,
+    Jump,
+    Masquerade,
+    Match,
+    Return,
+    Rule,
+    Ruleset,
+    Snat,
+)
 
 
 @dataclass
@@ -49,6 +62,13 @@ MATCHERS: dict[str, Callable[[object, Seen], bool]] = {
     "src_type": lambda v, s: s.src_local == (v == "local"),
 }
 _FIELDS = [f.name for f in fields(Match)]
+
+# action type -> what it does to the walk through a chain; the predictor then applies the
+# terminal ones at their hook (Drop kills, Dnat / Snat / Masquerade rewrite, Accept passes)
+VERDICTS: dict[type, str] = {
+    Accept: "terminal", Drop: "terminal", Masquerade: "terminal", Snat: "terminal",
+    Dnat: "terminal", Jump: "jump", Return: "return",
+}
 
 
 @dataclass
@@ -126,13 +146,13 @@ class Netfilter:
         for i in order:
             if all(match(value, seen) for match, value in c.checks[i]):
                 action = rules[i].action
-                if isinstance(action, Jump):
+                verdict = VERDICTS[type(action)]
+                if verdict == "jump":
                     hit = self._run(table, action.chain, seen, depth + 1)
                     if hit is not None:
                         return hit
                     continue
-                if isinstance(action, Return):
+                if verdict == "return":
                     return None
-                if isinstance(action, TERMINAL):
-                    return Decision(action, rules[i], chain)
+                return Decision(action, rules[i], chain)
         return None

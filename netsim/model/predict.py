@@ -14,8 +14,8 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network
 
-from netsim.links import LINKS
 from netsim.links.kind import State
+from netsim.links.registry import LINKS
 from netsim.links.vxlan import OVERHEAD as VXLAN_OVERHEAD
 from netsim.links.vxlan import PORT as VXLAN_PORT
 from netsim.model.graph import Iface, IfKind, Listener, Model, Netns, Route

@@ -80,7 +80,6 @@ class Dnat:
 
 
 Action = Accept | Drop | Return | Jump | Masquerade | Snat | Dnat
-TERMINAL = (Accept, Drop, Masquerade, Snat, Dnat)
 
 
 @dataclass(frozen=True)

@@ -51,15 +51,16 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
 }
 
 
-def _target(action: object) -> str:
-    if isinstance(action, Jump):
-        return f"-j {action.chain}"
-    if isinstance(action, Dnat):
-        return f"-j DNAT --to-destination {action.to}" + (f":{action.port}" if action.port else "")
-    if isinstance(action, Snat):
-        return f"-j SNAT --to-source {action.to}" + (f":{action.port}" if action.port else "")
-    names = {Accept: "ACCEPT", Drop: "DROP", Return: "RETURN", Masquerade: "MASQUERADE"}
-    return f"-j {names[type(action)]}"
+# action type -> its iptables target, as iptables-save prints it
+TARGETS: dict[type, Callable[[object], str]] = {
+    Accept: lambda a: "-j ACCEPT",
+    Drop: lambda a: "-j DROP",
+    Return: lambda a: "-j RETURN",
+    Masquerade: lambda a: "-j MASQUERADE",
+    Jump: lambda a: f"-j {a.chain}",
+    Dnat: lambda a: f"-j DNAT --to-destination {a.to}" + (f":{a.port}" if a.port else ""),
+    Snat: lambda a: f"-j SNAT --to-source {a.to}" + (f":{a.port}" if a.port else ""),
+}
 
 
 def rule_text(chain: str, rule: Rule) -> str:
@@ -70,7 +71,7 @@ def rule_text(chain: str, rule: Rule) -> str:
         if value is None:
             continue
         parts.append(render(value, m))
-    parts.append(_target(rule.action))
+    parts.append(TARGETS[type(rule.action)](rule.action))
     return " ".join(parts)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pyroute2 import IPRoute
 
 from netsim.errors import EnvironmentProblem
-from netsim.links import LINKS
+from netsim.links.registry import LINKS
 from netsim.model.graph import Iface, IfKind, Model, NodeKind
 from netsim.realize import rtnl, sandbox
 

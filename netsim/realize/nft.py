@@ -72,21 +72,24 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
 }
 
 
-def _action(a: object) -> str:
-    if isinstance(a, Jump):
-        return f"jump {a.chain}"
-    if isinstance(a, Dnat):
-        return f"dnat to {a.to}" + (f":{a.port}" if a.port else "")
-    if isinstance(a, Snat):
-        return f"snat to {a.to}" + (f":{a.port}" if a.port else "")
-    return {Accept: "accept", Drop: "drop", Return: "return", Masquerade: "masquerade"}[type(a)]
+# action type -> its nft verdict statement
+ACTIONS: dict[type, Callable[[object], str]] = {
+    Accept: lambda a: "accept",
+    Drop: lambda a: "drop",
+    Return: lambda a: "return",
+    Masquerade: lambda a: "masquerade",
+    Jump: lambda a: f"jump {a.chain}",
+    Dnat: lambda a: f"dnat to {a.to}" + (f":{a.port}" if a.port else ""),
+    Snat: lambda a: f"snat to {a.to}" + (f":{a.port}" if a.port else ""),
+}
 
 
 def rule_text(rule: Rule) -> str:
     parts = [RENDERERS[name](getattr(rule.match, name), rule.match)
              for name in RENDERERS if getattr(rule.match, name) is not None]
     comment = rule.origin.replace('"', "'")[:120]
-    return " ".join(p for p in [*parts, "counter", _action(rule.action)] if p) + \
+    return " ".join(p for p in [*parts, "counter", ACTIONS[type(rule.action)](rule.action)]
+                    if p) + \
         f' comment "{comment}"'
 
 

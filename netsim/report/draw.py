@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from netsim.links import LINKS
+from netsim.links.registry import LINKS
 from netsim.model.graph import IfKind, Model, NodeKind
 
 CELL_W, CELL_H = 2.3, 1.05  # one container cell (data units); labels are sized to fit

@@ -1,0 +1,141 @@
+"""The Docker runtime: a simulated dockerd per host, in Docker's order of operations (spec
+§2.1: order decides addresses). dockerd starts (docker0, base rules), then `docker network
+create` in file order, then `docker run` in file order; names, overlay peers and lint last.
+
+Driver-specific work lives in drivers/ (one module per driver or mode); this module only
+sequences it. `build(asm, hosts)` is what netsim.runtime calls for the hosts it runs on.
+"""
+
+from __future__ import annotations
+
+from netsim.model.assembly import Assembly
+from netsim.model.graph import ContainerInfo
+from netsim.runtime.docker import lint, names
+from netsim.runtime.docker.context import Daemon, Docker, NetRequest, Run
+from netsim.runtime.docker.drivers import bridge, overlay
+from netsim.runtime.docker.profiles import ALIASES, DEFAULT, PROFILES, Profile
+from netsim.runtime.docker.registry import DRIVERS, MODES
+from netsim.scenario.schema import Container, Host, Network
+
+NAME = "docker"
+DEFAULT_BRIDGE = {bridge.NAME: "docker0", "com.docker.network.bridge.default_bridge": "true",
+                  bridge.ICC: "true", bridge.MASQ: "true", bridge.HOST_BINDING: "0.0.0.0",
+                  bridge.MTU: "1500"}
+
+
+def profile_of(asm: Assembly) -> Profile:
+    """The scenario's `docker:` version, or the newest."""
+    wanted = asm.sc.docker or DEFAULT
+    name = ALIASES.get(wanted, wanted)
+    if name not in PROFILES:
+        raise asm.error(("docker",), f'"{wanted}" is not a Docker version netsim reproduces',
+                        ", ".join(PROFILES))
+    return PROFILES[name]
+
+
+def build(asm: Assembly, hosts: dict[str, Host]) -> None:
+    dk = Docker(asm, profile_of(asm), DRIVERS)
+    asm.model.profile = dk.profile.name
+    for name, spec in hosts.items():
+        start(dk, name, spec)
+    for name, spec in asm.sc.networks.items():
+        network_create(dk, name, spec, ("networks", name))
+    for name, spec in asm.sc.containers.items():
+        run(dk, name, spec, ("containers", name))
+    names.build(dk)
+    macvlan_addresses_free_on_lan(dk)
+    overlay.program_peers(dk)
+    lint.run(dk)
+
+
+def start(dk: Docker, name: str, spec: Host) -> None:
+    """dockerd starts on a host: base chains, then the default bridge."""
+    d = Daemon(name, name, spec, dk.asm.endpoint_address(name), dk.new_subnets())
+    dk.daemons[name] = d
+    bridge.daemon_start(dk, d)
+    icc = {bridge.ICC: "false"} if not spec.icc else {}
+    dk.local_network(d, "bridge", Network(options=icc), ("hosts", name),
+                     options=DEFAULT_BRIDGE)
+
+
+def network_create(dk: Docker, name: str, spec: Network, path: tuple) -> None:
+    if name in ("bridge", "host", "none"):
+        raise dk.error(path, f"Error response from daemon: network with name {name} "
+                       "already exists", "another name; bridge, host and none are built in",
+                       at_key=True)
+    driver = DRIVERS.get(spec.driver)
+    if driver is None or not driver.user_creatable:
+        valid = ", ".join(n for n, dv in DRIVERS.items() if dv.user_creatable)
+        raise dk.error((*path, "driver"), f"plugin \"{spec.driver}\" not found", valid)
+    driver.validate(dk, name, spec, path)
+    if driver.scope == "swarm":
+        driver.create_swarm(dk, name, spec, path)
+        return
+    d = dk.daemon_for(spec.host, path, f"network {name}")
+    if name in d.nets:
+        raise dk.error(path, f"network with name {name} already exists", at_key=True)
+    dk.local_network(d, name, spec, path, driver=spec.driver)
+
+
+def run(dk: Docker, name: str, spec: Container, path: tuple) -> None:
+    """`docker run`: the mode decides the namespace, the drivers the endpoints."""
+    d = _daemon_of(dk, spec, path)
+    mode, target, nets = _network_mode(dk, spec, path)
+    dk.model.containers[name] = ContainerInfo(
+        name, dk.digest("container", name), d.name, NAME, mode, spec.hostname,
+        [n.name for n in nets])
+    MODES[mode](Run(dk, d, name, spec, path, nets, target))
+
+
+def _daemon_of(dk: Docker, spec: Container, path: tuple) -> Daemon:
+    if spec.host is not None:
+        return dk.daemon_for(spec.host, path, "")
+    if len(dk.daemons) == 1:
+        return next(iter(dk.daemons.values()))
+    # a local network pins the host; otherwise the user must say
+    wanted = [spec.network] if spec.network else list(spec.networks or {})
+    for d in dk.daemons.values():
+        if any(n in d.nets and n != "bridge" for n in wanted if n):
+            return d
+    raise dk.error(path, "say which host runs this container (several Docker hosts)",
+                   ", ".join(dk.daemons))
+
+
+def _network_mode(dk: Docker, spec: Container,
+                  path: tuple) -> tuple[str, str | None, list[NetRequest]]:
+    """-> (mode, container: target, the networks asked for) (spec §5)."""
+    if spec.networks is not None:
+        nets = [NetRequest(n, a, (*path, "networks", n)) for n, a in spec.networks.items()]
+        if not nets:
+            raise dk.error((*path, "networks"), "give at least one network")
+    else:
+        nets = [NetRequest(spec.network or "bridge", None, (*path, "network"))]
+    names_ = [n.name for n in nets]
+    special = [n for n in names_ if n in ("host", "none", "bridge") or n.startswith("container:")]
+    if special and len(names_) > 1:
+        if "none" in special:
+            raise dk.error(nets[1].path, "container cannot be connected to multiple networks "
+                           "with one of the networks in private (none) mode")
+        raise dk.error(nets[1].path, "conflicting options: cannot attach both user-defined "
+                       "and non-user-defined network-modes")
+    first = names_[0]
+    if first.startswith("container:"):
+        return "container", first.split(":", 1)[1], nets
+    if first in ("host", "none"):
+        return first, None, nets
+    return "networks", None, nets
+
+
+def macvlan_addresses_free_on_lan(dk: Docker) -> None:
+    """Docker's IPAM does not know the LAN: an address it hands out may already be taken."""
+    for d in dk.daemons.values():
+        for st in d.nets.values():
+            if st.net.driver not in ("macvlan", "ipvlan"):
+                continue
+            for name, addr in st.net.endpoints.items():
+                owner = dk.asm.used_lan.get(addr.ip)
+                if owner and owner != name:
+                    raise dk.error(("containers", name), f"Docker gives {name} {addr.ip} "
+                                   f"on {st.net.name}, but {owner} already uses it on the "
+                                   "LAN: Docker's IPAM does not know the LAN",
+                                   "reserve it with aux_addresses, or narrow ip_range")
