@@ -35,6 +35,10 @@ def root_namespace_state() -> dict[str, str]:
     }
     if os.geteuid() == 0:
         state["nft"] = _cmd("nft", "list", "ruleset")
+    # mount points of this mount namespace: the resolver's bind mounts must stay in its own
+    state["mounts"] = "\n".join(sorted(
+        line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
+        if not line.split()[4].startswith("/run/netns/nsim-")))
     # operstate and counters of links can change by themselves; keep names and flags only
     state["links"] = "\n".join(
         " ".join(line.split()[:3]) for line in state["links"].splitlines())
@@ -42,10 +46,11 @@ def root_namespace_state() -> dict[str, str]:
 
 
 def netsim_leftovers() -> dict[str, list]:
-    """Anything netsim made that still exists: namespaces, journals, live child processes."""
+    """Anything netsim made that still exists: namespaces, state files (journals, the
+    containers' name files), live child processes."""
     netns = sorted(n for n in os.listdir("/run/netns") if n.startswith("nsim-")) \
         if os.path.isdir("/run/netns") else []
-    journals = sorted(p.name for p in Path("/run/netsim").glob("*.json")) \
+    journals = sorted(p.name for p in Path("/run/netsim").iterdir()) \
         if os.path.isdir("/run/netsim") else []
     children = []
     for pid in filter(str.isdigit, os.listdir("/proc")):

@@ -74,3 +74,13 @@ def test_inspect_prints_dockers_iptables_save_and_our_nft() -> None:
            "172.17.0.2:80" in out
     nft = CliRunner().invoke(main, ["inspect", "--nft", str(SCENARIOS / "bridge.yml")]).output
     assert 'iifname != "docker0" tcp dport 8080 counter dnat to 172.17.0.2:80' in nft
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="netsim run needs root")
+def test_run_refuses_ipvlan_on_this_kernel_with_exit_3() -> None:
+    """check predicts it; run refuses before building anything (no ipvlan in this kernel)."""
+    path = str(SCENARIOS / "ipvlan.yml")
+    assert CliRunner().invoke(main, ["check", path, "-q"]).exit_code == 0
+    result = CliRunner().invoke(main, ["run", path, "-q"])
+    assert result.exit_code == 3, result.output
+    assert "ipvlan" in result.output and "operation not supported" in result.output

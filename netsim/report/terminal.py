@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from netsim.model.graph import Model, NodeKind
@@ -151,7 +152,7 @@ def print_run(report: RunReport, console: Console, quiet: bool = False) -> None:
     if table is not None:
         console.print(table)
     for pid, text in report.warnings:
-        console.print(f"[yellow]warning[/] [{pid}] {text}", highlight=False)
+        console.print(f"[yellow]warning[/] {escape(f'[{pid}] {text}')}", highlight=False)
     exp = report.expectations
     met = sum(1 for r in exp if r.ok and r.observed != "inconclusive")
     mism = sum(1 for r in report.rows if r.mismatch)
@@ -175,7 +176,7 @@ def print_check(report: CheckReport, console: Console, quiet: bool = False) -> N
     if report.expectations:
         console.print(expectations(report.expectations))
     for pid, text in report.warnings:
-        console.print(f"[yellow]warning[/] [{pid}] {text}", highlight=False)
+        console.print(f"[yellow]warning[/] {escape(f'[{pid}] {text}')}", highlight=False)
     failed = len(report.failed)
     n = len(report.expectations)
     colour = "red" if failed else "green"

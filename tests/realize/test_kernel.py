@@ -287,3 +287,32 @@ def test_docker_2010_rules_observed_as_predicted(name: str) -> None:
         assert "DOCKER-ISOLATION-STAGE-1" in lab.rules() and "*raw" not in lab.rules()
     finally:
         lifecycle.down(lab.name)
+
+
+def test_names_come_from_the_files_libc_reads(running) -> None:
+    """`--link` writes /etc/hosts; the probe's libc reads the file netsim wrote, so a wrong
+    entry in that file (not in the model) makes the by-name probe fail."""
+    lab, names = running("names")
+    hosts = sandbox.files_dir(lab.name) / "old2" / "hosts"
+    text = hosts.read_text()
+    short = lab.model.containers["old1"].short_id
+    assert f"172.17.0.2\tlegacy old1 {short}" in text.splitlines()  # as Docker writes it
+    rows = [r for r in lab.check(full_matrix=False).expectations
+            if r.probe.src == "old2" and r.probe.name in ("legacy", "old1")]
+    assert {r.predicted.result for r in rows} >= {"open", "172.17.0.2"}
+    try:
+        hosts.write_text(text.replace("172.17.0.2\tlegacy", "172.17.0.99\tlegacy"))
+        report = probe_lab(lab, names, full_matrix=False)
+        got = {(r.probe.name, r.probe.proto): r for r in report.expectations
+               if r.probe.src == "old2"}
+        assert got["legacy", "dns"].observed == "172.17.0.99", got["legacy", "dns"].notes
+        assert got["legacy", "dns"].mismatch
+        by_name = got["legacy", "tcp"]
+        assert by_name.observed == "blocked" and not by_name.ok, by_name.notes
+        assert any("getaddrinfo(legacy): 172.17.0.99" in n for n in by_name.notes)
+        assert got["old1", "dns"].observed == "172.17.0.99"  # the same line of the file
+    finally:
+        hosts.write_text(text)
+    again = probe_lab(lab, names, full_matrix=False)
+    assert all(r.ok for r in again.expectations), [r.notes for r in again.expectations
+                                                   if not r.ok]

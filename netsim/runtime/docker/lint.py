@@ -39,7 +39,7 @@ def macvlan_default_pool(dk: Docker) -> None:
 def subnet_collides_with_lan(dk: Docker) -> None:
     lan = dk.sc.lan.subnet
     for key, net in dk.model.networks.items():
-        if net.subnet and net.subnet.overlaps(lan) and net.driver != "macvlan":
+        if net.subnet and net.subnet.overlaps(lan) and net.driver not in ("macvlan", "ipvlan"):
             _warn(dk, "P15", f"networks.{net.name} ({key}): {net.subnet} overlaps the LAN {lan}: "
                   "LAN machines in the overlap become unreachable from its containers")
 
