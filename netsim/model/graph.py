@@ -75,10 +75,10 @@ class Iface:
     hairpin: bool = False  # bridge port reflects frames back out (VEPA switch)
     route_localnet: bool = False
     network: str | None = None  # the network this interface serves
+    id: str = field(init=False, repr=False)  # "<ns>/<name>", the graph node id
 
-    @property
-    def id(self) -> str:
-        return f"{self.ns}/{self.name}"
+    def __post_init__(self) -> None:
+        self.id = f"{self.ns}/{self.name}"  # computed once: read on every predicted frame
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ VERDICTS: dict[type, str] = {
 class _Compiled:
     chain: Chain
     checks: list[list[tuple[Callable, object]]]
+    verdicts: list[str]  # per rule: VERDICTS of its action, looked up once
     generic: list[int]
     by_key: dict[tuple[str, object], list[int]]
 
@@ -100,7 +101,8 @@ def _compile(chain: Chain) -> _Compiled:
             generic.append(i)
         else:
             by_key.setdefault(key, []).append(i)
-    return _Compiled(chain, checks, generic, by_key)
+    return _Compiled(chain, checks, [VERDICTS[type(r.action)] for r in chain.rules], generic,
+                     by_key)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ class Netfilter:
         for i in order:
             if all(match(value, seen) for match, value in c.checks[i]):
                 action = rules[i].action
-                verdict = VERDICTS[type(action)]
+                verdict = c.verdicts[i]
                 if verdict == "jump":
                     hit = self._run(table, action.chain, seen, depth + 1)
                     if hit is not None:

@@ -88,11 +88,17 @@ class Predictor:
         self._iface = {i.id: i for ns in model.ns.values() for i in ns.ifaces.values()}
         self._ports: dict[str, list[Iface]] = {}
         self._kids: dict[str, list[Iface]] = {}
+        # each interface's kind, looked up once: enum hashing is slow on the hot path
+        self._kind = {i.id: LINKS[i.kind] for i in self._iface.values()}
+        self._claims: dict[str, dict[IPv4Address, Iface]] = {}  # lower -> address -> child
         for i in self._iface.values():
             if i.master:
                 self._ports.setdefault(f"{i.ns}/{i.master}", []).append(i)
             if i.parent:
                 self._kids.setdefault(i.parent, []).append(i)
+                if self._kind[i.id].routed_by_lower(i):
+                    self._claims.setdefault(i.parent, {}).update({a.ip: i for a in i.addrs})
+        self._routed = {c.id for kids in self._claims.values() for c in kids.values()}
 
     # --- the links, as netsim.links' kinds see them (links.kind.Frames) -------------------
     def iface(self, iface_id: str) -> Iface:
@@ -114,7 +120,7 @@ class Predictor:
 
     def transmit(self, iface: Iface) -> list[State]:
         """What a frame transmitted on `iface` itself reaches (never its children)."""
-        return LINKS[iface.kind].transmit(self, iface)
+        return self._kind[iface.id].transmit(self, iface)
 
     # --- public -----------------------------------------------------------------------
     def probe(self, src_ns: str, dst: IPv4Address, proto: str = "icmp", port: int | None = None,
@@ -193,7 +199,7 @@ class Predictor:
             if isinstance(step, _Arrival):
                 return step
             ns, oif, nexthop = step
-            if LINKS[oif.kind].routed_by_lower(oif) and self._path(oif, nexthop) is None:
+            if self._routed and oif.id in self._routed and self._path(oif, nexthop) is None:
                 lower = self.model.ns[self._iface[oif.parent].ns]  # ipvlan l3: it routes
                 trace.hop(lower.label)
                 step = self._output(lower, pkt, trace, ct)
@@ -221,7 +227,8 @@ class Predictor:
         return self._post(ns, route, pkt, trace, ct)
 
     def _input(self, ns: Netns, iif: Iface, pkt: Pkt, trace: Trace, ct: str):
-        child = self._claimed(iif, pkt.dst)
+        child = self._claims[iif.id].get(pkt.dst) if self._claims and iif.id in self._claims \
+            else None
         if child is not None:  # ipvlan l3: handed over by address before the lower's IP layer
             trace.hop(self.model.ns[child.ns].label)
             return self._input(self.model.ns[child.ns], child, pkt, trace, ct)
@@ -244,12 +251,6 @@ class Predictor:
             trace.notes.append(f"{ns.label} FORWARD: {d.rule.origin}")
         self._unnat_src(ns, pkt, trace, ct)
         return self._post(ns, route, pkt, trace, ct, iif=iif.name)
-
-    def _claimed(self, iif: Iface, dst: IPv4Address) -> Iface | None:
-        for c in self._kids.get(iif.id, ()):
-            if LINKS[c.kind].routed_by_lower(c) and any(a.ip == dst for a in c.addrs):
-                return c
-        return None
 
     def _bridge_hairpin(self, ns: Netns, bridge: Iface, route: Route, pkt: Pkt) -> None:
         """br_netfilter hands a packet DNATed back onto the bridge it came from to the bridge,
@@ -412,7 +413,7 @@ class Predictor:
                 ia, ib = self._iface[a], self._iface[b]
                 if k1 == "rx" and k2 == "tx":
                     kind = "bridged"
-                elif k1 == "tx" and k2 == "rx" and LINKS[ia.kind].tunnel:
+                elif k1 == "tx" and k2 == "rx" and self._kind[ia.id].tunnel:
                     kind = "vxlan"
                 else:
                     kind = "wire"
@@ -483,7 +484,7 @@ class Predictor:
         found: dict[IPv4Address, str] = {}
         weak: dict[IPv4Address, str] = {}
         queue = deque([start])
-        isolated = LINKS[src.kind].isolated_lower(src)
+        isolated = self._kind[src.id].isolated_lower(src)
         while queue:
             state = queue.popleft()
             for nxt in self._next(state, src, isolated):
@@ -494,9 +495,9 @@ class Predictor:
                 kind, node = nxt
                 if kind == "rx":
                     iface = self._iface[node]
-                    if any(LINKS[c.kind].steals_lower(c) for c in self._kids.get(node, ())):
+                    if any(self._kind[c.id].steals_lower(c) for c in self._kids.get(node, ())):
                         continue  # a passthru child took the link: its own stack hears nothing
-                    if LINKS[src.kind].unheard(src, node, broadcast):
+                    if self._kind[src.id].unheard(src, node, broadcast):
                         continue
                     if not iface.master and iface.kind != IfKind.LOOPBACK:
                         for a in iface.addrs:
@@ -511,9 +512,8 @@ class Predictor:
         kind, node = state
         iface = self._iface[node]
         if kind == "tx":
-            return LINKS[iface.kind].transmit(self, iface)
+            return self._kind[node].transmit(self, iface)
         if iface.master:  # rx on a bridge port
-            bridge = self._iface[f"{iface.ns}/{iface.master}"]
-            return LINKS[bridge.kind].forward(self, iface)
-        return [("rx", c.id) for c in self._kids.get(iface.id, ())
-                if LINKS[c.kind].accepts(c, origin, isolated)]
+            return self._kind[f"{iface.ns}/{iface.master}"].forward(self, iface)
+        return [("rx", c.id) for c in self._kids.get(node, ())
+                if self._kind[c.id].accepts(c, origin, isolated)]
