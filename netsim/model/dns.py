@@ -39,6 +39,7 @@ class NameView:
     hosts_file: str = ""  # /etc/hosts as the runtime writes it
     resolver_port: int | None = None  # where the embedded resolver really listens
     failure: str = "servfail"  # what the embedded resolver answers when upstream is silent
+    upstream: IPv4Address | None = None  # where unknown names go (--dns, dockerd --dns, LAN)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,12 @@ def resolv_conf(view: NameView) -> str:
     if view.nameserver is None:
         return "# no nameserver: the host's resolv.conf has none\n"
     return f"nameserver {view.nameserver}\n"
+
+
+def upstream_records(view: NameView, router: IPv4Address,
+                     lan_dns: dict[str, list[IPv4Address]] | None) -> dict | None:
+    """The records of the server unknown names go to: only the LAN router runs one."""
+    return lan_dns if view.upstream in (None, router) else None
 
 
 def hosts_file(view: NameView, own: list[tuple[IPv4Address, list[str]]]) -> str:

@@ -195,6 +195,7 @@ class Model:
         self.networks: dict[str, NetRecord] = {}  # key: "<host>/<name>" or "swarm/<name>"
         self.endpoints: dict[str, Endpoint] = {}
         self.containers: dict[str, ContainerInfo] = {}
+        self.failed_runs: dict[str, str] = {}  # containers the runtime refused to start: why
         self.warnings: list[tuple[str, str]] = []  # (pitfall id, sentence)
         self.names: dict[str, NameView] = {}  # container -> what it resolves, and how
         self.lan_dns: dict | None = None  # the router's records (None: no DNS server)

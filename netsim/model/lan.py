@@ -92,12 +92,7 @@ def port(asm: Assembly, ns_id: str, ifname: str, addr: IPv4Address, path: tuple,
          mtu: int | None = None, hairpin: bool | None = None) -> Iface:
     """A machine's interface on the LAN: a veth whose other end is a switch port."""
     lan = asm.sc.lan
-    if addr not in lan.subnet or addr in (lan.subnet.network_address,
-                                         lan.subnet.broadcast_address):
-        raise asm.error(path, f"{addr} is not a usable address of the LAN {lan.subnet}")
-    if addr in asm.used_lan:
-        raise asm.error(path, f"{addr} is already used by {asm.used_lan[addr]} on the LAN")
-    asm.used_lan[addr] = ns_id
+    _claim(asm, ns_id, addr, path)
     port_no = len(asm.model.ns[SWITCH].ifaces) - 2  # lo and br0 come first
     mtu = mtu or lan.mtu
     sw = Iface(SWITCH, f"sw{port_no}", IfKind.VETH, mtu=mtu, master="br0",
@@ -111,15 +106,33 @@ def port(asm: Assembly, ns_id: str, ifname: str, addr: IPv4Address, path: tuple,
     return inside
 
 
+def _claim(asm: Assembly, ns_id: str, addr: IPv4Address, path: tuple) -> None:
+    lan = asm.sc.lan
+    if addr not in lan.subnet or addr in (lan.subnet.network_address,
+                                         lan.subnet.broadcast_address):
+        raise asm.error(path, f"{addr} is not a usable address of the LAN {lan.subnet}")
+    if addr in asm.used_lan:
+        holder = asm.used_lan[addr]
+        hint = (" (netsim's LAN machine `lan` takes the LAN's .2 unless lan.address moves it: "
+                "lan: {address: 192.168.1.3})" if holder == "lan" else "")
+        raise asm.error(path, f"{addr} is already used by {holder} on the LAN{hint}")
+    asm.used_lan[addr] = ns_id
+
+
 def add_host(asm: Assembly, index: int, name: str, spec: Host) -> IPv4Address:
     """A container host's own namespace on the LAN (.10, .11, ... unless given)."""
     path = ("hosts", name)
     addr = spec.address or asm.sc.lan.subnet.network_address + 10 + index
     ns = asm.add_ns(name, NodeKind.HOST, name, host=name, forwarding=spec.ip_forward,
                     bridge_nf=True)
-    port(asm, name, spec.interface, addr, (*path, "address"), mtu=spec.mtu, hairpin=spec.hairpin)
+    iface = port(asm, name, spec.interface, addr, (*path, "address"), mtu=spec.mtu,
+                 hairpin=spec.hairpin)
+    for i, extra in enumerate(spec.addresses):  # a host with several addresses on its link
+        _claim(asm, name, extra, (*path, "addresses", i))
+        iface.addrs.append(IPv4Interface(f"{extra}/{asm.sc.lan.subnet.prefixlen}"))
     ns.routes.append(Route(DEFAULT_ROUTE, spec.interface, via=asm.lan_gateway))
-    asm.listen(ns, spec.listen, f"{name}'s own service")
+    for p in spec.listen:
+        asm.listen(ns, [p], f"{name}'s own service", ip=p.ip or ANY)
     asm.endpoint(name, NodeKind.HOST, name, {"lan": addr})
     return addr
 

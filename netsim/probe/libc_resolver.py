@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 FILES = ("hosts", "resolv.conf", "nsswitch.conf")  # what Docker mounts into a container
-TIMEOUT = 1.0
+TIMEOUT = 3.0  # the follow-up query outwaits the embedded DNS's own 1 s upstream wait
 CLONE_NEWNET, CLONE_NEWNS = 0x40000000, 0x00020000
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH}

@@ -68,6 +68,10 @@ class Predicted:
         return [self._one(p) for p in probes]
 
     def _one(self, p: Probe) -> Outcome:
+        if p.proto == "run":
+            why = self.model.failed_runs.get(p.src)
+            return Outcome("failed" if why else "started", None, [p.src],
+                           why or f"docker run {p.src} starts")
         if p.proto == "dns":
             ans = self.resolve(p.src, p.name)
             return Outcome(ans.result, None, [p.src], ans.why, p.dst)
@@ -75,16 +79,17 @@ class Predicted:
 
     def resolve(self, container: str, name: str) -> dns.Answer:
         view = self.model.names[container]
-        return dns.lookup(view, name, self.model.lan_dns, self._upstream(view))
-
-    def _upstream(self, view: dns.NameView) -> str:
-        """Can a query reach the LAN's DNS server, along the path it really takes?"""
         router = self.model.endpoints["router"].addresses["lan"]
+        records = dns.upstream_records(view, router, self.model.lan_dns)
+        return dns.lookup(view, name, records, self._upstream(view, router))
+
+    def _upstream(self, view: dns.NameView, router: IPv4Address) -> str:
+        """Can a query reach the upstream server, along the path it really takes?"""
         if view.embedded:  # dockerd forwards from the host's namespace
             src = self.model.ns[self.model.endpoints[view.container].ns].host
         else:
             src = self.model.endpoints[view.container].ns
-        got = self.predictor.probe(src, router, "udp", 53)
+        got = self.predictor.probe(src, view.upstream or router, "udp", 53)
         if got.result == "blocked" and "Network is unreachable" in got.why and not got.path[1:]:
             return "unreachable"
         return got.result

@@ -30,9 +30,12 @@ class Probe:
     origin: str  # "expect[3]" or "matrix"
     name: str | None = None  # resolve this first (proto "dns": only resolve it)
     cold: bool = False  # the verdict hangs on ARP: nothing may warm the caches it relies on
+    error: str | None = None  # proto "run": the words the failing `docker run` must say
 
     @property
     def label(self) -> str:
+        if self.proto == "run":
+            return f"docker run {self.src}"
         if self.proto == "dns":
             return f"{self.src} resolves {self.name}"
         if self.port and self.name:
@@ -84,6 +87,9 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
     pos = loaded.positions
     for i, e in enumerate(loaded.scenario.expect):
         path = ("expect", i)
+        if e.run is not None:
+            probes.append(_run(loaded, model, e, i))
+            continue
         src = model.endpoints.get(e.from_)
         if src is None or "@" in e.from_:
             raise ScenarioError(f"'{e.from_}' is not a node of this scenario",
@@ -105,6 +111,16 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
         probes.append(Probe(e.from_, src.ns, e.to, dst, proto, e.port.port if e.port else None,
                             e.size, e.result, e.source, sips, f"expect[{i}]"))
     return probes
+
+
+def _run(loaded: Loaded, model: Model, e, i: int) -> Probe:
+    """`{run: NAME, error: TEXT}`: Docker refuses to start NAME with words containing TEXT."""
+    if e.run not in loaded.scenario.containers:
+        raise ScenarioError(f"'{e.run}' is not a container of this scenario",
+                            loaded.positions.where(("expect", i, "run")),
+                            ", ".join(loaded.scenario.containers))
+    return Probe(e.run, "", f"docker run {e.run}", None, "run", None, None, "failed", None,
+                 frozenset(), f"expect[{i}]", error=e.error)
 
 
 def _by_name(model: Model, e, src, i: int, pos) -> Probe:

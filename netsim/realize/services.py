@@ -154,9 +154,10 @@ def _forward(sock: socket.socket, data: bytes, peer: tuple, local: bytes, conf: 
         up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     with up:
         up.settimeout(ANSWER_TIMEOUT)
-        try:
-            up.sendto(data, (server, 53))
-            answer, _ = up.recvfrom(4096)
+        try:  # connected: an ICMP port unreachable fails at once, as Docker's resolver sees it
+            up.connect((server, 53))
+            up.send(data)
+            answer = up.recv(4096)
         except OSError:
             _fail(sock, DNSRecord.parse(data).reply(), peer, local, conf["failure"], RCODE)
             return
@@ -193,7 +194,8 @@ def dns_tables(model: Model, names: dict[str, str]) -> dict[tuple[str, int], dic
         if not view.resolver_port:
             continue
         ns_id = model.endpoints[cname].ns
-        forward = (names[model.ns[ns_id].host], router) if view.forwards else None
+        forward = (names[model.ns[ns_id].host], str(view.upstream or router)) \
+            if view.forwards else None
         out.setdefault((names[ns_id], view.resolver_port), {
             "names": {n: [str(ip) for ip in ips] for n, ips in view.names.items()},
             "forward": forward, "failure": view.failure})

@@ -39,6 +39,8 @@ class Row:
         got = self.seen or self.predicted
         if got.result != self.probe.expected:
             return False
+        if self.probe.error is not None:  # a failing docker run: Docker's words must match
+            return self.probe.error.lower() in got.why.lower()
         return not (self.probe.source_ips and got.source_seen not in self.probe.source_ips)
 
     @property

@@ -120,7 +120,7 @@ def run(host: str, argv: list[str], data: dict) -> tuple[str, str]:
     if not name:
         raise CommandError("give the container a --name: expectations refer to it")
     nets = o.get("network", [])
-    ctr: dict = {"host": host}
+    ctr: dict = {"host": host, "image": rest[0]}
     aliases, ip = o.get("alias", []), o.get("ip")
     if len(nets) > 1 or aliases or ip:
         ctr["networks"] = {}
@@ -156,7 +156,7 @@ def network_connect(host: str, argv: list[str], data: dict) -> tuple[str, str]:
         raise CommandError(f"No such container: {name}")
     if "networks" not in ctr:
         ctr["networks"] = {ctr.pop("network", "bridge"): {}}
-    entry: dict = {}
+    entry: dict = {"connect": True}
     if o.get("alias"):
         entry["aliases"] = o["alias"]
     if o.get("ip"):

@@ -28,9 +28,10 @@ class PortRequest:
 class PortProto:
     port: int
     proto: str
+    ip: ipaddress.IPv4Address | None = None  # a listener bound to one address (None: any)
 
     def __str__(self) -> str:
-        return f"{self.port}/{self.proto}"
+        return (f"{self.ip}:" if self.ip else "") + f"{self.port}/{self.proto}"
 
 
 def _range(text: str) -> tuple[int, int]:
@@ -60,6 +61,20 @@ def parse_port_proto(text: str) -> PortProto:
     if lo != hi:
         raise ValueError(f'"{text}": give single ports here, not a range')
     return PortProto(lo, proto)
+
+
+def parse_listen(text: str) -> PortProto:
+    """`listen:` entries: "80/tcp", or bound to one address: "127.0.0.1:8192/tcp"."""
+    ip, colon, rest = str(text).rpartition(":")
+    if not colon:
+        return parse_port_proto(text)
+    try:
+        addr = ipaddress.IPv4Address(ip)
+    except ValueError:
+        raise ValueError(f'"{text}": "{ip}" is not an IPv4 address (valid: [IP:]PORT[/tcp|udp], '
+                         "e.g. 127.0.0.1:8192/tcp)") from None
+    got = parse_port_proto(rest)
+    return PortProto(got.port, got.proto, addr)
 
 
 def parse_port_spec(raw: str) -> list[PortRequest]:

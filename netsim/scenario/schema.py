@@ -17,6 +17,7 @@ from netsim.scenario.portspec import (
     SYNTAX,
     PortProto,
     PortRequest,
+    parse_listen,
     parse_port_proto,
     parse_port_spec,
 )
@@ -104,6 +105,15 @@ def _port_proto(v: Any) -> PortProto:
         raise FieldProblem(str(e)) from None
 
 
+def _listen(v: Any) -> PortProto:
+    if isinstance(v, PortProto):
+        return v
+    try:
+        return parse_listen(v)
+    except ValueError as e:
+        raise FieldProblem(str(e)) from None
+
+
 def _port_spec(v: Any) -> tuple[PortRequest, ...]:
     if isinstance(v, tuple):
         return v
@@ -138,6 +148,7 @@ ContainerName = Annotated[str, BeforeValidator(_name("container"))]
 NetworkName = Annotated[str, BeforeValidator(_name("network"))]
 IfName = Annotated[str, BeforeValidator(_ifname)]
 Port = Annotated[PortProto, BeforeValidator(_port_proto)]
+Listen = Annotated[PortProto, BeforeValidator(_listen)]  # [IP:]PORT[/proto]
 PortSpec = Annotated[tuple[PortRequest, ...], BeforeValidator(_port_spec)]
 Text = Annotated[str, BeforeValidator(_text)]
 
@@ -198,13 +209,16 @@ class Lan(Strict):
 class Host(Strict):
     runtime: Text = "docker"  # who wires this host's containers (netsim.runtime.RUNTIMES)
     address: IPv4 | None = None  # default: .10, .11, ... in file order
+    addresses: list[IPv4] = []  # more addresses on the same interface
     interface: IfName = "eth0"
     mtu: Annotated[int, Field(ge=576, le=65535)] | None = None  # default: the LAN's
-    ip_forward: bool = True  # False: as if forwarding were off (pitfall P04)
+    ip_forward: bool = True  # False: reset to 0 after dockerd started (pitfall P04)
+    ip_forward_at_start: bool = True  # False: 0 when dockerd starts; dockerd turns it on itself
     userland_proxy: bool = True  # dockerd --userland-proxy
     icc: bool = True  # dockerd --icc, for the default bridge
+    dns: list[IPv4] = []  # dockerd --dns: the containers' (and the embedded DNS's) servers
     hairpin: bool | None = None  # this host's switch port reflects frames (VEPA); default: lan's
-    listen: list[Port] = []  # services of the host itself
+    listen: list[Listen] = []  # services of the host itself
 
 
 class Network(Strict):
@@ -226,18 +240,23 @@ class Network(Strict):
 class Attach(Strict):
     ip: IPv4 | None = None
     aliases: list[Text] = []
+    connect: bool = False  # attached later by `docker network connect` (not at `docker run`)
+    gw_priority: int = 0  # Docker 28: --network name=N,gw-priority=P (highest gives the route)
 
 
 class Container(Strict):
     host: ContainerName | None = None
     network: Text | None = None
     networks: Annotated[dict[Text, Attach], BeforeValidator(_map_of_empty)] | None = None
+    image: Text | None = None  # what listens by default (runtime/docker/images.py, `images:`)
     ports: list[PortSpec] = []
     publish_all: bool = False
     expose: list[Port] = []
-    listen: list[Port] = []
+    listen: list[Listen] | None = None  # what the app listens on (default: the image's ports)
     links: list[Text] = []
     hostname: Text | None = None
+    dns: list[IPv4] = []  # --dns
+    add_hosts: Annotated[dict[Text, IPv4], BeforeValidator(_none_is_empty)] = {}  # --add-host
 
     @model_validator(mode="after")
     def _one_network_key(self) -> Container:
@@ -247,10 +266,12 @@ class Container(Strict):
 
 
 class Expect(Strict):
-    from_: Text = Field(alias="from")
+    from_: Text | None = Field(None, alias="from")
+    run: Text | None = None  # `docker run NAME` fails: {run: NAME, error: "..."}
+    error: Text | None = None
     to: Text | None = None
     port: Port | None = None
-    result: Text
+    result: Text | None = None
     source: Text | None = None
     size: Annotated[int, Field(ge=0, le=65507)] | None = None
     by: Text | None = None  # "name": resolve `to` inside the source first (issue 5)
@@ -258,6 +279,17 @@ class Expect(Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> Expect:
+        if self.run is not None or self.error is not None:
+            if self.run is None or self.error is None:
+                raise FieldProblem("a failing `docker run` is {run: NAME, error: TEXT}",
+                                   sub=("run",) if self.run is None else ("error",))
+            if self.from_ is not None or self.to is not None:
+                raise FieldProblem("{run: NAME, error: TEXT} takes no from/to", sub=("run",))
+            return self
+        if self.from_ is None:
+            raise FieldProblem("missing required key 'from'")
+        if self.result is None:
+            raise FieldProblem("missing required key 'result'")
         if self.to is None and self.resolve is None:
             raise FieldProblem("missing key 'to': where the probe goes", "a container, host, "
                                "lan, a LAN peer, outside, name@network or an IP")
@@ -292,5 +324,6 @@ class Scenario(Strict):
     hosts: Annotated[dict[ContainerName, Host], BeforeValidator(_map_of_empty)] = {}
     networks: Annotated[dict[NetworkName, Network], BeforeValidator(_map_of_empty)] = {}
     containers: Annotated[dict[ContainerName, Container], BeforeValidator(_map_of_empty)] = {}
+    images: Annotated[dict[Text, list[Port]], BeforeValidator(_none_is_empty)] = {}  # extend
     commands: Annotated[dict[str, Text], BeforeValidator(_none_is_empty)] = {}
     expect: Annotated[list[Expect], BeforeValidator(lambda v: [] if v is None else v)] = []

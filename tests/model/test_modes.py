@@ -13,7 +13,7 @@ MODES = """
 name: modes
 hosts: {docker1: {address: 192.168.1.10, listen: [7000/tcp]}}
 containers:
-  base: {ports: ["8080:80"]}
+  base: {ports: ["8080:80"], listen: [80/tcp]}
   side: {network: "container:base", listen: [9000/tcp]}
   hostapp: {network: host, listen: [8077/tcp]}
   iso: {network: none, listen: [80/tcp]}
@@ -46,7 +46,7 @@ networks:
   ovl: {{driver: overlay}}
   other: {{driver: overlay}}
 containers:
-  o1: {{host: docker1, network: ovl, ports: ["8094:80"]}}
+  o1: {{host: docker1, network: ovl, ports: ["8094:80"], listen: [80/tcp]}}
   o2: {{host: docker2, network: ovl}}
   x1: {{host: docker2, network: other}}
 """
@@ -179,7 +179,7 @@ def test_userland_proxy_off_changes_sources_and_cross_network_access() -> None:
 hosts: {docker1: {address: 192.168.1.10, userland_proxy: false}}
 networks: {neta: {}}
 containers:
-  web: {ports: ["8080:80"]}
+  web: {ports: ["8080:80"], listen: [80/tcp]}
   peer: {}
   other: {network: neta}
 """
@@ -217,7 +217,7 @@ def test_proxy_off_self_hairpin_needs_hairpin_mode_on_the_port() -> None:
     text = """name: x
 hosts: {docker1: {address: 192.168.1.10, userland_proxy: false}}
 containers:
-  web: {ports: ["8080:80"]}
+  web: {ports: ["8080:80"], listen: [80/tcp]}
 """
     model = lab(text).model
     from netsim.model.predict import Predictor

@@ -23,7 +23,7 @@ containers:
   web:
     network: appnet
     ports: ["8080:80"]
-    listen: [22/tcp]
+    listen: [22/tcp, 80/tcp]
   other: {{network: appnet}}
   legacy: {{}}
 """

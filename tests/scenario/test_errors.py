@@ -62,7 +62,7 @@ containers:
 containers:
   a: {ports: ["127.0.0.1:8080:80"]}
   clash: {ports: ["8080:81"]}
-""", 4, "Bind for 0.0.0.0:8080 failed: port is already allocated"),
+""", 4, "Bind for 127.0.0.1:8080 failed: port is already allocated"),  # 28 names the holder
     "container mode with ports": ("""name: x
 containers:
   base: {}

@@ -14,9 +14,11 @@ from typing import Any
 from netsim.errors import ScenarioError
 from netsim.model.assembly import Assembly
 from netsim.model.graph import EdgeKind, Model, NetRecord, NodeKind
+from netsim.runtime.docker import images
 from netsim.runtime.docker.ipam import LOCAL_POOLS, AddressPool, IpamError, SubnetAllocator
 from netsim.runtime.docker.portalloc import PortAllocator
 from netsim.runtime.docker.profiles import MacScheme, Profile
+from netsim.scenario.portspec import PortProto
 from netsim.scenario.schema import Attach, Container, Host, Network
 
 
@@ -44,6 +46,15 @@ class Daemon:
     nets: dict[str, NetState] = field(default_factory=dict)
     ports: PortAllocator = field(default_factory=PortAllocator)
     gwbridge: NetState | None = None
+
+    def addresses(self, model: Model) -> set[IPv4Address]:
+        """Every address the host holds now (LAN, extra ones, bridge gateways, loopback)."""
+        return model.local_addresses(self.ns)
+
+
+class RunFailed(ScenarioError):
+    """`docker run` failed at start: the container is left Created, with no address or port
+    (an expectation `{run: NAME, error: ...}` can say so; otherwise it is bad input)."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,27 @@ class Docker:
         return self.daemons[host]
 
     # --- docker run -----------------------------------------------------------------------
+    def listens(self, name: str, spec: Container, warn: bool = True) -> list[PortProto]:
+        """What the container's app listens on: `listen:`, else what its image does."""
+        if spec.listen is not None:
+            return list(spec.listen)
+        known = images.ports_of(spec.image, self.sc.images)
+        if known is None:
+            if warn:
+                self.model.warnings.append(("image", f"containers.{name}: netsim does not know what "
+                                        f"image {spec.image} listens on: nothing does unless "
+                                        "listen: says so (or images: names its ports)"))
+            return []
+        return known
+
+    def exposed(self, spec: Container) -> list[PortProto]:
+        """`--expose` plus the image's EXPOSE: what `-P` publishes."""
+        ports = list(spec.expose)
+        for p in images.ports_of(spec.image, self.sc.images) or []:
+            if p not in ports:
+                ports.append(p)
+        return ports
+
     def lookup_net(self, d: Daemon, net: str, path: tuple) -> NetState:
         if net in d.nets:
             return d.nets[net]

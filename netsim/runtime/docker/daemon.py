@@ -11,7 +11,7 @@ from __future__ import annotations
 from netsim.model.assembly import Assembly
 from netsim.model.graph import ContainerInfo
 from netsim.runtime.docker import lint, names
-from netsim.runtime.docker.context import Daemon, Docker, NetRequest, Run
+from netsim.runtime.docker.context import Daemon, Docker, NetRequest, Run, RunFailed
 from netsim.runtime.docker.drivers import bridge, overlay
 from netsim.runtime.docker.profiles import ALIASES, DEFAULT, PROFILES, Profile
 from netsim.runtime.docker.registry import DRIVERS, MODES
@@ -78,13 +78,25 @@ def network_create(dk: Docker, name: str, spec: Network, path: tuple) -> None:
 
 
 def run(dk: Docker, name: str, spec: Container, path: tuple) -> None:
-    """`docker run`: the mode decides the namespace, the drivers the endpoints."""
+    """`docker run`: the mode decides the namespace, the drivers the endpoints. A start that
+    Docker refuses is bad input, unless an expectation says it fails: then, as in Docker, the
+    container is left Created, holds no address or port, and the lab goes on."""
     d = _daemon_of(dk, spec, path)
     mode, target, nets = _network_mode(dk, spec, path)
     dk.model.containers[name] = ContainerInfo(
         name, dk.digest("container", name), d.name, NAME, mode, spec.hostname,
         [n.name for n in nets])
-    MODES[mode](Run(dk, d, name, spec, path, nets, target))
+    try:
+        MODES[mode](Run(dk, d, name, spec, path, nets, target))
+    except RunFailed as e:
+        if not any(x.run == name for x in dk.sc.expect):
+            raise
+        del dk.model.containers[name]
+        dk.model.failed_runs[name] = e.message
+        return
+    if not d.spec.ip_forward and dk.profile.forwarding_warning:
+        dk.model.warnings.append(("P04", f"containers.{name}: docker run prints "
+                                  f"\"{dk.profile.forwarding_warning}\""))
 
 
 def _daemon_of(dk: Docker, spec: Container, path: tuple) -> Daemon:
@@ -110,15 +122,28 @@ def _network_mode(dk: Docker, spec: Container,
             raise dk.error((*path, "networks"), "give at least one network")
     else:
         nets = [NetRequest(spec.network or "bridge", None, (*path, "network"))]
-    names_ = [n.name for n in nets]
+    at_run = [n for n in nets if not (n.attach and n.attach.connect)]
+    if not at_run:
+        raise dk.error(nets[0].path, "give the network the container starts on (without "
+                       "connect: true)")
+    names_ = [n.name for n in at_run]
     special = [n for n in names_ if n in ("host", "none", "bridge") or n.startswith("container:")]
     if special and len(names_) > 1:
         if "none" in special:
-            raise dk.error(nets[1].path, "container cannot be connected to multiple networks "
+            raise dk.error(at_run[1].path, "container cannot be connected to multiple networks "
                            "with one of the networks in private (none) mode")
-        raise dk.error(nets[1].path, "conflicting options: cannot attach both user-defined "
+        raise dk.error(at_run[1].path, "conflicting options: cannot attach both user-defined "
                        "and non-user-defined network-modes")
     first = names_[0]
+    later = [n for n in nets if n not in at_run]  # `docker network connect`: bridge is fine
+    shared = first in ("host", "none") or first.startswith("container:")
+    for n in later:
+        if shared or n.name in ("host", "none") or n.name.startswith("container:"):
+            raise dk.error(n.path, "Error response from daemon: container sharing network "
+                           "namespace with another container or host cannot be connected to "
+                           "any other network" if shared else "Error response from daemon: "
+                           "container cannot be disconnected from host network or connected "
+                           "to host network")
     if first.startswith("container:"):
         return "container", first.split(":", 1)[1], nets
     if first in ("host", "none"):

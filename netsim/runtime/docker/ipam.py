@@ -92,6 +92,11 @@ class AddressPool:
         self.used.add(self._cursor)
         return ip
 
+    def release(self, ip: IPv4Address) -> None:
+        """The address is free again (a failed or removed container): lowest free comes next."""
+        self.used.discard(int(ip))
+        self._cursor = min(self._cursor, int(ip))
+
     def reserve(self, ip: IPv4Address) -> None:
         """--aux-address: reserved only if it falls in the allocatable range (spec §2.4)."""
         if ip in self.range:

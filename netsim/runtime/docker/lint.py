@@ -58,7 +58,7 @@ def host_mode_port_clash(dk: Docker) -> None:
         if info.mode != "host":
             continue
         d = dk.daemons[info.host]
-        for p in dk.sc.containers[name].listen:
+        for p in dk.listens(name, dk.sc.containers[name], warn=False):
             if d.ports.holds(p.port, p.proto):
                 _warn(dk, "P16", f"containers.{name}: {p} is already held by a published port on "
                       f"{d.name}; the app's bind() will fail with EADDRINUSE")

@@ -52,10 +52,14 @@ def _view(dk: Docker, name: str, tables: dict[str, Table]) -> dns.NameView:
         target = dk.model.names.get(info.joins) or _view(dk, info.joins, tables)
         return dns.NameView(name, target.embedded, target.nameserver, dict(target.hosts),
                             dict(target.names), target.forwards, hosts_file=target.hosts_file,
-                            resolver_port=target.resolver_port, failure=target.failure)
+                            resolver_port=target.resolver_port, failure=target.failure,
+                            upstream=target.upstream)
     mine = [key for key in tables if name in dk.model.networks[key].endpoints]
-    view = dns.NameView(name, bool(mine), dns.EMBEDDED if mine else dk.asm.lan_gateway,
-                        failure=dk.profile.dns_upstream_failure.value)
+    spec = dk.sc.containers[name]
+    host = dk.daemons[info.host].spec
+    upstream = (spec.dns or host.dns or [dk.asm.lan_gateway])[0]  # --dns, dockerd --dns, LAN
+    view = dns.NameView(name, bool(mine), dns.EMBEDDED if mine else upstream,
+                        failure=dk.profile.dns_upstream_failure.value, upstream=upstream)
     for key in mine:
         for n, ips in tables[key].items():
             view.names.setdefault(n, list(ips))
@@ -71,6 +75,8 @@ def _view(dk: Docker, name: str, tables: dict[str, Table]) -> dns.NameView:
             for n in dict.fromkeys([alias or target, target,
                                     dk.model.containers[target].short_id]):
                 view.hosts[dns.canonical(n)] = [ep.primary]
+    for n, ip in spec.add_hosts.items():  # --add-host: written into /etc/hosts
+        view.hosts[dns.canonical(n)] = [ip]
     view.hosts_file = dns.hosts_file(view, _own_entries(dk, name))
     if mine:
         _wire_resolver(dk, name, view)

@@ -32,17 +32,26 @@ class Profile:
     internal_default_route: bool  # 20.10 kept `default via <gateway>` on --internal networks
     macvlan_share_parent: bool  # >= 27 lets several macvlan networks use one parent
     dns_upstream_failure: DnsFailure
+    publish_all_descending: bool  # -P: 20.10 gives the highest exposed port the lowest host port
+    port_overlap: bool  # 28's allocator knows 0.0.0.0 overlaps every address; 20.10's does not
+    binds_without_proxy: bool  # 28's dockerd binds host ports itself; <= 27 only docker-proxy
+    forwarding_warning: str | None  # what `docker run` prints when ip_forward is 0
     pool_exhausted: str
     ip_outside_subnet: str  # {ip} {network}
     static_ip_default_bridge: str
     static_ip_auto_subnet: str
     wrap_prefix: str  # 28.1+: "failed to set up container networking: "
+    port_allocated: str  # {ip} {port}: the allocator refuses
+    bind_in_use: str  # {proto} {ip} {port}: the socket's bind() refuses (20.10's proxy)
+    bind_unassigned: str  # {proto} {hip} {hport} {cip} {cport}: a host address it lacks
 
 
 DOCKER_20_10 = Profile(
     name="20.10", mac=MacScheme.FROM_IP, templates=LEGACY, hairpin_masq_always=True,
     internal_default_route=True, macvlan_share_parent=False,
-    dns_upstream_failure=DnsFailure.TIMEOUT,
+    dns_upstream_failure=DnsFailure.TIMEOUT, publish_all_descending=True, port_overlap=False,
+    binds_without_proxy=False,
+    forwarding_warning="WARNING: IPv4 forwarding is disabled. Networking will not work.",
     pool_exhausted="could not find an available, non-overlapping IPv4 address pool among the "
                    "defaults to assign to the network",
     ip_outside_subnet="Invalid address {ip}: It does not belong to any of this network's subnets",
@@ -51,6 +60,11 @@ DOCKER_20_10 = Profile(
     static_ip_auto_subnet="user specified IP address is supported only when connecting to "
                           "networks with user configured subnets",
     wrap_prefix="",
+    port_allocated="Bind for {ip}:{port} failed: port is already allocated",
+    bind_in_use="Error starting userland proxy: listen {proto}4 {ip}:{port}: bind: address "
+                "already in use",
+    bind_unassigned="Error starting userland proxy: listen {proto}4 {hip}:{hport}: bind: "
+                    "cannot assign requested address",
 )
 DOCKER_26 = replace(
     DOCKER_20_10, name="26", internal_default_route=False,
@@ -60,9 +74,15 @@ DOCKER_26 = replace(
 )
 DOCKER_28 = replace(
     DOCKER_26, name="28", mac=MacScheme.RANDOM, templates=DOCKER_FORWARD,
-    hairpin_masq_always=False, macvlan_share_parent=True,
+    hairpin_masq_always=False, macvlan_share_parent=True, publish_all_descending=False,
+    port_overlap=True, binds_without_proxy=True, forwarding_warning=None,
     pool_exhausted="all predefined address pools have been fully subnetted",
     wrap_prefix="failed to set up container networking: ",
+    static_ip_default_bridge="invalid config for network bridge: invalid endpoint settings:\n"
+                             "user specified IP address is supported on user defined networks "
+                             "only",
+    bind_unassigned="failed to bind host port for {hip}:{hport}:{cip}:{cport}/{proto}: cannot "
+                    "assign requested address",
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (DOCKER_28, DOCKER_26, DOCKER_20_10)}

@@ -5,6 +5,7 @@ Validation follows `validateNetContainerMode`, in its order, with its words.
 
 from __future__ import annotations
 
+from netsim.model.assembly import ANY
 from netsim.model.graph import EdgeKind, NodeKind
 from netsim.runtime.docker.context import Run
 
@@ -40,4 +41,5 @@ def run(r: Run) -> None:
     running[name].joins = target
     dk.model.graph.add_node(f"ctr:{name}", kind=NodeKind.CONTAINER, obj=None)
     dk.model.graph.add_edge(f"ctr:{name}", joined.ns, kind=EdgeKind.SHARED_NETNS)
-    dk.asm.listen(dk.model.ns[joined.ns], spec.listen, f"{name} (shares {target})")
+    for p in dk.listens(name, spec):
+        dk.asm.listen(dk.model.ns[joined.ns], [p], f"{name} (shares {target})", ip=p.ip or ANY)

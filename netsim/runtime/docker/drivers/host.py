@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from netsim.model.assembly import ANY
 from netsim.model.graph import EdgeKind, NodeKind
 from netsim.runtime.docker.context import Run
 
@@ -18,4 +19,5 @@ def run(r: Run) -> None:
     dk.asm.endpoint(name, NodeKind.CONTAINER, d.ns, dict(host_ep.addresses))
     dk.model.graph.add_node(f"ctr:{name}", kind=NodeKind.CONTAINER, obj=None)
     dk.model.graph.add_edge(f"ctr:{name}", d.ns, kind=EdgeKind.SHARED_NETNS)
-    dk.asm.listen(dk.model.ns[d.ns], spec.listen, f"{name} (host network)")
+    for p in dk.listens(name, spec):  # the host's addresses: 127.0.0.1 binds stay local
+        dk.asm.listen(dk.model.ns[d.ns], [p], f"{name} (host network)", ip=p.ip or ANY)

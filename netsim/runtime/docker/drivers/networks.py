@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
+from netsim.model.assembly import ANY
 from netsim.model.graph import EdgeKind, Iface, NodeKind, PortBinding, Route
-from netsim.runtime.docker.context import Daemon, Docker, Join, NetRequest, NetState, Run
+from netsim.runtime.docker.context import Daemon, Docker, Join, NetRequest, NetState, Run, RunFailed
 from netsim.runtime.docker.drivers import bridge
 from netsim.runtime.docker.portalloc import PortTaken
-from netsim.scenario.portspec import PortProto, PortRequest
+from netsim.scenario.portspec import PortRequest
 from netsim.scenario.schema import Container, Network
 
 DEFAULT = IPv4Network("0.0.0.0/0")
@@ -30,61 +31,83 @@ def validate_bridge(dk: Docker, name: str, spec: Network, path: tuple) -> None:
 
 
 def run(r: Run) -> None:
+    """Plan first (addresses, gateway, host ports), so a start Docker refuses changes nothing;
+    then the namespace, one endpoint per network, the default route, the published ports."""
     dk, d, name = r.dk, r.daemon, r.name
+    joins = _addresses(r)
+    gw = _gateway(dk, joins)
+    try:
+        if gw is None and any(st.net.driver == "overlay" for _, st, _ in joins):
+            gw = (None, d.gwbridge, dk.take_ip(d.gwbridge, None, r.path, False))
+        bindings = _plan_ports(dk, r, gw[1] if gw else None, gw[2] if gw else None)
+    except RunFailed:
+        for _, st, ip in joins + ([gw] if gw and gw[0] is None else []):
+            st.pool.release(ip)
+        raise
     dk.asm.add_ns(name, NodeKind.CONTAINER, name, host=d.name)
     addresses: dict[str, IPv4Address] = {}
-    gateway: tuple[NetState, str] | None = None
-    for i, req in enumerate(r.nets):
-        st = dk.lookup_net(d, req.name, req.path)
-        is_default = st.net.name == "bridge" and st.net.scope == "local"
-        if req.attach and req.attach.aliases and is_default:
-            raise dk.error((*req.path, "aliases"), "network-scoped alias is supported only for "
-                           "containers in user defined networks")
-        ip = dk.take_ip(st, req.attach.ip if req.attach else None, req.path, is_default)
-        driver = dk.drivers[st.net.driver]
-        iface = driver.attach(Join(dk, d, st, name, ip, f"eth{i}", name))
+    gw_dev = None
+    for i, (req, st, ip) in enumerate(joins):
+        iface = dk.drivers[st.net.driver].attach(Join(dk, d, st, name, ip, f"eth{i}", name))
         addresses[req.name] = ip
         _endpoint(dk, st, name, iface)
-        if gateway is None and driver.gives_gateway(dk, st):
-            gateway = (st, iface.name)
-    if gateway is None and any(dk.lookup_net(d, n.name, n.path).net.driver == "overlay"
-                               for n in r.nets):
-        gateway = _gwbridge(dk, d, name, len(r.nets), addresses)
-    if gateway is not None:
-        st, dev = gateway
-        # ipvlan l3 has no gateway: the route is `default dev eth0` (ipvlan driver)
-        dk.model.ns[name].routes.append(Route(DEFAULT, dev, via=st.net.gateway))
+        if gw is not None and st is gw[1]:
+            gw_dev = iface.name
+    if gw is not None and gw[0] is None:  # overlay endpoints give no gateway (spec §7.3)
+        iface = bridge.attach(Join(dk, d, gw[1], name, gw[2], f"eth{len(joins)}", name))
+        addresses["docker_gwbridge"] = gw[2]
+        _endpoint(dk, gw[1], name, iface)
+        gw_dev = iface.name
+    if gw is not None:  # ipvlan l3 has no gateway: the route is `default dev eth0`
+        dk.model.ns[name].routes.append(Route(DEFAULT, gw_dev, via=gw[1].net.gateway))
     dk.asm.endpoint(name, NodeKind.CONTAINER, name, addresses)
     _links(dk, name, r.spec, r.path)
-    publish(dk, d, name, r.spec, r.path, gateway[0] if gateway else None, r.nets)
-    dk.asm.listen(dk.model.ns[name], list(r.spec.listen) + app_ports(r.spec),
-                  f"{name}'s echo service")
+    if bindings:
+        dk.model.containers[name].ports.extend(bindings)
+        bridge.publish(dk, d, gw[1], bindings)
+    for p in dk.listens(name, r.spec):
+        dk.asm.listen(dk.model.ns[name], [p], f"{name}'s app", ip=p.ip or ANY)
+
+
+def _addresses(r: Run) -> list[tuple[NetRequest, NetState, IPv4Address]]:
+    """Each network's address for the container (released again if the start fails)."""
+    dk, out = r.dk, []
+    try:
+        for req in r.nets:
+            st = dk.lookup_net(r.daemon, req.name, req.path)
+            is_default = st.net.name == "bridge" and st.net.scope == "local"
+            if req.attach and req.attach.aliases and is_default:
+                raise dk.error((*req.path, "aliases"), "network-scoped alias is supported only "
+                               "for containers in user defined networks")
+            if req.attach and req.attach.gw_priority and dk.profile.name != "28":
+                raise dk.error((*req.path, "gw_priority"), "gw-priority needs Docker 28 (API "
+                               "1.48)", "docker: \"28\"", at_key=True)
+            ip = dk.take_ip(st, req.attach.ip if req.attach else None, req.path, is_default)
+            out.append((req, st, ip))
+    except BaseException:
+        for _, st, ip in out:
+            st.pool.release(ip)
+        raise
+    return out
+
+
+def _gateway(dk: Docker, joins: list) -> tuple | None:
+    """The endpoint that gives the default route: libnetwork orders a sandbox's endpoints
+    (endpoint `Less`): internal networks last, then the highest gw-priority (28), then the
+    network whose name sorts first — wherever it was named, `docker run` or `network connect`
+    (docker-observed §9, asked again of 20.10.24)."""
+    able = [j for j in joins if dk.drivers[j[1].net.driver].gives_gateway(dk, j[1])]
+    if not able:
+        return None
+    return min(able, key=lambda j: (j[1].net.internal,
+                                    -(j[0].attach.gw_priority if j[0].attach else 0),
+                                    j[1].net.name))
 
 
 def _endpoint(dk: Docker, st: NetState, name: str, iface: Iface) -> None:
     st.net.endpoints[name] = iface.addrs[0]
     dk.model.graph.add_edge(f"net:{st.net.host or 'swarm'}/{st.net.name}", iface.id,
                             kind=EdgeKind.ATTACH)
-
-
-def app_ports(spec: Container) -> list[PortProto]:
-    """`-p 8080:80` says the app listens on 80 (even where publishing does nothing, as on
-    macvlan); `-P` says the same of every exposed port."""
-    ports = [PortProto(r.container_port, r.proto) for reqs in spec.ports for r in reqs]
-    if spec.publish_all:
-        ports += list(spec.expose)
-    return ports
-
-
-def _gwbridge(dk: Docker, d: Daemon, name: str, index: int,
-              addresses: dict) -> tuple[NetState, str]:
-    """Overlay endpoints give no gateway: Docker adds docker_gwbridge (spec §7.3)."""
-    st = d.gwbridge
-    ip = dk.take_ip(st, None, ("containers", name), False)
-    iface = bridge.attach(Join(dk, d, st, name, ip, f"eth{index}", name))
-    addresses["docker_gwbridge"] = ip
-    _endpoint(dk, st, name, iface)
-    return st, iface.name
 
 
 def _links(dk: Docker, name: str, spec: Container, path: tuple) -> None:
@@ -97,37 +120,64 @@ def _links(dk: Docker, name: str, spec: Container, path: tuple) -> None:
                            f"/{target} AS /{name}/{alias}", "a container defined earlier in the file")
 
 
-def publish(dk: Docker, d: Daemon, name: str, spec: Container, path: tuple,
-            st: NetState | None, nets: list[NetRequest]) -> None:
-    """-p / -P on the endpoint that gives the default route (spec §4)."""
+def _plan_ports(dk: Docker, r: Run, st: NetState | None,
+                ip: IPv4Address | None) -> list[PortBinding]:
+    """-p / -P on the endpoint that gives the default route (spec §4), checked as Docker
+    checks them at start: the allocator, then the socket bind (per profile)."""
+    name, spec, path, d = r.name, r.spec, r.path, r.daemon
     requests: list[tuple[PortRequest, tuple]] = [
         (req, (*path, "ports", i)) for i, reqs in enumerate(spec.ports) for req in reqs]
-    if spec.publish_all:
+    if spec.publish_all:  # 20.10: the highest exposed port gets the lowest host port
+        exposed = sorted(dk.exposed(spec), key=lambda p: (p.port, p.proto),
+                         reverse=dk.profile.publish_all_descending)
         requests += [(PortRequest(None, (), p.port, p.proto, "-P"), (*path, "publish_all"))
-                     for p in spec.expose]
+                     for p in exposed]
     if not requests:
-        return
-    on_lan = sorted({dk.lookup_net(d, n.name, n.path).net.driver for n in nets}
-                    & {"macvlan", "ipvlan"})
+        return []
     if st is None or st.net.internal or st.net.driver != "bridge":
+        on_lan = sorted({dk.lookup_net(d, n.name, n.path).net.driver for n in r.nets}
+                        & {"macvlan", "ipvlan"})
         why = ("the network is --internal" if st is not None and st.net.internal
                else f"{on_lan[0]} has no NAT: the container is on the LAN at its own address"
                if on_lan else "no network gives it a gateway")
         dk.model.warnings.append(("P26", f"containers.{name}.ports: nothing is published: {why} "
                                   "(docker port shows nothing)"))
-        return
-    info = dk.model.containers[name]
-    chosen = []
-    for req, rpath in requests:
-        host_ip = IPv4Address(req.host_ip or st.net.options.get(bridge.HOST_BINDING, "0.0.0.0"))
-        try:
-            hport = d.ports.request(host_ip, req.host_ports, req.proto)
-        except PortTaken as e:
-            epid = dk.digest("endpoint", name, st.net.name)
-            raise dk.error(rpath, f"{dk.profile.wrap_prefix}driver failed programming external "
-                           f"connectivity on endpoint {name} ({epid}): {e}") from None
-        pb = PortBinding(host_ip, hport, req.proto, name, st.net.endpoints[name].ip,
-                         req.container_port, st.net.name, req.spec)
-        chosen.append(pb)
-        info.ports.append(pb)
-    bridge.publish(dk, d, st, chosen)
+        return []
+    chosen: list[PortBinding] = []
+    try:
+        for req, rpath in requests:
+            chosen.append(_bind(dk, d, name, st, ip, req, rpath))
+    except RunFailed:
+        for pb in chosen:
+            d.ports.release(pb.host_ip, pb.host_port, pb.proto)
+        raise
+    return chosen
+
+
+def _bind(dk: Docker, d: Daemon, name: str, st: NetState, ip: IPv4Address, req: PortRequest,
+          rpath: tuple) -> PortBinding:
+    profile = dk.profile
+    host_ip = IPv4Address(req.host_ip or st.net.options.get(bridge.HOST_BINDING, "0.0.0.0"))
+    binds = d.spec.userland_proxy or profile.binds_without_proxy  # who opens the socket
+
+    def fail(text: str) -> RunFailed:
+        epid = dk.digest("endpoint", name, st.net.name)
+        where = dk.error(rpath, "").where
+        return RunFailed(f"{profile.wrap_prefix}driver failed programming external "
+                         f"connectivity on endpoint {name} ({epid}): {text}", where)
+
+    if binds and host_ip != ANY and host_ip not in d.addresses(dk.model):
+        hport = req.host_ports[0] if req.host_ports else 0
+        raise fail(profile.bind_unassigned.format(proto=req.proto, hip=host_ip, hport=hport,
+                                                  cip=ip, cport=req.container_port))
+    try:
+        hport = d.ports.request(host_ip, req.host_ports, req.proto)
+    except PortTaken as e:
+        if e.port is None:
+            raise fail("all ports are allocated") from None
+        raise fail(profile.port_allocated.format(ip=e.holder, port=e.port)) from None
+    if binds and not profile.port_overlap and d.ports.clash(host_ip, hport, req.proto):
+        d.ports.release(host_ip, hport, req.proto)  # 20.10: the proxy's bind() meets a socket
+        raise fail(profile.bind_in_use.format(proto=req.proto, ip=host_ip, port=hport))
+    return PortBinding(host_ip, hport, req.proto, name, ip, req.container_port, st.net.name,
+                       req.spec)
