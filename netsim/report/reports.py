@@ -49,10 +49,11 @@ class RunReport(CheckReport):
         from netsim.report.html import rows_table
 
         met = sum(1 for r in self.expectations if r.ok and r.observed != "inconclusive")
-        same = sum(1 for r in self.rows if r.observed == r.predicted.result)
+        seen = [r for r in self.rows if r.seen is not None]
+        same = sum(1 for r in seen if r.observed == r.predicted.result)
         bad = [r for r in self.matrix if not r.ok]
         html = rows_table(self.expectations, True, f"{self.lab}: {met}/{len(self.expectations)} "
-                          f"expectations met; {same}/{len(self.rows)} observations equal the "
+                          f"expectations met; {same}/{len(seen)} observations equal the "
                           "prediction")
         if bad:
             html += rows_table(bad, True, "matrix probes where the kernel disagreed")

@@ -143,7 +143,21 @@ def mismatches(rows: list[Row]) -> Table | None:
     return t
 
 
+def banners(model: Model) -> list[str]:
+    """What must be said before any table: a host whose IPv4 forwarding is off."""
+    return [f"{ns.label}: IPv4 forwarding is disabled (reset to 0 after dockerd started): "
+            "containers' egress and published ports from other machines die; the host itself "
+            "and containers on one bridge still talk"
+            for ns in model.ns.values() if ns.kind == NodeKind.HOST and not ns.forwarding]
+
+
+def _banners(model: Model, console: Console) -> None:
+    for text in banners(model):
+        console.print(f"[bold red]{escape(text)}[/]", highlight=False)
+
+
 def print_run(report: RunReport, console: Console, quiet: bool = False) -> None:
+    _banners(report.model, console)
     if not quiet:
         console.print(plan(report.model))
     if report.expectations:
@@ -157,15 +171,20 @@ def print_run(report: RunReport, console: Console, quiet: bool = False) -> None:
     met = sum(1 for r in exp if r.ok and r.observed != "inconclusive")
     mism = sum(1 for r in report.rows if r.mismatch)
     inc = sum(1 for r in report.rows if r.observed == "inconclusive")
-    same = sum(1 for r in report.rows if r.observed == r.predicted.result)
+    seen = [r for r in report.rows if r.seen is not None]
+    same = sum(1 for r in seen if r.observed == r.predicted.result)
+    unseen = len(report.rows) - len(seen)
     colour = "red" if report.failed else "green"
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in report.timings.items())
+    model_only = f", {unseen} the model's word only (no dockerd runs here)" if unseen else ""
     console.print(f"[{colour}]{report.lab}: {met}/{len(exp)} expectations met; "
-                  f"{same}/{len(report.rows)} observations equal the prediction, {mism} differ, "
-                  f"{inc} inconclusive; docker {report.profile}; {timing}[/]", highlight=False)
+                  f"{same}/{len(seen)} observations equal the prediction, {mism} differ, "
+                  f"{inc} inconclusive{model_only}; docker {report.profile}; {timing}[/]",
+                  highlight=False)
 
 
 def print_check(report: CheckReport, console: Console, quiet: bool = False) -> None:
+    _banners(report.model, console)
     if not quiet:
         console.print(plan(report.model))
         for table in (names(report.model), ports(report.model),

@@ -13,6 +13,7 @@ from netsim.model.graph import ContainerInfo
 from netsim.runtime.docker import lint, names
 from netsim.runtime.docker.context import Daemon, Docker, NetRequest, Run, RunFailed
 from netsim.runtime.docker.drivers import bridge, overlay
+from netsim.runtime.docker.portalloc import PortAllocator
 from netsim.runtime.docker.profiles import ALIASES, DEFAULT, PROFILES, Profile
 from netsim.runtime.docker.registry import DRIVERS, MODES
 from netsim.scenario.schema import Container, Host, Network
@@ -50,7 +51,8 @@ def build(asm: Assembly, hosts: dict[str, Host]) -> None:
 
 def start(dk: Docker, name: str, spec: Host) -> None:
     """dockerd starts on a host: base chains, then the default bridge."""
-    d = Daemon(name, name, spec, dk.asm.endpoint_address(name), dk.new_subnets())
+    d = Daemon(name, name, spec, dk.asm.endpoint_address(name), dk.new_subnets(),
+               ports=PortAllocator(overlap=dk.profile.port_overlap))
     dk.daemons[name] = d
     bridge.daemon_start(dk, d)
     icc = {bridge.ICC: "false"} if not spec.icc else {}
