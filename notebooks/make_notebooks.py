@@ -53,7 +53,7 @@ published. There is no DNS by name on the default bridge.""", """\
 name: lesson1
 hosts: {docker1: {address: 192.168.1.10}}
 containers:
-  web: {ports: ["8080:80"]}
+  web: {ports: ["8080:80"], listen: [80/tcp]}   # -p publishes; listen says what answers
   client: {}
 expect:
   - {from: client, to: web, port: 80/tcp, result: open, source: client}
@@ -99,6 +99,7 @@ containers:
     ports: ["8080:80", "127.0.0.1:8081:80"]
     expose: [443/tcp]
     publish_all: true
+    listen: [80/tcp, 443/tcp]   # what the app listens on: publishing alone starts nothing
   client: {}
 expect:
   - {from: lan, to: docker1, port: 8080/tcp, result: open, source: lan}

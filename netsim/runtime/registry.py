@@ -37,5 +37,5 @@ def build(loaded: Loaded) -> Model:
     for runtime, hosts in by_runtime.items():
         RUNTIMES[runtime](asm, hosts)
     lan.routes(asm)
-    asm.model.warnings += links.lint(asm.model)
+    asm.model.warnings += list(loaded.notes) + links.lint(asm.model)
     return asm.model

@@ -1,34 +1,63 @@
-"""`commands:` — the docker CLI lines a tutorial gives, turned into scenario entries.
+"""`commands:` — the docker CLI lines a tutorial gives, as printed, turned into scenario entries.
 
     commands:
       docker1: |
-        docker network create -d macvlan --subnet=192.168.1.0/24 -o parent=eth0 pubnet
-        docker run -d --name web --network pubnet -p 8080:80 nginx
+        sudo docker network create -d macvlan
+        --subnet=192.168.1.0/24 --gateway=192.168.1.1 -o parent=eth0
+        pubnet
+        docker run -itd --name web --network pubnet -p 8080:80 nginx
 
-Supported: `docker network create`, `docker run` (`docker container run`), `docker network
-connect`, and `docker swarm init|join` (accepted, nothing to do: every host joins the swarm when
-an overlay exists). Each line becomes the same data a `networks:` / `containers:` entry would
-hold, appended after them in order, so schema and model errors point at the line.
+Read as a tutorial prints them: a leading `sudo` or prompt (`$ `, `[root@host ~]# `), lines
+that continue the command before them (a backslash, or simply not starting with `docker`: a
+flag, the network's name, the container's own command), combined short flags (`-itd`).
+Supported: `docker network create|connect|disconnect|rm`, `docker run` (`container run`),
+`docker rm|stop`, and, with nothing to do, `docker swarm init|join`, `exec`, `ps`, `inspect`,
+`logs`, `port`, `pull`, `network ls|inspect`. Flags that change nothing netsim models
+(volumes, limits, capabilities, restart, environment) are accepted with a note. Each line
+becomes the same data a `networks:` / `containers:` entry would hold, appended after them in
+order, so schema and model errors point at the line.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 
 from netsim.errors import ScenarioError
 from netsim.scenario.yamlpos import Positions
 
+PROMPT = re.compile(r"^(\[[^\]]*\][#$]|\$)\s+")  # "[root@docker001 ~]# ", "$ "
+
 
 class CommandError(ValueError):
     pass
 
 
+def _split_short(argv: list[str], flags: dict[str, str], switches: dict[str, str]) -> list[str]:
+    """`-itd` -> `-i -t -d`; `-dp 80:80` -> `-d -p 80:80` (the last letter may take a value)."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if not (re.fullmatch(r"-[A-Za-z]{2,}", arg) and arg not in flags and arg not in switches):
+            out.append(arg)
+            if not arg.startswith("-"):
+                return out + argv[i + 1:]  # the image and the container's own command
+            continue
+        letters = [f"-{c}" for c in arg[1:]]
+        if not all(x in switches for x in letters[:-1]) or letters[-1] not in {**switches,
+                                                                              **flags}:
+            raise CommandError(f"unknown shorthand flag: {arg}")
+        out += letters
+    return out
+
+
 def _opts(argv: list[str], flags: dict[str, str], switches: dict[str, str],
-          repeat: set[str]) -> tuple[dict, list[str]]:
-    """Docker-style options: `--flag value`, `--flag=value`, `-f value`; switches take none."""
+          repeat: set[str], notes: list[str] | None = None) -> tuple[dict, list[str]]:
+    """Docker-style options: `--flag value`, `--flag=value`, `-f value`; switches take none.
+    Flags of IGNORED are accepted and noted: they change nothing netsim models."""
     out: dict = {}
     rest: list[str] = []
+    argv = _split_short(argv, flags, switches)
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -39,6 +68,11 @@ def _opts(argv: list[str], flags: dict[str, str], switches: dict[str, str],
         if name in switches:
             out[switches[name]] = True
             i += 1
+            continue
+        if notes is not None and name in IGNORED:
+            takes_value = IGNORED[name]
+            notes.append(f"{name} accepted: it changes nothing netsim models")
+            i += 1 if (eq or not takes_value) else 2
             continue
         if name not in flags:
             known = sorted({*flags, *switches})
@@ -62,16 +96,26 @@ NET_FLAGS = {"-d": "driver", "--driver": "driver", "--subnet": "subnet", "--gate
              "--label": "label"}
 NET_SWITCHES = {"--internal": "internal", "--attachable": "attachable"}
 RUN_FLAGS = {"--name": "name", "--network": "network", "--net": "network",
-             "--network-alias": "alias", "--ip": "ip", "-p": "publish", "--publish": "publish",
-             "--expose": "expose", "--link": "link", "--hostname": "hostname", "-h": "hostname",
-             "-e": "env", "--env": "env", "--entrypoint": "entrypoint", "--restart": "restart",
-             "-v": "volume", "--volume": "volume", "-w": "workdir", "--label": "label"}
-RUN_SWITCHES = {"-d": "detach", "--detach": "detach", "--rm": "rm", "-it": "it", "-i": "i",
-                "-t": "t", "-P": "publish_all", "--publish-all": "publish_all",
-                "--privileged": "privileged", "-dit": "detach"}
+             "--network-alias": "alias", "--alias": "alias", "--ip": "ip", "-p": "publish",
+             "--publish": "publish", "--expose": "expose", "--link": "link",
+             "--hostname": "hostname", "-h": "hostname", "--dns": "dns", "--add-host": "add_host"}
+RUN_SWITCHES = {"-d": "detach", "--detach": "detach", "--rm": "rm", "-i": "i",
+                "--interactive": "i", "-t": "t", "--tty": "t", "-P": "publish_all",
+                "--publish-all": "publish_all"}
+# flags that change nothing netsim models: accepted with a note (True: the flag takes a value)
+IGNORED = {f: True for f in (
+    "-e", "--env", "--env-file", "--entrypoint", "-w", "--workdir", "-u", "--user", "-l",
+    "--label", "--restart", "-v", "--volume", "--mount", "--volumes-from", "--tmpfs", "-m",
+    "--memory", "--memory-swap", "--memory-reservation", "--cpus", "-c", "--cpu-shares",
+    "--cpuset-cpus", "--pids-limit", "--cap-add", "--cap-drop", "--security-opt", "--device",
+    "--ulimit", "--log-driver", "--log-opt", "--shm-size", "--stop-signal", "--stop-timeout",
+    "--health-cmd", "--health-interval", "--health-retries", "--health-timeout", "--pull",
+    "--platform", "--runtime", "--gpus", "--dns-search", "--dns-option", "--group-add",
+    "--mac-address", "--sysctl", "--label-file", "--cgroupns", "--ipc", "--pid", "--uts")}
+IGNORED |= {f: False for f in ("--privileged", "--init", "--read-only", "--no-healthcheck",
+                               "--oom-kill-disable", "--sig-proxy")}
 CONNECT_FLAGS = {"--alias": "alias", "--ip": "ip"}
-REPEAT = {"aux", "opt", "publish", "expose", "link", "env", "volume", "label", "alias",
-          "network"}
+REPEAT = {"aux", "opt", "publish", "expose", "link", "alias", "network", "dns", "add_host"}
 
 
 def _kv(items: list[str], what: str) -> dict[str, str]:
@@ -113,12 +157,11 @@ def network_create(host: str, argv: list[str], data: dict) -> tuple[str, str]:
 
 
 def run(host: str, argv: list[str], data: dict) -> tuple[str, str]:
-    o, rest = _opts(argv, RUN_FLAGS, RUN_SWITCHES, REPEAT)
+    notes = data.setdefault("_notes", [])
+    o, rest = _opts(argv, RUN_FLAGS, RUN_SWITCHES, REPEAT, notes)
     if not rest:
         raise CommandError('"docker run" requires at least 1 argument (the image)')
-    name = o.get("name")
-    if not name:
-        raise CommandError("give the container a --name: expectations refer to it")
+    name = o.get("name") or _unnamed(rest[0], data)
     nets = o.get("network", [])
     ctr: dict = {"host": host, "image": rest[0]}
     aliases, ip = o.get("alias", []), o.get("ip")
@@ -133,17 +176,86 @@ def run(host: str, argv: list[str], data: dict) -> tuple[str, str]:
             ctr["networks"][n] = entry
     elif nets:
         ctr["network"] = nets[0]
-    for key, target in (("publish", "ports"), ("expose", "expose"), ("link", "links")):
+    for key, target in (("publish", "ports"), ("expose", "expose"), ("link", "links"),
+                        ("dns", "dns")):
         if o.get(key):
             ctr[target] = list(o[key])
+    if o.get("add_host"):
+        ctr["add_hosts"] = _add_hosts(o["add_host"])
     if o.get("publish_all"):
         ctr["publish_all"] = True
     if "hostname" in o:
         ctr["hostname"] = o["hostname"]
     if name in data["containers"]:
-        raise CommandError(f'Conflict. The container name "/{name}" is already in use')
+        if not data["containers"][name].get("removed"):
+            raise CommandError(f'Conflict. The container name "/{name}" is already in use')
+        _retire(data, name)  # removed earlier: its entry keeps its place under another key
     data["containers"][name] = ctr
+    for entry, key in data.pop("_pending", []):  # connected / removed just before this run
+        entry[key] = name
     return "containers", name
+
+
+def _unnamed(image: str, data: dict) -> str:
+    """Docker names an unnamed container at random; netsim says which name it gives."""
+    base = re.sub(r"[^a-zA-Z0-9_.-]", "-", image.rsplit("/", 1)[-1].split(":")[0]) or "ctr"
+    n = 1
+    while f"{base}-{n}" in data["containers"]:
+        n += 1
+    data["_notes"].append(f"docker run {image} without --name: netsim calls it {base}-{n}")
+    return f"{base}-{n}"
+
+
+def _add_hosts(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        host, sep, ip = item.partition(":")  # --add-host db.local:10.0.0.5 (or db.local=...)
+        if not sep:
+            host, sep, ip = item.partition("=")
+        if not sep:
+            raise CommandError(f"invalid argument \"{item}\" for \"--add-host\" flag: bad "
+                               "format for add-host")
+        out[host] = ip
+    return out
+
+
+def _retire(data: dict, name: str) -> None:
+    """A removed container's entry moves to `NAME-rmN`, so the name can be used again."""
+    n = 1
+    while f"{name}-rm{n}" in data["containers"]:
+        n += 1
+    new = f"{name}-rm{n}"
+    data["containers"] = {(new if k == name else k): v for k, v in data["containers"].items()}
+    for ctr in data["containers"].values():  # "removed before NAME ran" meant that NAME
+        for entry in [ctr, *(ctr.get("networks") or {}).values()]:
+            for key in ("removed", "connect"):
+                if entry.get(key) == name:
+                    entry[key] = new
+
+
+def remove(host: str, argv: list[str], data: dict) -> None:
+    """`docker rm [-f] NAME...` / `docker stop NAME...`: its addresses and ports are free again
+    for the containers that start after it (Docker reuses a freed address at once)."""
+    o, rest = _opts(argv, {}, {"-f": "force", "--force": "force", "-v": "volumes",
+                                "--volumes": "volumes", "-t": "t"}, set())
+    if not rest:
+        raise CommandError('"docker rm" requires at least 1 argument')
+    for name in rest:
+        ctr = data["containers"].get(name)
+        if ctr is None or ctr.get("removed"):
+            raise CommandError(f"Error response from daemon: No such container: {name}")
+        if not o.get("force") and not data.get("_stopping"):
+            raise CommandError(f"Error response from daemon: You cannot remove a running "
+                               f"container {name}. Stop the container before attempting "
+                               "removal or force remove")
+        ctr["removed"] = True  # at the end, unless a later `docker run` comes first
+        data.setdefault("_pending", []).append((ctr, "removed"))
+    data.pop("_stopping", None)
+
+
+def stop(host: str, argv: list[str], data: dict) -> None:
+    data["_stopping"] = True  # a stopped container holds no address (rm then removes it)
+    remove(host, ["-f", *argv], data)
 
 
 def network_connect(host: str, argv: list[str], data: dict) -> tuple[str, str]:
@@ -152,17 +264,51 @@ def network_connect(host: str, argv: list[str], data: dict) -> tuple[str, str]:
         raise CommandError("docker network connect needs NETWORK CONTAINER")
     net, name = rest
     ctr = data["containers"].get(name)
-    if ctr is None:
+    if ctr is None or ctr.get("removed"):
         raise CommandError(f"No such container: {name}")
     if "networks" not in ctr:
         ctr["networks"] = {ctr.pop("network", "bridge"): {}}
-    entry: dict = {"connect": True}
+    entry: dict = {"connect": True}  # at the end, unless a later `docker run` comes first
     if o.get("alias"):
         entry["aliases"] = o["alias"]
     if o.get("ip"):
         entry["ip"] = o["ip"]
     ctr["networks"][net] = entry
+    data.setdefault("_pending", []).append((entry, "connect"))
     return "containers", name
+
+
+def network_disconnect(host: str, argv: list[str], data: dict) -> tuple[str, str]:
+    _, rest = _opts(argv, {}, {"-f": "force", "--force": "force"}, set())
+    if len(rest) != 2:
+        raise CommandError("docker network disconnect needs NETWORK CONTAINER")
+    net, name = rest
+    ctr = data["containers"].get(name)
+    if ctr is None or ctr.get("removed"):
+        raise CommandError(f"No such container: {name}")
+    if "networks" not in ctr:
+        ctr["networks"] = {ctr.pop("network", "bridge"): {}}
+    if net not in ctr["networks"]:
+        raise CommandError(f"Error response from daemon: container {name} is not connected to "
+                           f"network {net}")
+    ctr["networks"][net]["removed"] = True  # at the end, unless a later `docker run` comes first
+    data.setdefault("_pending", []).append((ctr["networks"][net], "removed"))
+    return "containers", name
+
+
+def network_rm(host: str, argv: list[str], data: dict) -> None:
+    _, rest = _opts(argv, {}, {"-f": "force", "--force": "force"}, set())
+    if not rest:
+        raise CommandError('"docker network rm" requires at least 1 argument')
+    for net in rest:
+        if net not in data["networks"]:
+            raise CommandError(f"Error response from daemon: network {net} not found")
+        users = [n for n, c in data["containers"].items() if not c.get("removed") and (
+            c.get("network") == net or net in (c.get("networks") or {}))]
+        if users:
+            raise CommandError(f"Error response from daemon: error while removing network: "
+                               f"network {net} has active endpoints ({', '.join(users)})")
+        del data["networks"][net]  # its subnet is free for the networks created after it
 
 
 def _ignore(host: str, argv: list[str], data: dict) -> None:
@@ -174,59 +320,122 @@ VERBS: dict[tuple[str, ...], Callable] = {
     ("run",): run,
     ("container", "run"): run,
     ("network", "connect"): network_connect,
+    ("network", "disconnect"): network_disconnect,
+    ("network", "rm"): network_rm,
+    ("network", "remove"): network_rm,
+    ("rm",): remove,
+    ("container", "rm"): remove,
+    ("stop",): stop,
+    ("container", "stop"): stop,
     ("swarm", "init"): _ignore,
     ("swarm", "join"): _ignore,
+    ("network", "ls"): _ignore,
+    ("network", "inspect"): _ignore,
+    ("exec",): _ignore,
+    ("ps",): _ignore,
+    ("inspect",): _ignore,
+    ("logs",): _ignore,
+    ("port",): _ignore,
+    ("pull",): _ignore,
+    ("images",): _ignore,
 }
 
 
-def expand(data: dict, pos: Positions) -> None:
-    """Turn `commands:` into networks / containers entries, in place."""
+def expand(data: dict, pos: Positions) -> list[tuple[str, str]]:
+    """Turn `commands:` into networks / containers entries, in place; return the notes
+    (flags accepted that change nothing, names netsim gave) as (id, sentence)."""
     commands = data.get("commands")
     if not isinstance(commands, dict) or not commands:
-        return
-    data.setdefault("networks", {})
-    data.setdefault("containers", {})
-    if data["networks"] is None:
-        data["networks"] = {}
-    if data["containers"] is None:
-        data["containers"] = {}
+        return []
+    for key in ("networks", "containers"):
+        if data.get(key) is None:
+            data[key] = {}
+    data["_notes"] = []
+    notes: list[tuple[str, str]] = []
     for host, text in commands.items():
         start = pos.values.get(("commands", host), (1, 1))[0]
         for lineno, line in _lines(str(text)):
             where = pos.where(("commands", host))
             where.line, where.column = start + lineno, None
-            try:
-                argv = shlex.split(line)
-            except ValueError as e:
-                raise ScenarioError(f"cannot split this line: {e}", where) from None
-            if argv[:1] != ["docker"]:
-                raise ScenarioError(f"not a docker command: {line}", where,
-                                    "docker network create / docker run / docker network connect")
-            verb = next((v for v in VERBS if tuple(argv[1:1 + len(v)]) == v), None)
-            if verb is None:
-                raise ScenarioError(f"netsim does not simulate `{' '.join(argv[:3])}`", where,
-                                    ", ".join("docker " + " ".join(v) for v in VERBS))
-            try:
-                made = VERBS[verb](host, argv[1 + len(verb):], data)
-            except CommandError as e:
-                raise ScenarioError(f"{e}", where) from None
+            before = len(data["_notes"])
+            made = _one(host, line, data, where)
+            notes += [("command", f"commands.{host} line {where.line}: {n}")
+                      for n in data["_notes"][before:]]
             if made:
                 pos.values[made] = (where.line, 1)
                 pos.keys[made] = (where.line, 1)
+    for key in ("_notes", "_pending", "_stopping"):
+        data.pop(key, None)
+    return notes
+
+
+def _one(host: str, line: str, data: dict, where) -> tuple[str, str] | None:
+    try:
+        argv = shlex.split(line)
+    except ValueError as e:
+        raise ScenarioError(f"cannot split this line: {e}", where) from None
+    if argv[:1] != ["docker"]:
+        raise ScenarioError(f"not a docker command: {line}", where,
+                            "docker network create / docker run / docker network connect")
+    verb = next((v for v in VERBS if tuple(argv[1:1 + len(v)]) == v), None)
+    if verb is None:
+        raise ScenarioError(f"netsim does not simulate `{' '.join(argv[:3])}`", where,
+                            ", ".join("docker " + " ".join(v) for v in VERBS))
+    try:
+        return VERBS[verb](host, argv[1 + len(verb):], data)
+    except CommandError as e:
+        raise ScenarioError(f"{e}", where) from None
+
+
+def _clean(raw: str) -> str:
+    """A tutorial's line: no prompt, no leading sudo."""
+    line = PROMPT.sub("", raw.strip())
+    while line.startswith("sudo "):
+        line = line[5:].lstrip()
+    return line
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
-    """Logical lines (backslash continuations joined), without comments; with their index."""
-    out, buf, first = [], "", None
+    """Logical commands with the index of their first line; comments dropped. A command goes
+    on over a line ending in a backslash, and over the lines a tutorial breaks it into: a line
+    starting with a flag, the NAME a `network create` still lacks, and after a `docker run`
+    the container's own command (what follows the image)."""
+    out: list[tuple[int, str]] = []
+    glue = False
     for i, raw in enumerate(text.splitlines()):
-        line = raw.strip()
-        if first is None:
-            first = i
-        if line.endswith("\\"):
-            buf += line[:-1] + " "
+        line = _clean(raw)
+        if not line or line.startswith("#"):
+            glue = glue and bool(line)
             continue
-        buf += line
-        if buf.strip() and not buf.strip().startswith("#"):
-            out.append((first, buf.strip()))
-        buf, first = "", None
+        joined = line.endswith("\\")
+        line = line[:-1].rstrip() if joined else line
+        if out and (glue or _continues(out[-1][1], line)):
+            out[-1] = (out[-1][0], f"{out[-1][1]} {line}")
+        else:
+            out.append((i, line))
+        glue = joined
+    return out
+
+
+def _continues(command: str, line: str) -> bool:
+    if line.startswith("docker"):
+        return False
+    if line.startswith("-"):
+        return True
+    words = command.split()
+    if words[1:3] == ["network", "create"]:
+        return not any(not w.startswith("-") for w in _positionals(words[3:], NET_FLAGS))
+    return words[1:2] == ["run"] or words[1:3] == ["container", "run"]
+
+
+def _positionals(words: list[str], flags: dict[str, str]) -> list[str]:
+    """The words that are not flags nor flag values."""
+    out, skip = [], False
+    for w in words:
+        if skip:
+            skip = False
+        elif w.startswith("-"):
+            skip = "=" not in w and w in flags
+        else:
+            out.append(w)
     return out

@@ -35,6 +35,7 @@ class Loaded:
     positions: Positions
     path: str
     text: str = ""  # kept so a running lab can be rebuilt from its journal
+    notes: tuple[tuple[str, str], ...] = ()  # what reading it noticed (commands' ignored flags)
 
 
 def load(path: str | Path) -> Loaded:
@@ -53,12 +54,12 @@ def from_text(text: str, file: str = "<scenario>") -> Loaded:
     if not isinstance(data, dict):
         raise ScenarioError("a scenario is a mapping (name:, hosts:, networks:, containers:, ...)",
                             pos.where(()))
-    commands.expand(data, pos)
+    notes = commands.expand(data, pos)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
         raise _first(e, pos) from None
-    return Loaded(scenario, pos, file, text)
+    return Loaded(scenario, pos, file, text, tuple(notes))
 
 
 def _first(exc: ValidationError, pos: Positions) -> ScenarioError:

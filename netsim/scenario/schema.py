@@ -240,7 +240,8 @@ class Network(Strict):
 class Attach(Strict):
     ip: IPv4 | None = None
     aliases: list[Text] = []
-    connect: bool = False  # attached later by `docker network connect` (not at `docker run`)
+    connect: bool | ContainerName = False  # `network connect`: at the end, or before NAME runs
+    removed: bool | ContainerName = False  # `network disconnect`: at the end, or before NAME
     gw_priority: int = 0  # Docker 28: --network name=N,gw-priority=P (highest gives the route)
 
 
@@ -256,6 +257,7 @@ class Container(Strict):
     links: list[Text] = []
     hostname: Text | None = None
     dns: list[IPv4] = []  # --dns
+    removed: bool | ContainerName = False  # `docker rm`: at the end, or just before NAME runs
     add_hosts: Annotated[dict[Text, IPv4], BeforeValidator(_none_is_empty)] = {}  # --add-host
 
     @model_validator(mode="after")

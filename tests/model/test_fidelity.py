@@ -277,3 +277,41 @@ def test_run_probes_are_not_observed_in_a_namespace_lab() -> None:
     p = Probe("b", "", "docker run b", None, "run", None, None, "failed", None, frozenset(),
               "expect[0]", error="x")
     assert p.label == "docker run b"
+
+
+@pytest.mark.parametrize(("option", "value", "words"), [
+    ("com.docker.network.bridge.name", "averyveryverylongname", "failed to check bridge "
+     "interface existence: numerical result out of range"),
+    ("com.docker.network.bridge.name", "a/b", "Error response from daemon: invalid argument"),
+    ("com.docker.network.bridge.name", "docker0", "netsim does not model two networks on one"),
+    ("com.docker.network.driver.mtu", "abc", 'failed to parse com.docker.network.driver.mtu '
+     'value: abc (strconv.Atoi: parsing "abc": invalid syntax)'),
+    ("com.docker.network.driver.mtu", "-5", "invalid MTU number: -5"),
+    ("com.docker.network.driver.mtu", "99999999", "failed to create endpoint c on network n: "
+     "failed to set MTU on host interface veth"),
+    ("com.docker.network.driver.mtu", "67", "failed to set MTU on host interface"),
+])
+def test_what_docker_refuses_check_refuses_in_its_words(option, value, words) -> None:
+    """Asked of 20.10.24: these fail at `network create` or at `docker run`; check agrees."""
+    text = f'name: o\nnetworks: {{n: {{options: {{{option}: "{value}"}}}}}}\n' \
+           "containers: {c: {network: n}}\n"
+    with pytest.raises(ScenarioError) as e:
+        _ = lab(text).model
+    assert words in str(e.value)
+
+
+def test_mtu_0_means_the_default() -> None:
+    text = 'name: o\nnetworks: {n: {options: {com.docker.network.driver.mtu: "0"}}}\n' \
+           "containers: {c: {network: n}}\n"
+    assert lab(text).model.ns["c"].ifaces["eth0"].mtu == 1500
+
+
+def test_a_shim_over_the_whole_lan_is_refused_as_the_kernel_would() -> None:
+    text = """name: shim
+networks:
+  mv: {driver: macvlan, parent: eth0, subnet: 192.168.1.0/24, gateway: 192.168.1.1,
+       ip_range: 192.168.1.0/24, aux_addresses: {host: 192.168.1.250}, shim: true}
+containers: {c: {network: mv}}
+"""
+    with pytest.raises(ScenarioError, match="RTNETLINK answers: File exists"):
+        _ = lab(text).model

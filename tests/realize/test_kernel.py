@@ -46,7 +46,8 @@ def running():
 
 
 LABS = ["bridge", "user-bridges", "modes", "macvlan", "macvlan-modes", "overlay", "overlay-mtu",
-        "overlay-blocked", "names", "commands", "fidelity", "fidelity-2010", "dns-upstream"]
+        "overlay-blocked", "names", "commands", "fidelity", "fidelity-2010", "dns-upstream",
+        "rm-recreate"]
 
 
 def observe(lab: Lab, names: dict, src: str, dst: str, proto: str = "icmp",
@@ -256,7 +257,7 @@ def test_userland_proxy_off_hairpin_and_sources() -> None:
 hosts: {docker1: {address: 192.168.1.10, userland_proxy: false}}
 networks: {neta: {}}
 containers:
-  web: {ports: ["8080:80", "127.0.0.1:8081:80"]}
+  web: {ports: ["8080:80", "127.0.0.1:8081:80"], listen: [80/tcp]}
   peer: {}
   other: {network: neta}
 """, "noproxy.yml")
@@ -324,9 +325,10 @@ def test_upstream_down_28_answers_servfail_at_once_20_10_times_out(running) -> N
     """docker-observed §9: with nothing on the upstream's port 53, 28.5.2's embedded DNS
     answers SERVFAIL at once; 20.10 lets the client time out. Observed with libc."""
     lab, names = running("dns-upstream")
-    got = {r.probe.name: r for r in probe_lab(lab, names, full_matrix=False).expectations
+    got = {(r.probe.src, r.probe.name): r for r in probe_lab(lab, names,
+                                                             full_matrix=False).expectations
            if r.probe.proto == "dns"}
-    fail = got["printer.lan"]
+    fail = got["web", "printer.lan"]
     assert fail.observed == "servfail" and any("rcode 2" in n for n in fail.notes), fail.notes
     running.close()
     text = (SCENARIOS / "dns-upstream.yml").read_text().replace('docker: "28"',
@@ -335,6 +337,7 @@ def test_upstream_down_28_answers_servfail_at_once_20_10_times_out(running) -> N
                                                                       "name: dns-up-2010")
     old = Lab.from_yaml(text, "dns-up-2010.yml")
     with old.up():
-        rows = {r.probe.name: r for r in old.probe().expectations if r.probe.proto == "dns"}
-    assert rows["printer.lan"].observed == "timeout", rows["printer.lan"].notes
-    assert rows["api"].observed == "172.18.0.2"
+        rows = {(r.probe.src, r.probe.name): r for r in old.probe().expectations
+                if r.probe.proto == "dns"}
+    assert rows["web", "printer.lan"].observed == "timeout", rows["web", "printer.lan"].notes
+    assert rows["web", "api"].observed == "172.18.0.2"

@@ -103,6 +103,9 @@ class Docker:
         self.swarm: dict[str, NetState] = {}  # overlay networks
         self.swarm_pool: SubnetAllocator | None = None
         self.next_vni = 4097  # 4096 is the ingress network's (spec §7.2)
+        # (container, network) -> what its endpoint installed: (ns, table, chain, rule), and
+        # (ns, "", "", (ip, port, proto)) for a docker-proxy listener
+        self.owned: dict[tuple[str, str], list[tuple]] = {}
 
     # --- shared helpers -------------------------------------------------------------------
     def error(self, path: tuple, message: str, valid: str | None = None,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from netsim.model.assembly import Assembly
 from netsim.model.graph import ContainerInfo
-from netsim.runtime.docker import lint, names
+from netsim.runtime.docker import lint, names, removal
 from netsim.runtime.docker.context import Daemon, Docker, NetRequest, Run, RunFailed
-from netsim.runtime.docker.drivers import bridge, overlay
+from netsim.runtime.docker.drivers import bridge, networks, overlay
 from netsim.runtime.docker.portalloc import PortAllocator
 from netsim.runtime.docker.profiles import ALIASES, DEFAULT, PROFILES, Profile
 from netsim.runtime.docker.registry import DRIVERS, MODES
@@ -42,7 +42,9 @@ def build(asm: Assembly, hosts: dict[str, Host]) -> None:
     for name, spec in asm.sc.networks.items():
         network_create(dk, name, spec, ("networks", name))
     for name, spec in asm.sc.containers.items():
+        _events(dk, name)
         run(dk, name, spec, ("containers", name))
+    _events(dk, True)
     names.build(dk)
     macvlan_addresses_free_on_lan(dk)
     overlay.program_peers(dk)
@@ -138,6 +140,7 @@ def _network_mode(dk: Docker, spec: Container,
                        "and non-user-defined network-modes")
     first = names_[0]
     later = [n for n in nets if n not in at_run]  # `docker network connect`: bridge is fine
+    nets = at_run
     shared = first in ("host", "none") or first.startswith("container:")
     for n in later:
         if shared or n.name in ("host", "none") or n.name.startswith("container:"):
@@ -151,6 +154,23 @@ def _network_mode(dk: Docker, spec: Container,
     if first in ("host", "none"):
         return first, None, nets
     return "networks", None, nets
+
+
+def _events(dk: Docker, when: str | bool) -> None:
+    """`network connect`, `network disconnect` and `docker rm` that happened just before
+    `when` ran (True: after every run), as netsim.scenario.commands records them."""
+    for name, spec in dk.sc.containers.items():
+        if name not in dk.model.containers:
+            continue
+        for net, attach in (spec.networks or {}).items():
+            if attach.connect == when:
+                networks.connect(dk, name, NetRequest(net, attach, ("containers", name,
+                                                                    "networks", net)))
+        for net, attach in (spec.networks or {}).items():
+            if attach.removed == when:
+                removal.disconnect(dk, name, net)
+        if spec.removed == when:
+            removal.rm(dk, name)
 
 
 def macvlan_addresses_free_on_lan(dk: Docker) -> None:

@@ -66,7 +66,9 @@ def _view(dk: Docker, name: str, tables: dict[str, Table]) -> dns.NameView:
     view.forwards = any(not dk.model.networks[k].internal for k in mine)
     for link in dk.sc.containers[name].links:  # spec §1.8
         target, _, alias = link.partition(":")
-        ep = dk.model.endpoints[target]
+        ep = dk.model.endpoints.get(target)
+        if ep is None:  # removed since: the link is gone with it
+            continue
         shared = [k for k in mine if target in dk.model.networks[k].endpoints]
         if shared:  # user network: a container-scoped alias in the embedded DNS
             ip = dk.model.networks[shared[0]].endpoints[target].ip

@@ -43,7 +43,10 @@ def m(**kw: object) -> Match:
     return Match(**out)
 
 
-def apply(dk: Docker, d: Daemon, templates: tuple[T, ...], when: set[str], fill: dict) -> None:
+def apply(dk: Docker, d: Daemon, templates: tuple[T, ...], when: set[str], fill: dict,
+          owner: tuple[str, str] | None = None) -> None:
+    """Install the templates that hold; `owner` (container, network) records the rules so that
+    `docker rm` / `network disconnect` can take them out again."""
     rules = dk.model.ns[d.ns].rules
     block = 2  # legacy FORWARD: below the two jumps, this network's rules in template order
     for op, table, chain, cond, words, action, origin in templates:
@@ -55,6 +58,8 @@ def apply(dk: Docker, d: Daemon, templates: tuple[T, ...], when: set[str], fill:
         elif action == "SNAT":
             action = Snat(fill["host_ipv4"])
         rule = Rule(match, action, f"spec {origin}")
+        if owner is not None:
+            dk.owned.setdefault(owner, []).append((d.ns, table, chain, rule))
         if op == "append":
             rules.append(table, chain, rule)
         elif op == "insert":
@@ -82,14 +87,72 @@ def daemon_start(dk: Docker, d: Daemon) -> None:
     apply(dk, d, dk.profile.templates.start, when, {})
 
 
+MTU_RANGE = (68, 65535)  # what a veth takes (IPv4 minimum, ETH_MAX_MTU)
+
+
+def mtu_of(dk: Docker, st: NetState) -> int:
+    """`-o com.docker.network.driver.mtu`, checked as Docker checks it at create (observed,
+    20.10.24); 0 or none means the default."""
+    text = st.net.options.get(MTU) or "0"
+    where = (*st.path, "options", MTU)
+    try:
+        mtu = int(text)
+    except ValueError:
+        raise dk.error(where, f"Error response from daemon: failed to parse {MTU} value: "
+                       f"{text} (strconv.Atoi: parsing \"{text}\": invalid syntax)") from None
+    if mtu < 0:
+        raise dk.error(where, f"Error response from daemon: invalid MTU number: {mtu}")
+    return mtu or 1500
+
+
+def bad_mtu(mtu: int) -> str | None:
+    lo, hi = MTU_RANGE
+    return None if lo <= mtu <= hi else "invalid argument"
+
+
+def endpoint_problem(dk: Docker, st: NetState, name: str) -> str | None:
+    """What makes `docker run` fail on this network before anything is wired (observed)."""
+    why = bad_mtu(mtu_of(dk, st))
+    if why is None:
+        return None
+    veth = "veth" + dk.digest("veth", name, st.net.name)[:7]
+    return (f"failed to create endpoint {name} on network {st.net.name}: failed to set MTU on "
+            f"host interface {veth}: {why}")
+
+
+def bridge_name(dk: Docker, st: NetState) -> str:
+    """The Linux bridge's name; Docker refuses what the kernel refuses (observed, 20.10.24)."""
+    net = st.net
+    name = net.options.get(NAME) or ("docker0" if net.name == "bridge" else f"br-{net.id[:12]}")
+    where = (*st.path, "options", NAME)
+    if len(name.encode()) > 15:
+        raise dk.error(where, "Error response from daemon: failed to check bridge interface "
+                       "existence: numerical result out of range",
+                       "an interface name of at most 15 bytes")
+    if "/" in name or any(c.isspace() for c in name) or name in (".", ".."):
+        raise dk.error(where, "Error response from daemon: invalid argument",
+                       "an interface name without '/' or white space")
+    if not all(c.isalnum() or c in "-_." for c in name):
+        raise dk.error(where, f"netsim cannot write nftables rules for the interface name "
+                       f"{name!r} (Docker 20.10 accepts it)", "letters, digits, '-', '_', '.'")
+    taken = [o.net.name for o in dk.daemons[net.host].nets.values()
+             if o is not st and o.net.device == name]
+    if taken:
+        raise dk.error(where, f"bridge {name} already serves network {taken[0]}: Docker 20.10 "
+                       "accepts it and re-addresses that bridge; netsim does not model two "
+                       "networks on one bridge", "another bridge name")
+    return name
+
+
 def create(dk: Docker, d: Daemon, st: NetState, spec: Network) -> None:
     """Add the Linux bridge and the network's rules to the host (spec §2.2, §3.3-3.5)."""
     net = st.net
     opts = net.options
-    br_name = opts.get(NAME) or ("docker0" if net.name == "bridge" else f"br-{net.id[:12]}")
+    br_name = bridge_name(dk, st)
     net.device = br_name
-    mtu = int(opts.get(MTU) or 1500)
-    bridge = Iface(d.ns, br_name, IfKind.BRIDGE, mtu=mtu, network=net.name,
+    mtu = mtu_of(dk, st)  # out of range: create succeeds, each endpoint fails (bad_mtu)
+    bridge = Iface(d.ns, br_name, IfKind.BRIDGE, mtu=mtu if bad_mtu(mtu) is None else 1500,
+                   network=net.name,
                    addrs=[IPv4Interface(f"{net.gateway}/{net.subnet.prefixlen}")],
                    mac=dk.asm.mac(("bridge", d.name, net.name)),
                    route_localnet=not d.spec.userland_proxy)
@@ -117,7 +180,7 @@ def create(dk: Docker, d: Daemon, st: NetState, spec: Network) -> None:
 def attach(j: Join) -> Iface:
     """A veth pair: `veth<7 hex>` on the bridge, `ethN` in the container (spec §1.6)."""
     dk, d, net, name, ip = j.dk, j.daemon, j.st.net, j.container, j.ip
-    mtu = int(net.options.get(MTU) or 1500)
+    mtu = mtu_of(dk, j.st)
     # userland-proxy=false: Docker puts the port in hairpin mode (bridge_linux.go setHairpinMode),
     # because br_netfilter sends a DNATed packet for a container on the same bridge back out
     # through the bridge, possibly through the port it came in by (a container to itself)
@@ -130,13 +193,19 @@ def attach(j: Join) -> Iface:
     dk.model.add_iface(inside)
     dk.model.link_veth(host_end, inside)
     if not net.internal:
-        apply(dk, d, dk.profile.templates.endpoint, {"always"}, {"ip": str(ip), "br": net.device})
+        apply(dk, d, dk.profile.templates.endpoint, {"always"}, {"ip": str(ip), "br": net.device},
+              owner=(name, net.name))
     return inside
 
 
 def gives_gateway(dk: Docker, st: NetState) -> bool:
     """Internal networks give no default route (26+; 20.10 still did: docker-observed §5)."""
     return not st.net.internal or dk.profile.internal_default_route
+
+
+def ports_owner(pb: PortBinding) -> tuple[str, str]:
+    """Published ports move with the gateway endpoint: their rules are owned apart."""
+    return (pb.container, f"{pb.network}:ports")
 
 
 def publish(dk: Docker, d: Daemon, st: NetState, bindings: list[PortBinding]) -> None:
@@ -153,13 +222,15 @@ def publish(dk: Docker, d: Daemon, st: NetState, bindings: list[PortBinding]) ->
             when = {"always"}
             if not proxy or dk.profile.hairpin_masq_always:
                 when.add("hairpin")
-            apply(dk, d, templates.port, when, fill)
+            apply(dk, d, templates.port, when, fill, owner=ports_owner(pb))
         any_ip = pb.host_ip == IPv4Address("0.0.0.0")
         when = {("proxy_" if proxy else "noproxy_") + ("any" if any_ip else "ip")}
         if pb.host_ip.is_loopback:
             when.add("loopback")
-        apply(dk, d, templates.binding, when, fill)
+        apply(dk, d, templates.binding, when, fill, owner=ports_owner(pb))
         if proxy:
+            dk.owned.setdefault(ports_owner(pb), []).append(
+                (d.ns, "", "", (pb.host_ip, pb.host_port, pb.proto)))
             dk.model.ns[d.ns].listeners.append(Listener(
                 pb.host_ip, pb.host_port, pb.proto, "proxy", (pb.container_ip, pb.container_port),
                 f"docker-proxy -proto {pb.proto} -host-ip {pb.host_ip} -host-port {pb.host_port} "

@@ -58,7 +58,16 @@ def _shim(dk: Docker, d: Daemon, st: NetState, spec: Network) -> None:
     dk.model.add_iface(Iface(d.ns, name, IfKind.MACVLAN, mtu=uplink.mtu, parent=uplink.id,
                              mode="bridge", mac=dk.asm.mac(("shim", d.name, net.name)),
                              addrs=[IPv4Interface(f"{ip}/32")], network=net.name))
-    dk.model.ns[d.ns].routes.append(Route(net.ip_range or net.subnet, name))
+    dst = net.ip_range or net.subnet
+    host = dk.model.ns[d.ns]
+    same = [i.name for i in host.ifaces.values() for a in i.addrs if a.network == dst]
+    if same or any(r.dst == dst for r in host.routes):  # `ip route add` would say EEXIST
+        raise dk.error((*st.path, "shim"), f"the shim's route {dst} dev {name} is already "
+                       f"{d.name}'s route (on {same[0] if same else 'another link'}): "
+                       "\"RTNETLINK answers: File exists\"",
+                       "an ip_range for the containers' part of the LAN, e.g. "
+                       f"{dst.network_address + 192}/27")
+    host.routes.append(Route(dst, name))
     st.extra["shim"] = ip
 
 

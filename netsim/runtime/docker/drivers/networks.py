@@ -10,6 +10,7 @@ from netsim.model.graph import EdgeKind, Iface, NodeKind, PortBinding, Route
 from netsim.runtime.docker.context import Daemon, Docker, Join, NetRequest, NetState, Run, RunFailed
 from netsim.runtime.docker.drivers import bridge
 from netsim.runtime.docker.portalloc import PortTaken
+from netsim.runtime.docker.removal import unpublish
 from netsim.scenario.portspec import PortRequest
 from netsim.scenario.schema import Container, Network
 
@@ -45,28 +46,79 @@ def run(r: Run) -> None:
             st.pool.release(ip)
         raise
     dk.asm.add_ns(name, NodeKind.CONTAINER, name, host=d.name)
-    addresses: dict[str, IPv4Address] = {}
-    gw_dev = None
-    for i, (req, st, ip) in enumerate(joins):
-        iface = dk.drivers[st.net.driver].attach(Join(dk, d, st, name, ip, f"eth{i}", name))
-        addresses[req.name] = ip
-        _endpoint(dk, st, name, iface)
-        if gw is not None and st is gw[1]:
-            gw_dev = iface.name
+    dk.asm.endpoint(name, NodeKind.CONTAINER, name, {})
+    for req, st, ip in joins:
+        _join(dk, d, name, req.name, st, ip)
     if gw is not None and gw[0] is None:  # overlay endpoints give no gateway (spec §7.3)
-        iface = bridge.attach(Join(dk, d, gw[1], name, gw[2], f"eth{len(joins)}", name))
-        addresses["docker_gwbridge"] = gw[2]
-        _endpoint(dk, gw[1], name, iface)
-        gw_dev = iface.name
-    if gw is not None:  # ipvlan l3 has no gateway: the route is `default dev eth0`
-        dk.model.ns[name].routes.append(Route(DEFAULT, gw_dev, via=gw[1].net.gateway))
-    dk.asm.endpoint(name, NodeKind.CONTAINER, name, addresses)
+        _join(dk, d, name, "docker_gwbridge", gw[1], gw[2])
+    if gw is not None:
+        _route(dk, name, gw[1])
     _links(dk, name, r.spec, r.path)
     if bindings:
         dk.model.containers[name].ports.extend(bindings)
         bridge.publish(dk, d, gw[1], bindings)
     for p in dk.listens(name, r.spec):
         dk.asm.listen(dk.model.ns[name], [p], f"{name}'s app", ip=p.ip or ANY)
+
+
+def connect(dk: Docker, name: str, req: NetRequest) -> None:
+    """`docker network connect NET NAME`, at its place in the sequence: a new endpoint, and
+    when that endpoint now sorts first the default route and the published ports move to it
+    (libnetwork updateGateway)."""
+    info = dk.model.containers[name]
+    d = dk.daemons[info.host]
+    st = dk.lookup_net(d, req.name, req.path)
+    if name in st.net.endpoints:
+        raise dk.error(req.path, f"Error response from daemon: endpoint with name {name} "
+                       f"already exists in network {req.name}")
+    is_default = st.net.name == "bridge" and st.net.scope == "local"
+    ip = dk.take_ip(st, req.attach.ip if req.attach else None, req.path, is_default)
+    _join(dk, d, name, req.name, st, ip)
+    info.networks.append(req.name)
+    spec = dk.sc.containers[name]
+    current = [(NetRequest(n, (spec.networks or {}).get(n), req.path), _state(dk, d, n),
+                dk.model.endpoints[name].addresses[n])
+               for n in dk.model.endpoints[name].addresses if n != "docker_gwbridge"]
+    gw = _gateway(dk, current)
+    routes = dk.model.ns[name].routes
+    old = next((r for r in routes if r.dst == DEFAULT), None)
+    new_dev = _ifname(dk, name, gw[1].net.name) if gw else None
+    if gw is None or (old is not None and old.dev == new_dev):
+        return
+    dk.model.ns[name].routes = [r for r in routes if r.dst != DEFAULT]
+    _route(dk, name, gw[1])
+    if info.ports:  # the published ports follow the gateway endpoint
+        unpublish(dk, name, info.ports[0].network)
+        bindings = _plan_ports(dk, Run(dk, d, name, spec, ("containers", name), current),
+                               gw[1], gw[2])
+        info.ports.extend(bindings)
+        bridge.publish(dk, d, gw[1], bindings)
+
+
+def _state(dk: Docker, d: Daemon, net: str) -> NetState:
+    return d.nets.get(net) or dk.swarm[net]
+
+
+def _join(dk: Docker, d: Daemon, name: str, net: str, st: NetState, ip: IPv4Address) -> None:
+    ns = dk.model.ns[dk.model.endpoints[name].ns]
+    index = sum(1 for i in ns.ifaces.values() if i.name.startswith("eth"))
+    iface = dk.drivers[st.net.driver].attach(Join(dk, d, st, name, ip, f"eth{index}", name))
+    _endpoint(dk, st, name, iface)
+    ep = dk.model.endpoints[name]
+    ep.addresses[net] = ip
+    if ep.primary is None:
+        ep.primary = ip
+
+
+def _ifname(dk: Docker, name: str, net: str) -> str | None:
+    ns = dk.model.ns[dk.model.endpoints[name].ns]
+    return next((i.name for i in ns.ifaces.values() if i.network == net), None)
+
+
+def _route(dk: Docker, name: str, st: NetState) -> None:
+    """`default via` the network's gateway (ipvlan l3 has none: `default dev eth0`)."""
+    dk.model.ns[name].routes.append(Route(DEFAULT, _ifname(dk, name, st.net.name),
+                                          via=st.net.gateway))
 
 
 def _addresses(r: Run) -> list[tuple[NetRequest, NetState, IPv4Address]]:
@@ -82,6 +134,10 @@ def _addresses(r: Run) -> list[tuple[NetRequest, NetState, IPv4Address]]:
             if req.attach and req.attach.gw_priority and dk.profile.name != "28":
                 raise dk.error((*req.path, "gw_priority"), "gw-priority needs Docker 28 (API "
                                "1.48)", "docker: \"28\"", at_key=True)
+            problem = bridge.endpoint_problem(dk, st, r.name) if st.net.driver == "bridge" \
+                else None
+            if problem:
+                raise RunFailed(problem, dk.error(req.path, "").where)
             ip = dk.take_ip(st, req.attach.ip if req.attach else None, req.path, is_default)
             out.append((req, st, ip))
     except BaseException:
