@@ -315,3 +315,26 @@ containers: {c: {network: mv}}
 """
     with pytest.raises(ScenarioError, match="RTNETLINK answers: File exists"):
         _ = lab(text).model
+
+
+@pytest.mark.parametrize("profile", ["20.10", "28"])
+def test_masquerade_local_rules_sit_where_each_version_puts_them(profile: str) -> None:
+    """userland-proxy=false: 20.10 puts each bridge's `--src-type LOCAL` MASQUERADE right
+    above that bridge's subnet MASQUERADE (variants/userland-proxy-false capture); 28.5.2
+    holds both LOCAL rules right after the per-network MASQUERADE rules."""
+    from netsim.realize.iptables_save import render
+
+    text = (f'name: np\ndocker: "{profile}"\nhosts: {{docker1: {{userland_proxy: false}}}}\n'
+            "networks: {app: {}}\ncontainers:\n  web: {ports: ['8080:80'], listen: [80/tcp]}\n")
+    m = lab(text).model
+    br = m.networks["docker1/app"].device
+    post = [x for x in render(m.ns["docker1"].rules).splitlines()
+            if x.startswith("-A POSTROUTING") and "/32" not in x]
+    local = [f"-A POSTROUTING -o {b} -m addrtype --src-type LOCAL -j MASQUERADE"
+             for b in (br, "docker0")]
+    masq = [f"-A POSTROUTING -s 172.18.0.0/16 ! -o {br} -j MASQUERADE",
+            "-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"]
+    if profile == "20.10":
+        assert post == [local[0], masq[0], local[1], masq[1]]
+    else:
+        assert post == [masq[0], masq[1], local[1], local[0]]

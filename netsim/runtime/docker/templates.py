@@ -52,7 +52,15 @@ NET_NAT: list[T] = [
      "§2.3 host_ipv4: SNAT instead of MASQUERADE"),
     ("insert", "nat", "DOCKER", "masq_proxy", {"iif": "{br}"}, Return(),
      "§3.2 no DNAT for traffic from the bridge: docker-proxy serves it"),
+]
+# userland-proxy=false: host-originated traffic to the bridge. 28.5.2 appends it after the
+# MASQUERADE rules; 20.10 inserts it right above its network's (variants/userland-proxy-false)
+LOCAL_28: list[T] = [
     ("append", "nat", "POSTROUTING", "noproxy_ext", {"oif": "{br}", "src_type": "local"},
+     Masquerade(), "§3.5 userland-proxy=false: host-originated traffic to the bridge"),
+]
+LOCAL_LEGACY: list[T] = [
+    ("insert", "nat", "POSTROUTING", "noproxy_ext", {"oif": "{br}", "src_type": "local"},
      Masquerade(), "§3.5 userland-proxy=false: host-originated traffic to the bridge"),
 ]
 NET_28: list[T] = [
@@ -151,10 +159,12 @@ _BASE_CHAINS = (("filter", "DOCKER"), ("filter", "DOCKER-ISOLATION-STAGE-1"),
                 ("nat", "DOCKER"))
 
 LEGACY = RuleTemplates(  # 20.10, 26.x: DOCKER-USER RETURN, per-bridge FORWARD block
-    chains=_BASE_CHAINS, start=(*START_LEGACY, *START_NAT), network=(*NET_NAT, *NET_LEGACY),
+    chains=_BASE_CHAINS, start=(*START_LEGACY, *START_NAT),
+    network=(*NET_NAT, *LOCAL_LEGACY, *NET_LEGACY),
     endpoint=(), port=tuple(PORT_LEGACY), binding=tuple(BINDING_LEGACY))
 DOCKER_FORWARD = RuleTemplates(  # 28.x: DOCKER-FORWARD / -CT / -BRIDGE, raw protection
     chains=(*_BASE_CHAINS, ("filter", "DOCKER-BRIDGE"), ("filter", "DOCKER-CT"),
             ("filter", "DOCKER-FORWARD"), ("raw", "PREROUTING")),
-    start=(*START_28, *START_NAT), network=(*NET_NAT, *NET_28), endpoint=tuple(ENDPOINT_28),
+    start=(*START_28, *START_NAT), network=(*NET_NAT, *LOCAL_28, *NET_28),
+    endpoint=tuple(ENDPOINT_28),
     port=tuple(PORT_28), binding=tuple(PORT_BINDING))
