@@ -167,12 +167,12 @@ hosts:
 networks:
   ovl: {driver: overlay}
 containers:
-  a: {host: docker1, network: ovl, listen: [80/tcp]}
-  b: {host: docker2, network: ovl}
+  web: {host: docker1, network: ovl, listen: [80/tcp]}
+  client: {host: docker2, network: ovl}
 expect:
-  - {from: b, to: a, port: 80/tcp, result: open, source: b}
-  - {from: b, to: a, size: 1322, result: reach}
-  - {from: b, to: a, size: 1323, result: blocked}
+  - {from: client, to: web, port: 80/tcp, result: open, source: client}
+  - {from: client, to: web, size: 1322, result: reach}
+  - {from: client, to: web, size: 1323, result: blocked}
 """, [("big_ping", "On this 1400-byte LAN, does a 1323-byte ping (DF set) cross the overlay?",
        '"blocked"', 2, None, None)], ""),
 ]

@@ -44,7 +44,7 @@ def test_shipped_scenarios_check_clean(path: Path, tmp_path: Path) -> None:
 
 def test_a_wrong_expectation_exits_1(tmp_path: Path) -> None:
     path = tmp_path / "w.yml"
-    path.write_text("name: w\ncontainers: {a: {}}\nexpect:\n  - {from: lan, to: a, result: reach}\n")
+    path.write_text("name: w\ncontainers: {aa: {}}\nexpect:\n  - {from: lan, to: aa, result: reach}\n")
     result = CliRunner().invoke(main, ["check", "-q", str(path)])
     assert result.exit_code == 1
     assert "NO" in result.output

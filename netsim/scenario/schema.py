@@ -28,7 +28,10 @@ RESULTS_DNS = ("nxdomain", "servfail", "timeout", "refused", "unreachable")
 RESERVED = ("lan", "outside", "router")  # node names netsim itself uses on every LAN
 
 _LAB = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")  # Docker's container/network name rule
+# Docker's name rules (validContainerNamePattern needs two characters at least; a network's
+# name may be one, asked of 20.10.24); hosts and LAN peers follow the network rule
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
+_CONTAINER = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+\Z")
 _IFNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$")  # IFNAMSIZ: 15 characters
 
 
@@ -60,10 +63,10 @@ def _net(v: Any) -> ipaddress.IPv4Network:
         raise FieldProblem(f'"{v}" is not a subnet', "CIDR such as 172.30.0.0/24") from None
 
 
-def _name(kind: str):
+def _name(kind: str, rule: re.Pattern = _NAME):
     def check(v: Any) -> str:
         text = str(v)
-        if not _NAME.match(text):
+        if not rule.match(text):
             raise FieldProblem(
                 f'Invalid {kind} name ({text}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed'
             )
@@ -144,7 +147,8 @@ def _map_of_empty(v: Any) -> Any:
 
 IPv4 = Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4)]
 Net = Annotated[ipaddress.IPv4Network, BeforeValidator(_net)]
-ContainerName = Annotated[str, BeforeValidator(_name("container"))]
+ContainerName = Annotated[str, BeforeValidator(_name("container", _CONTAINER))]
+NodeName = Annotated[str, BeforeValidator(_name("host"))]  # a host or a LAN machine
 NetworkName = Annotated[str, BeforeValidator(_name("network"))]
 IfName = Annotated[str, BeforeValidator(_ifname)]
 Port = Annotated[PortProto, BeforeValidator(_port_proto)]
@@ -196,11 +200,11 @@ class Lan(Strict):
     subnet: Net = ipaddress.IPv4Network("192.168.1.0/24")
     gateway: IPv4 | None = None  # default: the subnet's first address
     address: IPv4 | None = None  # the node `lan`; default: the subnet's second address
-    peers: Annotated[dict[ContainerName, Annotated[Peer, BeforeValidator(_peer)]],
+    peers: Annotated[dict[NodeName, Annotated[Peer, BeforeValidator(_peer)]],
                      BeforeValidator(_none_is_empty)] = {}
     mtu: Annotated[int, Field(ge=576, le=65535)] = 1500
     listen: list[Port] | None = None  # default 80/tcp, 53/udp on lan, peers and outside
-    routes: Annotated[dict[str, ContainerName], BeforeValidator(_none_is_empty)] = {}
+    routes: Annotated[dict[str, NodeName], BeforeValidator(_none_is_empty)] = {}
     block: list[Port] = []  # issue 4: a firewall between hosts
     hairpin: bool = False  # issue 4: a VEPA-capable switch
     dns: Annotated[LanDns, BeforeValidator(_lan_dns)] = LanDns()  # the hosts' upstream server
@@ -223,8 +227,8 @@ class Host(Strict):
 
 class Network(Strict):
     driver: Text = "bridge"
-    host: ContainerName | None = None
-    hosts: list[ContainerName] | None = None  # overlay: the swarm nodes it spans (default: all)
+    host: NodeName | None = None
+    hosts: list[NodeName] | None = None  # overlay: the swarm nodes it spans (default: all)
     subnet: Net | None = None
     gateway: IPv4 | None = None
     ip_range: Net | None = None
@@ -246,7 +250,7 @@ class Attach(Strict):
 
 
 class Container(Strict):
-    host: ContainerName | None = None
+    host: NodeName | None = None
     network: Text | None = None
     networks: Annotated[dict[Text, Attach], BeforeValidator(_map_of_empty)] | None = None
     image: Text | None = None  # what listens by default (runtime/docker/images.py, `images:`)
@@ -323,7 +327,7 @@ class Scenario(Strict):
     name: Annotated[str, BeforeValidator(_lab)]
     docker: Annotated[str, BeforeValidator(_version)] | None = None  # default: the newest
     lan: Lan = Lan()
-    hosts: Annotated[dict[ContainerName, Host], BeforeValidator(_map_of_empty)] = {}
+    hosts: Annotated[dict[NodeName, Host], BeforeValidator(_map_of_empty)] = {}
     networks: Annotated[dict[NetworkName, Network], BeforeValidator(_map_of_empty)] = {}
     containers: Annotated[dict[ContainerName, Container], BeforeValidator(_map_of_empty)] = {}
     images: Annotated[dict[Text, list[Port]], BeforeValidator(_none_is_empty)] = {}  # extend

@@ -31,7 +31,7 @@ networks:
   aa: {{subnet: 10.1.0.0/24{aa}}}
   zz: {{subnet: 10.2.0.0/24}}
 containers:
-  c: {{networks: {{{first}: {{}}, {second}: {{connect: true}}}}}}
+  cc: {{networks: {{{first}: {{}}, {second}: {{connect: true}}}}}}
 """
 
 
@@ -43,30 +43,30 @@ containers:
 def test_default_route_goes_to_the_network_whose_name_sorts_first(profile, first, second,
                                                                   via) -> None:
     m = lab(CONNECT.format(profile=profile, aa="", first=first, second=second)).model
-    assert default_via(m, "c") == IPv4Address(via)
+    assert default_via(m, "cc") == IPv4Address(via)
 
 
 def test_an_internal_network_sorts_last_even_when_its_name_sorts_first() -> None:
     """Asked of 20.10.24: aa --internal, started on zz and connected to aa: default via zz."""
     m = lab(CONNECT.format(profile="20.10", aa=", internal: true", first="zz",
                            second="aa")).model
-    assert default_via(m, "c") == IPv4Address("10.2.0.1")
+    assert default_via(m, "cc") == IPv4Address("10.2.0.1")
 
 
 def test_egress_follows_the_route_and_dies_with_that_networks_masquerade_off() -> None:
     aa_nomasq = ', options: {com.docker.network.bridge.enable_ip_masquerade: "false"}'
     outside = IPv4Address("203.0.113.10")
     on = lab(CONNECT.format(profile="28", aa="", first="zz", second="aa")).model
-    got = probe(on, "c", outside, "tcp", 80)
+    got = probe(on, "cc", outside, "tcp", 80)
     assert got.result == "open" and got.source_seen == IPv4Address("192.168.1.10"), got.why
     off = lab(CONNECT.format(profile="28", aa=aa_nomasq, first="zz", second="aa")).model
-    assert probe(off, "c", outside, "tcp", 80).result == "blocked"
+    assert probe(off, "cc", outside, "tcp", 80).result == "blocked"
 
 
 def test_gw_priority_wins_over_the_name_in_28_only() -> None:
     text = CONNECT.format(profile="28", aa="", first="zz", second="aa").replace(
         "zz: {}", "zz: {gw_priority: 1}")
-    assert default_via(lab(text).model, "c") == IPv4Address("10.2.0.1")
+    assert default_via(lab(text).model, "cc") == IPv4Address("10.2.0.1")
     with pytest.raises(ScenarioError, match="gw-priority needs Docker 28"):
         _ = lab(text.replace('docker: "28"', 'docker: "20.10"')).model
 
@@ -76,7 +76,7 @@ def test_network_connect_bridge_is_accepted_and_bridge_sorts_first() -> None:
     default via docker0, because "bridge" < "mm" < "zz")."""
     text = CONNECT.format(profile="20.10", aa="", first="zz", second="bridge")
     m = lab(text).model
-    assert default_via(m, "c") == IPv4Address("172.17.0.1")
+    assert default_via(m, "cc") == IPv4Address("172.17.0.1")
     run_both = text.replace("bridge: {connect: true}", "bridge: {}")
     with pytest.raises(ScenarioError, match="cannot attach both user-defined"):
         _ = lab(run_both).model
@@ -86,7 +86,7 @@ PUBLISH_ALL = """
 name: pa
 docker: "{profile}"
 containers:
-  w: {{expose: [80/tcp, 81/tcp, 443/tcp, 8080/tcp], publish_all: true, listen: [80/tcp]}}
+  ww: {{expose: [80/tcp, 81/tcp, 443/tcp, 8080/tcp], publish_all: true, listen: [80/tcp]}}
 """
 
 
@@ -96,14 +96,14 @@ containers:
 ])
 def test_publish_all_host_port_order(profile: str, order: dict) -> None:
     m = lab(PUBLISH_ALL.format(profile=profile)).model
-    assert {pb.container_port: pb.host_port for pb in m.containers["w"].ports} == order
+    assert {pb.container_port: pb.host_port for pb in m.containers["ww"].ports} == order
 
 
 @pytest.mark.parametrize("profile", ["20.10", "28"])
 def test_a_published_port_without_listener_is_closed(profile: str) -> None:
     m = lab(PUBLISH_ALL.format(profile=profile)).model
     host = IPv4Address("192.168.1.10")
-    port_of = {pb.container_port: pb.host_port for pb in m.containers["w"].ports}
+    port_of = {pb.container_port: pb.host_port for pb in m.containers["ww"].ports}
     assert probe(m, "lan", host, "tcp", port_of[80]).result == "open"
     assert probe(m, "lan", host, "tcp", port_of[81]).result == "closed"
 
@@ -133,16 +133,16 @@ docker: "{profile}"
 networks:
   vault: {{internal: true}}
 containers:
-  a: {{network: vault, listen: [80/tcp]}}
-  b: {{network: vault}}
+  aa: {{network: vault, listen: [80/tcp]}}
+  bb: {{network: vault}}
 """
 
 
 @pytest.mark.parametrize("profile", ["20.10", "26", "28"])
 def test_peers_on_one_internal_network_reach_each_other(profile: str) -> None:
     m = lab(INTERNAL.format(profile=profile)).model
-    got = probe(m, "b", m.endpoints["a"].primary, "tcp", 80)
-    assert got.result == "open" and got.source_seen == m.endpoints["b"].primary, got.why
+    got = probe(m, "bb", m.endpoints["aa"].primary, "tcp", 80)
+    assert got.result == "open" and got.source_seen == m.endpoints["bb"].primary, got.why
 
 
 def test_20_10_internal_forward_rule_as_iptables_save_shows_it() -> None:
@@ -160,8 +160,8 @@ BIND = """
 name: bind
 docker: "{profile}"
 containers:
-  a: {{ports: ["{first}"], listen: [80/tcp]}}
-  b: {{ports: ["{second}"], listen: [80/tcp]}}
+  aa: {{ports: ["{first}"], listen: [80/tcp]}}
+  bb: {{ports: ["{second}"], listen: [80/tcp]}}
 """
 
 
@@ -183,7 +183,7 @@ def test_docker_run_fails_as_each_version_words_it(profile, first, second, words
     text = BIND.format(profile=profile, first=first, second=second)
     with pytest.raises(ScenarioError) as e:
         _ = lab(text).model
-    assert words in str(e.value) and "containers.b.ports[0]" in str(e.value)
+    assert words in str(e.value) and "containers.bb.ports[0]" in str(e.value)
 
 
 def test_same_port_tcp_and_udp_is_fine() -> None:
@@ -192,14 +192,14 @@ def test_same_port_tcp_and_udp_is_fine() -> None:
 
 def test_a_failing_run_as_an_expectation_and_the_lab_goes_on() -> None:
     text = BIND.format(profile="28", first="8184:80", second="8184:80") + """
-  c: {listen: [80/tcp]}
+  cc: {listen: [80/tcp]}
 expect:
-  - {run: b, error: "port is already allocated"}
+  - {run: bb, error: "port is already allocated"}
 """
     m = lab(text).model
-    assert "b" not in m.containers and "b" not in m.endpoints
-    assert "Bind for 0.0.0.0:8184 failed" in m.failed_runs["b"]
-    assert m.endpoints["c"].primary == IPv4Address("172.17.0.3")  # b's address went back
+    assert "bb" not in m.containers and "bb" not in m.endpoints
+    assert "Bind for 0.0.0.0:8184 failed" in m.failed_runs["bb"]
+    assert m.endpoints["cc"].primary == IPv4Address("172.17.0.3")  # b's address went back
     report = lab(text).check(full_matrix=False)
     [row] = report.expectations
     assert row.predicted.result == "failed" and row.ok
@@ -208,7 +208,7 @@ expect:
 
 
 def test_static_ip_on_the_default_bridge_28_words() -> None:
-    text = "name: ip\ndocker: \"28\"\ncontainers: {a: {networks: {bridge: {ip: 172.17.0.50}}}}\n"
+    text = "name: ip\ndocker: \"28\"\ncontainers: {aa: {networks: {bridge: {ip: 172.17.0.50}}}}\n"
     with pytest.raises(ScenarioError, match="invalid config for network bridge: invalid "
                                             "endpoint settings:\nuser specified IP address"):
         _ = lab(text).model
@@ -216,19 +216,19 @@ def test_static_ip_on_the_default_bridge_28_words() -> None:
 
 def test_ip_forward_reset_later_20_10_warns_on_every_run_28_says_nothing() -> None:
     text = "name: fw\ndocker: \"{p}\"\nhosts: {{docker1: {{ip_forward: false}}}}\n" \
-           "containers: {{a: {{}}}}\n"
+           "containers: {{aa: {{}}}}\n"
     old = lab(text.format(p="20.10")).model
-    assert ("P04", 'containers.a: docker run prints "WARNING: IPv4 forwarding is disabled. '
+    assert ("P04", 'containers.aa: docker run prints "WARNING: IPv4 forwarding is disabled. '
             'Networking will not work."') in old.warnings
     assert not [w for w in lab(text.format(p="28")).model.warnings if w[0] == "P04"]
     m = lab(text.format(p="28")).model
-    assert probe(m, "a", IPv4Address("203.0.113.10")).result == "blocked"
+    assert probe(m, "aa", IPv4Address("203.0.113.10")).result == "blocked"
 
 
 def test_ip_forward_off_at_daemon_start_is_turned_on_by_dockerd() -> None:
-    text = "name: fw\nhosts: {docker1: {ip_forward_at_start: false}}\ncontainers: {a: {}}\n"
+    text = "name: fw\nhosts: {docker1: {ip_forward_at_start: false}}\ncontainers: {aa: {}}\n"
     m = lab(text).model
-    assert probe(m, "a", IPv4Address("203.0.113.10")).result == "reach"
+    assert probe(m, "aa", IPv4Address("203.0.113.10")).result == "reach"
     assert m.ns["docker1"].rules.tables["filter"]["FORWARD"].policy == "drop"
 
 
@@ -237,7 +237,7 @@ def test_a_listener_bound_to_loopback_is_not_reachable_from_outside_the_namespac
 name: lo
 hosts: {docker1: {listen: ["127.0.0.1:8192/tcp"]}}
 containers:
-  h: {network: host, listen: ["127.0.0.1:8193/tcp"]}
+  hh: {network: host, listen: ["127.0.0.1:8193/tcp"]}
 """
     m = lab(text).model
     host = IPv4Address("192.168.1.10")
@@ -253,16 +253,16 @@ hosts: {docker1: {dns: [192.168.1.60]}}
 lan: {peers: {resolver: {address: 192.168.1.60, listen: []}}}
 networks: {app: {}}
 containers:
-  a: {add_hosts: {db.local: 10.9.9.9}}
-  b: {network: app, dns: [192.168.1.1]}
+  aa: {add_hosts: {db.local: 10.9.9.9}}
+  bb: {network: app, dns: [192.168.1.1]}
 """
     m = lab(text).model
-    assert m.names["a"].resolv_conf == "nameserver 192.168.1.60\n"
-    assert "10.9.9.9\tdb.local" in m.names["a"].hosts_file
+    assert m.names["aa"].resolv_conf == "nameserver 192.168.1.60\n"
+    assert "10.9.9.9\tdb.local" in m.names["aa"].hosts_file
     obs = Predicted(m)
-    assert obs.resolve("a", "db.local").result == "10.9.9.9"
-    assert obs.resolve("a", "printer.lan").result == "refused"  # nothing on 53 there
-    assert m.names["b"].upstream == IPv4Address("192.168.1.1")
+    assert obs.resolve("aa", "db.local").result == "10.9.9.9"
+    assert obs.resolve("aa", "printer.lan").result == "refused"  # nothing on 53 there
+    assert m.names["bb"].upstream == IPv4Address("192.168.1.1")
 
 
 def test_a_tutorial_address_on_lan_dot_2_says_how_to_move_lan() -> None:
@@ -274,9 +274,9 @@ def test_a_tutorial_address_on_lan_dot_2_says_how_to_move_lan() -> None:
 def test_run_probes_are_not_observed_in_a_namespace_lab() -> None:
     """No dockerd runs in a netns lab: a run expectation is the model's word, never shown as
     observed (a real engine observes it)."""
-    p = Probe("b", "", "docker run b", None, "run", None, None, "failed", None, frozenset(),
-              "expect[0]", error="x")
-    assert p.label == "docker run b"
+    p = Probe("bb", "", "docker run bb", None, "run", None, None, "failed", None, frozenset(),
+              "expect[0]", error="xx")
+    assert p.label == "docker run bb"
 
 
 @pytest.mark.parametrize(("option", "value", "words"), [
@@ -287,14 +287,14 @@ def test_run_probes_are_not_observed_in_a_namespace_lab() -> None:
     ("com.docker.network.driver.mtu", "abc", 'failed to parse com.docker.network.driver.mtu '
      'value: abc (strconv.Atoi: parsing "abc": invalid syntax)'),
     ("com.docker.network.driver.mtu", "-5", "invalid MTU number: -5"),
-    ("com.docker.network.driver.mtu", "99999999", "failed to create endpoint c on network n: "
+    ("com.docker.network.driver.mtu", "99999999", "failed to create endpoint cc on network n: "
      "failed to set MTU on host interface veth"),
     ("com.docker.network.driver.mtu", "67", "failed to set MTU on host interface"),
 ])
 def test_what_docker_refuses_check_refuses_in_its_words(option, value, words) -> None:
     """Asked of 20.10.24: these fail at `network create` or at `docker run`; check agrees."""
     text = f'name: o\nnetworks: {{n: {{options: {{{option}: "{value}"}}}}}}\n' \
-           "containers: {c: {network: n}}\n"
+           "containers: {cc: {network: n}}\n"
     with pytest.raises(ScenarioError) as e:
         _ = lab(text).model
     assert words in str(e.value)
@@ -302,8 +302,8 @@ def test_what_docker_refuses_check_refuses_in_its_words(option, value, words) ->
 
 def test_mtu_0_means_the_default() -> None:
     text = 'name: o\nnetworks: {n: {options: {com.docker.network.driver.mtu: "0"}}}\n' \
-           "containers: {c: {network: n}}\n"
-    assert lab(text).model.ns["c"].ifaces["eth0"].mtu == 1500
+           "containers: {cc: {network: n}}\n"
+    assert lab(text).model.ns["cc"].ifaces["eth0"].mtu == 1500
 
 
 def test_a_shim_over_the_whole_lan_is_refused_as_the_kernel_would() -> None:
@@ -311,7 +311,7 @@ def test_a_shim_over_the_whole_lan_is_refused_as_the_kernel_would() -> None:
 networks:
   mv: {driver: macvlan, parent: eth0, subnet: 192.168.1.0/24, gateway: 192.168.1.1,
        ip_range: 192.168.1.0/24, aux_addresses: {host: 192.168.1.250}, shim: true}
-containers: {c: {network: mv}}
+containers: {cc: {network: mv}}
 """
     with pytest.raises(ScenarioError, match="RTNETLINK answers: File exists"):
         _ = lab(text).model

@@ -22,10 +22,10 @@ networks:
            gateway: 192.168.1.1, ip_range: 192.168.1.192/27}}
   l3net: {{driver: ipvlan, host: docker2, parent: eth0, mode: l3, subnet: 10.10.0.0/24}}
 containers:
-  a: {{host: docker1, network: l2net}}
-  b: {{host: docker1, network: l2net}}
-  c: {{host: docker2, network: l3net}}
-  d: {{host: docker2, network: l3net}}
+  aa: {{host: docker1, network: l2net}}
+  bb: {{host: docker1, network: l2net}}
+  cc: {{host: docker2, network: l3net}}
+  dd: {{host: docker2, network: l3net}}
 """
 ROUTED = ", routes: {10.10.0.0/24: docker2}"
 
@@ -43,25 +43,25 @@ def predict(m, src: str, dst: str, proto: str = "icmp", port: int | None = None)
 def test_children_share_the_parents_mac_and_l3_has_no_gateway() -> None:
     m = model()
     host_mac = m.ns["docker1"].ifaces["eth0"].mac
-    a = m.ns["a"].ifaces["eth0"]
+    a = m.ns["aa"].ifaces["eth0"]
     assert a.kind == IfKind.IPVLAN and a.mode == "l2" and a.mac == host_mac
     assert a.addrs[0].ip == IPv4Address("192.168.1.192")
-    [l2_default] = [r for r in m.ns["a"].routes if r.dst.prefixlen == 0]
+    [l2_default] = [r for r in m.ns["aa"].routes if r.dst.prefixlen == 0]
     assert l2_default.via == IPv4Address("192.168.1.1")
-    [l3_default] = [r for r in m.ns["c"].routes if r.dst.prefixlen == 0]
+    [l3_default] = [r for r in m.ns["cc"].routes if r.dst.prefixlen == 0]
     assert l3_default.via is None and l3_default.dev == "eth0"  # `default dev eth0`
     assert m.networks["docker2/l3net"].gateway is None
 
 
 @pytest.mark.parametrize(("src", "dst", "result"), [
-    ("a", "b", "reach"),         # l2 siblings meet inside the kernel
-    ("laptop", "a", "reach"),    # on the LAN at its own address
-    ("docker1", "a", "blocked"),  # the host never meets its children (P01)
-    ("a", "docker1", "blocked"),
-    ("a", "outside", "reach"),   # the LAN's router is the gateway, no NAT
-    ("c", "d", "reach"),         # l3 siblings: routed by the parent
-    ("laptop", "c", "reach"),    # through the route via docker2
-    ("c", "outside", "reach"),   # the parent's namespace routes it to the LAN's router
+    ("aa", "bb", "reach"),         # l2 siblings meet inside the kernel
+    ("laptop", "aa", "reach"),    # on the LAN at its own address
+    ("docker1", "aa", "blocked"),  # the host never meets its children (P01)
+    ("aa", "docker1", "blocked"),
+    ("aa", "outside", "reach"),   # the LAN's router is the gateway, no NAT
+    ("cc", "dd", "reach"),         # l3 siblings: routed by the parent
+    ("laptop", "cc", "reach"),    # through the route via docker2
+    ("cc", "outside", "reach"),   # the parent's namespace routes it to the LAN's router
 ])
 def test_reachability(src: str, dst: str, result: str) -> None:
     got = predict(model(), src, dst)
@@ -70,14 +70,14 @@ def test_reachability(src: str, dst: str, result: str) -> None:
 
 def test_no_nat_the_server_sees_the_containers_own_address() -> None:
     m = model()
-    assert predict(m, "a", "outside", "tcp", 80).source_seen == IPv4Address("192.168.1.192")
-    assert predict(m, "c", "outside", "tcp", 80).source_seen == IPv4Address("10.10.0.2")
+    assert predict(m, "aa", "outside", "tcp", 80).source_seen == IPv4Address("192.168.1.192")
+    assert predict(m, "cc", "outside", "tcp", 80).source_seen == IPv4Address("10.10.0.2")
 
 
 def test_l3_without_a_route_on_the_lan_is_unreachable_and_lint_says_so() -> None:
     m = model(routes="")
-    assert predict(m, "laptop", "c").result == "blocked"
-    assert predict(m, "c", "outside").result == "blocked"  # the reply has no way back
+    assert predict(m, "laptop", "cc").result == "blocked"
+    assert predict(m, "cc", "outside").result == "blocked"  # the reply has no way back
     texts = [t for pid, t in m.warnings if pid == "ipvlan"]
     assert any("lan.routes" in t and "10.10.0.2" in t for t in texts), m.warnings
     assert not [t for pid, t in model().warnings if pid == "ipvlan"]
@@ -94,11 +94,11 @@ def test_docker_words_for_bad_modes_and_parents() -> None:
 
 
 def test_without_parent_docker_makes_a_dummy_and_an_internal_network() -> None:
-    text = "name: ipd\nnetworks: {n: {driver: ipvlan}}\ncontainers: {x: {network: n}}\n"
+    text = "name: ipd\nnetworks: {n: {driver: ipvlan}}\ncontainers: {xx: {network: n}}\n"
     m = lab(text).model
     net = m.networks["docker1/n"]
     assert net.internal and net.gateway is None and net.device == f"di-{net.id[:12]}"
-    assert not [r for r in m.ns["x"].routes if r.dst == IPv4Network("0.0.0.0/0")]
+    assert not [r for r in m.ns["xx"].routes if r.dst == IPv4Network("0.0.0.0/0")]
 
 
 def test_published_ports_do_nothing_on_ipvlan() -> None:
@@ -106,7 +106,7 @@ def test_published_ports_do_nothing_on_ipvlan() -> None:
                                                "a: {host: docker1, network: l2net, "
                                                "ports: ['8080:80']}")
     m = lab(text).model
-    assert not m.containers["a"].ports
+    assert not m.containers["aa"].ports
     assert any(pid == "P26" and "ipvlan has no NAT" in t for pid, t in m.warnings)
 
 

@@ -191,10 +191,10 @@ containers:
 
 
 def test_internal_network_default_route_per_profile() -> None:
-    text = "name: x\ndocker: '{p}'\nnetworks: {{i: {{internal: true}}}}\ncontainers: {{c: {{network: i}}}}\n"
-    new = probe(text.format(p="28"), "c", "docker1")
+    text = "name: x\ndocker: '{p}'\nnetworks: {{i: {{internal: true}}}}\ncontainers: {{cc: {{network: i}}}}\n"
+    new = probe(text.format(p="28"), "cc", "docker1")
     assert new.result == "blocked" and "no route" in new.why
-    old = probe(text.format(p="20.10"), "c", "docker1")
+    old = probe(text.format(p="20.10"), "cc", "docker1")
     assert old.result == "reach"  # 20.10 kept the default route: the host's other address
 
 
@@ -205,11 +205,11 @@ lan: {peers: {nas: 192.168.1.60}}
 networks:
   ovl: {driver: overlay, subnet: 192.168.1.0/24}
 containers:
-  a: {host: docker1, network: ovl}
+  aa: {host: docker1, network: ovl}
 """
     model = lab(text).model
     assert any(pid == "P15" and "overlaps the LAN" in t for pid, t in model.warnings)
-    got = probe(text, "a", "nas", "80/tcp")  # the overlay's own route hides the LAN machine
+    got = probe(text, "aa", "nas", "80/tcp")  # the overlay's own route hides the LAN machine
     assert got.result == "blocked"
 
 

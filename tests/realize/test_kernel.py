@@ -199,14 +199,14 @@ def test_overlay_pmtu_edge(running) -> None:
 
 def test_overlay_small_underlay_mtu_blackhole(running) -> None:
     lab, names = running("overlay-mtu")
-    assert observe(lab, names, "b", "a", "tcp", 80).result == "open"
-    assert _ping_size(lab, names, "b", "a", 1322) == "reach"
-    assert _ping_size(lab, names, "b", "a", 1323) == "blocked"
+    assert observe(lab, names, "client", "web", "tcp", 80).result == "open"
+    assert _ping_size(lab, names, "client", "web", 1322) == "reach"
+    assert _ping_size(lab, names, "client", "web", 1323) == "blocked"
 
 
 def test_overlay_blocked_vxlan_port(running) -> None:
     lab, names = running("overlay-blocked")
-    assert observe(lab, names, "b", "a", "tcp", 80).result == "blocked"
+    assert observe(lab, names, "client", "web", "tcp", 80).result == "blocked"
     assert observe(lab, names, "docker2", "docker1").result == "reach"
 
 

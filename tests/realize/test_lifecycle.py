@@ -108,7 +108,7 @@ def test_missing_nft_exit_3_names_the_package() -> None:
 def test_vlan_parent_exits_3_before_building(tmp_path: Path) -> None:
     scenario = tmp_path / "vlan.yml"
     scenario.write_text("name: vlan\nnetworks:\n  v: {driver: macvlan, parent: eth0.10, "
-                        "subnet: 10.10.0.0/24}\ncontainers:\n  c: {network: v}\n")
+                        "subnet: 10.10.0.0/24}\ncontainers:\n  cc: {network: v}\n")
     r = netsim("run", str(scenario))
     assert r.returncode == 3, r.stderr
     assert "802.1q" in r.stderr and "netsim check" in r.stderr
@@ -138,8 +138,8 @@ def test_a_lab_from_yaml_text_can_be_probed_from_another_process() -> None:
     """The journal keeps the scenario text (not a file path), so `netsim probe` rebuilds it."""
     from netsim.lab import Lab, up_lab
 
-    lab = Lab.from_yaml("name: inline\ncontainers: {a: {}, b: {}}\nexpect:\n"
-                        "  - {from: a, to: b, result: reach}\n", "<notebook>")
+    lab = Lab.from_yaml("name: inline\ncontainers: {aa: {}, bb: {}}\nexpect:\n"
+                        "  - {from: aa, to: bb, result: reach}\n", "<notebook>")
     up_lab(lab)
     try:
         r = netsim("probe", "inline", "-q", "--no-matrix")

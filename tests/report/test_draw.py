@@ -41,10 +41,10 @@ def test_topology_is_readable_and_complete(path) -> None:
 
 def test_results_show_both_colours_when_an_expectation_fails() -> None:
     scenario = lab("""name: x
-containers: {a: {}, b: {}}
+containers: {aa: {}, bb: {}}
 expect:
-  - {from: a, to: b, result: reach}
-  - {from: lan, to: a, result: reach}
+  - {from: aa, to: bb, result: reach}
+  - {from: lan, to: aa, result: reach}
 """)
     report = scenario.check()
     fig = draw.topology(scenario.model, report.expectations)

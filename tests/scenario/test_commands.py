@@ -109,38 +109,38 @@ def test_a_tutorials_lines_as_printed() -> None:
 RM = """name: rm
 commands:
   docker1: |
-    docker run -d --name a busybox
-    docker run -d --name b busybox
-    docker rm -f a
-    docker run -d --name c busybox
-    docker run -d --name a busybox
+    docker run -d --name aa busybox
+    docker run -d --name bb busybox
+    docker rm -f aa
+    docker run -d --name cc busybox
+    docker run -d --name aa busybox
     docker network create app
-    docker run -d --name d --network app busybox
-    docker network connect app b
-    docker network disconnect app d
-    docker run -d --name e --network app busybox
+    docker run -d --name dd --network app busybox
+    docker network connect app bb
+    docker network disconnect app dd
+    docker run -d --name ee --network app busybox
 """
 
 
 def test_rm_and_re_create_reuse_the_freed_address_at_once() -> None:
     m = Lab.from_yaml(RM, "rm.yml").model
-    ip = {n: str(ep.primary) for n, ep in m.endpoints.items() if n in "abcde"}
-    assert ip["b"] == "172.17.0.3"
-    assert ip["c"] == "172.17.0.2"  # a's address, freed by docker rm -f a
-    assert ip["a"] == "172.17.0.4"  # the new a
-    assert "a-rm1" not in m.endpoints and "a-rm1" not in m.containers
-    assert str(m.endpoints["e"].addresses["app"]) == "172.18.0.2"  # d's, freed by disconnect
-    assert "app" not in m.endpoints["d"].addresses
+    ip = {n: str(ep.primary) for n, ep in m.endpoints.items() if n in ("aa", "bb", "cc", "dd", "ee")}
+    assert ip["bb"] == "172.17.0.3"
+    assert ip["cc"] == "172.17.0.2"  # a's address, freed by docker rm -f aa
+    assert ip["aa"] == "172.17.0.4"  # the new a
+    assert "aa-rm1" not in m.endpoints and "aa-rm1" not in m.containers
+    assert str(m.endpoints["ee"].addresses["app"]) == "172.18.0.2"  # d's, freed by disconnect
+    assert "app" not in m.endpoints["dd"].addresses
 
 
 @pytest.mark.parametrize(("line", "words"), [
-    ("docker rm a", "You cannot remove a running container a"),
+    ("docker rm aa", "You cannot remove a running container aa"),
     ("docker rm nope", "No such container: nope"),
     ("docker network rm app", "has active endpoints"),
     ("docker run -xyz --name q busybox", "unknown shorthand flag: -xyz"),
 ])
 def test_removal_errors_as_docker_words_them(line: str, words: str) -> None:
     text = ("name: r\ncommands:\n  docker1: |\n    docker network create app\n"
-            "    docker run -d --name a --network app busybox\n" + f"    {line}\n")
+            "    docker run -d --name aa --network app busybox\n" + f"    {line}\n")
     with pytest.raises(ScenarioError, match=words):
         _ = Lab.from_yaml(text, "r.yml").model

@@ -27,7 +27,7 @@ docker: "20.10"
 networks:
   netD: {subnet: 10.11.0.0/24}
 containers:
-  c:
+  cc:
     networks:
       netD: {ip: 10.12.0.5}
 """, 8, "Invalid address 10.12.0.5: It does not belong to any of this network's subnets"),
@@ -35,32 +35,32 @@ containers:
 networks:
   netD: {subnet: 10.11.0.0/24}
 containers:
-  c:
+  cc:
     networks:
       netD: {ip: 10.12.0.5}
 """, 7, "no configured subnet or ip-range contain the IP address 10.12.0.5"),
     "ip on default bridge": ("""name: x
 containers:
-  c:
+  cc:
     networks:
       bridge: {ip: 172.17.0.9}
 """, 5, "user specified IP address is supported on user defined networks only"),
     "ip on auto subnet": ("""name: x
 networks: {n: {}}
 containers:
-  c:
+  cc:
     networks:
       n: {ip: 172.18.0.9}
 """, 6, "user specified IP address is supported only when connecting to networks with user "
         "configured subnets"),
     "port already allocated": ("""name: x
 containers:
-  a: {ports: ["8080:80"]}
+  aa: {ports: ["8080:80"]}
   clash: {ports: ["8080:80"]}
 """, 4, "Bind for 0.0.0.0:8080 failed: port is already allocated"),
     "specific ip vs any": ("""name: x
 containers:
-  a: {ports: ["127.0.0.1:8080:80"]}
+  aa: {ports: ["127.0.0.1:8080:80"]}
   clash: {ports: ["8080:81"]}
 """, 4, "Bind for 127.0.0.1:8080 failed: port is already allocated"),  # 28 names the holder
     "container mode with ports": ("""name: x
@@ -88,7 +88,7 @@ containers:
     "host mode with links": ("""name: x
 containers:
   db: {}
-  h:
+  hh:
     network: host
     links: [db]
 """, 6, "conflicting options: host type networking can't be used with links"),
@@ -116,7 +116,7 @@ networks:
 """, 6, "overlay is swarm-scoped"),
     "unknown network": ("""name: x
 containers:
-  c: {network: nope}
+  cc: {network: nope}
 """, 3, "network nope not found"),
     "unknown driver": ("""name: x
 networks:
@@ -144,8 +144,8 @@ containers:
 """, 3, "Invalid container name (-web)"),
     "subnet overlap": ("""name: x
 networks:
-  a: {subnet: 10.0.0.0/16}
-  b: {subnet: 10.0.1.0/24}
+  aa: {subnet: 10.0.0.0/16}
+  bb: {subnet: 10.0.1.0/24}
 """, 4, "Pool overlaps with other one on this address space"),
     "unknown probe node": ("""name: x
 expect:
@@ -154,7 +154,7 @@ expect:
     "none plus network": ("""name: x
 networks: {n: {}}
 containers:
-  c:
+  cc:
     networks: {none: {}, n: {}}
 """, 5, "container cannot be connected to multiple networks with one of the networks in "
         "private (none) mode"),
