@@ -27,6 +27,11 @@ def _fail(e: NetsimError) -> None:
     sys.exit(e.exit_code)
 
 
+def _interrupted() -> None:
+    click.echo("netsim: interrupted; everything the lab had made was removed", err=True)
+    sys.exit(130)
+
+
 def _sigterm_is_exit() -> None:
     """So that `finally:` blocks tear the lab down when CI kills us politely."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -90,6 +95,8 @@ def run(file: str, json_path, junit_path, quiet: bool, no_matrix: bool, keep: bo
             report = lab.run(full_matrix=not no_matrix, keep=keep)
     except NetsimError as e:
         _fail(e)
+    except KeyboardInterrupt:
+        _interrupted()
     _finish(report, json_path, junit_path, quiet)
 
 
@@ -101,12 +108,15 @@ def up(file: str) -> None:
 
     from netsim.lab import Lab, up_lab
 
+    _sigterm_is_exit()
     try:
         lab = Lab.load(file)
         t0 = time.perf_counter()
         names = up_lab(lab)
     except NetsimError as e:
         _fail(e)
+    except KeyboardInterrupt:
+        _interrupted()
     click.echo(f"{lab.name}: up, {len(names)} namespaces in {time.perf_counter() - t0:.2f} s; "
                f"netsim probe {lab.name}; netsim down {lab.name}")
 
@@ -160,12 +170,18 @@ def cleanup() -> None:
         lifecycle.require_root("cleanup")
     except NetsimError as e:
         _fail(e)
-    total = 0
+    total, broken = 0, 0
     for name in sandbox.labs():
-        removed = lifecycle.down(name)
+        try:  # one broken journal is reported; the other labs are cleaned all the same
+            removed = lifecycle.down(name)
+        except (sandbox.BrokenJournal, OSError) as e:
+            broken += 1
+            click.echo(f"{name}: skipped: {e}", err=True)
+            continue
         total += len(removed)
         click.echo(f"{name}: {len(removed)} namespaces removed")
-    click.echo(f"cleanup: {total} namespaces removed")
+    click.echo(f"cleanup: {total} namespaces removed" + (f", {broken} labs skipped"
+                                                         if broken else ""))
 
 
 @main.command()
@@ -229,7 +245,11 @@ def ls() -> None:
     if not names:
         click.echo("no lab is up")
     for name in names:
-        j = sandbox.read_journal(name)
+        try:
+            j = sandbox.read_journal(name)
+        except sandbox.BrokenJournal as e:
+            click.echo(f"{name}\tbroken journal: {e}")
+            continue
         keeper = j.get("keeper") or {}
         click.echo(f"{name}\t{len(j.get('namespaces', []))} namespaces\t"
                    f"services pid {keeper.get('pid', '-')}\t{j.get('path', '')}")

@@ -197,4 +197,11 @@ def attach(name: str) -> tuple[Lab, dict[str, str]]:
         raise ScenarioError(f"no lab named '{name}' is up", valid=", ".join(sandbox.labs()) or
                             "none is up; netsim up FILE")
     lab = Lab.from_yaml(journal["scenario"], journal.get("path") or name)
-    return lab, {ns_id: sandbox.ns_name(name, ns_id) for ns_id in lab.model.ns}
+    names = {ns_id: sandbox.ns_name(name, ns_id) for ns_id in lab.model.ns}
+    missing = [n for n in names.values() if not (sandbox.NETNS_DIR / n).exists()]
+    if missing:
+        from netsim.errors import EnvironmentProblem
+
+        raise EnvironmentProblem(f"lab '{name}' is incomplete: namespace {missing[0]} is gone "
+                                 f"({len(missing)} missing)", f"netsim down {name}, then up")
+    return lab, names

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import resource
 import time
 from dataclasses import dataclass
 
@@ -37,12 +39,14 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResu
     require_root("up")
     nft.nft_binary()
     netlink.check_kernel(model)
-    journal = sandbox.read_journal(lab)
-    if journal.get("namespaces"):
-        raise LabExists(f"lab '{lab}' is already up (netsim down {lab}, or netsim cleanup)")
-    sandbox.write_journal(lab, {"lab": lab, "namespaces": [], "keeper": None,
-                                "scenario": scenario_text, "path": scenario_path,
-                                "since": time.time()})
+    sandbox.CANCEL.clear()
+    _raise_open_files_limit(len(model.ns))
+    start = {"lab": lab, "namespaces": [], "keeper": None, "scenario": scenario_text,
+             "path": scenario_path, "since": time.time(), "pid": os.getpid(),
+             "pid_start": sandbox.pid_start(os.getpid())}
+    if not sandbox.create_journal(lab, start):  # exclusive: one `up` of a lab at a time
+        raise LabExists(f"lab '{lab}' is already up, or being built (netsim down {lab}, or "
+                        "netsim cleanup)")
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     try:
@@ -63,6 +67,12 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResu
         return UpResult(names, times, pid)
     except BaseException as e:
         sandbox.teardown(lab)
+        if isinstance(e, sandbox.Cancelled):
+            raise KeyboardInterrupt from None
+        if isinstance(e, OSError) and e.errno == errno.EMFILE:
+            raise EnvironmentProblem(f"building lab '{lab}' failed: too many open files",
+                                     "raise the limit (ulimit -n 65536) and run it again; "
+                                     "everything it had made was removed") from e
         if isinstance(e, (OSError, NetlinkError, RuntimeError)):
             raise EnvironmentProblem(f"building lab '{lab}' failed: {e}",
                                      "everything it had made was removed") from e
@@ -84,6 +94,14 @@ def write_files(model: Model, lab: str) -> None:
         (d / "nsswitch.conf").write_text(dns.NSSWITCH)
 
 
+def _raise_open_files_limit(namespaces: int) -> None:
+    """A namespace costs a few descriptors while it is built: take the hard limit's room."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, max(soft, 8 * namespaces + 256))
+    if want > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
 def _links(model: Model, lab: str) -> dict[str, str]:
     """pyroute2's synchronous API runs its own event loop: in a thread of its own it works
     inside Jupyter too, whose loop is already running (feasibility §1.4, pitfall 4)."""
@@ -93,11 +111,13 @@ def _links(model: Model, lab: str) -> dict[str, str]:
 
 
 def down(lab: str) -> list[str]:
-    journal = sandbox.read_journal(lab)
-    keeper = journal.get("keeper")
+    try:
+        keeper = sandbox.read_journal(lab).get("keeper")
+    except sandbox.BrokenJournal:
+        keeper = None
     names = sandbox.teardown(lab)
-    if keeper:  # reap it when it is our own child (netsim run), so no zombie is left
-        with contextlib.suppress(ChildProcessError):
+    if isinstance(keeper, dict):  # reap it when it is our own child (netsim run): no zombie
+        with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(keeper["pid"], 0)
     sandbox.wait_gone(names)
     return names

@@ -91,6 +91,8 @@ def build(model: Model, lab: str) -> Built:
     the caller tears down from the journal."""
     check_kernel(model)
     names = {ns_id: sandbox.ns_name(lab, ns_id) for ns_id in model.ns}
+    if len(set(names.values())) != len(names):
+        raise EnvironmentProblem(f"lab '{lab}': two nodes map to one namespace name")
     journal = sandbox.read_journal(lab)
     journal["namespaces"] = sorted(set(journal.get("namespaces", [])) | set(names.values()))
     sandbox.write_journal(lab, journal)
@@ -105,11 +107,13 @@ def build(model: Model, lab: str) -> Built:
 
 def _build(built: Built, model: Model) -> None:
     for ns_id, name in built.names.items():
-        sandbox.create_netns(name, sysctls(model, ns_id))
+        sandbox.create_netns(name, sysctls(model, ns_id), built.lab)
     ifaces = [i for ns in model.ns.values() for i in ns.ifaces.values()]
     for i in sorted(ifaces, key=lambda i: LINKS[i.kind].phase):  # lower links first
+        sandbox.check_cancel()
         LINKS[i.kind].build(built, model, i)
     for ns_id in model.ns:
+        sandbox.check_cancel()
         _configure(built, model, ns_id)
 
 

@@ -1,16 +1,22 @@
 """Where netsim's kernel objects live: namespace names, the journal, entering and removing.
 
-Every namespace netsim makes is named `nsim-<lab>-<node>` and written to the lab's journal
-(/run/netsim/<lab>.json) *before* it is created, so `netsim cleanup` can remove exactly what a
-crashed or SIGKILLed run made. Cleanup deletes only names its journals list (ownership, not a
-name pattern), after killing processes whose network namespace is one of them.
+A namespace is named `nsim-<lab>.<node>`: a lab's name has no '.', so two labs can never make
+the same name (long or odd node names become a hash; the readable name stays in the model).
+The lab's journal (/run/netsim/<lab>.json, created exclusively) lists every namespace *before*
+it is created; the mount point is then created exclusively (O_EXCL) and that success is
+appended at once to the lab's ownership log (<lab>.owned). Teardown removes only what the log
+proves the lab made — never a name that merely exists, never another lab's — after killing
+processes whose network namespace is one of them, so `netsim cleanup` works after a crash or
+SIGKILL too.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import threading
@@ -19,6 +25,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
+
+from netsim.errors import NetsimError
 
 NETNS_DIR = Path("/run/netns")
 JOURNAL_DIR = Path(os.environ.get("NETSIM_STATE", "/run/netsim"))
@@ -30,10 +38,30 @@ _libc = ctypes.CDLL(None, use_errno=True)
 T = TypeVar("T")
 
 
+LAB = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}\Z")  # as the scenario's `name:` (no '.', no '/')
+_SAFE = re.compile(r"^[A-Za-z0-9_.+-]{1,40}\Z")
+CANCEL = threading.Event()  # set when the caller is interrupted: building threads stop
+
+
+class Cancelled(Exception):
+    """A building thread stopped because the caller was interrupted (SIGINT, SIGTERM)."""
+
+
+class BrokenJournal(NetsimError):
+    """A journal that cannot be read, or a name that is not a lab's (exit 2)."""
+
+
 def ns_name(lab: str, node: str) -> str:
-    """The kernel name of a model namespace: printable, no '/', prefixed with the lab."""
-    safe = node.replace("/", "_").replace("@", ".")
-    return f"{PREFIX}{lab}-{safe}"
+    """The kernel name of a model namespace: `nsim-<lab>.<node>` (or a hash of the node)."""
+    safe = node.replace("/", "_").replace("@", "+")
+    if not _SAFE.match(safe):
+        safe = "h" + hashlib.sha256(node.encode()).hexdigest()[:16]
+    return f"{PREFIX}{lab}.{safe}"
+
+
+def check_cancel() -> None:
+    if CANCEL.is_set():
+        raise Cancelled("interrupted")
 
 
 def _check(rc: int, what: str) -> None:
@@ -61,33 +89,57 @@ def in_netns(name: str) -> Iterator[None]:
 
 
 def in_thread(fn: Callable[[], T]) -> T:
-    """Run `fn` in a short-lived thread (for unshare, which cannot be undone in a thread)."""
+    """Run `fn` in a short-lived thread (for unshare, which cannot be undone in a thread).
+    An interruption of the caller (Ctrl-C, SIGTERM's SystemExit) asks the thread to stop and
+    waits for it, so nothing is being built while the caller tears down."""
     box: dict[str, object] = {}
+    done = threading.Event()  # not Thread.join: an interrupted join() can report a live thread dead
 
     def run() -> None:
         try:
             box["v"] = fn()
         except BaseException as e:
             box["e"] = e
+        finally:
+            done.set()
 
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
+    threading.Thread(target=run).start()
+    try:
+        while not done.wait(0.05):
+            pass
+    except BaseException:
+        CANCEL.set()
+        _wait_through_interrupts(done)
+        raise
     if "e" in box:
         raise box["e"]  # type: ignore[misc]
     return box.get("v")  # type: ignore[return-value]
 
 
-def create_netns(name: str, sysctls: dict[str, str]) -> None:
-    """`ip netns add` done in a thread (no fork), then the namespace's own sysctls."""
+def _wait_through_interrupts(done: threading.Event) -> None:
+    """Wait for a cancelled worker to stop, whatever else arrives meanwhile (a second Ctrl-C)."""
+    while True:
+        try:
+            if done.wait(0.05):
+                return
+        except BaseException:
+            continue
+
+
+def create_netns(name: str, sysctls: dict[str, str], lab: str) -> None:
+    """`ip netns add` done in a thread (no fork), then the namespace's own sysctls. The mount
+    point is created exclusively and logged as the lab's before anything is mounted on it."""
+    check_cancel()
     NETNS_DIR.mkdir(parents=True, exist_ok=True)
     target = NETNS_DIR / name
-    if target.exists():
-        raise FileExistsError(f"namespace {name} exists")
+    try:
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o444))
+    except FileExistsError:
+        raise FileExistsError(f"namespace {name} exists and is not this lab's") from None
+    own(lab, name)
 
     def make() -> None:
         _check(_libc.unshare(CLONE_NEWNET), "unshare")
-        target.touch()
         src = f"/proc/{os.getpid()}/task/{threading.get_native_id()}/ns/net".encode()
         _check(_libc.mount(src, str(target).encode(), None, MS_BIND, None), "mount")
         for key, value in sysctls.items():  # /proc/sys/net follows the opening thread's netns
@@ -116,6 +168,29 @@ def remove_netns(name: str) -> None:
         pass
 
 
+def owned_path(lab: str) -> Path:
+    return JOURNAL_DIR / f"{lab}.owned"
+
+
+def own(lab: str, name: str) -> None:
+    """Append `name` to the lab's ownership log: one write, so a SIGKILL cannot split it."""
+    JOURNAL_DIR.mkdir(parents=True, exist_ok=True)
+    fd = os.open(owned_path(lab), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, f"{name}\n".encode())
+    finally:
+        os.close(fd)
+
+
+def owned(lab: str) -> list[str]:
+    """The namespaces this lab proved it made (created their mount point exclusively)."""
+    try:
+        lines = owned_path(lab).read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    return [n for n in dict.fromkeys(lines) if n.startswith(f"{PREFIX}{lab}.")]
+
+
 def holders(names: list[str]) -> dict[int, str]:
     """pid -> namespace, for every process whose network namespace is one of `names`."""
     inode = {}
@@ -139,14 +214,33 @@ def holders(names: list[str]) -> dict[int, str]:
 
 # --- the journal ----------------------------------------------------------------------
 def journal_path(lab: str) -> Path:
+    if not LAB.match(lab):  # never a path outside the journal directory (`netsim probe ../x`)
+        raise BrokenJournal(f"'{lab}' is not a lab name")
     return JOURNAL_DIR / f"{lab}.json"
 
 
 def read_journal(lab: str) -> dict:
     try:
-        return json.loads(journal_path(lab).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        data = json.loads(journal_path(lab).read_text())
+    except FileNotFoundError:
         return {"lab": lab, "namespaces": [], "keeper": None}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BrokenJournal(f"journal {journal_path(lab)} cannot be read: {e}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("namespaces", []), list):
+        raise BrokenJournal(f"journal {journal_path(lab)} is not a netsim journal")
+    return data
+
+
+def create_journal(lab: str, data: dict) -> bool:
+    """Start a lab's journal; False when one exists (the lab is up, or being built)."""
+    JOURNAL_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(journal_path(lab), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(data, indent=1))
+    return True
 
 
 def write_journal(lab: str, data: dict) -> None:
@@ -162,9 +256,12 @@ def files_dir(lab: str) -> Path:
 
 
 def labs() -> list[str]:
+    """Labs with a journal or an ownership log (a crash can leave either alone)."""
     if not JOURNAL_DIR.is_dir():
         return []
-    return sorted(p.stem for p in JOURNAL_DIR.glob("*.json"))
+    found = {p.stem for p in JOURNAL_DIR.glob("*.json")} | {
+        p.stem for p in JOURNAL_DIR.glob("*.owned")}
+    return sorted(n for n in found if LAB.match(n))
 
 
 def _pid_is(pid: int, start: str | None) -> bool:
@@ -181,15 +278,21 @@ def pid_start(pid: int) -> str:
 
 
 def teardown(lab: str) -> list[str]:
-    """Remove everything the lab's journal lists: its keeper, processes inside, namespaces."""
-    data = read_journal(lab)
+    """Remove what the lab proved it made: its keeper, processes inside, the namespaces of its
+    ownership log, its files; then its journal and log."""
+    try:
+        data = read_journal(lab)
+    except BrokenJournal:
+        if not owned(lab):
+            raise  # nothing proves what is ours: report it, touch nothing
+        data = {}  # the ownership log still says what is ours
     keeper = data.get("keeper")
-    if keeper and _pid_is(keeper["pid"], keeper.get("start")):
+    if isinstance(keeper, dict) and _pid_is(keeper.get("pid", 0), keeper.get("start")):
         try:
             os.kill(keeper["pid"], signal.SIGKILL)
         except ProcessLookupError:
             pass
-    names = list(data.get("namespaces", []))
+    names = owned(lab)
     for pid in holders(names):
         try:
             os.kill(pid, signal.SIGKILL)
@@ -199,10 +302,11 @@ def teardown(lab: str) -> list[str]:
         remove_netns(n)
     if data.get("files") == str(files_dir(lab)):  # only the directory this lab journaled
         shutil.rmtree(files_dir(lab), ignore_errors=True)
-    try:
-        journal_path(lab).unlink()
-    except FileNotFoundError:
-        pass
+    for path in (journal_path(lab), owned_path(lab)):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
     return names
 
 

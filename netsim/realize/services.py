@@ -215,6 +215,10 @@ def start(model: Model, names: dict[str, str], home_ns: str) -> int:
     if pid == 0:  # the keeper
         os.close(r)
         try:
+            # none of the caller's descriptors (a `flock` lock, a pipe) may live on in here
+            limit = os.sysconf("SC_OPEN_MAX")
+            os.closerange(3, w)
+            os.closerange(w + 1, limit)
             os.setsid()
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             entries = [(ns, lst, _bind(ns, lst)) for ns, lst in wanted]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,14 +40,32 @@ class Loaded:
     notes: tuple[tuple[str, str], ...] = ()  # what reading it noticed (commands' ignored flags)
 
 
+MAX_BYTES = 4 << 20  # a scenario of 1,000 containers is about 60 KiB
+
+
 def load(path: str | Path) -> Loaded:
+    """Regular files only (a FIFO or /dev/zero would never end), at most MAX_BYTES."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise ScenarioError(f"no such file: {name}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError(f"cannot read {name}: {e}") from None
+    except OSError as e:
+        raise ScenarioError(f"cannot read {name}: {e.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(f"{name} is not a regular file", valid="a scenario file (.yml)")
+        if info.st_size > MAX_BYTES:
+            raise ScenarioError(f"{name} has {info.st_size} bytes: more than a scenario's "
+                                f"{MAX_BYTES >> 20} MiB", valid="a scenario file (.yml)")
+        raw = f.read(MAX_BYTES + 1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise ScenarioError(f"not UTF-8 text: byte {raw[e.start]:#04x} cannot be decoded",
+                            Where(name, line)) from None
     return from_text(text, name)
 
 

@@ -7,8 +7,11 @@ map pairwise, `8000-8010:80` means "any free host port of that range". Error tex
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 
+_DIGITS = re.compile(r"[0-9]{1,5}\Z")
+MAX_RANGE = 1024  # ports in one mapping: netsim makes rules and a probe per port
 PROTOS = ("tcp", "udp")  # sctp parses in Docker, but netsim cannot probe it
 SYNTAX = "[IP:][HOST:]CONTAINER[/tcp|udp], e.g. 8080:80, 127.0.0.1:8081:80, 9090:80/udp"
 
@@ -39,11 +42,11 @@ def _range(text: str) -> tuple[int, int]:
     if not text:
         raise ValueError
     lo, sep, hi = text.partition("-")
+    if not _DIGITS.match(lo) or (sep and not _DIGITS.match(hi)):  # ASCII only, as Go's Atoi
+        raise ValueError
     start = int(lo, 10)
     end = int(hi, 10) if sep else start
-    if not (0 < start <= 65535 and 0 < end <= 65535) or end < start or not lo.isdigit():
-        raise ValueError
-    if sep and not hi.isdigit():
+    if not (0 < start <= 65535 and 0 < end <= 65535) or end < start:
         raise ValueError
     return start, end
 
@@ -115,6 +118,9 @@ def parse_port_spec(raw: str) -> list[PortRequest]:
             raise bad(f"invalid ranges specified for container and host Ports: {container} and {host}")
     if proto not in PROTOS:
         raise bad(f"invalid proto: {proto}")
+    if c_hi - c_lo >= MAX_RANGE:  # Docker takes it; netsim would make 65,535 rules and probes
+        raise bad(f"{c_hi - c_lo + 1} container ports in one mapping: netsim models up to "
+                  f"{MAX_RANGE} per -p")
     host_ip = ip or None
     if c_lo == c_hi:  # one container port; the host side may be a range to choose from
         hosts = tuple(range(h_lo, h_hi + 1)) if host else ()

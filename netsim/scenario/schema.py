@@ -27,12 +27,13 @@ RESULTS_PORT = ("open", "closed", "blocked")
 RESULTS_DNS = ("nxdomain", "servfail", "timeout", "refused", "unreachable")
 RESERVED = ("lan", "outside", "router")  # node names netsim itself uses on every LAN
 
-_LAB = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
+_LAB = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}\Z")
 # Docker's name rules (validContainerNamePattern needs two characters at least; a network's
 # name may be one, asked of 20.10.24); hosts and LAN peers follow the network rule
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
 _CONTAINER = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+\Z")
-_IFNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$")  # IFNAMSIZ: 15 characters
+_IFNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}\Z")  # IFNAMSIZ: 15 characters
+MAX_NAME = 63  # a DNS label: the embedded DNS answers container names
 
 
 class FieldProblem(ValueError):
@@ -68,8 +69,11 @@ def _name(kind: str, rule: re.Pattern = _NAME):
         text = str(v)
         if not rule.match(text):
             raise FieldProblem(
-                f'Invalid {kind} name ({text}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed'
+                f'Invalid {kind} name ({text[:80]}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed'
             )
+        if len(text) > MAX_NAME:
+            raise FieldProblem(f"{kind} name of {len(text)} characters: netsim keeps names to "
+                               f"{MAX_NAME} (a DNS label; the embedded DNS answers them)")
         return text
 
     return check
@@ -88,7 +92,25 @@ def _lab(v: Any) -> str:
 def _ifname(v: Any) -> str:
     text = str(v)
     if not _IFNAME.match(text):
-        raise FieldProblem(f'"{text}" is not an interface name', "up to 15 of a-z A-Z 0-9 _ . -")
+        raise FieldProblem(f'"{text[:80]}" is not an interface name',
+                           "up to 15 of a-z A-Z 0-9 _ . -")
+    return text
+
+
+def _uplink(v: Any) -> str:
+    text = _ifname(v)
+    if text == "lo":
+        raise FieldProblem("lo is the loopback: a host's LAN interface is another one", "eth0")
+    return text
+
+
+def _dns_name(v: Any) -> str:
+    """A name DNS can carry: labels of 1-63 characters, 253 in all."""
+    text = _text(v)
+    labels = text.rstrip(".").split(".")
+    if len(text) > 253 or not all(0 < len(x) <= 63 for x in labels) or not text.isascii():
+        raise FieldProblem(f'"{text[:80]}" is not a DNS name', "labels of 1-63 ASCII "
+                           "characters, 253 in all")
     return text
 
 
@@ -151,6 +173,7 @@ ContainerName = Annotated[str, BeforeValidator(_name("container", _CONTAINER))]
 NodeName = Annotated[str, BeforeValidator(_name("host"))]  # a host or a LAN machine
 NetworkName = Annotated[str, BeforeValidator(_name("network"))]
 IfName = Annotated[str, BeforeValidator(_ifname)]
+Uplink = Annotated[str, BeforeValidator(_uplink)]  # a host's interface on the LAN
 Port = Annotated[PortProto, BeforeValidator(_port_proto)]
 Listen = Annotated[PortProto, BeforeValidator(_listen)]  # [IP:]PORT[/proto]
 PortSpec = Annotated[tuple[PortRequest, ...], BeforeValidator(_port_spec)]
@@ -189,7 +212,8 @@ def _peer(v: Any) -> Any:
 
 class LanDns(Strict):
     enabled: bool = True  # the router answers DNS on 53/udp (records, else NXDOMAIN)
-    records: Annotated[dict[Text, IPv4], BeforeValidator(_none_is_empty)] = {}
+    records: Annotated[dict[Annotated[str, BeforeValidator(_dns_name)], IPv4],
+                       BeforeValidator(_none_is_empty)] = {}
 
 
 def _lan_dns(v: Any) -> Any:
@@ -214,7 +238,7 @@ class Host(Strict):
     runtime: Text = "docker"  # who wires this host's containers (netsim.runtime.RUNTIMES)
     address: IPv4 | None = None  # default: .10, .11, ... in file order
     addresses: list[IPv4] = []  # more addresses on the same interface
-    interface: IfName = "eth0"
+    interface: Uplink = "eth0"
     mtu: Annotated[int, Field(ge=576, le=65535)] | None = None  # default: the LAN's
     ip_forward: bool = True  # False: reset to 0 after dockerd started (pitfall P04)
     ip_forward_at_start: bool = True  # False: 0 when dockerd starts; dockerd turns it on itself
@@ -259,7 +283,7 @@ class Container(Strict):
     expose: list[Port] = []
     listen: list[Listen] | None = None  # what the app listens on (default: the image's ports)
     links: list[Text] = []
-    hostname: Text | None = None
+    hostname: Annotated[str, BeforeValidator(_dns_name)] | None = None
     dns: list[IPv4] = []  # --dns
     removed: bool | ContainerName = False  # `docker rm`: at the end, or just before NAME runs
     add_hosts: Annotated[dict[Text, IPv4], BeforeValidator(_none_is_empty)] = {}  # --add-host
@@ -281,7 +305,7 @@ class Expect(Strict):
     source: Text | None = None
     size: Annotated[int, Field(ge=0, le=65507)] | None = None
     by: Text | None = None  # "name": resolve `to` inside the source first (issue 5)
-    resolve: Text | None = None  # a DNS probe (issue 5)
+    resolve: Annotated[str, BeforeValidator(_dns_name)] | None = None  # a DNS probe
 
     @model_validator(mode="after")
     def _shape(self) -> Expect:

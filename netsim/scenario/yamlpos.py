@@ -2,7 +2,9 @@
 
 The file is composed once; every mapping key and value keeps where it stood, so an error found
 later (by pydantic or by the model) can point at `file:line:col`. Duplicate keys, which PyYAML
-accepts silently (the last one wins), are refused here.
+accepts silently (the last one wins), are refused here. So are tags YAML's core schema does not
+have, and aliases that expand without bound (a "billion laughs" file, an alias of itself);
+merge keys (`<<: *defaults`, as compose files use them) are applied.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ except AttributeError:  # pragma: no cover - pure Python fallback
     _Loader = yaml.SafeLoader
 
 Path = tuple[str | int, ...]
+MAX_NODES = 200_000  # what the aliases of a scenario may expand to, at most
+MAX_DEPTH = 64
+CORE = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map",
+                                           "timestamp", "merge")}
+MERGE = "tag:yaml.org,2002:merge"
 
 
 @dataclass
@@ -49,42 +56,77 @@ def load_text(text: str, file: str) -> tuple[object, Positions]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = e.problem or e.context or "not valid YAML"
         raise ScenarioError(f"not valid YAML: {problem}", Where(file, line, col)) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not accept: say where
+        line = text.count("\n", 0, e.position) + 1
+        raise ScenarioError(f"not valid YAML: {e.reason} {e.character!r}",
+                            Where(file, line)) from None
     except yaml.YAMLError as e:
         raise ScenarioError(f"not valid YAML: {e}", Where(file)) from None
     if node is None:
         raise ScenarioError("the file is empty; a scenario needs at least `name:`", Where(file, 1, 1))
-    return _build(node, (), pos, yaml.SafeLoader("")), pos
+    return _Builder(pos, yaml.SafeLoader("")).build(node, ()), pos
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _build(node: yaml.Node, path: Path, pos: Positions, ctor: yaml.SafeLoader) -> object:
-    line, col = _mark(node)
-    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
-        line += 1  # a block scalar's text starts on the line after its indicator
-    pos.values[path] = (line, col)
-    if isinstance(node, yaml.MappingNode):
+class _Builder:
+    """Plain data from the node graph, with positions, a node budget and merge keys."""
+
+    def __init__(self, pos: Positions, ctor: yaml.SafeLoader):
+        self.pos, self.ctor, self.nodes = pos, ctor, 0
+
+    def error(self, node: yaml.Node, path: Path, message: str) -> ScenarioError:
+        line, col = _mark(node)
+        return ScenarioError(message, Where(self.pos.file, line, col, path))
+
+    def build(self, node: yaml.Node, path: Path, depth: int = 0) -> object:
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            raise self.error(node, path, f"aliases expand this file past {MAX_NODES} values "
+                             f"(or {MAX_DEPTH} levels): a scenario is never that big")
+        if node.tag not in CORE:
+            raise self.error(node, path, f"unknown tag {node.tag}: scenarios use plain YAML")
+        line, col = _mark(node)
+        if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+            line += 1  # a block scalar's text starts on the line after its indicator
+        self.pos.values[path] = (line, col)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if node.tag == "tag:yaml.org,2002:timestamp":  # 2024-01-01 stays text, not a date
+            return node.value
+        try:
+            return self.ctor.construct_object(node)
+        except (ValueError, yaml.YAMLError) as e:  # e.g. an integer of 5,000 digits
+            raise self.error(node, path, f"not a value netsim can read: {e}") from None
+
+    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
         out: dict[object, object] = {}
+        merged: list[yaml.Node] = []
         for knode, vnode in node.value:
-            key = ctor.construct_object(knode) if isinstance(knode, yaml.ScalarNode) else None
-            if key is None or isinstance(key, (list, dict)):
-                line, col = _mark(knode)
-                raise ScenarioError("a key must be plain text", Where(pos.file, line, col, path))
-            key = str(key) if not isinstance(key, str) else key
+            if knode.tag == MERGE:  # `<<: *x` or `<<: [*x, *y]`: keys not given here
+                merged += vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]
+                continue
+            key = self._key(knode, path)
             if key in out:
-                first = pos.keys[(*path, key)][0]
-                line, col = _mark(knode)
-                raise ScenarioError(
-                    f"duplicate key '{key}' (first at line {first}); names must be unique",
-                    Where(pos.file, line, col, (*path, key)),
-                )
-            pos.keys[(*path, key)] = _mark(knode)
-            out[key] = _build(vnode, (*path, key), pos, ctor)
+                first = self.pos.keys[(*path, key)][0]
+                raise self.error(knode, (*path, key), f"duplicate key '{key}' (first at line "
+                                 f"{first}); names must be unique")
+            self.pos.keys[(*path, key)] = _mark(knode)
+            out[key] = self.build(vnode, (*path, key), depth + 1)
+        for source in merged:
+            if not isinstance(source, yaml.MappingNode):
+                raise self.error(source, path, "a merge key (<<) takes a mapping or a list of "
+                                 "mappings")
+            for key, value in self._mapping(source, path, depth + 1).items():
+                out.setdefault(key, value)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), pos, ctor) for i, item in enumerate(node.value)]
-    if node.tag == "tag:yaml.org,2002:timestamp":  # 2024-01-01 stays text, not a date
-        return node.value
-    return ctor.construct_object(node)
+
+    def _key(self, knode: yaml.Node, path: Path) -> str:
+        key = self.ctor.construct_object(knode) if isinstance(knode, yaml.ScalarNode) else None
+        if key is None or isinstance(key, (list, dict)):
+            raise self.error(knode, path, "a key must be plain text")
+        return str(key) if not isinstance(key, str) else key

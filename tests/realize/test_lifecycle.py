@@ -24,7 +24,7 @@ def netsim(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 
 def ours(lab: str) -> list[str]:
-    return sorted(n for n in os.listdir(sandbox.NETNS_DIR) if n.startswith(f"nsim-{lab}-"))
+    return sorted(n for n in os.listdir(sandbox.NETNS_DIR) if n.startswith(f"nsim-{lab}."))
 
 
 def test_up_probe_down_in_steps(tmp_path: Path) -> None:
@@ -121,8 +121,8 @@ def test_a_ruleset_reloads_atomically_and_reads_back() -> None:
     from netsim.realize import nft
 
     rules = Lab.load(SCENARIOS / "bridge.yml").model.ns["docker1"].rules
-    name = "nsim-reloadtest"
-    sandbox.create_netns(name, {})
+    name = sandbox.ns_name("reloadtest", "host")
+    sandbox.create_netns(name, {}, "reloadtest")
     try:
         nft.load(name, rules, replace=False)
         nft.load(name, rules)  # the replacing form, twice: same result, no duplicates
@@ -131,7 +131,7 @@ def test_a_ruleset_reloads_atomically_and_reads_back() -> None:
         assert listing.count("dnat to 172.17.0.2:80") == 3  # 8080/tcp, 8081/tcp, 9090/udp
         assert "policy drop" in listing
     finally:
-        sandbox.remove_netns(name)
+        sandbox.teardown("reloadtest")
 
 
 def test_a_lab_from_yaml_text_can_be_probed_from_another_process() -> None:

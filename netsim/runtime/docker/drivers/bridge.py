@@ -115,7 +115,7 @@ def endpoint_problem(dk: Docker, st: NetState, name: str) -> str | None:
     why = bad_mtu(mtu_of(dk, st))
     if why is None:
         return None
-    veth = "veth" + dk.digest("veth", name, st.net.name)[:7]
+    veth = veth_name(dk, dk.daemons[st.net.host], name, st.net.name)
     return (f"failed to create endpoint {name} on network {st.net.name}: failed to set MTU on "
             f"host interface {veth}: {why}")
 
@@ -144,9 +144,21 @@ def bridge_name(dk: Docker, st: NetState) -> str:
     return name
 
 
+def _address_options(dk: Docker, st: NetState) -> None:
+    for key in (HOST_BINDING, HOST_IPV4):
+        if key in st.net.options:
+            try:
+                IPv4Address(st.net.options[key])
+            except ValueError:
+                raise dk.error((*st.path, "options", key), f"Error response from daemon: "
+                               f"invalid {key}: {st.net.options[key]!r} is not an IPv4 address",
+                               "an IPv4 address such as 192.168.1.10") from None
+
+
 def create(dk: Docker, d: Daemon, st: NetState, spec: Network) -> None:
     """Add the Linux bridge and the network's rules to the host (spec §2.2, §3.3-3.5)."""
     net = st.net
+    _address_options(dk, st)
     opts = net.options
     br_name = bridge_name(dk, st)
     net.device = br_name
@@ -184,7 +196,7 @@ def attach(j: Join) -> Iface:
     # userland-proxy=false: Docker puts the port in hairpin mode (bridge_linux.go setHairpinMode),
     # because br_netfilter sends a DNATed packet for a container on the same bridge back out
     # through the bridge, possibly through the port it came in by (a container to itself)
-    host_end = Iface(d.ns, "veth" + dk.digest("veth", name, net.name)[:7], IfKind.VETH, mtu=mtu,
+    host_end = Iface(d.ns, veth_name(dk, d, name, net.name), IfKind.VETH, mtu=mtu,
                      master=net.device, network=net.name, hairpin=not d.spec.userland_proxy)
     mac = dk.mac(("endpoint", name, net.name), ip)
     inside = Iface(j.ns, j.ifname, IfKind.VETH, mtu=mtu, mac=mac, network=net.name,
@@ -196,6 +208,16 @@ def attach(j: Join) -> Iface:
         apply(dk, d, dk.profile.templates.endpoint, {"always"}, {"ip": str(ip), "br": net.device},
               owner=(name, net.name))
     return inside
+
+
+def veth_name(dk: Docker, d: Daemon, name: str, network: str) -> str:
+    """`veth<7 hex>` as Docker names it; on a clash (thousands of endpoints) the next draw."""
+    taken = dk.model.ns[d.ns].ifaces
+    for draw in range(64):
+        candidate = "veth" + dk.digest("veth", name, network, *([draw] if draw else []))[:7]
+        if candidate not in taken:
+            return candidate
+    raise dk.error(("containers", name), "no free veth name on the host")
 
 
 def gives_gateway(dk: Docker, st: NetState) -> bool:
