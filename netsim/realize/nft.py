@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from netsim.model.rules import (
     Snat,
 )
 from netsim.realize import sandbox
+
+_COMMENT = re.compile(r"[^\x20-\x7e]")  # a comment stays one printable line
 
 # (table, chain) -> base chain declaration (iptables-nft's hooks and priorities)
 HOOKS = {
@@ -58,9 +61,21 @@ def _l4(v: object, m: Match) -> str:
     return "" if (m.dport or m.sport) else f"meta l4proto {v}"
 
 
+_IFNAME = re.compile(r"[A-Za-z0-9_.-]{1,15}\Z")
+
+
+def _ifname(v: Is) -> str:
+    """An interface name as an nft string: only what a Linux name can be and nft cannot
+    misread (the scenario is checked for it; this refuses what slipped through)."""
+    name = str(v.value)
+    if not _IFNAME.match(name):
+        raise ValueError(f"refusing to write the interface name {name!r} into nft text")
+    return f'{_op(v)}"{name}"'
+
+
 RENDERERS: dict[str, Callable[[object, Match], str]] = {
-    "iif": lambda v, m: f'iifname {_op(v)}"{v.value}"',
-    "oif": lambda v, m: f'oifname {_op(v)}"{v.value}"',
+    "iif": lambda v, m: f"iifname {_ifname(v)}",
+    "oif": lambda v, m: f"oifname {_ifname(v)}",
     "saddr": lambda v, m: f"ip saddr {_net(v)}",
     "daddr": lambda v, m: f"ip daddr {_net(v)}",
     "proto": _l4,
@@ -87,7 +102,7 @@ ACTIONS: dict[type, Callable[[object], str]] = {
 def rule_text(rule: Rule) -> str:
     parts = [RENDERERS[name](getattr(rule.match, name), rule.match)
              for name in RENDERERS if getattr(rule.match, name) is not None]
-    comment = rule.origin.replace('"', "'")[:120]
+    comment = _COMMENT.sub(" ", rule.origin.replace('"', "'"))[:120]
     return " ".join(p for p in [*parts, "counter", ACTIONS[type(rule.action)](rule.action)]
                     if p) + \
         f' comment "{comment}"'

@@ -56,3 +56,16 @@ def test_every_driver_has_its_parts() -> None:
         for part in (d.validate, d.create, d.attach, d.gives_gateway):
             assert callable(part), f"{name}: {part}"
         assert (d.scope == "swarm") == (d.create_swarm is not None), name
+
+
+def test_nft_text_is_never_built_from_an_unsafe_interface_name() -> None:
+    """Issue 11: `x"accept;#` as a bridge name once turned a drop into an accept."""
+    import pytest as _pytest
+
+    from netsim.model.rules import Drop, Is, Match, Rule, Ruleset
+    from netsim.realize.nft import render
+
+    rules = Ruleset()
+    rules.append("raw", "PREROUTING", Rule(Match(iif=Is('x"accept;#')), Drop(), "t"))
+    with _pytest.raises(ValueError, match="refusing to write the interface name"):
+        render(rules)
