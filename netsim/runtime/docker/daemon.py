@@ -8,6 +8,8 @@ sequences it. `build(asm, hosts)` is what netsim.runtime calls for the hosts it 
 
 from __future__ import annotations
 
+from functools import partial
+
 from netsim.model.assembly import Assembly
 from netsim.model.graph import ContainerInfo
 from netsim.runtime.docker import lint, names, removal
@@ -41,10 +43,13 @@ def build(asm: Assembly, hosts: dict[str, Host]) -> None:
         start(dk, name, spec)
     for name, spec in asm.sc.networks.items():
         network_create(dk, name, spec, ("networks", name))
+    events = _events(dk)
     for name, spec in asm.sc.containers.items():
-        _events(dk, name)
+        for happen in events.get(name, ()):
+            happen()
         run(dk, name, spec, ("containers", name))
-    _events(dk, True)
+    for happen in events.get(True, ()):
+        happen()
     names.build(dk)
     macvlan_addresses_free_on_lan(dk)
     overlay.program_peers(dk)
@@ -156,21 +161,29 @@ def _network_mode(dk: Docker, spec: Container,
     return "networks", None, nets
 
 
-def _events(dk: Docker, when: str | bool) -> None:
-    """`network connect`, `network disconnect` and `docker rm` that happened just before
-    `when` ran (True: after every run), as netsim.scenario.commands records them."""
+def _events(dk: Docker) -> dict[str | bool, list]:
+    """`network connect`, `network disconnect` and `docker rm`, keyed by the container that ran
+    just after them (True: after every run), as netsim.scenario.commands records them. Each
+    is a callable, so the sequence costs one pass over the containers."""
+    out: dict[str | bool, list] = {}
+
+    def at(when: str | bool, fn) -> None:
+        if when is not False:
+            out.setdefault(when, []).append(fn)
+
     for name, spec in dk.sc.containers.items():
-        if name not in dk.model.containers:
-            continue
         for net, attach in (spec.networks or {}).items():
-            if attach.connect == when:
-                networks.connect(dk, name, NetRequest(net, attach, ("containers", name,
-                                                                    "networks", net)))
+            at(attach.connect, partial(_if_running, dk, name, networks.connect, NetRequest(
+                net, attach, ("containers", name, "networks", net))))
         for net, attach in (spec.networks or {}).items():
-            if attach.removed == when:
-                removal.disconnect(dk, name, net)
-        if spec.removed == when:
-            removal.rm(dk, name)
+            at(attach.removed, partial(_if_running, dk, name, removal.disconnect, net))
+        at(spec.removed, partial(_if_running, dk, name, removal.rm))
+    return out
+
+
+def _if_running(dk: Docker, name: str, fn, *args) -> None:
+    if name in dk.model.containers:  # a failed run has nothing to connect or remove
+        fn(dk, name, *args)
 
 
 def macvlan_addresses_free_on_lan(dk: Docker) -> None:
