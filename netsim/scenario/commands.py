@@ -258,16 +258,22 @@ def stop(host: str, argv: list[str], data: dict) -> None:
     remove(host, ["-f", *argv], data)
 
 
-def network_connect(host: str, argv: list[str], data: dict) -> tuple[str, str]:
-    o, rest = _opts(argv, CONNECT_FLAGS, {}, REPEAT)
-    if len(rest) != 2:
-        raise CommandError("docker network connect needs NETWORK CONTAINER")
-    net, name = rest
+def _networks_of(data: dict, name: str) -> dict:
+    """The running container's entry, its `network:` turned into a `networks:` map."""
     ctr = data["containers"].get(name)
     if ctr is None or ctr.get("removed"):
         raise CommandError(f"No such container: {name}")
     if "networks" not in ctr:
         ctr["networks"] = {ctr.pop("network", "bridge"): {}}
+    return ctr
+
+
+def network_connect(host: str, argv: list[str], data: dict) -> tuple[str, str]:
+    o, rest = _opts(argv, CONNECT_FLAGS, {}, REPEAT)
+    if len(rest) != 2:
+        raise CommandError("docker network connect needs NETWORK CONTAINER")
+    net, name = rest
+    ctr = _networks_of(data, name)
     entry: dict = {"connect": True}  # at the end, unless a later `docker run` comes first
     if o.get("alias"):
         entry["aliases"] = o["alias"]
@@ -283,11 +289,7 @@ def network_disconnect(host: str, argv: list[str], data: dict) -> tuple[str, str
     if len(rest) != 2:
         raise CommandError("docker network disconnect needs NETWORK CONTAINER")
     net, name = rest
-    ctr = data["containers"].get(name)
-    if ctr is None or ctr.get("removed"):
-        raise CommandError(f"No such container: {name}")
-    if "networks" not in ctr:
-        ctr["networks"] = {ctr.pop("network", "bridge"): {}}
+    ctr = _networks_of(data, name)
     if net not in ctr["networks"]:
         raise CommandError(f"Error response from daemon: container {name} is not connected to "
                            f"network {net}")
