@@ -70,6 +70,7 @@ def mostly_errors():
 @pytest.mark.parametrize("case", range(len(CORPUS)), ids=lambda k: f"{CORPUS[k][0]}-{k}")
 def test_mutated_scenario_errs_cleanly_or_checks(case: int) -> None:
     name, _, text = CORPUS[case]
+    t0 = time.monotonic()
     try:
         Lab.from_yaml(text, f"m-{name}").check(full_matrix=False)
     except ScenarioError as e:
@@ -83,6 +84,8 @@ def test_mutated_scenario_errs_cleanly_or_checks(case: int) -> None:
         assert e.exit_code in (2, 3), str(e)
     else:
         SEEN["ok"] += 1
+    assert time.monotonic() - t0 < 2.0  # every case answers fast; the hostile files below
+    # measure memory too, each in a process of its own
 
 
 PEAK = ("import atexit, re, sys; from pathlib import Path\n"
