@@ -2,7 +2,7 @@
 # Both create .venv, install netsim into it and, when run as root, the Debian packages it needs.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEBS := nftables iproute2
+DEBS := nftables iproute2 containernetworking-plugins
 
 .PHONY: demo test lint bench system clean notebooks
 

@@ -1,0 +1,105 @@
+"""netsim as the CNI runtime: a conflist's plugins executed as the CNI spec says.
+
+"Execution of Network Configurations": for ADD, each plugin in order gets its own object plus
+`name`, `cniVersion`, the previous plugin's result as `prevResult`, and `runtimeConfig` — the
+capabilities it declares that the runtime has arguments for (`portMappings`, `ips`, ...);
+DEL runs them in reverse with the ADD result as `prevResult`. The environment carries
+CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS and CNI_PATH. A plugin runs in
+the runtime's own networking domain: here the node's namespace (a child process inherits the
+namespace of the thread that starts it), never the machine's. host-local keeps its state in
+the lab's directory, never /var/lib/cni.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from pathlib import Path
+
+from netsim.errors import EnvironmentProblem
+from netsim.realize import sandbox
+
+PLUGIN_DIR = Path("/usr/lib/cni")  # Debian's containernetworking-plugins
+PACKAGE = "containernetworking-plugins"
+TIMEOUT = 30.0
+
+
+class PluginError(Exception):
+    """A plugin's error result `{code, msg, details}`, with the plugin that gave it."""
+
+    def __init__(self, plugin: str, code: int, msg: str, details: str = ""):
+        super().__init__(f"{plugin}: {msg}" + (f" ({details})" if details else ""))
+        self.plugin, self.code, self.msg, self.details = plugin, code, msg, details
+
+
+def runtime_config(plugin: dict, args: dict) -> dict:
+    """The capabilities a plugin declares (true) that the runtime has arguments for."""
+    declared = {k for k, v in (plugin.get("capabilities") or {}).items() if v}
+    return {k: v for k, v in args.items() if k in declared}
+
+
+def plugin_conf(conflist: dict, plugin: dict, prev: dict | None, args: dict,
+                state_dir: Path) -> dict:
+    conf = copy.deepcopy(plugin)
+    conf["name"] = conflist["name"]
+    conf["cniVersion"] = conflist.get("cniVersion", "1.0.0")
+    if prev is not None:
+        conf["prevResult"] = prev
+    rc = runtime_config(plugin, args)
+    if rc:
+        conf["runtimeConfig"] = rc
+    ipam = conf.get("ipam")
+    if isinstance(ipam, dict) and ipam.get("type") == "host-local":
+        ipam["dataDir"] = str(state_dir / "host-local")  # per lab: never /var/lib/cni
+    return conf
+
+
+def add(conflist: dict, container_id: str, netns: str, ifname: str, node_ns: str,
+        args: dict, state_dir: Path) -> dict:
+    """ADD the container to the network: every plugin in order; the last result."""
+    result: dict | None = None
+    for plugin in conflist["plugins"]:
+        conf = plugin_conf(conflist, plugin, result, args, state_dir)
+        result = _exec(plugin["type"], "ADD", conf, container_id, netns, ifname, node_ns)
+    return result or {}
+
+
+def delete(conflist: dict, container_id: str, netns: str, ifname: str, node_ns: str,
+           args: dict, state_dir: Path, result: dict | None) -> None:
+    """DEL: every plugin in reverse order, each given the ADD result."""
+    for plugin in reversed(conflist["plugins"]):
+        conf = plugin_conf(conflist, plugin, result, args, state_dir)
+        _exec(plugin["type"], "DEL", conf, container_id, netns, ifname, node_ns)
+
+
+def binary(plugin_type: str) -> Path:
+    path = PLUGIN_DIR / plugin_type
+    if not path.is_file():
+        raise EnvironmentProblem(f'failed to find plugin "{plugin_type}" in path '
+                                 f"[{PLUGIN_DIR}]", f"apt-get install {PACKAGE}")
+    return path
+
+
+def _exec(plugin_type: str, command: str, conf: dict, container_id: str, netns: str,
+          ifname: str, node_ns: str) -> dict:
+    exe = binary(plugin_type)
+    env = {"CNI_COMMAND": command, "CNI_CONTAINERID": container_id,
+           "CNI_NETNS": str(sandbox.NETNS_DIR / netns), "CNI_IFNAME": ifname, "CNI_ARGS": "",
+           "CNI_PATH": str(PLUGIN_DIR), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+
+    def run() -> subprocess.CompletedProcess:
+        with sandbox.in_netns(node_ns):
+            return subprocess.run([str(exe)], input=json.dumps(conf), capture_output=True,
+                                  text=True, env=env, timeout=TIMEOUT)
+
+    done = sandbox.in_thread(run)
+    out = done.stdout.strip()
+    if done.returncode != 0:
+        try:
+            err = json.loads(out)
+        except json.JSONDecodeError:
+            err = {"code": 999, "msg": (done.stderr or out or "no output").strip()}
+        raise PluginError(plugin_type, int(err.get("code", 999)), str(err.get("msg", "")),
+                          str(err.get("details", "")))
+    return json.loads(out) if out else {}

@@ -1,0 +1,90 @@
+"""netsim as the CNI runtime, against Debian's real plugins (containernetworking-plugins) in
+namespaces netsim made: results are checked against what the kernel then holds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from netsim.errors import EnvironmentProblem
+from netsim.realize import cni_exec, sandbox
+from tests.conftest import needs_root
+
+pytestmark = [needs_root, pytest.mark.skipif(not cni_exec.PLUGIN_DIR.is_dir(),
+                                             reason="apt-get install containernetworking-plugins")]
+LAB = "cnix"
+CONFLIST = {
+    "cniVersion": "1.0.0", "name": "containerd-net",
+    "plugins": [
+        {"type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": True,
+         "promiscMode": True,
+         "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.88.0.0/16"}]],
+                  "routes": [{"dst": "0.0.0.0/0"}]}},
+        {"type": "portmap", "capabilities": {"portMappings": True}},
+    ],
+}
+PORTS = {"portMappings": [{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]}
+
+
+def inside(ns: str, *argv: str) -> str:
+    def run() -> str:
+        with sandbox.in_netns(ns):
+            return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout
+
+    return sandbox.in_thread(run)
+
+
+@pytest.fixture
+def node():
+    """A node namespace and two pod namespaces, journaled and torn down as a lab's."""
+    assert sandbox.create_journal(LAB, {"lab": LAB, "namespaces": [],
+                                        "files": str(sandbox.files_dir(LAB))})
+    names = {n: sandbox.ns_name(LAB, n) for n in ("node1", "pod1", "pod2")}
+    try:
+        for n in names.values():
+            sandbox.create_netns(n, {"net.ipv6.conf.all.disable_ipv6": "1"}, LAB)
+        yield names
+    finally:
+        sandbox.teardown(LAB)
+
+
+def test_add_runs_every_plugin_and_the_kernel_has_what_the_results_say(node) -> None:
+    state = sandbox.files_dir(LAB) / "node1"
+    first = cni_exec.add(CONFLIST, "pod1", node["pod1"], "eth0", node["node1"], PORTS, state)
+    second = cni_exec.add(CONFLIST, "pod2", node["pod2"], "eth0", node["node1"], {}, state)
+    assert [ip["address"] for ip in first["ips"]] == ["10.88.0.2/16"]
+    assert first["ips"][0]["gateway"] == "10.88.0.1"
+    assert [ip["address"] for ip in second["ips"]] == ["10.88.0.3/16"]  # host-local: next free
+    assert "10.88.0.2/16" in inside(node["pod1"], "ip", "-o", "-4", "addr", "show", "eth0")
+    assert "10.88.0.1/16" in inside(node["node1"], "ip", "-o", "-4", "addr", "show", "cni0")
+    assert "default via 10.88.0.1" in inside(node["pod1"], "ip", "route")
+    nat = inside(node["node1"], "iptables-save", "-t", "nat")
+    assert "-j CNI-HOSTPORT-DNAT" in nat and "--to-destination 10.88.0.2:80" in nat
+    assert (state / "host-local" / "containerd-net" / "10.88.0.2").is_file()
+    cni_exec.delete(CONFLIST, "pod1", node["pod1"], "eth0", node["node1"], PORTS, state, first)
+    assert "eth0" not in inside(node["pod1"], "ip", "-o", "link")
+    assert "10.88.0.2:80" not in inside(node["node1"], "iptables-save", "-t", "nat")
+    assert not (state / "host-local" / "containerd-net" / "10.88.0.2").exists()
+    assert not os.path.exists("/var/lib/cni/networks/containerd-net")  # never the machine's
+
+
+@pytest.mark.parametrize(("change", "code", "words"), [
+    ({"cniVersion": "1.1.0"}, 1, "incompatible CNI versions"),
+    ({"hairpinMode": True}, 999, "cannot set hairpin mode and promiscuous mode"),
+])
+def test_a_plugins_error_comes_back_as_the_plugin_words_it(node, change, code, words) -> None:
+    conflist = {**CONFLIST, **{k: v for k, v in change.items() if k == "cniVersion"}}
+    conflist["plugins"] = [{**CONFLIST["plugins"][0], **{k: v for k, v in change.items()
+                                                         if k != "cniVersion"}}]
+    with pytest.raises(cni_exec.PluginError) as e:
+        cni_exec.add(conflist, "pod1", node["pod1"], "eth0", node["node1"], {},
+                     sandbox.files_dir(LAB) / "node1")
+    assert e.value.code == code and words in e.value.msg, e.value
+
+
+def test_a_missing_plugin_is_an_environment_problem_naming_the_package() -> None:
+    with pytest.raises(EnvironmentProblem, match="containernetworking-plugins") as e:
+        cni_exec.binary("calico")
+    assert e.value.exit_code == 3
