@@ -74,7 +74,7 @@ def _finish(report, json_path: str | None, junit_path: str | None, quiet: bool) 
                                                 report.seconds))
     if junit_path:
         junit.write(junit_path, report.lab, report.rows, report.seconds)
-    sys.exit(EXIT_DISAGREE if report.failed else EXIT_OK)
+    sys.exit(EXIT_OK if report.ok else EXIT_DISAGREE)
 
 
 @main.command()

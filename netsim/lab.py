@@ -177,8 +177,9 @@ def probe_lab(lab: Lab, names: dict[str, str], full_matrix: bool = True) -> RunR
             row.seen = seen
     finally:
         prober.close()
+    findings = list(sandbox.read_journal(lab.name).get("findings") or [])
     return RunReport(lab.name, lab.model.profile, lab.model, check.expectations, check.matrix,
-                     check.warnings, time.perf_counter() - start)
+                     check.warnings, time.perf_counter() - start, findings=findings)
 
 
 def up_lab(lab: Lab) -> dict[str, str]:

@@ -75,6 +75,7 @@ class Iface:
     hairpin: bool = False  # bridge port reflects frames back out (VEPA switch)
     route_localnet: bool = False
     network: str | None = None  # the network this interface serves
+    built_by: str | None = None  # a runtime's own tool makes it (the CNI plugins), not netsim
     id: str = field(init=False, repr=False)  # "<ns>/<name>", the graph node id
 
     def __post_init__(self) -> None:
@@ -113,6 +114,7 @@ class Netns:
     rules: Ruleset = field(default_factory=Ruleset)
     listeners: list[Listener] = field(default_factory=list)
     ifaces: dict[str, Iface] = field(default_factory=dict)
+    rules_by: str | None = None  # a runtime's tool installs these rules itself (CNI plugins)
     # static entries a control plane would program (overlay peers, spec §7.3)
     neighbours: list[tuple[str, IPv4Address, str]] = field(default_factory=list)  # dev, ip, mac
     fdb: list[tuple[str, str, IPv4Address]] = field(default_factory=list)  # dev, mac, remote VTEP
@@ -196,6 +198,9 @@ class Model:
         self.endpoints: dict[str, Endpoint] = {}
         self.containers: dict[str, ContainerInfo] = {}
         self.failed_runs: dict[str, str] = {}  # containers the runtime refused to start: why
+        # what a runtime's own tool must be asked at `up` (CNI: one ADD per container), with
+        # the model's expected result to compare the real one with
+        self.plugin_runs: list[dict] = []
         self.warnings: list[tuple[str, str]] = []  # (pitfall id, sentence)
         self.names: dict[str, NameView] = {}  # container -> what it resolves, and how
         self.lan_dns: dict | None = None  # the router's records (None: no DNS server)

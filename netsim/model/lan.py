@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
+from netsim.model import dns
 from netsim.model.assembly import ANY, Assembly
 from netsim.model.graph import Iface, IfKind, Listener, NodeKind, Route
 from netsim.model.rules import Drop, Match, Rule
@@ -72,6 +73,7 @@ def build(asm: Assembly) -> None:
     if lan.dns.enabled:  # the hosts' upstream DNS server (see model/dns.py)
         asm.model.ns["router"].listeners.append(Listener(
             ANY, 53, "udp", "dns", None, "the LAN's DNS server"))
+        asm.model.lan_dns = {dns.canonical(k): [v] for k, v in lan.dns.records.items()}
     listen = tuple(lan.listen) if lan.listen is not None else DEFAULT_LISTEN
     asm.listen(out, listen, "outside's echo service")
     asm.endpoint("outside", NodeKind.OUTSIDE, "outside", {"outside": OUTSIDE_ADDR})

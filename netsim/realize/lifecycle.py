@@ -15,11 +15,15 @@ from netsim.errors import EnvironmentProblem, NetsimError
 from netsim.model import dns
 from netsim.model.graph import IfKind, Model
 from netsim.model.lan import SWITCH
-from netsim.realize import netlink, nft, sandbox, services
+from netsim.realize import cni_exec, netlink, nft, sandbox, services
 
 
 class LabExists(NetsimError):
     pass
+
+
+class PluginRefused(NetsimError):
+    """A real CNI plugin refused the configuration (exit 2): its own {code, msg}."""
 
 
 @dataclass
@@ -54,10 +58,13 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResu
         times["links"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         for ns_id, ns in model.ns.items():
-            if ns.rules.count():
+            if ns.rules.count() and not ns.rules_by:  # a runtime's tool loads its own
                 nft.load(names[ns_id], ns.rules, replace=False)  # fresh namespace
         times["rules"] = time.perf_counter() - t1
         write_files(model, lab)
+        t3 = time.perf_counter()
+        run_plugins(model, lab, names)
+        times["plugins"] = time.perf_counter() - t3
         t2 = time.perf_counter()
         pid = services.start(model, names, names[SWITCH])
         journal = sandbox.read_journal(lab)
@@ -69,6 +76,8 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResu
         sandbox.teardown(lab)
         if isinstance(e, sandbox.Cancelled):
             raise KeyboardInterrupt from None
+        if isinstance(e, NetsimError):
+            raise
         if isinstance(e, OSError) and e.errno == errno.EMFILE:
             raise EnvironmentProblem(f"building lab '{lab}' failed: too many open files",
                                      "raise the limit (ulimit -n 65536) and run it again; "
@@ -77,6 +86,31 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResu
             raise EnvironmentProblem(f"building lab '{lab}' failed: {e}",
                                      "everything it had made was removed") from e
         raise
+
+
+def run_plugins(model: Model, lab: str, names: dict[str, str]) -> None:
+    """The runtime's own tool, for real: each container's ADD by the real CNI plugins, in
+    file order; what they gave that the model did not predict is journaled as a finding."""
+    findings = []
+    for step in model.plugin_runs:
+        state = sandbox.files_dir(lab) / "cni" / step["node"]
+        try:
+            got = cni_exec.add(step["conflist"], step["container"], names[step["ns"]],
+                               step["ifname"], names[step["node"]], step["args"], state)
+        except cni_exec.PluginError as e:
+            raise PluginRefused(f"the {e.plugin} plugin refused {step['container']} on "
+                                f"{step['conflist']['name']}: {{\"code\": {e.code}, \"msg\": "
+                                f"\"{e.msg}\"}}" + (f" ({e.details})" if e.details else "")) \
+                from None
+        real = [ip["address"] for ip in got.get("ips", [])]
+        if real != step["expected_ips"]:
+            findings.append(f"{step['container']}: the {step['conflist']['name']} plugins gave "
+                            f"{', '.join(real) or 'no address'}, the model predicted "
+                            f"{', '.join(step['expected_ips']) or 'none'}")
+    if model.plugin_runs:
+        journal = sandbox.read_journal(lab)
+        journal["findings"] = findings
+        sandbox.write_journal(lab, journal)
 
 
 def write_files(model: Model, lab: str) -> None:

@@ -108,7 +108,7 @@ def build(model: Model, lab: str) -> Built:
 def _build(built: Built, model: Model) -> None:
     for ns_id, name in built.names.items():
         sandbox.create_netns(name, sysctls(model, ns_id), built.lab)
-    ifaces = [i for ns in model.ns.values() for i in ns.ifaces.values()]
+    ifaces = [i for ns in model.ns.values() for i in ns.ifaces.values() if not i.built_by]
     for i in sorted(ifaces, key=lambda i: LINKS[i.kind].phase):  # lower links first
         sandbox.check_cancel()
         LINKS[i.kind].build(built, model, i)
@@ -118,15 +118,17 @@ def _build(built: Built, model: Model) -> None:
 
 
 def _configure(b: Built, model: Model, ns_id: str) -> None:
-    """Everything else in one pipelined batch per namespace: up, master, addresses, routes."""
+    """Everything else in one pipelined batch per namespace: up, master, addresses, routes.
+    What a runtime's own tool makes (`built_by`: the CNI plugins) it configures itself."""
     ns = model.ns[ns_id]
     name = b.names[ns_id]
+    ours = [i for i in ns.ifaces.values() if not i.built_by]
     with sandbox.in_netns(name):
         sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
-        index = {i.name: socket.if_nametoindex(i.name) for i in ns.ifaces.values()}
+        index = {i.name: socket.if_nametoindex(i.name) for i in ours}
     with sock:
         batch = rtnl.Batch(sock)
-        for i in ns.ifaces.values():
+        for i in ours:
             if i.id not in b.up:
                 master = index[i.master] if i.master else None
                 batch.link(index[i.name], up=True, master=master)
@@ -134,7 +136,8 @@ def _configure(b: Built, model: Model, ns_id: str) -> None:
                 for a in i.addrs:
                     batch.addr(index[i.name], a.ip, a.network.prefixlen)
         for r in ns.routes:
-            batch.route(r.dst, index[r.dev], r.via)
+            if r.dev in index:
+                batch.route(r.dst, index[r.dev], r.via)
         try:
             batch.send()
         except rtnl.RtnlError as e:
@@ -143,7 +146,7 @@ def _configure(b: Built, model: Model, ns_id: str) -> None:
         b.sock(ns_id).fdb("add", ifindex=index[dev], lladdr=mac, dst=str(vtep))
     for dev, ip, mac in ns.neighbours:  # == ip neigh add IP lladdr MAC dev vxlan0 nud permanent
         b.sock(ns_id).neigh("add", ifindex=index[dev], dst=str(ip), lladdr=mac, state=0x80)
-    for i in ns.ifaces.values():
+    for i in ours:
         if i.hairpin and i.master:
             b.sock(ns_id).brport("set", index=index[i.name], mode=1)
         if i.route_localnet:  # userland-proxy=false: DNAT of 127.0.0.1 may leave the host

@@ -40,10 +40,16 @@ class RunReport(CheckReport):
     """A check whose rows carry observations too."""
 
     timings: dict[str, float] = field(default_factory=dict)
+    findings: list[str] = field(default_factory=list)  # a runtime's tool did what the model
+    # did not predict (CNI: the plugins' addresses)
 
     @property
     def failed(self) -> list[Row]:
         return [r for r in self.rows if not r.ok or r.observed == "inconclusive"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.findings
 
     def _repr_html_(self) -> str:
         from netsim.report.html import rows_table

@@ -143,6 +143,14 @@ def mismatches(rows: list[Row]) -> Table | None:
     return t
 
 
+def _runtime(report: CheckReport) -> str:
+    """Which behaviour was reproduced: the Docker profile, and CNI when a node runs it."""
+    parts = [f"docker {report.profile}"] if report.profile else []
+    if any(c.runtime == "cni" for c in report.model.containers.values()):
+        parts.append("CNI plugins 1.1.1")
+    return "; " + ", ".join(parts) if parts else ""
+
+
 def banners(model: Model) -> list[str]:
     """What must be said before any table: a host whose IPv4 forwarding is off."""
     return [f"{ns.label}: IPv4 forwarding is disabled (reset to 0 after dockerd started): "
@@ -167,6 +175,8 @@ def print_run(report: RunReport, console: Console, quiet: bool = False) -> None:
         console.print(table)
     for pid, text in report.warnings:
         console.print(f"[yellow]warning[/] {escape(f'[{pid}] {text}')}", highlight=False)
+    for text in report.findings:
+        console.print(f"[red]finding[/] {escape(text)}", highlight=False)
     exp = report.expectations
     met = sum(1 for r in exp if r.ok and r.observed != "inconclusive")
     mism = sum(1 for r in report.rows if r.mismatch)
@@ -174,12 +184,12 @@ def print_run(report: RunReport, console: Console, quiet: bool = False) -> None:
     seen = [r for r in report.rows if r.seen is not None]
     same = sum(1 for r in seen if r.observed == r.predicted.result)
     unseen = len(report.rows) - len(seen)
-    colour = "red" if report.failed else "green"
+    colour = "green" if report.ok else "red"
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in report.timings.items())
     model_only = f", {unseen} the model's word only (no dockerd runs here)" if unseen else ""
     console.print(f"[{colour}]{report.lab}: {met}/{len(exp)} expectations met; "
                   f"{same}/{len(seen)} observations equal the prediction, {mism} differ, "
-                  f"{inc} inconclusive{model_only}; docker {report.profile}; {timing}[/]",
+                  f"{inc} inconclusive{model_only}{_runtime(report)}; {timing}[/]",
                   highlight=False)
 
 
@@ -200,5 +210,5 @@ def print_check(report: CheckReport, console: Console, quiet: bool = False) -> N
     n = len(report.expectations)
     colour = "red" if failed else "green"
     console.print(f"[{colour}]{report.lab}: {n - failed}/{n} expectations predicted to hold; "
-                  f"{len(report.matrix)} matrix probes; docker {report.profile}; "
+                  f"{len(report.matrix)} matrix probes{_runtime(report)}; "
                   f"{report.seconds * 1000:.0f} ms[/]", highlight=False)

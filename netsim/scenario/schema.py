@@ -355,5 +355,7 @@ class Scenario(Strict):
     networks: Annotated[dict[NetworkName, Network], BeforeValidator(_map_of_empty)] = {}
     containers: Annotated[dict[ContainerName, Container], BeforeValidator(_map_of_empty)] = {}
     images: Annotated[dict[Text, list[Port]], BeforeValidator(_none_is_empty)] = {}  # extend
+    # CNI networks by their conflist name: the conflist's JSON as YAML, or {file: PATH}
+    cni: Annotated[dict[NetworkName, dict[str, Any]], BeforeValidator(_none_is_empty)] = {}
     commands: Annotated[dict[str, Text], BeforeValidator(_none_is_empty)] = {}
     expect: Annotated[list[Expect], BeforeValidator(lambda v: [] if v is None else v)] = []

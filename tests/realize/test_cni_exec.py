@@ -88,3 +88,19 @@ def test_a_missing_plugin_is_an_environment_problem_naming_the_package() -> None
     with pytest.raises(EnvironmentProblem, match="containernetworking-plugins") as e:
         cni_exec.binary("calico")
     assert e.value.exit_code == 3
+
+
+def test_a_plugin_address_the_model_did_not_predict_is_a_finding() -> None:
+    """`netsim run` compares the real plugins' results with the model: tamper with the
+    model's expectation and the run reports the plugins' address as a finding (exit 1)."""
+    from netsim.lab import Lab
+    from tests.conftest import SCENARIOS
+
+    lab = Lab.load(SCENARIOS / "cni-bridge.yml")
+    assert not lab.run(full_matrix=False).findings  # as predicted
+    lab = Lab.load(SCENARIOS / "cni-bridge.yml")
+    lab.model.plugin_runs[0]["expected_ips"] = ["10.88.0.99/16"]
+    report = lab.run(full_matrix=False)
+    assert report.findings == ["web: the podnet plugins gave 10.88.0.2/16, the model predicted "
+                               "10.88.0.99/16"]
+    assert not report.ok

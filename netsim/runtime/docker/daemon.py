@@ -36,15 +36,15 @@ def profile_of(asm: Assembly) -> Profile:
     return PROFILES[name]
 
 
-def build(asm: Assembly, hosts: dict[str, Host]) -> None:
+def build(asm: Assembly, hosts: dict[str, Host], containers: dict[str, Container]) -> None:
     dk = Docker(asm, profile_of(asm), DRIVERS)
     asm.model.profile = dk.profile.name
     for name, spec in hosts.items():
         start(dk, name, spec)
     for name, spec in asm.sc.networks.items():
         network_create(dk, name, spec, ("networks", name))
-    events = _events(dk)
-    for name, spec in asm.sc.containers.items():
+    events = _events(dk, containers)
+    for name, spec in containers.items():
         for happen in events.get(name, ()):
             happen()
         run(dk, name, spec, ("containers", name))
@@ -161,7 +161,7 @@ def _network_mode(dk: Docker, spec: Container,
     return "networks", None, nets
 
 
-def _events(dk: Docker) -> dict[str | bool, list]:
+def _events(dk: Docker, containers: dict[str, Container]) -> dict[str | bool, list]:
     """`network connect`, `network disconnect` and `docker rm`, keyed by the container that ran
     just after them (True: after every run), as netsim.scenario.commands records them. Each
     is a callable, so the sequence costs one pass over the containers."""
@@ -171,7 +171,7 @@ def _events(dk: Docker) -> dict[str | bool, list]:
         if when is not False:
             out.setdefault(when, []).append(fn)
 
-    for name, spec in dk.sc.containers.items():
+    for name, spec in containers.items():
         for net, attach in (spec.networks or {}).items():
             at(attach.connect, partial(_if_running, dk, name, networks.connect, NetRequest(
                 net, attach, ("containers", name, "networks", net))))

@@ -55,7 +55,7 @@ def ip_range_without_gateway(dk: Docker) -> None:
 
 def host_mode_port_clash(dk: Docker) -> None:
     for name, info in dk.model.containers.items():
-        if info.mode != "host":
+        if info.mode != "host" or info.host not in dk.daemons:
             continue
         d = dk.daemons[info.host]
         for p in dk.listens(name, dk.sc.containers[name], warn=False):

@@ -22,13 +22,12 @@ def build(dk: Docker) -> None:
     """Who can resolve which name, per container, and Docker's resolver wiring."""
     tables = {key: network_names(dk, net) for key, net in dk.model.networks.items()
               if is_user_defined(net)}
-    for name in dk.model.containers:
+    for name, info in dk.model.containers.items():
+        if info.runtime != "docker":
+            continue
         view = _view(dk, name, tables)
         view.resolv_conf = dns.resolv_conf(view)
         dk.model.names[name] = view
-    lan = dk.sc.lan.dns
-    dk.model.lan_dns = {dns.canonical(k): [v] for k, v in lan.records.items()} \
-        if lan.enabled else None
 
 
 def network_names(dk: Docker, net: NetRecord) -> Table:

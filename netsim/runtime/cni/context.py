@@ -1,0 +1,60 @@
+"""The CNI runtime's state while it builds: the nodes, their conflists, host-local's stores,
+and the typed request each plugin model receives (`Add`, like one plugin's ADD)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+
+from netsim.errors import ScenarioError
+from netsim.model.assembly import Assembly
+from netsim.scenario.schema import Container, Host
+
+
+@dataclass
+class Store:
+    """host-local's store for one network on one node: its own file per address, so two
+    networks sharing a range never know of each other (cni.md §5)."""
+
+    subnet: IPv4Network
+    start: IPv4Address
+    end: IPv4Address
+    gateway: IPv4Address
+    used: set[IPv4Address] = field(default_factory=set)
+    last: IPv4Address | None = None  # last_reserved_ip: the next search starts after it
+
+
+@dataclass
+class Node:
+    name: str
+    ns: str
+    spec: Host
+    stores: dict[str, Store] = field(default_factory=dict)  # network name -> store
+
+
+@dataclass
+class Add:
+    """One plugin's ADD for one container: what a plugin model receives."""
+
+    cni: Cni
+    node: Node
+    conflist: dict
+    plugin: dict
+    container: str
+    spec: Container
+    ns: str  # the container's namespace
+    ifname: str
+    prev: dict | None  # the previous plugin's result (CNI prevResult)
+    path: tuple  # where the conflist stands in the scenario
+
+
+class Cni:
+    def __init__(self, asm: Assembly, plugins: dict):
+        self.asm = asm
+        self.model = asm.model
+        self.plugins = plugins  # type -> model function (handed in: plugins never import it)
+        self.nodes: dict[str, Node] = {}
+        self.conflists: dict[str, dict] = {}
+
+    def error(self, path: tuple, message: str, valid: str | None = None) -> ScenarioError:
+        return self.asm.error(path, message, valid)

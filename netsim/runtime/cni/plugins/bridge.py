@@ -1,0 +1,86 @@
+"""`bridge` (containernetworking/plugins plugins/main/bridge): a Linux bridge on the node (cni0
+unless named), a veth per container, the IPAM plugin's address; `isGateway` puts the gateway
+on the bridge and turns on forwarding, `isDefaultGateway` also gives the default route,
+`ipMasq` masquerades through a chain per container (pkg/ip/ipmasq_linux.go), `hairpinMode`
+sets the port's hairpin, `mtu` the veth's."""
+
+from __future__ import annotations
+
+import hashlib
+from ipaddress import IPv4Interface, IPv4Network
+
+from netsim.model.graph import Iface, IfKind, Route
+from netsim.model.rules import Accept, Is, Jump, Masquerade, Match, Rule
+from netsim.runtime.cni.context import Add
+from netsim.runtime.cni.plugins import hostlocal
+
+BUILT_BY = "cni"
+MULTICAST = IPv4Network("224.0.0.0/4")
+
+
+def chain_name(network: str, container_id: str) -> str:
+    """utils.FormatChainName: "CNI-" + sha512(name + id) in hex, 28 characters in all."""
+    return ("CNI-" + hashlib.sha512((network + container_id).encode()).hexdigest())[:28]
+
+
+def add(a: Add) -> dict:
+    p, node, model = a.plugin, a.node, a.cni.model
+    br = str(p.get("bridge", "cni0"))
+    mtu = int(p.get("mtu", 1500))
+    gateway_mode = bool(p.get("isGateway") or p.get("isDefaultGateway"))
+    if p.get("hairpinMode") and p.get("promiscMode"):  # the plugin's words (cni.md §7)
+        raise a.cni.error(a.path, "cannot set hairpin mode and promiscuous mode at the same "
+                          "time.")
+    ipam = p.get("ipam") or {}
+    if ipam.get("type") != "host-local":
+        raise a.cni.error((*a.path, "ipam"), f"netsim models the host-local IPAM plugin, not "
+                          f"{ipam.get('type')!r}", "ipam: {type: host-local, ranges: ...}")
+    addr, gateway, _ = hostlocal.allocate(a, ipam)
+    host = model.ns[node.ns]
+    bridge = host.ifaces.get(br)
+    gw_addr = IPv4Interface(f"{gateway}/{addr.network.prefixlen}")
+    if bridge is None:
+        bridge = model.add_iface(Iface(node.ns, br, IfKind.BRIDGE, mtu=mtu, built_by=BUILT_BY,
+                                       network=a.conflist["name"],
+                                       mac=a.cni.asm.mac(("cni-bridge", node.name, br))))
+    if gateway_mode:
+        if bridge.addrs and gw_addr not in bridge.addrs:
+            raise a.cni.error(a.path, f'failed to set bridge addr: "{br}" already has an IP '
+                              f"address different from {gw_addr}")
+        if not bridge.addrs:
+            bridge.addrs.append(gw_addr)
+        host.forwarding = True
+    veth = "veth" + a.cni.asm.digest("cni-veth", node.name, a.container)[:8]
+    outer = Iface(node.ns, veth, IfKind.VETH, mtu=mtu, master=br, built_by=BUILT_BY,
+                  hairpin=bool(p.get("hairpinMode")), network=a.conflist["name"])
+    inner = Iface(a.ns, a.ifname, IfKind.VETH, mtu=mtu, addrs=[addr], built_by=BUILT_BY,
+                  mac=a.cni.asm.mac(("cni-pod", a.container, a.conflist["name"])),
+                  network=a.conflist["name"])
+    model.add_iface(outer)
+    model.add_iface(inner)
+    model.link_veth(outer, inner)
+    pod = model.ns[a.ns]
+    for dst, gw in hostlocal.routes(ipam):
+        pod.routes.append(Route(dst, a.ifname, via=gw or gateway))
+    if p.get("isDefaultGateway") and not any(r.dst.prefixlen == 0 for r in pod.routes):
+        pod.routes.append(Route(IPv4Network("0.0.0.0/0"), a.ifname, via=gateway))
+    if p.get("ipMasq"):
+        _masquerade(a, addr)
+    return {"cniVersion": a.conflist["cniVersion"],
+            "interfaces": [{"name": br}, {"name": veth}, {"name": a.ifname,
+                                                            "sandbox": a.ns}],
+            "ips": [{"address": str(addr), "gateway": str(gateway), "interface": 2}]}
+
+
+def _masquerade(a: Add, addr: IPv4Interface) -> None:
+    """POSTROUTING -s <pod> -j CNI-<hash>; the chain ACCEPTs the pod's own network, then
+    MASQUERADEs all but multicast (all appended, as SetupIPMasq does)."""
+    rules = a.cni.model.ns[a.node.ns].rules
+    chain = chain_name(a.conflist["name"], a.container)
+    why = f'name: "{a.conflist["name"]}" id: "{a.container}"'
+    rules.append("nat", chain, Rule(Match(daddr=Is(addr.network)), Accept(),
+                                    f"CNI bridge ipMasq ({why}): the pod's own network"))
+    rules.append("nat", chain, Rule(Match(daddr=Is(MULTICAST, negate=True)), Masquerade(),
+                                    f"CNI bridge ipMasq ({why})"))
+    rules.append("nat", "POSTROUTING", Rule(Match(saddr=Is(IPv4Network(f"{addr.ip}/32"))),
+                                            Jump(chain), f"CNI bridge ipMasq ({why})"))

@@ -1,0 +1,12 @@
+"""The CNI plugins netsim models: one module per plugin type, one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from netsim.runtime.cni.plugins import bridge, loopback
+
+PLUGINS: dict[str, Callable] = {  # type -> (Add) -> the plugin's result
+    "bridge": bridge.add,
+    "loopback": loopback.add,
+}

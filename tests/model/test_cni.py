@@ -1,0 +1,120 @@
+"""The CNI runtime's model of the reference plugins (no root): what bridge, host-local and
+loopback do to a node and its containers, and the words the plugins refuse a conflist with."""
+
+from __future__ import annotations
+
+import json
+import re
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+import pytest
+
+from netsim.errors import ScenarioError
+from netsim.model.predict import Predictor
+from netsim.realize.iptables_save import render
+from netsim.runtime.cni.plugins.bridge import chain_name
+from tests.conftest import lab
+
+BRIDGE = {"type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": True,
+          "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.88.0.0/16"}]],
+                   "routes": [{"dst": "0.0.0.0/0"}]}}
+
+
+def scenario(plugins: list, version: str = "1.0.0", containers: str = "aa: {}, bb: {}") -> str:
+    conf = json.dumps({"cniVersion": version, "plugins": plugins})
+    return (f"name: cn\nhosts: {{node1: {{runtime: cni}}}}\ncni: {{podnet: {conf}}}\n"
+            f"containers: {{{containers}}}\n")
+
+
+def test_bridge_and_host_local_as_the_plugins_do_it() -> None:
+    m = lab(scenario([BRIDGE])).model
+    assert m.endpoints["aa"].primary == IPv4Address("10.88.0.2")  # the gateway is .1
+    assert m.endpoints["bb"].primary == IPv4Address("10.88.0.3")  # host-local: next in turn
+    cni0 = m.ns["node1"].ifaces["cni0"]
+    assert [str(a) for a in cni0.addrs] == ["10.88.0.1/16"] and cni0.built_by == "cni"
+    [default] = [r for r in m.ns["aa"].routes if r.dst.prefixlen == 0]
+    assert default.via == IPv4Address("10.88.0.1")
+    assert m.ns["node1"].forwarding and m.ns["node1"].rules_by == "cni"
+    assert [run["expected_ips"] for run in m.plugin_runs] == [["10.88.0.2/16"], ["10.88.0.3/16"]]
+
+
+def test_ip_masq_chain_as_iptables_save_shows_it() -> None:
+    m = lab(scenario([BRIDGE])).model
+    chain = chain_name("podnet", "aa")
+    assert chain.startswith("CNI-") and len(chain) == 28
+    text = render(m.ns["node1"].rules)
+    assert f"-A POSTROUTING -s 10.88.0.2/32 -j {chain}" in text
+    assert f"-A {chain} -d 10.88.0.0/16 -j ACCEPT" in text
+    assert f"-A {chain} ! -d 224.0.0.0/4 -j MASQUERADE" in text
+
+
+def test_egress_is_masqueraded_and_the_lan_cannot_reach_pods() -> None:
+    m = lab(scenario([BRIDGE])).model
+    p = Predictor(m)
+    out = p.probe("aa", IPv4Address("203.0.113.10"), "tcp", 80)
+    assert out.result == "open" and out.source_seen == IPv4Address("192.168.1.10"), out.why
+    assert p.probe("lan", IPv4Address("10.88.0.2")).result == "blocked"
+    assert p.probe("node1", IPv4Address("10.88.0.2")).result == "reach"
+
+
+def test_without_ip_masq_egress_has_no_way_back() -> None:
+    m = lab(scenario([{**BRIDGE, "ipMasq": False}])).model
+    assert Predictor(m).probe("aa", IPv4Address("203.0.113.10")).result == "blocked"
+
+
+def test_hairpin_mode_sets_the_bridge_port() -> None:
+    m = lab(scenario([{**BRIDGE, "hairpinMode": True}])).model
+    ports = [i for i in m.ns["node1"].ifaces.values() if i.master == "cni0"]
+    assert ports and all(i.hairpin for i in ports)
+
+
+def test_two_networks_sharing_a_range_collide_as_host_local_does() -> None:
+    """Each network keeps its own host-local store: both hand out 10.88.0.2 (cni.md §5)."""
+    one = json.dumps({"cniVersion": "1.0.0", "plugins": [{**BRIDGE, "bridge": "br-one"}]})
+    two = json.dumps({"cniVersion": "1.0.0", "plugins": [{**BRIDGE, "bridge": "br-two"}]})
+    text = (f"name: cn\nhosts: {{node1: {{runtime: cni}}}}\ncni: {{one: {one}, two: {two}}}\n"
+            "containers: {aa: {network: one}, bb: {network: two}}\n")
+    m = lab(text).model
+    assert m.endpoints["aa"].primary == m.endpoints["bb"].primary == IPv4Address("10.88.0.2")
+
+
+@pytest.mark.parametrize(("plugins", "version", "words"), [
+    ([BRIDGE], "1.1.0", 'incompatible CNI versions: config is "1.1.0"'),
+    ([{**BRIDGE, "hairpinMode": True, "promiscMode": True}], "1.0.0",
+     "cannot set hairpin mode and promiscuous mode at the same time."),
+    ([BRIDGE, {"type": "portmap", "capabilities": {"portMappings": True}}], "1.0.0",
+     "does not model the portmap"),
+    ([{"type": "calico"}], "1.0.0", 'failed to find plugin "calico"'),
+    ([{**BRIDGE, "ipam": {"type": "dhcp"}}], "1.0.0", "host-local IPAM plugin, not 'dhcp'"),
+])
+def test_refusals_in_the_plugins_words(plugins, version, words) -> None:
+    with pytest.raises(ScenarioError, match=re.escape(words)):
+        _ = lab(scenario(plugins, version)).model
+
+
+def test_one_bridge_two_subnets_is_the_cni0_error() -> None:
+    text = scenario([BRIDGE]).replace("cni: {podnet: ", "cni: {other: " + json.dumps(
+        {"cniVersion": "1.0.0", "plugins": [{**BRIDGE, "ipam": {
+            "type": "host-local", "ranges": [[{"subnet": "10.99.0.0/16"}]]}}]}) + ", podnet: ")
+    text = text.replace("aa: {}, bb: {}", "aa: {network: podnet}, bb: {network: other}")
+    with pytest.raises(ScenarioError, match=re.escape('"cni0" already has an IP address '
+                                                      "different from 10.99.0.1/16")):
+        _ = lab(text).model
+
+
+def test_a_conflist_file_and_the_default_network_by_file_name(tmp_path: Path) -> None:
+    (tmp_path / "10-first.conflist").write_text(json.dumps(
+        {"cniVersion": "1.0.0", "name": "zeta", "plugins": [BRIDGE]}))
+    (tmp_path / "20-second.conflist").write_text(json.dumps(
+        {"cniVersion": "1.0.0", "name": "alpha", "plugins": [{**BRIDGE, "bridge": "cni1",
+         "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.77.0.0/16"}]]}}]}))
+    path = tmp_path / "s.yml"
+    path.write_text("name: files\nhosts: {node1: {runtime: cni}}\ncni:\n"
+                    "  zeta: {file: 10-first.conflist}\n  alpha: {file: 20-second.conflist}\n"
+                    "containers: {aa: {}}\n")
+    from netsim.lab import Lab
+
+    m = Lab.load(path).model
+    assert m.endpoints["aa"].addresses == {"zeta": IPv4Address("10.88.0.2")}  # 10- sorts first
+    assert IPv4Network("10.88.0.0/16") == m.ns["aa"].ifaces["eth0"].addrs[0].network
