@@ -44,12 +44,12 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("file", type=FILE)
+@click.argument("file", type=click.Path())
 @click.option("--json", "json_path", type=FILE, help="Write the JSON report.")
 @click.option("--quiet", "-q", is_flag=True, help="Only expectations, warnings and the summary.")
 @click.option("--no-matrix", is_flag=True, help="Skip the all-pairs matrix (large scenarios).")
 def check(file: str, json_path: str | None, quiet: bool, no_matrix: bool) -> None:
-    """Validate a scenario and predict every expectation, without root."""
+    """Validate a scenario (or a CNI conflist, or a net.d directory) and predict it, no root."""
     from netsim.lab import Lab
     from netsim.report import jsonout, terminal
 

@@ -84,3 +84,26 @@ def test_run_refuses_ipvlan_on_this_kernel_with_exit_3() -> None:
     result = CliRunner().invoke(main, ["run", path, "-q"])
     assert result.exit_code == 3, result.output
     assert "ipvlan" in result.output and "operation not supported" in result.output
+
+
+def test_check_a_bare_conflist_and_a_net_d_directory(tmp_path: Path) -> None:
+    """One node, two pods on the network the runtime would pick (first by file name)."""
+    bridge = {"type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": True,
+              "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.88.0.0/16"}]],
+                       "routes": [{"dst": "0.0.0.0/0"}]}}
+    (tmp_path / "10-containerd-net.conflist").write_text(json.dumps(
+        {"cniVersion": "1.0.0", "name": "containerd-net", "plugins": [bridge]}))
+    (tmp_path / "20-other.conflist").write_text(json.dumps(
+        {"cniVersion": "1.0.0", "name": "other", "plugins": [
+            {**bridge, "bridge": "cni1", "ipam": {"type": "host-local",
+                                                  "ranges": [[{"subnet": "10.99.0.0/16"}]]}}]}))
+    out = tmp_path / "r.json"
+    for target in (tmp_path, tmp_path / "10-containerd-net.conflist"):
+        result = CliRunner().invoke(main, ["check", str(target), "-q", "--json", str(out)])
+        assert result.exit_code == 0, result.output
+        probes = [p for p in json.loads(out.read_text())["probes"] if p["origin"] != "matrix"]
+        assert {(p["from"], p["to"], p["predicted"]) for p in probes} >= {
+            ("pod2", "pod1", "open"), ("pod1", "outside", "open"), ("lan", "pod1", "blocked")}
+    (tmp_path / "05-broken.conflist").write_text("{ not json")
+    result = CliRunner().invoke(main, ["check", str(tmp_path), "-q"])
+    assert result.exit_code == 2 and "05-broken.conflist: not a conflist" in result.output

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from netsim.errors import ScenarioError, Where
-from netsim.scenario import commands
+from netsim.scenario import commands, conflists
 from netsim.scenario.schema import FieldProblem, Scenario
 from netsim.scenario.yamlpos import Positions, load_text
 
@@ -46,6 +46,8 @@ MAX_BYTES = 4 << 20  # a scenario of 1,000 containers is about 60 KiB
 def load(path: str | Path) -> Loaded:
     """Regular files only (a FIFO or /dev/zero would never end), at most MAX_BYTES."""
     name = str(path)
+    if conflists.is_cni_input(Path(path)) and Path(path).exists():
+        return from_text(conflists.scenario_text(Path(path)), name)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
