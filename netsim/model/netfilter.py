@@ -24,6 +24,7 @@ from netsim.model.rules import (
     Return,
     Rule,
     Ruleset,
+    SetMark,
     Snat,
 )
 
@@ -42,6 +43,7 @@ class Seen:
     ct: str  # new | established | related
     dst_local: bool
     src_local: bool
+    mark: int = 0  # the packet's mark; a SetMark rule changes it as the walk goes on
 
 
 def _is(value: Is, actual: object) -> bool:
@@ -60,6 +62,7 @@ MATCHERS: dict[str, Callable[[object, Seen], bool]] = {
     "ct_state": lambda v, s: s.ct in v,
     "dst_type": lambda v, s: s.dst_local == (v == "local"),
     "src_type": lambda v, s: s.src_local == (v == "local"),
+    "mark": lambda v, s: (s.mark & v[1]) == v[0],
 }
 _FIELDS = [f.name for f in fields(Match)]
 
@@ -67,7 +70,7 @@ _FIELDS = [f.name for f in fields(Match)]
 # terminal ones at their hook (Drop kills, Dnat / Snat / Masquerade rewrite, Accept passes)
 VERDICTS: dict[type, str] = {
     Accept: "terminal", Drop: "terminal", Masquerade: "terminal", Snat: "terminal",
-    Dnat: "terminal", Jump: "jump", Return: "return",
+    Dnat: "terminal", Jump: "jump", Return: "return", SetMark: "mark",
 }
 
 
@@ -156,5 +159,8 @@ class Netfilter:
                     continue
                 if verdict == "return":
                     return None
+                if verdict == "mark":  # not a verdict: the mark changes, the chain goes on
+                    seen.mark = (seen.mark & ~action.mask) ^ action.value
+                    continue
                 return Decision(action, rules[i], chain)
         return None

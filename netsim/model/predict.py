@@ -39,6 +39,7 @@ class Pkt:
     size: int = 84  # IPv4 total length (ping -s 56)
     df: bool = False
     port: Iface | None = None  # the bridge port the packet last entered a bridge by
+    mark: int = 0  # skb mark: set by MARK rules, scrubbed when it crosses into another netns
 
 
 @dataclass
@@ -289,11 +290,14 @@ class Predictor:
     def _seen(self, ns: Netns, pkt: Pkt, iif: str, oif: str, ct: str) -> Seen:
         local = self.local[ns.id]
         return Seen(iif, oif, pkt.src, pkt.dst, pkt.proto, pkt.dport, pkt.sport, ct,
-                    pkt.dst in local or pkt.dst in LOOPBACK, pkt.src in local)
+                    pkt.dst in local or pkt.dst in LOOPBACK, pkt.src in local, pkt.mark)
 
     def _decide(self, ns: Netns, table: str, chain: str, pkt: Pkt, iif: str, oif: str,
                 ct: str) -> Decision:
-        return self.nf[ns.id].decide(table, chain, self._seen(ns, pkt, iif, oif, ct))
+        seen = self._seen(ns, pkt, iif, oif, ct)
+        decision = self.nf[ns.id].decide(table, chain, seen)
+        pkt.mark = seen.mark
+        return decision
 
     def _hook(self, ns: Netns, table: str, chain: str, pkt: Pkt, iif: str, oif: str,
               ct: str) -> Decision | None:
@@ -389,6 +393,8 @@ class Predictor:
                            "(no ICMP: a silent drop)")
         recv = steps[-1][2] if steps else oif
         pkt.port = steps[-1][1] if steps and recv.kind == IfKind.BRIDGE else None
+        if recv.ns != oif.ns:
+            pkt.mark = 0  # skb_scrub_packet: a mark does not cross into another namespace
         return self.model.ns[recv.ns], recv
 
     def _path(self, oif: Iface, nexthop: IPv4Address, arp: bool = True) -> list | None:

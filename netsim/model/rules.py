@@ -40,6 +40,7 @@ class Match:
     ct_state: frozenset[str] | None = None  # conntrack states, e.g. {"related", "established"}
     dst_type: str | None = None  # "local": -m addrtype --dst-type LOCAL / fib daddr type local
     src_type: str | None = None
+    mark: tuple[int, int] | None = None  # (value, mask): -m mark --mark 0x2000/0x2000
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,16 @@ class Dnat:
     port: int | None = None
 
 
-Action = Accept | Drop | Return | Jump | Masquerade | Snat | Dnat
+@dataclass(frozen=True)
+class SetMark:
+    """-j MARK --set-xmark VALUE/MASK: the packet's mark becomes (mark & ~mask) ^ value, and
+    the chain goes on (not a verdict)."""
+
+    value: int
+    mask: int
+
+
+Action = Accept | Drop | Return | Jump | Masquerade | Snat | Dnat | SetMark
 
 
 @dataclass(frozen=True)

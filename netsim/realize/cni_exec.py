@@ -19,6 +19,7 @@ from pathlib import Path
 
 from netsim.errors import EnvironmentProblem
 from netsim.realize import sandbox
+from netsim.runtime.cni.context import runtime_config
 
 PLUGIN_DIR = Path("/usr/lib/cni")  # Debian's containernetworking-plugins
 PACKAGE = "containernetworking-plugins"
@@ -31,12 +32,6 @@ class PluginError(Exception):
     def __init__(self, plugin: str, code: int, msg: str, details: str = ""):
         super().__init__(f"{plugin}: {msg}" + (f" ({details})" if details else ""))
         self.plugin, self.code, self.msg, self.details = plugin, code, msg, details
-
-
-def runtime_config(plugin: dict, args: dict) -> dict:
-    """The capabilities a plugin declares (true) that the runtime has arguments for."""
-    declared = {k for k, v in (plugin.get("capabilities") or {}).items() if v}
-    return {k: v for k, v in args.items() if k in declared}
 
 
 def plugin_conf(conflist: dict, plugin: dict, prev: dict | None, args: dict,

@@ -20,6 +20,7 @@ from netsim.model.rules import (
     Return,
     Rule,
     Ruleset,
+    SetMark,
     Snat,
 )
 
@@ -48,6 +49,7 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
         s.upper() for s in sorted(v, key=["related", "established", "new"].index)),
     "dst_type": lambda v, m: f"-m addrtype --dst-type {v.upper()}",
     "src_type": lambda v, m: f"-m addrtype --src-type {v.upper()}",
+    "mark": lambda v, m: f"-m mark --mark {v[0]:#x}/{v[1]:#x}",
 }
 
 
@@ -60,6 +62,7 @@ TARGETS: dict[type, Callable[[object], str]] = {
     Jump: lambda a: f"-j {a.chain}",
     Dnat: lambda a: f"-j DNAT --to-destination {a.to}" + (f":{a.port}" if a.port else ""),
     Snat: lambda a: f"-j SNAT --to-source {a.to}" + (f":{a.port}" if a.port else ""),
+    SetMark: lambda a: f"-j MARK --set-xmark {a.value:#x}/{a.mask:#x}",
 }
 
 

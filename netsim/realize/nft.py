@@ -27,6 +27,7 @@ from netsim.model.rules import (
     Return,
     Rule,
     Ruleset,
+    SetMark,
     Snat,
 )
 from netsim.realize import sandbox
@@ -84,6 +85,7 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
     "ct_state": lambda v, m: "ct state " + ",".join(sorted(v)),
     "dst_type": lambda v, m: f"fib daddr type {v}",
     "src_type": lambda v, m: f"fib saddr type {v}",
+    "mark": lambda v, m: f"meta mark & {v[1]:#x} == {v[0]:#x}",
 }
 
 
@@ -96,6 +98,7 @@ ACTIONS: dict[type, Callable[[object], str]] = {
     Jump: lambda a: f"jump {a.chain}",
     Dnat: lambda a: f"dnat to {a.to}" + (f":{a.port}" if a.port else ""),
     Snat: lambda a: f"snat to {a.to}" + (f":{a.port}" if a.port else ""),
+    SetMark: lambda a: f"meta mark set meta mark & {~a.mask & 0xFFFFFFFF:#x} ^ {a.value:#x}",
 }
 
 

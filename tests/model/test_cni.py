@@ -83,8 +83,7 @@ def test_two_networks_sharing_a_range_collide_as_host_local_does() -> None:
     ([BRIDGE], "1.1.0", 'incompatible CNI versions: config is "1.1.0"'),
     ([{**BRIDGE, "hairpinMode": True, "promiscMode": True}], "1.0.0",
      "cannot set hairpin mode and promiscuous mode at the same time."),
-    ([BRIDGE, {"type": "portmap", "capabilities": {"portMappings": True}}], "1.0.0",
-     "does not model the portmap"),
+    ([BRIDGE, {"type": "firewall"}], "1.0.0", "does not model the firewall plugin yet"),
     ([{"type": "calico"}], "1.0.0", 'failed to find plugin "calico"'),
     ([{**BRIDGE, "ipam": {"type": "dhcp"}}], "1.0.0", "host-local IPAM plugin, not 'dhcp'"),
 ])
@@ -118,3 +117,47 @@ def test_a_conflist_file_and_the_default_network_by_file_name(tmp_path: Path) ->
     m = Lab.load(path).model
     assert m.endpoints["aa"].addresses == {"zeta": IPv4Address("10.88.0.2")}  # 10- sorts first
     assert IPv4Network("10.88.0.0/16") == m.ns["aa"].ifaces["eth0"].addrs[0].network
+
+
+PORTMAP = {"type": "portmap", "capabilities": {"portMappings": True}}
+
+
+def test_portmap_chains_as_the_plugin_writes_them() -> None:
+    from netsim.runtime.cni.plugins.portmap import dn_chain
+
+    m = lab(scenario([BRIDGE, PORTMAP], containers="aa: {ports: ['8080:80']}, bb: {}")).model
+    text = render(m.ns["node1"].rules)
+    dn = dn_chain("podnet", "aa")
+    post = [x for x in text.splitlines() if x.startswith("-A POSTROUTING")]
+    assert post[0] == "-A POSTROUTING -j CNI-HOSTPORT-MASQ"  # above the ipMasq rules
+    for line in ("-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
+                 "-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
+                 f"-A CNI-HOSTPORT-DNAT -p tcp -m tcp --dport 8080 -j {dn}",
+                 f"-A {dn} -s 10.88.0.0/16 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK",
+                 f"-A {dn} -s 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK",
+                 f"-A {dn} -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.2:80",
+                 "-A CNI-HOSTPORT-SETMARK -j MARK --set-xmark 0x2000/0x2000",
+                 "-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE"):
+        assert line in text, line
+    assert m.ns["node1"].ifaces["cni0"].route_localnet
+    assert m.plugin_runs[0]["args"] == {"portMappings": [
+        {"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]}
+
+
+def test_every_pod_calling_a_hostport_is_seen_as_the_gateway() -> None:
+    m = lab(scenario([BRIDGE, PORTMAP], containers="aa: {ports: ['8080:80'], "
+                     "listen: [80/tcp]}, bb: {}")).model
+    p = Predictor(m)
+    node = IPv4Address("192.168.1.10")
+    got = p.probe("bb", node, "tcp", 8080)
+    assert got.result == "open" and got.source_seen == IPv4Address("10.88.0.1"), got.why
+    assert p.probe("aa", node, "tcp", 8080).result == "blocked"  # no hairpinMode
+    assert p.probe("lan", node, "tcp", 8080).source_seen == IPv4Address("192.168.1.2")
+    direct = p.probe("bb", IPv4Address("10.88.0.2"), "tcp", 80)
+    assert direct.source_seen == IPv4Address("10.88.0.3")  # no mark: no masquerade
+
+
+def test_ports_without_the_capability_are_dropped_with_a_word() -> None:
+    m = lab(scenario([BRIDGE], containers="aa: {ports: ['8080:80']}")).model
+    assert any(pid == "ports" and "declares portMappings" in t for pid, t in m.warnings)
+    assert not m.containers["aa"].ports

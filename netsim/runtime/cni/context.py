@@ -46,6 +46,14 @@ class Add:
     ifname: str
     prev: dict | None  # the previous plugin's result (CNI prevResult)
     path: tuple  # where the conflist stands in the scenario
+    args: dict = field(default_factory=dict)  # runtimeConfig: the capabilities it declares
+
+
+def runtime_config(plugin: dict, args: dict) -> dict:
+    """The capabilities a plugin declares (true) that the runtime has arguments for
+    (CONVENTIONS.md): only those reach it, as `runtimeConfig`."""
+    declared = {k for k, v in (plugin.get("capabilities") or {}).items() if v}
+    return {k: v for k, v in args.items() if k in declared}
 
 
 class Cni:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from netsim.runtime.cni.plugins import bridge, loopback
+from netsim.runtime.cni.plugins import bridge, loopback, portmap
 
 PLUGINS: dict[str, Callable] = {  # type -> (Add) -> the plugin's result
     "bridge": bridge.add,
     "loopback": loopback.add,
+    "portmap": portmap.add,
 }

@@ -5,13 +5,14 @@ then compared with the model's (netsim.realize.lifecycle)."""
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
 from pathlib import PurePath
 
 from netsim.model import dns
 from netsim.model.assembly import ANY, Assembly
-from netsim.model.graph import ContainerInfo, NodeKind
+from netsim.model.graph import ContainerInfo, NodeKind, PortBinding
 from netsim.runtime.cni import conflist
-from netsim.runtime.cni.context import Add, Cni, Node
+from netsim.runtime.cni.context import Add, Cni, Node, runtime_config
 from netsim.runtime.cni.registry import PLUGINS
 from netsim.runtime.docker import images
 from netsim.scenario.schema import Container, Host
@@ -53,30 +54,60 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
         raise cni.error((*path, "network"), f"no CNI network named {network!r} on {host}",
                         ", ".join(cni.conflists) or "define one under cni:")
     conf = cni.conflists[network]
-    if spec.ports:
-        cni.model.warnings.append(("ports", f"containers.{name}.ports: no plugin of {network} "
-                                   "declares portMappings: ignored, as CNI runtimes do"))
+    args = _args(cni, name, spec, conf, path)
     asm = cni.asm
     asm.add_ns(name, NodeKind.CONTAINER, name, host=host)
     result = None
     cpath = ("cni", network)
     for i, plugin in enumerate(conf["plugins"]):
         result = PLUGINS[plugin["type"]](Add(cni, node, conf, plugin, name, spec, name, IFNAME,
-                                             result, (*cpath, "plugins", i)))
+                                             result, (*cpath, "plugins", i),
+                                             runtime_config(plugin, args)))
     ips = [ip["address"] for ip in (result or {}).get("ips", [])]
     address = next((i.addrs[0].ip for i in cni.model.ns[name].ifaces.values()
                     if i.name == IFNAME and i.addrs), None)
     asm.endpoint(name, NodeKind.CONTAINER, name, {network: address} if address else {})
-    cni.model.containers[name] = ContainerInfo(name, asm.digest("container", name), host, NAME,
-                                               "networks", None, [network])
+    info = ContainerInfo(name, asm.digest("container", name), host, NAME, "networks", None,
+                         [network])
+    cni.model.containers[name] = info
+    if address and any(runtime_config(p, args) for p in conf["plugins"]):
+        info.ports = [PortBinding(IPv4Address(m.get("hostIP", "0.0.0.0")), m["hostPort"],
+                                  m["protocol"], name, address, m["containerPort"], network,
+                                  m["spec"]) for m in args.get("portMappings", [])]
+    runtime_args = {"portMappings": [{k: v for k, v in m.items() if k != "spec"}
+                                     for m in args["portMappings"]]} if args else {}
     cni.model.plugin_runs.append({"runtime": NAME, "container": name, "node": host,
-                                  "ns": name, "ifname": IFNAME, "conflist": conf, "args": {},
-                                  "expected_ips": ips})
+                                  "ns": name, "ifname": IFNAME, "conflist": conf,
+                                  "args": runtime_args, "expected_ips": ips})
     listen = spec.listen if spec.listen is not None else (
         images.ports_of(spec.image, asm.sc.images) or [])
     for p in listen:
         asm.listen(cni.model.ns[name], [p], f"{name}'s app", ip=p.ip or ANY)
     _names(cni, name, address)
+
+
+def _args(cni: Cni, name: str, spec: Container, conf: dict, path: tuple) -> dict:
+    """`ports:` as the portMappings capability (CONVENTIONS.md), when a plugin declares it;
+    otherwise runtimes drop them, and netsim says so."""
+    if not spec.ports:
+        return {}
+    if not any(runtime_config(p, {"portMappings": True}) for p in conf["plugins"]):
+        cni.model.warnings.append(("ports", f"containers.{name}.ports: no plugin of "
+                                   f"{conf['name']} declares portMappings: ignored, as CNI "
+                                   "runtimes do"))
+        return {}
+    mappings = []
+    for i, reqs in enumerate(spec.ports):
+        for req in reqs:
+            if len(req.host_ports) != 1:
+                raise cni.error((*path, "ports", i), f"{req.spec}: a CNI portMapping needs one "
+                                "hostPort per containerPort", "8080:80")
+            m = {"hostPort": req.host_ports[0], "containerPort": req.container_port,
+                 "protocol": req.proto, "spec": req.spec}
+            if req.host_ip:
+                m["hostIP"] = req.host_ip
+            mappings.append(m)
+    return {"portMappings": mappings}
 
 
 def _names(cni: Cni, name: str, address) -> None:

@@ -1,0 +1,76 @@
+"""`portmap` (containernetworking/plugins plugins/meta/portmap, capability `portMappings`):
+hostPorts DNATed to the container, in the plugin's own chains. Local destinations jump from
+nat PREROUTING and OUTPUT to CNI-HOSTPORT-DNAT, which sends each container's ports to its
+CNI-DN-<hash>; there, with `snat` (the default), traffic from the pod network and from
+127.0.0.1 is marked (CNI-HOSTPORT-SETMARK, bit 13) before the DNAT, and POSTROUTING's
+CNI-HOSTPORT-MASQ masquerades what is marked — so every pod calling a hostPort is seen as
+the bridge's gateway (cni.md §7). The bridge gets route_localnet for 127.0.0.1:hostPort.
+The entry rules are inserted at the top, before the bridge plugin's ipMasq rules."""
+
+from __future__ import annotations
+
+import hashlib
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from netsim.model.rules import Dnat, Is, Jump, Masquerade, Match, Rule, SetMark
+from netsim.runtime.cni.context import Add
+
+DNAT_CHAIN = "CNI-HOSTPORT-DNAT"
+SETMARK = "CNI-HOSTPORT-SETMARK"
+MASQ = "CNI-HOSTPORT-MASQ"
+LOCALHOST = IPv4Network("127.0.0.1/32")
+
+
+def dn_chain(network: str, container_id: str) -> str:
+    """utils.MustFormatChainNameWithPrefix(name, id, "DN-")."""
+    return ("CNI-DN-" + hashlib.sha512((network + container_id).encode()).hexdigest())[:28]
+
+
+def add(a: Add) -> dict:
+    mappings = a.args.get("portMappings") or []
+    prev = a.prev or {}
+    if not mappings:
+        return prev
+    if not prev.get("ips"):
+        raise a.cni.error(a.path, "portmap needs a previous plugin's result with an address "
+                          "(it runs after bridge)")
+    pod = IPv4Interface(prev["ips"][0]["address"])
+    mark = 1 << int(a.plugin.get("markMasqBit", 13))
+    rules = a.cni.model.ns[a.node.ns].rules
+    _entry_chains(rules, mark)
+    chain = dn_chain(a.conflist["name"], a.container)
+    why = f'dnat name: "{a.conflist["name"]}" id: "{a.container}"'
+    snat = a.plugin.get("snat", True)
+    for m in mappings:
+        proto, hport, cport = m["protocol"], int(m["hostPort"]), int(m["containerPort"])
+        host_ip = Is(IPv4Network(f"{m['hostIP']}/32")) if m.get("hostIP") else None
+        rules.append("nat", DNAT_CHAIN, Rule(Match(proto=proto, dport=hport), Jump(chain),
+                                             f"CNI portmap ({why})"))
+        if snat:
+            for src in (pod.network, LOCALHOST):  # hairpin, and the node's own localhost
+                rules.append("nat", chain, Rule(Match(saddr=Is(src), daddr=host_ip,
+                                                      proto=proto, dport=hport), Jump(SETMARK),
+                                                f"CNI portmap: {src} to a hostPort is masqueraded"))
+        rules.append("nat", chain, Rule(Match(daddr=host_ip, proto=proto, dport=hport),
+                                        Dnat(IPv4Address(pod.ip), cport),
+                                        f"CNI portmap: hostPort {hport} -> {pod.ip}:{cport}"))
+    bridge = prev.get("interfaces", [{}])[0].get("name")
+    iface = a.cni.model.ns[a.node.ns].ifaces.get(bridge)
+    if iface is not None:
+        iface.route_localnet = True  # the plugin sets it on the bridge (cni.md §7)
+    return prev
+
+
+def _entry_chains(rules, mark: int) -> None:
+    if rules.has("nat", SETMARK):
+        return
+    local = Match(dst_type="local")
+    rules.insert("nat", "PREROUTING", Rule(local, Jump(DNAT_CHAIN), "CNI portmap: hostPorts"))
+    rules.insert("nat", "OUTPUT", Rule(local, Jump(DNAT_CHAIN), "CNI portmap: hostPorts"))
+    rules.insert("nat", "POSTROUTING", Rule(Match(), Jump(MASQ),
+                                            "CNI portfwd requiring masquerade"))
+    rules.append("nat", SETMARK, Rule(Match(), SetMark(mark, mark),
+                                      "CNI portfwd masquerade mark"))
+    rules.append("nat", MASQ, Rule(Match(mark=(mark, mark)), Masquerade(),
+                                   "CNI portfwd: masquerade what SETMARK marked"))
+    rules.chain("nat", DNAT_CHAIN)
