@@ -161,3 +161,15 @@ def test_ports_without_the_capability_are_dropped_with_a_word() -> None:
     m = lab(scenario([BRIDGE], containers="aa: {ports: ['8080:80']}")).model
     assert any(pid == "ports" and "declares portMappings" in t for pid, t in m.warnings)
     assert not m.containers["aa"].ports
+
+
+def test_lint_names_the_pitfalls_before_rollout() -> None:
+    pids = lambda text: {pid for pid, _ in lab(text).model.warnings}  # noqa: E731
+    assert "C01" in pids(scenario([BRIDGE, PORTMAP], containers="aa: {ports: ['8080:80']}"))
+    assert "C01" not in pids(scenario([{**BRIDGE, "hairpinMode": True}, PORTMAP]))
+    assert "C02" in pids(scenario([{**BRIDGE, "ipMasq": False}]))
+    one = json.dumps({"cniVersion": "1.0.0", "plugins": [{**BRIDGE, "bridge": "br-one"}]})
+    two = json.dumps({"cniVersion": "1.0.0", "plugins": [{**BRIDGE, "bridge": "br-two"}]})
+    shared = (f"name: cn\nhosts: {{node1: {{runtime: cni}}}}\ncni: {{one: {one}, two: {two}}}\n"
+              "containers: {aa: {network: one}, bb: {network: two}}\n")
+    assert "C03" in pids(shared)

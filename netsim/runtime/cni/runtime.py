@@ -11,7 +11,7 @@ from pathlib import PurePath
 from netsim.model import dns
 from netsim.model.assembly import ANY, Assembly
 from netsim.model.graph import ContainerInfo, NodeKind, PortBinding
-from netsim.runtime.cni import conflist
+from netsim.runtime.cni import conflist, lint
 from netsim.runtime.cni.context import Add, Cni, Node, runtime_config
 from netsim.runtime.cni.registry import PLUGINS
 from netsim.runtime.docker import images
@@ -31,6 +31,7 @@ def build(asm: Assembly, hosts: dict[str, Host], containers: dict[str, Container
         asm.model.ns[name].rules_by = NAME  # the plugins install the node's rules themselves
     for name, spec in containers.items():
         run(cni, name, spec, ("containers", name))
+    lint.run(cni)
 
 
 def default_network(cni: Cni) -> str | None:
