@@ -103,11 +103,16 @@ def in_thread(fn: Callable[[], T]) -> T:
         finally:
             done.set()
 
-    threading.Thread(target=run).start()
+    # SIGINT / SIGTERM held back while the thread starts: raised inside start() they would
+    # leave a builder running that nobody waits for; released inside the guarded block
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
+        threading.Thread(target=run).start()
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         while not done.wait(0.05):
             pass
     except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         CANCEL.set()
         _wait_through_interrupts(done)
         raise

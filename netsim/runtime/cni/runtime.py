@@ -45,6 +45,8 @@ def default_network(cni: Cni) -> str | None:
 
 def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
     host = spec.host or next(iter(cni.nodes))
+    if host not in cni.nodes:
+        raise cni.error((*path, "host"), f"no CNI node named '{host}'", ", ".join(cni.nodes))
     node = cni.nodes[host]
     for key, why in NOT_CNI:
         if getattr(spec, key):
