@@ -83,7 +83,7 @@ def test_two_networks_sharing_a_range_collide_as_host_local_does() -> None:
     ([BRIDGE], "1.1.0", 'incompatible CNI versions: config is "1.1.0"'),
     ([{**BRIDGE, "hairpinMode": True, "promiscMode": True}], "1.0.0",
      "cannot set hairpin mode and promiscuous mode at the same time."),
-    ([BRIDGE, {"type": "firewall"}], "1.0.0", "does not model the firewall plugin yet"),
+    ([BRIDGE, {"type": "tuning"}], "1.0.0", "does not model the tuning plugin yet"),
     ([{"type": "calico"}], "1.0.0", 'failed to find plugin "calico"'),
     ([{**BRIDGE, "ipam": {"type": "dhcp"}}], "1.0.0", "host-local IPAM plugin, not 'dhcp'"),
 ])

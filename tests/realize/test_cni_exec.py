@@ -104,3 +104,21 @@ def test_a_plugin_address_the_model_did_not_predict_is_a_finding() -> None:
     assert report.findings == ["web: the podnet plugins gave 10.88.0.2/16, the model predicted "
                                "10.88.0.99/16"]
     assert not report.ok
+
+
+def test_the_plugins_chains_are_the_ones_the_model_names(tmp_path) -> None:
+    """`netsim inspect` names what iptables-save shows on the node: CNI-<hash> per container
+    for ipMasq, CNI-DN-<hash> for its hostPorts, the portmap and firewall chains."""
+    import re
+
+    from netsim.lab import Lab
+    from netsim.realize.iptables_save import render
+    from tests.conftest import SCENARIOS
+
+    lab = Lab.load(SCENARIOS / "cni-podman.yml")
+    with lab.up():
+        real = inside(sandbox.ns_name("cni-podman", "node1"), "iptables-save")
+    predicted = render(lab.model.ns["node1"].rules)
+    chains = lambda text: set(re.findall(r"^:(CNI-[A-Za-z0-9-]+)", text, re.M))  # noqa: E731
+    assert chains(real) == chains(predicted) and len(chains(real)) >= 7, (chains(real),
+                                                                         chains(predicted))

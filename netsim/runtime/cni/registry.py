@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from netsim.runtime.cni.plugins import bridge, loopback, macvlan, portmap
+from netsim.runtime.cni.plugins import bridge, firewall, loopback, macvlan, portmap
 
 PLUGINS: dict[str, Callable] = {  # type -> (Add) -> the plugin's result
     "bridge": bridge.add,
+    "firewall": firewall.add,
     "loopback": loopback.add,
     "macvlan": macvlan.add,
     "portmap": portmap.add,
