@@ -175,6 +175,38 @@ expect:
   - {from: client, to: web, size: 1323, result: blocked}
 """, [("big_ping", "On this 1400-byte LAN, does a 1323-byte ping (DF set) cross the overlay?",
        '"blocked"', 2, None, None)], ""),
+    ("07-cni-what-the-plugins-do", "CNI: what the plugins do", """\
+Kubernetes nodes, containerd, CRI-O and Podman 3 do not wire containers themselves: a
+**conflist** names the **CNI plugins** that do, in order. `bridge` makes **cni0**, a veth per
+pod and (with `isGateway`) puts the gateway on the bridge; `host-local` hands out addresses
+in turn; `ipMasq` masquerades a pod's egress through a chain of its own (`CNI-<hash>`);
+`portmap` DNATs each **hostPort** to the pod and marks traffic from the pod network and from
+127.0.0.1 so that it is masqueraded — every pod calling a hostPort is seen as the bridge's
+gateway. Without `hairpinMode` a pod cannot reach its **own** hostPort through the node's
+address. With root, netsim is the CNI runtime and runs the **real** plugin binaries, then
+compares the addresses they gave with its model.""", """\
+name: lesson7
+hosts: {node1: {runtime: cni}}
+cni:
+  containerd-net:
+    cniVersion: "1.0.0"
+    plugins:
+      - {type: bridge, bridge: cni0, isGateway: true, ipMasq: true,
+         ipam: {type: host-local, ranges: [[{subnet: 10.88.0.0/16}]], routes: [{dst: 0.0.0.0/0}]}}
+      - {type: portmap, capabilities: {portMappings: true}}
+containers:
+  web: {image: nginx, ports: ["8080:80"]}
+  client: {}
+expect:
+  - {from: lan, to: node1, port: 8080/tcp, result: open, source: lan}
+  - {from: client, to: node1, port: 8080/tcp, result: open, source: 10.88.0.1}
+  - {from: web, to: node1, port: 8080/tcp, result: blocked}
+  - {from: web, to: outside, port: 80/tcp, result: open, source: node1}
+""", [("own_hostport", "Can `web` reach its own hostPort 8080 through node1's address?",
+       '"blocked"', 2, None, None),
+      ("seen_by_web", "`client` connects to node1:8080. Which address does `web` see?",
+       '"open"', 1, "source_seen", '"10.88.0.1"')],
+     'print(lab.rules())'),
 ]
 
 

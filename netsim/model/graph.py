@@ -234,5 +234,12 @@ class Model:
         ns, _, name = node_id.rpartition("/")
         return self.ns[ns].ifaces[name]
 
+    def behaviour(self) -> str:
+        """Whose behaviour this model reproduces: the Docker profile, the CNI plugins."""
+        parts = [f"docker {self.profile}"] if self.profile else []
+        if any(c.runtime == "cni" for c in self.containers.values()):
+            parts.append("CNI plugins 1.1.1")
+        return ", ".join(parts) or "no runtime"
+
     def local_addresses(self, ns_id: str) -> set[IPv4Address]:
         return {a.ip for i in self.ns[ns_id].ifaces.values() for a in i.addrs}

@@ -234,7 +234,7 @@ def topology(model: Model, rows: list | None = None, title: str | None = None) -
         ax.text(x, y, text, fontsize=7, ha="center", va="center", zorder=3, gid="label")
     for r in rows or []:
         _result_arrow(ax, lay, r)
-    ax.set_title(title or f"{model.lab}: topology (docker {model.profile})", fontsize=10)
+    ax.set_title(title or f"{model.lab}: topology ({model.behaviour()})", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -32,7 +32,7 @@ class CheckReport:
         held = len(self.expectations) - len(self.failed)
         return rows_table(self.expectations, False, f"{self.lab}: {held}/"
                           f"{len(self.expectations)} expectations predicted to hold "
-                          f"(docker {self.profile}, no root needed)")
+                          f"({self.model.behaviour()}, no root needed)")
 
 
 @dataclass

@@ -144,11 +144,7 @@ def mismatches(rows: list[Row]) -> Table | None:
 
 
 def _runtime(report: CheckReport) -> str:
-    """Which behaviour was reproduced: the Docker profile, and CNI when a node runs it."""
-    parts = [f"docker {report.profile}"] if report.profile else []
-    if any(c.runtime == "cni" for c in report.model.containers.values()):
-        parts.append("CNI plugins 1.1.1")
-    return "; " + ", ".join(parts) if parts else ""
+    return "; " + report.model.behaviour()
 
 
 def banners(model: Model) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import PurePath
 
 from netsim.model import dns
 from netsim.model.assembly import ANY, Assembly
-from netsim.model.graph import ContainerInfo, NodeKind, PortBinding
+from netsim.model.graph import ContainerInfo, EdgeKind, NetRecord, NodeKind, PortBinding
 from netsim.runtime.cni import conflist, lint
 from netsim.runtime.cni.context import Add, Cni, Node, runtime_config
 from netsim.runtime.cni.registry import PLUGINS
@@ -70,6 +70,7 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
     address = next((i.addrs[0].ip for i in cni.model.ns[name].ifaces.values()
                     if i.name == IFNAME and i.addrs), None)
     asm.endpoint(name, NodeKind.CONTAINER, name, {network: address} if address else {})
+    _record(cni, node, conf, result or {}, name)
     info = ContainerInfo(name, asm.digest("container", name), host, NAME, "networks", None,
                          [network])
     cni.model.containers[name] = info
@@ -87,6 +88,29 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
     for p in listen:
         asm.listen(cni.model.ns[name], [p], f"{name}'s app", ip=p.ip or ANY)
     _names(cni, name, address)
+
+
+def _record(cni: Cni, node: Node, conf: dict, result: dict, container: str) -> None:
+    """The network as `docker network inspect` would show it, for plans and pictures."""
+    key = f"{node.name}/{conf['name']}"
+    net = cni.model.networks.get(key)
+    store = node.stores.get(conf["name"])
+    if net is None:
+        first = conf["plugins"][0]
+        device = (result.get("interfaces") or [{}])[0].get("name") \
+            if first["type"] == "bridge" else first.get("master") or node.spec.interface
+        net = NetRecord(name=conf["name"], driver=f"cni {first['type']}", scope="local",
+                        id=cni.asm.digest("cni-network", node.name, conf["name"]),
+                        subnet=store.subnet if store else None,
+                        gateway=store.gateway if store else None, gateway_in_config=False,
+                        ip_range=None, internal=False, options={}, host=node.name,
+                        device=device)
+        cni.model.networks[key] = net
+        cni.model.graph.add_node(f"net:{key}", kind=NodeKind.NETWORK, obj=net)
+    iface = cni.model.ns[container].ifaces.get(IFNAME)
+    if iface is not None and iface.addrs:
+        net.endpoints[container] = iface.addrs[0]
+        cni.model.graph.add_edge(f"net:{key}", iface.id, kind=EdgeKind.ATTACH)
 
 
 def _args(cni: Cni, name: str, spec: Container, conf: dict, path: tuple) -> dict:
