@@ -76,6 +76,7 @@ class Iface:
     route_localnet: bool = False
     network: str | None = None  # the network this interface serves
     built_by: str | None = None  # a runtime's own tool makes it (the CNI plugins), not netsim
+    prefix_route: bool = True  # False: its addresses add no route for their subnet (ptp)
     id: str = field(init=False, repr=False)  # "<ns>/<name>", the graph node id
 
     def __post_init__(self) -> None:

@@ -343,7 +343,7 @@ class Predictor:
     def _routes(self, ns: Netns) -> list[Route]:
         table = []
         for iface in ns.ifaces.values():
-            if iface.master or iface.kind == IfKind.LOOPBACK:
+            if iface.master or iface.kind == IfKind.LOOPBACK or not iface.prefix_route:
                 continue
             for a in iface.addrs:
                 table.append(Route(a.network, iface.name, None, a.ip))

@@ -173,3 +173,17 @@ def test_lint_names_the_pitfalls_before_rollout() -> None:
     shared = (f"name: cn\nhosts: {{node1: {{runtime: cni}}}}\ncni: {{one: {one}, two: {two}}}\n"
               "containers: {aa: {network: one}, bb: {network: two}}\n")
     assert "C03" in pids(shared)
+
+
+def test_ptp_routes_everything_through_the_host_side() -> None:
+    ptp = {"type": "ptp", "ipMasq": True,
+           "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.1.1.0/24"}]],
+                    "routes": [{"dst": "0.0.0.0/0"}]}}
+    m = lab(scenario([ptp], containers="aa: {listen: [80/tcp]}, bb: {}")).model
+    eth0 = m.ns["aa"].ifaces["eth0"]
+    assert not eth0.prefix_route and [str(a) for a in eth0.addrs] == ["10.1.1.2/24"]
+    host_sides = [i for i in m.ns["node1"].ifaces.values() if i.peer == eth0.id]
+    assert [str(a) for a in host_sides[0].addrs] == ["10.1.1.1/32"]
+    got = Predictor(m).probe("bb", IPv4Address("10.1.1.2"), "tcp", 80)
+    assert got.result == "open" and got.source_seen == IPv4Address("10.1.1.3")
+    assert "node1" in got.path  # routed through the node, not switched

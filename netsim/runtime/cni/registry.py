@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from netsim.runtime.cni.plugins import bridge, firewall, loopback, macvlan, portmap
+from netsim.runtime.cni.plugins import bridge, firewall, loopback, macvlan, portmap, ptp
 
 PLUGINS: dict[str, Callable] = {  # type -> (Add) -> the plugin's result
     "bridge": bridge.add,
@@ -12,4 +12,5 @@ PLUGINS: dict[str, Callable] = {  # type -> (Add) -> the plugin's result
     "loopback": loopback.add,
     "macvlan": macvlan.add,
     "portmap": portmap.add,
+    "ptp": ptp.add,
 }

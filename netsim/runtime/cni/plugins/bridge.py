@@ -65,14 +65,14 @@ def add(a: Add) -> dict:
     if p.get("isDefaultGateway") and not any(r.dst.prefixlen == 0 for r in pod.routes):
         pod.routes.append(Route(IPv4Network("0.0.0.0/0"), a.ifname, via=gateway))
     if p.get("ipMasq"):
-        _masquerade(a, addr)
+        masquerade(a, addr)
     return {"cniVersion": a.conflist["cniVersion"],
             "interfaces": [{"name": br}, {"name": veth}, {"name": a.ifname,
                                                             "sandbox": a.ns}],
             "ips": [{"address": str(addr), "gateway": str(gateway), "interface": 2}]}
 
 
-def _masquerade(a: Add, addr: IPv4Interface) -> None:
+def masquerade(a: Add, addr: IPv4Interface) -> None:
     """POSTROUTING -s <pod> -j CNI-<hash>; the chain ACCEPTs the pod's own network, then
     MASQUERADEs all but multicast (all appended, as SetupIPMasq does)."""
     rules = a.cni.model.ns[a.node.ns].rules

@@ -1,0 +1,45 @@
+"""`ptp` (containernetworking/plugins plugins/main/ptp): a veth pair per container and no
+bridge. The container's address comes without its subnet route; it reaches the gateway (the
+host side, which holds the gateway address as /32) on-link, and everything else — its own
+subnet included — through it. The host routes the container's /32 to its veth. `ipMasq` as
+the bridge plugin's."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Interface, IPv4Network
+
+from netsim.model.graph import Iface, IfKind, Route
+from netsim.runtime.cni.context import Add
+from netsim.runtime.cni.plugins import bridge, hostlocal
+
+
+def add(a: Add) -> dict:
+    p, node, model = a.plugin, a.node, a.cni.model
+    ipam = p.get("ipam") or {}
+    if ipam.get("type") != "host-local":
+        raise a.cni.error((*a.path, "ipam"), f"netsim models the host-local IPAM plugin, not "
+                          f"{ipam.get('type')!r}", "ipam: {type: host-local, ranges: ...}")
+    addr, gateway, _ = hostlocal.allocate(a, ipam)
+    mtu = int(p.get("mtu", 1500))
+    veth = "veth" + a.cni.asm.digest("cni-veth", node.name, a.container)[:8]
+    outer = Iface(node.ns, veth, IfKind.VETH, mtu=mtu, built_by=bridge.BUILT_BY,
+                  addrs=[IPv4Interface(f"{gateway}/32")], network=a.conflist["name"])
+    inner = Iface(a.ns, a.ifname, IfKind.VETH, mtu=mtu, addrs=[addr], built_by=bridge.BUILT_BY,
+                  prefix_route=False, mac=a.cni.asm.mac(("cni-pod", a.container,
+                                                         a.conflist["name"])),
+                  network=a.conflist["name"])
+    model.add_iface(outer)
+    model.add_iface(inner)
+    model.link_veth(outer, inner)
+    model.ns[node.ns].routes.append(Route(IPv4Network(f"{addr.ip}/32"), veth))
+    model.ns[node.ns].forwarding = True  # ptp turns IP forwarding on
+    pod = model.ns[a.ns]
+    pod.routes.append(Route(IPv4Network(f"{gateway}/32"), a.ifname))
+    pod.routes.append(Route(addr.network, a.ifname, via=gateway))
+    for dst, gw in hostlocal.routes(ipam):
+        pod.routes.append(Route(dst, a.ifname, via=gw or gateway))
+    if p.get("ipMasq"):
+        bridge.masquerade(a, addr)
+    return {"cniVersion": a.conflist["cniVersion"],
+            "interfaces": [{"name": veth}, {"name": a.ifname, "sandbox": a.ns}],
+            "ips": [{"address": str(addr), "gateway": str(gateway), "interface": 1}]}
