@@ -63,9 +63,14 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
     result = None
     cpath = ("cni", network)
     for i, plugin in enumerate(conf["plugins"]):
-        result = PLUGINS[plugin["type"]](Add(cni, node, conf, plugin, name, spec, name, IFNAME,
-                                             result, (*cpath, "plugins", i),
-                                             runtime_config(plugin, args)))
+        add = Add(cni, node, conf, plugin, name, spec, name, IFNAME, result,
+                  (*cpath, "plugins", i), runtime_config(plugin, args))
+        try:
+            result = PLUGINS[plugin["type"]](add)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as e:
+            # a value of the wrong shape: the real plugin cannot decode its config either
+            raise cni.error(add.path, f"failed to load netconf: {type(e).__name__}: {e}",
+                            f"the {plugin['type']} plugin's documented keys") from None
     ips = [ip["address"] for ip in (result or {}).get("ips", [])]
     address = next((i.addrs[0].ip for i in cni.model.ns[name].ifaces.values()
                     if i.name == IFNAME and i.addrs), None)

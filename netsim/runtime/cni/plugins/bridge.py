@@ -31,10 +31,7 @@ def add(a: Add) -> dict:
     if p.get("hairpinMode") and p.get("promiscMode"):  # the plugin's words (cni.md §7)
         raise a.cni.error(a.path, "cannot set hairpin mode and promiscuous mode at the same "
                           "time.")
-    ipam = p.get("ipam") or {}
-    if ipam.get("type") != "host-local":
-        raise a.cni.error((*a.path, "ipam"), f"netsim models the host-local IPAM plugin, not "
-                          f"{ipam.get('type')!r}", "ipam: {type: host-local, ranges: ...}")
+    ipam = hostlocal.ipam_of(a)
     addr, gateway, _ = hostlocal.allocate(a, ipam)
     host = model.ns[node.ns]
     bridge = host.ifaces.get(br)

@@ -9,6 +9,15 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from netsim.runtime.cni.context import Add, Store
 
 
+def ipam_of(a: Add) -> dict:
+    """The plugin's `ipam`: host-local is the IPAM netsim models."""
+    ipam = a.plugin.get("ipam") or {}
+    if ipam.get("type") != "host-local":
+        raise a.cni.error((*a.path, "ipam"), f"netsim models the host-local IPAM plugin, not "
+                          f"{ipam.get('type')!r}", "ipam: {type: host-local, ranges: ...}")
+    return ipam
+
+
 def _range(a: Add, ipam: dict) -> dict:
     ranges = ipam.get("ranges")
     if ranges is None and "subnet" in ipam:  # the older flat form

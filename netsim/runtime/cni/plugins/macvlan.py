@@ -21,10 +21,7 @@ def add(a: Add) -> dict:
     if lower is None:
         raise a.cni.error((*a.path, "master"), f'failed to lookup master "{master}": Link not '
                           "found", a.node.spec.interface)
-    ipam = p.get("ipam") or {}
-    if ipam.get("type") != "host-local":
-        raise a.cni.error((*a.path, "ipam"), f"netsim models the host-local IPAM plugin, not "
-                          f"{ipam.get('type')!r}", "ipam: {type: host-local, ranges: ...}")
+    ipam = hostlocal.ipam_of(a)
     addr, gateway, _ = hostlocal.allocate(a, ipam)
     holder = a.cni.asm.used_lan.get(addr.ip)
     if holder:

@@ -15,10 +15,7 @@ from netsim.runtime.cni.plugins import bridge, hostlocal
 
 def add(a: Add) -> dict:
     p, node, model = a.plugin, a.node, a.cni.model
-    ipam = p.get("ipam") or {}
-    if ipam.get("type") != "host-local":
-        raise a.cni.error((*a.path, "ipam"), f"netsim models the host-local IPAM plugin, not "
-                          f"{ipam.get('type')!r}", "ipam: {type: host-local, ranges: ...}")
+    ipam = hostlocal.ipam_of(a)
     addr, gateway, _ = hostlocal.allocate(a, ipam)
     mtu = int(p.get("mtu", 1500))
     veth = "veth" + a.cni.asm.digest("cni-veth", node.name, a.container)[:8]
