@@ -110,6 +110,9 @@ class Netns:
     label: str  # what the user calls it
     host: str | None = None  # the Docker host it belongs to
     forwarding: bool = False
+    # who turned IPv4 forwarding on, first: "boot" (on before any runtime), a runtime's name
+    # ("docker": then dockerd also set FORWARD DROP), None while it is off
+    forwarding_by: str | None = None
     bridge_nf: bool = False  # bridged IPv4 traverses this namespace's ip hooks (br_netfilter)
     routes: list[Route] = field(default_factory=list)
     rules: Ruleset = field(default_factory=Ruleset)
@@ -119,6 +122,11 @@ class Netns:
     # static entries a control plane would program (overlay peers, spec §7.3)
     neighbours: list[tuple[str, IPv4Address, str]] = field(default_factory=list)  # dev, ip, mac
     fdb: list[tuple[str, str, IPv4Address]] = field(default_factory=list)  # dev, mac, remote VTEP
+
+    def forward_on(self, by: str) -> None:
+        """sysctl net.ipv4.ip_forward=1 by `by`; the first to turn it on is remembered."""
+        self.forwarding = True
+        self.forwarding_by = self.forwarding_by or by
 
 
 @dataclass

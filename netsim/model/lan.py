@@ -127,6 +127,7 @@ def add_host(asm: Assembly, index: int, name: str, spec: Host) -> IPv4Address:
     addr = spec.address or asm.sc.lan.subnet.network_address + 10 + index
     ns = asm.add_ns(name, NodeKind.HOST, name, host=name, forwarding=spec.ip_forward,
                     bridge_nf=True)
+    ns.forwarding_by = "boot" if spec.ip_forward_at_start else None
     iface = port(asm, name, spec.interface, addr, (*path, "address"), mtu=spec.mtu,
                  hairpin=spec.hairpin)
     for i, extra in enumerate(spec.addresses):  # a host with several addresses on its link

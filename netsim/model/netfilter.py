@@ -63,6 +63,7 @@ MATCHERS: dict[str, Callable[[object, Seen], bool]] = {
     "dst_type": lambda v, s: s.dst_local == (v == "local"),
     "src_type": lambda v, s: s.src_local == (v == "local"),
     "mark": lambda v, s: (s.mark & v[1]) == v[0],
+    "dports": lambda v, s: s.dport in v,
 }
 _FIELDS = [f.name for f in fields(Match)]
 

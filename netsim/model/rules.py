@@ -41,6 +41,7 @@ class Match:
     dst_type: str | None = None  # "local": -m addrtype --dst-type LOCAL / fib daddr type local
     src_type: str | None = None
     mark: tuple[int, int] | None = None  # (value, mask): -m mark --mark 0x2000/0x2000
+    dports: tuple[int, ...] | None = None  # -m multiport --dports 8080,8443 (CNI portmap)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Rule:
     match: Match
     action: Action
     origin: str  # where the behaviour comes from: "spec §3.5 icc=false" etc.; shown as `why`
+    comment: str | None = None  # -m comment --comment: what the tool that wrote it says
 
 
 @dataclass
@@ -106,25 +108,51 @@ class Chain:
     rules: list[Rule] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Op:
+    """One change to a Ruleset, as an iptables command would make it: who made it (the
+    runtime writing), and chain / append / insert / delete / policy. A namespace two tools
+    write (Docker's rules and the CNI plugins' on one node) is realized by replaying the
+    netsim-played tool's ops at their place around the real plugins."""
+
+    writer: str | None
+    kind: str
+    table: str
+    chain: str
+    rule: Rule | None = None
+    at: int = 0
+    policy: str | None = None
+
+
 @dataclass
 class Ruleset:
     tables: dict[str, dict[str, Chain]] = field(default_factory=dict)
+    writer: str | None = None  # the runtime making changes now (recorded in each Op)
+    ops: list[Op] = field(default_factory=list)
 
     def chain(self, table: str, name: str) -> Chain:
         chains = self.tables.setdefault(table, {})
         if name not in chains:
             builtin = name in BUILTIN.get(table, ())
             chains[name] = Chain(name, "accept" if builtin else None)
+            self.ops.append(Op(self.writer, "chain", table, name))
         return chains[name]
 
     def append(self, table: str, chain: str, rule: Rule) -> None:
         self.chain(table, chain).rules.append(rule)
+        self.ops.append(Op(self.writer, "append", table, chain, rule))
 
     def insert(self, table: str, chain: str, rule: Rule, at: int = 0) -> None:
         self.chain(table, chain).rules.insert(at, rule)
+        self.ops.append(Op(self.writer, "insert", table, chain, rule, at))
+
+    def delete(self, table: str, chain: str, rule: Rule) -> None:
+        self.tables[table][chain].rules.remove(rule)
+        self.ops.append(Op(self.writer, "delete", table, chain, rule))
 
     def policy(self, table: str, chain: str, policy: str) -> None:
         self.chain(table, chain).policy = policy
+        self.ops.append(Op(self.writer, "policy", table, chain, policy=policy))
 
     def has(self, table: str, chain: str) -> bool:
         return chain in self.tables.get(table, {})

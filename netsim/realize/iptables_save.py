@@ -17,6 +17,7 @@ from netsim.model.rules import (
     Jump,
     Masquerade,
     Match,
+    Op,
     Return,
     Rule,
     Ruleset,
@@ -50,7 +51,9 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
     "dst_type": lambda v, m: f"-m addrtype --dst-type {v.upper()}",
     "src_type": lambda v, m: f"-m addrtype --src-type {v.upper()}",
     "mark": lambda v, m: f"-m mark --mark {v[0]:#x}/{v[1]:#x}",
+    "dports": lambda v, m: f"-m multiport --dports {','.join(map(str, v))}",
 }
+BASE = ("saddr", "daddr", "iif", "oif", "proto")  # the ip header; -m matches come after
 
 
 # action type -> its iptables target, as iptables-save prints it
@@ -66,14 +69,20 @@ TARGETS: dict[type, Callable[[object], str]] = {
 }
 
 
-def rule_text(chain: str, rule: Rule) -> str:
+def _quote(text: str) -> str:
+    """As iptables-save quotes a comment: in double quotes, inner ones escaped."""
+    return '"' + text.replace('"', '\\"') + '"'
+
+
+def rule_text(chain: str, rule: Rule, verb: str = "-A") -> str:
     m = rule.match
-    parts = [f"-A {chain}"]
+    parts = [f"{verb} {chain}"]
     for name, render in RENDERERS.items():
         value = getattr(m, name)
-        if value is None:
-            continue
-        parts.append(render(value, m))
+        if value is not None:
+            parts.append(render(value, m))
+        if name == BASE[-1] and rule.comment is not None:  # the tool's comment, first -m
+            parts.append(f"-m comment --comment {_quote(rule.comment)}")
     parts.append(TARGETS[type(rule.action)](rule.action))
     return " ".join(parts)
 
@@ -96,3 +105,30 @@ def render(ruleset: Ruleset) -> str:
                 out.extend(rule_text(name, r) for r in chains[name].rules)
         out.append("COMMIT")
     return "\n".join(out) + "\n"
+
+
+# op kind -> its iptables-restore command (chains and policies go in the table's header)
+COMMANDS: dict[str, Callable[[Op], str]] = {
+    "append": lambda op: rule_text(op.chain, op.rule),
+    "insert": lambda op: rule_text(f"{op.chain} {op.at + 1}", op.rule, "-I"),  # 1-based
+    "delete": lambda op: rule_text(op.chain, op.rule, "-D"),
+}
+
+
+def restore_script(ops: list[Op]) -> str:
+    """`iptables-restore --noflush` input that makes these changes, in their order within
+    each table: what a tool calling iptables one command at a time (dockerd) would leave."""
+    out: list[str] = []
+    for table in TABLE_ORDER:
+        mine = [op for op in ops if op.table == table]
+        if not mine:
+            continue
+        out.append(f"*{table}")
+        for op in mine:
+            if op.kind == "chain" and op.chain not in BUILTIN[table]:
+                out.append(f":{op.chain} - [0:0]")
+            elif op.kind == "policy":
+                out.append(f":{op.chain} {op.policy.upper()} [0:0]")
+        out.extend(COMMANDS[op.kind](op) for op in mine if op.kind in COMMANDS)
+        out.append("COMMIT")
+    return "\n".join(out) + "\n" if out else ""

@@ -13,9 +13,10 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from netsim.errors import EnvironmentProblem, NetsimError
 from netsim.model import dns
-from netsim.model.graph import IfKind, Model
+from netsim.model.graph import IfKind, Model, Netns
 from netsim.model.lan import SWITCH
-from netsim.realize import cni_exec, netlink, nft, sandbox, services
+from netsim.model.rules import Op
+from netsim.realize import cni_exec, netlink, nft, sandbox, services, xtables
 
 
 class LabExists(NetsimError):
@@ -57,13 +58,18 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResu
         names = sandbox.in_thread(lambda: _links(model, lab))
         times["links"] = time.perf_counter() - t0
         t1 = time.perf_counter()
+        shared = {ns_id: shared_phases(ns) for ns_id, ns in model.ns.items() if ns.rules_by}
         for ns_id, ns in model.ns.items():
-            if ns.rules.count() and not ns.rules_by:  # a runtime's tool loads its own
+            if ns.rules.count() and not ns.rules_by:
                 nft.load(names[ns_id], ns.rules, replace=False)  # fresh namespace
+        for ns_id, (before, _) in shared.items():
+            xtables.restore(names[ns_id], before)
         times["rules"] = time.perf_counter() - t1
         write_files(model, lab)
         t3 = time.perf_counter()
         run_plugins(model, lab, names)
+        for ns_id, (_, after) in shared.items():
+            xtables.restore(names[ns_id], after)
         times["plugins"] = time.perf_counter() - t3
         t2 = time.perf_counter()
         pid = services.start(model, names, names[SWITCH])
@@ -86,6 +92,21 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResu
             raise EnvironmentProblem(f"building lab '{lab}' failed: {e}",
                                      "everything it had made was removed") from e
         raise
+
+
+def shared_phases(ns: Netns) -> tuple[list[Op], list[Op]]:
+    """A namespace whose rules a runtime's own tool writes (the CNI plugins): what netsim
+    writes there for the other runtime (dockerd's chains on a Docker + CNI node), split into
+    the ops made before the tool ran and after, so each lands at its place."""
+    ops = ns.rules.ops
+    theirs = [i for i, op in enumerate(ops) if op.writer == ns.rules_by]
+    if not theirs:
+        return list(ops), []
+    first, last = theirs[0], theirs[-1]
+    if any(op.writer != ns.rules_by for op in ops[first:last]):
+        raise NetsimError(f"{ns.label}: rules of two runtimes interleave; netsim replays one "
+                          "runtime's rules before or after the other's")
+    return ops[:first], ops[last + 1:]
 
 
 def run_plugins(model: Model, lab: str, names: dict[str, str]) -> None:

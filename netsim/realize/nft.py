@@ -86,6 +86,7 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
     "dst_type": lambda v, m: f"fib daddr type {v}",
     "src_type": lambda v, m: f"fib saddr type {v}",
     "mark": lambda v, m: f"meta mark & {v[1]:#x} == {v[0]:#x}",
+    "dports": lambda v, m: f"{m.proto} dport {{ {', '.join(map(str, v))} }}",
 }
 
 

@@ -2,12 +2,15 @@
 
 `build(loaded)` makes the runtime-neutral world first (the LAN, every host's namespace), then
 hands each runtime the hosts that name it (`hosts.X.runtime`, default docker), so a scenario
-can mix runtimes host by host. Link-kind lint runs last, over the whole model.
+can mix runtimes host by host, and one node can run several (`runtime: [docker, cni]`: in the
+order they start there; it decides who turned IP forwarding on, and so Docker's FORWARD
+policy). Link-kind lint runs last, over the whole model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from netsim.links import registry as links
 from netsim.model import lan
@@ -16,41 +19,83 @@ from netsim.model.graph import Model
 from netsim.runtime.cni import runtime as cni
 from netsim.runtime.docker import daemon as docker
 from netsim.scenario.load import Loaded
-from netsim.scenario.schema import Container, Host
+from netsim.scenario.schema import Container, Host, Scenario
 
-# name -> (assembly, {host: spec}, {container: spec}) -> None; each fills the model for its
-# hosts and the containers that run on them
-RUNTIMES: dict[str, Callable[[Assembly, dict[str, Host], dict[str, Container]], None]] = {
-    docker.NAME: docker.build,
-    cni.NAME: cni.build,
+Builder = Callable[[Assembly, dict[str, Host], dict[str, Container]], None]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    build: Builder  # fills the model for the hosts given and the containers that run on them
+    claims: Callable[[Container, Scenario], bool]  # on a node of several: is this one its?
+    per_node: bool  # builds each node on its own: may run before or after another runtime
+
+
+RUNTIMES: dict[str, Runtime] = {
+    docker.NAME: Runtime(docker.build, lambda c, sc: not cni.names_conflist(c, sc), False),
+    cni.NAME: Runtime(cni.build, cni.names_conflist, True),
 }
 
 
-def runtime_of(spec: Container, hosts: dict[str, Host]) -> str:
+def runtime_of(spec: Container, hosts: dict[str, Host], sc: Scenario) -> str:
     """Which runtime starts a container: its host's (one host: that one; else Docker, which
-    says when a host must be named)."""
-    if spec.host in hosts:
-        return hosts[spec.host].runtime
-    if len(hosts) == 1:
-        return next(iter(hosts.values())).runtime
-    return docker.NAME
+    says when a host must be named); on a node of several, the first that claims it."""
+    host = hosts.get(spec.host) if spec.host else (
+        next(iter(hosts.values())) if len(hosts) == 1 else None)
+    if host is None:
+        return docker.NAME
+    return next((r for r in host.runtime if RUNTIMES[r].claims(spec, sc)), host.runtime[0])
+
+
+def schedule(asm: Assembly, hosts: dict[str, Host]) -> list[tuple[str, dict[str, Host]]]:
+    """The order runtimes build in: a runtime that spans hosts (Docker: swarm, networks) once;
+    a per-node runtime (CNI) before it for the nodes where it starts first, after it for the
+    others."""
+    whole = [r for r, rt in RUNTIMES.items() if not rt.per_node]
+    slots: list[dict[str, dict[str, Host]]] = [{} for _ in range(len(whole) + 1)]
+    spans: dict[str, dict[str, Host]] = {r: {} for r in whole}
+    for name, spec in hosts.items():
+        slot = 0
+        for r in spec.runtime:
+            if r not in RUNTIMES:
+                raise asm.error(("hosts", name, "runtime"), f"no runtime named '{r}'",
+                                ", ".join(RUNTIMES))
+            if r in spans:
+                if whole.index(r) < slot:
+                    raise asm.error(("hosts", name, "runtime"), "netsim builds "
+                                    f"{', '.join(whole)} in this order on every node")
+                slot = whole.index(r) + 1
+                spans[r][name] = spec
+            else:
+                slots[slot].setdefault(r, {})[name] = spec
+    steps: list[tuple[str, dict[str, Host]]] = []
+    for k, group in enumerate(slots):
+        steps += group.items()
+        if k < len(whole) and spans[whole[k]]:
+            steps.append((whole[k], spans[whole[k]]))
+    return steps
 
 
 def build(loaded: Loaded) -> Model:
     asm = Assembly(loaded)
     lan.check_names(asm)
     lan.build(asm)
-    by_runtime: dict[str, dict[str, Host]] = {}
     for i, (name, spec) in enumerate(lan.hosts(asm).items()):
-        if spec.runtime not in RUNTIMES:
-            raise asm.error(("hosts", name, "runtime"), f"no runtime named '{spec.runtime}'",
-                            ", ".join(RUNTIMES))
         lan.add_host(asm, i, name, spec)
-        by_runtime.setdefault(spec.runtime, {})[name] = spec
     all_hosts = lan.hosts(asm)
-    for runtime, hosts in by_runtime.items():
-        RUNTIMES[runtime](asm, hosts, {n: c for n, c in asm.sc.containers.items()
-                                       if runtime_of(c, all_hosts) == runtime})
+    steps = schedule(asm, all_hosts)
+    first_step = {}
+    for r, hosts in steps:
+        first_step.setdefault(r, hosts)
+    for runtime, hosts in steps:
+        for name in hosts:  # each change is recorded with who made it (realize replays it)
+            asm.model.ns[name].rules.writer = runtime
+        RUNTIMES[runtime].build(asm, hosts, {
+            n: c for n, c in asm.sc.containers.items()
+            if runtime_of(c, all_hosts, asm.sc) == runtime
+            and (c.host in hosts or (c.host is None and hosts is first_step[runtime]))})
+    for name in all_hosts:
+        asm.model.ns[name].rules.writer = None
     lan.routes(asm)
     asm.model.warnings += list(loaded.notes) + links.lint(asm.model)
     return asm.model

@@ -180,6 +180,21 @@ PortSpec = Annotated[tuple[PortRequest, ...], BeforeValidator(_port_spec)]
 Text = Annotated[str, BeforeValidator(_text)]
 
 
+def _runtimes(v: Any) -> tuple[str, ...]:
+    """`runtime: cni`, or the runtimes one node runs in the order they start on it
+    (`[docker, cni]`: dockerd first, then the pods)."""
+    names = v if isinstance(v, list) else [v]
+    if not names:
+        raise FieldProblem("name at least one runtime", "docker, cni")
+    out = tuple(_text(n) for n in names)
+    if len(set(out)) != len(out):
+        raise FieldProblem("a runtime is named twice")
+    return out
+
+
+Runtimes = Annotated[tuple[str, ...], BeforeValidator(_runtimes)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -235,13 +250,15 @@ class Lan(Strict):
 
 
 class Host(Strict):
-    runtime: Text = "docker"  # who wires this host's containers (netsim.runtime.RUNTIMES)
+    runtime: Runtimes = ("docker",)  # who wires its containers, in start order (RUNTIMES)
     address: IPv4 | None = None  # default: .10, .11, ... in file order
     addresses: list[IPv4] = []  # more addresses on the same interface
     interface: Uplink = "eth0"
     mtu: Annotated[int, Field(ge=576, le=65535)] | None = None  # default: the LAN's
     ip_forward: bool = True  # False: reset to 0 after dockerd started (pitfall P04)
-    ip_forward_at_start: bool = True  # False: 0 when dockerd starts; dockerd turns it on itself
+    # True: already 1 when dockerd starts (sysctl.conf, a router), so Docker leaves FORWARD
+    # ACCEPT; False (a fresh machine): dockerd turns it on and sets FORWARD DROP
+    ip_forward_at_start: bool = False
     userland_proxy: bool = True  # dockerd --userland-proxy
     icc: bool = True  # dockerd --icc, for the default bridge
     dns: list[IPv4] = []  # dockerd --dns: the containers' (and the embedded DNS's) servers

@@ -44,9 +44,10 @@ def test_ip_masq_chain_as_iptables_save_shows_it() -> None:
     chain = chain_name("podnet", "aa")
     assert chain.startswith("CNI-") and len(chain) == 28
     text = render(m.ns["node1"].rules)
-    assert f"-A POSTROUTING -s 10.88.0.2/32 -j {chain}" in text
-    assert f"-A {chain} -d 10.88.0.0/16 -j ACCEPT" in text
-    assert f"-A {chain} ! -d 224.0.0.0/4 -j MASQUERADE" in text
+    said = '-m comment --comment "name: \\"podnet\\" id: \\"aa\\""'
+    assert f"-A POSTROUTING -s 10.88.0.2/32 {said} -j {chain}" in text
+    assert f"-A {chain} -d 10.88.0.0/16 {said} -j ACCEPT" in text
+    assert f"-A {chain} ! -d 224.0.0.0/4 {said} -j MASQUERADE" in text
 
 
 def test_egress_is_masqueraded_and_the_lan_cannot_reach_pods() -> None:
@@ -129,14 +130,17 @@ def test_portmap_chains_as_the_plugin_writes_them() -> None:
     text = render(m.ns["node1"].rules)
     dn = dn_chain("podnet", "aa")
     post = [x for x in text.splitlines() if x.startswith("-A POSTROUTING")]
-    assert post[0] == "-A POSTROUTING -j CNI-HOSTPORT-MASQ"  # above the ipMasq rules
+    assert post[0] == ('-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" '
+                       "-j CNI-HOSTPORT-MASQ")  # above the ipMasq rules
     for line in ("-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
                  "-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
-                 f"-A CNI-HOSTPORT-DNAT -p tcp -m tcp --dport 8080 -j {dn}",
+                 '-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"podnet\\" '
+                 f'id: \\"aa\\"" -m multiport --dports 8080 -j {dn}',
                  f"-A {dn} -s 10.88.0.0/16 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK",
                  f"-A {dn} -s 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK",
                  f"-A {dn} -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.2:80",
-                 "-A CNI-HOSTPORT-SETMARK -j MARK --set-xmark 0x2000/0x2000",
+                 '-A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" '
+                 "-j MARK --set-xmark 0x2000/0x2000",
                  "-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE"):
         assert line in text, line
     assert m.ns["node1"].ifaces["cni0"].route_localnet

@@ -106,19 +106,21 @@ def test_a_plugin_address_the_model_did_not_predict_is_a_finding() -> None:
     assert not report.ok
 
 
-def test_the_plugins_chains_are_the_ones_the_model_names(tmp_path) -> None:
-    """`netsim inspect` names what iptables-save shows on the node: CNI-<hash> per container
-    for ipMasq, CNI-DN-<hash> for its hostPorts, the portmap and firewall chains."""
-    import re
-
+@pytest.mark.parametrize("which", ["cni-containerd", "cni-podman", "cni-hairpin", "cni-ptp",
+                                   "cni-docker-node"])
+def test_the_nodes_iptables_save_is_the_models_rendering_line_for_line(which) -> None:
+    """`netsim inspect` prints what iptables-save shows on the node: the plugins' chains
+    (CNI-<hash>, CNI-DN-<hash>, portmap's and firewall's, with their comments), and on a node
+    that also runs Docker, dockerd's beside them in the order the two started."""
     from netsim.lab import Lab
     from netsim.realize.iptables_save import render
     from tests.conftest import SCENARIOS
 
-    lab = Lab.load(SCENARIOS / "cni-podman.yml")
+    lab = Lab.load(SCENARIOS / f"{which}.yml")
+    nodes = [n for n, ns in lab.model.ns.items() if ns.rules_by]
     with lab.up():
-        real = inside(sandbox.ns_name("cni-podman", "node1"), "iptables-save")
-    predicted = render(lab.model.ns["node1"].rules)
-    chains = lambda text: set(re.findall(r"^:(CNI-[A-Za-z0-9-]+)", text, re.M))  # noqa: E731
-    assert chains(real) == chains(predicted) and len(chains(real)) >= 7, (chains(real),
-                                                                         chains(predicted))
+        real = {n: inside(sandbox.ns_name(lab.name, n), "iptables-save") for n in nodes}
+    for n in nodes:
+        saved = "".join(line + "\n" for line in real[n].splitlines() if not line.startswith("#"))
+        assert saved == render(lab.model.ns[n].rules), n
+        assert saved.count("-A CNI-") >= 2, saved  # the plugins did write here

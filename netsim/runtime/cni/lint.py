@@ -11,7 +11,8 @@ def run(cni: Cni) -> None:
 
 
 def _warn(cni: Cni, pid: str, text: str) -> None:
-    cni.model.warnings.append((pid, text))
+    if (pid, text) not in cni.model.warnings:  # a conflist used on nodes built apart
+        cni.model.warnings.append((pid, text))
 
 
 def hostport_without_hairpin(cni: Cni) -> None:
@@ -44,4 +45,20 @@ def shared_range(cni: Cni) -> None:
             seen[network] = store.subnet
 
 
-CHECKS = (hostport_without_hairpin, no_masquerade, shared_range)
+def docker_forward_drop(cni: Cni) -> None:
+    """dockerd that found ip_forward=0 turned it on and set FORWARD DROP (cni.md §7)."""
+    for node in cni.nodes.values():
+        ns = cni.model.ns[node.ns]
+        routed = {ns.ifaces[i.master].name for i in ns.ifaces.values()
+                  if i.built_by == "cni" and i.master in ns.ifaces} | {
+                  i.name for i in ns.ifaces.values() if i.built_by == "cni" and i.peer
+                  and not i.master}
+        if ns.forwarding_by == "docker" and routed:
+            _warn(cni, "C04", f"{node.name}: dockerd started first, turned ip_forward on and "
+                  "set FORWARD policy DROP: pod-to-pod on a bridge, pod egress and hostPorts "
+                  "from outside the node are dropped (accept the pods' devices in DOCKER-USER, "
+                  f"e.g. iptables -I DOCKER-USER -i {sorted(routed)[0]} -j ACCEPT and -o, or turn "
+                  "ip_forward on before dockerd starts; Docker 28: --ip-forward-no-drop)")
+
+
+CHECKS = (hostport_without_hairpin, no_masquerade, shared_range, docker_forward_drop)

@@ -15,7 +15,7 @@ from netsim.runtime.cni import conflist, lint
 from netsim.runtime.cni.context import Add, Cni, Node, runtime_config
 from netsim.runtime.cni.registry import PLUGINS
 from netsim.runtime.docker import images
-from netsim.scenario.schema import Container, Host
+from netsim.scenario.schema import Container, Host, Scenario
 
 NAME = "cni"
 IFNAME = "eth0"
@@ -32,6 +32,12 @@ def build(asm: Assembly, hosts: dict[str, Host], containers: dict[str, Container
     for name, spec in containers.items():
         run(cni, name, spec, ("containers", name))
     lint.run(cni)
+
+
+def names_conflist(spec: Container, sc: Scenario) -> bool:
+    """On a node that also runs Docker, a container is CNI's when its network is a conflist."""
+    nets = [spec.network] if spec.network else list(spec.networks or ())
+    return any(n in sc.cni for n in nets)
 
 
 def default_network(cni: Cni) -> str | None:

@@ -33,7 +33,7 @@ def undo(dk: Docker, owner: tuple[str, str]) -> None:
     """Take out the rules and docker-proxy listeners an owner installed."""
     for owner_ns, table, chain, item in dk.owned.pop(owner, []):
         if table:
-            dk.model.ns[owner_ns].rules.tables[table][chain].rules.remove(item)
+            dk.model.ns[owner_ns].rules.delete(table, chain, item)
         else:
             host_ip, port, proto = item
             dk.model.ns[owner_ns].listeners = [

@@ -46,7 +46,7 @@ def add(a: Add) -> dict:
                               f"address different from {gw_addr}")
         if not bridge.addrs:
             bridge.addrs.append(gw_addr)
-        host.forwarding = True
+        host.forward_on("cni")
     veth = "veth" + a.cni.asm.digest("cni-veth", node.name, a.container)[:8]
     outer = Iface(node.ns, veth, IfKind.VETH, mtu=mtu, master=br, built_by=BUILT_BY,
                   hairpin=bool(p.get("hairpinMode")), network=a.conflist["name"])
@@ -76,8 +76,8 @@ def masquerade(a: Add, addr: IPv4Interface) -> None:
     chain = chain_name(a.conflist["name"], a.container)
     why = f'name: "{a.conflist["name"]}" id: "{a.container}"'
     rules.append("nat", chain, Rule(Match(daddr=Is(addr.network)), Accept(),
-                                    f"CNI bridge ipMasq ({why}): the pod's own network"))
+                                    f"CNI bridge ipMasq ({why}): the pod's own network", why))
     rules.append("nat", chain, Rule(Match(daddr=Is(MULTICAST, negate=True)), Masquerade(),
-                                    f"CNI bridge ipMasq ({why})"))
+                                    f"CNI bridge ipMasq ({why})", why))
     rules.append("nat", "POSTROUTING", Rule(Match(saddr=Is(IPv4Network(f"{addr.ip}/32"))),
-                                            Jump(chain), f"CNI bridge ipMasq ({why})"))
+                                            Jump(chain), f"CNI bridge ipMasq ({why})", why))

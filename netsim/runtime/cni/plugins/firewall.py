@@ -27,9 +27,10 @@ def add(a: Add) -> dict:
         raise a.cni.error(a.path, "firewall needs a previous plugin's result with an address")
     rules = a.cni.model.ns[a.node.ns].rules
     if not rules.has("filter", FORWARD):
-        rules.insert("filter", "FORWARD", Rule(Match(), Jump(FORWARD),
-                                               "CNI firewall plugin rules"))
-        rules.append("filter", FORWARD, Rule(Match(), Jump(ADMIN), "CNI firewall: the admin's"))
+        said = "CNI firewall plugin rules"
+        rules.insert("filter", "FORWARD", Rule(Match(), Jump(FORWARD), said, said))
+        said = "CNI firewall plugin admin overrides"
+        rules.append("filter", FORWARD, Rule(Match(), Jump(ADMIN), said, said))
         rules.chain("filter", ADMIN)
     pod = IPv4Network(f"{IPv4Interface(prev['ips'][0]['address']).ip}/32")
     rules.append("filter", FORWARD, Rule(Match(daddr=Is(pod),

@@ -5,7 +5,8 @@ CNI-DN-<hash>; there, with `snat` (the default), traffic from the pod network an
 127.0.0.1 is marked (CNI-HOSTPORT-SETMARK, bit 13) before the DNAT, and POSTROUTING's
 CNI-HOSTPORT-MASQ masquerades what is marked — so every pod calling a hostPort is seen as
 the bridge's gateway (cni.md §7). The bridge gets route_localnet for 127.0.0.1:hostPort.
-The entry rules are inserted at the top, before the bridge plugin's ipMasq rules."""
+PREROUTING and OUTPUT's entry rules are appended (after Docker's, on a node where dockerd
+ran first: observed), POSTROUTING's is inserted at the top, before the ipMasq rules."""
 
 from __future__ import annotations
 
@@ -44,8 +45,8 @@ def add(a: Add) -> dict:
     for m in mappings:
         proto, hport, cport = m["protocol"], int(m["hostPort"]), int(m["containerPort"])
         host_ip = Is(IPv4Network(f"{m['hostIP']}/32")) if m.get("hostIP") else None
-        rules.append("nat", DNAT_CHAIN, Rule(Match(proto=proto, dport=hport), Jump(chain),
-                                             f"CNI portmap ({why})"))
+        rules.append("nat", DNAT_CHAIN, Rule(Match(proto=proto, dports=(hport,)), Jump(chain),
+                                             f"CNI portmap ({why})", why))
         if snat:
             for src in (pod.network, LOCALHOST):  # hairpin, and the node's own localhost
                 rules.append("nat", chain, Rule(Match(saddr=Is(src), daddr=host_ip,
@@ -65,12 +66,12 @@ def _entry_chains(rules, mark: int) -> None:
     if rules.has("nat", SETMARK):
         return
     local = Match(dst_type="local")
-    rules.insert("nat", "PREROUTING", Rule(local, Jump(DNAT_CHAIN), "CNI portmap: hostPorts"))
-    rules.insert("nat", "OUTPUT", Rule(local, Jump(DNAT_CHAIN), "CNI portmap: hostPorts"))
-    rules.insert("nat", "POSTROUTING", Rule(Match(), Jump(MASQ),
-                                            "CNI portfwd requiring masquerade"))
-    rules.append("nat", SETMARK, Rule(Match(), SetMark(mark, mark),
-                                      "CNI portfwd masquerade mark"))
+    rules.append("nat", "PREROUTING", Rule(local, Jump(DNAT_CHAIN), "CNI portmap: hostPorts"))
+    rules.append("nat", "OUTPUT", Rule(local, Jump(DNAT_CHAIN), "CNI portmap: hostPorts"))
+    said = "CNI portfwd requiring masquerade"
+    rules.insert("nat", "POSTROUTING", Rule(Match(), Jump(MASQ), said, said))
+    said = "CNI portfwd masquerade mark"
+    rules.append("nat", SETMARK, Rule(Match(), SetMark(mark, mark), said, said))
     rules.append("nat", MASQ, Rule(Match(mark=(mark, mark)), Masquerade(),
                                    "CNI portfwd: masquerade what SETMARK marked"))
     rules.chain("nat", DNAT_CHAIN)

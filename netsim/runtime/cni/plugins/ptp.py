@@ -29,7 +29,7 @@ def add(a: Add) -> dict:
     model.add_iface(inner)
     model.link_veth(outer, inner)
     model.ns[node.ns].routes.append(Route(IPv4Network(f"{addr.ip}/32"), veth))
-    model.ns[node.ns].forwarding = True  # ptp turns IP forwarding on
+    model.ns[node.ns].forward_on("cni")  # ptp turns IP forwarding on
     pod = model.ns[a.ns]
     pod.routes.append(Route(IPv4Network(f"{gateway}/32"), a.ifname))
     pod.routes.append(Route(addr.network, a.ifname, via=gateway))

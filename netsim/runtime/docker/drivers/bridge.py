@@ -78,10 +78,12 @@ def _fill(value: object, fill: dict) -> object:
 
 def daemon_start(dk: Docker, d: Daemon) -> None:
     """What dockerd sets up before any network (spec §3.1, observed baseline)."""
-    rules = dk.model.ns[d.ns].rules
+    ns = dk.model.ns[d.ns]
+    rules = ns.rules
     for table, chain in dk.profile.templates.chains:
         rules.chain(table, chain)
-    if d.spec.ip_forward:  # Docker turned forwarding on itself, so it sets the policy to DROP
+    if ns.forwarding_by is None:  # dockerd turns forwarding on itself, so it sets FORWARD
+        ns.forwarding_by = "docker"  # DROP; when it was on already it leaves the policy
         rules.policy("filter", "FORWARD", "drop")
     when = {"always", "proxy" if d.spec.userland_proxy else "noproxy"}
     apply(dk, d, dk.profile.templates.start, when, {})

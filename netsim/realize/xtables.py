@@ -1,0 +1,39 @@
+"""Rules netsim writes with the iptables tool itself: on a node that another tool also writes
+(the real CNI plugins call iptables), netsim plays dockerd with `iptables-restore --noflush`,
+the same iptables-nft, so both tools' chains live in the tables they would share for real."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from netsim.errors import EnvironmentProblem
+from netsim.model.rules import Op
+from netsim.realize import sandbox
+from netsim.realize.iptables_save import restore_script
+
+
+def binary(name: str = "iptables-restore") -> str:
+    found = shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+    if found is None:
+        raise EnvironmentProblem(f"{name} is not installed", "apt-get install iptables")
+    return found
+
+
+def restore(ns_name: str, ops: list[Op]) -> None:
+    """Apply `ops` in namespace `ns_name` (a thread inside it starts the tool)."""
+    text = restore_script(ops)
+    if not text:
+        return
+    exe = binary()
+
+    def run() -> subprocess.CompletedProcess:
+        with sandbox.in_netns(ns_name):
+            return subprocess.run([exe, "--noflush"], input=text, capture_output=True,
+                                  text=True, timeout=30)
+
+    done = sandbox.in_thread(run)
+    if done.returncode:
+        raise EnvironmentProblem(f"iptables-restore refused the rules for {ns_name}: "
+                                 f"{done.stderr.strip()}")
+
