@@ -55,6 +55,7 @@ class IfKind(StrEnum):
     VXLAN = "vxlan"
     VLAN = "vlan"  # 802.1q sub-interface
     DUMMY = "dummy"
+    IFB = "ifb"  # intermediate functional block: where tc shapes a link's ingress
 
 
 @dataclass

@@ -62,6 +62,12 @@ class Trace:
             self.path.append(name)
 
 
+# is_skb_forwardable(): a frame handed to another device (veth peer, bridge port, macvlan
+# child) passes when it fits that device's MTU plus room for one VLAN tag (VLAN_HLEN); only
+# the sender checks its own MTU exactly (observed with a pod whose MTU tuning lowered)
+RX_SLACK = 4
+
+
 class Fail(Exception):
     """The packet died; `why` says where and by which rule."""
 
@@ -171,7 +177,10 @@ class Predictor:
 
     def _reply(self, server: Netns, got: Pkt, origin: Pkt, src_ns: str, trace: Trace,
                result: str, seen: IPv4Address | None) -> Outcome:
-        back = Pkt(got.dst, got.src, got.proto, got.dport, got.sport, size=got.size, df=got.df)
+        # the kernel's ICMP socket answers with IP_PMTUDISC_DONT: an echo reply above the
+        # server's MTU is fragmented, never dropped (observed: a pod whose MTU tuning lowered)
+        back = Pkt(got.dst, got.src, got.proto, got.dport, got.sport, size=got.size,
+                   df=got.df and got.proto != "icmp")
         ct = "related" if result == "closed" and got.proto == "udp" else "established"
         rtrace = Trace(nat=trace.nat)
         path = list(trace.path)
@@ -378,8 +387,12 @@ class Predictor:
     def _l2(self, ns: Netns, oif: Iface, nexthop: IPv4Address, pkt: Pkt,
             trace: Trace, ct: str) -> tuple[Netns, Iface]:
         if pkt.size > oif.mtu:
-            raise Fail(f"{pkt.size}-byte packet, MTU {oif.mtu} on {ns.label} {oif.name}: "
-                       + ("frag needed and DF set" if pkt.df else "fragmented"))
+            if pkt.df:
+                raise Fail(f"{pkt.size}-byte packet, MTU {oif.mtu} on {ns.label} {oif.name}: "
+                           "frag needed and DF set")
+            trace.notes.append(f"{ns.label} fragments the {pkt.size}-byte packet to MTU "
+                               f"{oif.mtu} on {oif.name}")
+            pkt.size = oif.mtu  # the largest fragment is what the next links must carry
         steps = self._path(oif, nexthop, arp=ct == "new")
         if steps is None:
             raise Fail(f"{ns.label}: no answer to ARP for {nexthop} on {oif.name}", arp=True)
@@ -388,9 +401,9 @@ class Predictor:
                 self._bridged(a, pkt, trace, ct)
             elif kind == "vxlan":
                 self._vxlan_carry(a, b, pkt, trace)
-            if pkt.size > b.mtu:
+            if pkt.size > b.mtu + RX_SLACK:
                 raise Fail(f"{pkt.size}-byte frame dropped at {b.id}: MTU {b.mtu} "
-                           "(no ICMP: a silent drop)")
+                           f"(+{RX_SLACK}; no ICMP: a silent drop)")
         recv = steps[-1][2] if steps else oif
         pkt.port = steps[-1][1] if steps and recv.kind == IfKind.BRIDGE else None
         if recv.ns != oif.ns:

@@ -3,6 +3,7 @@ loopback do to a node and its containers, and the words the plugins refuse a con
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from ipaddress import IPv4Address, IPv4Network
@@ -84,9 +85,9 @@ def test_two_networks_sharing_a_range_collide_as_host_local_does() -> None:
     ([BRIDGE], "1.1.0", 'incompatible CNI versions: config is "1.1.0"'),
     ([{**BRIDGE, "hairpinMode": True, "promiscMode": True}], "1.0.0",
      "cannot set hairpin mode and promiscuous mode at the same time."),
-    ([BRIDGE, {"type": "tuning"}], "1.0.0", "does not model the tuning plugin yet"),
+    ([BRIDGE, {"type": "vrf"}], "1.0.0", "does not model the vrf plugin yet"),
     ([{"type": "calico"}], "1.0.0", 'failed to find plugin "calico"'),
-    ([{**BRIDGE, "ipam": {"type": "dhcp"}}], "1.0.0", "host-local IPAM plugin, not 'dhcp'"),
+    ([{**BRIDGE, "ipam": {"type": "dhcp"}}], "1.0.0", "error dialing DHCP daemon"),
 ])
 def test_refusals_in_the_plugins_words(plugins, version, words) -> None:
     with pytest.raises(ScenarioError, match=re.escape(words)):
@@ -191,3 +192,47 @@ def test_ptp_routes_everything_through_the_host_side() -> None:
     got = Predictor(m).probe("bb", IPv4Address("10.1.1.2"), "tcp", 80)
     assert got.result == "open" and got.source_seen == IPv4Address("10.1.1.3")
     assert "node1" in got.path  # routed through the node, not switched
+
+
+STATIC = {**BRIDGE, "ipam": {"type": "static", "addresses": [{"address": "10.77.0.5"}]}}
+IPS = {**BRIDGE, "capabilities": {"ips": True}}
+
+
+@pytest.mark.parametrize("plugins, containers, words", [  # each observed with 1.1.1
+    ([STATIC], "aa: {}", "the 'address' field is expected to be in CIDR notation, got: "
+     "'10.77.0.5'"),
+    ([{**BRIDGE, "ipam": {"type": "static"}}], "aa: {}", "IPAM plugin returned missing IP "
+     "config"),
+    ([IPS], "aa: {networks: {podnet: {ip: 10.99.0.5}}}", "failed to allocate all requested "
+     "IPs: 10.99.0.5"),
+    ([IPS], "aa: {networks: {podnet: {ip: 10.88.0.9}}}, bb: {networks: {podnet: {ip: "
+     "10.88.0.9}}}", "requested IP address 10.88.0.9 is not available in range set"),
+    ([BRIDGE, {"type": "bandwidth", "ingressRate": 1000}], "aa: {}",
+     "if rate is set, burst must also be set"),
+    ([BRIDGE, {"type": "tuning", "sysctl": {"kernel.hostname": "x"}}], "aa: {}",
+     'invalid net sysctl key: "kernel.hostname"'),
+])
+def test_the_smaller_plugins_refuse_in_their_words(plugins, containers, words) -> None:
+    with pytest.raises(ScenarioError, match=re.escape(words)):
+        assert lab(scenario(plugins, containers=containers)).model is None
+
+
+def test_ips_tuning_bandwidth_and_static_in_the_model() -> None:
+    tuned = [IPS, {"type": "tuning", "mtu": 1400},
+             {"type": "bandwidth", "egressRate": 1000, "egressBurst": 1000}]
+    m = lab(scenario(tuned, containers="aa: {networks: {podnet: {ip: 10.88.0.9}}}, bb: {}")
+            ).model
+    assert m.endpoints["aa"].primary == IPv4Address("10.88.0.9")
+    assert m.endpoints["bb"].primary == IPv4Address("10.88.0.10")  # after the one asked for
+    assert m.ns["aa"].ifaces["eth0"].mtu == 1400
+    assert [i.name for i in m.ns["node1"].ifaces.values() if i.kind == "ifb"] == [
+        "bwp" + hashlib.sha512(b"podnetaa").hexdigest()[:12],
+        "bwp" + hashlib.sha512(b"podnetbb").hexdigest()[:12]]
+    fixed = {**BRIDGE, "ipam": {"type": "static", "addresses": [{"address": "10.77.0.5/24"}]}}
+    assert lab(scenario([fixed], containers="aa: {}")).model.endpoints["aa"].primary == \
+        IPv4Address("10.77.0.5")
+
+
+def test_a_fixed_mac_for_every_pod_is_a_warning() -> None:
+    m = lab(scenario([BRIDGE, {"type": "tuning", "mac": "c2:00:00:00:00:0a"}])).model
+    assert [t for pid, t in m.warnings if pid == "C05"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from ipaddress import IPv4Address
 
 import pytest
 
@@ -124,3 +125,30 @@ def test_the_nodes_iptables_save_is_the_models_rendering_line_for_line(which) ->
         saved = "".join(line + "\n" for line in real[n].splitlines() if not line.startswith("#"))
         assert saved == render(lab.model.ns[n].rules), n
         assert saved.count("-A CNI-") >= 2, saved  # the plugins did write here
+
+
+def test_tuning_bandwidth_static_and_ips_as_the_model_says() -> None:
+    """The real plugins' work, read back from the kernel: tuning's MTU on the pod side only,
+    bandwidth's tbf and its ifb device, static's address, the address asked for by `ips`."""
+    from netsim.lab import Lab
+    from netsim.model.graph import IfKind
+    from tests.conftest import SCENARIOS
+
+    lab = Lab.load(SCENARIOS / "cni-options.yml")
+    m = lab.model
+    ifbs = [i.name for i in m.ns["node1"].ifaces.values() if i.kind == IfKind.IFB]
+    assert len(ifbs) == 2  # one per pod of the shaped network
+    with lab.up():
+        ns = {n: sandbox.ns_name(lab.name, n) for n in ("node1", "web", "solo")}
+        pod = inside(ns["web"], "ip", "-o", "-4", "addr", "show", "eth0")
+        link = inside(ns["web"], "ip", "-o", "link", "show", "eth0")
+        node_links = inside(ns["node1"], "ip", "-o", "link")
+        qdiscs = inside(ns["node1"], "tc", "qdisc", "show")
+        solo = inside(ns["solo"], "ip", "-o", "-4", "addr", "show", "eth0")
+    assert "10.88.0.50/24" in pod and m.endpoints["web"].primary == IPv4Address("10.88.0.50")
+    assert f"mtu {m.ns['web'].ifaces['eth0'].mtu} " in link and "mtu 1400 " in link
+    for ifb in ifbs:
+        assert f"{ifb}:" in node_links and f"tbf 1: dev {ifb} root" in qdiscs
+    ports = [line for line in node_links.splitlines() if "master cni0" in line]
+    assert len(ports) == 2 and all("mtu 1500 " in line for line in ports)  # the node's side
+    assert "10.77.0.5/24" in solo

@@ -48,7 +48,7 @@ def running():
 LABS = ["bridge", "user-bridges", "modes", "macvlan", "macvlan-modes", "overlay", "overlay-mtu",
         "overlay-blocked", "names", "commands", "fidelity", "fidelity-2010", "dns-upstream",
         "rm-recreate", "cni-bridge", "cni-containerd", "cni-hairpin",
-        "cni-macvlan", "cni-podman", "cni-ptp", "cni-docker-node"]
+        "cni-macvlan", "cni-podman", "cni-ptp", "cni-docker-node", "cni-options"]
 
 
 def observe(lab: Lab, names: dict, src: str, dst: str, proto: str = "icmp",

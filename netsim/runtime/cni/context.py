@@ -4,7 +4,7 @@ and the typed request each plugin model receives (`Add`, like one plugin's ADD).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from netsim.errors import ScenarioError
 from netsim.model.assembly import Assembly
@@ -22,6 +22,16 @@ class Store:
     gateway: IPv4Address
     used: set[IPv4Address] = field(default_factory=set)
     last: IPv4Address | None = None  # last_reserved_ip: the next search starts after it
+
+
+@dataclass(frozen=True)
+class Lease:
+    """What an IPAM plugin gives one container: its address, the gateway (None: the IPAM
+    plugin names none) and the routes (destination, via; None: via the gateway)."""
+
+    address: IPv4Interface
+    gateway: IPv4Address | None
+    routes: list[tuple[IPv4Network, IPv4Address | None]]
 
 
 @dataclass

@@ -61,4 +61,17 @@ def docker_forward_drop(cni: Cni) -> None:
                   "ip_forward on before dockerd starts; Docker 28: --ip-forward-no-drop)")
 
 
-CHECKS = (hostport_without_hairpin, no_masquerade, shared_range, docker_forward_drop)
+def one_mac_for_all(cni: Cni) -> None:
+    """tuning's `mac` in a conflist is every pod's MAC: two pods of it on one bridge break
+    each other (observed: pod to pod dead)."""
+    for name, conf in cni.conflists.items():
+        macs = [p["mac"] for p in conf["plugins"] if p.get("type") == "tuning" and p.get("mac")]
+        pods = [c for c in cni.model.containers.values() if c.networks == [name]]
+        if macs and len(pods) > 1:
+            _warn(cni, "C05", f"cni.{name}: tuning sets mac {macs[0]} for every pod of this "
+                  f"network ({', '.join(p.name for p in pods)}): they break each other on the "
+                  "bridge; give the MAC per pod (the mac capability, CNI_ARGS MAC=)")
+
+
+CHECKS = (hostport_without_hairpin, no_masquerade, shared_range, docker_forward_drop,
+          one_mac_for_all)

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from netsim.runtime.cni.plugins import bridge, firewall, loopback, macvlan, portmap, ptp
+from netsim.runtime.cni.plugins import (
+    bandwidth,
+    bridge,
+    firewall,
+    loopback,
+    macvlan,
+    portmap,
+    ptp,
+    tuning,
+)
 
 PLUGINS: dict[str, Callable] = {  # type -> (Add) -> the plugin's result
+    "bandwidth": bandwidth.add,
     "bridge": bridge.add,
     "firewall": firewall.add,
     "loopback": loopback.add,
     "macvlan": macvlan.add,
     "portmap": portmap.add,
     "ptp": ptp.add,
+    "tuning": tuning.add,
 }

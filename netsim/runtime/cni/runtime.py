@@ -85,12 +85,12 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
     info = ContainerInfo(name, asm.digest("container", name), host, NAME, "networks", None,
                          [network])
     cni.model.containers[name] = info
-    if address and any(runtime_config(p, args) for p in conf["plugins"]):
+    if address:
         info.ports = [PortBinding(IPv4Address(m.get("hostIP", "0.0.0.0")), m["hostPort"],
                                   m["protocol"], name, address, m["containerPort"], network,
                                   m["spec"]) for m in args.get("portMappings", [])]
-    runtime_args = {"portMappings": [{k: v for k, v in m.items() if k != "spec"}
-                                     for m in args["portMappings"]]} if args else {}
+    runtime_args = {k: [{f: x for f, x in m.items() if f != "spec"} for m in v]
+                    if k == "portMappings" else v for k, v in args.items()}
     cni.model.plugin_runs.append({"runtime": NAME, "container": name, "node": host,
                                   "ns": name, "ifname": IFNAME, "conflist": conf,
                                   "args": runtime_args, "expected_ips": ips})
@@ -125,15 +125,27 @@ def _record(cni: Cni, node: Node, conf: dict, result: dict, container: str) -> N
 
 
 def _args(cni: Cni, name: str, spec: Container, conf: dict, path: tuple) -> dict:
-    """`ports:` as the portMappings capability (CONVENTIONS.md), when a plugin declares it;
-    otherwise runtimes drop them, and netsim says so."""
-    if not spec.ports:
-        return {}
-    if not any(runtime_config(p, {"portMappings": True}) for p in conf["plugins"]):
-        cni.model.warnings.append(("ports", f"containers.{name}.ports: no plugin of "
-                                   f"{conf['name']} declares portMappings: ignored, as CNI "
-                                   "runtimes do"))
-        return {}
+    """What the runtime has for the plugins' capabilities (CONVENTIONS.md): `ports:` as
+    portMappings, a network's `ip:` as ips; each only when a plugin declares it, otherwise
+    runtimes drop it, and netsim says so."""
+    args: dict = {}
+    ports = _port_mappings(cni, spec, path)
+    ip = (spec.networks or {}).get(conf["name"])
+    wanted = {"portMappings": ports, "ips": [str(ip.ip)] if ip and ip.ip else []}
+    for key, value in wanted.items():
+        if not value:
+            continue
+        if any(runtime_config(p, {key: True}) for p in conf["plugins"]):
+            args[key] = value
+        else:
+            what = "ports" if key == "portMappings" else f"networks.{conf['name']}.ip"
+            cni.model.warnings.append((what.split(".")[0], f"containers.{name}.{what}: no plugin of "
+                                       f"{conf['name']} declares {key}: ignored, as CNI "
+                                       "runtimes do"))
+    return args
+
+
+def _port_mappings(cni: Cni, spec: Container, path: tuple) -> list[dict]:
     mappings = []
     for i, reqs in enumerate(spec.ports):
         for req in reqs:
@@ -145,7 +157,7 @@ def _args(cni: Cni, name: str, spec: Container, conf: dict, path: tuple) -> dict
             if req.host_ip:
                 m["hostIP"] = req.host_ip
             mappings.append(m)
-    return {"portMappings": mappings}
+    return mappings
 
 
 def _names(cni: Cni, name: str, address) -> None:

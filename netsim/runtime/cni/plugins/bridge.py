@@ -7,15 +7,21 @@ sets the port's hairpin, `mtu` the veth's."""
 from __future__ import annotations
 
 import hashlib
-from ipaddress import IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from netsim.model.graph import Iface, IfKind, Route
 from netsim.model.rules import Accept, Is, Jump, Masquerade, Match, Rule
 from netsim.runtime.cni.context import Add
-from netsim.runtime.cni.plugins import hostlocal
+from netsim.runtime.cni.plugins import ipam
 
 BUILT_BY = "cni"
 MULTICAST = IPv4Network("224.0.0.0/4")
+
+
+def ip_result(addr: IPv4Interface, gateway: IPv4Address | None, interface: int) -> dict:
+    """One entry of a result's `ips` (the gateway only when there is one)."""
+    out = {"address": str(addr), "interface": interface}
+    return out | ({"gateway": str(gateway)} if gateway else {})
 
 
 def chain_name(network: str, container_id: str) -> str:
@@ -31,16 +37,17 @@ def add(a: Add) -> dict:
     if p.get("hairpinMode") and p.get("promiscMode"):  # the plugin's words (cni.md §7)
         raise a.cni.error(a.path, "cannot set hairpin mode and promiscuous mode at the same "
                           "time.")
-    ipam = hostlocal.ipam_of(a)
-    addr, gateway, _ = hostlocal.allocate(a, ipam)
+    got = ipam.lease(a)
+    addr = got.address
+    gateway = got.gateway or (addr.network.network_address + 1 if gateway_mode else None)
     host = model.ns[node.ns]
     bridge = host.ifaces.get(br)
-    gw_addr = IPv4Interface(f"{gateway}/{addr.network.prefixlen}")
     if bridge is None:
         bridge = model.add_iface(Iface(node.ns, br, IfKind.BRIDGE, mtu=mtu, built_by=BUILT_BY,
                                        network=a.conflist["name"],
                                        mac=a.cni.asm.mac(("cni-bridge", node.name, br))))
     if gateway_mode:
+        gw_addr = IPv4Interface(f"{gateway}/{addr.network.prefixlen}")
         if bridge.addrs and gw_addr not in bridge.addrs:
             raise a.cni.error(a.path, f'failed to set bridge addr: "{br}" already has an IP '
                               f"address different from {gw_addr}")
@@ -57,7 +64,7 @@ def add(a: Add) -> dict:
     model.add_iface(inner)
     model.link_veth(outer, inner)
     pod = model.ns[a.ns]
-    for dst, gw in hostlocal.routes(ipam):
+    for dst, gw in got.routes:
         pod.routes.append(Route(dst, a.ifname, via=gw or gateway))
     if p.get("isDefaultGateway") and not any(r.dst.prefixlen == 0 for r in pod.routes):
         pod.routes.append(Route(IPv4Network("0.0.0.0/0"), a.ifname, via=gateway))
@@ -66,7 +73,7 @@ def add(a: Add) -> dict:
     return {"cniVersion": a.conflist["cniVersion"],
             "interfaces": [{"name": br}, {"name": veth}, {"name": a.ifname,
                                                             "sandbox": a.ns}],
-            "ips": [{"address": str(addr), "gateway": str(gateway), "interface": 2}]}
+            "ips": [ip_result(addr, gateway, 2)]}
 
 
 def masquerade(a: Add, addr: IPv4Interface) -> None:

@@ -1,21 +1,13 @@
 """IPAM `host-local` (containernetworking/plugins plugins/ipam/host-local): the first range of
 the first range set (IPv4), the gateway reserved, addresses handed out in turn after the
-last one reserved, one store per network per node."""
+last one reserved, one store per network per node; an address asked for through the `ips`
+capability is taken if it is in the range and free, in the plugin's words otherwise."""
 
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from netsim.runtime.cni.context import Add, Store
-
-
-def ipam_of(a: Add) -> dict:
-    """The plugin's `ipam`: host-local is the IPAM netsim models."""
-    ipam = a.plugin.get("ipam") or {}
-    if ipam.get("type") != "host-local":
-        raise a.cni.error((*a.path, "ipam"), f"netsim models the host-local IPAM plugin, not "
-                          f"{ipam.get('type')!r}", "ipam: {type: host-local, ranges: ...}")
-    return ipam
+from netsim.runtime.cni.context import Add, Lease, Store
 
 
 def _range(a: Add, ipam: dict) -> dict:
@@ -45,8 +37,16 @@ def store(a: Add, ipam: dict) -> Store:
     return st
 
 
+def lease(a: Add, ipam: dict) -> Lease:
+    addr, gateway, _ = allocate(a, ipam)
+    return Lease(addr, gateway, routes(ipam))
+
+
 def allocate(a: Add, ipam: dict) -> tuple[IPv4Interface, IPv4Address, Store]:
     st = store(a, ipam)
+    wanted = a.args.get("ips")
+    if wanted:
+        return _requested(a, st, IPv4Interface(wanted[0]).ip), st.gateway, st
     first = int(st.start)
     size = int(st.end) - first + 1
     after = int(st.last) + 1 - first if st.last is not None else 0
@@ -58,6 +58,23 @@ def allocate(a: Add, ipam: dict) -> tuple[IPv4Interface, IPv4Address, Store]:
             return IPv4Interface(f"{ip}/{st.subnet.prefixlen}"), st.gateway, st
     raise a.cni.error((*a.path, "ipam"), f"failed to allocate for range 0: no IP addresses "
                       f"available in range set: {st.start}-{st.end}")
+
+
+def _requested(a: Add, st: Store, ip: IPv4Address) -> IPv4Interface:
+    where = (*a.path, "ipam")
+    span = f"{st.start}-{st.end}"
+    if not int(st.start) <= int(ip) <= int(st.end):  # observed, 1.1.1
+        raise a.cni.error(where, f"failed to allocate all requested IPs: {ip}",
+                          f"an address in {span}")
+    if ip == st.gateway:
+        raise a.cni.error(where, f"failed to allocate for range 0: requested ip {ip} is "
+                          "subnet's gateway")
+    if ip in st.used:
+        raise a.cni.error(where, f"failed to allocate for range 0: requested IP address {ip} "
+                          f"is not available in range set {span}")
+    st.used.add(ip)
+    st.last = ip
+    return IPv4Interface(f"{ip}/{st.subnet.prefixlen}")
 
 
 def routes(ipam: dict) -> list[tuple[IPv4Network, IPv4Address | None]]:

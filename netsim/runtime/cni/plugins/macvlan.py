@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from netsim.model.graph import Iface, IfKind, Route
 from netsim.runtime.cni.context import Add
-from netsim.runtime.cni.plugins import hostlocal
+from netsim.runtime.cni.plugins import bridge, ipam
 
 MODES = ("bridge", "private", "vepa", "passthru")
 
@@ -21,8 +21,8 @@ def add(a: Add) -> dict:
     if lower is None:
         raise a.cni.error((*a.path, "master"), f'failed to lookup master "{master}": Link not '
                           "found", a.node.spec.interface)
-    ipam = hostlocal.ipam_of(a)
-    addr, gateway, _ = hostlocal.allocate(a, ipam)
+    got = ipam.lease(a)
+    addr, gateway = got.address, got.gateway
     holder = a.cni.asm.used_lan.get(addr.ip)
     if holder:
         raise a.cni.error((*a.path, "ipam"), f"host-local gives {a.container} {addr.ip}, but "
@@ -33,8 +33,8 @@ def add(a: Add) -> dict:
                           parent=lower.id, mode=mode, addrs=[addr], built_by="cni",
                           mac=a.cni.asm.mac(("cni-macvlan", a.container)),
                           network=a.conflist["name"]))
-    for dst, gw in hostlocal.routes(ipam):
+    for dst, gw in got.routes:
         model.ns[a.ns].routes.append(Route(dst, a.ifname, via=gw or gateway))
     return {"cniVersion": a.conflist["cniVersion"],
             "interfaces": [{"name": a.ifname, "sandbox": a.ns}],
-            "ips": [{"address": str(addr), "gateway": str(gateway), "interface": 0}]}
+            "ips": [bridge.ip_result(addr, gateway, 0)]}

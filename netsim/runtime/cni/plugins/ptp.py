@@ -10,13 +10,14 @@ from ipaddress import IPv4Interface, IPv4Network
 
 from netsim.model.graph import Iface, IfKind, Route
 from netsim.runtime.cni.context import Add
-from netsim.runtime.cni.plugins import bridge, hostlocal
+from netsim.runtime.cni.plugins import bridge, ipam
 
 
 def add(a: Add) -> dict:
     p, node, model = a.plugin, a.node, a.cni.model
-    ipam = hostlocal.ipam_of(a)
-    addr, gateway, _ = hostlocal.allocate(a, ipam)
+    got = ipam.lease(a)
+    addr = got.address
+    gateway = got.gateway or addr.network.network_address + 1
     mtu = int(p.get("mtu", 1500))
     veth = "veth" + a.cni.asm.digest("cni-veth", node.name, a.container)[:8]
     outer = Iface(node.ns, veth, IfKind.VETH, mtu=mtu, built_by=bridge.BUILT_BY,
@@ -33,10 +34,10 @@ def add(a: Add) -> dict:
     pod = model.ns[a.ns]
     pod.routes.append(Route(IPv4Network(f"{gateway}/32"), a.ifname))
     pod.routes.append(Route(addr.network, a.ifname, via=gateway))
-    for dst, gw in hostlocal.routes(ipam):
+    for dst, gw in got.routes:
         pod.routes.append(Route(dst, a.ifname, via=gw or gateway))
     if p.get("ipMasq"):
         bridge.masquerade(a, addr)
     return {"cniVersion": a.conflist["cniVersion"],
             "interfaces": [{"name": veth}, {"name": a.ifname, "sandbox": a.ns}],
-            "ips": [{"address": str(addr), "gateway": str(gateway), "interface": 1}]}
+            "ips": [bridge.ip_result(addr, gateway, 1)]}

@@ -1,0 +1,27 @@
+"""The IPAM plugin a main plugin (bridge, macvlan, ptp) delegates to: one line per IPAM type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from netsim.runtime.cni.context import Add, Lease
+from netsim.runtime.cni.plugins import hostlocal, static
+
+IPAMS: dict[str, Callable[[Add, dict], Lease]] = {
+    "host-local": hostlocal.lease,
+    "static": static.lease,
+}
+REFUSED = {"dhcp": "error dialing DHCP daemon: dial unix /run/cni/dhcp.sock: connect: no such "
+           "file or directory (the dhcp IPAM plugin needs its daemon on the node, and a DHCP "
+           "server on the LAN; netsim runs neither)"}
+
+
+def lease(a: Add) -> Lease:
+    ipam = a.plugin.get("ipam") or {}
+    kind = ipam.get("type")
+    if kind in REFUSED:
+        raise a.cni.error((*a.path, "ipam", "type"), REFUSED[kind], ", ".join(IPAMS))
+    if kind not in IPAMS:
+        raise a.cni.error((*a.path, "ipam", "type"), f'failed to find plugin "{kind}" in path '
+                          "[/usr/lib/cni]", ", ".join(IPAMS))
+    return IPAMS[kind](a, ipam)
