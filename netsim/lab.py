@@ -177,9 +177,11 @@ def probe_lab(lab: Lab, names: dict[str, str], full_matrix: bool = True) -> RunR
             row.seen = seen
     finally:
         prober.close()
-    findings = list(sandbox.read_journal(lab.name).get("findings") or [])
+    journal = sandbox.read_journal(lab.name)
+    findings = list(journal.get("findings") or [])
+    said = [(str(p), str(t)) for p, t in journal.get("plugin_warnings") or []]
     return RunReport(lab.name, lab.model.profile, lab.model, check.expectations, check.matrix,
-                     check.warnings, time.perf_counter() - start, findings=findings)
+                     [*check.warnings, *said], time.perf_counter() - start, findings=findings)
 
 
 def up_lab(lab: Lab) -> dict[str, str]:

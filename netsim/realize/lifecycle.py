@@ -112,7 +112,8 @@ def shared_phases(ns: Netns) -> tuple[list[Op], list[Op]]:
 def run_plugins(model: Model, lab: str, names: dict[str, str]) -> None:
     """The runtime's own tool, for real: each container's ADD by the real CNI plugins, in
     file order; what they gave that the model did not predict is journaled as a finding."""
-    findings = []
+    findings: list[str] = []
+    warnings: list[list[str]] = []
     for step in model.plugin_runs:
         state = sandbox.files_dir(lab) / "cni" / step["node"]
         try:
@@ -123,6 +124,17 @@ def run_plugins(model: Model, lab: str, names: dict[str, str]) -> None:
                                 f"{step['conflist']['name']}: {{\"code\": {e.code}, \"msg\": "
                                 f"\"{e.msg}\"}}" + (f" ({e.details})" if e.details else "")) \
                 from None
+        try:
+            cni_exec.check(step["conflist"], step["container"], names[step["ns"]],
+                           step["ifname"], names[step["node"]], step["args"], state, got)
+        except cni_exec.PluginError as e:
+            said = f"{step['container']}: CHECK by the {e.plugin} plugin failed right after " \
+                f"ADD: {e.msg}"
+            bug = cni_exec.known_bug(e)
+            if bug:
+                warnings.append(["CHECK", f"{said} — known bug {bug}"])
+            else:
+                findings.append(said)
         real = [ip["address"] for ip in got.get("ips", [])]
         if real != step["expected_ips"]:
             findings.append(f"{step['container']}: the {step['conflist']['name']} plugins gave "
@@ -131,6 +143,7 @@ def run_plugins(model: Model, lab: str, names: dict[str, str]) -> None:
     if model.plugin_runs:
         journal = sandbox.read_journal(lab)
         journal["findings"] = findings
+        journal["plugin_warnings"] = warnings
         sandbox.write_journal(lab, journal)
 
 

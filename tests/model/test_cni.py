@@ -236,3 +236,27 @@ def test_ips_tuning_bandwidth_and_static_in_the_model() -> None:
 def test_a_fixed_mac_for_every_pod_is_a_warning() -> None:
     m = lab(scenario([BRIDGE, {"type": "tuning", "mac": "c2:00:00:00:00:0a"}])).model
     assert [t for pid, t in m.warnings if pid == "C05"]
+
+
+@pytest.mark.parametrize("plugin, kind", [
+    ({"type": "ipvlan", "master": "eth0", "mode": "l2"}, "ipvlan"),
+    ({"type": "vlan", "master": "eth0", "vlanId": 10}, "vlan"),
+])
+def test_ipvlan_and_vlan_are_modelled_and_run_refuses_them(plugin, kind) -> None:
+    from netsim.errors import EnvironmentProblem
+    from netsim.realize.netlink import check_kernel
+
+    lan = {"type": "host-local", "ranges": [[{"subnet": "192.168.1.0/24",
+                                               "rangeStart": "192.168.1.200"}]]}
+    m = lab(scenario([{**plugin, "ipam": lan}], containers="aa: {}")).model
+    assert m.endpoints["aa"].primary == IPv4Address("192.168.1.200")
+    assert m.ns["aa"].ifaces["eth0"].kind == kind
+    assert [t for pid, t in m.warnings if pid == "kernel"]  # check says run will refuse
+    with pytest.raises(EnvironmentProblem, match="this kernel does not have"):
+        check_kernel(m)
+
+
+def test_a_vlan_without_its_id_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="invalid VLAN ID"):
+        assert lab(scenario([{"type": "vlan", "master": "eth0", "ipam": BRIDGE["ipam"]}],
+                            containers="aa: {}")).model is None

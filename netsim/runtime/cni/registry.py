@@ -8,20 +8,24 @@ from netsim.runtime.cni.plugins import (
     bandwidth,
     bridge,
     firewall,
+    ipvlan,
     loopback,
     macvlan,
     portmap,
     ptp,
     tuning,
+    vlan,
 )
 
 PLUGINS: dict[str, Callable] = {  # type -> (Add) -> the plugin's result
     "bandwidth": bandwidth.add,
     "bridge": bridge.add,
     "firewall": firewall.add,
+    "ipvlan": ipvlan.add,
     "loopback": loopback.add,
     "macvlan": macvlan.add,
     "portmap": portmap.add,
     "ptp": ptp.add,
     "tuning": tuning.add,
+    "vlan": vlan.add,
 }

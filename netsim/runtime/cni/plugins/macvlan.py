@@ -11,16 +11,23 @@ from netsim.runtime.cni.plugins import bridge, ipam
 MODES = ("bridge", "private", "vepa", "passthru")
 
 
-def add(a: Add) -> dict:
-    p, model = a.plugin, a.cni.model
-    master = str(p.get("master") or a.node.spec.interface)
-    mode = str(p.get("mode", "bridge"))
-    if mode not in MODES:
-        raise a.cni.error((*a.path, "mode"), f"unknown macvlan mode: {mode}", ", ".join(MODES))
-    lower = model.ns[a.node.ns].ifaces.get(master)
+def master_of(a: Add) -> Iface:
+    """The node's `master` link (its default-route link when none is named), as macvlan,
+    ipvlan and vlan look it up."""
+    master = str(a.plugin.get("master") or a.node.spec.interface)
+    lower = a.cni.model.ns[a.node.ns].ifaces.get(master)
     if lower is None:
         raise a.cni.error((*a.path, "master"), f'failed to lookup master "{master}": Link not '
                           "found", a.node.spec.interface)
+    return lower
+
+
+def add(a: Add) -> dict:
+    p, model = a.plugin, a.cni.model
+    mode = str(p.get("mode", "bridge"))
+    if mode not in MODES:
+        raise a.cni.error((*a.path, "mode"), f"unknown macvlan mode: {mode}", ", ".join(MODES))
+    lower = master_of(a)
     got = ipam.lease(a)
     addr, gateway = got.address, got.gateway
     holder = a.cni.asm.used_lan.get(addr.ip)
