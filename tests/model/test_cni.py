@@ -260,3 +260,11 @@ def test_a_vlan_without_its_id_is_refused() -> None:
     with pytest.raises(ScenarioError, match="invalid VLAN ID"):
         assert lab(scenario([{"type": "vlan", "master": "eth0", "ipam": BRIDGE["ipam"]}],
                             containers="aa: {}")).model is None
+
+
+def test_masq_all_is_ignored_as_portmap_1_1_1_ignores_it() -> None:
+    pm = {**PORTMAP, "masqAll": True}
+    m = lab(scenario([BRIDGE, pm], containers="aa: {ports: ['8080:80']}, bb: {}")).model
+    plain = lab(scenario([BRIDGE, PORTMAP], containers="aa: {ports: ['8080:80']}, bb: {}"))
+    assert render(m.ns["node1"].rules) == render(plain.model.ns["node1"].rules)
+    assert [t for pid, t in m.warnings if pid == "portmap" and "masqAll" in t]

@@ -20,6 +20,9 @@ DNAT_CHAIN = "CNI-HOSTPORT-DNAT"
 SETMARK = "CNI-HOSTPORT-SETMARK"
 MASQ = "CNI-HOSTPORT-MASQ"
 LOCALHOST = IPv4Network("127.0.0.1/32")
+# keys of later portmap versions that 1.1.1 reads as nothing (observed: the same chains)
+IGNORED = {"masqAll": "portmap 1.1.1 ignores it: only the pod network and 127.0.0.1 are "
+           "masqueraded when they call a hostPort (later versions masquerade every source)"}
 
 
 def dn_chain(network: str, container_id: str) -> str:
@@ -36,6 +39,10 @@ def add(a: Add) -> dict:
         raise a.cni.error(a.path, "portmap needs a previous plugin's result with an address "
                           "(it runs after bridge)")
     pod = IPv4Interface(prev["ips"][0]["address"])
+    for key, why in IGNORED.items():
+        said = ("portmap", f"{'.'.join(map(str, a.path))}.{key}: {why}")
+        if key in a.plugin and said not in a.cni.model.warnings:
+            a.cni.model.warnings.append(said)
     mark = 1 << int(a.plugin.get("markMasqBit", 13))
     rules = a.cni.model.ns[a.node.ns].rules
     _entry_chains(rules, mark)
