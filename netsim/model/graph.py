@@ -31,9 +31,6 @@ class NodeKind(StrEnum):
     NETWORK = "network"  # a runtime's network, for reading and drawing (not built)
 
 
-NAMESPACE_KINDS = frozenset(NodeKind) - {NodeKind.IFACE, NodeKind.NETWORK}
-
-
 class EdgeKind(StrEnum):
     HAS = "has"  # namespace -> its interface
     VETH = "veth"  # veth end <-> veth end

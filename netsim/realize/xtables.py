@@ -13,10 +13,10 @@ from netsim.realize import sandbox
 from netsim.realize.iptables_save import restore_script
 
 
-def binary(name: str = "iptables-restore") -> str:
-    found = shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+def binary() -> str:
+    found = shutil.which("iptables-restore", path="/usr/sbin:/usr/bin:/sbin:/bin")
     if found is None:
-        raise EnvironmentProblem(f"{name} is not installed", "apt-get install iptables")
+        raise EnvironmentProblem("iptables-restore is not installed", "apt-get install iptables")
     return found
 
 

@@ -83,17 +83,19 @@ def build(loaded: Loaded) -> Model:
     for i, (name, spec) in enumerate(lan.hosts(asm).items()):
         lan.add_host(asm, i, name, spec)
     all_hosts = lan.hosts(asm)
-    steps = schedule(asm, all_hosts)
-    first_step = {}
-    for r, hosts in steps:
-        first_step.setdefault(r, hosts)
-    for runtime, hosts in steps:
+    placed: set[str] = set()  # no host, or one that does not exist: the runtime's first step
+    for runtime, hosts in schedule(asm, all_hosts):  # (which says which host it needs)
         for name in hosts:  # each change is recorded with who made it (realize replays it)
             asm.model.ns[name].rules.writer = runtime
-        RUNTIMES[runtime].build(asm, hosts, {
-            n: c for n, c in asm.sc.containers.items()
-            if runtime_of(c, all_hosts, asm.sc) == runtime
-            and (c.host in hosts or (c.host is None and hosts is first_step[runtime]))})
+        mine = {n: c for n, c in asm.sc.containers.items() if n not in placed
+                and (c.host in hosts or c.host not in all_hosts)
+                and runtime_of(c, all_hosts, asm.sc) == runtime}
+        placed |= mine.keys()
+        RUNTIMES[runtime].build(asm, hosts, mine)
+    for name, c in asm.sc.containers.items():  # no runtime took it (all hosts run CNI)
+        if name not in placed:
+            raise asm.error(("containers", name, "host"), f"no host named '{c.host}'" if c.host
+                            else "say which host (several hosts)", ", ".join(all_hosts))
     for name in all_hosts:
         asm.model.ns[name].rules.writer = None
     lan.routes(asm)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -121,22 +122,21 @@ def _version(v: Any) -> str:
     return "20.10" if v == 20.1 else str(v)
 
 
-def _port_proto(v: Any) -> PortProto:
-    if isinstance(v, PortProto):
-        return v
-    try:
-        return parse_port_proto(v)
-    except ValueError as e:
-        raise FieldProblem(str(e)) from None
+def _parsed(parse: Callable[[Any], PortProto]) -> Callable[[Any], PortProto]:
+    """A validator from a portspec parser: its ValueError becomes the field's problem."""
+    def check(v: Any) -> PortProto:
+        if isinstance(v, PortProto):
+            return v
+        try:
+            return parse(v)
+        except ValueError as e:
+            raise FieldProblem(str(e)) from None
+
+    return check
 
 
-def _listen(v: Any) -> PortProto:
-    if isinstance(v, PortProto):
-        return v
-    try:
-        return parse_listen(v)
-    except ValueError as e:
-        raise FieldProblem(str(e)) from None
+_port_proto = _parsed(parse_port_proto)
+_listen = _parsed(parse_listen)
 
 
 def _port_spec(v: Any) -> tuple[PortRequest, ...]:

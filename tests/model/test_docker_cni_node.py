@@ -64,7 +64,8 @@ def test_the_realizer_replays_dockers_rules_before_or_after_the_plugins() -> Non
     assert not before and {op.writer for op in after} == {"docker"}
     script = restore_script(after)
     assert ":DOCKER - [0:0]" in script and ":FORWARD DROP" not in script
-    assert "-I FORWARD 1 -j DOCKER-USER" in script or "-A FORWARD -j DOCKER-USER" in script
+    assert "-A FORWARD -j DOCKER-USER" in script  # appended after what the plugins made
+    assert "-I POSTROUTING 1 -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE" in script  # on top
 
 
 @pytest.mark.parametrize("value, words", [("[]", "name at least one runtime"),
@@ -80,3 +81,11 @@ def test_a_docker_container_on_the_node_is_still_dockers() -> None:
     m = lab(node("[docker, cni]")).model
     assert m.endpoints["dd"].primary == IPv4Address("172.17.0.2")
     assert m.endpoints["aa"].primary == IPv4Address("10.88.0.2")
+
+
+@pytest.mark.parametrize("runtime", ["docker", "cni", "[docker, cni]"])
+def test_a_container_on_a_host_that_does_not_exist_is_refused(runtime) -> None:
+    text = (f"name: hh\nhosts: {{h1: {{runtime: {runtime}}}, h2: {{runtime: {runtime}}}}}\n"
+            f"cni: {{podnet: {CONF}}}\ncontainers: {{aa: {{host: nohost}}}}\n")
+    with pytest.raises(ScenarioError, match="named 'nohost'"):
+        assert lab(text).model is None

@@ -76,3 +76,8 @@ class Cni:
 
     def error(self, path: tuple, message: str, valid: str | None = None) -> ScenarioError:
         return self.asm.error(path, message, valid)
+
+    def warn(self, pid: str, text: str) -> None:
+        """Once: a conflist is used by many pods, and on nodes built apart."""
+        if (pid, text) not in self.model.warnings:
+            self.model.warnings.append((pid, text))

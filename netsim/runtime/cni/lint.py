@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from netsim.model.graph import IfKind
 from netsim.runtime.cni.context import Cni
 
 
@@ -10,27 +11,22 @@ def run(cni: Cni) -> None:
         check(cni)
 
 
-def _warn(cni: Cni, pid: str, text: str) -> None:
-    if (pid, text) not in cni.model.warnings:  # a conflist used on nodes built apart
-        cni.model.warnings.append((pid, text))
-
-
 def hostport_without_hairpin(cni: Cni) -> None:
     for name, conf in cni.conflists.items():
         maps = any((p.get("capabilities") or {}).get("portMappings") for p in conf["plugins"])
         bridges = [p for p in conf["plugins"] if p.get("type") == "bridge"]
         if maps and bridges and not any(p.get("hairpinMode") for p in bridges):
-            _warn(cni, "C01", f"cni.{name}: hostPorts without hairpinMode: a pod cannot reach "
-                  "its own hostPort through the node's address (set hairpinMode: true on the "
-                  "bridge plugin)")
+            cni.warn("C01", f"cni.{name}: hostPorts without hairpinMode: a pod cannot reach "
+                     "its own hostPort through the node's address (set hairpinMode: true on the "
+                     "bridge plugin)")
 
 
 def no_masquerade(cni: Cni) -> None:
     for name, conf in cni.conflists.items():
         bridges = [p for p in conf["plugins"] if p.get("type") == "bridge"]
         if bridges and not any(p.get("ipMasq") for p in bridges):
-            _warn(cni, "C02", f"cni.{name}: ipMasq is off: pods reach beyond the node only if "
-                  "the network routes their subnet back to it (lan.routes), else no egress")
+            cni.warn("C02", f"cni.{name}: ipMasq is off: pods reach beyond the node only if "
+                     "the network routes their subnet back to it (lan.routes), else no egress")
 
 
 def shared_range(cni: Cni) -> None:
@@ -39,9 +35,9 @@ def shared_range(cni: Cni) -> None:
         for network, store in node.stores.items():
             other = next((n for n, s in seen.items() if s.overlaps(store.subnet)), None)
             if other:
-                _warn(cni, "C03", f"{node.name}: networks {other} and {network} share "
-                      f"{store.subnet}: host-local keeps one store per network, so both hand "
-                      "out the same addresses")
+                cni.warn("C03", f"{node.name}: networks {other} and {network} share "
+                         f"{store.subnet}: host-local keeps one store per network, so both hand "
+                         "out the same addresses")
             seen[network] = store.subnet
 
 
@@ -49,16 +45,15 @@ def docker_forward_drop(cni: Cni) -> None:
     """dockerd that found ip_forward=0 turned it on and set FORWARD DROP (cni.md §7)."""
     for node in cni.nodes.values():
         ns = cni.model.ns[node.ns]
-        routed = {ns.ifaces[i.master].name for i in ns.ifaces.values()
-                  if i.built_by == "cni" and i.master in ns.ifaces} | {
-                  i.name for i in ns.ifaces.values() if i.built_by == "cni" and i.peer
-                  and not i.master}
+        # the node's side of each pod: a bridge plugin's bridge, or a ptp veth itself
+        routed = sorted({i.master or i.name for i in ns.ifaces.values()
+                         if i.built_by == "cni" and i.kind == IfKind.VETH})
         if ns.forwarding_by == "docker" and routed:
-            _warn(cni, "C04", f"{node.name}: dockerd started first, turned ip_forward on and "
-                  "set FORWARD policy DROP: pod-to-pod on a bridge, pod egress and hostPorts "
-                  "from outside the node are dropped (accept the pods' devices in DOCKER-USER, "
-                  f"e.g. iptables -I DOCKER-USER -i {sorted(routed)[0]} -j ACCEPT and -o, or turn "
-                  "ip_forward on before dockerd starts; Docker 28: --ip-forward-no-drop)")
+            cni.warn("C04", f"{node.name}: dockerd started first, turned ip_forward on and "
+                     "set FORWARD policy DROP: pod-to-pod on a bridge, pod egress and hostPorts "
+                     "from outside the node are dropped (accept the pods' devices in DOCKER-USER, "
+                     f"e.g. iptables -I DOCKER-USER -i {routed[0]} -j ACCEPT and -o, or turn "
+                     "ip_forward on before dockerd starts; Docker 28: --ip-forward-no-drop)")
 
 
 def one_mac_for_all(cni: Cni) -> None:
@@ -68,9 +63,9 @@ def one_mac_for_all(cni: Cni) -> None:
         macs = [p["mac"] for p in conf["plugins"] if p.get("type") == "tuning" and p.get("mac")]
         pods = [c for c in cni.model.containers.values() if c.networks == [name]]
         if macs and len(pods) > 1:
-            _warn(cni, "C05", f"cni.{name}: tuning sets mac {macs[0]} for every pod of this "
-                  f"network ({', '.join(p.name for p in pods)}): they break each other on the "
-                  "bridge; give the MAC per pod (the mac capability, CNI_ARGS MAC=)")
+            cni.warn("C05", f"cni.{name}: tuning sets mac {macs[0]} for every pod of this "
+                     f"network ({', '.join(p.name for p in pods)}): they break each other on the "
+                     "bridge; give the MAC per pod (the mac capability, CNI_ARGS MAC=)")
 
 
 CHECKS = (hostport_without_hairpin, no_masquerade, shared_range, docker_forward_drop,

@@ -128,20 +128,21 @@ def _args(cni: Cni, name: str, spec: Container, conf: dict, path: tuple) -> dict
     """What the runtime has for the plugins' capabilities (CONVENTIONS.md): `ports:` as
     portMappings, a network's `ip:` as ips; each only when a plugin declares it, otherwise
     runtimes drop it, and netsim says so."""
+    attach = (spec.networks or {}).get(conf["name"])
+    wanted = {  # capability -> (the scenario key it comes from, warning id, value)
+        "portMappings": ("ports", "ports", _port_mappings(cni, spec, path)),
+        "ips": (f"networks.{conf['name']}.ip", "ips",
+                [str(attach.ip)] if attach and attach.ip else []),
+    }
     args: dict = {}
-    ports = _port_mappings(cni, spec, path)
-    ip = (spec.networks or {}).get(conf["name"])
-    wanted = {"portMappings": ports, "ips": [str(ip.ip)] if ip and ip.ip else []}
-    for key, value in wanted.items():
+    for key, (where, pid, value) in wanted.items():
         if not value:
             continue
         if any(runtime_config(p, {key: True}) for p in conf["plugins"]):
             args[key] = value
         else:
-            what = "ports" if key == "portMappings" else f"networks.{conf['name']}.ip"
-            cni.model.warnings.append((what.split(".")[0], f"containers.{name}.{what}: no plugin of "
-                                       f"{conf['name']} declares {key}: ignored, as CNI "
-                                       "runtimes do"))
+            cni.warn(pid, f"containers.{name}.{where}: no plugin of {conf['name']} declares "
+                     f"{key}: ignored, as CNI runtimes do")
     return args
 
 

@@ -7,7 +7,7 @@ sets the port's hairpin, `mtu` the veth's."""
 from __future__ import annotations
 
 import hashlib
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Interface, IPv4Network
 
 from netsim.model.graph import Iface, IfKind, Route
 from netsim.model.rules import Accept, Is, Jump, Masquerade, Match, Rule
@@ -16,12 +16,6 @@ from netsim.runtime.cni.plugins import ipam
 
 BUILT_BY = "cni"
 MULTICAST = IPv4Network("224.0.0.0/4")
-
-
-def ip_result(addr: IPv4Interface, gateway: IPv4Address | None, interface: int) -> dict:
-    """One entry of a result's `ips` (the gateway only when there is one)."""
-    out = {"address": str(addr), "interface": interface}
-    return out | ({"gateway": str(gateway)} if gateway else {})
 
 
 def chain_name(network: str, container_id: str) -> str:
@@ -73,7 +67,7 @@ def add(a: Add) -> dict:
     return {"cniVersion": a.conflist["cniVersion"],
             "interfaces": [{"name": br}, {"name": veth}, {"name": a.ifname,
                                                             "sandbox": a.ns}],
-            "ips": [ip_result(addr, gateway, 2)]}
+            "ips": [ipam.ip_entry(addr, gateway, 2)]}
 
 
 def masquerade(a: Add, addr: IPv4Interface) -> None:

@@ -1,8 +1,10 @@
-"""The IPAM plugin a main plugin (bridge, macvlan, ptp) delegates to: one line per IPAM type."""
+"""The IPAM plugin a main plugin (bridge, ptp, macvlan, ipvlan, vlan) delegates to: one line per
+IPAM type; and the `ips` entry of the main plugin's result."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from ipaddress import IPv4Address, IPv4Interface
 
 from netsim.runtime.cni.context import Add, Lease
 from netsim.runtime.cni.plugins import hostlocal, static
@@ -14,6 +16,12 @@ IPAMS: dict[str, Callable[[Add, dict], Lease]] = {
 REFUSED = {"dhcp": "error dialing DHCP daemon: dial unix /run/cni/dhcp.sock: connect: no such "
            "file or directory (the dhcp IPAM plugin needs its daemon on the node, and a DHCP "
            "server on the LAN; netsim runs neither)"}
+
+
+def ip_entry(addr: IPv4Interface, gateway: IPv4Address | None, interface: int) -> dict:
+    """One entry of a plugin result's `ips` (the gateway only when there is one)."""
+    out = {"address": str(addr), "interface": interface}
+    return out | ({"gateway": str(gateway)} if gateway else {})
 
 
 def lease(a: Add) -> Lease:

@@ -39,10 +39,8 @@ def add(a: Add) -> dict:
         raise a.cni.error(a.path, "portmap needs a previous plugin's result with an address "
                           "(it runs after bridge)")
     pod = IPv4Interface(prev["ips"][0]["address"])
-    for key, why in IGNORED.items():
-        said = ("portmap", f"{'.'.join(map(str, a.path))}.{key}: {why}")
-        if key in a.plugin and said not in a.cni.model.warnings:
-            a.cni.model.warnings.append(said)
+    for key in IGNORED.keys() & a.plugin.keys():
+        a.cni.warn("portmap", f"{'.'.join(map(str, a.path))}.{key}: {IGNORED[key]}")
     mark = 1 << int(a.plugin.get("markMasqBit", 13))
     rules = a.cni.model.ns[a.node.ns].rules
     _entry_chains(rules, mark)

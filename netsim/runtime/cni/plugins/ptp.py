@@ -40,4 +40,4 @@ def add(a: Add) -> dict:
         bridge.masquerade(a, addr)
     return {"cniVersion": a.conflist["cniVersion"],
             "interfaces": [{"name": veth}, {"name": a.ifname, "sandbox": a.ns}],
-            "ips": [bridge.ip_result(addr, gateway, 1)]}
+            "ips": [ipam.ip_entry(addr, gateway, 1)]}

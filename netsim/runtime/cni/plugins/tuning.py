@@ -11,7 +11,6 @@ import re
 from netsim.runtime.cni.context import Add
 
 MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-KEYS = ("mtu", "mac", "promisc", "allmulti", "txQLen", "sysctl")
 
 
 def add(a: Add) -> dict:
@@ -35,5 +34,8 @@ def add(a: Add) -> dict:
             raise a.cni.error((*a.path, "mac"), f"invalid MAC address {p['mac']!r}",
                               "aa:bb:cc:dd:ee:ff")
         iface.mac = str(p["mac"]).lower()
-    return prev | {"interfaces": [i | ({"mac": iface.mac} if i.get("sandbox") and "mac" in p
-                                       else {}) for i in prev.get("interfaces", [])]}
+    interfaces = [dict(i) for i in prev.get("interfaces", [])]
+    for i in interfaces:
+        if i.get("sandbox") and "mac" in p:  # the result names the pod side's new MAC
+            i["mac"] = iface.mac
+    return prev | {"interfaces": interfaces}
