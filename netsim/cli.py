@@ -77,6 +77,18 @@ def _finish(report, json_path: str | None, junit_path: str | None, quiet: bool) 
     sys.exit(EXIT_OK if report.ok else EXIT_DISAGREE)
 
 
+def _engine_options(fn):
+    """--engine, --dockerd, --docker-host: who realizes the lab (engine/registry.py)."""
+    fn = click.option("--docker-host", metavar="URL", help="An existing engine "
+                      "(unix:///var/run/docker.sock, tcp://..., ssh://...) instead of "
+                      "daemons netsim starts.")(fn)
+    fn = click.option("--dockerd", metavar="PATH", help="The dockerd binary (or a directory "
+                      "of engine binaries) for managed engines.")(fn)
+    return click.option("--engine", type=click.Choice(["netns", "docker"]), default="netns",
+                        show_default=True, help="netns: netsim builds it; docker: real Docker "
+                        "engines through the Engine API.")(fn)
+
+
 @main.command()
 @click.argument("file", type=FILE)
 @click.option("--json", "json_path", type=FILE, help="Write the JSON report.")
@@ -84,13 +96,15 @@ def _finish(report, json_path: str | None, junit_path: str | None, quiet: bool) 
 @click.option("--quiet", "-q", is_flag=True, help="Only expectations, mismatches and the summary.")
 @click.option("--no-matrix", is_flag=True, help="Probe the expectations only.")
 @click.option("--keep", is_flag=True, help="Leave the lab up afterwards (netsim down NAME).")
-def run(file: str, json_path, junit_path, quiet: bool, no_matrix: bool, keep: bool) -> None:
+@_engine_options
+def run(file: str, json_path, junit_path, quiet: bool, no_matrix: bool, keep: bool,
+        engine: str, dockerd: str | None, docker_host: str | None) -> None:
     """Build the scenario for real (root), probe it, report, tear it down."""
     from netsim.lab import Lab
 
     _sigterm_is_exit()
     try:
-        lab = Lab.load(file)
+        lab = Lab.load(file, engine, dockerd=dockerd, docker_host=docker_host)
         with _console().status(f"building and probing {lab.name} ..."):
             report = lab.run(full_matrix=not no_matrix, keep=keep)
     except NetsimError as e:
@@ -102,23 +116,26 @@ def run(file: str, json_path, junit_path, quiet: bool, no_matrix: bool, keep: bo
 
 @main.command()
 @click.argument("file", type=FILE)
-def up(file: str) -> None:
-    """Build the scenario's namespaces, links, rules and services, and leave them up (root)."""
+@_engine_options
+def up(file: str, engine: str, dockerd: str | None, docker_host: str | None) -> None:
+    """Build the scenario (namespaces, links, rules, services; or on real engines) and leave
+    it up (root)."""
     import time
 
     from netsim.lab import Lab, up_lab
 
     _sigterm_is_exit()
     try:
-        lab = Lab.load(file)
+        lab = Lab.load(file, engine, dockerd=dockerd, docker_host=docker_host)
         t0 = time.perf_counter()
-        names = up_lab(lab)
+        running = up_lab(lab)
     except NetsimError as e:
         _fail(e)
     except KeyboardInterrupt:
         _interrupted()
-    click.echo(f"{lab.name}: up, {len(names)} namespaces in {time.perf_counter() - t0:.2f} s; "
-               f"netsim probe {lab.name}; netsim down {lab.name}")
+    on = "" if running.engine == "netns" else f" on {running.engine}"
+    click.echo(f"{lab.name}: up{on}, {len(set(running.names.values()))} namespaces in "
+               f"{time.perf_counter() - t0:.2f} s; netsim probe {lab.name}; netsim down {lab.name}")
 
 
 @main.command()
@@ -134,8 +151,8 @@ def probe(name: str, json_path, junit_path, quiet: bool, no_matrix: bool) -> Non
 
     try:
         require_root("probe")
-        lab, names = attach(name)
-        report = probe_lab(lab, names, full_matrix=not no_matrix)
+        lab, running = attach(name)
+        report = probe_lab(lab, running, full_matrix=not no_matrix)
     except NetsimError as e:
         _fail(e)
     report.timings = {"probe": report.seconds}
@@ -145,7 +162,8 @@ def probe(name: str, json_path, junit_path, quiet: bool, no_matrix: bool) -> Non
 @main.command()
 @click.argument("name")
 def down(name: str) -> None:
-    """Tear a lab down: its services, the processes inside it, its namespaces (root)."""
+    """Tear a lab down: its services, daemons, the processes inside it, its namespaces (root)."""
+    from netsim.engine import registry as engines
     from netsim.realize import lifecycle, sandbox
 
     try:
@@ -155,7 +173,7 @@ def down(name: str) -> None:
 
             raise ScenarioError(f"no lab named '{name}' is up",
                                 valid=", ".join(sandbox.labs()) or "none is up")
-        removed = lifecycle.down(name)
+        removed = engines.down(name)
     except NetsimError as e:
         _fail(e)
     click.echo(f"{name}: down, {len(removed)} namespaces removed")
@@ -164,6 +182,7 @@ def down(name: str) -> None:
 @main.command()
 def cleanup() -> None:
     """Remove everything any netsim lab left behind, from the journals, even after a crash (root)."""
+    from netsim.engine import registry as engines
     from netsim.realize import lifecycle, sandbox
 
     try:
@@ -173,7 +192,7 @@ def cleanup() -> None:
     total, broken = 0, 0
     for name in sandbox.labs():
         try:  # one broken journal is reported; the other labs are cleaned all the same
-            removed = lifecycle.down(name)
+            removed = engines.down(name)
         except (sandbox.BrokenJournal, OSError) as e:
             broken += 1
             click.echo(f"{name}: skipped: {e}", err=True)

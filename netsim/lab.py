@@ -9,9 +9,11 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from netsim.engine.running import Running
 from netsim.model.graph import Model, NodeKind
 from netsim.probe import plan
 from netsim.probe.observe import Predicted, observe
+from netsim.probe.outcome import Outcome
 from netsim.report.compare import Row
 from netsim.report.reports import CheckReport, RunReport
 from netsim.runtime import registry as runtime
@@ -21,19 +23,26 @@ from netsim.scenario.load import Loaded, from_text, load
 class Lab:
     """`Lab.load(path)`, then `check()` (no root) or `run()` (root: up, probe, down)."""
 
-    def __init__(self, loaded: Loaded):
+    def __init__(self, loaded: Loaded, engine: str = "netns", **options: str | None):
+        """`engine`: "netns" (netsim builds it) or "docker" (real engines: `dockerd=PATH`,
+        or an existing one at `docker_host=URL`)."""
         self.loaded = loaded
+        self.engine = engine
+        self.options = {k: v for k, v in options.items() if v}
         self._model: Model | None = None
-        self._names: dict[str, str] | None = None
+        self._running: Running | None = None
         self._last: RunReport | None = None
+        self._engine_version: str | None = None
+        self._engine_loaded: Loaded | None = None
 
     @classmethod
-    def load(cls, path: str | Path) -> Lab:
-        return cls(load(path))
+    def load(cls, path: str | Path, engine: str = "netns", **options: str | None) -> Lab:
+        return cls(load(path), engine, **options)
 
     @classmethod
-    def from_yaml(cls, text: str, name: str = "<scenario>") -> Lab:
-        return cls(from_text(text, name))
+    def from_yaml(cls, text: str, name: str = "<scenario>", engine: str = "netns",
+                  **options: str | None) -> Lab:
+        return cls(from_text(text, name), engine, **options)
 
     @property
     def name(self) -> str:
@@ -42,8 +51,32 @@ class Lab:
     @property
     def model(self) -> Model:
         if self._model is None:
-            self._model = runtime.build(self.loaded)
+            self._model = runtime.build(self._for_engine())
         return self._model
+
+    def _for_engine(self) -> Loaded:
+        """A real engine is predicted with its own version's profile (the scenario's
+        `docker:` says which Docker to imitate; a real engine is the one it is)."""
+        from netsim.engine import registry as engines
+
+        if self.engine == "netns":
+            return self.loaded
+        if self._engine_loaded is not None:
+            return self._engine_loaded
+        version = self._engine_version or engines.get(self.engine).version(self.options)
+        if version is None:
+            return self.loaded
+        from netsim.runtime.docker.profiles import for_version
+
+        self._engine_version = version
+        profile, named = for_version(version), self.loaded.scenario.docker
+        notes = self.loaded.notes
+        if named and named != profile:
+            notes = (*notes, ("engine", f"the scenario names Docker {named}; the engine is "
+                              f"{version}: predicted with the {profile} profile"))
+        self._engine_loaded = replace(self.loaded, scenario=self.loaded.scenario.model_copy(
+            update={"docker": profile}), notes=notes)
+        return self._engine_loaded
 
     def check(self, full_matrix: bool = True) -> CheckReport:
         """Validate, model and predict every expectation (and the full matrix); no root."""
@@ -72,25 +105,25 @@ class Lab:
     @contextmanager
     def up(self) -> Iterator[Lab]:
         """Build it; always tear it down at the end of the `with` block."""
-        from netsim.realize import lifecycle
+        from netsim.engine import registry as engines
 
-        self._names = up_lab(self)
+        self._running = up_lab(self)
         try:
             yield self
         finally:
-            self._names = None
-            lifecycle.down(self.name)
+            self._running = None
+            engines.down(self.name)
 
-    def _running(self) -> dict[str, str]:
-        if not self._names:
+    def _live(self) -> Running:
+        if not self._running:
             from netsim.errors import NetsimError
 
             raise NetsimError(f"lab {self.name} is not up: use `with lab.up(): ...`")
-        return self._names
+        return self._running
 
     def probe(self, full_matrix: bool = False) -> RunReport:
         """Probe the running lab (expectations, and the full matrix if asked)."""
-        self._last = probe_lab(self, self._running(), full_matrix)
+        self._last = probe_lab(self, self._live(), full_matrix)
         return self._last
 
     def report(self) -> CheckReport | RunReport:
@@ -103,7 +136,7 @@ class Lab:
 
         from netsim.realize import sandbox
 
-        ns = self._running()[self.model.endpoints[node].ns]
+        ns = self._live().names[self.model.endpoints[node].ns]
 
         def run() -> str:
             with sandbox.in_netns(ns):
@@ -137,17 +170,17 @@ class Lab:
 
     def run(self, full_matrix: bool = True, keep: bool = False) -> RunReport:
         """Build it for real, probe every expectation and the matrix, tear it down."""
-        from netsim.realize import lifecycle
+        from netsim.engine import registry as engines
 
         t0 = time.perf_counter()
-        names = up_lab(self)
+        running = up_lab(self)
         t_up = time.perf_counter() - t0
         try:
-            report = probe_lab(self, names, full_matrix)
+            report = probe_lab(self, running, full_matrix)
         finally:
             if not keep:
                 t1 = time.perf_counter()
-                lifecycle.down(self.name)
+                engines.down(self.name)
                 t_down = time.perf_counter() - t1
         report.timings = {"up": t_up, "probe": report.seconds}
         if not keep:
@@ -155,22 +188,33 @@ class Lab:
         return report
 
 
-def probe_lab(lab: Lab, names: dict[str, str], full_matrix: bool = True) -> RunReport:
+def probe_lab(lab: Lab, running: Running, full_matrix: bool = True) -> RunReport:
     """Probe a lab that is up: every expectation and (optionally) the full matrix."""
     from netsim.probe.engine import Prober
     from netsim.probe.observe import Kernel
-    from netsim.realize import lifecycle, sandbox
+    from netsim.realize import sandbox
 
     start = time.perf_counter()
     check = lab.check(full_matrix=full_matrix)
     rows = check.rows
+    names = running.names
     for row in rows:  # ARP-decided verdicts must meet cold caches (see engine._waves)
         if row.predicted.cold_arp:
             row.probe = replace(row.probe, cold=True)
+    # a vantage point the engine does not give (the LAN of an existing engine): the matrix
+    # leaves it out, an expectation from it is inconclusive
+    matrix = [r for r in check.matrix if r.probe.proto == "run" or r.probe.src_ns in names]
+    rows = check.expectations + matrix
+    for row in rows:
+        if row.probe.proto == "run" and running.failed_runs is not None:
+            row.seen = _run_seen(row.probe.src, running)
+        elif row.probe.proto != "run" and row.probe.src_ns not in names:
+            row.seen = Outcome("inconclusive", None, [row.probe.src], evidence=[
+                f"{row.probe.src} is no vantage point of {running.engine}"])
     # a namespace lab runs no dockerd: whether `docker run` fails is the model's word only,
-    # so those rows stay unobserved (a real engine observes them)
-    live = [r for r in rows if r.probe.proto != "run"]
-    prober = Prober(names, lifecycle.flush_targets(lab.model, names))
+    # so those rows stay unobserved there (a real engine observes them)
+    live = [r for r in rows if r.probe.proto != "run" and r.probe.src_ns in names]
+    prober = Prober(names, running.flush)
     try:
         kernel = Kernel(prober, names, sandbox.files_dir(lab.name))
         for row, seen in zip(live, observe(kernel, [r.probe for r in live]), strict=True):
@@ -180,31 +224,48 @@ def probe_lab(lab: Lab, names: dict[str, str], full_matrix: bool = True) -> RunR
     journal = sandbox.read_journal(lab.name)
     findings = list(journal.get("findings") or [])
     said = [(str(p), str(t)) for p, t in journal.get("plugin_warnings") or []]
-    return RunReport(lab.name, lab.model.profile, lab.model, check.expectations, check.matrix,
-                     [*check.warnings, *said], time.perf_counter() - start, findings=findings)
+    report = RunReport(lab.name, lab.model.profile, lab.model, check.expectations,
+                       matrix, [*check.warnings, *said, *running.warnings],
+                       time.perf_counter() - start, findings=findings)
+    report.engine = running.engine
+    return report
 
 
-def up_lab(lab: Lab) -> dict[str, str]:
-    from netsim.realize import lifecycle
+def _run_seen(name: str, running: Running) -> Outcome:
+    why = (running.failed_runs or {}).get(name)
+    return Outcome("failed" if why else "started", None, [name],
+                   evidence=[why or f"docker run {name}: started ({running.engine})"])
 
-    return lifecycle.up(lab.model, lab.name, lab.loaded.text, lab.loaded.path).names
+
+def up_lab(lab: Lab) -> Running:
+    from netsim.engine import registry as engines
+
+    return engines.get(lab.engine).up(lab._for_engine(), lab.model, lab.options)
 
 
-def attach(name: str) -> tuple[Lab, dict[str, str]]:
+def attach(name: str) -> tuple[Lab, Running]:
     """A lab that `netsim up` left running, rebuilt from the scenario kept in its journal."""
+    from netsim.engine import registry as engines
     from netsim.errors import ScenarioError
     from netsim.realize import sandbox
 
     journal = sandbox.read_journal(name)
-    if not journal.get("namespaces") or not journal.get("scenario"):
+    if not journal.get("scenario"):
         raise ScenarioError(f"no lab named '{name}' is up", valid=", ".join(sandbox.labs()) or
                             "none is up; netsim up FILE")
-    lab = Lab.from_yaml(journal["scenario"], journal.get("path") or name)
+    kind = engines.kind_of(journal)
+    eng = journal.get("engine") or {}
+    lab = Lab.from_yaml(journal["scenario"], journal.get("path") or name, kind,
+                        docker_host=eng.get("docker_host"))
+    if kind != "netns":
+        lab._engine_version = eng.get("version")
     names = {ns_id: sandbox.ns_name(name, ns_id) for ns_id in lab.model.ns}
-    missing = [n for n in names.values() if not (sandbox.NETNS_DIR / n).exists()]
+    running = engines.get(kind).attach(journal, lab.model, names)
+    missing = [n for n in dict.fromkeys(running.names.values())
+               if not (sandbox.NETNS_DIR / n).exists()]
     if missing:
         from netsim.errors import EnvironmentProblem
 
         raise EnvironmentProblem(f"lab '{name}' is incomplete: namespace {missing[0]} is gone "
                                  f"({len(missing)} missing)", f"netsim down {name}, then up")
-    return lab, names
+    return lab, running

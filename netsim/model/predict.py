@@ -171,16 +171,20 @@ class Predictor:
                 trace.notes.append(f"but its own connection failed ({inner.why}): the client's "
                                    "connection opens and closes without data")
                 return self._reply(server, arrival.pkt, origin, src_ns, trace, "open", None)
+            # docker-proxy's UDP socket answers with a plain WriteTo: from a socket bound to
+            # 0.0.0.0 the reply leaves from the address the route to the client picks, which
+            # a connected client drops unless it is the one it wrote to (real engine, 20.10)
+            routed = pkt.proto == "udp" and listener.ip == ANY
             return self._reply(server, arrival.pkt, origin, src_ns, trace, "open",
-                               inner.source_seen)
+                               inner.source_seen, routed_source=routed)
         return self._reply(server, arrival.pkt, origin, src_ns, trace, "open", seen)
 
     def _reply(self, server: Netns, got: Pkt, origin: Pkt, src_ns: str, trace: Trace,
-               result: str, seen: IPv4Address | None) -> Outcome:
+               result: str, seen: IPv4Address | None, routed_source: bool = False) -> Outcome:
         # the kernel's ICMP socket answers with IP_PMTUDISC_DONT: an echo reply above the
         # server's MTU is fragmented, never dropped (observed: a pod whose MTU tuning lowered)
-        back = Pkt(got.dst, got.src, got.proto, got.dport, got.sport, size=got.size,
-                   df=got.df and got.proto != "icmp")
+        back = Pkt(None if routed_source else got.dst, got.src, got.proto, got.dport,
+                   got.sport, size=got.size, df=got.df and got.proto != "icmp")
         ct = "related" if result == "closed" and got.proto == "udp" else "established"
         rtrace = Trace(nat=trace.nat)
         path = list(trace.path)
@@ -189,8 +193,11 @@ class Predictor:
         except Fail as f:
             return Outcome("blocked", None, path, f"no reply: {f.why}", origin.dst)
         if arrival.ns.id != src_ns or arrival.pkt.src != origin.dst:
-            return Outcome("blocked", None, path, f"the reply reached {arrival.ns.label} from "
-                           f"{arrival.pkt.src}, not the client from {origin.dst}", origin.dst)
+            said = "docker-proxy (bound to 0.0.0.0) answered from the address of its route " \
+                "to the client; " if routed_source else ""
+            return Outcome("blocked", None, path, f"{said}the reply reached "
+                           f"{arrival.ns.label} from {arrival.pkt.src}, not the client from "
+                           f"{origin.dst}", origin.dst)
         why = "; ".join(trace.notes) or "delivered"
         return Outcome(result, seen, path, why, origin.dst)
 

@@ -40,7 +40,8 @@ def require_root(what: str) -> None:
                                  "run it with sudo; `netsim check FILE` works without root")
 
 
-def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResult:
+def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
+       engine: str = "netns") -> UpResult:
     require_root("up")
     nft.nft_binary()
     netlink.check_kernel(model)
@@ -48,7 +49,7 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str) -> UpResu
     _raise_open_files_limit(len(model.ns))
     start = {"lab": lab, "namespaces": [], "keeper": None, "scenario": scenario_text,
              "path": scenario_path, "since": time.time(), "pid": os.getpid(),
-             "pid_start": sandbox.pid_start(os.getpid())}
+             "pid_start": sandbox.pid_start(os.getpid()), "engine": {"kind": engine}}
     if not sandbox.create_journal(lab, start):  # exclusive: one `up` of a lab at a time
         raise LabExists(f"lab '{lab}' is already up, or being built (netsim down {lab}, or "
                         "netsim cleanup)")

@@ -12,6 +12,7 @@ SIGKILL too.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from netsim.errors import NetsimError
+from netsim.realize import cgroups
 
 NETNS_DIR = Path("/run/netns")
 JOURNAL_DIR = Path(os.environ.get("NETSIM_STATE", "/run/netsim"))
@@ -155,6 +157,21 @@ def create_netns(name: str, sysctls: dict[str, str], lab: str) -> None:
     in_thread(make)
 
 
+def attach_netns(name: str, pid: int, lab: str) -> None:
+    """`ip netns attach`: a name for a namespace another program made (a real engine's
+    container), logged as the lab's before the bind mount exists, removed like its own."""
+    check_cancel()
+    NETNS_DIR.mkdir(parents=True, exist_ok=True)
+    target = NETNS_DIR / name
+    try:
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o444))
+    except FileExistsError:
+        raise FileExistsError(f"namespace {name} exists and is not this lab's") from None
+    own(lab, name)
+    _check(_libc.mount(f"/proc/{pid}/ns/net".encode(), str(target).encode(), None, MS_BIND,
+                       None), "mount")
+
+
 def write_sysctl(name: str, key: str, value: str) -> None:
     """/proc/sys/net is the opening thread's namespace's: write it from inside `name`."""
     def write() -> None:
@@ -255,6 +272,17 @@ def write_journal(lab: str, data: dict) -> None:
     tmp.replace(journal_path(lab))  # atomic: a crash leaves the old or the new journal
 
 
+_JOURNAL_LOCK = threading.Lock()
+
+
+def update_journal(lab: str, change: Callable[[dict], None]) -> None:
+    """Read, change and write the journal as one step (threads start daemons at once)."""
+    with _JOURNAL_LOCK:
+        data = read_journal(lab)
+        change(data)
+        write_journal(lab, data)
+
+
 def files_dir(lab: str) -> Path:
     """Where a lab's per-container files live (hosts, resolv.conf, nsswitch.conf)."""
     return JOURNAL_DIR / f"{lab}.files"
@@ -298,13 +326,18 @@ def teardown(lab: str) -> list[str]:
         except ProcessLookupError:
             pass
     names = owned(lab)
+    killed = _stop_daemons(data.get("daemons") or [])
     for pid in holders(names):
+        killed.append(pid)
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    _wait_dead(killed)  # a daemon's private mounts go with its last process
     for n in names:
         remove_netns(n)
+    for d in data.get("daemons") or []:
+        cgroups.remove(d.get("cgroup", ""))
     if data.get("files") == str(files_dir(lab)):  # only the directory this lab journaled
         shutil.rmtree(files_dir(lab), ignore_errors=True)
     for path in (journal_path(lab), owned_path(lab)):
@@ -313,6 +346,45 @@ def teardown(lab: str) -> list[str]:
         except FileNotFoundError:
             pass
     return names
+
+
+def _stop_daemons(daemons: list) -> list[int]:
+    """SIGKILL each journaled daemon (dockerd) that is still the process we started, then
+    whatever is left in its containers' cgroup sub-tree; the rest of it (containerd, shims,
+    docker-proxy) lives in the host's namespace and goes with its holders."""
+    killed = []
+    for d in daemons:
+        if not isinstance(d, dict):
+            continue
+        pid = d.get("pid")
+        if isinstance(pid, int) and _pid_is(pid, d.get("start")):
+            killed.append(pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        killed += cgroups.pids(d.get("cgroup", ""))
+        cgroups.kill(d.get("cgroup", ""))
+    return killed
+
+
+def _wait_dead(pids: list[int], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    left = set(pids)
+    while left and time.monotonic() < deadline:
+        for pid in list(left):
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, os.WNOHANG)  # our own child (dockerd): reap it
+            if not _alive(pid):
+                left.discard(pid)
+        if left:
+            time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def wait_gone(names: list[str], timeout: float = 2.0) -> None:

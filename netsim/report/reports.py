@@ -40,6 +40,7 @@ class RunReport(CheckReport):
     """A check whose rows carry observations too."""
 
     timings: dict[str, float] = field(default_factory=dict)
+    engine: str = "netns"  # what realized it: "netns", "docker 20.10.24+dfsg1"
     findings: list[str] = field(default_factory=list)  # a runtime's tool did what the model
     # did not predict (CNI: the plugins' addresses)
 

@@ -88,3 +88,15 @@ DOCKER_28 = replace(
 PROFILES: dict[str, Profile] = {p.name: p for p in (DOCKER_28, DOCKER_26, DOCKER_20_10)}
 ALIASES = {"28.0": "28", "26.1": "26", "26.0": "26"}  # what users write for the same profile
 DEFAULT = DOCKER_28.name
+
+
+def for_version(version: str) -> str:
+    """A real engine's version ("20.10.24+dfsg1", "28.5.2") -> the profile that reproduces
+    it: the same major version, else the newest profile not newer than it."""
+    try:
+        major = int(version.split(".")[0])
+    except ValueError:
+        return DEFAULT
+    majors = {int(name.split(".")[0]): name for name in PROFILES}
+    older = [m for m in majors if m <= major]
+    return majors[max(older)] if older else majors[min(majors)]

@@ -1,0 +1,144 @@
+"""Managed engines: a real dockerd in each Docker host's namespace, started by netsim.
+
+Each daemon has its own config file, data-root, exec-root, socket, pidfile and log under the
+lab's files directory, and puts its containers in a cgroup sub-tree of its own; nothing under
+/etc/docker or /var/lib/docker is read or written, and no daemon ever runs in the root
+namespace. It is journaled (directory and cgroup) before it starts and by PID once it runs,
+so teardown stops it, its containerd, shims and containers also after a crash or SIGKILL.
+
+`ip netns exec` gives dockerd a private mount namespace with the host namespace's /sys; in
+there a small shell step re-mounts the cgroup hierarchies it hid and binds the host's
+resolv.conf (the LAN router, as the model says) over /etc/resolv.conf, then execs dockerd
+(the way ../shared/oracle/up.sh runs its engines).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from netsim.errors import EnvironmentProblem
+from netsim.realize import sandbox
+from netsim.scenario.schema import Host
+
+START_TIMEOUT = 60.0
+_MOUNT_THEN_EXEC = r"""
+set -e
+printf '%s\n' "$CGMOUNTS" | while read -r type dir opts; do
+    [ -n "$type" ] || continue
+    mkdir -p "$dir"; mount -t "$type" -o "$opts" "$type" "$dir"
+done
+mount --bind "$RESOLV" /etc/resolv.conf
+exec "$@"
+"""
+
+
+@dataclass
+class Managed:
+    host: str
+    dir: Path
+    pid: int
+
+    @property
+    def socket(self) -> str:
+        return f"unix://{self.dir / 'docker.sock'}"
+
+    def client(self):
+        import docker
+
+        return docker.DockerClient(base_url=self.socket, version="auto", timeout=120)
+
+
+def dockerd_binary(path: str | None) -> str:
+    """`--dockerd PATH` (a binary, or a directory holding one), else Debian's."""
+    found = (str(Path(path) / "dockerd") if path and Path(path).is_dir() else path) \
+        or shutil.which("dockerd")
+    if not found or not os.access(found, os.X_OK):
+        raise EnvironmentProblem(f"--engine docker needs dockerd ({path or 'not found'})",
+                                 "apt-get install docker.io with service start-up blocked "
+                                 "(.ci/run shows how), or --dockerd PATH")
+    return found
+
+
+def _cgroup_mounts() -> str:
+    lines = [f"{f[2]} {f[1]} {f[3]}" for f in (ln.split() for ln in
+             Path("/proc/self/mounts").read_text().splitlines()) if f[1].startswith("/sys/fs/cgroup")]
+    return "\n".join(lines)
+
+
+def config(spec: Host, version_major: int) -> dict:
+    """daemon.json from the host's dockerd options in the scenario."""
+    out: dict = {"userland-proxy": spec.userland_proxy, "icc": spec.icc}
+    if spec.dns:
+        out["dns"] = [str(a) for a in spec.dns]
+    if version_major < 23:  # 20.10 keeps its identity key here instead of /etc/docker
+        out["deprecated-key-path"] = "KEY"
+    return out
+
+
+def major(binary: str) -> int:
+    r = subprocess.run([binary, "--version"], capture_output=True, text=True)
+    try:
+        return int(r.stdout.split("version", 1)[1].strip().split(".")[0])
+    except (IndexError, ValueError):
+        return 0
+
+
+def start(lab: str, host: str, ns: str, spec: Host, upstream: str, binary: str) -> Managed:
+    """Journal the daemon, start it in namespace `ns`, wait for its API."""
+    d = sandbox.files_dir(lab) / "docker" / host
+    d.mkdir(parents=True, exist_ok=True)
+    cgroup = f"/{ns}"
+    entry = {"host": host, "dir": str(d), "cgroup": cgroup}
+    sandbox.update_journal(lab, lambda j: j.setdefault("daemons", []).append(entry))
+    conf = config(spec, major(binary))
+    if "deprecated-key-path" in conf:
+        conf["deprecated-key-path"] = str(d / "key.json")
+    (d / "daemon.json").write_text(json.dumps(conf, indent=1))
+    (d / "resolv.conf").write_text(f"nameserver {upstream}\n")
+    argv = ["ip", "netns", "exec", ns, "sh", "-c", _MOUNT_THEN_EXEC, "dockerd", binary,
+            "--config-file", str(d / "daemon.json"), "--data-root", str(d / "data"),
+            "--exec-root", str(d / "exec"), "--pidfile", str(d / "dockerd.pid"),
+            "-H", f"unix://{d / 'docker.sock'}", "--storage-driver", "vfs",
+            "--exec-opt", "native.cgroupdriver=cgroupfs", "--cgroup-parent", cgroup]
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+           "CGMOUNTS": _cgroup_mounts(), "RESOLV": str(d / "resolv.conf")}
+    with open(d / "dockerd.log", "ab") as log:
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=log, start_new_session=True)
+    began = sandbox.pid_start(proc.pid)
+
+    def running(j: dict) -> None:
+        for e in j["daemons"]:
+            if e["host"] == host:
+                e.update(pid=proc.pid, start=began)
+
+    sandbox.update_journal(lab, running)
+    m = Managed(host, d, proc.pid)
+    _wait_api(m, proc)
+    return m
+
+
+def _wait_api(m: Managed, proc: subprocess.Popen) -> None:
+    import docker.errors
+    import requests
+
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        if (m.dir / "docker.sock").exists():
+            try:
+                m.client().ping()
+                return
+            except (docker.errors.DockerException, requests.RequestException):
+                pass
+        time.sleep(0.1)
+    tail = (m.dir / "dockerd.log").read_text(errors="replace").splitlines()[-8:]
+    raise EnvironmentProblem(f"dockerd on {m.host} did not come up: " + " | ".join(tail),
+                             "everything the lab had made was removed")

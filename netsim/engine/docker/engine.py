@@ -1,0 +1,40 @@
+"""`--engine docker`: managed daemons (default; `--dockerd PATH` picks the binaries) or an
+existing engine (`--docker-host URL`)."""
+
+from __future__ import annotations
+
+import subprocess
+
+from netsim.engine.docker import daemons, existing, managed
+from netsim.engine.running import Running
+from netsim.model.graph import Model
+from netsim.runtime import registry as runtime
+from netsim.scenario.load import Loaded
+
+
+def version(options: dict) -> str:
+    if options.get("docker_host"):
+        return existing.version(options["docker_host"])
+    binary = daemons.dockerd_binary(options.get("dockerd"))
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
+    return out.split("version", 1)[-1].split(",")[0].strip()  # "20.10.24+dfsg1"
+
+
+def up(loaded: Loaded, model: Model, options: dict) -> Running:
+    if options.get("docker_host"):
+        return existing.up(loaded, model, options["docker_host"])
+    return managed.up(loaded, model, runtime.world(loaded),
+                      daemons.dockerd_binary(options.get("dockerd")))
+
+
+def attach(journal: dict, model: Model, names: dict[str, str]) -> Running:
+    eng = journal.get("engine") or {}
+    names = dict(eng.get("names") or names)
+    return Running(names, managed.flush_targets(names), f"docker {eng.get('version', '?')}",
+                   dict(eng.get("failed_runs") or {}))
+
+
+def remove(journal: dict) -> None:
+    eng = journal.get("engine") or {}
+    if eng.get("docker_host"):
+        existing.remove(eng["docker_host"], journal.get("lab", ""))

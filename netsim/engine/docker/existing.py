@@ -1,0 +1,109 @@
+"""`--engine docker --docker-host URL`: an engine netsim did not start (unix://, tcp://,
+ssh://). Everything netsim creates there is named `<lab>-<name>` and labelled
+netsim.lab=<lab>; removal goes by that label only, so nothing unlabelled is ever touched.
+
+The LAN, router and peers are not netsim's here, so only containers are vantage points; on a
+local socket netsim enters each container's network namespace through its PID (as for
+managed engines), elsewhere probes are inconclusive rather than guessed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from netsim.engine.docker import apply, image, managed
+from netsim.engine.running import Running
+from netsim.errors import EnvironmentProblem
+from netsim.model.graph import Model
+from netsim.realize import lifecycle, sandbox
+from netsim.scenario.load import Loaded
+
+
+def client(url: str):
+    import docker
+    import docker.errors
+
+    try:
+        return docker.DockerClient(base_url=url, version="auto", timeout=120,
+                                   use_ssh_client=url.startswith("ssh://"))
+    except docker.errors.DockerException as e:
+        raise EnvironmentProblem(f"cannot reach the Docker engine at {url}: {e}",
+                                 "check --docker-host (unix:///var/run/docker.sock, "
+                                 "tcp://HOST:2376, ssh://user@host)") from None
+
+
+def version(url: str) -> str:
+    c = client(url)
+    try:
+        return c.version()["Version"]
+    finally:
+        c.close()
+
+
+def local_pids(url: str) -> bool:
+    """Can netsim enter the engine's containers (same machine: a unix socket)?"""
+    return url.startswith("unix://")
+
+
+def up(loaded: Loaded, model: Model, url: str) -> Running:
+    lab = loaded.scenario.name
+    hosts = list(loaded.scenario.hosts or {"docker1": None})
+    if len(hosts) > 1:
+        raise managed.EngineRefused(f"--docker-host is one engine; the scenario has "
+                                    f"{len(hosts)} hosts ({', '.join(hosts)})")
+    lifecycle.require_root("run --engine docker")
+    start = {"lab": lab, "namespaces": [], "keeper": None, "scenario": loaded.text,
+             "path": loaded.path, "since": time.time(), "pid": os.getpid(),
+             "files": str(sandbox.files_dir(lab)),
+             "engine": {"kind": "docker", "docker_host": url}}
+    if not sandbox.create_journal(lab, start):
+        raise lifecycle.LabExists(f"lab '{lab}' is already up (netsim down {lab})")
+    c = client(url)
+    try:
+        target = apply.Target({hosts[0]: c}, image.ensure(c, sandbox.files_dir(lab) / "image"),
+                              lab, prefix=f"{lab}-")
+        applied = managed._apply(target, loaded, model)
+        names: dict[str, str] = {}
+        if local_pids(url):
+            names = managed.attach(lab, model, target.clients, applied)
+            managed.write_files(lab, model, target.clients, applied)
+        v = c.version()["Version"]
+        journal = sandbox.read_journal(lab)
+        journal["engine"].update(version=v, names=names, failed_runs=applied.failed)
+        sandbox.write_journal(lab, journal)
+        return Running(names, managed.flush_targets(names), f"docker {v} at {url}",
+                       applied.failed)
+    except BaseException:
+        remove(url, lab)
+        lifecycle.down(lab)
+        raise
+    finally:
+        c.close()
+
+
+def remove(url: str, lab: str) -> None:
+    """Containers, then networks, labelled netsim.lab=<lab>: nothing else."""
+    import docker.errors
+
+    if not sandbox.LAB.match(lab):
+        return
+    try:
+        c = client(url)
+    except EnvironmentProblem:
+        return  # the engine is gone: nothing of ours is left there to remove
+    label = {"label": f"{apply.LABEL}={lab}"}
+    try:
+        for ctr in c.containers.list(all=True, filters=label):
+            ctr.remove(force=True)
+        for net in c.networks.list(filters=label):
+            net.remove()
+    except docker.errors.DockerException:
+        pass
+    finally:
+        c.close()
+
+
+def files(lab: str) -> Path:
+    return sandbox.files_dir(lab)

@@ -1,0 +1,154 @@
+"""`--engine docker` with managed daemons: netsim builds the physical world (LAN, router,
+peers, `outside`, each host's namespace) as for a namespace lab, starts a real dockerd in
+each Docker host's namespace, forms a Swarm among them when an overlay asks for one, applies
+the scenario through the Engine API, and names each container's network namespace (through
+its PID) so the same prober probes it from inside.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import socket
+from pathlib import Path
+
+from netsim.engine.docker import apply, daemons, image, swarm
+from netsim.engine.running import Running
+from netsim.errors import EnvironmentProblem, NetsimError
+from netsim.model import dns
+from netsim.model.graph import Model
+from netsim.realize import lifecycle, sandbox
+from netsim.scenario.load import Loaded
+
+
+class EngineRefused(NetsimError):
+    """The real engine refused a step the model had accepted: its own words (exit 2)."""
+
+
+def docker_hosts(loaded: Loaded) -> dict:
+    sc = loaded.scenario
+    hosts = sc.hosts or {"docker1": None}
+    others = [h for h, spec in hosts.items() if spec is not None and spec.runtime != ("docker",)]
+    if others:
+        raise EngineRefused(f"--engine docker runs Docker hosts only: hosts.{others[0]}.runtime "
+                            f"is {list(hosts[others[0]].runtime)} (netsim realizes CNI nodes "
+                            "itself: --engine netns)")
+    return hosts
+
+
+def up(loaded: Loaded, model: Model, world: Model, binary: str) -> Running:
+    lab = loaded.scenario.name
+    hosts = docker_hosts(loaded)
+    world_up = lifecycle.up(world, lab, loaded.text, loaded.path, engine="docker")
+    names = dict(world_up.names)
+    try:
+        gateway = str(model.endpoints["router"].addresses["lan"])
+        specs = {h: (s if s is not None else _default_host()) for h, s in hosts.items()}
+        with concurrent.futures.ThreadPoolExecutor(len(specs)) as pool:
+            started = dict(zip(specs, pool.map(
+                lambda h: daemons.start(lab, h, names[h], specs[h], gateway, binary), specs),
+                strict=True))
+        for h, spec in specs.items():
+            if not spec.ip_forward:  # pitfall P04: reset after dockerd turned it on
+                sandbox.write_sysctl(names[h], "net.ipv4.ip_forward", "0")
+        clients = {h: m.client() for h, m in started.items()}
+        version = clients[next(iter(clients))].version()["Version"]
+        manager = None
+        if any(n.driver == "overlay" for n in loaded.scenario.networks.values()):
+            manager = swarm.form(clients, {h: model.endpoints[h].addresses["lan"]
+                                           for h in clients})
+        workdir = sandbox.files_dir(lab) / "image"
+        with concurrent.futures.ThreadPoolExecutor(len(clients)) as pool:
+            tags = list(pool.map(lambda c: image.ensure(c, workdir), clients.values()))
+        target = apply.Target(clients, tags[0], lab, manager=manager)
+        applied = _apply(target, loaded, model)
+        names |= attach(lab, model, clients, applied)
+        write_files(lab, model, clients, applied)
+        journal = sandbox.read_journal(lab)
+        journal["engine"] = {"kind": "docker", "version": version, "names": names,
+                             "failed_runs": applied.failed,
+                             "sockets": {h: m.socket for h, m in started.items()}}
+        sandbox.write_journal(lab, journal)
+        for c in clients.values():
+            c.close()
+        return Running(names, flush_targets(names), f"docker {version}", applied.failed)
+    except BaseException:
+        lifecycle.down(lab)
+        raise
+
+
+def _default_host():
+    from netsim.scenario.schema import Host
+
+    return Host()
+
+
+def _apply(target: apply.Target, loaded: Loaded, model: Model) -> apply.Applied:
+    import docker.errors
+
+    try:
+        return apply.apply(target, loaded.scenario, model)
+    except docker.errors.APIError as e:
+        raise EngineRefused(f"the engine refused what the model accepted: "
+                            f"{apply.words(e)}") from None
+    except docker.errors.DockerException as e:
+        raise EnvironmentProblem(f"talking to the engine failed: {e}",
+                                 "everything the lab had made was removed") from None
+
+
+def attach(lab: str, model: Model, clients: dict, applied: apply.Applied) -> dict[str, str]:
+    """Each running container's network namespace under a lab name (`ip netns attach`)."""
+    out: dict[str, str] = {}
+    for name, cid in applied.containers.items():
+        info = model.containers.get(name)
+        if info is None or info.mode == "host":
+            continue
+        ns_id = model.endpoints[name].ns
+        if ns_id in out:
+            continue
+        pid = clients[info.host].api.inspect_container(cid)["State"]["Pid"]
+        kernel = sandbox.ns_name(lab, ns_id)
+        sandbox.in_thread(lambda kernel=kernel, pid=pid: sandbox.attach_netns(kernel, pid, lab))
+        out[ns_id] = kernel
+    return out
+
+
+def write_files(lab: str, model: Model, clients: dict, applied: apply.Applied) -> None:
+    """The resolver probe reads a container's real /etc/hosts and resolv.conf: the files the
+    engine wrote (linked, so a later `network connect` shows); nsswitch as in any image."""
+    for name in model.names:
+        cid = applied.containers.get(name)
+        if cid is None:
+            continue
+        attrs = clients[model.containers[name].host].api.inspect_container(cid)
+        d = sandbox.files_dir(lab) / name
+        d.mkdir(parents=True, exist_ok=True)
+        for file, key in (("hosts", "HostsPath"), ("resolv.conf", "ResolvConfPath")):
+            link = d / file
+            if link.exists() or link.is_symlink():
+                link.unlink()
+            os.symlink(attrs[key], link)
+        (d / "nsswitch.conf").write_text(dns.NSSWITCH)
+
+
+def flush_targets(names: dict[str, str]) -> list[tuple[str, str]]:
+    """Interfaces with an IPv4 address in every namespace the prober uses, read from the
+    kernel: the engine named them (vethXXXX), not the model."""
+    from pyroute2 import IPRoute
+
+    def read(ns: str) -> list[tuple[str, str]]:
+        with sandbox.in_netns(ns):
+            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)
+        with IPRoute(use_socket=sock) as ipr:
+            idx = {a.get("index") for a in ipr.get_addr(family=2)}
+            return [(ns, link.get_attr("IFLA_IFNAME")) for link in ipr.get_links()
+                    if link.get("index") in idx and link.get_attr("IFLA_IFNAME") != "lo"]
+
+    out: list[tuple[str, str]] = []
+    for ns in dict.fromkeys(names.values()):
+        out += sandbox.in_thread(lambda ns=ns: read(ns))
+    return out
+
+
+def workdir(lab: str) -> Path:
+    return sandbox.files_dir(lab) / "image"

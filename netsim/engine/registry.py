@@ -1,0 +1,57 @@
+"""Who realizes a lab: one line per engine. `netns` builds the model itself (namespaces,
+links, nftables); `docker` applies the scenario to real Docker engines — daemons netsim starts
+in its own namespaces (managed, the default) or an engine given by `--docker-host`.
+
+Every engine returns a `Running` (kernel namespace names and the interfaces to flush), so one
+prober observes them all; `down` knows from the journal which engine made a lab.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from netsim.engine import netns
+from netsim.engine.docker import engine as docker
+from netsim.engine.running import Running
+from netsim.errors import ScenarioError
+from netsim.model.graph import Model
+from netsim.realize import lifecycle, sandbox
+from netsim.scenario.load import Loaded
+
+
+@dataclass(frozen=True)
+class Engine:
+    up: Callable[[Loaded, Model, dict], Running]
+    attach: Callable[[dict, Model, dict[str, str]], Running]  # a lab `netsim up` left running
+    version: Callable[[dict], str | None]  # the engine's version before anything is built
+    remove: Callable[[dict], None] = lambda journal: None  # what teardown cannot find by itself
+
+
+ENGINES: dict[str, Engine] = {
+    "netns": Engine(netns.up, netns.attach, netns.version),
+    "docker": Engine(docker.up, docker.attach, docker.version, docker.remove),
+}
+
+
+def get(name: str) -> Engine:
+    if name not in ENGINES:
+        raise ScenarioError(f"no engine named '{name}'", valid=", ".join(ENGINES))
+    return ENGINES[name]
+
+
+def kind_of(journal: dict) -> str:
+    return (journal.get("engine") or {}).get("kind") or "netns"
+
+
+def down(lab: str) -> list[str]:
+    """Tear a lab down, whichever engine made it: the engine's own part first (objects on an
+    existing engine, found by label), then everything the journal lists."""
+    try:
+        journal = sandbox.read_journal(lab)
+    except sandbox.BrokenJournal:
+        journal = {}
+    kind = kind_of(journal)
+    if kind in ENGINES:
+        ENGINES[kind].remove(journal)
+    return lifecycle.down(lab)
