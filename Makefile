@@ -1,8 +1,10 @@
 # Two entry points on a fresh Debian machine: `make demo` and `make test`.
 # Both create .venv, install netsim into it and, when run as root, the Debian packages it needs.
+# docker.io is installed with service start-up blocked (policy-rc.d exits 101): no dockerd ever
+# runs in the root namespace; netsim starts its own daemons inside its namespaces.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEBS := nftables iproute2 containernetworking-plugins
+DEBS := nftables iptables iproute2 containernetworking-plugins docker.io busybox-static gcc libc6-dev
 
 .PHONY: demo test lint bench system clean notebooks
 
@@ -15,7 +17,11 @@ $(VENV)/.installed: pyproject.toml
 system:  # installs missing Debian packages when root; says what is missing otherwise
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    made=""; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; \
+	      chmod +x /usr/sbin/policy-rc.d; made=1; }; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	    rc=$$?; [ -z "$$made" ] || rm -f /usr/sbin/policy-rc.d; [ $$rc = 0 ] || exit $$rc; \
 	  else echo "netsim: missing Debian packages:$$missing (sudo make system installs them)"; fi; \
 	fi
 

@@ -30,7 +30,7 @@ def main() -> None:
     text = yaml.safe_dump({"name": "benchprobe",
                            "containers": {f"c{i}": {"listen": ["80/tcp"]} for i in range(n)}})
     lab = Lab.from_yaml(text, "bench.yml")
-    names = up_lab(lab)
+    names = up_lab(lab).names
     try:
         eps = [lab.model.endpoints[f"c{i}"] for i in range(n)]
         probes = [Probe(s.name, s.ns, t.name, t.primary, proto, port, None, None, None,

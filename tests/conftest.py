@@ -60,7 +60,36 @@ def netsim_leftovers() -> dict[str, list]:
             continue
         if int(stat[1]) == os.getpid():
             children.append((int(pid), stat[0]))
-    return {"namespaces": netns, "journals": journals, "children": children}
+    return {"namespaces": netns, "journals": journals, "children": children,
+            "engine processes": engine_processes(), "cgroups": netsim_cgroups()}
+
+
+ENGINE_COMMS = ("dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2",
+                "docker-proxy", "netsim-echo", "runc")
+
+
+def engine_processes() -> list[tuple[int, str]]:
+    """Docker engine processes anywhere on the machine: none runs here but netsim's own
+    (docker.io is installed with service start-up blocked), so any left is a leak."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        comm, state = stat[stat.index("(") + 1:stat.rindex(")")], stat.rsplit(")", 1)[1].split()[0]
+        if comm in ENGINE_COMMS and state != "Z":
+            out.append((int(pid), comm))
+    return out
+
+
+def netsim_cgroups() -> list[str]:
+    """Cgroup sub-trees of managed daemons (/nsim-<lab>.<host> in every hierarchy)."""
+    root = Path("/sys/fs/cgroup")
+    if not root.is_dir():
+        return []
+    tops = [root, *(p for p in root.iterdir() if p.is_dir())]
+    return sorted(str(d) for top in tops for d in top.glob("nsim-*") if d.is_dir())
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,6 +9,7 @@ from ipaddress import IPv4Address
 
 import pytest
 
+from netsim.engine.running import Running
 from netsim.lab import Lab, probe_lab, up_lab
 from netsim.probe.engine import Prober
 from netsim.probe.plan import Probe, address_of
@@ -29,7 +30,7 @@ class _OneLabAtATime:
         if self.current is None or self.current[0] != name:
             self.close()
             lab = Lab.load(SCENARIOS / f"{name}.yml")
-            self.current = (name, lab, up_lab(lab))
+            self.current = (name, lab, up_lab(lab).names)
         return self.current[1], self.current[2]
 
     def close(self) -> None:
@@ -51,6 +52,10 @@ LABS = ["bridge", "user-bridges", "modes", "macvlan", "macvlan-modes", "overlay"
         "cni-macvlan", "cni-podman", "cni-ptp", "cni-docker-node", "cni-options"]
 
 
+def probe_netns(lab: Lab, names: dict, full_matrix: bool):
+    return probe_lab(lab, Running(names, lifecycle.flush_targets(lab.model, names)), full_matrix)
+
+
 def observe(lab: Lab, names: dict, src: str, dst: str, proto: str = "icmp",
             port: int | None = None):
     ep = lab.model.endpoints
@@ -66,7 +71,7 @@ def observe(lab: Lab, names: dict, src: str, dst: str, proto: str = "icmp",
 @pytest.mark.parametrize("which", LABS)
 def test_every_expectation_met_and_every_observation_as_predicted(which, running) -> None:
     lab, names = running(which)
-    report = probe_lab(lab, names, full_matrix=True)
+    report = probe_netns(lab, names, full_matrix=True)
     bad = [(r.probe.label, r.probe.expected, r.predicted.result, r.observed, r.notes)
            for r in report.rows if not r.ok or r.observed == "inconclusive"]
     assert not bad, bad
@@ -262,7 +267,7 @@ containers:
   peer: {}
   other: {network: neta}
 """, "noproxy.yml")
-    names = up_lab(lab)
+    names = up_lab(lab).names
     try:
         peer = observe(lab, names, "peer", "192.168.1.10", "tcp", 8080)
         assert peer.result == "open" and peer.source_seen == IPv4Address("172.17.0.3"), peer
@@ -270,7 +275,7 @@ containers:
         assert observe(lab, names, "web", "192.168.1.10", "tcp", 8080).result == "open"
         local = observe(lab, names, "docker1", "127.0.0.1", "tcp", 8081)
         assert local.result == "open" and local.source_seen == IPv4Address("172.17.0.1"), local
-        report = probe_lab(lab, names, full_matrix=True)
+        report = probe_netns(lab, names, full_matrix=True)
         assert [r.probe.label for r in report.rows if r.mismatch] == []
     finally:
         lifecycle.down(lab.name)
@@ -283,9 +288,9 @@ def test_docker_2010_rules_observed_as_predicted(name: str) -> None:
     text = (SCENARIOS / f"{name}.yml").read_text().replace('docker: "28"\n', "")
     text = text.replace(f"name: {name}\n", f'name: {name}-2010\ndocker: "20.10"\n', 1)
     lab = Lab.from_yaml(text, f"{name}-2010.yml")
-    names = up_lab(lab)
+    names = up_lab(lab).names
     try:
-        report = probe_lab(lab, names, full_matrix=True)
+        report = probe_netns(lab, names, full_matrix=True)
         assert [r.probe.label for r in report.rows if r.mismatch or r.observed == "inconclusive"
                 ] == []
         assert "DOCKER-ISOLATION-STAGE-1" in lab.rules() and "*raw" not in lab.rules()
@@ -306,7 +311,7 @@ def test_names_come_from_the_files_libc_reads(running) -> None:
     assert {r.predicted.result for r in rows} >= {"open", "172.17.0.2"}
     try:
         hosts.write_text(text.replace("172.17.0.2\tlegacy", "172.17.0.99\tlegacy"))
-        report = probe_lab(lab, names, full_matrix=False)
+        report = probe_netns(lab, names, full_matrix=False)
         got = {(r.probe.name, r.probe.proto): r for r in report.expectations
                if r.probe.src == "old2"}
         assert got["legacy", "dns"].observed == "172.17.0.99", got["legacy", "dns"].notes
@@ -317,7 +322,7 @@ def test_names_come_from_the_files_libc_reads(running) -> None:
         assert got["old1", "dns"].observed == "172.17.0.99"  # the same line of the file
     finally:
         hosts.write_text(text)
-    again = probe_lab(lab, names, full_matrix=False)
+    again = probe_netns(lab, names, full_matrix=False)
     assert all(r.ok for r in again.expectations), [r.notes for r in again.expectations
                                                    if not r.ok]
 
@@ -326,7 +331,7 @@ def test_upstream_down_28_answers_servfail_at_once_20_10_times_out(running) -> N
     """docker-observed §9: with nothing on the upstream's port 53, 28.5.2's embedded DNS
     answers SERVFAIL at once; 20.10 lets the client time out. Observed with libc."""
     lab, names = running("dns-upstream")
-    got = {(r.probe.src, r.probe.name): r for r in probe_lab(lab, names,
+    got = {(r.probe.src, r.probe.name): r for r in probe_netns(lab, names,
                                                              full_matrix=False).expectations
            if r.probe.proto == "dns"}
     fail = got["web", "printer.lan"]

@@ -6,10 +6,12 @@ lab's files directory, and puts its containers in a cgroup sub-tree of its own; 
 namespace. It is journaled (directory and cgroup) before it starts and by PID once it runs,
 so teardown stops it, its containerd, shims and containers also after a crash or SIGKILL.
 
-`ip netns exec` gives dockerd a private mount namespace with the host namespace's /sys; in
-there a small shell step re-mounts the cgroup hierarchies it hid and binds the host's
-resolv.conf (the LAN router, as the model says) over /etc/resolv.conf, then execs dockerd
-(the way ../shared/oracle/up.sh runs its engines).
+dockerd enters the host's namespace (nsenter) and a private mount namespace (unshare, slave
+propagation: nothing it mounts reaches the machine). There a small shell step mounts the
+namespace's own /sys (as `ip netns exec` would, without `ip netns` turning /run/netns into a
+mount point of the root mount namespace), re-mounts the cgroup hierarchies that hid, binds
+the host's resolv.conf (the LAN router, as the model says) over /etc/resolv.conf, then execs
+dockerd (the way ../shared/oracle/up.sh runs its engines).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from netsim.scenario.schema import Host
 START_TIMEOUT = 60.0
 _MOUNT_THEN_EXEC = r"""
 set -e
+umount -l /sys; mount -t sysfs sysfs /sys  # this namespace's /sys/class/net, as ip netns exec
 printf '%s\n' "$CGMOUNTS" | while read -r type dir opts; do
     [ -n "$type" ] || continue
     mkdir -p "$dir"; mount -t "$type" -o "$opts" "$type" "$dir"
@@ -101,7 +104,8 @@ def start(lab: str, host: str, ns: str, spec: Host, upstream: str, binary: str) 
         conf["deprecated-key-path"] = str(d / "key.json")
     (d / "daemon.json").write_text(json.dumps(conf, indent=1))
     (d / "resolv.conf").write_text(f"nameserver {upstream}\n")
-    argv = ["ip", "netns", "exec", ns, "sh", "-c", _MOUNT_THEN_EXEC, "dockerd", binary,
+    argv = ["nsenter", f"--net={sandbox.NETNS_DIR / ns}", "--", "unshare", "--mount",
+            "--propagation", "slave", "--", "sh", "-c", _MOUNT_THEN_EXEC, "dockerd", binary,
             "--config-file", str(d / "daemon.json"), "--data-root", str(d / "data"),
             "--exec-root", str(d / "exec"), "--pidfile", str(d / "dockerd.pid"),
             "-H", f"unix://{d / 'docker.sock'}", "--storage-driver", "vfs",

@@ -9,6 +9,7 @@ import io
 import shutil
 import subprocess
 import tarfile
+import threading
 from pathlib import Path
 
 from netsim.errors import EnvironmentProblem
@@ -40,8 +41,21 @@ def _compile(out: Path) -> None:
                                  "apt-get install gcc libc6-dev (static libc)")
 
 
+_BUILT: dict[str, bytes] = {}
+_LOCK = threading.Lock()
+
+
 def rootfs(workdir: Path) -> bytes:
-    """The root filesystem as a tarball: busybox with its applets, netsim-echo, empty /etc."""
+    """The root filesystem as a tarball, built once per process (several daemons ask at
+    once)."""
+    with _LOCK:
+        if tag() not in _BUILT:
+            _BUILT[tag()] = _rootfs(workdir)
+        return _BUILT[tag()]
+
+
+def _rootfs(workdir: Path) -> bytes:
+    """Busybox with its applets, netsim-echo, an /etc with root in it."""
     if not BUSYBOX.exists():
         raise EnvironmentProblem("building netsim's container image needs busybox-static",
                                  "apt-get install busybox-static")

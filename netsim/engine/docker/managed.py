@@ -106,7 +106,13 @@ def attach(lab: str, model: Model, clients: dict, applied: apply.Applied) -> dic
         ns_id = model.endpoints[name].ns
         if ns_id in out:
             continue
-        pid = clients[info.host].api.inspect_container(cid)["State"]["Pid"]
+        state = clients[info.host].api.inspect_container(cid)["State"]
+        pid = state["Pid"]
+        if not pid:  # it did not stay up: say what the engine says
+            logs = clients[info.host].api.logs(cid, tail=5).decode(errors="replace").strip()
+            raise EngineRefused(f"container {name} is {state['Status']} (exit code "
+                                f"{state['ExitCode']}{', ' + state['Error'] if state['Error'] else ''})"
+                                + (f": {logs}" if logs else ""))
         kernel = sandbox.ns_name(lab, ns_id)
         sandbox.in_thread(lambda kernel=kernel, pid=pid: sandbox.attach_netns(kernel, pid, lab))
         out[ns_id] = kernel

@@ -1,0 +1,133 @@
+"""`--engine docker`: the shipped scenarios on real Docker engines (Debian's docker.io, 20.10)
+that netsim starts in its own namespaces, probed by the same prober. Every observation must
+equal the prediction of the engine's own profile, and nothing may be left afterwards: no
+daemon, containerd, shim, cgroup, namespace, mount or state directory (the session guard in
+conftest.py checks all of them once more at the end)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from netsim.engine import registry as engines
+from netsim.lab import Lab
+from netsim.realize import sandbox
+from tests.conftest import ROOT, SCENARIOS, engine_processes, needs_root, netsim_cgroups
+
+needs_dockerd = pytest.mark.skipif(not shutil.which("dockerd"),
+                                   reason="needs Debian's docker.io (make system installs it)")
+pytestmark = [needs_root, needs_dockerd]
+ENGINE_LABS = ["bridge", "user-bridges", "modes", "names", "overlay"]
+
+
+def _nothing_left(lab: str) -> None:
+    assert engine_processes() == [], engine_processes()
+    assert netsim_cgroups() == []
+    assert not sandbox.files_dir(lab).exists()
+    assert not [n for n in os.listdir(sandbox.NETNS_DIR) if n.startswith(f"nsim-{lab}.")] \
+        if sandbox.NETNS_DIR.is_dir() else True
+    mounts = Path("/proc/self/mountinfo").read_text()
+    assert f"/nsim-{lab}." not in mounts and f"{lab}.files" not in mounts
+
+
+def _docker(sock: str, *argv: str) -> str:
+    return subprocess.run(["docker", "-H", sock, *argv], capture_output=True, text=True,
+                          env={**os.environ, "DOCKER_CONFIG": "/nonexistent"}).stdout
+
+
+@pytest.mark.parametrize("name", ENGINE_LABS)
+def test_managed_engine_observes_what_the_engines_profile_predicts(name: str) -> None:
+    lab = Lab.load(SCENARIOS / f"{name}.yml", "docker")
+    with lab.up():
+        journal = sandbox.read_journal(lab.name)
+        daemons = journal["daemons"]
+        hosts = [d["host"] for d in daemons]
+        assert sorted(hosts) == sorted(lab.loaded.scenario.hosts or {"docker1": None})  # parallel
+        for d in daemons:  # a real dockerd, inside the host's namespace, not the root one
+            assert Path(f"/proc/{d['pid']}/comm").read_text().strip() == "dockerd"
+            host_ns = os.stat(sandbox.NETNS_DIR / sandbox.ns_name(lab.name, d["host"])).st_ino
+            assert os.stat(f"/proc/{d['pid']}/ns/net").st_ino == host_ns
+            assert Path(d["dir"]).is_relative_to(sandbox.files_dir(lab.name))
+        sock = journal["engine"]["sockets"][hosts[0]]
+        listed = _docker(sock, "ps", "--format", "{{.Names}} {{.Label \"netsim.lab\"}}")
+        placed = {c for c, i in lab.model.containers.items() if i.host == hosts[0]}
+        assert {line.split()[0] for line in listed.splitlines()} == placed
+        assert all(line.split()[1] == lab.name for line in listed.splitlines())
+        report = lab.probe(full_matrix=True)
+    assert report.engine.startswith("docker 20.10") and lab.model.profile == "20.10"
+    differ = [(r.probe.label, r.predicted.result, r.observed, r.notes) for r in report.rows
+              if r.seen is None or r.mismatch or r.observed == "inconclusive"]
+    assert not differ, differ
+    assert len(report.rows) >= 50
+    _nothing_left(lab.name)
+
+
+def test_overlay_is_a_real_swarm_with_real_vxlan() -> None:
+    lab = Lab.load(SCENARIOS / "overlay.yml", "docker")
+    with lab.up():
+        socks = sandbox.read_journal(lab.name)["engine"]["sockets"]
+        info = json.loads(_docker(socks["docker1"], "info", "--format", "{{json .Swarm}}"))
+        assert info["LocalNodeState"] == "active" and info["Nodes"] == 3 and info["ControlAvailable"]
+        nets = _docker(socks["docker2"], "network", "ls", "--filter", "driver=overlay",
+                       "--format", "{{.Name}}").split()
+        assert {"frontend", "backend"} <= set(nets)
+        web2 = lab.exec("web2", ["ip", "-d", "link", "show", "eth0"])
+        assert "mtu 1450" in web2  # the container's end of a real overlay
+    _nothing_left(lab.name)
+
+
+def test_sigkill_mid_run_then_cleanup_removes_every_daemon_and_container() -> None:
+    """A `netsim run --engine docker` killed with SIGKILL once its engines run: cleanup,
+    from the journal alone, stops the daemons, containerd, shims and containers."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "netsim.cli", "run", "--engine", "docker",
+                             str(SCENARIOS / "bridge.yml")], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if sandbox.read_journal("bridge").get("engine", {}).get("names"):
+                    break
+            except sandbox.BrokenJournal:
+                pass
+            time.sleep(0.05)
+        else:
+            pytest.fail("the engine lab did not come up")
+        assert any(c == "dockerd" for _, c in engine_processes())
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert "bridge" in sandbox.labs()
+    r = subprocess.run([sys.executable, "-m", "netsim.cli", "cleanup"], env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    deadline = time.monotonic() + 10
+    while engine_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)  # killed, exiting: init reaps the orphans
+    _nothing_left("bridge")
+    assert "bridge" not in sandbox.labs()
+
+
+def test_a_cni_node_is_refused_with_the_reason() -> None:
+    lab = Lab.load(SCENARIOS / "cni-bridge.yml", "docker")
+    with pytest.raises(Exception, match="--engine docker runs Docker hosts only"):
+        with lab.up():
+            pass
+    assert not sandbox.labs()
+
+
+def test_engine_registry_knows_which_engine_made_a_lab() -> None:
+    assert engines.kind_of({"engine": {"kind": "docker"}}) == "docker"
+    assert engines.kind_of({}) == "netns"
