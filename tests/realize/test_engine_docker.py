@@ -130,3 +130,55 @@ def test_a_cni_node_is_refused_with_the_reason() -> None:
 def test_engine_registry_knows_which_engine_made_a_lab() -> None:
     assert engines.kind_of({"engine": {"kind": "docker"}}) == "docker"
     assert engines.kind_of({}) == "netns"
+
+
+GUEST = """
+name: guest
+networks:
+  appnet: {subnet: 10.77.0.0/24}
+containers:
+  aa: {network: appnet, listen: [80/tcp, 53/udp]}
+  bb: {network: appnet}
+expect:
+  - {from: bb, to: aa, port: 80/tcp, result: open, source: bb}
+  - {from: bb, to: aa, port: 53/udp, result: open, source: bb}
+  - {from: bb, resolve: aa, result: 10.77.0.2}
+  - {from: lan, to: aa, result: blocked}
+"""
+
+
+def test_existing_engine_labels_everything_and_removes_only_what_it_labelled() -> None:
+    """An engine netsim did not start for this lab (one managed daemon, reached by its
+    socket): the lab's objects carry netsim.lab=guest and the guest- prefix, probes run from
+    inside the containers, a LAN vantage point is inconclusive, and `down` removes the
+    labelled objects only: an unlabelled container and network stay."""
+    from netsim.engine.docker import image
+
+    host = Lab.from_yaml("name: enghost\nhosts: {docker1: {}}\n", "enghost.yml", "docker")
+    with host.up():
+        sock = sandbox.read_journal("enghost")["engine"]["sockets"]["docker1"]
+        assert _docker(sock, "network", "create", "bystanders").strip()
+        assert _docker(sock, "run", "-d", "--name", "bystander", "--network", "bystanders",
+                       image.tag(), image.ECHO).strip()
+        guest = Lab.from_yaml(GUEST, "guest.yml", "docker", docker_host=sock)
+        with guest.up():
+            ps = _docker(sock, "ps", "-a", "--filter", "label=netsim.lab=guest",
+                         "--format", "{{.Names}}").split()
+            assert sorted(ps) == ["guest-aa", "guest-bb"]
+            nets = _docker(sock, "network", "ls", "--filter", "label=netsim.lab=guest",
+                           "--format", "{{.Name}}").split()
+            assert nets == ["guest-appnet"]
+            report = guest.probe(full_matrix=True)
+        rows = {r.probe.label: r for r in report.expectations}
+        assert all(r.ok for label, r in rows.items() if not label.startswith("lan")), \
+            [(r.probe.label, r.observed, r.notes) for r in report.expectations]
+        assert str(rows["bb -> aa:80/tcp"].source_seen) == "10.77.0.3"  # the server saw b
+        assert rows["lan -> aa icmp"].observed == "inconclusive"
+        assert all(r.probe.src in ("aa", "bb") for r in report.matrix)  # its vantage points
+        assert "docker 20.10" in report.engine and sock in report.engine
+        left = _docker(sock, "ps", "-a", "--format", "{{.Names}}").split()
+        assert left == ["bystander"]
+        assert _docker(sock, "network", "ls", "--format", "{{.Name}}").split() == [
+            "bridge", "bystanders", "host", "none"]
+        assert "guest" not in sandbox.labs()
+    _nothing_left("enghost")

@@ -108,15 +108,17 @@ def create_network(client, t: Target, name: str, spec: Network):
         labels={LABEL: t.lab})
 
 
-def _endpoint(client, t: Target, net: str, attach, links: list[str] | None):
+def _aliases(t: Target, container: str, attach) -> list[str] | None:
+    """--network-alias; a prefixed container (existing engines) also answers to its scenario
+    name, so names resolve as the scenario says."""
+    return [*(attach.aliases if attach else []), *([container] if t.prefix else [])] or None
+
+
+def _endpoint(client, t: Target, container: str, attach, links: list[str] | None):
     return client.api.create_endpoint_config(
         ipv4_address=str(attach.ip) if attach and attach.ip else None,
-        aliases=[*(attach.aliases if attach else []), *([net_alias(t, net)] if t.prefix else [])]
-        or None, links=dict(link.split(":", 1) for link in links or []) or None)
-
-
-def net_alias(t: Target, name: str) -> str:
-    return name  # a prefixed container keeps its scenario name as an alias (DNS by name)
+        aliases=_aliases(t, container, attach),
+        links=dict(link.split(":", 1) for link in links or []) or None)
 
 
 def _networks(spec: Container) -> list[tuple[str, object]]:
@@ -164,22 +166,23 @@ def run(client, t: Target, name: str, spec: Container, sc: Scenario) -> str:
         dns=[str(a) for a in spec.dns] or None,
         extra_hosts={k: str(v) for k, v in spec.add_hosts.items()} or None)
     networking = client.api.create_networking_config(
-        {mode: _endpoint(client, t, first, attach, links)}) if user_net else None
+        {mode: _endpoint(client, t, name, attach, links)}) if user_net else None
     container = client.api.create_container(
         t.image, command=echo_args(listens(spec, sc)), name=t.name(name),
         hostname=spec.hostname, ports=[(int(p), proto) for p, proto in dict.fromkeys(exposed)] or None,
         host_config=host_config, networking_config=networking, labels={LABEL: t.lab})
     cid = container["Id"]
     for net, a in nets[1:]:
-        connect(client, t, cid, net, a, links)
+        connect(client, t, cid, name, net, a, links)
     client.api.start(cid)
     return cid
 
 
-def connect(client, t: Target, cid: str, net: str, attach, links: list[str] | None = None) -> None:
+def connect(client, t: Target, cid: str, name: str, net: str, attach,
+            links: list[str] | None = None) -> None:
     client.api.connect_container_to_network(
         cid, _engine_net(t, net), ipv4_address=str(attach.ip) if attach and attach.ip else None,
-        aliases=(list(attach.aliases) if attach else []) or None,
+        aliases=_aliases(t, name, attach),
         links=dict(link.split(":", 1) for link in links or []) or None)
 
 
@@ -206,8 +209,8 @@ def _events(t: Target, sc: Scenario, model: Model,
     for name, spec in sc.containers.items():
         links = _links(t, spec)
         for net, a in (spec.networks or {}).items():
-            at(a.connect, do(name, lambda c, cid, net=net, a=a, links=links:
-                             connect(c, t, cid, net, a, links)))
+            at(a.connect, do(name, lambda c, cid, name=name, net=net, a=a, links=links:
+                             connect(c, t, cid, name, net, a, links)))
             at(a.removed, do(name, lambda c, cid, net=net:
                              c.api.disconnect_container_from_network(cid, _engine_net(t, net))))
         at(spec.removed, do(name, lambda c, cid, name=name: (

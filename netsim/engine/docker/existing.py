@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 from netsim.engine.docker import apply, image, managed
 from netsim.engine.running import Running
@@ -66,6 +65,7 @@ def up(loaded: Loaded, model: Model, url: str) -> Running:
                               lab, prefix=f"{lab}-")
         applied = managed._apply(target, loaded, model)
         names: dict[str, str] = {}
+        managed.compare_addresses(lab, model, target.clients, applied, target.prefix)
         if local_pids(url):
             names = managed.attach(lab, model, target.clients, applied)
             managed.write_files(lab, model, target.clients, applied)
@@ -103,7 +103,3 @@ def remove(url: str, lab: str) -> None:
         pass
     finally:
         c.close()
-
-
-def files(lab: str) -> Path:
-    return sandbox.files_dir(lab)

@@ -63,6 +63,7 @@ def up(loaded: Loaded, model: Model, world: Model, binary: str) -> Running:
         target = apply.Target(clients, tags[0], lab, manager=manager)
         applied = _apply(target, loaded, model)
         names |= attach(lab, model, clients, applied)
+        compare_addresses(lab, model, clients, applied)
         write_files(lab, model, clients, applied)
         journal = sandbox.read_journal(lab)
         journal["engine"] = {"kind": "docker", "version": version, "names": names,
@@ -117,6 +118,25 @@ def attach(lab: str, model: Model, clients: dict, applied: apply.Applied) -> dic
         sandbox.in_thread(lambda kernel=kernel, pid=pid: sandbox.attach_netns(kernel, pid, lab))
         out[ns_id] = kernel
     return out
+
+
+def compare_addresses(lab: str, model: Model, clients: dict, applied: apply.Applied,
+                      prefix: str = "") -> list[str]:
+    """The engine's address on every network of every container against the model's: a
+    difference is a finding (the probes aim at the model's addresses), journaled."""
+    findings = []
+    for name, cid in applied.containers.items():
+        info = model.containers.get(name)
+        if info is None or info.mode != "networks":
+            continue
+        nets = clients[info.host].api.inspect_container(cid)["NetworkSettings"]["Networks"]
+        for net, want in model.endpoints[name].addresses.items():
+            got = (nets.get(net if net == "bridge" else f"{prefix}{net}") or {}).get("IPAddress")
+            if got != str(want):
+                findings.append(f"{name}: the engine gave {got or 'no address'} on {net}, the "
+                                f"model predicted {want}")
+    sandbox.update_journal(lab, lambda j: j.__setitem__("findings", findings))
+    return findings
 
 
 def write_files(lab: str, model: Model, clients: dict, applied: apply.Applied) -> None:
