@@ -255,6 +255,45 @@ def draw(file: str, report_path: str | None, out: str, kind: str) -> None:
     click.echo(f"{out}: {kind} of {lab.name}")
 
 
+@main.group(name="import")
+def import_() -> None:
+    """Write a scenario file from what already runs."""
+
+
+@import_.command(name="docker")
+@click.option("--docker-host", metavar="URL", envvar="DOCKER_HOST",
+              default="unix:///var/run/docker.sock", show_default=True,
+              help="The engine to read (also $DOCKER_HOST).")
+@click.option("-o", "--output", "out", type=FILE, help="The scenario file to write (default: "
+              "standard output).")
+@click.option("--name", default="imported", show_default=True, help="The lab's name.")
+def import_docker(docker_host: str, out: str | None, name: str) -> None:
+    """A live engine's networks, containers, published ports, aliases and links as a scenario
+    (netsim check it; netsim run --engine docker reproduces its addresses)."""
+    import yaml
+
+    from netsim.engine.docker import existing, importer
+
+    try:
+        client = existing.client(docker_host)
+        try:
+            data = importer.scenario(client, name)
+        finally:
+            client.close()
+    except NetsimError as e:
+        _fail(e)
+    except Exception as e:  # the SDK's own errors: the engine's words, no traceback
+        _fail(NetsimError(f"reading {docker_host} failed: {e}"))
+    text = f"# netsim import docker --docker-host {docker_host}\n" + yaml.safe_dump(
+        data, sort_keys=False, default_flow_style=None, width=100)
+    if out:
+        Path(out).write_text(text)
+        click.echo(f"{out}: {len(data.get('networks', {}))} networks, "
+                   f"{len(data['containers'])} containers", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
 @main.command(name="ls")
 def ls() -> None:
     """List the labs that are up."""

@@ -182,3 +182,52 @@ def test_existing_engine_labels_everything_and_removes_only_what_it_labelled() -
             "bridge", "bystanders", "host", "none"]
         assert "guest" not in sandbox.labs()
     _nothing_left("enghost")
+
+
+TUTORIAL = [  # a user's engine, set up by hand the way the tutorial does it
+    ["network", "create", "appnet"],
+    ["network", "create", "--subnet", "10.9.0.0/24", "backend"],
+    ["run", "-d", "--name", "db", "--network", "backend", "--hostname", "dbhost", "IMG",
+     "/usr/bin/netsim-echo", "tcp:5432"],
+    ["run", "-d", "--name", "api", "--network", "appnet", "--network-alias", "svc",
+     "-p", "8000:8000", "IMG", "/usr/bin/netsim-echo", "tcp:8000"],
+    ["network", "connect", "backend", "api"],
+    ["run", "-d", "--name", "web", "--network", "appnet", "--link", "api:service", "IMG"],
+    ["run", "-d", "--name", "old1", "-p", "127.0.0.1:8081:80", "IMG",
+     "/usr/bin/netsim-echo", "tcp:80"],
+    ["run", "-d", "--name", "old2", "--link", "old1:legacy", "IMG"],
+    ["run", "-d", "--name", "side", "--network", "container:old1", "IMG"],
+]
+
+
+def _addresses(sock: str, names: list[str]) -> dict[str, dict[str, str]]:
+    fmt = "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}"
+    return {n: dict(kv.split("=") for kv in _docker(sock, "inspect", n, "--format", fmt).split())
+            for n in names}
+
+
+def test_import_docker_then_run_reproduces_the_engines_addresses(tmp_path: Path) -> None:
+    from netsim.engine.docker import image
+
+    host = Lab.from_yaml("name: enghost\nhosts: {docker1: {}}\n", "enghost.yml", "docker")
+    out = tmp_path / "imported.yml"
+    with host.up():
+        sock = sandbox.read_journal("enghost")["engine"]["sockets"]["docker1"]
+        for argv in TUTORIAL:
+            _docker(sock, *[image.tag() if a == "IMG" else a for a in argv])
+        r = subprocess.run([sys.executable, "-m", "netsim.cli", "import", "docker",
+                            "--docker-host", sock, "-o", str(out)], capture_output=True,
+                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert r.returncode == 0, r.stderr
+        live = _addresses(sock, ["db", "api", "web", "old1", "old2"])
+    text = out.read_text()
+    assert "aliases: [svc]" in text and "links: ['api:service']" in text
+    assert "network: container:old1" in text and "'127.0.0.1:8081:80'" in text
+    lab = Lab.load(out, "docker")
+    assert lab.model.containers["api"].networks == ["appnet", "backend"]
+    with lab.up():
+        sock = sandbox.read_journal("imported")["engine"]["sockets"]["docker1"]
+        assert _addresses(sock, list(live)) == live  # the round trip
+        report = lab.probe(full_matrix=True)
+    assert not [r.probe.label for r in report.rows if r.mismatch or r.observed == "inconclusive"]
+    _nothing_left("imported")
