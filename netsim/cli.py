@@ -71,7 +71,7 @@ def _finish(report, json_path: str | None, junit_path: str | None, quiet: bool) 
     terminal.print_run(report, _console(), quiet)
     if json_path:
         jsonout.write(json_path, jsonout.report(report.lab, report.profile, report.rows,
-                                                report.seconds))
+                                                report.seconds, [report.engine, *report.also]))
     if junit_path:
         junit.write(junit_path, report.lab, report.rows, report.seconds)
     sys.exit(EXIT_OK if report.ok else EXIT_DISAGREE)
@@ -84,9 +84,24 @@ def _engine_options(fn):
                       "daemons netsim starts.")(fn)
     fn = click.option("--dockerd", metavar="PATH", help="The dockerd binary (or a directory "
                       "of engine binaries) for managed engines.")(fn)
-    return click.option("--engine", type=click.Choice(["netns", "docker"]), default="netns",
-                        show_default=True, help="netns: netsim builds it; docker: real Docker "
-                        "engines through the Engine API.")(fn)
+    return click.option("--engine", default="netns", show_default=True, callback=_engines,
+                        help="netns: netsim builds it; docker: real Docker engines through "
+                        "the Engine API; `run --engine netns,docker`: both, side by side.")(fn)
+
+
+def _engines(ctx, param, value: str) -> str:
+    from netsim.engine.registry import ENGINES
+
+    names = value.split(",")
+    bad = [n for n in names if n not in ENGINES] or (
+        ["several"] if len(names) > 1 and ctx.info_name != "run" else [])
+    if bad:
+        raise click.BadParameter(f"'{value}': one of {', '.join(ENGINES)}"
+                                 + (", or several for run (netns,docker)"
+                                    if ctx.info_name == "run" else ""))
+    if len(set(names)) != len(names):
+        raise click.BadParameter(f"'{value}' names an engine twice")
+    return value
 
 
 @main.command()

@@ -27,7 +27,8 @@ class Lab:
         """`engine`: "netns" (netsim builds it) or "docker" (real engines: `dockerd=PATH`,
         or an existing one at `docker_host=URL`)."""
         self.loaded = loaded
-        self.engine = engine
+        self.engines = engine.split(",")  # `run` takes several: each builds, probes, goes
+        self.engine = self.engines[0]
         self.options = {k: v for k, v in options.items() if v}
         self._model: Model | None = None
         self._running: Running | None = None
@@ -59,11 +60,13 @@ class Lab:
         `docker:` says which Docker to imitate; a real engine is the one it is)."""
         from netsim.engine import registry as engines
 
-        if self.engine == "netns":
+        real = next((e for e in self.engines if engines.get(e).version is not None
+                     and e != "netns"), None)
+        if real is None:
             return self.loaded
         if self._engine_loaded is not None:
             return self._engine_loaded
-        version = self._engine_version or engines.get(self.engine).version(self.options)
+        version = self._engine_version or engines.get(real).version(self.options)
         if version is None:
             return self.loaded
         from netsim.runtime.docker.profiles import for_version
@@ -107,6 +110,11 @@ class Lab:
         """Build it; always tear it down at the end of the `with` block."""
         from netsim.engine import registry as engines
 
+        if len(self.engines) > 1:
+            from netsim.errors import NetsimError
+
+            raise NetsimError("a lab is up on one engine at a time; `run` takes several "
+                              f"({','.join(self.engines)})")
         self._running = up_lab(self)
         try:
             yield self
@@ -172,20 +180,25 @@ class Lab:
         """Build it for real, probe every expectation and the matrix, tear it down."""
         from netsim.engine import registry as engines
 
-        t0 = time.perf_counter()
-        running = up_lab(self)
-        t_up = time.perf_counter() - t0
-        try:
-            report = probe_lab(self, running, full_matrix)
-        finally:
-            if not keep:
-                t1 = time.perf_counter()
-                engines.down(self.name)
-                t_down = time.perf_counter() - t1
-        report.timings = {"up": t_up, "probe": report.seconds}
-        if not keep:
-            report.timings["down"] = t_down
-        return report
+        reports = []
+        for i, engine in enumerate(self.engines):
+            t0 = time.perf_counter()
+            running = engines.get(engine).up(self._for_engine(), self.model, self.options)
+            t_up = time.perf_counter() - t0
+            last = i == len(self.engines) - 1
+            try:
+                report = probe_lab(self, running, full_matrix)
+            finally:
+                if not (keep and last):
+                    t1 = time.perf_counter()
+                    engines.down(self.name)
+                    t_down = time.perf_counter() - t1
+            tag = "" if len(self.engines) == 1 else f" ({engine})"
+            report.timings = {f"up{tag}": t_up, f"probe{tag}": report.seconds}
+            if not (keep and last):
+                report.timings[f"down{tag}"] = t_down
+            reports.append(report)
+        return _merged(reports)
 
 
 def probe_lab(lab: Lab, running: Running, full_matrix: bool = True) -> RunReport:
@@ -229,6 +242,22 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True) -> RunReport
                        time.perf_counter() - start, findings=findings)
     report.engine = running.engine
     return report
+
+
+def _merged(reports: list[RunReport]) -> RunReport:
+    """One report for `--engine a,b`: the first engine's rows, each carrying what the others
+    observed for the same probe (`Row.also`), their findings and timings."""
+    first, *rest = reports
+    rows = {(r.probe.origin, r.probe.label): r for r in first.rows}
+    for other in rest:
+        first.also.append(other.engine)
+        for r in other.rows:
+            if r.seen is not None and (r.probe.origin, r.probe.label) in rows:
+                rows[r.probe.origin, r.probe.label].also[other.engine] = r.seen
+        first.findings += [f"{other.engine}: {f}" for f in other.findings]
+        first.timings |= other.timings
+        first.warnings += [w for w in other.warnings if w not in first.warnings]
+    return first
 
 
 def _run_seen(name: str, running: Running) -> Outcome:

@@ -35,7 +35,7 @@ ENGINES: dict[str, Engine] = {
 
 
 def get(name: str) -> Engine:
-    if name not in ENGINES:
+    if name not in ENGINES:  # the CLI's choices cover this; Lab(..., engine=) from a notebook
         raise ScenarioError(f"no engine named '{name}'", valid=", ".join(ENGINES))
     return ENGINES[name]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
 from netsim.probe.outcome import Outcome
@@ -14,6 +14,8 @@ class Row:
     probe: Probe
     predicted: Outcome
     seen: Outcome | None = None  # what the kernel did (netsim run), same shape
+    # the same probe on other engines of one run (`--engine netns,docker`): label -> outcome
+    also: dict[str, Outcome] = field(default_factory=dict)
 
     @property
     def observed(self) -> str | None:
@@ -45,8 +47,8 @@ class Row:
 
     @property
     def mismatch(self) -> bool:
-        return self.observed is not None and self.observed not in (
-            self.predicted.result, "inconclusive")
+        return any(o.result not in (self.predicted.result, "inconclusive")
+                   for o in ([self.seen] if self.seen else []) + list(self.also.values()))
 
     @property
     def ok(self) -> bool:

@@ -21,12 +21,15 @@ def row(r: Row) -> dict:
         "source_seen": str(observed_src) if observed_src else None,
         "ok": r.ok, "attempts": r.attempts, "path": r.predicted.path, "why": r.predicted.why,
         "origin": p.origin,
+        **({"observed_by": {k: o.result for k, o in r.also.items()}} if r.also else {}),
     }
 
 
-def report(lab: str, profile: str, rows: list[Row], seconds: float) -> dict:
+def report(lab: str, profile: str, rows: list[Row], seconds: float,
+           engines: list[str] | None = None) -> dict:
     return {
         "lab": lab, "netsim": __version__, "docker_profile": profile,
+        **({"engines": engines} if engines else {}),
         "probes": [row(r) for r in rows],
         "summary": {
             "probes": len(rows),

@@ -41,6 +41,7 @@ class RunReport(CheckReport):
 
     timings: dict[str, float] = field(default_factory=dict)
     engine: str = "netns"  # what realized it: "netns", "docker 20.10.24+dfsg1"
+    also: list[str] = field(default_factory=list)  # the other engines of `--engine a,b`
     findings: list[str] = field(default_factory=list)  # a runtime's tool did what the model
     # did not predict (CNI: the plugins' addresses)
 

@@ -81,9 +81,13 @@ def ports(model: Model) -> Table | None:
     return t
 
 
-def expectations(rows: list[Row], observed: bool = False) -> Table:
+def expectations(rows: list[Row], observed: bool = False, engines: list[str] | None = None
+                 ) -> Table:
+    """`engines`: with several (`--engine netns,docker`), one observed column each."""
     t = Table(title="Expectations", title_justify="left", show_lines=False)
-    cols = ["#", "probe", "expected", "predicted"] + (["observed"] if observed else [])
+    many = engines if engines and len(engines) > 1 else None
+    cols = ["#", "probe", "expected", "predicted"] + (
+        [f"{e.split()[0]} observed" for e in many] if many else ["observed"] if observed else [])
     for col in [*cols, "source seen", "ok", "why"]:
         t.add_column(col, overflow="fold")
     for i, r in enumerate(rows):
@@ -93,6 +97,9 @@ def expectations(rows: list[Row], observed: bool = False) -> Table:
         cells = [str(i), p.label, exp, MARK.get(r.predicted.result, r.predicted.result)]
         if observed:
             cells.append(MARK.get(r.observed or "", r.observed or "-"))
+        for e in (many or [])[1:]:
+            got = r.also[e].result if e in r.also else "-"
+            cells.append(MARK.get(got, got))
         ok = "[green]yes[/]" if r.ok else "[red]NO[/]"
         t.add_row(*cells, str(src or "-"), ok, r.predicted.why)
     return t
@@ -138,7 +145,9 @@ def mismatches(rows: list[Row]) -> Table | None:
     for col in ("probe", "predicted", "observed", "evidence", "model's path and why"):
         t.add_column(col, overflow="fold")
     for r in bad:
-        t.add_row(r.probe.label, r.predicted.result, r.observed or "-", "; ".join(r.notes),
+        seen = " / ".join([r.observed or "-", *(f"{k.split()[0]}: {o.result}"
+                                                  for k, o in r.also.items())])
+        t.add_row(r.probe.label, r.predicted.result, seen, "; ".join(r.notes),
                   " -> ".join(r.predicted.path) + ": " + r.predicted.why)
     return t
 
@@ -165,7 +174,8 @@ def print_run(report: RunReport, console: Console, quiet: bool = False) -> None:
     if not quiet:
         console.print(plan(report.model))
     if report.expectations:
-        console.print(expectations(report.expectations, observed=True))
+        console.print(expectations(report.expectations, observed=True,
+                                   engines=[report.engine, *report.also]))
     table = mismatches(report.matrix)
     if table is not None:
         console.print(table)
@@ -183,8 +193,14 @@ def print_run(report: RunReport, console: Console, quiet: bool = False) -> None:
     colour = "green" if report.ok else "red"
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in report.timings.items())
     model_only = f", {unseen} the model's word only (no dockerd runs here)" if unseen else ""
+    said = [report.engine, *report.also]
+    where = "" if said == ["netns"] else f" ({' and '.join(said)})"
+    for e in report.also:
+        same += sum(1 for r in report.rows if e in r.also and r.also[e].result ==
+                    r.predicted.result)
+        seen += [r for r in report.rows if e in r.also]
     console.print(f"[{colour}]{report.lab}: {met}/{len(exp)} expectations met; "
-                  f"{same}/{len(seen)} observations equal the prediction, {mism} differ, "
+                  f"{same}/{len(seen)} observations{where} equal the prediction, {mism} differ, "
                   f"{inc} inconclusive{model_only}{_runtime(report)}; {timing}[/]",
                   highlight=False)
 
