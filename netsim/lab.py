@@ -262,8 +262,8 @@ def _merged(reports: list[RunReport]) -> RunReport:
 
 def _run_seen(name: str, running: Running) -> Outcome:
     why = (running.failed_runs or {}).get(name)
-    return Outcome("failed" if why else "started", None, [name],
-                   evidence=[why or f"docker run {name}: started ({running.engine})"])
+    said = why or f"docker run {name}: started ({running.engine})"
+    return Outcome("failed" if why else "started", None, [name], said, evidence=[said])
 
 
 def up_lab(lab: Lab) -> Running:

@@ -74,6 +74,8 @@ class Iface:
     route_localnet: bool = False
     network: str | None = None  # the network this interface serves
     built_by: str | None = None  # a runtime's own tool makes it (the CNI plugins), not netsim
+    by_hand: bool = False  # the user's own link on a host (a macvlan shim), not the runtime's:
+    # on a real engine netsim makes it as the user would (`ip link add ... type macvlan`)
     prefix_route: bool = True  # False: its addresses add no route for their subnet (ptp)
     id: str = field(init=False, repr=False)  # "<ns>/<name>", the graph node id
 

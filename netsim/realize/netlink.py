@@ -151,3 +151,24 @@ def _configure(b: Built, model: Model, ns_id: str) -> None:
             b.sock(ns_id).brport("set", index=index[i.name], mode=1)
         if i.route_localnet:  # userland-proxy=false: DNAT of 127.0.0.1 may leave the host
             sandbox.write_sysctl(name, f"net.ipv4.conf.{i.name}.route_localnet", "1")
+
+
+def add_by_hand(model: Model, lab: str, names: dict[str, str], ifaces: list[Iface]) -> None:
+    """Links a user makes by hand on a running host (`Iface.by_hand`: a macvlan shim) where a
+    real engine runs: each born in its namespace, then its addresses, up, and its routes."""
+    built = Built(lab, names)
+    try:
+        for i in sorted(ifaces, key=lambda i: LINKS[i.kind].phase):
+            LINKS[i.kind].build(built, model, i)
+        for i in ifaces:
+            ipr = built.sock(i.ns)
+            idx = ipr.link_lookup(ifname=i.name)[0]
+            for a in i.addrs:
+                ipr.addr("add", index=idx, address=str(a.ip), prefixlen=a.network.prefixlen)
+            ipr.link("set", index=idx, state="up")
+            for r in model.ns[i.ns].routes:
+                if r.dev == i.name:
+                    ipr.route("add", dst=str(r.dst), oif=idx,
+                              **({"gateway": str(r.via)} if r.via else {}))
+    finally:
+        built.close()

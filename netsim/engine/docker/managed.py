@@ -17,7 +17,7 @@ from netsim.engine.running import Running
 from netsim.errors import EnvironmentProblem, NetsimError
 from netsim.model import dns
 from netsim.model.graph import Model
-from netsim.realize import lifecycle, sandbox
+from netsim.realize import lifecycle, netlink, sandbox
 from netsim.scenario.load import Loaded
 
 
@@ -62,6 +62,9 @@ def up(loaded: Loaded, model: Model, world: Model, binary: str) -> Running:
             tags = list(pool.map(lambda c: image.ensure(c, workdir), clients.values()))
         target = apply.Target(clients, tags[0], lab, manager=manager)
         applied = _apply(target, loaded, model)
+        hand = [i for ns in model.ns.values() for i in ns.ifaces.values() if i.by_hand]
+        if hand:  # the user's own shim next to Docker's macvlan network
+            sandbox.in_thread(lambda: netlink.add_by_hand(model, lab, names, hand))
         names |= attach(lab, model, clients, applied)
         compare_addresses(lab, model, clients, applied)
         write_files(lab, model, clients, applied)
@@ -129,14 +132,30 @@ def compare_addresses(lab: str, model: Model, clients: dict, applied: apply.Appl
         info = model.containers.get(name)
         if info is None or info.mode != "networks":
             continue
-        nets = clients[info.host].api.inspect_container(cid)["NetworkSettings"]["Networks"]
+        api = clients[info.host].api
+        nets = api.inspect_container(cid)["NetworkSettings"]["Networks"]
         for net, want in model.endpoints[name].addresses.items():
-            got = (nets.get(net if net == "bridge" else f"{prefix}{net}") or {}).get("IPAddress")
+            key = net if net in BUILT_IN else f"{prefix}{net}"
+            got = (nets.get(key) or {}).get("IPAddress") or _hidden(api, key, cid)
             if got != str(want):
                 findings.append(f"{name}: the engine gave {got or 'no address'} on {net}, the "
                                 f"model predicted {want}")
     sandbox.update_journal(lab, lambda j: j.__setitem__("findings", findings))
     return findings
+
+
+BUILT_IN = ("bridge", "docker_gwbridge", "ingress")
+
+
+def _hidden(api, net: str, cid: str) -> str | None:
+    """An endpoint `docker inspect` does not list (docker_gwbridge): the network knows it."""
+    import docker.errors
+
+    try:
+        ep = api.inspect_network(net)["Containers"].get(cid) or {}
+    except docker.errors.NotFound:
+        return None
+    return ep.get("IPv4Address", "").split("/")[0] or None
 
 
 def write_files(lab: str, model: Model, clients: dict, applied: apply.Applied) -> None:

@@ -57,7 +57,8 @@ def _shim(dk: Docker, d: Daemon, st: NetState, spec: Network) -> None:
     uplink = dk.model.ns[d.ns].ifaces[st.extra["parent"]]
     dk.model.add_iface(Iface(d.ns, name, IfKind.MACVLAN, mtu=uplink.mtu, parent=uplink.id,
                              mode="bridge", mac=dk.asm.mac(("shim", d.name, net.name)),
-                             addrs=[IPv4Interface(f"{ip}/32")], network=net.name))
+                             addrs=[IPv4Interface(f"{ip}/32")], network=net.name,
+                             by_hand=True))
     dst = net.ip_range or net.subnet
     host = dk.model.ns[d.ns]
     same = [i.name for i in host.ifaces.values() for a in i.addrs if a.network == dst]
