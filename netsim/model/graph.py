@@ -101,6 +101,7 @@ class Listener:
     role: str  # "echo" | "proxy" | "vxlan"
     target: tuple[IPv4Address, int] | None = None  # proxy: container address and port
     origin: str = ""
+    routed_reply: bool = False  # answers from the route's source address, not the one asked
 
 
 @dataclass

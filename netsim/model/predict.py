@@ -171,12 +171,8 @@ class Predictor:
                 trace.notes.append(f"but its own connection failed ({inner.why}): the client's "
                                    "connection opens and closes without data")
                 return self._reply(server, arrival.pkt, origin, src_ns, trace, "open", None)
-            # docker-proxy's UDP socket answers with a plain WriteTo: from a socket bound to
-            # 0.0.0.0 the reply leaves from the address the route to the client picks, which
-            # a connected client drops unless it is the one it wrote to (real engine, 20.10)
-            routed = pkt.proto == "udp" and listener.ip == ANY
             return self._reply(server, arrival.pkt, origin, src_ns, trace, "open",
-                               inner.source_seen, routed_source=routed)
+                               inner.source_seen, routed_source=listener.routed_reply)
         return self._reply(server, arrival.pkt, origin, src_ns, trace, "open", seen)
 
     def _reply(self, server: Netns, got: Pkt, origin: Pkt, src_ns: str, trace: Trace,

@@ -9,7 +9,6 @@ so that cleanup finds it by namespace as well as by its journaled PID.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import selectors
 import signal
@@ -23,7 +22,6 @@ from netsim.model.graph import Listener, Model
 from netsim.realize import sandbox
 
 ANSWER_TIMEOUT = 1.0
-ANY_ADDR = ipaddress.IPv4Address("0.0.0.0")
 IP_PKTINFO = 8  # linux/in.h: learn a datagram's destination, answer from that same address
 
 
@@ -110,8 +108,8 @@ def _proxy_udp(sock: socket.socket, ns: str, lst: Listener) -> None:
             try:
                 back.sendto(data, (str(lst.target[0]), lst.target[1]))
                 answer, _ = back.recvfrom(2048)
-                if lst.ip == ANY_ADDR:  # docker-proxy's plain WriteTo: the route picks the
-                    sock.sendto(answer, peer)  # source (see model/predict.py), as in Docker
+                if lst.routed_reply:  # 20.10's docker-proxy: a plain WriteTo, the route
+                    sock.sendto(answer, peer)  # picks the source (Listener.routed_reply)
                 else:
                     _send_udp(sock, answer, peer, local)
             except OSError:

@@ -57,15 +57,45 @@ class Managed:
         return docker.DockerClient(base_url=self.socket, version="auto", timeout=120)
 
 
+ENGINE_BINARIES = ("dockerd", "docker-proxy", "containerd", "containerd-shim-runc-v2", "runc",
+                   "docker-init")
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
 def dockerd_binary(path: str | None) -> str:
-    """`--dockerd PATH` (a binary, or a directory holding one), else Debian's."""
-    found = (str(Path(path) / "dockerd") if path and Path(path).is_dir() else path) \
+    """`--dockerd PATH` (a binary, or a directory of engine binaries, such as a Debian
+    release's packages unpacked by ../shared/oracle/fetch-engine.sh), else Debian's."""
+    found = (_in_tree(Path(path), "dockerd") if path and Path(path).is_dir() else path) \
         or shutil.which("dockerd")
     if not found or not os.access(found, os.X_OK):
         raise EnvironmentProblem(f"--engine docker needs dockerd ({path or 'not found'})",
                                  "apt-get install docker.io with service start-up blocked "
                                  "(.ci/run shows how), or --dockerd PATH")
     return found
+
+
+def _in_tree(root: Path, name: str) -> str | None:
+    for sub in ("", "bin", "sbin", "usr/bin", "usr/sbin", "usr/libexec/docker"):
+        f = root / sub / name
+        if f.is_file() and os.access(f, os.X_OK):
+            return str(f)
+    return None
+
+
+def engine_path(binary: str, bindir: Path) -> str:
+    """dockerd's PATH: the engine's own binaries that run on this machine first (a newer
+    release's runc may need a newer libc: the system's then serves), then the system's."""
+    root = Path(binary).resolve().parent
+    while root != root.parent and root.name in ("bin", "sbin", "usr", "libexec", "docker"):
+        root = root.parent
+    bindir.mkdir(parents=True, exist_ok=True)
+    for name in ENGINE_BINARIES:
+        f = _in_tree(root, name)
+        if f and subprocess.run([f, "--version"], capture_output=True).returncode == 0:
+            link = bindir / name
+            if not link.exists():
+                link.symlink_to(f)
+    return f"{bindir}:{SYSTEM_PATH}"
 
 
 def _cgroup_mounts() -> str:
@@ -110,8 +140,8 @@ def start(lab: str, host: str, ns: str, spec: Host, upstream: str, binary: str) 
             "--exec-root", str(d / "exec"), "--pidfile", str(d / "dockerd.pid"),
             "-H", f"unix://{d / 'docker.sock'}", "--storage-driver", "vfs",
             "--exec-opt", "native.cgroupdriver=cgroupfs", "--cgroup-parent", cgroup]
-    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-           "CGMOUNTS": _cgroup_mounts(), "RESOLV": str(d / "resolv.conf")}
+    env = {"PATH": engine_path(binary, d / "bin") if binary != shutil.which("dockerd")
+           else SYSTEM_PATH, "CGMOUNTS": _cgroup_mounts(), "RESOLV": str(d / "resolv.conf")}
     with open(d / "dockerd.log", "ab") as log:
         proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=log, start_new_session=True)

@@ -35,6 +35,9 @@ class Profile:
     publish_all_descending: bool  # -P: 20.10 gives the highest exposed port the lowest host port
     port_overlap: bool  # 28's allocator knows 0.0.0.0 overlaps every address; 20.10's does not
     binds_without_proxy: bool  # 28's dockerd binds host ports itself; <= 27 only docker-proxy
+    # 20.10's docker-proxy answers UDP with a plain WriteTo from 0.0.0.0: the reply leaves from
+    # the route's source address, which a connected client drops (real engines, issue 13)
+    udp_proxy_routed_reply: bool
     forwarding_warning: str | None  # what `docker run` prints when ip_forward is 0
     pool_exhausted: str
     ip_outside_subnet: str  # {ip} {network}
@@ -50,7 +53,7 @@ DOCKER_20_10 = Profile(
     name="20.10", mac=MacScheme.FROM_IP, templates=LEGACY, hairpin_masq_always=True,
     internal_default_route=True, macvlan_share_parent=False,
     dns_upstream_failure=DnsFailure.TIMEOUT, publish_all_descending=True, port_overlap=False,
-    binds_without_proxy=False,
+    binds_without_proxy=False, udp_proxy_routed_reply=True,
     forwarding_warning="WARNING: IPv4 forwarding is disabled. Networking will not work.",
     pool_exhausted="could not find an available, non-overlapping IPv4 address pool among the "
                    "defaults to assign to the network",
@@ -76,6 +79,7 @@ DOCKER_28 = replace(
     DOCKER_26, name="28", mac=MacScheme.RANDOM, templates=DOCKER_FORWARD,
     hairpin_masq_always=False, macvlan_share_parent=True, publish_all_descending=False,
     port_overlap=True, binds_without_proxy=True, forwarding_warning=None,
+    udp_proxy_routed_reply=False,
     pool_exhausted="all predefined address pools have been fully subnetted",
     wrap_prefix="failed to set up container networking: ",
     static_ip_default_bridge="invalid config for network bridge: invalid endpoint settings:\n"

@@ -258,4 +258,5 @@ def publish(dk: Docker, d: Daemon, st: NetState, bindings: list[PortBinding]) ->
             dk.model.ns[d.ns].listeners.append(Listener(
                 pb.host_ip, pb.host_port, pb.proto, "proxy", (pb.container_ip, pb.container_port),
                 f"docker-proxy -proto {pb.proto} -host-ip {pb.host_ip} -host-port {pb.host_port} "
-                f"-container-ip {pb.container_ip} -container-port {pb.container_port}"))
+                f"-container-ip {pb.container_ip} -container-port {pb.container_port}",
+                routed_reply=pb.proto == "udp" and any_ip and dk.profile.udp_proxy_routed_reply))
