@@ -78,3 +78,14 @@ def test_the_model_knows_no_runtime_and_no_realizer() -> None:
                    if t.startswith(("netsim.runtime", "netsim.realize", "netsim.report",
                                     "netsim.lab", "netsim.cli"))]
             assert not bad, f"{name} depends on {bad}"
+
+
+def test_engines_sit_above_realization() -> None:
+    """An engine uses the model, the runtimes and the realizer; none of them knows engines,
+    so the netns path never depends on the Docker SDK."""
+    g = graph()
+    for name in g.nodes:
+        if name.startswith(("netsim.model", "netsim.links", "netsim.runtime", "netsim.realize",
+                            "netsim.probe", "netsim.report", "netsim.scenario")):
+            bad = [t for t in nx.descendants(g, name) if t.startswith("netsim.engine")]
+            assert not bad, f"{name} depends on {bad}"
