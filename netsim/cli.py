@@ -324,7 +324,11 @@ def ls() -> None:
             click.echo(f"{name}\tbroken journal: {e}")
             continue
         keeper = j.get("keeper") or {}
-        click.echo(f"{name}\t{len(j.get('namespaces', []))} namespaces\t"
+        eng = j.get("engine") or {}
+        on = f"docker {eng.get('version', '?')}" + (f" at {eng['docker_host']}"
+                                                    if eng.get("docker_host") else "") \
+            if eng.get("kind") == "docker" else "netns"
+        click.echo(f"{name}\t{on}\t{len(j.get('namespaces', []))} namespaces\t"
                    f"services pid {keeper.get('pid', '-')}\t{j.get('path', '')}")
 
 

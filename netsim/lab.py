@@ -115,12 +115,12 @@ class Lab:
 
             raise NetsimError("a lab is up on one engine at a time; `run` takes several "
                               f"({','.join(self.engines)})")
-        self._running = up_lab(self)
         try:
+            self._running = up_lab(self)
             yield self
         finally:
             self._running = None
-            engines.down(self.name)
+            engines.down_if_mine(self.name)
 
     def _live(self) -> Running:
         if not self._running:
@@ -182,17 +182,20 @@ class Lab:
 
         reports = []
         for i, engine in enumerate(self.engines):
-            t0 = time.perf_counter()
-            running = engines.get(engine).up(self._for_engine(), self.model, self.options)
-            t_up = time.perf_counter() - t0
             last = i == len(self.engines) - 1
-            try:
+            t_up = t_down = 0.0
+            try:  # up inside: an interruption right after it returns still tears it down
+                t0 = time.perf_counter()
+                running = engines.get(engine).up(self._for_engine(), self.model, self.options)
+                t_up = time.perf_counter() - t0
                 report = probe_lab(self, running, full_matrix)
-            finally:
-                if not (keep and last):
-                    t1 = time.perf_counter()
-                    engines.down(self.name)
-                    t_down = time.perf_counter() - t1
+            except BaseException:
+                engines.down_if_mine(self.name)
+                raise
+            if not (keep and last):
+                t1 = time.perf_counter()
+                engines.down(self.name)
+                t_down = time.perf_counter() - t1
             tag = "" if len(self.engines) == 1 else f" ({engine})"
             report.timings = {f"up{tag}": t_up, f"probe{tag}": report.seconds}
             if not (keep and last):

@@ -8,6 +8,7 @@ prober observes them all; `down` knows from the journal which engine made a lab.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -52,6 +53,18 @@ def down(lab: str) -> list[str]:
     except sandbox.BrokenJournal:
         journal = {}
     kind = kind_of(journal)
-    if kind in ENGINES:
-        ENGINES[kind].remove(journal)
-    return lifecycle.down(lab)
+    with sandbox.uninterrupted():  # half a teardown would leave the other half
+        if kind in ENGINES:
+            ENGINES[kind].remove(journal)
+        return lifecycle.down(lab)
+
+
+def down_if_mine(lab: str) -> None:
+    """Tear the lab down if this process built it (its journal says so): after an
+    interruption anywhere in `up`, never another process's lab of the same name."""
+    try:
+        journal = sandbox.read_journal(lab)
+    except sandbox.BrokenJournal:
+        return
+    if journal.get("pid") == os.getpid():
+        down(lab)

@@ -50,11 +50,11 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
     start = {"lab": lab, "namespaces": [], "keeper": None, "scenario": scenario_text,
              "path": scenario_path, "since": time.time(), "pid": os.getpid(),
              "pid_start": sandbox.pid_start(os.getpid()), "engine": {"kind": engine}}
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
     if not sandbox.create_journal(lab, start):  # exclusive: one `up` of a lab at a time
         raise LabExists(f"lab '{lab}' is already up, or being built (netsim down {lab}, or "
                         "netsim cleanup)")
-    times: dict[str, float] = {}
-    t0 = time.perf_counter()
     try:
         names = sandbox.in_thread(lambda: _links(model, lab))
         times["links"] = time.perf_counter() - t0
@@ -180,15 +180,16 @@ def _links(model: Model, lab: str) -> dict[str, str]:
 
 
 def down(lab: str) -> list[str]:
-    try:
-        keeper = sandbox.read_journal(lab).get("keeper")
-    except sandbox.BrokenJournal:
-        keeper = None
-    names = sandbox.teardown(lab)
-    if isinstance(keeper, dict):  # reap it when it is our own child (netsim run): no zombie
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(keeper["pid"], 0)
-    sandbox.wait_gone(names)
+    with sandbox.uninterrupted():
+        try:
+            keeper = sandbox.read_journal(lab).get("keeper")
+        except sandbox.BrokenJournal:
+            keeper = None
+        names = sandbox.teardown(lab)
+        if isinstance(keeper, dict):  # reap it when it is our own child (netsim run)
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(keeper["pid"], 0)
+        sandbox.wait_gone(names)
     return names
 
 

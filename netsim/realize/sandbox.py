@@ -123,6 +123,27 @@ def in_thread(fn: Callable[[], T]) -> T:
     return box.get("v")  # type: ignore[return-value]
 
 
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """SIGINT and SIGTERM held back until the block ends (teardown: half a teardown leaves
+    what the other half would have removed); one that arrived meanwhile is raised after.
+    The handlers are swapped, not the signal mask: a mask is per thread, and a signal
+    another thread receives still runs the Python handler in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread runs Python's handlers (and may swap them)
+        return
+    got: list[int] = []
+    old = {s: signal.signal(s, lambda n, _f: got.append(n))
+           for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        if got:
+            signal.raise_signal(got[0])
+
+
 def _wait_through_interrupts(done: threading.Event) -> None:
     """Wait for a cancelled worker to stop, whatever else arrives meanwhile (a second Ctrl-C)."""
     while True:
@@ -268,8 +289,9 @@ def create_journal(lab: str, data: dict) -> bool:
 def write_journal(lab: str, data: dict) -> None:
     JOURNAL_DIR.mkdir(parents=True, exist_ok=True)
     tmp = journal_path(lab).with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(journal_path(lab))  # atomic: a crash leaves the old or the new journal
+    with uninterrupted():  # a SIGTERM between the two steps would leave the .tmp behind
+        tmp.write_text(json.dumps(data, indent=1))
+        tmp.replace(journal_path(lab))  # atomic: a crash leaves the old or the new journal
 
 
 _JOURNAL_LOCK = threading.Lock()
@@ -312,7 +334,13 @@ def pid_start(pid: int) -> str:
 
 def teardown(lab: str) -> list[str]:
     """Remove what the lab proved it made: its keeper, processes inside, the namespaces of its
-    ownership log, its files; then its journal and log."""
+    ownership log, its files; then its journal and log. Never half of it: SIGINT and SIGTERM
+    wait until it is done."""
+    with uninterrupted():
+        return _teardown(lab)
+
+
+def _teardown(lab: str) -> list[str]:
     try:
         data = read_journal(lab)
     except BrokenJournal:
@@ -340,7 +368,7 @@ def teardown(lab: str) -> list[str]:
         cgroups.remove(d.get("cgroup", ""))
     if data.get("files") == str(files_dir(lab)):  # only the directory this lab journaled
         shutil.rmtree(files_dir(lab), ignore_errors=True)
-    for path in (journal_path(lab), owned_path(lab)):
+    for path in (journal_path(lab), owned_path(lab), journal_path(lab).with_suffix(".tmp")):
         try:
             path.unlink()
         except FileNotFoundError:

@@ -107,8 +107,8 @@ def _interrupt_run(path: Path, lab: str, sig: int, delay: float | None) -> str:
     else:
         time.sleep(delay)
     p.send_signal(sig)
-    _, err = p.communicate(timeout=60)
-    return err
+    out, err = p.communicate(timeout=60)
+    return f"{err} rc={p.returncode} {out[-400:]}"
 
 
 def test_sigterm_and_sigint_at_ten_points_each_leave_nothing(tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_sigterm_and_sigint_at_ten_points_each_leave_nothing(tmp_path: Path) -> 
             delay = None if k == 0 else rng.uniform(0.3, 2.0)
             err = _interrupt_run(path, "sigs", sig, delay)
             assert "Traceback" not in err, err
-            assert not ours("sigs"), (sig, delay, ours("sigs"))
+            assert not ours("sigs"), (sig, delay, err[-3000:])
             assert not state_files("sigs"), (sig, delay, state_files("sigs"))
 
 

@@ -39,6 +39,7 @@ def docker_hosts(loaded: Loaded) -> dict:
 def up(loaded: Loaded, model: Model, world: Model, binary: str) -> Running:
     lab = loaded.scenario.name
     hosts = docker_hosts(loaded)
+    netlink.check_kernel(model)  # an ipvlan network fails in the engine for the same reason
     world_up = lifecycle.up(world, lab, loaded.text, loaded.path, engine="docker")
     names = dict(world_up.names)
     try:
