@@ -23,11 +23,13 @@ def _console() -> Console:
 
 
 def _fail(e: NetsimError) -> None:
+    _sigterm_is_death()
     click.echo(f"netsim: {e}", err=True)
     sys.exit(e.exit_code)
 
 
 def _interrupted() -> None:
+    _sigterm_is_death()
     click.echo("netsim: interrupted; everything the lab had made was removed", err=True)
     sys.exit(130)
 
@@ -35,6 +37,12 @@ def _interrupted() -> None:
 def _sigterm_is_exit() -> None:
     """So that `finally:` blocks tear the lab down when CI kills us politely."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def _sigterm_is_death() -> None:
+    """Once the lab is down (or left up on purpose) a SIGTERM may kill us as usual: raised
+    at interpreter shutdown, SystemExit would only print a traceback."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,6 +76,7 @@ def check(file: str, json_path: str | None, quiet: bool, no_matrix: bool) -> Non
 def _finish(report, json_path: str | None, junit_path: str | None, quiet: bool) -> None:
     from netsim.report import jsonout, junit, terminal
 
+    _sigterm_is_death()
     terminal.print_run(report, _console(), quiet)
     if json_path:
         jsonout.write(json_path, jsonout.report(report.lab, report.profile, report.rows,
@@ -148,6 +157,7 @@ def up(file: str, engine: str, dockerd: str | None, docker_host: str | None) -> 
         _fail(e)
     except KeyboardInterrupt:
         _interrupted()
+    _sigterm_is_death()
     on = "" if running.engine == "netns" else f" on {running.engine}"
     click.echo(f"{lab.name}: up{on}, {len(set(running.names.values()))} namespaces in "
                f"{time.perf_counter() - t0:.2f} s; netsim probe {lab.name}; netsim down {lab.name}")
