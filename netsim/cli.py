@@ -88,6 +88,9 @@ def _finish(report, json_path: str | None, junit_path: str | None, quiet: bool) 
 
 def _engine_options(fn):
     """--engine, --dockerd, --docker-host: who realizes the lab (engine/registry.py)."""
+    fn = click.option("--probe-by", type=click.Choice(["setns", "exec"]), help="On an existing "
+                      "engine: enter each container's namespace (a local socket, the default "
+                      "there) or `docker exec` the probes in it (the default elsewhere).")(fn)
     fn = click.option("--docker-host", metavar="URL", help="An existing engine "
                       "(unix:///var/run/docker.sock, tcp://..., ssh://...) instead of "
                       "daemons netsim starts.")(fn)
@@ -122,13 +125,14 @@ def _engines(ctx, param, value: str) -> str:
 @click.option("--keep", is_flag=True, help="Leave the lab up afterwards (netsim down NAME).")
 @_engine_options
 def run(file: str, json_path, junit_path, quiet: bool, no_matrix: bool, keep: bool,
-        engine: str, dockerd: str | None, docker_host: str | None) -> None:
+        engine: str, dockerd: str | None, docker_host: str | None, probe_by: str | None) -> None:
     """Build the scenario for real (root), probe it, report, tear it down."""
     from netsim.lab import Lab
 
     _sigterm_is_exit()
     try:
-        lab = Lab.load(file, engine, dockerd=dockerd, docker_host=docker_host)
+        lab = Lab.load(file, engine, dockerd=dockerd, docker_host=docker_host,
+                       probe_by=probe_by)
         with _console().status(f"building and probing {lab.name} ..."):
             report = lab.run(full_matrix=not no_matrix, keep=keep)
     except NetsimError as e:
@@ -141,7 +145,8 @@ def run(file: str, json_path, junit_path, quiet: bool, no_matrix: bool, keep: bo
 @main.command()
 @click.argument("file", type=FILE)
 @_engine_options
-def up(file: str, engine: str, dockerd: str | None, docker_host: str | None) -> None:
+def up(file: str, engine: str, dockerd: str | None, docker_host: str | None,
+       probe_by: str | None) -> None:
     """Build the scenario (namespaces, links, rules, services; or on real engines) and leave
     it up (root)."""
     import time
@@ -150,7 +155,8 @@ def up(file: str, engine: str, dockerd: str | None, docker_host: str | None) -> 
 
     _sigterm_is_exit()
     try:
-        lab = Lab.load(file, engine, dockerd=dockerd, docker_host=docker_host)
+        lab = Lab.load(file, engine, dockerd=dockerd, docker_host=docker_host,
+                       probe_by=probe_by)
         t0 = time.perf_counter()
         running = up_lab(lab)
     except NetsimError as e:

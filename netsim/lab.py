@@ -219,16 +219,24 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True) -> RunReport
             row.probe = replace(row.probe, cold=True)
     # a vantage point the engine does not give (the LAN of an existing engine): the matrix
     # leaves it out, an expectation from it is inconclusive
-    matrix = [r for r in check.matrix if r.probe.proto == "run" or r.probe.src_ns in names]
+    matrix = [r for r in check.matrix if r.probe.proto == "run" or r.probe.src_ns in names
+              or r.probe.src in running.exec_sources]
     rows = check.expectations + matrix
     for row in rows:
         if row.probe.proto == "run" and running.failed_runs is not None:
             row.seen = _run_seen(row.probe.src, running)
-        elif row.probe.proto != "run" and row.probe.src_ns not in names:
+        elif row.probe.proto != "run" and row.probe.src_ns not in names \
+                and row.probe.src not in running.exec_sources:
             row.seen = Outcome("inconclusive", None, [row.probe.src], evidence=[
                 f"{row.probe.src} is no vantage point of {running.engine}"])
     # a namespace lab runs no dockerd: whether `docker run` fails is the model's word only,
     # so those rows stay unobserved there (a real engine observes them)
+    by_exec = [r for r in rows if r.probe.proto != "run" and r.probe.src_ns not in names
+               and r.probe.src in running.exec_sources]
+    if by_exec:  # names too are asked of it directly: it says inconclusive, not unresolved
+        for row, seen in zip(by_exec, running.exec_observer.run([r.probe for r in by_exec]),
+                             strict=True):
+            row.seen = seen
     live = [r for r in rows if r.probe.proto != "run" and r.probe.src_ns in names]
     prober = Prober(names, running.flush)
     try:

@@ -12,3 +12,6 @@ class Running:
     engine: str = "netns"  # what realized it, as the report says it ("docker 20.10.24")
     failed_runs: dict[str, str] | None = None  # a real engine's `docker run` errors (None: no engine ran)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    # containers probed by `docker exec` instead (an engine netsim cannot enter), and how
+    exec_sources: frozenset[str] = frozenset()
+    exec_observer: object | None = None  # an Observer (probe/observe.py) for those

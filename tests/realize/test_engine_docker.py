@@ -152,11 +152,14 @@ expect:
 """
 
 
-def test_existing_engine_labels_everything_and_removes_only_what_it_labelled() -> None:
+@pytest.mark.parametrize("probe_by", ["setns", "exec"])
+def test_existing_engine_labels_everything_and_removes_only_what_it_labelled(
+        probe_by: str) -> None:
     """An engine netsim did not start for this lab (one managed daemon, reached by its
     socket): the lab's objects carry netsim.lab=guest and the guest- prefix, probes run from
-    inside the containers, a LAN vantage point is inconclusive, and `down` removes the
-    labelled objects only: an unlabelled container and network stay."""
+    inside the containers (their namespaces entered, or `docker exec` as on a remote engine),
+    a LAN vantage point is inconclusive, and `down` removes the labelled objects only: an
+    unlabelled container and network stay."""
     from netsim.engine.docker import image
 
     host = Lab.from_yaml("name: enghost\nhosts: {docker1: {}}\n", "enghost.yml", "docker")
@@ -165,7 +168,8 @@ def test_existing_engine_labels_everything_and_removes_only_what_it_labelled() -
         assert _docker(sock, "network", "create", "bystanders").strip()
         assert _docker(sock, "run", "-d", "--name", "bystander", "--network", "bystanders",
                        image.tag(), image.ECHO).strip()
-        guest = Lab.from_yaml(GUEST, "guest.yml", "docker", docker_host=sock)
+        guest = Lab.from_yaml(GUEST, "guest.yml", "docker", docker_host=sock,
+                              probe_by=probe_by)
         with guest.up():
             ps = _docker(sock, "ps", "-a", "--filter", "label=netsim.lab=guest",
                          "--format", "{{.Names}}").split()
@@ -175,11 +179,19 @@ def test_existing_engine_labels_everything_and_removes_only_what_it_labelled() -
             assert nets == ["guest-appnet"]
             report = guest.probe(full_matrix=True)
         rows = {r.probe.label: r for r in report.expectations}
-        assert all(r.ok for label, r in rows.items() if not label.startswith("lan")), \
+        names = "bb resolves aa"  # by exec: no libc resolver in the image, so not asked
+        assert all(r.ok for label, r in rows.items() if not label.startswith("lan") and
+                   (probe_by == "setns" or label != names)), \
             [(r.probe.label, r.observed, r.notes) for r in report.expectations]
         assert str(rows["bb -> aa:80/tcp"].source_seen) == "10.77.0.3"  # the server saw b
+        assert str(rows["bb -> aa:53/udp"].source_seen) == "10.77.0.3"
         assert rows["lan -> aa icmp"].observed == "inconclusive"
+        if probe_by == "exec":
+            assert rows[names].observed == "inconclusive"
+            assert any(n.startswith("exec: open") for n in rows["bb -> aa:80/tcp"].notes)
         assert all(r.probe.src in ("aa", "bb") for r in report.matrix)  # its vantage points
+        assert not [r.probe.label for r in report.matrix if r.mismatch]
+        assert {r.observed for r in report.matrix if r.probe.proto != "dns"} >= {"reach"}
         assert "docker 20.10" in report.engine and sock in report.engine
         left = _docker(sock, "ps", "-a", "--format", "{{.Names}}").split()
         assert left == ["bystander"]

@@ -46,7 +46,7 @@ def local_pids(url: str) -> bool:
     return url.startswith("unix://")
 
 
-def up(loaded: Loaded, model: Model, url: str) -> Running:
+def up(loaded: Loaded, model: Model, url: str, probe_by: str | None = None) -> Running:
     lab = loaded.scenario.name
     hosts = list(loaded.scenario.hosts or {"docker1": None})
     if len(hosts) > 1:
@@ -66,21 +66,36 @@ def up(loaded: Loaded, model: Model, url: str) -> Running:
         applied = managed._apply(target, loaded, model)
         names: dict[str, str] = {}
         managed.compare_addresses(lab, model, target.clients, applied, target.prefix)
-        if local_pids(url):
+        how = probe_by or ("setns" if local_pids(url) else "exec")
+        if how == "setns":
             names = managed.attach(lab, model, target.clients, applied)
             managed.write_files(lab, model, target.clients, applied)
         v = c.version()["Version"]
+        placed = {n: (hosts[0], cid) for n, cid in applied.containers.items()}
         journal = sandbox.read_journal(lab)
-        journal["engine"].update(version=v, names=names, failed_runs=applied.failed)
+        journal["engine"].update(version=v, names=names, failed_runs=applied.failed,
+                                 probe_by=how, containers=placed)
         sandbox.write_journal(lab, journal)
-        return Running(names, managed.flush_targets(names), f"docker {v} at {url}",
-                       applied.failed)
+        return running(url, v, names, applied.failed, how, placed)
     except BaseException:
         remove(url, lab)
         lifecycle.down(lab)
         raise
     finally:
         c.close()
+
+
+def running(url: str, version: str, names: dict[str, str], failed: dict[str, str], how: str,
+            placed: dict[str, tuple[str, str]]) -> Running:
+    """What the prober gets: namespaces to enter, or containers to exec in."""
+    from netsim.engine.docker.exec_probe import Exec
+
+    run = Running(names, managed.flush_targets(names), f"docker {version} at {url}", failed)
+    if how == "exec":
+        hosts = {h for h, _ in placed.values()}
+        run.exec_sources = frozenset(placed)
+        run.exec_observer = Exec({h: client(url) for h in hosts}, placed)
+    return run
 
 
 def remove(url: str, lab: str) -> None:
