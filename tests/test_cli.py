@@ -107,3 +107,21 @@ def test_check_a_bare_conflist_and_a_net_d_directory(tmp_path: Path) -> None:
     (tmp_path / "05-broken.conflist").write_text("{ not json")
     result = CliRunner().invoke(main, ["check", str(tmp_path), "-q"])
     assert result.exit_code == 2 and "05-broken.conflist: not a conflist" in result.output
+
+
+def test_engine_names_are_checked_before_anything_is_built() -> None:
+    bad = CliRunner().invoke(main, ["run", str(SCENARIOS / "bridge.yml"), "--engine", "podman"])
+    assert bad.exit_code == 2 and "one of netns, docker" in bad.output
+    twice = CliRunner().invoke(main, ["run", str(SCENARIOS / "bridge.yml"), "--engine",
+                                      "docker,docker"])
+    assert twice.exit_code == 2 and "names an engine twice" in twice.output
+    up = CliRunner().invoke(main, ["up", str(SCENARIOS / "bridge.yml"), "--engine",
+                                   "netns,docker"])
+    assert up.exit_code == 2 and "several for run" not in up.output
+
+
+def test_import_docker_from_an_engine_that_is_not_there_says_so(tmp_path: Path) -> None:
+    sock = tmp_path / "no.sock"
+    r = CliRunner().invoke(main, ["import", "docker", "--docker-host", f"unix://{sock}"])
+    assert r.exit_code == 3, r.output
+    assert "cannot reach the Docker engine" in r.output and "Traceback" not in r.output

@@ -248,3 +248,17 @@ def test_import_docker_then_run_reproduces_the_engines_addresses(tmp_path: Path)
         report = lab.probe(full_matrix=True)
     assert not [r.probe.label for r in report.rows if r.mismatch or r.observed == "inconclusive"]
     _nothing_left("imported")
+
+
+def test_netns_and_docker_side_by_side_against_one_prediction() -> None:
+    """`run --engine netns,docker`: both built and probed in turn, one observed column each,
+    against the real engine's profile."""
+    lab = Lab.load(SCENARIOS / "modes.yml", "netns,docker")
+    report = lab.run(full_matrix=True)
+    assert report.engine == "netns" and report.also[0].startswith("docker 20.10")
+    assert lab.model.profile == "20.10"
+    both = [r for r in report.rows if r.seen is not None and report.also[0] in r.also]
+    assert len(both) == len([r for r in report.rows if r.probe.proto != "run"]) >= 50
+    assert not [r.probe.label for r in report.rows if r.mismatch]
+    assert {"up (netns)", "up (docker)", "down (docker)"} <= set(report.timings)
+    _nothing_left(lab.name)
