@@ -154,9 +154,8 @@ def _wait_through_interrupts(done: threading.Event) -> None:
             continue
 
 
-def create_netns(name: str, sysctls: dict[str, str], lab: str) -> None:
-    """`ip netns add` done in a thread (no fork), then the namespace's own sysctls. The mount
-    point is created exclusively and logged as the lab's before anything is mounted on it."""
+def _claim_mount_point(name: str, lab: str) -> Path:
+    """/run/netns/<name>, created exclusively and logged as the lab's before any mount."""
     check_cancel()
     NETNS_DIR.mkdir(parents=True, exist_ok=True)
     target = NETNS_DIR / name
@@ -165,6 +164,13 @@ def create_netns(name: str, sysctls: dict[str, str], lab: str) -> None:
     except FileExistsError:
         raise FileExistsError(f"namespace {name} exists and is not this lab's") from None
     own(lab, name)
+    return target
+
+
+def create_netns(name: str, sysctls: dict[str, str], lab: str) -> None:
+    """`ip netns add` done in a thread (no fork), then the namespace's own sysctls. The mount
+    point is created exclusively and logged as the lab's before anything is mounted on it."""
+    target = _claim_mount_point(name, lab)
 
     def make() -> None:
         _check(_libc.unshare(CLONE_NEWNET), "unshare")
@@ -181,14 +187,7 @@ def create_netns(name: str, sysctls: dict[str, str], lab: str) -> None:
 def attach_netns(name: str, pid: int, lab: str) -> None:
     """`ip netns attach`: a name for a namespace another program made (a real engine's
     container), logged as the lab's before the bind mount exists, removed like its own."""
-    check_cancel()
-    NETNS_DIR.mkdir(parents=True, exist_ok=True)
-    target = NETNS_DIR / name
-    try:
-        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o444))
-    except FileExistsError:
-        raise FileExistsError(f"namespace {name} exists and is not this lab's") from None
-    own(lab, name)
+    target = _claim_mount_point(name, lab)
     _check(_libc.mount(f"/proc/{pid}/ns/net".encode(), str(target).encode(), None, MS_BIND,
                        None), "mount")
 

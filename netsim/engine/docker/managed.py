@@ -10,7 +10,6 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import socket
-from pathlib import Path
 
 from netsim.engine.docker import apply, daemons, image, swarm
 from netsim.engine.running import Running
@@ -40,18 +39,9 @@ def up(loaded: Loaded, model: Model, world: Model, binary: str) -> Running:
     lab = loaded.scenario.name
     hosts = docker_hosts(loaded)
     netlink.check_kernel(model)  # an ipvlan network fails in the engine for the same reason
-    world_up = lifecycle.up(world, lab, loaded.text, loaded.path, engine="docker")
-    names = dict(world_up.names)
+    names = dict(lifecycle.up(world, lab, loaded.text, loaded.path, engine="docker").names)
     try:
-        gateway = str(model.endpoints["router"].addresses["lan"])
-        specs = {h: (s if s is not None else _default_host()) for h, s in hosts.items()}
-        with concurrent.futures.ThreadPoolExecutor(len(specs)) as pool:
-            started = dict(zip(specs, pool.map(
-                lambda h: daemons.start(lab, h, names[h], specs[h], gateway, binary), specs),
-                strict=True))
-        for h, spec in specs.items():
-            if not spec.ip_forward:  # pitfall P04: reset after dockerd turned it on
-                sandbox.write_sysctl(names[h], "net.ipv4.ip_forward", "0")
+        started = _start_daemons(lab, model, names, hosts, binary)
         clients = {h: m.client() for h, m in started.items()}
         version = clients[next(iter(clients))].version()["Version"]
         manager = None
@@ -61,19 +51,17 @@ def up(loaded: Loaded, model: Model, world: Model, binary: str) -> Running:
         workdir = sandbox.files_dir(lab) / "image"
         with concurrent.futures.ThreadPoolExecutor(len(clients)) as pool:
             tags = list(pool.map(lambda c: image.ensure(c, workdir), clients.values()))
-        target = apply.Target(clients, tags[0], lab, manager=manager)
-        applied = _apply(target, loaded, model)
+        applied = _apply(apply.Target(clients, tags[0], lab, manager=manager), loaded, model)
         hand = [i for ns in model.ns.values() for i in ns.ifaces.values() if i.by_hand]
         if hand:  # the user's own shim next to Docker's macvlan network
             sandbox.in_thread(lambda: netlink.add_by_hand(model, lab, names, hand))
         names |= attach(lab, model, clients, applied)
         compare_addresses(lab, model, clients, applied)
         write_files(lab, model, clients, applied)
-        journal = sandbox.read_journal(lab)
-        journal["engine"] = {"kind": "docker", "version": version, "names": names,
-                             "failed_runs": applied.failed,
-                             "sockets": {h: m.socket for h, m in started.items()}}
-        sandbox.write_journal(lab, journal)
+        sockets = {h: m.socket for h, m in started.items()}
+        sandbox.update_journal(lab, lambda j: j.__setitem__("engine", {
+            "kind": "docker", "version": version, "names": names,
+            "failed_runs": applied.failed, "sockets": sockets}))
         for c in clients.values():
             c.close()
         return Running(names, flush_targets(names), f"docker {version}", applied.failed)
@@ -82,10 +70,21 @@ def up(loaded: Loaded, model: Model, world: Model, binary: str) -> Running:
         raise
 
 
-def _default_host():
+def _start_daemons(lab: str, model: Model, names: dict[str, str], hosts: dict,
+                   binary: str) -> dict[str, daemons.Managed]:
+    """One dockerd per Docker host, all at once; then `ip_forward: false` as P04 has it."""
     from netsim.scenario.schema import Host
 
-    return Host()
+    gateway = str(model.endpoints["router"].addresses["lan"])  # the hosts' resolv.conf
+    specs = {h: s if s is not None else Host() for h, s in hosts.items()}
+    with concurrent.futures.ThreadPoolExecutor(len(specs)) as pool:
+        started = dict(zip(specs, pool.map(
+            lambda h: daemons.start(lab, h, names[h], specs[h], gateway, binary), specs),
+            strict=True))
+    for h, spec in specs.items():
+        if not spec.ip_forward:  # reset after dockerd turned it on
+            sandbox.write_sysctl(names[h], "net.ipv4.ip_forward", "0")
+    return started
 
 
 def _apply(target: apply.Target, loaded: Loaded, model: Model) -> apply.Applied:
@@ -194,7 +193,3 @@ def flush_targets(names: dict[str, str]) -> list[tuple[str, str]]:
     for ns in dict.fromkeys(names.values()):
         out += sandbox.in_thread(lambda ns=ns: read(ns))
     return out
-
-
-def workdir(lab: str) -> Path:
-    return sandbox.files_dir(lab) / "image"
