@@ -94,11 +94,13 @@ NET_LEGACY: list[T] = [
      "§3.4 traffic leaving the network"),
     ("block", "filter", "FORWARD", "icc", {"iif": "{br}", "oif": "{br}"}, Accept(),
      "§3.4 icc: containers talk"),
-    ("block", "filter", "FORWARD", "noicc", {"iif": "{br}", "oif": "{br}"}, Drop(),
+    # icc=false: libnetwork appends its DROP (-A), where it inserts icc's ACCEPT (real 20.10
+    # and 26.1 engines, issue 13): it sits at the end of FORWARD as it was at create
+    ("append", "filter", "FORWARD", "noicc", {"iif": "{br}", "oif": "{br}"}, Drop(),
      "§3.5 icc=false: no traffic between containers"),
     ("block", "filter", "FORWARD", "internal_icc", {"iif": "{br}", "oif": "{br}"}, Accept(),
      "§3.4 --internal: containers on it still talk (observed, 20.10)"),
-    ("block", "filter", "FORWARD", "internal_noicc", {"iif": "{br}", "oif": "{br}"}, Drop(),
+    ("append", "filter", "FORWARD", "internal_noicc", {"iif": "{br}", "oif": "{br}"}, Drop(),
      "§3.5 --internal, icc=false: no traffic between containers"),
     ("insert", "filter", "DOCKER-ISOLATION-STAGE-1", "external", {"iif": "{br}", "oif": "!{br}"},
      Jump("DOCKER-ISOLATION-STAGE-2"), "§3.4 isolation between bridges"),
