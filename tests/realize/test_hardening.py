@@ -59,7 +59,13 @@ def test_labs_whose_old_names_collided_coexist_and_probe_clean(tmp_path: Path) -
 def test_a_failed_up_never_removes_a_namespace_it_did_not_make(tmp_path: Path) -> None:
     """A namespace that merely exists with a lab's name is not that lab's."""
     squatter = sandbox.ns_name("sq", "docker1")
-    subprocess.run(["ip", "netns", "add", squatter], check=True)
+    # made by hand, not `ip netns add`: that one turns /run/netns into a mount point of the
+    # machine's mount namespace, which the session guard rightly reports
+    target = sandbox.NETNS_DIR / squatter
+    sandbox.NETNS_DIR.mkdir(parents=True, exist_ok=True)
+    target.touch()
+    subprocess.run(["unshare", "--net", "mount", "--bind", "/proc/self/ns/net", str(target)],
+                   check=True)
     try:
         path = tmp_path / "sq.yml"
         path.write_text("name: sq\ncontainers: {web: {}}\n")
@@ -68,7 +74,8 @@ def test_a_failed_up_never_removes_a_namespace_it_did_not_make(tmp_path: Path) -
         assert (sandbox.NETNS_DIR / squatter).exists()  # still there
         assert not state_files("sq") and ours("sq") == [squatter]
     finally:
-        subprocess.run(["ip", "netns", "del", squatter], check=True)
+        subprocess.run(["umount", str(target)], check=True)
+        target.unlink()
 
 
 def test_a_broken_journal_does_not_stop_cleanup_of_the_others(tmp_path: Path) -> None:
