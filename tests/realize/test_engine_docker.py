@@ -294,3 +294,25 @@ def test_netns_and_docker_side_by_side_against_one_prediction() -> None:
     assert not [r.probe.label for r in report.rows if r.mismatch]
     assert {"up (netns)", "up (docker)", "down (docker)"} <= set(report.timings)
     _nothing_left(lab.name)
+
+
+def test_a_run_the_engine_refuses_and_the_model_did_not_is_a_finding() -> None:
+    """On an existing engine a host port may already be taken by something netsim does not
+    know: Docker refuses the run in its own words, and the report says the model disagreed."""
+    from netsim.engine.docker import image
+
+    host = Lab.from_yaml("name: enghost\nhosts: {docker1: {}}\n", "enghost.yml", "docker")
+    with host.up():
+        sock = sandbox.read_journal("enghost")["engine"]["sockets"]["docker1"]
+        assert _docker(sock, "run", "-d", "--name", "holder", "-p", "8080:80", image.tag(),
+                       image.ECHO, "tcp:80").strip()
+        guest = Lab.from_yaml("name: guest\ncontainers:\n  web: {ports: ['8080:80'], listen: "
+                              "[80/tcp]}\n", "guest.yml", "docker", docker_host=sock)
+        with guest.up():
+            report = guest.probe(full_matrix=False)
+        assert not report.ok
+        said = [f for f in report.findings if f.startswith("docker run web failed on the engine")]
+        assert said and "8080" in said[0] and "the model predicted it starts" in said[0], \
+            report.findings
+        assert _docker(sock, "ps", "--format", "{{.Names}}").split() == ["holder"]
+    _nothing_left("enghost")

@@ -125,8 +125,9 @@ def attach(lab: str, model: Model, clients: dict, applied: apply.Applied) -> dic
 
 def compare_addresses(lab: str, model: Model, clients: dict, applied: apply.Applied,
                       prefix: str = "") -> list[str]:
-    """The engine's address on every network of every container against the model's: a
-    difference is a finding (the probes aim at the model's addresses), journaled."""
+    """The engine's address on every network of every container against the model's, and
+    which `docker run`s it refused: a difference is a finding (the probes aim at the model's
+    addresses; a refused run has no expectation row to show it), journaled."""
     findings = []
     for name, cid in applied.containers.items():
         info = model.containers.get(name)
@@ -140,6 +141,11 @@ def compare_addresses(lab: str, model: Model, clients: dict, applied: apply.Appl
             if got != str(want):
                 findings.append(f"{name}: the engine gave {got or 'no address'} on {net}, the "
                                 f"model predicted {want}")
+    for name in sorted(set(applied.failed) ^ set(model.failed_runs)):  # who started, who not
+        said = applied.failed.get(name)
+        findings.append(f"docker run {name} failed on the engine ({said}); the model predicted "
+                        "it starts" if said else f"docker run {name} started on the engine; "
+                        f"the model predicted it fails ({model.failed_runs[name]})")
     sandbox.update_journal(lab, lambda j: j.__setitem__("findings", findings))
     return findings
 
