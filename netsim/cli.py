@@ -105,12 +105,12 @@ def _engines(ctx, param, value: str) -> str:
     from netsim.engine.registry import ENGINES
 
     names = value.split(",")
-    bad = [n for n in names if n not in ENGINES] or (
-        ["several"] if len(names) > 1 and ctx.info_name != "run" else [])
-    if bad:
-        raise click.BadParameter(f"'{value}': one of {', '.join(ENGINES)}"
-                                 + (", or several for run (netns,docker)"
-                                    if ctx.info_name == "run" else ""))
+    unknown = [n for n in names if n not in ENGINES]
+    if unknown:
+        raise click.BadParameter(f"'{unknown[0]}' is not an engine: one of {', '.join(ENGINES)}")
+    if len(names) > 1 and ctx.info_name != "run":
+        raise click.BadParameter(f"'{value}': {ctx.info_name} takes one engine (run takes "
+                                 "several, e.g. netns,docker)")
     if len(set(names)) != len(names):
         raise click.BadParameter(f"'{value}' names an engine twice")
     return value

@@ -60,14 +60,11 @@ class Lab:
         `docker:` says which Docker to imitate; a real engine is the one it is)."""
         from netsim.engine import registry as engines
 
-        real = next((e for e in self.engines if engines.get(e).version is not None
-                     and e != "netns"), None)
-        if real is None:
-            return self.loaded
         if self._engine_loaded is not None:
             return self._engine_loaded
-        version = self._engine_version or engines.get(real).version(self.options)
-        if version is None:
+        version = self._engine_version or next(
+            (v for e in self.engines if (v := engines.get(e).version(self.options))), None)
+        if version is None:  # no real engine: the scenario's own profile
             return self.loaded
         from netsim.runtime.docker.profiles import for_version
 
@@ -186,7 +183,7 @@ class Lab:
             t_up = t_down = 0.0
             try:  # up inside: an interruption right after it returns still tears it down
                 t0 = time.perf_counter()
-                running = engines.get(engine).up(self._for_engine(), self.model, self.options)
+                running = up_lab(self, engine)
                 t_up = time.perf_counter() - t0
                 report = probe_lab(self, running, full_matrix)
             except BaseException:
@@ -217,27 +214,25 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True) -> RunReport
     for row in rows:  # ARP-decided verdicts must meet cold caches (see engine._waves)
         if row.predicted.cold_arp:
             row.probe = replace(row.probe, cold=True)
+    where = {id(r): _vantage(r.probe, running) for r in check.rows}
     # a vantage point the engine does not give (the LAN of an existing engine): the matrix
     # leaves it out, an expectation from it is inconclusive
-    matrix = [r for r in check.matrix if r.probe.proto == "run" or r.probe.src_ns in names
-              or r.probe.src in running.exec_sources]
+    matrix = [r for r in check.matrix if where[id(r)] is not None]
     rows = check.expectations + matrix
-    for row in rows:
-        if row.probe.proto == "run" and running.failed_runs is not None:
-            row.seen = _run_seen(row.probe.src, running)
-        elif row.probe.proto != "run" and row.probe.src_ns not in names \
-                and row.probe.src not in running.exec_sources:
-            row.seen = Outcome("inconclusive", None, [row.probe.src], evidence=[
-                f"{row.probe.src} is no vantage point of {running.engine}"])
+    by = {k: [r for r in rows if where[id(r)] == k] for k in ("run", "exec", "kernel", None)}
+    for row in by[None]:
+        row.seen = Outcome("inconclusive", None, [row.probe.src], evidence=[
+            f"{row.probe.src} is no vantage point of {running.engine}"])
     # a namespace lab runs no dockerd: whether `docker run` fails is the model's word only,
     # so those rows stay unobserved there (a real engine observes them)
-    by_exec = [r for r in rows if r.probe.proto != "run" and r.probe.src_ns not in names
-               and r.probe.src in running.exec_sources]
-    if by_exec:  # names too are asked of it directly: it says inconclusive, not unresolved
-        for row, seen in zip(by_exec, running.exec_observer.run([r.probe for r in by_exec]),
-                             strict=True):
+    if running.failed_runs is not None:
+        for row in by["run"]:
+            row.seen = _run_seen(row.probe.src, running)
+    if by["exec"]:  # names too are asked of it directly: it says inconclusive, not unresolved
+        for row, seen in zip(by["exec"], running.exec_observer.run(
+                [r.probe for r in by["exec"]]), strict=True):
             row.seen = seen
-    live = [r for r in rows if r.probe.proto != "run" and r.probe.src_ns in names]
+    live = by["kernel"]
     prober = Prober(names, running.flush)
     try:
         kernel = Kernel(prober, names, sandbox.files_dir(lab.name))
@@ -253,6 +248,16 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True) -> RunReport
                        time.perf_counter() - start, findings=findings)
     report.engine = running.engine
     return report
+
+
+def _vantage(p, running: Running) -> str | None:
+    """How a probe is observed: "run" (the engine's `docker run`), "kernel" (from inside a
+    namespace), "exec" (docker exec in the container), or None (no vantage point there)."""
+    if p.proto == "run":
+        return "run"
+    if p.src_ns in running.names:
+        return "kernel"
+    return "exec" if p.src in running.exec_sources else None
 
 
 def _merged(reports: list[RunReport]) -> RunReport:
@@ -277,10 +282,10 @@ def _run_seen(name: str, running: Running) -> Outcome:
     return Outcome("failed" if why else "started", None, [name], said, evidence=[said])
 
 
-def up_lab(lab: Lab) -> Running:
+def up_lab(lab: Lab, engine: str | None = None) -> Running:
     from netsim.engine import registry as engines
 
-    return engines.get(lab.engine).up(lab._for_engine(), lab.model, lab.options)
+    return engines.get(engine or lab.engine).up(lab._for_engine(), lab.model, lab.options)
 
 
 def attach(name: str) -> tuple[Lab, Running]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netsim.probe.observe import Observer
+
 
 @dataclass
 class Running:
@@ -14,4 +16,4 @@ class Running:
     warnings: list[tuple[str, str]] = field(default_factory=list)
     # containers probed by `docker exec` instead (an engine netsim cannot enter), and how
     exec_sources: frozenset[str] = frozenset()
-    exec_observer: object | None = None  # an Observer (probe/observe.py) for those
+    exec_observer: Observer | None = None  # what observes those

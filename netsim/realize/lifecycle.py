@@ -47,14 +47,9 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
     netlink.check_kernel(model)
     sandbox.CANCEL.clear()
     _raise_open_files_limit(len(model.ns))
-    start = {"lab": lab, "namespaces": [], "keeper": None, "scenario": scenario_text,
-             "path": scenario_path, "since": time.time(), "pid": os.getpid(),
-             "pid_start": sandbox.pid_start(os.getpid()), "engine": {"kind": engine}}
     times: dict[str, float] = {}
     t0 = time.perf_counter()
-    if not sandbox.create_journal(lab, start):  # exclusive: one `up` of a lab at a time
-        raise LabExists(f"lab '{lab}' is already up, or being built (netsim down {lab}, or "
-                        "netsim cleanup)")
+    open_journal(lab, scenario_text, scenario_path, {"kind": engine})
     try:
         names = sandbox.in_thread(lambda: _links(model, lab))
         times["links"] = time.perf_counter() - t0
@@ -93,6 +88,18 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
             raise EnvironmentProblem(f"building lab '{lab}' failed: {e}",
                                      "everything it had made was removed") from e
         raise
+
+
+def open_journal(lab: str, scenario_text: str, scenario_path: str, engine: dict) -> None:
+    """The lab's journal, created exclusively (one `up` of a lab at a time), before anything
+    of the lab exists; `pid` says which process builds it."""
+    start = {"lab": lab, "namespaces": [], "keeper": None, "scenario": scenario_text,
+             "path": scenario_path, "since": time.time(), "pid": os.getpid(),
+             "pid_start": sandbox.pid_start(os.getpid()), "engine": engine,
+             "files": str(sandbox.files_dir(lab))}
+    if not sandbox.create_journal(lab, start):
+        raise LabExists(f"lab '{lab}' is already up, or being built (netsim down {lab}, or "
+                        "netsim cleanup)")
 
 
 def shared_phases(ns: Netns) -> tuple[list[Op], list[Op]]:
@@ -150,11 +157,8 @@ def run_plugins(model: Model, lab: str, names: dict[str, str]) -> None:
 
 def write_files(model: Model, lab: str) -> None:
     """Each container's /etc/hosts, /etc/resolv.conf and /etc/nsswitch.conf as Docker writes
-    them; the resolver probe bind-mounts them over /etc inside the container (journaled
-    first, removed by teardown)."""
-    journal = sandbox.read_journal(lab)
-    journal["files"] = str(sandbox.files_dir(lab))
-    sandbox.write_journal(lab, journal)
+    them; the resolver probe bind-mounts them over /etc inside the container (the files
+    directory is in the journal from its start, removed by teardown)."""
     for name, view in model.names.items():
         d = sandbox.files_dir(lab) / name
         d.mkdir(parents=True, exist_ok=True)
@@ -180,16 +184,15 @@ def _links(model: Model, lab: str) -> dict[str, str]:
 
 
 def down(lab: str) -> list[str]:
-    with sandbox.uninterrupted():
-        try:
-            keeper = sandbox.read_journal(lab).get("keeper")
-        except sandbox.BrokenJournal:
-            keeper = None
-        names = sandbox.teardown(lab)
-        if isinstance(keeper, dict):  # reap it when it is our own child (netsim run)
-            with contextlib.suppress(ChildProcessError, OSError):
-                os.waitpid(keeper["pid"], 0)
-        sandbox.wait_gone(names)
+    try:
+        keeper = sandbox.read_journal(lab).get("keeper")
+    except sandbox.BrokenJournal:
+        keeper = None
+    names = sandbox.teardown(lab)  # never half done: it holds SIGINT and SIGTERM itself
+    if isinstance(keeper, dict):  # reap it when it is our own child (netsim run): no zombie
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(keeper["pid"], 0)
+    sandbox.wait_gone(names)
     return names
 
 

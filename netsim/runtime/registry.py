@@ -76,26 +76,28 @@ def schedule(asm: Assembly, hosts: dict[str, Host]) -> list[tuple[str, dict[str,
     return steps
 
 
-def world(loaded: Loaded) -> Model:
-    """Only the physical world: the LAN, its peers, the router, `outside`, and each host's
-    namespace with its port, as it is before any runtime starts (forwarding as the machine
-    booted): what a real engine is started in."""
+def _physical(loaded: Loaded) -> Assembly:
+    """The runtime-neutral world: the LAN, its peers, the router, `outside`, every host."""
     asm = Assembly(loaded)
     lan.check_names(asm)
     lan.build(asm)
     for i, (name, spec) in enumerate(lan.hosts(asm).items()):
         lan.add_host(asm, i, name, spec)
+    return asm
+
+
+def world(loaded: Loaded) -> Model:
+    """Only the physical world, as it is before any runtime starts (forwarding as the
+    machine booted): what a real engine is started in."""
+    asm = _physical(loaded)
+    for name, spec in lan.hosts(asm).items():
         asm.model.ns[name].forwarding = spec.ip_forward_at_start
     lan.routes(asm)
     return asm.model
 
 
 def build(loaded: Loaded) -> Model:
-    asm = Assembly(loaded)
-    lan.check_names(asm)
-    lan.build(asm)
-    for i, (name, spec) in enumerate(lan.hosts(asm).items()):
-        lan.add_host(asm, i, name, spec)
+    asm = _physical(loaded)
     all_hosts = lan.hosts(asm)
     placed: set[str] = set()  # no host, or one that does not exist: the runtime's first step
     for runtime, hosts in schedule(asm, all_hosts):  # (which says which host it needs)

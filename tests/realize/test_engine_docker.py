@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from netsim.engine import registry as engines
+from netsim.engine.docker.managed import EngineRefused
 from netsim.lab import Lab
 from netsim.realize import iptables_save, sandbox
 from tests.conftest import ROOT, SCENARIOS, engine_processes, needs_root, netsim_cgroups
@@ -118,6 +119,15 @@ def test_overlay_is_a_real_swarm_with_real_vxlan() -> None:
         assert {"frontend", "backend"} <= set(nets)
         web2 = lab.exec("web2", ["ip", "-d", "link", "show", "eth0"])
         assert "mtu 1450" in web2  # the container's end of a real overlay
+        # dockerd's own overlay namespace (1-<net id>) on docker3: a kernel vxlan device
+        # with the VNI, reached through dockerd's mount namespace, where its netns lives
+        d3 = next(d for d in sandbox.read_journal(lab.name)["daemons"] if d["host"] == "docker3")
+        sandboxes = sorted((Path(d3["dir"]) / "exec" / "netns").glob("1-*"))
+        assert sandboxes, "no overlay namespace on docker3"
+        links = subprocess.run(["nsenter", "-t", str(d3["pid"]), "-m", "--", "nsenter",
+                                f"--net={sandboxes[0]}", "--", "ip", "-d", "link"],
+                               capture_output=True, text=True, check=True).stdout
+        assert re.search(r"vxlan id 40\d\d", links) and "dstport 4789" in links, links
     _nothing_left(lab.name)
 
 
@@ -159,7 +169,7 @@ def test_sigkill_mid_run_then_cleanup_removes_every_daemon_and_container() -> No
 
 def test_a_cni_node_is_refused_with_the_reason() -> None:
     lab = Lab.load(SCENARIOS / "cni-bridge.yml", "docker")
-    with pytest.raises(Exception, match="--engine docker runs Docker hosts only"), lab.up():
+    with pytest.raises(EngineRefused, match="--engine docker runs Docker hosts only"), lab.up():
         pass
     assert not sandbox.labs()
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from netsim.model.graph import Model
 from netsim.runtime.docker import images
+from netsim.scenario import events
+from netsim.scenario.events import Event
 from netsim.scenario.portspec import PortProto
 from netsim.scenario.schema import Container, Network, Scenario
 
@@ -63,23 +65,24 @@ def apply(t: Target, sc: Scenario, model: Model) -> Applied:
     for name, spec in sc.networks.items():
         host = t.manager if spec.driver == "overlay" else (spec.host or next(iter(t.clients)))
         out.networks[name] = create_network(t.clients[host], t, name, spec).id
-    events = _events(t, sc, model, out)
+    schedule = _events(t, sc, model, out)
     for name, spec in sc.containers.items():
-        for happen in events.get(name, ()):
+        for happen in schedule.get(name, ()):
             happen()
-        client = t.clients[model.containers[name].host if name in model.containers
-                           else _host_of(spec, t)]
         try:
-            out.containers[name] = run(client, t, name, spec, sc)
+            out.containers[name] = run(_client(t, model, sc, name).api, t, name, spec, sc)
         except docker.errors.APIError as e:
             out.failed[name] = words(e)
-    for happen in events.get(True, ()):
+    for happen in schedule.get(True, ()):
         happen()
     return out
 
 
-def _host_of(spec: Container, t: Target) -> str:
-    return spec.host or next(iter(t.clients))
+def _client(t: Target, model: Model, sc: Scenario, name: str):
+    """The engine of the host the model placed the container on (a run the model refused
+    has no placement: its `host:`, or the only host)."""
+    info = model.containers.get(name)
+    return t.clients[info.host if info else sc.containers[name].host or next(iter(t.clients))]
 
 
 def words(e) -> str:
@@ -114,105 +117,98 @@ def _aliases(t: Target, container: str, attach) -> list[str] | None:
     return [*(attach.aliases if attach else []), *([container] if t.prefix else [])] or None
 
 
-def _endpoint(client, t: Target, container: str, attach, links: list[str] | None):
-    return client.api.create_endpoint_config(
-        ipv4_address=str(attach.ip) if attach and attach.ip else None,
-        aliases=_aliases(t, container, attach),
-        links=dict(link.split(":", 1) for link in links or []) or None)
-
-
 def _networks(spec: Container) -> list[tuple[str, object]]:
     if spec.networks is not None:
         return list(spec.networks.items())
     return [(spec.network or "bridge", None)]
 
 
+BUILT_IN_MODES = ("bridge", "host", "none")
+
+
 def _engine_net(t: Target, net: str) -> str:
-    if net in ("bridge", "host", "none") or net.startswith("container:"):
-        return net if not net.startswith("container:") else \
-            f"container:{t.name(net.split(':', 1)[1])}"
+    """A scenario network or mode as the engine names it (prefixed on existing engines)."""
+    if net in BUILT_IN_MODES:
+        return net
+    if net.startswith("container:"):
+        return f"container:{t.name(net.split(':', 1)[1])}"
     return t.name(net)
 
 
-def _links(t: Target, spec: Container) -> list[str]:
-    out = []
+def _links(t: Target, spec: Container) -> dict[str, str]:
+    """--link TARGET[:ALIAS] as the SDK takes it: engine name -> alias."""
+    out = {}
     for link in spec.links:
         target, _, alias = link.partition(":")
-        out.append(f"{t.name(target)}:{alias or target}")
+        out[t.name(target)] = alias or target
     return out
 
 
-def run(client, t: Target, name: str, spec: Container, sc: Scenario) -> str:
+def _host_port(req) -> str:
+    """HostPort as the CLI sends it: "" (any), "8080", or a range "8000-8010"."""
+    if not req.host_ports:
+        return ""
+    lo, hi = req.host_ports[0], req.host_ports[-1]
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def run(api, t: Target, name: str, spec: Container, sc: Scenario) -> str:
     """`docker run -d`: create on the first network, connect the others, start."""
     nets = [(n, a) for n, a in _networks(spec) if not (a and a.connect)]
     first, attach = nets[0]
     mode = _engine_net(t, first)
-    user_net = mode not in ("bridge", "host", "none") and not mode.startswith("container:")
     links = _links(t, spec)
     bindings: dict[str, list] = {}
     for flag in spec.ports:
         for req in flag:
-            host_port = ("" if not req.host_ports else str(req.host_ports[0])
-                         if len(req.host_ports) == 1
-                         else f"{req.host_ports[0]}-{req.host_ports[-1]}")
             bindings.setdefault(f"{req.container_port}/{req.proto}", []).append(
-                (req.host_ip or "", host_port))
-    exposed = [tuple(k.split("/")) for k in bindings]  # the SDK's (port, proto) form
-    exposed += [(str(p.port), p.proto) for p in
+                (req.host_ip or "", _host_port(req)))
+    exposed = [(int(k.split("/")[0]), k.split("/")[1]) for k in bindings]  # the SDK's form
+    exposed += [(p.port, p.proto) for p in
                 [*spec.expose, *(images.ports_of(spec.image, sc.images) or [])]]
-    host_config = client.api.create_host_config(
+    host_config = api.create_host_config(
         network_mode=mode, port_bindings=bindings or None, publish_all_ports=spec.publish_all,
-        links=dict(link.split(":", 1) for link in links) or None,
-        dns=[str(a) for a in spec.dns] or None,
+        links=links or None, dns=[str(a) for a in spec.dns] or None,
         extra_hosts={k: str(v) for k, v in spec.add_hosts.items()} or None)
-    networking = client.api.create_networking_config(
-        {mode: _endpoint(client, t, name, attach, links)}) if user_net else None
-    container = client.api.create_container(
+    user_net = first not in BUILT_IN_MODES and not first.startswith("container:")
+    networking = api.create_networking_config({mode: api.create_endpoint_config(
+        ipv4_address=str(attach.ip) if attach and attach.ip else None,
+        aliases=_aliases(t, name, attach), links=links or None)}) if user_net else None
+    cid = api.create_container(
         t.image, command=echo_args(listens(spec, sc)), name=t.name(name),
-        hostname=spec.hostname, ports=[(int(p), proto) for p, proto in dict.fromkeys(exposed)] or None,
-        host_config=host_config, networking_config=networking, labels={LABEL: t.lab})
-    cid = container["Id"]
+        hostname=spec.hostname, ports=list(dict.fromkeys(exposed)) or None,
+        host_config=host_config, networking_config=networking, labels={LABEL: t.lab})["Id"]
     for net, a in nets[1:]:
-        connect(client, t, cid, name, net, a, links)
-    client.api.start(cid)
+        connect(api, t, cid, name, net, a, links)
+    api.start(cid)
     return cid
 
 
-def connect(client, t: Target, cid: str, name: str, net: str, attach,
-            links: list[str] | None = None) -> None:
-    client.api.connect_container_to_network(
+def connect(api, t: Target, cid: str, name: str, net: str, attach,
+            links: dict[str, str] | None = None) -> None:
+    api.connect_container_to_network(
         cid, _engine_net(t, net), ipv4_address=str(attach.ip) if attach and attach.ip else None,
-        aliases=_aliases(t, name, attach),
-        links=dict(link.split(":", 1) for link in links or []) or None)
+        aliases=_aliases(t, name, attach), links=links or None)
 
 
 def _events(t: Target, sc: Scenario, model: Model,
             out: Applied) -> dict[str | bool, list[Callable[[], None]]]:
-    """`network connect`, `network disconnect`, `docker rm` keyed by the container that ran
-    just after them (True: after every run), as the model's daemon sequences them."""
-    events: dict[str | bool, list[Callable[[], None]]] = {}
-
-    def at(when, fn) -> None:
-        if when is not False:
-            events.setdefault(when, []).append(fn)
-
-    def client_of(name: str):
-        return t.clients[model.containers[name].host if name in model.containers
-                         else _host_of(sc.containers[name], t)]
-
-    def do(name: str, fn) -> Callable[[], None]:
+    """The scenario's schedule of connect, disconnect and rm (scenario/events.py), the one
+    the model's dockerd follows, as Engine API calls."""
+    def act(e: Event) -> Callable[[], None]:
         def happen() -> None:
-            if name in out.containers:
-                fn(client_of(name), out.containers[name])
+            cid = out.containers.get(e.container)
+            if cid is None:  # a failed run has nothing to connect or remove
+                return
+            api = _client(t, model, sc, e.container).api
+            if e.kind == "connect":
+                connect(api, t, cid, e.container, e.network, e.attach,
+                        _links(t, sc.containers[e.container]))
+            elif e.kind == "disconnect":
+                api.disconnect_container_from_network(cid, _engine_net(t, e.network))
+            else:
+                api.remove_container(cid, force=True)
+                del out.containers[e.container]
         return happen
 
-    for name, spec in sc.containers.items():
-        links = _links(t, spec)
-        for net, a in (spec.networks or {}).items():
-            at(a.connect, do(name, lambda c, cid, name=name, net=net, a=a, links=links:
-                             connect(c, t, cid, name, net, a, links)))
-            at(a.removed, do(name, lambda c, cid, net=net:
-                             c.api.disconnect_container_from_network(cid, _engine_net(t, net))))
-        at(spec.removed, do(name, lambda c, cid, name=name: (
-            c.api.remove_container(cid, force=True), out.containers.pop(name))))
-    return events
+    return {when: [act(e) for e in evs] for when, evs in events.schedule(sc.containers).items()}

@@ -16,6 +16,7 @@ dockerd (the way ../shared/oracle/up.sh runs its engines).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -88,6 +89,8 @@ def engine_path(binary: str, bindir: Path) -> str:
     root = Path(binary).resolve().parent
     while root != root.parent and root.name in ("bin", "sbin", "usr", "libexec", "docker"):
         root = root.parent
+    if root == root.parent:  # the system's own engine: its PATH is the system's
+        return SYSTEM_PATH
     bindir.mkdir(parents=True, exist_ok=True)
     for name in ENGINE_BINARIES:
         f = _in_tree(root, name)
@@ -114,15 +117,22 @@ def config(spec: Host, version_major: int) -> dict:
     return out
 
 
+@functools.cache
+def version(binary: str) -> str:
+    """`dockerd --version` -> "20.10.24+dfsg1", asked once per binary."""
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
+    return out.split("version", 1)[-1].split(",")[0].strip()
+
+
 def major(binary: str) -> int:
-    r = subprocess.run([binary, "--version"], capture_output=True, text=True)
     try:
-        return int(r.stdout.split("version", 1)[1].strip().split(".")[0])
-    except (IndexError, ValueError):
+        return int(version(binary).split(".")[0])
+    except ValueError:
         return 0
 
 
-def start(lab: str, host: str, ns: str, spec: Host, upstream: str, binary: str) -> Managed:
+def start(lab: str, host: str, ns: str, spec: Host, upstream: str, binary: str,
+          path: str) -> Managed:
     """Journal the daemon, start it in namespace `ns`, wait for its API."""
     d = sandbox.files_dir(lab) / "docker" / host
     d.mkdir(parents=True, exist_ok=True)
@@ -140,8 +150,7 @@ def start(lab: str, host: str, ns: str, spec: Host, upstream: str, binary: str) 
             "--exec-root", str(d / "exec"), "--pidfile", str(d / "dockerd.pid"),
             "-H", f"unix://{d / 'docker.sock'}", "--storage-driver", "vfs",
             "--exec-opt", "native.cgroupdriver=cgroupfs", "--cgroup-parent", cgroup]
-    env = {"PATH": engine_path(binary, d / "bin") if binary != shutil.which("dockerd")
-           else SYSTEM_PATH, "CGMOUNTS": _cgroup_mounts(), "RESOLV": str(d / "resolv.conf")}
+    env = {"PATH": path, "CGMOUNTS": _cgroup_mounts(), "RESOLV": str(d / "resolv.conf")}
     with open(d / "dockerd.log", "ab") as log:
         proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=log, start_new_session=True)

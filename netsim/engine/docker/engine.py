@@ -3,8 +3,6 @@ existing engine (`--docker-host URL`)."""
 
 from __future__ import annotations
 
-import subprocess
-
 from netsim.engine.docker import daemons, existing, managed
 from netsim.engine.running import Running
 from netsim.model.graph import Model
@@ -15,9 +13,7 @@ from netsim.scenario.load import Loaded
 def version(options: dict) -> str:
     if options.get("docker_host"):
         return existing.version(options["docker_host"])
-    binary = daemons.dockerd_binary(options.get("dockerd"))
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
-    return out.split("version", 1)[-1].split(",")[0].strip()  # "20.10.24+dfsg1"
+    return daemons.version(daemons.dockerd_binary(options.get("dockerd")))
 
 
 def up(loaded: Loaded, model: Model, options: dict) -> Running:

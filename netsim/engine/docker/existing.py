@@ -9,9 +9,6 @@ managed engines), elsewhere probes are inconclusive rather than guessed.
 
 from __future__ import annotations
 
-import os
-import time
-
 from netsim.engine.docker import apply, image, managed
 from netsim.engine.running import Running
 from netsim.errors import EnvironmentProblem
@@ -53,23 +50,19 @@ def up(loaded: Loaded, model: Model, url: str, probe_by: str | None = None) -> R
         raise managed.EngineRefused(f"--docker-host is one engine; the scenario has "
                                     f"{len(hosts)} hosts ({', '.join(hosts)})")
     lifecycle.require_root("run --engine docker")
-    start = {"lab": lab, "namespaces": [], "keeper": None, "scenario": loaded.text,
-             "path": loaded.path, "since": time.time(), "pid": os.getpid(),
-             "files": str(sandbox.files_dir(lab)),
-             "engine": {"kind": "docker", "docker_host": url}}
-    if not sandbox.create_journal(lab, start):
-        raise lifecycle.LabExists(f"lab '{lab}' is already up (netsim down {lab})")
+    lifecycle.open_journal(lab, loaded.text, loaded.path, {"kind": "docker", "docker_host": url})
     c = client(url)
     try:
         target = apply.Target({hosts[0]: c}, image.ensure(c, sandbox.files_dir(lab) / "image"),
                               lab, prefix=f"{lab}-")
-        applied = managed._apply(target, loaded, model)
+        applied = managed.apply_scenario(target, loaded, model)
         names: dict[str, str] = {}
-        managed.compare_addresses(lab, model, target.clients, applied, target.prefix)
+        seen = managed.inspect(model, target.clients, applied)
+        managed.compare_addresses(lab, model, target.clients, applied, seen, target.prefix)
         how = probe_by or ("setns" if local_pids(url) else "exec")
         if how == "setns":
-            names = managed.attach(lab, model, target.clients, applied)
-            managed.write_files(lab, model, target.clients, applied)
+            names = managed.attach(lab, model, seen)
+            managed.write_files(lab, model, seen)
         v = c.version()["Version"]
         placed = {n: (hosts[0], cid) for n, cid in applied.containers.items()}
         journal = sandbox.read_journal(lab)

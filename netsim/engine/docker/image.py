@@ -4,6 +4,7 @@ imported with `docker import` (the Engine API's image create from a tarball)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import shutil
@@ -22,6 +23,7 @@ SOURCE = Path(__file__).with_name("echo.c")
 ECHO = "/usr/bin/netsim-echo"
 
 
+@functools.cache
 def tag() -> str:
     """The image's tag: a digest of what goes in it, so every daemon of a lab gets one image
     and a changed echo.c never meets an old image."""

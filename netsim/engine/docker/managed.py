@@ -51,13 +51,14 @@ def up(loaded: Loaded, model: Model, world: Model, binary: str) -> Running:
         workdir = sandbox.files_dir(lab) / "image"
         with concurrent.futures.ThreadPoolExecutor(len(clients)) as pool:
             tags = list(pool.map(lambda c: image.ensure(c, workdir), clients.values()))
-        applied = _apply(apply.Target(clients, tags[0], lab, manager=manager), loaded, model)
+        applied = apply_scenario(apply.Target(clients, tags[0], lab, manager=manager), loaded, model)
         hand = [i for ns in model.ns.values() for i in ns.ifaces.values() if i.by_hand]
         if hand:  # the user's own shim next to Docker's macvlan network
             sandbox.in_thread(lambda: netlink.add_by_hand(model, lab, names, hand))
-        names |= attach(lab, model, clients, applied)
-        compare_addresses(lab, model, clients, applied)
-        write_files(lab, model, clients, applied)
+        seen = inspect(model, clients, applied)
+        names |= attach(lab, model, seen)
+        compare_addresses(lab, model, clients, applied, seen)
+        write_files(lab, model, seen)
         sockets = {h: m.socket for h, m in started.items()}
         sandbox.update_journal(lab, lambda j: j.__setitem__("engine", {
             "kind": "docker", "version": version, "names": names,
@@ -77,9 +78,10 @@ def _start_daemons(lab: str, model: Model, names: dict[str, str], hosts: dict,
 
     gateway = str(model.endpoints["router"].addresses["lan"])  # the hosts' resolv.conf
     specs = {h: s if s is not None else Host() for h, s in hosts.items()}
+    path = daemons.engine_path(binary, sandbox.files_dir(lab) / "docker" / "bin")
     with concurrent.futures.ThreadPoolExecutor(len(specs)) as pool:
         started = dict(zip(specs, pool.map(
-            lambda h: daemons.start(lab, h, names[h], specs[h], gateway, binary), specs),
+            lambda h: daemons.start(lab, h, names[h], specs[h], gateway, binary, path), specs),
             strict=True))
     for h, spec in specs.items():
         if not spec.ip_forward:  # reset after dockerd turned it on
@@ -87,7 +89,7 @@ def _start_daemons(lab: str, model: Model, names: dict[str, str], hosts: dict,
     return started
 
 
-def _apply(target: apply.Target, loaded: Loaded, model: Model) -> apply.Applied:
+def apply_scenario(target: apply.Target, loaded: Loaded, model: Model) -> apply.Applied:
     import docker.errors
 
     try:
@@ -100,23 +102,33 @@ def _apply(target: apply.Target, loaded: Loaded, model: Model) -> apply.Applied:
                                  "everything the lab had made was removed") from None
 
 
-def attach(lab: str, model: Model, clients: dict, applied: apply.Applied) -> dict[str, str]:
+def inspect(model: Model, clients: dict, applied: apply.Applied) -> dict[str, dict]:
+    """`docker inspect` of every container the engine runs, once (one API round trip each);
+    one that did not stay up is refused with what the engine says of it."""
+    out = {}
+    for name, cid in applied.containers.items():
+        if name not in model.containers:  # started where the model said it fails: a finding
+            continue
+        api = clients[model.containers[name].host].api
+        attrs = api.inspect_container(cid)
+        state = attrs["State"]
+        if not state["Pid"]:
+            logs = api.logs(cid, tail=5).decode(errors="replace").strip()
+            error = f", {state['Error']}" if state["Error"] else ""
+            raise EngineRefused(f"container {name} is {state['Status']} (exit code "
+                                f"{state['ExitCode']}{error})" + (f": {logs}" if logs else ""))
+        out[name] = attrs
+    return out
+
+
+def attach(lab: str, model: Model, seen: dict[str, dict]) -> dict[str, str]:
     """Each running container's network namespace under a lab name (`ip netns attach`)."""
     out: dict[str, str] = {}
-    for name, cid in applied.containers.items():
-        info = model.containers.get(name)
-        if info is None or info.mode == "host":
-            continue
+    for name, attrs in seen.items():
         ns_id = model.endpoints[name].ns
-        if ns_id in out:
+        if model.containers[name].mode == "host" or ns_id in out:
             continue
-        state = clients[info.host].api.inspect_container(cid)["State"]
-        pid = state["Pid"]
-        if not pid:  # it did not stay up: say what the engine says
-            logs = clients[info.host].api.logs(cid, tail=5).decode(errors="replace").strip()
-            raise EngineRefused(f"container {name} is {state['Status']} (exit code "
-                                f"{state['ExitCode']}{', ' + state['Error'] if state['Error'] else ''})"
-                                + (f": {logs}" if logs else ""))
+        pid = attrs["State"]["Pid"]
         kernel = sandbox.ns_name(lab, ns_id)
         sandbox.in_thread(lambda kernel=kernel, pid=pid: sandbox.attach_netns(kernel, pid, lab))
         out[ns_id] = kernel
@@ -124,20 +136,24 @@ def attach(lab: str, model: Model, clients: dict, applied: apply.Applied) -> dic
 
 
 def compare_addresses(lab: str, model: Model, clients: dict, applied: apply.Applied,
-                      prefix: str = "") -> list[str]:
+                      seen: dict[str, dict], prefix: str = "") -> list[str]:
     """The engine's address on every network of every container against the model's, and
     which `docker run`s it refused: a difference is a finding (the probes aim at the model's
     addresses; a refused run has no expectation row to show it), journaled."""
     findings = []
-    for name, cid in applied.containers.items():
-        info = model.containers.get(name)
-        if info is None or info.mode != "networks":
+    hidden: dict[tuple[str, str], dict] = {}  # (host, network) -> its endpoints, asked once
+    for name, attrs in seen.items():
+        info = model.containers[name]
+        if info.mode != "networks":
             continue
-        api = clients[info.host].api
-        nets = api.inspect_container(cid)["NetworkSettings"]["Networks"]
+        nets = attrs["NetworkSettings"]["Networks"]
         for net, want in model.endpoints[name].addresses.items():
             key = net if net in BUILT_IN else f"{prefix}{net}"
-            got = (nets.get(key) or {}).get("IPAddress") or _hidden(api, key, cid)
+            got = (nets.get(key) or {}).get("IPAddress")
+            if got is None:  # docker_gwbridge: `docker inspect` hides it, the network knows
+                if (info.host, key) not in hidden:
+                    hidden[info.host, key] = _endpoints(clients[info.host].api, key)
+                got = hidden[info.host, key].get(attrs["Id"])
             if got != str(want):
                 findings.append(f"{name}: the engine gave {got or 'no address'} on {net}, the "
                                 f"model predicted {want}")
@@ -153,25 +169,25 @@ def compare_addresses(lab: str, model: Model, clients: dict, applied: apply.Appl
 BUILT_IN = ("bridge", "docker_gwbridge", "ingress")
 
 
-def _hidden(api, net: str, cid: str) -> str | None:
-    """An endpoint `docker inspect` does not list (docker_gwbridge): the network knows it."""
+def _endpoints(api, net: str) -> dict[str, str]:
+    """container id -> IPv4 address on a network, as `docker network inspect` lists them."""
     import docker.errors
 
     try:
-        ep = api.inspect_network(net)["Containers"].get(cid) or {}
+        eps = api.inspect_network(net)["Containers"] or {}
     except docker.errors.NotFound:
-        return None
-    return ep.get("IPv4Address", "").split("/")[0] or None
+        return {}
+    return {cid: ep["IPv4Address"].split("/")[0] for cid, ep in eps.items()
+            if ep.get("IPv4Address")}
 
 
-def write_files(lab: str, model: Model, clients: dict, applied: apply.Applied) -> None:
+def write_files(lab: str, model: Model, seen: dict[str, dict]) -> None:
     """The resolver probe reads a container's real /etc/hosts and resolv.conf: the files the
     engine wrote (linked, so a later `network connect` shows); nsswitch as in any image."""
     for name in model.names:
-        cid = applied.containers.get(name)
-        if cid is None:
+        attrs = seen.get(name)
+        if attrs is None:
             continue
-        attrs = clients[model.containers[name].host].api.inspect_container(cid)
         d = sandbox.files_dir(lab) / name
         d.mkdir(parents=True, exist_ok=True)
         for file, key in (("hosts", "HostsPath"), ("resolv.conf", "ResolvConfPath")):

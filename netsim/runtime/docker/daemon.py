@@ -18,6 +18,8 @@ from netsim.runtime.docker.drivers import bridge, networks, overlay
 from netsim.runtime.docker.portalloc import PortAllocator
 from netsim.runtime.docker.profiles import ALIASES, DEFAULT, PROFILES, Profile
 from netsim.runtime.docker.registry import DRIVERS, MODES
+from netsim.scenario import events
+from netsim.scenario.events import Event
 from netsim.scenario.schema import Container, Host, Network
 
 NAME = "docker"
@@ -162,23 +164,17 @@ def _network_mode(dk: Docker, spec: Container,
 
 
 def _events(dk: Docker, containers: dict[str, Container]) -> dict[str | bool, list]:
-    """`network connect`, `network disconnect` and `docker rm`, keyed by the container that ran
-    just after them (True: after every run), as netsim.scenario.commands records them. Each
-    is a callable, so the sequence costs one pass over the containers."""
-    out: dict[str | bool, list] = {}
+    """The scenario's schedule of connect, disconnect and rm (scenario/events.py), each a
+    callable, so the sequence costs one pass over the containers."""
+    def act(e: Event):
+        if e.kind == "connect":
+            return partial(_if_running, dk, e.container, networks.connect, NetRequest(
+                e.network, e.attach, ("containers", e.container, "networks", e.network)))
+        if e.kind == "disconnect":
+            return partial(_if_running, dk, e.container, removal.disconnect, e.network)
+        return partial(_if_running, dk, e.container, removal.rm)
 
-    def at(when: str | bool, fn) -> None:
-        if when is not False:
-            out.setdefault(when, []).append(fn)
-
-    for name, spec in containers.items():
-        for net, attach in (spec.networks or {}).items():
-            at(attach.connect, partial(_if_running, dk, name, networks.connect, NetRequest(
-                net, attach, ("containers", name, "networks", net))))
-        for net, attach in (spec.networks or {}).items():
-            at(attach.removed, partial(_if_running, dk, name, removal.disconnect, net))
-        at(spec.removed, partial(_if_running, dk, name, removal.rm))
-    return out
+    return {when: [act(e) for e in evs] for when, evs in events.schedule(containers).items()}
 
 
 def _if_running(dk: Docker, name: str, fn, *args) -> None:
