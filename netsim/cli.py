@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -37,6 +38,23 @@ def _interrupted() -> None:
 def _sigterm_is_exit() -> None:
     """So that `finally:` blocks tear the lab down when CI kills us politely."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    sys.unraisablehook = _redeliver_signal
+
+
+_SIGNAL_OF = {KeyboardInterrupt: signal.SIGINT, SystemExit: signal.SIGTERM}
+_default_unraisable = sys.unraisablehook
+
+
+def _redeliver_signal(unraisable: sys.UnraisableHookArgs) -> None:
+    """A signal whose handler ran inside a callback Python cannot raise from (a weakref
+    callback of the import lock, a __del__) was swallowed with a printed traceback and the
+    run went on as if never interrupted; raise it again so it lands in our code."""
+    sig = _SIGNAL_OF.get(type(unraisable.exc_value))
+    if sig is None:
+        _default_unraisable(unraisable)
+        return
+    # from another thread, once this hook has returned: raised here, it would be lost again
+    threading.Timer(0.005, signal.pthread_kill, (threading.main_thread().ident, sig)).start()
 
 
 def _sigterm_is_death() -> None:

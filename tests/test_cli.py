@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,26 @@ def test_import_docker_from_an_engine_that_is_not_there_says_so(tmp_path: Path) 
     r = CliRunner().invoke(main, ["import", "docker", "--docker-host", f"unix://{sock}"])
     assert r.exit_code == 3, r.output
     assert "cannot reach the Docker engine" in r.output and "Traceback" not in r.output
+
+
+def test_a_signal_swallowed_inside_a_weakref_callback_is_raised_again() -> None:
+    """Ctrl-C landing in the import lock's weakref callback used to print `Exception ignored`
+    and let the run finish as if never interrupted (seen in CI)."""
+    code = textwrap.dedent("""
+        import weakref, time
+        from netsim import cli
+        cli._sigterm_is_exit()
+        class Obj: pass
+        def cb(_):
+            raise KeyboardInterrupt
+        o = Obj(); ref = weakref.ref(o, cb); del o
+        try:
+            for _ in range(100):
+                time.sleep(0.01)
+            print("not interrupted")
+        except KeyboardInterrupt:
+            print("interrupted")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=30)
+    assert out.stdout.strip() == "interrupted" and "Traceback" not in out.stderr, out
