@@ -18,9 +18,16 @@ def transmit(f: Frames, iface: Iface) -> list[State]:
 def build(b: Build, model: Model, i: Iface) -> None:
     """Created by the host's socket so its UDP socket lives with the underlay (spec §7.3)."""
     host = model.ns[i.ns].host
-    b.sock(host).link("add", ifname=i.name, kind="vxlan", vxlan_id=i.vni, vxlan_port=PORT,
-                      vxlan_local=str(i.vtep), vxlan_learning=0, vxlan_proxy=1,
-                      net_ns_fd=b.fd(i.ns), mtu=i.mtu)
+    # Docker's vxlan0 (a bridge port) answers ARP from its neighbour table; flannel's device is
+    # routed to through permanent neighbours, never ARPed across
+    b.sock(host).link("add", ifname=i.name, kind="vxlan", vxlan_id=i.vni,
+                      vxlan_port=port(i), vxlan_local=str(i.vtep), vxlan_learning=0,
+                      vxlan_proxy=int(i.master is not None), net_ns_fd=b.fd(i.ns), mtu=i.mtu,
+                      **({"address": i.mac} if i.mac else {}))
+
+
+def port(i: Iface) -> int:
+    return i.port or PORT
 
 
 KIND = LinkKind(IfKind.VXLAN, transmit, build, Style("--", "VXLAN"), phase=2, tunnel=True)

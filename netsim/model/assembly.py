@@ -8,7 +8,7 @@ the LAN (netsim.model.lan) is built on it first.
 from __future__ import annotations
 
 import hashlib
-from ipaddress import IPv4Address, IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from netsim.errors import ScenarioError
 from netsim.model.graph import Endpoint, Iface, IfKind, Listener, Model, Netns, NodeKind
@@ -25,6 +25,8 @@ class Assembly:
         self.model = Model(self.sc.name, "")  # a runtime names its profile
         self.used_lan: dict[IPv4Address, str] = {}  # LAN address -> who holds it
         self.lan_gateway: IPv4Address | None = None
+        # another L2 segment behind the router (a host outside the LAN's subnet) -> its bridge
+        self.segments: dict[IPv4Network, str] = {}
 
     def error(self, path: tuple, message: str, valid: str | None = None,
               at_key: bool = False) -> ScenarioError:

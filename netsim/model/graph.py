@@ -70,6 +70,7 @@ class Iface:
     vlan_id: int | None = None  # vlan: the 802.1q tag
     vni: int | None = None  # vxlan
     vtep: IPv4Address | None = None  # vxlan: local underlay address
+    port: int | None = None  # vxlan: its UDP port (None: IANA's 4789, as Docker sets it)
     hairpin: bool = False  # bridge port reflects frames back out (VEPA switch)
     route_localnet: bool = False
     network: str | None = None  # the network this interface serves
@@ -89,6 +90,7 @@ class Route:
     dev: str
     via: IPv4Address | None = None
     src: IPv4Address | None = None
+    onlink: bool = False  # the gateway is on the link though no address says so (flannel)
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,9 @@ class Model:
         self.warnings: list[tuple[str, str]] = []  # (pitfall id, sentence)
         self.names: dict[str, NameView] = {}  # container -> what it resolves, and how
         self.lan_dns: dict | None = None  # the router's records (None: no DNS server)
+        # files a runtime's daemon writes on a node (flanneld's subnet.env): path under the
+        # lab's files directory -> text; the realizer writes them, `inspect` shows them
+        self.files: dict[str, str] = {}
 
     # --- building -------------------------------------------------------------------
     def add_ns(self, ns: Netns) -> Netns:

@@ -91,16 +91,20 @@ def build(asm: Assembly) -> None:
 
 
 def port(asm: Assembly, ns_id: str, ifname: str, addr: IPv4Address, path: tuple,
-         mtu: int | None = None, hairpin: bool | None = None) -> Iface:
-    """A machine's interface on the LAN: a veth whose other end is a switch port."""
+         mtu: int | None = None, hairpin: bool | None = None,
+         segment: IPv4Network | None = None) -> Iface:
+    """A machine's interface on the LAN (or on a segment behind the router): a veth whose
+    other end is a switch port. The switch port has the LAN's MTU whatever the machine's NIC
+    says: a NIC set larger than its network carries loses the larger frames silently."""
     lan = asm.sc.lan
-    _claim(asm, ns_id, addr, path)
-    port_no = len(asm.model.ns[SWITCH].ifaces) - 2  # lo and br0 come first
-    mtu = mtu or lan.mtu
-    sw = Iface(SWITCH, f"sw{port_no}", IfKind.VETH, mtu=mtu, master="br0",
+    subnet = segment or lan.subnet
+    _claim(asm, ns_id, addr, path, subnet)
+    port_no = sum(i.kind == IfKind.VETH for i in asm.model.ns[SWITCH].ifaces.values())
+    sw = Iface(SWITCH, f"sw{port_no}", IfKind.VETH, mtu=lan.mtu,
+               master=asm.segments[segment] if segment else "br0",
                hairpin=lan.hairpin if hairpin is None else hairpin)
-    inside = Iface(ns_id, ifname, IfKind.VETH, mtu=mtu,
-                   addrs=[IPv4Interface(f"{addr}/{lan.subnet.prefixlen}")],
+    inside = Iface(ns_id, ifname, IfKind.VETH, mtu=mtu or lan.mtu,
+                   addrs=[IPv4Interface(f"{addr}/{subnet.prefixlen}")],
                    mac=asm.mac(("lan", ns_id)))
     asm.model.add_iface(sw)
     asm.model.add_iface(inside)
@@ -108,11 +112,33 @@ def port(asm: Assembly, ns_id: str, ifname: str, addr: IPv4Address, path: tuple,
     return inside
 
 
-def _claim(asm: Assembly, ns_id: str, addr: IPv4Address, path: tuple) -> None:
-    lan = asm.sc.lan
-    if addr not in lan.subnet or addr in (lan.subnet.network_address,
-                                         lan.subnet.broadcast_address):
-        raise asm.error(path, f"{addr} is not a usable address of the LAN {lan.subnet}")
+def segment(asm: Assembly, addr: IPv4Address, path: tuple) -> IPv4Network:
+    """A host addressed outside the LAN sits on its own /24 behind the router (another rack,
+    another site): a bridge of its own in the switch, the router's .1 on it."""
+    net = IPv4Network(f"{addr}/24", strict=False)
+    if net in asm.segments:
+        return net
+    for taken in (OUTSIDE_NET, *asm.segments):
+        if net.overlaps(taken):
+            raise asm.error(path, f"{addr}: its segment {net} overlaps {taken}",
+                            f"an address in {asm.sc.lan.subnet} or another private /24")
+    k = len(asm.segments) + 1
+    bridge = f"br{k}"
+    asm.segments[net] = bridge
+    asm.model.add_iface(Iface(SWITCH, bridge, IfKind.BRIDGE, mtu=asm.sc.lan.mtu,
+                              hairpin=asm.sc.lan.hairpin))
+    port(asm, "router", f"eth{k + 1}", net.network_address + 1, path, segment=net)
+    asm.model.warnings.append(("segment", f"{'.'.join(map(str, path))}: {addr} is outside the LAN "
+                               f"{asm.sc.lan.subnet}: netsim puts it on segment {net} behind "
+                               f"the router ({net.network_address + 1})"))
+    return net
+
+
+def _claim(asm: Assembly, ns_id: str, addr: IPv4Address, path: tuple,
+           subnet: IPv4Network | None = None) -> None:
+    subnet = subnet or asm.sc.lan.subnet
+    if addr not in subnet or addr in (subnet.network_address, subnet.broadcast_address):
+        raise asm.error(path, f"{addr} is not a usable address of the LAN {subnet}")
     if addr in asm.used_lan:
         holder = asm.used_lan[addr]
         hint = (" (netsim's LAN machine `lan` takes the LAN's .2 unless lan.address moves it: "
@@ -128,12 +154,14 @@ def add_host(asm: Assembly, index: int, name: str, spec: Host) -> IPv4Address:
     ns = asm.add_ns(name, NodeKind.HOST, name, host=name, forwarding=spec.ip_forward,
                     bridge_nf=True)
     ns.forwarding_by = "boot" if spec.ip_forward_at_start else None
+    seg = None if addr in asm.sc.lan.subnet else segment(asm, addr, (*path, "address"))
     iface = port(asm, name, spec.interface, addr, (*path, "address"), mtu=spec.mtu,
-                 hairpin=spec.hairpin)
+                 hairpin=spec.hairpin, segment=seg)
     for i, extra in enumerate(spec.addresses):  # a host with several addresses on its link
-        _claim(asm, name, extra, (*path, "addresses", i))
-        iface.addrs.append(IPv4Interface(f"{extra}/{asm.sc.lan.subnet.prefixlen}"))
-    ns.routes.append(Route(DEFAULT_ROUTE, spec.interface, via=asm.lan_gateway))
+        _claim(asm, name, extra, (*path, "addresses", i), seg)
+        iface.addrs.append(IPv4Interface(f"{extra}/{iface.addrs[0].network.prefixlen}"))
+    gateway = seg.network_address + 1 if seg else asm.lan_gateway
+    ns.routes.append(Route(DEFAULT_ROUTE, spec.interface, via=gateway))
     for p in spec.listen:
         asm.listen(ns, [p], f"{name}'s own service", ip=p.ip or ANY)
     asm.endpoint(name, NodeKind.HOST, name, {"lan": addr})

@@ -17,7 +17,7 @@ from ipaddress import IPv4Address, IPv4Network
 from netsim.links.kind import State
 from netsim.links.registry import LINKS
 from netsim.links.vxlan import OVERHEAD as VXLAN_OVERHEAD
-from netsim.links.vxlan import PORT as VXLAN_PORT
+from netsim.links.vxlan import port as vxlan_port
 from netsim.model.graph import Iface, IfKind, Listener, Model, Netns, Route
 from netsim.model.netfilter import Decision, Netfilter, Seen
 from netsim.model.rules import Dnat, Drop, Masquerade, Snat
@@ -464,19 +464,20 @@ class Predictor:
 
     def _vxlan_carry(self, a: Iface, b: Iface, pkt: Pkt, trace: Trace) -> None:
         host_a = self.model.ns[a.ns].host
+        port = vxlan_port(b)
         key = (a.id, b.id)
         if key not in self._underlay:
-            self._underlay[key] = self._underlay_check(host_a, b.vtep)
+            self._underlay[key] = self._underlay_check(host_a, b.vtep, port)
         problem = self._underlay[key]
         if problem:
-            raise Fail(f"VXLAN from {host_a} to {b.vtep}:4789/udp: {problem}")
+            raise Fail(f"VXLAN from {host_a} to {b.vtep}:{port}/udp: {problem}")
         mtu = self._underlay_mtu(host_a, b.vtep)
         if pkt.size + VXLAN_OVERHEAD > mtu:
             raise Fail(f"VXLAN packet of {pkt.size + VXLAN_OVERHEAD} bytes exceeds the underlay "
                        f"MTU {mtu}: dropped without an error (overlay MTU blackhole, P13)")
 
-    def _underlay_check(self, host: str, vtep: IPv4Address) -> str | None:
-        pkt = Pkt(None, vtep, "udp", VXLAN_PORT, VXLAN_PORT)
+    def _underlay_check(self, host: str, vtep: IPv4Address, port: int) -> str | None:
+        pkt = Pkt(None, vtep, "udp", port, port)
         try:
             arrival = self._deliver(host, pkt, Trace(), ct="new")
         except Fail as f:

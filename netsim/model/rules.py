@@ -66,7 +66,7 @@ class Jump:
 
 @dataclass(frozen=True)
 class Masquerade:
-    pass
+    random_fully: bool = False  # --random-fully: source ports picked at random (flanneld)
 
 
 @dataclass(frozen=True)

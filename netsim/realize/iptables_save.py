@@ -61,7 +61,7 @@ TARGETS: dict[type, Callable[[object], str]] = {
     Accept: lambda a: "-j ACCEPT",
     Drop: lambda a: "-j DROP",
     Return: lambda a: "-j RETURN",
-    Masquerade: lambda a: "-j MASQUERADE",
+    Masquerade: lambda a: "-j MASQUERADE" + (" --random-fully" if a.random_fully else ""),
     Jump: lambda a: f"-j {a.chain}",
     Dnat: lambda a: f"-j DNAT --to-destination {a.to}" + (f":{a.port}" if a.port else ""),
     Snat: lambda a: f"-j SNAT --to-source {a.to}" + (f":{a.port}" if a.port else ""),

@@ -165,6 +165,10 @@ def write_files(model: Model, lab: str) -> None:
         (d / "hosts").write_text(view.hosts_file)
         (d / "resolv.conf").write_text(view.resolv_conf)
         (d / "nsswitch.conf").write_text(dns.NSSWITCH)
+    for rel, text in model.files.items():  # a node daemon's files (flanneld's subnet.env)
+        path = sandbox.files_dir(lab) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
 
 def _raise_open_files_limit(namespaces: int) -> None:
@@ -197,6 +201,9 @@ def down(lab: str) -> list[str]:
 
 
 def flush_targets(model: Model, names: dict[str, str]) -> list[tuple[str, str]]:
-    """Every interface that holds neighbour entries (it has an address and is not lo)."""
+    """Every interface that holds learned neighbour entries (it has an address and is not
+    lo); not one a control plane programmed (flannel.1): the flush would take its permanent
+    entries too, and nothing would put them back."""
     return [(names[ns_id], i.name) for ns_id, ns in model.ns.items()
-            for i in ns.ifaces.values() if i.addrs and i.kind != IfKind.LOOPBACK]
+            for i in ns.ifaces.values() if i.addrs and i.kind != IfKind.LOOPBACK
+            and all(dev != i.name for dev, _, _ in ns.neighbours)]

@@ -137,7 +137,7 @@ def _configure(b: Built, model: Model, ns_id: str) -> None:
                     batch.addr(index[i.name], a.ip, a.network.prefixlen)
         for r in ns.routes:
             if r.dev in index:
-                batch.route(r.dst, index[r.dev], r.via)
+                batch.route(r.dst, index[r.dev], r.via, r.onlink)
         try:
             batch.send()
         except rtnl.RtnlError as e:

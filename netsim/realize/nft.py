@@ -95,7 +95,7 @@ ACTIONS: dict[type, Callable[[object], str]] = {
     Accept: lambda a: "accept",
     Drop: lambda a: "drop",
     Return: lambda a: "return",
-    Masquerade: lambda a: "masquerade",
+    Masquerade: lambda a: "masquerade" + (" fully-random" if a.random_fully else ""),
     Jump: lambda a: f"jump {a.chain}",
     Dnat: lambda a: f"dnat to {a.to}" + (f":{a.port}" if a.port else ""),
     Snat: lambda a: f"snat to {a.to}" + (f":{a.port}" if a.port else ""),

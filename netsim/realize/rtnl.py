@@ -20,6 +20,7 @@ IFLA_MASTER = 10
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_OIF, RTA_GATEWAY = 1, 4, 5
 RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST = 254, 3, 0, 1
+RTNH_F_ONLINK = 4  # rtm_flags: the gateway is on the link (ip route ... onlink)
 
 
 class RtnlError(OSError):
@@ -57,9 +58,11 @@ class Batch:
         body += _attr(IFA_LOCAL, ip.packed) + _attr(IFA_ADDRESS, ip.packed)
         self._add(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body, f"address {ip}/{prefixlen}")
 
-    def route(self, dst: IPv4Network, oif: int, via: IPv4Address | None) -> None:
+    def route(self, dst: IPv4Network, oif: int, via: IPv4Address | None,
+              onlink: bool = False) -> None:
         body = struct.pack("BBBBBBBBI", socket.AF_INET, dst.prefixlen, 0, 0, RT_TABLE_MAIN,
-                           RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0)
+                           RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST,
+                           RTNH_F_ONLINK if onlink else 0)
         if dst.prefixlen:
             body += _attr(RTA_DST, dst.network_address.packed)
         if via is not None:

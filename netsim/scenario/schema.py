@@ -264,6 +264,7 @@ class Host(Strict):
     dns: list[IPv4] = []  # dockerd --dns: the containers' (and the embedded DNS's) servers
     hairpin: bool | None = None  # this host's switch port reflects frames (VEPA); default: lan's
     listen: list[Listen] = []  # services of the host itself
+    pod_cidr: Net | None = None  # Kubernetes' node.spec.podCIDR: flannel leases it to the node
 
 
 class Network(Strict):
@@ -374,5 +375,7 @@ class Scenario(Strict):
     images: Annotated[dict[Text, list[Port]], BeforeValidator(_none_is_empty)] = {}  # extend
     # CNI networks by their conflist name: the conflist's JSON as YAML, or {file: PATH}
     cni: Annotated[dict[NetworkName, dict[str, Any]], BeforeValidator(_none_is_empty)] = {}
+    # flanneld on every CNI node: kube-flannel's net-conf.json as YAML, or {file: PATH}
+    flannel: Annotated[dict[str, Any], BeforeValidator(_none_is_empty)] = {}
     commands: Annotated[dict[str, Text], BeforeValidator(_none_is_empty)] = {}
     expect: Annotated[list[Expect], BeforeValidator(lambda v: [] if v is None else v)] = []

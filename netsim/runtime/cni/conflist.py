@@ -11,7 +11,7 @@ from netsim.runtime.cni.context import Cni
 # what Debian's containernetworking-plugins 1.1.1 speak (CNI_COMMAND=VERSION)
 VERSIONS = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")
 LATER = {  # reference plugins netsim knows of but does not model yet
-    "host-device": "host-device", "sbr": "sbr", "vrf": "vrf", "flannel": "flannel",
+    "host-device": "host-device", "sbr": "sbr", "vrf": "vrf",
 }
 
 

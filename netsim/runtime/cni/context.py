@@ -57,6 +57,9 @@ class Add:
     prev: dict | None  # the previous plugin's result (CNI prevResult)
     path: tuple  # where the conflist stands in the scenario
     args: dict = field(default_factory=dict)  # runtimeConfig: the capabilities it declares
+    # what the realizer runs in this plugin's place: a plugin that only delegates (flannel,
+    # not packaged here) hands the conf it generates to the real delegate
+    runs_as: dict | None = None
 
 
 def runtime_config(plugin: dict, args: dict) -> dict:
@@ -73,6 +76,7 @@ class Cni:
         self.plugins = plugins  # type -> model function (handed in: plugins never import it)
         self.nodes: dict[str, Node] = {}
         self.conflists: dict[str, dict] = {}
+        self.flannel = None  # flanneld's state once it runs (runtime.cni.flannel.flanneld)
 
     def error(self, path: tuple, message: str, valid: str | None = None) -> ScenarioError:
         return self.asm.error(path, message, valid)

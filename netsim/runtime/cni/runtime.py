@@ -13,6 +13,8 @@ from netsim.model.assembly import ANY, Assembly
 from netsim.model.graph import ContainerInfo, EdgeKind, NetRecord, NodeKind, PortBinding
 from netsim.runtime.cni import conflist, lint
 from netsim.runtime.cni.context import Add, Cni, Node, runtime_config
+from netsim.runtime.cni.flannel import flanneld
+from netsim.runtime.cni.flannel.registry import BACKENDS
 from netsim.runtime.cni.registry import PLUGINS
 from netsim.runtime.docker import images
 from netsim.scenario.schema import Container, Host, Scenario
@@ -29,6 +31,7 @@ def build(asm: Assembly, hosts: dict[str, Host], containers: dict[str, Container
     for name, spec in hosts.items():
         cni.nodes[name] = Node(name, name, spec)
         asm.model.ns[name].rules_by = NAME  # the plugins install the node's rules themselves
+    flanneld.start(cni, list(hosts), BACKENDS)  # a DaemonSet: up before any pod
     for name, spec in containers.items():
         run(cni, name, spec, ("containers", name))
     lint.run(cni)
@@ -68,6 +71,7 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
     asm.add_ns(name, NodeKind.CONTAINER, name, host=host)
     result = None
     cpath = ("cni", network)
+    executed = []  # the plugins the realizer runs: a delegating plugin's delegate instead
     for i, plugin in enumerate(conf["plugins"]):
         add = Add(cni, node, conf, plugin, name, spec, name, IFNAME, result,
                   (*cpath, "plugins", i), runtime_config(plugin, args))
@@ -77,6 +81,7 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
             # a value of the wrong shape: the real plugin cannot decode its config either
             raise cni.error(add.path, f"failed to load netconf: {type(e).__name__}: {e}",
                             f"the {plugin['type']} plugin's documented keys") from None
+        executed.append(add.runs_as or plugin)
     ips = [ip["address"] for ip in (result or {}).get("ips", [])]
     address = next((i.addrs[0].ip for i in cni.model.ns[name].ifaces.values()
                     if i.name == IFNAME and i.addrs), None)
@@ -92,7 +97,8 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
     runtime_args = {k: [{f: x for f, x in m.items() if f != "spec"} for m in v]
                     if k == "portMappings" else v for k, v in args.items()}
     cni.model.plugin_runs.append({"runtime": NAME, "container": name, "node": host,
-                                  "ns": name, "ifname": IFNAME, "conflist": conf,
+                                  "ns": name, "ifname": IFNAME,
+                                  "conflist": {**conf, "plugins": executed},
                                   "args": runtime_args, "expected_ips": ips})
     listen = spec.listen if spec.listen is not None else (
         images.ports_of(spec.image, asm.sc.images) or [])

@@ -1,0 +1,150 @@
+"""kube-flannel's net-conf.json (`flannel:` in a scenario, inline or `{file: PATH}`), checked as
+flanneld checks it (pkg/subnet/config.go), with its words."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+from netsim.model.assembly import Assembly
+
+KEYS = ("Network", "SubnetLen", "SubnetMin", "SubnetMax", "Backend", "EnableIPv4",
+        "EnableIPv6", "IPv6Network", "EnableNFTables")
+NETSIM_KEYS = ("ip_masq", "file")  # flanneld's --ip-masq (kube-flannel.yml passes it)
+BACKEND_KEYS = {"vxlan": ("Type", "VNI", "Port", "GBP", "Learning", "DirectRouting", "MTU"),
+                "host-gw": ("Type",)}
+LATER = ("udp", "ipip", "wireguard", "ipsec", "alloc", "extension", "tencent-vpc",
+         "alivpc", "aws-vpc", "gce")
+KERNEL_PORT = 8472  # a VXLAN device without a port uses the kernel's old default
+
+
+@dataclass(frozen=True)
+class NetConf:
+    network: IPv4Network
+    subnet_len: int
+    subnet_min: IPv4Address
+    subnet_max: IPv4Address
+    backend: str  # vxlan | host-gw
+    vni: int
+    port: int
+    direct_routing: bool
+    ip_masq: bool  # flanneld --ip-masq: flanneld masquerades, the bridge does not
+
+    def subnets(self) -> list[IPv4Network]:
+        """The leases a node may get, in order, from SubnetMin to SubnetMax."""
+        size = 1 << (32 - self.subnet_len)
+        first, last = int(self.subnet_min), int(self.subnet_max)
+        return [IPv4Network(f"{IPv4Address(a)}/{self.subnet_len}")
+                for a in range(first, last + 1, size)]
+
+
+def read(asm: Assembly) -> NetConf | None:
+    value = asm.sc.flannel
+    if not value:
+        return None
+    doc = _file(asm, value) if set(value) <= {"file", "ip_masq"} and "file" in value \
+        else dict(value)
+    for key in doc:
+        if key not in (*KEYS, *NETSIM_KEYS):
+            raise asm.error(("flannel", key), f"unknown net-conf key {key!r}",
+                            ", ".join((*KEYS, "ip_masq")), at_key=True)
+    if doc.get("EnableIPv6") or doc.get("IPv6Network"):
+        raise asm.error(("flannel", "EnableIPv6"), "netsim models IPv4 pod networks only")
+    if doc.get("EnableNFTables"):
+        raise asm.error(("flannel", "EnableNFTables"), "netsim plays flanneld in iptables "
+                        "mode (EnableNFTables: false), the mode kube-flannel ships")
+    network = _network(asm, doc)
+    subnet_len = _subnet_len(asm, doc, network)
+    size = 1 << (32 - subnet_len)
+    # kube-flannel leases each node its podCIDR, which kube-controller-manager hands out from
+    # the Network's first subnet on (flanneld's own etcd mode would skip that one)
+    low = _bound(asm, doc, "SubnetMin", network, subnet_len, network.network_address)
+    high = _bound(asm, doc, "SubnetMax", network, subnet_len,
+                  IPv4Address(int(network.broadcast_address) + 1 - size))
+    backend = _backend(asm, doc.get("Backend"))
+    return NetConf(network, subnet_len, low, high, backend["Type"],
+                   int(backend.get("VNI", 1)), int(backend.get("Port") or KERNEL_PORT),
+                   bool(backend.get("DirectRouting")), bool(value.get("ip_masq", True)))
+
+
+def _file(asm: Assembly, value: dict) -> dict:
+    file = Path(asm.loaded.path).parent / str(value["file"])
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, UnicodeDecodeError) as e:
+        raise asm.error(("flannel", "file"), f"cannot read {file}: {e}") from None
+    except json.JSONDecodeError as e:
+        raise asm.error(("flannel", "file"), f"failed to read net conf: {file}:{e.lineno}: "
+                        f"{e.msg}") from None
+    if not isinstance(data, dict):
+        raise asm.error(("flannel", "file"), f"{file}: net-conf.json is a JSON object")
+    return data
+
+
+def _network(asm: Assembly, doc: dict) -> IPv4Network:
+    try:
+        return IPv4Network(str(doc["Network"]))
+    except (KeyError, ValueError):
+        raise asm.error(("flannel", "Network"), "please define a correct Network parameter "
+                        "in the flannel config", "Network: 10.244.0.0/16") from None
+
+
+def _subnet_len(asm: Assembly, doc: dict, network: IPv4Network) -> int:
+    """The defaults and limits of CheckNetworkConfig."""
+    if not doc.get("SubnetLen"):
+        if network.prefixlen > 28:
+            raise asm.error(("flannel", "Network"), "network is too small. Minimum useful "
+                            "network prefix is /28")
+        return 24 if network.prefixlen <= 22 else network.prefixlen + 2
+    n = doc["SubnetLen"]
+    if not isinstance(n, int) or n > 30:
+        raise asm.error(("flannel", "SubnetLen"), "SubnetLen must be less than /31")
+    if n < network.prefixlen + 2:
+        raise asm.error(("flannel", "SubnetLen"), "network must be able to accommodate at "
+                        "least four subnets")
+    return n
+
+
+def _bound(asm: Assembly, doc: dict, key: str, network: IPv4Network, subnet_len: int,
+           default: IPv4Address) -> IPv4Address:
+    if key not in doc:
+        return default
+    try:
+        value = IPv4Address(str(doc[key]))
+    except ValueError:
+        raise asm.error(("flannel", key), f"{doc[key]!r} is not an IPv4 address") from None
+    if value not in network:
+        raise asm.error(("flannel", key), f"{key} is not in the range of the Network")
+    if int(value) & ((1 << (32 - subnet_len)) - 1):
+        raise asm.error(("flannel", key), f"{key} is not on a SubnetLen boundary: {value}")
+    return value
+
+
+def _backend(asm: Assembly, backend: object) -> dict:
+    path = ("flannel", "Backend")
+    if backend is None:  # flanneld's default; its udp backend is gone from current releases
+        raise asm.error(path, "no Backend: flanneld would take the udp backend, which "
+                        "netsim does not model", "Backend: {Type: vxlan} or {Type: host-gw}")
+    if not isinstance(backend, dict):
+        raise asm.error(path, "error decoding Backend property of config",
+                        "{Type: vxlan} or {Type: host-gw}")
+    kind = backend.get("Type")
+    if kind in LATER:
+        raise asm.error((*path, "Type"), f"netsim does not model flannel's {kind} backend",
+                        ", ".join(BACKEND_KEYS))
+    if kind not in BACKEND_KEYS:
+        raise asm.error((*path, "Type"), f"{kind}: unknown backend type",
+                        ", ".join(BACKEND_KEYS))
+    for key in backend:
+        if key not in BACKEND_KEYS[kind]:
+            raise asm.error((*path, key), f"the {kind} backend has no option {key!r}",
+                            ", ".join(BACKEND_KEYS[kind]), at_key=True)
+    for key in ("GBP", "Learning", "MTU"):
+        if backend.get(key):
+            raise asm.error((*path, key), f"netsim does not model the vxlan backend's {key}")
+    vni = backend.get("VNI", 1)
+    if not isinstance(vni, int) or not 0 < vni < 1 << 24:
+        raise asm.error((*path, "VNI"), f"invalid VNI {vni}", "1 to 16777215")
+    return backend

@@ -1,0 +1,40 @@
+"""flannel's vxlan backend (pkg/backend/vxlan): `flannel.<VNI>` on the node, learning off, the
+lease's .0 as a /32; per remote node a route to its subnet via its .0 `onlink`, a permanent
+neighbour (.0 -> its VTEP MAC) and an FDB entry (MAC -> its public address). DirectRouting:
+a node on the same subnet gets a plain route instead, as host-gw would."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Interface
+
+from netsim.model.graph import EdgeKind, Iface, IfKind, Route
+from netsim.runtime.cni.context import Cni
+from netsim.runtime.cni.flannel import hostgw
+from netsim.runtime.cni.flannel.flanneld import Flannel, Lease, vxlan_listener
+
+
+def device(fl: Flannel) -> str:
+    return f"flannel.{fl.conf.vni}"
+
+
+def program(cni: Cni, fl: Flannel, lease: Lease) -> None:
+    model, name = cni.model, device(fl)
+    vx = model.add_iface(Iface(lease.node, name, IfKind.VXLAN, mtu=lease.mtu,
+                               addrs=[IPv4Interface(f"{lease.subnet.network_address}/32")],
+                               mac=lease.vtep_mac, vni=fl.conf.vni, vtep=lease.public_ip,
+                               port=fl.conf.port, prefix_route=False, network="flannel"))
+    vxlan_listener(cni, lease, fl.conf.port, name)
+    ns = model.ns[lease.node]
+    for other in fl.leases.values():
+        if other.node == lease.node:
+            continue
+        if fl.conf.direct_routing and hostgw.on_link(cni, lease, other):
+            ns.routes.append(Route(other.subnet, lease.uplink, via=other.public_ip))
+            continue
+        gw = other.subnet.network_address
+        ns.routes.append(Route(other.subnet, name, via=gw, onlink=True))
+        ns.neighbours.append((name, gw, other.vtep_mac))
+        ns.fdb.append((name, other.vtep_mac, other.public_ip))
+        peer = f"{other.node}/{name}"
+        if peer in model.graph and not model.graph.has_edge(vx.id, peer):
+            model.graph.add_edge(vx.id, peer, kind=EdgeKind.VXLAN)

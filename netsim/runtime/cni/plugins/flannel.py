@@ -1,0 +1,47 @@
+"""`flannel` (flannel-io/cni-plugin): reads the node's subnet.env and delegates, by default to
+`bridge` with `isGateway`, `ipMasq = !FLANNEL_IPMASQ`, `mtu = FLANNEL_MTU` and host-local on
+FLANNEL_SUBNET with a route to FLANNEL_NETWORK; the conflist's `delegate` keys win. The plugin
+is not packaged here: the realizer runs the delegate conf it generates with the real
+plugins (`Add.runs_as`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from netsim.runtime.cni.context import Add
+
+NO_ENV = ("loadFlannelSubnetEnv failed: open /run/flannel/subnet.env: no such file or "
+          "directory (flanneld is not running on {node})")
+
+
+def delegate(a: Add) -> dict:
+    fl = a.cni.flannel
+    if fl is None or a.node.name not in fl.leases:
+        raise a.cni.error(a.path, NO_ENV.format(node=a.node.name),
+                          "flannel: {Network: 10.244.0.0/16, Backend: {Type: vxlan}}")
+    lease = fl.leases[a.node.name]
+    conf = dict(a.plugin.get("delegate") or {})
+    conf["name"] = a.conflist["name"]
+    conf.setdefault("type", "bridge")
+    conf.setdefault("ipMasq", not fl.conf.ip_masq)
+    conf.setdefault("mtu", lease.mtu)
+    if conf["type"] == "bridge":
+        conf.setdefault("isGateway", True)
+    conf["cniVersion"] = a.conflist["cniVersion"]
+    ipam = dict(a.plugin.get("ipam") or {})
+    ipam.setdefault("type", "host-local")
+    ipam["ranges"] = [[{"subnet": str(lease.subnet)}]]
+    ipam["routes"] = [*(ipam.get("routes") or []), {"dst": str(fl.conf.network)}]
+    conf["ipam"] = ipam
+    return conf
+
+
+def add(a: Add) -> dict:
+    conf = delegate(a)
+    kind = conf["type"]
+    if kind == "flannel" or kind not in a.cni.plugins:
+        raise a.cni.error((*a.path, "delegate", "type"), f'failed to find plugin "{kind}" in '
+                          "path [/usr/lib/cni]", ", ".join(p for p in a.cni.plugins
+                                                           if p != "flannel"))
+    a.runs_as = conf
+    return a.cni.plugins[kind](replace(a, plugin=conf))
