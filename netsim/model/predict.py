@@ -473,8 +473,9 @@ class Predictor:
             raise Fail(f"VXLAN from {host_a} to {b.vtep}:{port}/udp: {problem}")
         mtu = self._underlay_mtu(host_a, b.vtep)
         if pkt.size + VXLAN_OVERHEAD > mtu:
-            raise Fail(f"VXLAN packet of {pkt.size + VXLAN_OVERHEAD} bytes exceeds the underlay "
-                       f"MTU {mtu}: dropped without an error (overlay MTU blackhole, P13)")
+            raise Fail(f"VXLAN packet of {pkt.size + VXLAN_OVERHEAD} bytes exceeds the {mtu} "
+                       "the underlay carries: dropped without an error (overlay MTU blackhole, "
+                       "P13)")
 
     def _underlay_check(self, host: str, vtep: IPv4Address, port: int) -> str | None:
         pkt = Pkt(None, vtep, "udp", port, port)
@@ -486,13 +487,17 @@ class Predictor:
         return None if lst and lst.role == "vxlan" else "no VXLAN endpoint answers there"
 
     def _underlay_mtu(self, host: str, vtep: IPv4Address) -> int:
+        """The largest VXLAN packet the path carries: the sender's NIC is a hard limit; every
+        later hop (a veth or bridge port receiving it) takes RX_SLACK bytes more."""
         route = self._route(self.model.ns[host], vtep)
         mtu = self.model.ns[host].ifaces[route.dev].mtu if route else 65536
         parents, found, _ = (self._frames(self.model.ns[host].ifaces[route.dev]) if route
                              else ({}, {}, {}))
         state = ("rx", found.get(route.via or vtep)) if route else None
+        sender = f"{host}/{route.dev}" if route else None
         while state and state[1]:
-            mtu = min(mtu, self.model.iface(state[1]).mtu)
+            if state[1] != sender:
+                mtu = min(mtu, self.model.iface(state[1]).mtu + RX_SLACK)
             state = parents.get(state)
         return mtu
 

@@ -99,6 +99,7 @@ class Rule:
     action: Action
     origin: str  # where the behaviour comes from: "spec §3.5 icc=false" etc.; shown as `why`
     comment: str | None = None  # -m comment --comment: what the tool that wrote it says
+    comment_last: bool = False  # the tool gave the comment after its other -m matches
 
 
 @dataclass

@@ -81,8 +81,10 @@ def rule_text(chain: str, rule: Rule, verb: str = "-A") -> str:
         value = getattr(m, name)
         if value is not None:
             parts.append(render(value, m))
-        if name == BASE[-1] and rule.comment is not None:  # the tool's comment, first -m
-            parts.append(f"-m comment --comment {_quote(rule.comment)}")
+        if name == BASE[-1] and rule.comment is not None and not rule.comment_last:
+            parts.append(f"-m comment --comment {_quote(rule.comment)}")  # usually first -m
+    if rule.comment is not None and rule.comment_last:
+        parts.append(f"-m comment --comment {_quote(rule.comment)}")
     parts.append(TARGETS[type(rule.action)](rule.action))
     return " ".join(parts)
 

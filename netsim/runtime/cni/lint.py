@@ -48,7 +48,8 @@ def docker_forward_drop(cni: Cni) -> None:
         # the node's side of each pod: a bridge plugin's bridge, or a ptp veth itself
         routed = sorted({i.master or i.name for i in ns.ifaces.values()
                          if i.built_by == "cni" and i.kind == IfKind.VETH})
-        if ns.forwarding_by == "docker" and routed:
+        flannel = cni.flannel is not None and node.name in cni.flannel.leases
+        if ns.forwarding_by == "docker" and routed and not flannel:  # FLANNEL-FWD accepts them
             cni.warn("C04", f"{node.name}: dockerd started first, turned ip_forward on and "
                      "set FORWARD policy DROP: pod-to-pod on a bridge, pod egress and hostPorts "
                      "from outside the node are dropped (accept the pods' devices in DOCKER-USER, "

@@ -14,6 +14,7 @@ from netsim.model.graph import ContainerInfo, EdgeKind, NetRecord, NodeKind, Por
 from netsim.runtime.cni import conflist, lint
 from netsim.runtime.cni.context import Add, Cni, Node, runtime_config
 from netsim.runtime.cni.flannel import flanneld
+from netsim.runtime.cni.flannel import lint as flannel_lint
 from netsim.runtime.cni.flannel.registry import BACKENDS
 from netsim.runtime.cni.registry import PLUGINS
 from netsim.runtime.docker import images
@@ -35,6 +36,7 @@ def build(asm: Assembly, hosts: dict[str, Host], containers: dict[str, Container
     for name, spec in containers.items():
         run(cni, name, spec, ("containers", name))
     lint.run(cni)
+    flannel_lint.run(cni)
 
 
 def names_conflist(spec: Container, sc: Scenario) -> bool:

@@ -114,8 +114,9 @@ def masquerade(cni: Cni, fl: Flannel, lease: Lease) -> None:
     rules.chain("nat", "FLANNEL-POSTRTG")
     rules.append("nat", "POSTROUTING", Rule(Match(), Jump("FLANNEL-POSTRTG"), why,
                                             "flanneld masq"))
-    for match, action in spec:
-        rules.append("nat", "FLANNEL-POSTRTG", Rule(match, action, why, "flanneld masq"))
+    for match, action in spec:  # flanneld puts its comment after the mark match
+        rules.append("nat", "FLANNEL-POSTRTG", Rule(match, action, why, "flanneld masq",
+                                                    comment_last=match.mark is not None))
 
 
 def forward(cni: Cni, fl: Flannel, node: str) -> None:
