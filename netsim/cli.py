@@ -309,6 +309,32 @@ def import_() -> None:
     """Write a scenario file from what already runs."""
 
 
+@import_.command(name="cluster")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("-o", "--output", "out", type=FILE, help="The scenario file to write (default: "
+              "standard output).")
+def import_cluster(directory: str, out: str | None) -> None:
+    """A flannel cluster's files as a scenario: DIR holds net-conf.json (kube-flannel-cfg),
+    the conflist (10-flannel.conflist) and, optionally, nodes.json (kubectl get nodes -o
+    json). `netsim check DIR` checks the same scenario without writing it."""
+    from netsim.scenario import cluster, conflists
+
+    path = Path(directory)
+    try:
+        if not cluster.is_cluster(path):
+            raise NetsimError(f"{directory}: no {cluster.NET_CONF} here (kubectl -n "
+                              "kube-flannel get configmap kube-flannel-cfg -o "
+                              "jsonpath='{.data.net-conf\\.json}' > net-conf.json)")
+        text = f"# netsim import cluster {directory}\n" + conflists.scenario_text(path)
+    except NetsimError as e:
+        _fail(e)
+    if out:
+        Path(out).write_text(text)
+        click.echo(f"{out}: the cluster in {directory}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
 @import_.command(name="docker")
 @click.option("--docker-host", metavar="URL", envvar="DOCKER_HOST",
               default="unix:///var/run/docker.sock", show_default=True,

@@ -149,3 +149,27 @@ def test_a_signal_swallowed_inside_a_weakref_callback_is_raised_again() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=30)
     assert out.stdout.strip() == "interrupted" and "Traceback" not in out.stderr, out
+
+
+def test_a_flannel_clusters_files_become_a_scenario(tmp_path: Path) -> None:
+    """net-conf.json + the conflist + kubectl's node list: the nodes at their InternalIPs
+    with their podCIDRs (one in another /24: behind the router), a pod on each."""
+    for f in ("10-flannel.conflist", "net-conf.json"):
+        shutil.copy(SCENARIOS / "cni" / f, tmp_path / f)
+    node = lambda n, ip, cidr: {"metadata": {"name": n}, "spec": {"podCIDR": cidr},  # noqa: E731
+                                "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
+    (tmp_path / "nodes.json").write_text(json.dumps({"items": [
+        node("cp1", "10.0.0.11", "10.244.0.0/24"), node("w1", "10.0.0.12", "10.244.5.0/24"),
+        node("w2", "10.0.1.13", "10.244.1.0/24")]}))
+    out = tmp_path / "cluster.yml"
+    made = CliRunner().invoke(main, ["import", "cluster", str(tmp_path), "-o", str(out)])
+    assert made.exit_code == 0, made.output
+    report = tmp_path / "r.json"
+    for target in (tmp_path, out):
+        result = CliRunner().invoke(main, ["check", str(target), "-q", "--json", str(report)])
+        assert result.exit_code == 0, result.output
+        probes = {(p["from"], p["to"]): p for p in json.loads(report.read_text())["probes"]
+                  if p["origin"] != "matrix"}
+        across = probes["pod-w1", "pod-cp1"]
+        assert across["predicted"] == "open" and across["source_predicted"] == "10.244.5.2"
+    assert CliRunner().invoke(main, ["import", "cluster", str(SCENARIOS)]).exit_code == 2

@@ -1,6 +1,7 @@
 """`netsim check FILE.conflist` / `netsim check DIR` (a node's net.d): the scenario a user
 would write to check it — one CNI node, two pods on the network the runtime would pick
-(the first conflist by file name), and each plugin's promise as an expectation."""
+(the first conflist by file name), and each plugin's promise as an expectation; a DIR that
+also holds kube-flannel's net-conf.json is a cluster (scenario/cluster.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from netsim.errors import ScenarioError
+from netsim.scenario import cluster
 
 SUFFIXES = (".conflist", ".conf", ".json")
 
@@ -19,7 +21,8 @@ def is_cni_input(path: Path) -> bool:
 
 
 def files(path: Path) -> list[Path]:
-    found = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES) if path.is_dir() \
+    found = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES
+                   and p.name not in (cluster.NET_CONF, cluster.NODES)) if path.is_dir() \
         else [path]
     if not found:
         raise ScenarioError(f"{path}: no *.conflist in this directory", valid="a net.d "
@@ -40,6 +43,8 @@ def scenario_text(path: Path) -> str:
         confs[conf["name"]] = str(file.resolve())
         first = first or conf
     name = first["name"]
+    if cluster.is_cluster(path):  # a flannel cluster's files: its nodes, a pod on each
+        return yaml.safe_dump(cluster.scenario(path, confs, name), sort_keys=False)
     bridges = [p for p in first.get("plugins", []) if isinstance(p, dict)
                and p.get("type") == "bridge"]
     masq = any(p.get("ipMasq") for p in bridges)
