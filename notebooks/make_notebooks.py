@@ -207,6 +207,43 @@ expect:
       ("seen_by_web", "`client` connects to node1:8080. Which address does `web` see?",
        '"open"', 1, "source_seen", '"10.88.0.1"')],
      'print(lab.rules())'),
+    ("08-pods-across-nodes-flannel", "Pod networks across nodes: flannel", """\
+A Kubernetes cluster gives every pod an address of one **cluster network** (flannel's default
+10.244.0.0/16) and every node a **/24** of it (its podCIDR). **flanneld**, a DaemonSet on each
+node, writes `/run/flannel/subnet.env` and, with the **vxlan** backend, makes `flannel.1`
+(VNI 1, UDP **8472**, MTU = the NIC's - 50): per remote node a route to its /24 via its `.0`
+address, a permanent neighbour entry and an FDB entry pointing at that node's address. The
+`flannel` CNI plugin hands the pod to `bridge` (`cni0`) and `host-local` on the node's /24.
+Pods talk to pods with their own addresses; leaving the cluster network they are masqueraded
+(`FLANNEL-POSTRTG`). Here the nodes' NICs say 1500 but the network between them carries only
+1400: flannel believes the NIC, and large pod packets vanish between nodes.""", """\
+name: lesson8
+lan: {mtu: 1400}
+hosts:
+  node1: {runtime: cni, mtu: 1500}
+  node2: {runtime: cni, mtu: 1500}
+flannel: {Network: 10.244.0.0/16, Backend: {Type: vxlan}}
+cni:
+  cbr0:
+    cniVersion: "0.3.1"
+    plugins:
+      - {type: flannel, delegate: {hairpinMode: true, isDefaultGateway: true}}
+      - {type: portmap, capabilities: {portMappings: true}}
+containers:
+  web: {host: node1, listen: [80/tcp]}
+  client: {host: node2}
+expect:
+  - {from: client, to: web, port: 80/tcp, result: open, source: client}
+  - {from: web, to: outside, port: 80/tcp, result: open, source: node1}
+  - {from: client, to: web, size: 1326, result: reach}
+  - {from: client, to: web, size: 1327, result: blocked}
+""", [("seen_across", "`client` (on node2) connects to `web` (on node1). Which address does "
+       "`web` see?", '"open"', 0, "source_seen", '"10.244.1.2"'),
+      ("egress", "`web` calls `outside`. Which address does `outside` see?", '"open"', 1,
+       "source_seen", '"192.168.1.10"'),
+      ("big_ping", "flannel.1 says MTU 1450. Does a 1327-byte ping (DF set) reach `web`?",
+       '"blocked"', 3, None, None)],
+     'print(lab.model.files["node1/run/flannel/subnet.env"])'),
 ]
 
 
