@@ -180,10 +180,18 @@ def _lan(model: Model, lay: Layout) -> None:
         i.addrs[0].network for i in model.ns["router"].ifaces.values() if i.name == "eth0")),
         "#444444"))
     lay.links.append(((-0.3, bar_y), (lay.width, bar_y), LAN_BAR, "#444444"))
+    lan_net = next(i.addrs[0].network for i in model.ns["router"].ifaces.values()
+                   if i.name == "eth0")
+    on_segment = {}  # host -> its segment, when it sits behind the router
     for ns in model.ns.values():
         if ns.kind == NodeKind.HOST:
             hx, hy = lay.pos[ns.id]
-            lay.links.append(((hx, hy), (hx, bar_y), VETH, "#444444"))
+            addr = model.endpoints[ns.id].addresses["lan"]
+            if addr in lan_net:
+                lay.links.append(((hx, hy), (hx, bar_y), VETH, "#444444"))
+            else:
+                on_segment[ns.id] = next(i.addrs[0].network for i in ns.ifaces.values()
+                                         if addr in (a.ip for a in i.addrs))
     others = [e for e in model.endpoints.values()
               if e.kind in (NodeKind.ROUTER, NodeKind.LAN_PEER)]
     for i, ep in enumerate(others):
@@ -197,8 +205,28 @@ def _lan(model: Model, lay: Layout) -> None:
     lay.nodes.append((rx, ry - 1.4, _label("outside", out.primary), "lan", "#444444"))
     lay.pos["outside"] = (rx, ry - 1.4)
     lay.links.append(((rx, ry), (rx, ry - 1.4), VETH, "#444444"))
-    lay.height_bottom = ry - 2.2  # type: ignore[attr-defined]
+    bottom = ry - 2.2
+    for k, segment in enumerate(sorted(set(on_segment.values()))):
+        _segment(model, lay, segment, [h for h, s in on_segment.items() if s == segment],
+                 bottom - 0.4 - 0.8 * k, k)
+        bottom -= 0.8
+    lay.height_bottom = bottom  # type: ignore[attr-defined]
     lay.width = max(lay.width, CELL_W * len(others) + 0.5)
+
+
+def _segment(model: Model, lay: Layout, segment, hosts: list[str], y: float, k: int) -> None:
+    """Another L2 segment behind the router: its own bar below the LAN's machines, the
+    router's port on it, and the hosts on it dropping to it (not to the LAN)."""
+    rx, ry = lay.pos["router"]
+    xs = [lay.pos[h][0] for h in hosts]
+    x0, x1 = min([rx + 0.5, *xs]), max([rx + 0.5, *xs])
+    lay.links.append(((x0, y), (x1, y), LAN_BAR, "#777777"))
+    lay.links.append(((rx + 0.5, ry), (rx + 0.5, y), VETH, "#777777"))
+    for h in hosts:
+        hx, hy = lay.pos[h]
+        lay.links.append(((hx, hy), (hx, y), VETH, "#777777"))
+    lay.hubs.append((x1 + 1.4, y, f"segment {segment}\nbehind the router", "#777777"))
+    lay.width = max(lay.width, x1 + 2.6)
 
 
 def topology(model: Model, rows: list | None = None, title: str | None = None) -> Figure:

@@ -95,3 +95,13 @@ def test_path_picture_has_a_box_per_hop() -> None:
     row = scenario.check().expectations[2]  # web -> outside: web, docker1, LAN, router, outside
     fig = draw.path(row)
     assert len(_gids(fig, "hop")) == len(row.predicted.path) == 5
+
+
+def test_a_host_behind_the_router_hangs_on_its_own_segment() -> None:
+    from netsim.lab import Lab
+
+    scenario = Lab.load(SCENARIOS / "flannel-hostgw.yml")
+    fig = draw.topology(scenario.model)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any(t.startswith("segment 192.168.2.0/24") for t in texts)
+    assert draw.text_overlaps(fig) == []

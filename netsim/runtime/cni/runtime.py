@@ -88,7 +88,7 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
     address = next((i.addrs[0].ip for i in cni.model.ns[name].ifaces.values()
                     if i.name == IFNAME and i.addrs), None)
     asm.endpoint(name, NodeKind.CONTAINER, name, {network: address} if address else {})
-    _record(cni, node, conf, result or {}, name)
+    _record(cni, node, conf, executed[0], result or {}, name)
     info = ContainerInfo(name, asm.digest("container", name), host, NAME, "networks", None,
                          [network])
     cni.model.containers[name] = info
@@ -109,16 +109,18 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
     _names(cni, name, address)
 
 
-def _record(cni: Cni, node: Node, conf: dict, result: dict, container: str) -> None:
-    """The network as `docker network inspect` would show it, for plans and pictures."""
+def _record(cni: Cni, node: Node, conf: dict, first: dict, result: dict,
+            container: str) -> None:
+    """The network as `docker network inspect` would show it, for plans and pictures
+    (`first`: the first plugin as run, a delegating plugin's delegate)."""
     key = f"{node.name}/{conf['name']}"
     net = cni.model.networks.get(key)
     store = node.stores.get(conf["name"])
     if net is None:
-        first = conf["plugins"][0]
         device = (result.get("interfaces") or [{}])[0].get("name") \
             if first["type"] == "bridge" else first.get("master") or node.spec.interface
-        net = NetRecord(name=conf["name"], driver=f"cni {first['type']}", scope="local",
+        net = NetRecord(name=conf["name"], driver=f"cni {conf['plugins'][0]['type']}",
+                        scope="local",
                         id=cni.asm.digest("cni-network", node.name, conf["name"]),
                         subnet=store.subnet if store else None,
                         gateway=store.gateway if store else None, gateway_in_config=False,
