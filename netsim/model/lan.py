@@ -118,7 +118,7 @@ def segment(asm: Assembly, addr: IPv4Address, path: tuple) -> IPv4Network:
     net = IPv4Network(f"{addr}/24", strict=False)
     if net in asm.segments:
         return net
-    for taken in (OUTSIDE_NET, *asm.segments):
+    for taken in (asm.sc.lan.subnet, OUTSIDE_NET, *asm.segments):
         if net.overlaps(taken):
             raise asm.error(path, f"{addr}: its segment {net} overlaps {taken}",
                             f"an address in {asm.sc.lan.subnet} or another private /24")
