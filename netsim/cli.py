@@ -63,6 +63,18 @@ def _sigterm_is_death() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def _report_options(fn):
+    """--quiet, --matrix (and --no-matrix, the old word for --matrix none)."""
+    fn = click.option("--no-matrix", "matrix", flag_value="none", hidden=True)(fn)
+    fn = click.option("--matrix", type=click.Choice(["auto", "none", "summary", "full"]),
+                      default="auto", show_default=True,
+                      help="The all-pairs matrix: none (not probed), summary (counts per "
+                      "network pair), full (every pair); auto: full up to 40 nodes, else "
+                      "summary. The JSON report has every probe.")(fn)
+    return click.option("--quiet", "-q", is_flag=True, help="Only the failures, warnings and "
+                        "the summary.")(fn)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="netsim")
 def main() -> None:
@@ -72,30 +84,30 @@ def main() -> None:
 @main.command()
 @click.argument("file", type=click.Path())
 @click.option("--json", "json_path", type=FILE, help="Write the JSON report.")
-@click.option("--quiet", "-q", is_flag=True, help="Only expectations, warnings and the summary.")
-@click.option("--no-matrix", is_flag=True, help="Skip the all-pairs matrix (large scenarios).")
-def check(file: str, json_path: str | None, quiet: bool, no_matrix: bool) -> None:
+@_report_options
+def check(file: str, json_path: str | None, quiet: bool, matrix: str) -> None:
     """Validate a scenario (or a CNI conflist, or a net.d directory) and predict it, no root."""
     from netsim.lab import Lab
     from netsim.report import jsonout, terminal
 
     console = _console()
     try:
-        report = Lab.load(file).check(full_matrix=not no_matrix)
+        report = Lab.load(file).check(full_matrix=matrix != "none")
     except NetsimError as e:
         _fail(e)
-    terminal.print_check(report, console, quiet)
+    terminal.print_check(report, console, quiet, matrix)
     if json_path:
         rows = report.expectations + report.matrix
         jsonout.write(json_path, jsonout.report(report.lab, report.profile, rows, report.seconds))
     sys.exit(EXIT_DISAGREE if report.failed else EXIT_OK)
 
 
-def _finish(report, json_path: str | None, junit_path: str | None, quiet: bool) -> None:
+def _finish(report, json_path: str | None, junit_path: str | None, quiet: bool,
+            matrix: str = "auto") -> None:
     from netsim.report import jsonout, junit, terminal
 
     _sigterm_is_death()
-    terminal.print_run(report, _console(), quiet)
+    terminal.print_run(report, _console(), quiet, matrix)
     if json_path:
         jsonout.write(json_path, jsonout.report(report.lab, report.profile, report.rows,
                                                 report.seconds, [report.engine, *report.also]))
@@ -138,11 +150,10 @@ def _engines(ctx, param, value: str) -> str:
 @click.argument("file", type=FILE)
 @click.option("--json", "json_path", type=FILE, help="Write the JSON report.")
 @click.option("--junit", "junit_path", type=FILE, help="Write a JUnit XML report.")
-@click.option("--quiet", "-q", is_flag=True, help="Only expectations, mismatches and the summary.")
-@click.option("--no-matrix", is_flag=True, help="Probe the expectations only.")
+@_report_options
 @click.option("--keep", is_flag=True, help="Leave the lab up afterwards (netsim down NAME).")
 @_engine_options
-def run(file: str, json_path, junit_path, quiet: bool, no_matrix: bool, keep: bool,
+def run(file: str, json_path, junit_path, quiet: bool, matrix: str, keep: bool,
         engine: str, dockerd: str | None, docker_host: str | None, probe_by: str | None) -> None:
     """Build the scenario for real (root), probe it, report, tear it down."""
     from netsim.lab import Lab
@@ -152,12 +163,12 @@ def run(file: str, json_path, junit_path, quiet: bool, no_matrix: bool, keep: bo
         lab = Lab.load(file, engine, dockerd=dockerd, docker_host=docker_host,
                        probe_by=probe_by)
         with _console().status(f"building and probing {lab.name} ..."):
-            report = lab.run(full_matrix=not no_matrix, keep=keep)
+            report = lab.run(full_matrix=matrix != "none", keep=keep)
     except NetsimError as e:
         _fail(e)
     except KeyboardInterrupt:
         _interrupted()
-    _finish(report, json_path, junit_path, quiet)
+    _finish(report, json_path, junit_path, quiet, matrix)
 
 
 @main.command()
@@ -191,9 +202,8 @@ def up(file: str, engine: str, dockerd: str | None, docker_host: str | None,
 @click.argument("name")
 @click.option("--json", "json_path", type=FILE, help="Write the JSON report.")
 @click.option("--junit", "junit_path", type=FILE, help="Write a JUnit XML report.")
-@click.option("--quiet", "-q", is_flag=True, help="Only expectations, mismatches and the summary.")
-@click.option("--no-matrix", is_flag=True, help="Probe the expectations only.")
-def probe(name: str, json_path, junit_path, quiet: bool, no_matrix: bool) -> None:
+@_report_options
+def probe(name: str, json_path, junit_path, quiet: bool, matrix: str) -> None:
     """Probe a lab that `netsim up` built (root)."""
     from netsim.lab import attach, probe_lab
     from netsim.realize.lifecycle import require_root
@@ -201,11 +211,11 @@ def probe(name: str, json_path, junit_path, quiet: bool, no_matrix: bool) -> Non
     try:
         require_root("probe")
         lab, running = attach(name)
-        report = probe_lab(lab, running, full_matrix=not no_matrix)
+        report = probe_lab(lab, running, full_matrix=matrix != "none")
     except NetsimError as e:
         _fail(e)
     report.timings = {"probe": report.seconds}
-    _finish(report, json_path, junit_path, quiet)
+    _finish(report, json_path, junit_path, quiet, matrix)
 
 
 @main.command()

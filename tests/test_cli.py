@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from netsim.cli import main
@@ -173,3 +174,45 @@ def test_a_flannel_clusters_files_become_a_scenario(tmp_path: Path) -> None:
         across = probes["pod-w1", "pod-cp1"]
         assert across["predicted"] == "open" and across["source_predicted"] == "10.244.5.2"
     assert CliRunner().invoke(main, ["import", "cluster", str(SCENARIOS)]).exit_code == 2
+
+
+def _many(tmp_path: Path, n: int) -> Path:
+    """One bridge of 30 containers and n expectations, one of them false."""
+    doc = {"name": "many", "containers": {f"c{i}": {"listen": ["80/tcp"]} for i in range(30)},
+           "expect": [{"from": f"c{i % 30}", "to": f"c{(i + 1) % 30}", "port": "80/tcp",
+                       "result": "open"} for i in range(n)]}
+    doc["expect"][3]["result"] = "blocked"
+    path = tmp_path / "many.yml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_quiet_lists_only_the_failures_and_counts_the_rest(tmp_path: Path) -> None:
+    out = CliRunner().invoke(main, ["check", str(_many(tmp_path, 20)), "-q"]).output
+    assert "c3 -> c4:80/tcp" in out and "c5 -> c6:80/tcp" not in out
+    assert "19 expectations not listed (19 held; --json has every row)" in out
+
+
+def test_a_large_expectation_list_is_not_laid_out_whole(tmp_path: Path) -> None:
+    path = _many(tmp_path, 500)
+    result = CliRunner().invoke(main, ["check", str(path), "--matrix", "none"])
+    assert result.exit_code == 1
+    assert "c3 -> c4:80/tcp" in result.output and "c5 -> c6:80/tcp" not in result.output
+    assert "499 expectations not listed (499 held; --json has every row)" in result.output
+    report = tmp_path / "r.json"
+    CliRunner().invoke(main, ["check", str(path), "-q", "--json", str(report)])
+    assert len([p for p in json.loads(report.read_text())["probes"]
+                if p["origin"] != "matrix"]) == 500
+
+
+def test_matrix_modes(tmp_path: Path) -> None:
+    path = str(_many(tmp_path, 5))
+    auto = CliRunner().invoke(main, ["check", path]).output  # 34 nodes: the grid still reads
+    assert "Predicted reachability (ping)" in auto and "matrix by network" not in auto
+    big = CliRunner().invoke(main, ["check", path, "--matrix", "summary"]).output
+    assert "Predicted matrix by network" in big and "bridge" in big
+    none = CliRunner().invoke(main, ["check", path, "--no-matrix", "-q"]).output
+    assert "0 matrix probes" in none
+    full = CliRunner().invoke(main, ["check", str(SCENARIOS / "bridge.yml"), "--matrix",
+                                     "full"]).output
+    assert "Predicted reachability (ping)" in full and "matrix by network" not in full

@@ -14,8 +14,10 @@ from netsim.report.reports import CheckReport, RunReport
 
 MARK = {"reach": "[green]✓[/]", "open": "[green]open[/]", "closed": "[yellow]closed[/]",
         "blocked": "[red]✗[/]", "inconclusive": "[magenta]?[/]"}
-MATRIX_LIMIT = 40
-_SHORT_ID = re.compile(r"^[0-9a-f]{12}$")  # above this many nodes the grid is unreadable; the JSON has it all
+MATRIX_LIMIT = 40  # above this many nodes the grid is unreadable: a summary (the JSON has all)
+ROW_LIMIT = 200  # above this many rows a table costs more than it shows: failures, then counts
+_SHORT_ID = re.compile(r"^[0-9a-f]{12}$")
+MATRIX_MODES = ("auto", "none", "summary", "full")  # --matrix
 
 
 def plan(model: Model) -> Table:
@@ -81,16 +83,17 @@ def ports(model: Model) -> Table | None:
     return t
 
 
-def expectations(rows: list[Row], observed: bool = False, engines: list[str] | None = None
-                 ) -> Table:
-    """`engines`: with several (`--engine netns,docker`), one observed column each."""
+def expectations(rows: list[Row], observed: bool = False, engines: list[str] | None = None,
+                 index: list[int] | None = None) -> Table:
+    """`engines`: with several (`--engine netns,docker`), one observed column each; `index`:
+    each row's number in the scenario's expect list (when only some are shown)."""
     t = Table(title="Expectations", title_justify="left", show_lines=False)
     many = engines if engines and len(engines) > 1 else None
     cols = ["#", "probe", "expected", "predicted"] + (
         [f"{e.split()[0]} observed" for e in many] if many else ["observed"] if observed else [])
     for col in [*cols, "source seen", "ok", "why"]:
         t.add_column(col, overflow="fold")
-    for i, r in enumerate(rows):
+    for i, r in zip(index or range(len(rows)), rows, strict=True):
         p = r.probe
         exp = p.expected + (f" from {p.source_expected}" if p.source_expected else "")
         src = r.source_seen if observed and r.observed else r.predicted.source_seen
@@ -105,10 +108,73 @@ def expectations(rows: list[Row], observed: bool = False, engines: list[str] | N
     return t
 
 
-def matrix(model: Model, rows: list[Row]) -> Table | None:
+def print_expectations(rows: list[Row], console: Console, quiet: bool, observed: bool = False,
+                       engines: list[str] | None = None) -> None:
+    """Every row when there are few; with --quiet or above ROW_LIMIT only the rows that
+    failed (at most ROW_LIMIT), and a line counting the rest: rich lays out a whole table
+    before it prints a line, and 10,000 rows cost seconds to say nothing new."""
+    if not rows:
+        return
+    whole = not quiet and len(rows) <= ROW_LIMIT
+    picked = list(range(len(rows))) if whole else [i for i, r in enumerate(rows) if not r.ok]
+    shown = picked[:ROW_LIMIT]
+    if shown:
+        console.print(expectations([rows[i] for i in shown], observed, engines, shown))
+    rest = len(rows) - len(shown)
+    if rest:
+        unlisted = len(picked) - len(shown)
+        more = f" and {unlisted} more that failed" if unlisted else ""
+        console.print(f"{rest} expectations not listed ({len(rows) - len(picked)} held{more}; "
+                      "--json has every row)", highlight=False)
+
+
+def _group(model: Model, name: str) -> str:
+    """Where an endpoint sits, for the matrix summary: a container's networks, else itself."""
+    info = model.containers.get(name)
+    if info is None:
+        return name
+    return "+".join(info.networks) if info.networks else f"{info.mode} mode"
+
+
+VERDICTS = ("reach", "open", "closed", "blocked", "inconclusive")
+
+
+def matrix_summary(model: Model, rows: list[Row], observed: bool = False) -> Table | None:
+    """The matrix per pair of groups (a container's networks; hosts, the LAN and outside by
+    name): how many probes gave each verdict, and how many the kernel disagreed on. Pairs
+    where everything is blocked are counted in the title, not listed."""
+    got = [r for r in rows if r.probe.origin == "matrix"]
+    if not got:
+        return None
+    groups = {n: _group(model, n) for n in model.endpoints}
+    cells: dict[tuple[str, str], dict[str, int]] = {}
+    for r in got:
+        key = (groups.get(r.probe.src, r.probe.src), groups.get(r.probe.to, r.probe.to))
+        cell = cells.setdefault(key, dict.fromkeys((*VERDICTS, "differ"), 0))
+        result = r.observed if observed and r.observed else r.predicted.result
+        cell[result] = cell.get(result, 0) + 1
+        cell["differ"] += r.mismatch
+    dead = [k for k, c in cells.items() if c["blocked"] == sum(c[v] for v in VERDICTS)
+            and not c["differ"]]
+    t = Table(title=f"{'Observed' if observed else 'Predicted'} matrix by network: "
+              f"{len(got)} probes, {len(cells)} pairs ({len(dead)} all blocked, not listed)",
+              title_justify="left")
+    for col in ("from", "to", *VERDICTS, *(["differ"] if observed else [])):
+        t.add_column(col, justify="left" if col in ("from", "to") else "right")
+    shown = [k for k in cells if k not in dead]
+    for key in shown[:ROW_LIMIT]:
+        c = cells[key]
+        t.add_row(*key, *(str(c[v] or "-") for v in VERDICTS),
+                  *([f"[red]{c['differ']}[/]" if c["differ"] else "-"] if observed else []))
+    if len(shown) > ROW_LIMIT:
+        t.caption = f"{len(shown) - ROW_LIMIT} more pairs: --json has every probe"
+    return t
+
+
+def matrix(model: Model, rows: list[Row], limit: bool = True) -> Table | None:
     icmp = [r for r in rows if r.probe.proto == "icmp" and r.probe.origin == "matrix"]
     names = [n for n, e in model.endpoints.items() if e.kind != NodeKind.ROUTER]
-    if not icmp or len(names) > MATRIX_LIMIT:
+    if not icmp or (limit and len(names) > MATRIX_LIMIT):
         return None
     cell = {(r.probe.src, r.probe.to): r.predicted.result for r in icmp}
     t = Table(title="Predicted reachability (ping): row -> column", title_justify="left")
@@ -120,9 +186,9 @@ def matrix(model: Model, rows: list[Row]) -> Table | None:
     return t
 
 
-def port_matrix(rows: list[Row]) -> Table | None:
+def port_matrix(rows: list[Row], limit: bool = True) -> Table | None:
     got = [r for r in rows if r.probe.proto != "icmp" and r.probe.origin == "matrix"]
-    if not got or len(got) > 400:
+    if not got or (limit and len(got) > 400):
         return None
     t = Table(title="Predicted port probes", title_justify="left")
     for col in ("to", "port", "open from", "closed from", "blocked from"):
@@ -144,12 +210,24 @@ def mismatches(rows: list[Row]) -> Table | None:
     t = Table(title="Matrix probes where the kernel disagreed with the model", title_justify="left")
     for col in ("probe", "predicted", "observed", "evidence", "model's path and why"):
         t.add_column(col, overflow="fold")
-    for r in bad:
+    if len(bad) > ROW_LIMIT:
+        t.caption = f"{len(bad) - ROW_LIMIT} more: --json has every probe"
+    for r in bad[:ROW_LIMIT]:
         seen = " / ".join([r.observed or "-", *(f"{k.split()[0]}: {o.result}"
                                                   for k, o in r.also.items())])
         t.add_row(r.probe.label, r.predicted.result, seen, "; ".join(r.notes),
                   " -> ".join(r.predicted.path) + ": " + r.predicted.why)
     return t
+
+
+def _matrices(report: CheckReport, mode: str, small: bool) -> list[Table | None]:
+    """auto: the grids when the scenario is small, the summary above MATRIX_LIMIT nodes."""
+    if mode == "none" or not report.matrix:
+        return []
+    if mode == "summary" or (mode == "auto" and not small):
+        return [matrix_summary(report.model, report.matrix)]
+    return [matrix(report.model, report.matrix, limit=mode != "full"),
+            port_matrix(report.matrix, limit=mode != "full")]
 
 
 def _runtime(report: CheckReport) -> str:
@@ -169,13 +247,18 @@ def _banners(model: Model, console: Console) -> None:
         console.print(f"[bold red]{escape(text)}[/]", highlight=False)
 
 
-def print_run(report: RunReport, console: Console, quiet: bool = False) -> None:
+def print_run(report: RunReport, console: Console, quiet: bool = False,
+              matrix_mode: str = "auto") -> None:
     _banners(report.model, console)
     if not quiet:
         console.print(plan(report.model))
-    if report.expectations:
-        console.print(expectations(report.expectations, observed=True,
-                                   engines=[report.engine, *report.also]))
+    print_expectations(report.expectations, console, quiet, observed=True,
+                       engines=[report.engine, *report.also])
+    if (not quiet and matrix_mode in ("summary", "full")) or (
+            matrix_mode == "auto" and not quiet and len(report.model.endpoints) > MATRIX_LIMIT):
+        table = matrix_summary(report.model, report.matrix, observed=True)
+        if table is not None:
+            console.print(table)
     table = mismatches(report.matrix)
     if table is not None:
         console.print(table)
@@ -205,17 +288,16 @@ def print_run(report: RunReport, console: Console, quiet: bool = False) -> None:
                   highlight=False)
 
 
-def print_check(report: CheckReport, console: Console, quiet: bool = False) -> None:
+def print_check(report: CheckReport, console: Console, quiet: bool = False,
+                matrix_mode: str = "auto") -> None:
     _banners(report.model, console)
     if not quiet:
-        console.print(plan(report.model))
-        for table in (names(report.model), ports(report.model),
-                      matrix(report.model, report.matrix),
-                      port_matrix(report.matrix)):
+        small = len(report.model.endpoints) <= MATRIX_LIMIT
+        for table in (plan(report.model), names(report.model), ports(report.model),
+                      *_matrices(report, matrix_mode, small)):
             if table is not None:
                 console.print(table)
-    if report.expectations:
-        console.print(expectations(report.expectations))
+    print_expectations(report.expectations, console, quiet)
     for pid, text in report.warnings:
         console.print(f"[yellow]warning[/] {escape(f'[{pid}] {text}')}", highlight=False)
     failed = len(report.failed)
