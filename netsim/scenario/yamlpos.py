@@ -26,6 +26,7 @@ MAX_DEPTH = 64
 CORE = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map",
                                            "timestamp", "merge")}
 MERGE = "tag:yaml.org,2002:merge"
+TEXT = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"}
 
 
 @dataclass
@@ -96,8 +97,8 @@ class _Builder:
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        if node.tag == "tag:yaml.org,2002:timestamp":  # 2024-01-01 stays text, not a date
-            return node.value
+        if node.tag in TEXT:  # text is the node's value (and 2024-01-01 stays text, not a
+            return node.value  # date): no constructor call, the most common case by far
         try:
             return self.ctor.construct_object(node)
         except (ValueError, yaml.YAMLError) as e:  # e.g. an integer of 5,000 digits
@@ -126,6 +127,8 @@ class _Builder:
         return out
 
     def _key(self, knode: yaml.Node, path: Path) -> str:
+        if knode.tag == "tag:yaml.org,2002:str":
+            return knode.value
         key = self.ctor.construct_object(knode) if isinstance(knode, yaml.ScalarNode) else None
         if key is None or isinstance(key, (list, dict)):
             raise self.error(knode, path, "a key must be plain text")
