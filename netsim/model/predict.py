@@ -89,10 +89,16 @@ class Predictor:
         self.nf = {k: Netfilter(ns.rules) for k, ns in model.ns.items()}
         self.local = {k: model.local_addresses(k) for k in model.ns}
         self.table = {k: self._routes(ns) for k, ns in model.ns.items()}
+        # the same as integers, for the hot path: ipaddress's `in` and hash cost microseconds
+        self._local_i = {k: {int(a) for a in v} for k, v in self.local.items()}
+        self._rtab = {k: [(int(r.dst.network_address), int(r.dst.netmask), r) for r in t]
+                      for k, t in self.table.items()}
         self._bfs: dict[tuple[str, bool], tuple[dict, dict, dict]] = {}
         self._paths: dict[tuple[str, IPv4Address, bool], list | None] = {}
         self._underlay: dict[tuple[str, str], str | None] = {}
         self._iface = {i.id: i for ns in model.ns.values() for i in ns.ifaces.values()}
+        self._ips = {k: [a.ip for a in i.addrs] for k, i in self._iface.items()}
+        self._weak = {k: [ip for ip in v if ip not in LOOPBACK] for k, v in self.local.items()}
         self._ports: dict[str, list[Iface]] = {}
         self._kids: dict[str, list[Iface]] = {}
         # each interface's kind, looked up once: enum hashing is slow on the hot path
@@ -300,9 +306,10 @@ class Predictor:
 
     # --- netfilter ----------------------------------------------------------------------
     def _seen(self, ns: Netns, pkt: Pkt, iif: str, oif: str, ct: str) -> Seen:
-        local = self.local[ns.id]
+        local = self._local_i[ns.id]
+        d, s = int(pkt.dst), int(pkt.src)
         return Seen(iif, oif, pkt.src, pkt.dst, pkt.proto, pkt.dport, pkt.sport, ct,
-                    pkt.dst in local or pkt.dst in LOOPBACK, pkt.src in local, pkt.mark)
+                    d in local or d >> 24 == 127, s in local, pkt.mark)
 
     def _decide(self, ns: Netns, table: str, chain: str, pkt: Pkt, iif: str, oif: str,
                 ct: str) -> Decision:
@@ -365,10 +372,11 @@ class Predictor:
 
     def _route(self, ns: Netns, dst: IPv4Address) -> Route | None:
         """None = local delivery. Raises Fail when there is no route."""
-        if dst in self.local[ns.id] or dst in LOOPBACK:
+        d = int(dst)
+        if d in self._local_i[ns.id] or d >> 24 == 127:  # 127.0.0.0/8
             return None
-        for r in self.table[ns.id]:
-            if dst in r.dst:
+        for net, mask, r in self._rtab[ns.id]:
+            if d & mask == net:
                 return r
         raise Fail(f"{ns.label} has no route to {dst} (Network is unreachable)")
 
@@ -528,11 +536,10 @@ class Predictor:
                     if self._kind[src.id].unheard(src, node, broadcast):
                         continue
                     if not iface.master and iface.kind != IfKind.LOOPBACK:
-                        for a in iface.addrs:
-                            found.setdefault(a.ip, node)
-                        for ip in self.local[iface.ns]:
-                            if ip not in LOOPBACK:
-                                weak.setdefault(ip, node)
+                        for ip in self._ips[node]:
+                            found.setdefault(ip, node)
+                        for ip in self._weak[iface.ns]:
+                            weak.setdefault(ip, node)
         self._bfs[src.id, broadcast] = (parents, found, weak)
         return parents, found, weak
 

@@ -59,9 +59,12 @@ def _view(dk: Docker, name: str, tables: dict[str, Table]) -> dns.NameView:
     upstream = (spec.dns or host.dns or [dk.asm.lan_gateway])[0]  # --dns, dockerd --dns, LAN
     view = dns.NameView(name, bool(mine), dns.EMBEDDED if mine else upstream,
                         failure=dk.profile.dns_upstream_failure.value, upstream=upstream)
-    for key in mine:
+    for key in mine:  # the first network's address wins a name; lists are shared, never changed
+        if not view.names:
+            view.names = dict(tables[key])
+            continue
         for n, ips in tables[key].items():
-            view.names.setdefault(n, list(ips))
+            view.names.setdefault(n, ips)
     view.forwards = any(not dk.model.networks[k].internal for k in mine)
     for link in dk.sc.containers[name].links:  # spec §1.8
         target, _, alias = link.partition(":")
