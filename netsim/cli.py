@@ -157,13 +157,14 @@ def run(file: str, json_path, junit_path, quiet: bool, matrix: str, keep: bool,
         engine: str, dockerd: str | None, docker_host: str | None, probe_by: str | None) -> None:
     """Build the scenario for real (root), probe it, report, tear it down."""
     from netsim.lab import Lab
+    from netsim.report.progress import RunProgress
 
     _sigterm_is_exit()
     try:
         lab = Lab.load(file, engine, dockerd=dockerd, docker_host=docker_host,
                        probe_by=probe_by)
-        with _console().status(f"building and probing {lab.name} ..."):
-            report = lab.run(full_matrix=matrix != "none", keep=keep)
+        with RunProgress(_console(), lab.name) as progress:
+            report = lab.run(full_matrix=matrix != "none", keep=keep, progress=progress)
     except NetsimError as e:
         _fail(e)
     except KeyboardInterrupt:
@@ -207,11 +208,13 @@ def probe(name: str, json_path, junit_path, quiet: bool, matrix: str) -> None:
     """Probe a lab that `netsim up` built (root)."""
     from netsim.lab import attach, probe_lab
     from netsim.realize.lifecycle import require_root
+    from netsim.report.progress import RunProgress
 
     try:
         require_root("probe")
         lab, running = attach(name)
-        report = probe_lab(lab, running, full_matrix=matrix != "none")
+        with RunProgress(_console(), name) as progress:
+            report = probe_lab(lab, running, matrix != "none", progress)
     except NetsimError as e:
         _fail(e)
     report.timings = {"probe": report.seconds}

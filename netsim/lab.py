@@ -4,7 +4,7 @@ scenario -> runtime (model) -> observers (predicted, kernel) -> reports."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -173,7 +173,8 @@ class Lab:
             fig = pictures.topology(self.model, report.rows)
         return pictures.Picture(fig)
 
-    def run(self, full_matrix: bool = True, keep: bool = False) -> RunReport:
+    def run(self, full_matrix: bool = True, keep: bool = False,
+            progress: Callable[[int, int], None] | None = None) -> RunReport:
         """Build it for real, probe every expectation and the matrix, tear it down."""
         from netsim.engine import registry as engines
 
@@ -185,7 +186,7 @@ class Lab:
                 t0 = time.perf_counter()
                 running = up_lab(self, engine)
                 t_up = time.perf_counter() - t0
-                report = probe_lab(self, running, full_matrix)
+                report = probe_lab(self, running, full_matrix, progress)
             except BaseException:
                 engines.down_if_mine(self.name)
                 raise
@@ -201,7 +202,8 @@ class Lab:
         return _merged(reports)
 
 
-def probe_lab(lab: Lab, running: Running, full_matrix: bool = True) -> RunReport:
+def probe_lab(lab: Lab, running: Running, full_matrix: bool = True,
+              progress: Callable[[int, int], None] | None = None) -> RunReport:
     """Probe a lab that is up: every expectation and (optionally) the full matrix."""
     from netsim.probe.engine import Prober
     from netsim.probe.observe import Kernel
@@ -233,7 +235,7 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True) -> RunReport
                 [r.probe for r in by["exec"]]), strict=True):
             row.seen = seen
     live = by["kernel"]
-    prober = Prober(names, running.flush)
+    prober = Prober(names, running.flush, progress=progress)
     try:
         kernel = Kernel(prober, names, sandbox.files_dir(lab.name))
         for row, seen in zip(live, observe(kernel, [r.probe for r in live]), strict=True):

@@ -22,6 +22,7 @@ import selectors
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -104,8 +105,9 @@ class _Wave:
 
 class Prober:
     def __init__(self, names: dict[str, str], flush_targets: list[tuple[str, str]],
-                 timeout: float = TIMEOUT):
+                 timeout: float = TIMEOUT, progress: Callable[[int, int], None] | None = None):
         self.names = names
+        self.progress = progress  # called (done, total) after each wave
         self.timeout = timeout
         self.flusher = _Flusher(flush_targets)
         self.icmp: dict[str, socket.socket] = {}
@@ -119,7 +121,10 @@ class Prober:
     def run(self, probes: list[Probe]) -> list[Outcome]:
         results: list[Outcome | None] = [None] * len(probes)
         todo = list(range(len(probes)))
+        done, total = 0, len(probes)
         for attempt in (1, 2):
+            if attempt == 2:
+                total += len(todo)  # negative answers are asked once more
             for wave in self._waves(probes, todo):
                 before = neigh_stats()["table_fulls"]
                 got = self._wave([probes[i] for i in wave])
@@ -131,6 +136,9 @@ class Prober:
                         obs.evidence.append("the machine's ARP table overflowed during the probe")
                     results[i] = obs
                 self.flusher.flush()
+                done += len(wave)
+                if self.progress:
+                    self.progress(done, total)
             todo = [i for i in todo if results[i].result in (*NEGATIVE, "inconclusive")]
             if not todo:
                 break

@@ -148,3 +148,15 @@ def test_a_lab_from_yaml_text_can_be_probed_from_another_process() -> None:
     finally:
         lifecycle.down("inline")  # in this process: it forked the services and must reap them
     assert ours("inline") == []
+
+
+def test_the_prober_reports_progress_per_wave_up_to_every_probe() -> None:
+    from netsim.lab import Lab
+
+    lab = Lab.load(SCENARIOS / "bridge.yml")
+    calls: list[tuple[int, int]] = []
+    report = lab.run(progress=lambda done, total: calls.append((done, total)))
+    assert report.ok and calls
+    assert all(a[0] < b[0] for a, b in zip(calls, calls[1:], strict=False))  # it only grows
+    done, total = calls[-1]
+    assert done == total >= len([r for r in report.rows if r.seen is not None])
