@@ -106,6 +106,8 @@ def _index_key(m: Match) -> tuple[str, object] | None:
     """The most selective exact, positive match of a rule (used to skip rules that cannot match)."""
     if m.daddr and not m.daddr.negate and m.daddr.value.prefixlen == 32:
         return ("d", int(m.daddr.value.network_address))
+    if m.dport is not None:  # a published port's DNAT: one rule per port, no address
+        return ("p", m.dport)
     if m.oif and not m.oif.negate:
         return ("o", m.oif.value)
     if m.iif and not m.iif.negate:
@@ -162,7 +164,7 @@ class Netfilter:
             raise RuntimeError(f"jump loop in {table} {chain}")
         c = self._get(table, chain)
         order = list(c.generic)
-        for key in (("d", seen.dst_i), ("o", seen.oif), ("i", seen.iif)):
+        for key in (("d", seen.dst_i), ("p", seen.dport), ("o", seen.oif), ("i", seen.iif)):
             order.extend(c.by_key.get(key, ()))
         if len(order) > 1:
             order.sort()

@@ -112,6 +112,15 @@ class Predictor:
                 if self._kind[i.id].routed_by_lower(i):
                     self._claims.setdefault(i.parent, {}).update({a.ip: i for a in i.addrs})
         self._routed = {c.id for kids in self._claims.values() for c in kids.values()}
+        # an address held by exactly one interface that a frame search can find (not a
+        # bridge port, not lo): the fast L2 path below may name it as the target
+        holders: dict[IPv4Address, list[str]] = {}
+        for i in self._iface.values():
+            if not i.master and i.kind != IfKind.LOOPBACK:
+                for ip in self._ips[i.id]:
+                    holders.setdefault(ip, []).append(i.id)
+        self._owner = {ip: ids[0] for ip, ids in holders.items() if len(ids) == 1}
+        self.fast_l2 = True  # tests turn it off to compare with the full frame search
 
     # --- the links, as netsim.links' kinds see them (links.kind.Frames) -------------------
     def iface(self, iface_id: str) -> Iface:
@@ -428,6 +437,10 @@ class Predictor:
         key = (oif.id, nexthop, arp)
         if key in self._paths:
             return self._paths[key]
+        fast = self._fast_path(oif, nexthop) if self.fast_l2 else None
+        if fast is not None:
+            self._paths[key] = fast
+            return fast
         parents, found, weak = self._frames(oif, arp)
         target = found.get(nexthop) or weak.get(nexthop)
         steps = None
@@ -450,6 +463,33 @@ class Predictor:
                 steps.append((kind, ia, ib))
         self._paths[key] = steps
         return steps
+
+    def _fast_path(self, oif: Iface, nexthop: IPv4Address) -> list | None:
+        """The common case without a frame search: a veth whose peer is a port of a bridge,
+        to the bridge itself or to a veth behind another port of it, none of them with
+        children (macvlan, vlan) and the address held by that interface alone. It is the
+        path the search would find (each hop has one way in); the search costs as many
+        steps as the bridge has ports, and every new source pays it."""
+        veth, bridge = IfKind.VETH, IfKind.BRIDGE
+        target = self._owner.get(nexthop)
+        if target is None or oif.kind != veth or oif.peer is None:
+            return None
+        port = self._iface[oif.peer]
+        if port.kind != veth or not port.master or port.id in self._kids:
+            return None
+        br = f"{port.ns}/{port.master}"
+        if self._iface[br].kind != bridge:
+            return None
+        if target == br:
+            return [("wire", oif, port), ("wire", port, self._iface[br])]
+        t = self._iface[target]
+        if t.kind != veth or t.peer is None or target in self._kids:
+            return None
+        q = self._iface[t.peer]
+        if (q.kind != veth or q.ns != port.ns or q.master != port.master or q.id == port.id
+                or q.id in self._kids):
+            return None
+        return [("wire", oif, port), ("bridged", port, q), ("wire", q, t)]
 
     def _bridged(self, port: Iface, pkt: Pkt, trace: Trace, ct: str) -> None:
         """Frames forwarded by a bridge see its namespace's ip hooks when br_netfilter is on,
