@@ -216,6 +216,8 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True,
     for row in rows:  # ARP-decided verdicts must meet cold caches (see engine._waves)
         if row.predicted.cold_arp:
             row.probe = replace(row.probe, cold=True)
+        elif running.engine == "netns" and row.predicted.dropped_by:
+            row.probe = replace(row.probe, drop=_counter(lab.model, running, row.predicted))
     where = {id(r): _vantage(r.probe, running) for r in check.rows}
     # a vantage point the engine does not give (the LAN of an existing engine): the matrix
     # leaves it out, an expectation from it is inconclusive
@@ -250,6 +252,21 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True,
                        time.perf_counter() - start, findings=findings)
     report.engine = running.engine
     return report
+
+
+def _counter(model: Model, running: Running, predicted: Outcome) -> tuple | None:
+    """Where the kernel counts the drop the model predicts: a rule netsim loaded with nft
+    (each carries a counter; a drop policy has one after the chain's last rule)."""
+    ns_id, table, chain, index = predicted.dropped_by
+    ns = model.ns[ns_id]
+    if ns_id not in running.names:
+        return None
+    if table == "snmp":  # no route: the kernel counts it per namespace, rate limit or not
+        return (running.names[ns_id], table, chain, index, "(no route)")
+    if ns.rules_by:  # iptables written by a runtime's own tool: no counter netsim placed
+        return None
+    what = "policy" if index == len(ns.rules.tables[table][chain].rules) else f"rule {index + 1}"
+    return (running.names[ns_id], table, chain, index, what)
 
 
 def _vantage(p, running: Running) -> str | None:

@@ -71,10 +71,12 @@ RX_SLACK = 4
 class Fail(Exception):
     """The packet died; `why` says where and by which rule."""
 
-    def __init__(self, why: str, arp: bool = False):
+    def __init__(self, why: str, arp: bool = False,
+                 rule: tuple[str, str, str, int] | None = None):
         super().__init__(why)
         self.why = why
         self.arp = arp  # ARP went unanswered: a verdict that a warm neighbour cache would change
+        self.rule = rule  # (namespace, table, chain, index) of the rule that dropped it
 
 
 @dataclass
@@ -158,7 +160,8 @@ class Predictor:
         try:
             arrival = self._deliver(src_ns, pkt, trace, ct="new")
         except Fail as f:
-            return Outcome("blocked", None, trace.path, f.why, pkt.dst, cold_arp=f.arp)
+            return Outcome("blocked", None, trace.path, f.why, pkt.dst, cold_arp=f.arp,
+                           dropped_by=f.rule)
         origin.src = trace.src
         server = arrival.ns
         seen = arrival.pkt.src
@@ -202,7 +205,8 @@ class Predictor:
         try:
             arrival = self._deliver(server.id, back, rtrace, ct=ct)
         except Fail as f:
-            return Outcome("blocked", None, path, f"no reply: {f.why}", origin.dst)
+            return Outcome("blocked", None, path, f"no reply: {f.why}", origin.dst,
+                           dropped_by=f.rule)
         if arrival.ns.id != src_ns or arrival.pkt.src != origin.dst:
             said = "docker-proxy (bound to 0.0.0.0) answered from the address of its route " \
                 "to the client; " if routed_source else ""
@@ -334,7 +338,10 @@ class Predictor:
         d = self._decide(ns, table, chain, pkt, iif, oif, ct)
         if isinstance(d.action, Drop):
             rule = d.rule.origin if d.rule else f"policy DROP of {chain}"
-            raise Fail(f"dropped in {ns.label} {table} {d.chain}: {rule}")
+            rules = ns.rules.tables[table][d.chain].rules
+            at = next((i for i, r in enumerate(rules) if r is d.rule), len(rules))
+            raise Fail(f"dropped in {ns.label} {table} {d.chain}: {rule}",
+                       rule=(ns.id, table, d.chain, at))  # len(rules): the chain's policy
         return d
 
     def _dnat(self, ns: Netns, chain: str, pkt: Pkt, iif: str, oif: str, ct: str,
@@ -387,7 +394,9 @@ class Predictor:
         for net, mask, r in self._rtab[ns.id]:
             if d & mask == net:
                 return r
-        raise Fail(f"{ns.label} has no route to {dst} (Network is unreachable)")
+        # a packet it forwards counts in IpExt InNoRoutes (what the prober reads)
+        raise Fail(f"{ns.label} has no route to {dst} (Network is unreachable)",
+                   rule=(ns.id, "snmp", "InNoRoutes", 0))
 
     def _source(self, ns: Netns, route: Route | None, dst: IPv4Address) -> IPv4Address:
         if route is None:

@@ -103,6 +103,86 @@ class _Wave:
             self.cold_targets.add(p.to)
 
 
+GRACE = 0.02  # s: how long a wave's packets get to reach the rules before counters are read
+
+
+def _snmp() -> dict[tuple[str, str, int], int]:
+    """The calling thread's namespace's IpExt counters (InNoRoutes: forwarded packets with no
+    route), keyed like rule counters."""
+    lines = Path("/proc/thread-self/net/netstat").read_text().splitlines()
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("IpExt:"):
+            return {("snmp", n, 0): int(v) for n, v in zip(names.split()[1:],
+                                                          values.split()[1:], strict=True)}
+    return {}
+
+
+class _Counted:
+    """Blocked verdicts proven by the counter of the rule the model says drops them: once
+    every probe still waiting in a wave is one the model says a rule drops, and that rule's
+    counter rose by exactly as many packets as probes wait on it, those probes are blocked
+    there — no need to wait out the timeout, nor to ask again. Anything else (a probe the
+    model says passes still waiting, a count that differs) waits as before."""
+
+    def __init__(self, probes: list[Probe]):
+        self.all = {k: p.drop for k, p in enumerate(probes) if p.drop}
+        self.keyed = dict(self.all)  # those not decided yet
+        self.before = self._read(set(self.all.values())) if self.all else {}
+
+    @staticmethod
+    def _read(rules: set[tuple]) -> dict[str, dict]:
+        """The counters of those rules' chains, per namespace."""
+        from netsim.realize import nft
+
+        chains: dict[str, set[tuple[str, str]]] = {}
+        for ns, table, chain, _, _ in rules:
+            chains.setdefault(ns, set()).add((table, chain))
+        out = {}
+        for ns, wanted in chains.items():
+            with sandbox.in_netns(ns):
+                nft_chains = {c for c in wanted if c[0] != "snmp"}
+                out[ns] = (nft.counters(nft_chains) if nft_chains else {}) | (
+                    _snmp() if len(nft_chains) < len(wanted) else {})
+        return out
+
+    def confirm(self, sel: selectors.BaseSelector, icmp_wait: dict, out: list[Outcome]) -> int:
+        """Decide what the counters prove; how many sockets were closed."""
+        sockets = {key.data[0]: key for key in sel.get_map().values()
+                   if not isinstance(key.data[0], str)}
+        waiting = set(sockets) | set(icmp_wait.values())
+        if not waiting or not waiting <= self.keyed.keys():
+            return 0
+        now = self._read({self.keyed[k] for k in waiting})
+        by_rule: dict[tuple, list[int]] = {}
+        for k in waiting:
+            by_rule.setdefault(self.keyed[k], []).append(k)
+        closed = 0
+        for rule, ks in by_rule.items():
+            ns, table, chain, index, what = rule
+            # every probe of the wave the model sends there and no answer has passed: those
+            # that are waiting, and those an ICMP error already decided (a rate-limited
+            # router answers the first few only, but counts them all)
+            hit = [k for k, r in self.all.items() if r == rule and out[k].result == "blocked"]
+            rose = now[ns].get((table, chain, index), 0) - \
+                self.before[ns].get((table, chain, index), 0)
+            if rose != len(hit):
+                continue
+            name = f"IpExt {chain}" if table == "snmp" else f"{table} {chain} {what}"
+            for k in ks:
+                out[k].counted = True
+                out[k].evidence.append(f"dropped: the counter of {name} in {ns} rose by {rose} "
+                                       f"for the {len(hit)} probe(s) the model says it drops")
+                if k in sockets:
+                    sel.unregister(sockets[k].fileobj)
+                    sockets[k].fileobj.close()
+                    closed += 1
+            for ident in [i for i, k in icmp_wait.items() if k in ks]:
+                del icmp_wait[ident]
+            for k in ks:
+                del self.keyed[k]
+        return closed
+
+
 class Prober:
     def __init__(self, names: dict[str, str], flush_targets: list[tuple[str, str]],
                  timeout: float = TIMEOUT, progress: Callable[[int, int], None] | None = None):
@@ -139,7 +219,8 @@ class Prober:
                 done += len(wave)
                 if self.progress:
                     self.progress(done, total)
-            todo = [i for i in todo if results[i].result in (*NEGATIVE, "inconclusive")]
+            todo = [i for i in todo if results[i].result in (*NEGATIVE, "inconclusive")
+                    and not results[i].counted]
             if not todo:
                 break
         return results  # type: ignore[return-value]
@@ -154,13 +235,22 @@ class Prober:
         budget = max(64, int(stats["gc_thresh3"] * 0.7) - stats["entries"])
         pairs_per_wave = max(16, budget // 3)  # a flow can add 2-3 entries (both ends, a hop)
         waves: list[_Wave] = []
+        open_: list[_Wave] = []  # waves with room for a new neighbour
+        holding: dict[tuple, list[_Wave]] = {}  # a full wave still takes the keys it has
         for i in sorted(todo, key=lambda i: probes[i].src_ns):
             p = probes[i]
-            wave = next((w for w in waves if w.admits(p, pairs_per_wave)), None)
+            key = (p.src_ns, p.dst)
+            wave = next((w for w in holding.get(key, ()) if w.admits(p, pairs_per_wave)),
+                        None) or next((w for w in open_ if w.admits(p, pairs_per_wave)), None)
             if wave is None:
                 wave = _Wave()
                 waves.append(wave)
+                open_.append(wave)
+            if key not in wave.keys:
+                holding.setdefault(key, []).append(wave)
             wave.add(i, p)
+            if len(wave.keys) >= pairs_per_wave and wave in open_:
+                open_.remove(wave)
         return [w.members for w in waves]
 
     # --- one wave: everything in flight at once -----------------------------------------
@@ -169,6 +259,7 @@ class Prober:
         out = [Outcome("blocked", dst=p.dst) for p in probes]
         pending = 0
         icmp_wait: dict[tuple[str, int, int], int] = {}
+        counted = _Counted(probes)
         for k, p in enumerate(probes):
             ns = self.names[p.src_ns]
             if p.dst is None:
@@ -188,14 +279,20 @@ class Prober:
             pending += 1
         for ns in {n for n, _, _ in icmp_wait}:
             sel.register(self.icmp[ns], selectors.EVENT_READ, ("icmp", ns))
-        deadline = time.monotonic() + self.timeout
+        start = time.monotonic()
+        deadline = start + self.timeout
         while (pending or icmp_wait) and time.monotonic() < deadline:
-            for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
+            wait = max(0.0, deadline - time.monotonic())
+            if counted.keyed:
+                wait = min(wait, GRACE)
+            for key, _ in sel.select(wait):
                 if key.data[0] == "icmp":
                     self._pong(key.fileobj, key.data[1], icmp_wait, out)
                     continue
                 if self._answer(sel, key, out):
                     pending -= 1
+            if counted.keyed and time.monotonic() - start >= GRACE:
+                pending -= counted.confirm(sel, icmp_wait, out)
         for key in list(sel.get_map().values()):
             sel.unregister(key.fileobj)
             if not isinstance(key.data[0], str):

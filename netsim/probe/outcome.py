@@ -18,5 +18,9 @@ class Outcome:
     why: str = ""
     dst: IPv4Address | None = None  # the address probed (after resolving a name)
     cold_arp: bool = False  # decided by an unanswered ARP: probe it with cold caches only
+    # the model: (namespace, table, chain, index) of the rule that drops it (index = the
+    # chain's length: its policy); the prober reads that rule's counter for evidence
+    dropped_by: tuple[str, str, str, int] | None = None
+    counted: bool = False  # the kernel: a rule's counter showed the drop (no retry needed)
     attempts: int = 1
     evidence: list[str] = field(default_factory=list)

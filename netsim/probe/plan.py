@@ -31,6 +31,10 @@ class Probe:
     name: str | None = None  # resolve this first (proto "dns": only resolve it)
     cold: bool = False  # the verdict hangs on ARP: nothing may warm the caches it relies on
     error: str | None = None  # proto "run": the words the failing `docker run` must say
+    # the rule the model says drops it, as (kernel namespace, table, chain, index, "rule 3" or
+    # "policy"): where the prober looks for evidence (its counter) instead of waiting out a
+    # timeout; never a verdict
+    drop: tuple[str, str, str, int, str] | None = None
 
     @property
     def label(self) -> str:

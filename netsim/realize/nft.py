@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import json
 import re
 import shutil
 import subprocess
@@ -47,6 +48,8 @@ HOOKS = {
     ("filter", "OUTPUT"): "type filter hook output priority filter",
 }
 TABLES = ("raw", "nat", "filter")
+POLICY_COUNTER = "netsim: packets left to the policy"  # a base chain's last rule, no verdict
+JSON = 1 << 4  # NFT_CTX_OUTPUT_JSON
 
 
 def _op(v: Is) -> str:
@@ -129,6 +132,8 @@ def render(ruleset: Ruleset, replace: bool = True) -> str:
             if (table, name) in HOOKS:
                 out.append(f"    {HOOKS[table, name]}; policy {chain.policy or 'accept'};")
             out.extend(f"    {rule_text(r)}" for r in chain.rules)
+            if (table, name) in HOOKS and chain.policy == "drop":  # what the policy drops
+                out.append(f'    counter comment "{POLICY_COUNTER}"')
             out.append("  }")
         out.append("}")
     return "\n".join(out) + "\n"
@@ -159,6 +164,10 @@ class _Libnftables:
             self.lib.nft_ctx_get_error_buffer.restype = ctypes.c_char_p
             self.lib.nft_ctx_get_error_buffer.argtypes = [ctypes.c_void_p]
             self.lib.nft_run_cmd_from_buffer.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+            self.lib.nft_ctx_buffer_output.argtypes = [ctypes.c_void_p]
+            self.lib.nft_ctx_get_output_buffer.restype = ctypes.c_char_p
+            self.lib.nft_ctx_get_output_buffer.argtypes = [ctypes.c_void_p]
+            self.lib.nft_ctx_output_set_flags.argtypes = [ctypes.c_void_p, ctypes.c_uint]
 
     def run(self, text: str) -> str | None:
         """Load `text` in the calling thread's namespace; the error text, or None."""
@@ -171,24 +180,81 @@ class _Libnftables:
             self.lib.nft_ctx_free(ctx)
 
 
+    def query(self, text: str) -> str:
+        """Run a listing command in the calling thread's namespace; its JSON output."""
+        ctx = self.lib.nft_ctx_new(0)
+        try:
+            self.lib.nft_ctx_buffer_output(ctx)
+            self.lib.nft_ctx_buffer_error(ctx)
+            self.lib.nft_ctx_output_set_flags(ctx, JSON)
+            if self.lib.nft_run_cmd_from_buffer(ctx, text.encode()):
+                raise EnvironmentProblem("nft: " + (self.lib.nft_ctx_get_error_buffer(ctx)
+                                                    or b"").decode().strip())
+            return (self.lib.nft_ctx_get_output_buffer(ctx) or b"{}").decode()
+        finally:
+            self.lib.nft_ctx_free(ctx)
+
+
 _LIB: _Libnftables | None = None
+
+
+def _lib() -> _Libnftables:
+    global _LIB
+    if _LIB is None:
+        _LIB = _Libnftables()
+    return _LIB
+
+
+def counters(chains: set[tuple[str, str]]) -> dict[tuple[str, str, int], int]:
+    """Each rule's packet counter in the given chains of the calling thread's namespace (one
+    netsim loaded; the prober's thread is inside it): (table, chain, index in the chain) ->
+    packets, the index as the model orders the chain (a drop-policy chain's last counter
+    has the index len(rules): what reached its policy)."""
+    out: dict[tuple[str, str, int], int] = {}
+    for table, chain in chains:
+        try:
+            out |= _chain_counters(table, chain)
+        except EnvironmentProblem:  # no such chain here: nothing counted, nothing proven
+            continue
+    return out
+
+
+def _chain_counters(table: str, chain: str) -> dict[tuple[str, str, int], int]:
+    command = f"list chain ip {table} {chain}"
+    lib = _lib()
+    if lib.lib is not None:
+        text = lib.query(command)
+    else:
+        text = subprocess.run([nft_binary(), "-j", *command.split()], capture_output=True,
+                              text=True).stdout
+    out: dict[tuple[str, str, int], int] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for item in json.loads(text or "{}").get("nftables", []):
+        rule = item.get("rule")
+        if rule is None:
+            continue
+        chain = (rule["table"], rule["chain"])
+        index = seen.get(chain, 0)
+        seen[chain] = index + 1
+        for expr in rule.get("expr", []):
+            if "counter" in expr:
+                out[(*chain, index)] = expr["counter"]["packets"]
+    return out
 
 
 def load(ns_name: str, ruleset: Ruleset, replace: bool = True) -> None:
     """Load the namespace's ruleset atomically from a thread inside it (libnftables, or
     `nft -f -` whose child inherits the thread's namespace when the library is missing)."""
-    global _LIB
     text = render(ruleset, replace)
     if not text.strip():
         return
     nft = nft_binary()
-    if _LIB is None:
-        _LIB = _Libnftables()
+    lib = _lib()
 
     def run() -> str | None:
         with sandbox.in_netns(ns_name):
-            if _LIB.lib is not None:
-                return _LIB.run(text)
+            if lib.lib is not None:
+                return lib.run(text)
             r = subprocess.run([nft, "-f", "-"], input=text, capture_output=True, text=True)
             return r.stderr.strip() if r.returncode else None
 
