@@ -22,7 +22,8 @@ from pathlib import Path
 
 import yaml
 
-from netsim.model.predict import Predictor
+from netsim.probe.observe import Predicted
+from netsim.probe.plan import Probe
 from netsim.runtime.registry import build
 from netsim.scenario.load import from_text
 
@@ -79,10 +80,12 @@ def measure(n_ctr: int, n_net: int, n_probe: int) -> dict:
     t1 = time.perf_counter()
     model = build(loaded)
     t_model = time.perf_counter() - t1
-    probes = probes_for(model, n_ctr, n_probe)
+    owner = {ep.ns: name for name, ep in model.endpoints.items()}
+    probes = [Probe(owner.get(ns, ns), ns, str(dst), dst, proto, port, None, None, None,
+                    frozenset(), "bench") for ns, dst, proto, port in probes_for(model, n_ctr,
+                                                                                 n_probe)]
     t2 = time.perf_counter()
-    predictor = Predictor(model)
-    results = [predictor.probe(*p) for p in probes]
+    results = Predicted(model).run(probes)  # what check does: classes of twins, then walks
     t_predict = time.perf_counter() - t2
     verdicts: dict[str, int] = {}
     for r in results:

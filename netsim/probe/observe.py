@@ -15,7 +15,8 @@ from typing import Protocol
 from netsim.model import dns
 from netsim.model.graph import Model
 from netsim.model.predict import Predictor
-from netsim.probe import resolve
+from netsim.model.twins import Twins
+from netsim.probe import by_class, resolve
 from netsim.probe.engine import Prober
 from netsim.probe.outcome import Outcome
 from netsim.probe.plan import Probe
@@ -57,15 +58,26 @@ def _named(p: Probe, ans: Outcome) -> list[str]:
     return [f"{p.name}: {'; '.join(ans.evidence)}"] if ans.evidence else []
 
 
+BY_CLASS_FROM = 4  # probes per container from which prediction goes by classes of twins
+
+
 class Predicted:
     """The model's answer to every probe: a packet walk, a lookup in the container's view."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, by_class: bool = True):
         self.model = model
         self.predictor = Predictor(model)
+        self.by_class = by_class  # tests turn it off to compare with a walk per probe
+        self._twins: Twins | None = None
 
     def run(self, probes: list[Probe]) -> list[Outcome]:
-        return [self._one(p) for p in probes]
+        # classes pay off when probes repeat pairs of parts (a matrix), not for a handful
+        # per container: finding the twins costs about one walk per container
+        if not self.by_class or len(probes) < BY_CLASS_FROM * max(1, len(self.model.containers)):
+            return [self._one(p) for p in probes]
+        if self._twins is None:
+            self._twins = Twins(self.model)
+        return by_class.predict(self._twins, probes, self._one)
 
     def _one(self, p: Probe) -> Outcome:
         if p.proto == "run":

@@ -1,0 +1,215 @@
+"""Interchangeable containers: two containers are twins when swapping them (their names,
+addresses, host-side ports and the rules that name them) leaves the model as it was. A walk
+from (or to) one of them is then the walk from (or to) the other with those tokens swapped,
+so a matrix of N containers costs one walk per pair of classes, not per pair of containers.
+
+Conservative by construction: a container is a twin only if it is a Docker container in its
+own namespace on bridge-like networks, publishes nothing, and every rule elsewhere that names
+its address names only it, as the only address of the rule, in a run of such rules (Docker
+28's per-container raw PREROUTING drops): then no order of rules can tell twins apart.
+`tests/model/test_twins.py` compares every relabelled outcome with the walk itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+
+from netsim.model.graph import IfKind, Model, NodeKind
+
+Key = tuple[str, str, str]  # (namespace, table, chain)
+PORT = re.compile(r"port=\d+")
+ADDR = re.compile(r"IPv4Network\('[\d.]+/32'\)")
+WORD = re.compile(r"[\w-]+(?:\.[\w-]+)*")  # c5, 172.18.0.2, veth1a2b3c4 (not "c5." at an end)
+
+
+@dataclass
+class Member:
+    name: str
+    tokens: list[str]  # name, then addresses and host-side port names in a canonical order
+    ips: list[IPv4Address | None] = field(default_factory=list)  # per token, if an address
+    rules: dict[tuple, int] = field(default_factory=dict)  # (ns, table, chain, form) -> index
+
+
+class Twins:
+    def __init__(self, model: Model):
+        self.model = model
+        self.members: dict[str, Member] = {}
+        self.cls: dict[str, int] = {}  # container -> class id (classes of one are left out)
+        self.by_addr: dict[IPv4Address, tuple[str, int]] = {}  # address -> (member, token)
+        self._pairs: dict[tuple[str, str], tuple[dict, dict]] = {}
+        self._classify()
+
+    # --- classes -------------------------------------------------------------------------
+    def _classify(self) -> None:
+        addr_of = {a: name for name, ep in self.model.endpoints.items()
+                   if ep.kind == NodeKind.CONTAINER for a in ep.addresses.values()}
+        owned, spoiled = _owned_rules(self.model, addr_of)
+        held: dict[IPv4Address, int] = {}  # an address two hosts both use is no token
+        for ns in self.model.ns.values():
+            for i in ns.ifaces.values():
+                for a in i.addrs:
+                    held[a.ip] = held.get(a.ip, 0) + 1
+        self._shared = {a for a, n in held.items() if n > 1}
+        self._joined = {c.joins for c in self.model.containers.values() if c.joins}
+        self._routed = {r.src for ns in self.model.ns.values() for r in ns.routes if r.src} | {
+            r.dst.network_address for ns in self.model.ns.values() for r in ns.routes
+            if r.dst.prefixlen == 32}  # an address a route names (a shim's /32)
+        groups: dict[tuple, list[str]] = {}
+        for name in self.model.containers:
+            if name in spoiled:
+                continue
+            made = self._signature(name, owned.get(name, []))
+            if made is None:
+                continue
+            sig, member = made
+            self.members[name] = member
+            groups.setdefault(sig, []).append(name)
+        for k, names in enumerate(g for g in groups.values() if len(g) > 1):
+            for name in names:
+                self.cls[name] = k
+                for i, tok in enumerate(self.members[name].tokens):
+                    if i and tok[0].isdigit():
+                        self.by_addr[IPv4Address(tok)] = (name, i)
+
+    def _signature(self, name: str, owned: list[tuple]) -> tuple[tuple, Member] | None:
+        m = self.model
+        info, ep = m.containers[name], m.endpoints.get(name)
+        if (ep is None or info.runtime != "docker" or info.mode != "networks" or info.ports
+                or ep.ns != name or name in self._joined):
+            return None
+        ns = m.ns[name]
+        if ns.neighbours or ns.fdb or ns.rules_by:
+            return None
+        own = {a.ip for i in ns.ifaces.values() for a in i.addrs if i.kind != IfKind.LOOPBACK}
+        if own & self._shared:
+            return None
+        tokens, ips = [name], [None]
+        ifaces = []
+        for i in sorted(ns.ifaces.values(), key=lambda i: i.name):
+            if i.kind == IfKind.LOOPBACK:
+                continue
+            if i.kind not in (IfKind.VETH, IfKind.MACVLAN, IfKind.IPVLAN):
+                return None
+            peer = m.iface(i.peer) if i.peer else None
+            if peer is not None and (peer.kind != IfKind.VETH or not peer.master):
+                return None
+            tokens += [str(a.ip) for a in i.addrs]
+            ips += [a.ip for a in i.addrs]
+            if peer is not None:
+                tokens.append(peer.name)
+                ips.append(None)
+            ifaces.append((i.name, i.kind, i.mtu, tuple(a.network for a in i.addrs), i.network,
+                           i.mode, i.parent, i.hairpin, i.route_localnet, i.prefix_route,
+                           None if peer is None else (peer.ns, peer.master, peer.mtu,
+                                                      peer.hairpin, peer.route_localnet)))
+        if own & self._routed:
+            return None
+        listeners = tuple(sorted((lst.ip in own, str(lst.ip) if lst.ip not in own else "",
+                                  lst.port if lst.role != "dns" else 0, lst.proto, lst.role,
+                                  lst.routed_reply) for lst in ns.listeners))
+        rules = tuple((t, c, len(ch.rules), tuple(_form(r, own) for r in ch.rules))
+                      for t, chains in sorted(ns.rules.tables.items())
+                      for c, ch in sorted(chains.items()))
+        member = Member(name, tokens, ips)
+        forms = []
+        for key, index, form in owned:
+            member.rules[(*key, form)] = index
+            forms.append((*key, form))
+        sig = (info.host, tuple(info.networks), tuple(ifaces), tuple(ns.routes), listeners,
+               rules, ns.forwarding, ns.bridge_nf, tuple(sorted(forms)))
+        return sig, member
+
+    # --- relabelling ---------------------------------------------------------------------
+    def swap(self, pairs: list[tuple[str, str]]
+             ) -> tuple[dict[str, str], dict[IPv4Address, IPv4Address]]:
+        """Token map (and address map) for (from member, to member) pairs."""
+        if len(pairs) == 1:
+            return self._pair(*pairs[0])
+        (t1, i1), (t2, i2) = (self._pair(a, b) for a, b in pairs)
+        return t1 | t2, i1 | i2
+
+    def _pair(self, a: str, b: str) -> tuple[dict[str, str], dict[IPv4Address, IPv4Address]]:
+        if (a, b) not in self._pairs:
+            ma, mb = self.members[a], self.members[b]
+            self._pairs[a, b] = (dict(zip(ma.tokens, mb.tokens, strict=True)),
+                                 {x: y for x, y in zip(ma.ips, mb.ips, strict=True)
+                                  if x is not None})
+        return self._pairs[a, b]
+
+    @staticmethod
+    def relabel(text: str, swap: dict[str, str]) -> str:
+        """Every whole word of `text` (a name, an address, a port's name) that `swap` maps."""
+        return WORD.sub(lambda m: swap.get(m.group(0), m.group(0)), text)
+
+    def rule_index(self, pairs: list[tuple[str, str]], dropped: tuple) -> tuple:
+        """The rule that plays the same part for the twin: in its own namespace, or the one
+        of the same form that names it."""
+        ns, table, chain, index = dropped
+        for a, b in pairs:
+            if ns == a:
+                return (b, table, chain, index)
+            for (rns, rt, rc, form), i in self.members[a].rules.items():
+                if (rns, rt, rc, i) == dropped:
+                    return (rns, rt, rc, self.members[b].rules[(rns, rt, rc, form)])
+        return dropped
+
+
+def _form(rule, own: set[IPv4Address]) -> str:
+    """A rule with the container's own addresses (and its resolver port) taken out."""
+    text = repr(rule)
+    for a in own:  # repr quotes an address: '172.18.0.2' or '172.18.0.2/32'
+        text = text.replace(f"'{a}'", "'OWN'").replace(f"'{a}/", "'OWN/")
+    return PORT.sub("port=P", text) if "127.0.0.11" in text else text
+
+
+def _addresses(rule) -> list[tuple[str, IPv4Network]]:
+    m = rule.match
+    out = [(n, getattr(m, n).value) for n in ("saddr", "daddr") if getattr(m, n) is not None]
+    to = getattr(rule.action, "to", None)
+    if to is not None:
+        out.append(("to", IPv4Network(f"{to}/32")))
+    return out
+
+
+def _owned_rules(model: Model, addr_of: dict[IPv4Address, str]
+                 ) -> tuple[dict[str, list[tuple]], set[str]]:
+    """Rules outside a container that name its address: for each container the rules that
+    name only it (its /32 as the rule's one address), with their index and their form; and
+    the containers a rule names together with another address or out of such a run."""
+    owned: dict[str, list[tuple]] = {}
+    spoiled: set[str] = set()
+    for ns in model.ns.values():
+        for table, chains in ns.rules.tables.items():
+            for chain, ch in chains.items():
+                runs: list[tuple[int, str | None, str]] = []  # (index, owner, field)
+                for i, rule in enumerate(ch.rules):
+                    found = _addresses(rule)
+                    named = [(f, addr_of[n.network_address]) for f, n in found
+                             if n.prefixlen == 32 and n.network_address in addr_of]
+                    if not named:
+                        runs.append((i, None, ""))
+                        continue
+                    if len(found) > 1 or len(named) > 1 or named[0][1] == ns.id:
+                        spoiled.update(c for _, c in named if c != ns.id)
+                        runs.append((i, None, ""))
+                        continue
+                    f, owner = named[0]
+                    runs.append((i, owner, f))
+                    form = ADDR.sub("ADDR", repr(rule))
+                    owned.setdefault(owner, []).append(((ns.id, table, chain), i, form))
+                _contiguous(runs, spoiled)
+    return owned, spoiled
+
+
+def _contiguous(runs: list[tuple[int, str | None, str]], spoiled: set[str]) -> None:
+    """Owned rules must sit in one run of rules that each name one container by the same
+    field: between two of them no other rule may decide differently for one of the two."""
+    owners = [k for k, (_, o, _) in enumerate(runs) if o is not None]
+    if not owners:
+        return
+    first, last = owners[0], owners[-1]
+    fields = {runs[k][2] for k in owners}
+    if len(fields) > 1 or any(runs[k][1] is None for k in range(first, last + 1)):
+        spoiled.update(runs[k][1] for k in owners)

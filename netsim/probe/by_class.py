@@ -1,0 +1,70 @@
+"""Predicting many probes by class of twins (netsim.model.twins): probes whose source and
+destination play the same parts get one walk; the others are that walk's outcome with the
+twins' tokens (names, addresses, ports, the rule that names them) swapped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from ipaddress import IPv4Address
+
+from netsim.model.twins import Twins
+from netsim.probe.outcome import Outcome
+from netsim.probe.plan import Probe
+
+NOT_GROUPED = ("dns", "run")
+
+
+def _key(tw: Twins, p: Probe) -> tuple | None:
+    if p.proto in NOT_GROUPED or p.name or p.dst is None or p.dst.is_loopback:
+        return None
+    s = p.src if p.src in tw.cls and p.src_ns == p.src else None
+    owner = tw.by_addr.get(p.dst)
+    d, token = owner if owner else (None, None)
+    if s is None and d is None:
+        return None
+    return (tw.cls[s] if s else p.src_ns, (tw.cls[d], token) if d else p.dst, s == d,
+            p.proto, p.port, p.size)
+
+
+def predict(tw: Twins, probes: list[Probe], one: Callable[[Probe], Outcome]) -> list[Outcome]:
+    first: dict[tuple, tuple[Probe, Outcome]] = {}
+    out = []
+    for p in probes:
+        key = _key(tw, p)
+        if key is None:
+            out.append(one(p))
+        elif key in first:
+            out.append(_relabel(tw, *first[key], p))
+        else:
+            got = one(p)
+            first[key] = (p, got)
+            out.append(got)
+    return out
+
+
+def _parts(tw: Twins, p: Probe) -> tuple[str | None, str | None]:
+    s = p.src if p.src in tw.cls and p.src_ns == p.src else None
+    owner = tw.by_addr.get(p.dst)
+    return s, owner[0] if owner else None
+
+
+def _relabel(tw: Twins, rep: Probe, got: Outcome, p: Probe) -> Outcome:
+    (rs, rd), (s, d) = _parts(tw, rep), _parts(tw, p)
+    pairs = [(a, b) for a, b in ((rs, s), (rd, d)) if a is not None and a != b]
+    if rs is not None and rs == rd:  # a container's probe to itself: one pair
+        pairs = [(rs, s)] if rs != s else []
+    if not pairs:
+        return replace(got, path=list(got.path), evidence=list(got.evidence))
+    swap, ips = tw.swap(pairs)
+
+    def text(t: str) -> str:
+        return tw.relabel(t, swap)
+
+    def addr(a: IPv4Address | None) -> IPv4Address | None:
+        return ips.get(a, a) if a is not None else None
+
+    return replace(got, source_seen=addr(got.source_seen),
+                   path=[swap.get(x, x) for x in got.path], why=text(got.why),
+                   dst=addr(got.dst), evidence=[text(e) for e in got.evidence],
+                   dropped_by=tw.rule_index(pairs, got.dropped_by) if got.dropped_by else None)
