@@ -11,8 +11,8 @@ import yaml
 
 from netsim.lab import Lab
 from netsim.model.twins import Twins
-from netsim.probe import plan
 from netsim.probe import observe as observe_module
+from netsim.probe import plan
 from netsim.probe.observe import Predicted, observe
 from tests.conftest import SCENARIOS, lab
 
