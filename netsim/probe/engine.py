@@ -120,9 +120,10 @@ def _snmp() -> dict[tuple[str, str, int], int]:
 class _Counted:
     """Blocked verdicts proven by the counter of the rule the model says drops them: once
     every probe still waiting in a wave is one the model says a rule drops, and that rule's
-    counter rose by exactly as many packets as probes wait on it, those probes are blocked
-    there — no need to wait out the timeout, nor to ask again. Anything else (a probe the
-    model says passes still waiting, a count that differs) waits as before."""
+    counter rose by exactly the number of the wave's probes sent there that no answer let
+    through, the waiting ones are blocked there — no need to wait out the timeout, nor to
+    ask again. Anything else (a probe the model says passes still waiting, a count that
+    differs) waits as before: the model only says where to look."""
 
     def __init__(self, probes: list[Probe]):
         self.all = {k: p.drop for k, p in enumerate(probes) if p.drop}
