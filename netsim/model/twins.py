@@ -39,6 +39,7 @@ class Twins:
         self.cls: dict[str, int] = {}  # container -> class id (classes of one are left out)
         self.by_addr: dict[IPv4Address, tuple[str, int]] = {}  # address -> (member, token)
         self._pairs: dict[tuple[str, str], tuple[dict, dict]] = {}
+        self._templates: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self._classify()
 
     # --- classes -------------------------------------------------------------------------
@@ -139,10 +140,22 @@ class Twins:
                                   if x is not None})
         return self._pairs[a, b]
 
-    @staticmethod
-    def relabel(text: str, swap: dict[str, str]) -> str:
-        """Every whole word of `text` (a name, an address, a port's name) that `swap` maps."""
-        return WORD.sub(lambda m: swap.get(m.group(0), m.group(0)), text)
+    def relabel(self, text: str, swap: dict[str, str], reps: tuple[str, ...]) -> str:
+        """Every whole word of `text` (a name, an address, a port's name) that `swap` maps.
+        `reps`, the members swapped from, fix which words those are: the text is split once
+        into literal parts and words, and each twin's text is a join."""
+        parts = self._templates.get((text, reps))
+        if parts is None:
+            parts, last = [], 0
+            for m in WORD.finditer(text):
+                if m.group(0) in swap:
+                    parts += [text[last:m.start()], m.group(0)]
+                    last = m.end()
+            parts.append(text[last:])
+            self._templates[text, reps] = parts
+        if len(parts) == 1:
+            return text
+        return "".join(p if i % 2 == 0 else swap[p] for i, p in enumerate(parts))
 
     def rule_index(self, pairs: list[tuple[str, str]], dropped: tuple) -> tuple:
         """The rule that plays the same part for the twin: in its own namespace, or the one

@@ -57,9 +57,10 @@ def _relabel(tw: Twins, rep: Probe, got: Outcome, p: Probe) -> Outcome:
     if not pairs:
         return replace(got, path=list(got.path), evidence=list(got.evidence))
     swap, ips = tw.swap(pairs)
+    reps = tuple(a for a, _ in pairs)
 
     def text(t: str) -> str:
-        return tw.relabel(t, swap)
+        return tw.relabel(t, swap, reps)
 
     def addr(a: IPv4Address | None) -> IPv4Address | None:
         return ips.get(a, a) if a is not None else None
