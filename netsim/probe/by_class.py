@@ -65,7 +65,10 @@ def _relabel(tw: Twins, rep: Probe, got: Outcome, p: Probe) -> Outcome:
     def addr(a: IPv4Address | None) -> IPv4Address | None:
         return ips.get(a, a) if a is not None else None
 
-    return replace(got, source_seen=addr(got.source_seen),
+    # every field named: dataclasses.replace costs as much again (it reads fields() per call)
+    return Outcome(result=got.result, source_seen=addr(got.source_seen),
                    path=[swap.get(x, x) for x in got.path], why=text(got.why),
-                   dst=addr(got.dst), evidence=[text(e) for e in got.evidence],
-                   dropped_by=tw.rule_index(pairs, got.dropped_by) if got.dropped_by else None)
+                   dst=addr(got.dst), cold_arp=got.cold_arp,
+                   dropped_by=tw.rule_index(pairs, got.dropped_by) if got.dropped_by else None,
+                   counted=got.counted, attempts=got.attempts,
+                   evidence=[text(e) for e in got.evidence])
