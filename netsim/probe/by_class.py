@@ -15,12 +15,18 @@ from netsim.probe.plan import Probe
 NOT_GROUPED = ("dns", "run")
 
 
+def _parts(tw: Twins, p: Probe) -> tuple[str | None, str | None, int | None]:
+    """The probe's source if it is a twin, its destination's twin and which of its
+    addresses (a token index) it was sent to."""
+    s = p.src if p.src in tw.cls and p.src_ns == p.src else None
+    d, token = tw.by_addr.get(p.dst, (None, None))
+    return s, d, token
+
+
 def _key(tw: Twins, p: Probe) -> tuple | None:
     if p.proto in NOT_GROUPED or p.name or p.dst is None or p.dst.is_loopback:
         return None
-    s = p.src if p.src in tw.cls and p.src_ns == p.src else None
-    owner = tw.by_addr.get(p.dst)
-    d, token = owner if owner else (None, None)
+    s, d, token = _parts(tw, p)
     if s is None and d is None:
         return None
     return (tw.cls[s] if s else p.src_ns, (tw.cls[d], token) if d else p.dst, s == d,
@@ -43,14 +49,8 @@ def predict(tw: Twins, probes: list[Probe], one: Callable[[Probe], Outcome]) -> 
     return out
 
 
-def _parts(tw: Twins, p: Probe) -> tuple[str | None, str | None]:
-    s = p.src if p.src in tw.cls and p.src_ns == p.src else None
-    owner = tw.by_addr.get(p.dst)
-    return s, owner[0] if owner else None
-
-
 def _relabel(tw: Twins, rep: Probe, got: Outcome, p: Probe) -> Outcome:
-    (rs, rd), (s, d) = _parts(tw, rep), _parts(tw, p)
+    (rs, rd, _), (s, d, _) = _parts(tw, rep), _parts(tw, p)
     pairs = [(a, b) for a, b in ((rs, s), (rd, d)) if a is not None and a != b]
     if rs is not None and rs == rd:  # a container's probe to itself: one pair
         pairs = [(rs, s)] if rs != s else []
