@@ -86,7 +86,8 @@ def main() -> None:
 @click.option("--json", "json_path", type=FILE, help="Write the JSON report.")
 @_report_options
 def check(file: str, json_path: str | None, quiet: bool, matrix: str) -> None:
-    """Validate a scenario (or a CNI conflist, or a net.d directory) and predict it, no root."""
+    """Validate a scenario (or a CNI conflist, a net.d directory, or a flannel cluster's
+    files: net-conf.json, the conflist, nodes.json) and predict it, no root."""
     from netsim.lab import Lab
     from netsim.report import jsonout, terminal
 
