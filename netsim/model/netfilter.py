@@ -134,6 +134,7 @@ class Decision:
     action: object  # a terminal action instance (Accept, Drop, Masquerade, Snat, Dnat)
     rule: Rule | None  # None: the chain policy decided
     chain: str
+    index: int  # the rule's place in its chain; the policy's is the chain's length
 
 
 class Netfilter:
@@ -150,8 +151,9 @@ class Netfilter:
         hit = self._run(table, chain, seen, 0)
         if hit is not None:
             return hit
-        policy = self.ruleset.tables[table][chain].policy
-        return Decision(Drop() if policy == "drop" else Accept(), None, chain)
+        base = self.ruleset.tables[table][chain]
+        return Decision(Drop() if base.policy == "drop" else Accept(), None, chain,
+                        len(base.rules))
 
     def _get(self, table: str, chain: str) -> _Compiled:
         key = (table, chain)
@@ -186,5 +188,5 @@ class Netfilter:
                 if verdict == "mark":  # not a verdict: the mark changes, the chain goes on
                     seen.mark = (seen.mark & ~action.mask) ^ action.value
                     continue
-                return Decision(action, rules[i], chain)
+                return Decision(action, rules[i], chain, i)
         return None

@@ -338,10 +338,8 @@ class Predictor:
         d = self._decide(ns, table, chain, pkt, iif, oif, ct)
         if isinstance(d.action, Drop):
             rule = d.rule.origin if d.rule else f"policy DROP of {chain}"
-            rules = ns.rules.tables[table][d.chain].rules
-            at = next((i for i, r in enumerate(rules) if r is d.rule), len(rules))
             raise Fail(f"dropped in {ns.label} {table} {d.chain}: {rule}",
-                       rule=(ns.id, table, d.chain, at))  # len(rules): the chain's policy
+                       rule=(ns.id, table, d.chain, d.index))
         return d
 
     def _dnat(self, ns: Netns, chain: str, pkt: Pkt, iif: str, oif: str, ct: str,

@@ -18,7 +18,6 @@ from ipaddress import IPv4Address, IPv4Network
 
 from netsim.model.graph import IfKind, Model, NodeKind
 
-Key = tuple[str, str, str]  # (namespace, table, chain)
 PORT = re.compile(r"port=\d+")
 ADDR = re.compile(r"IPv4Network\('[\d.]+/32'\)")
 WORD = re.compile(r"[\w-]+(?:\.[\w-]+)*")  # c5, 172.18.0.2, veth1a2b3c4 (not "c5." at an end)
@@ -70,9 +69,9 @@ class Twins:
         for k, names in enumerate(g for g in groups.values() if len(g) > 1):
             for name in names:
                 self.cls[name] = k
-                for i, tok in enumerate(self.members[name].tokens):
-                    if i and tok[0].isdigit():
-                        self.by_addr[IPv4Address(tok)] = (name, i)
+                for i, ip in enumerate(self.members[name].ips):
+                    if ip is not None:
+                        self.by_addr[ip] = (name, i)
 
     def _signature(self, name: str, owned: list[tuple]) -> tuple[tuple, Member] | None:
         m = self.model
@@ -114,13 +113,9 @@ class Twins:
         rules = tuple((t, c, len(ch.rules), tuple(_form(r, own) for r in ch.rules))
                       for t, chains in sorted(ns.rules.tables.items())
                       for c, ch in sorted(chains.items()))
-        member = Member(name, tokens, ips)
-        forms = []
-        for key, index, form in owned:
-            member.rules[(*key, form)] = index
-            forms.append((*key, form))
+        member = Member(name, tokens, ips, {(*key, form): index for key, index, form in owned})
         sig = (info.host, tuple(info.networks), tuple(ifaces), tuple(ns.routes), listeners,
-               rules, ns.forwarding, ns.bridge_nf, tuple(sorted(forms)))
+               rules, ns.forwarding, ns.bridge_nf, tuple(sorted(member.rules)))
         return sig, member
 
     # --- relabelling ---------------------------------------------------------------------

@@ -125,13 +125,13 @@ class _Counted:
     ask again. Anything else (a probe the model says passes still waiting, a count that
     differs) waits as before: the model only says where to look."""
 
-    def __init__(self, probes: list[Probe]):
+    def __init__(self, probes: list[Probe], prober: Prober):
+        self.prober = prober  # whose namespace fds the reads go through
         self.all = {k: p.drop for k, p in enumerate(probes) if p.drop}
         self.keyed = dict(self.all)  # those not decided yet
         self.before = self._read(set(self.all.values())) if self.all else {}
 
-    @staticmethod
-    def _read(rules: set[tuple]) -> dict[str, dict]:
+    def _read(self, rules: set[tuple]) -> dict[str, dict]:
         """The counters of those rules' chains, per namespace."""
         from netsim.realize import nft
 
@@ -139,11 +139,14 @@ class _Counted:
         for ns, table, chain, _, _ in rules:
             chains.setdefault(ns, set()).add((table, chain))
         out = {}
-        for ns, wanted in chains.items():
-            with sandbox.in_netns(ns):
+        try:
+            for ns, wanted in chains.items():
+                self.prober.enter(ns)
                 nft_chains = {c for c in wanted if c[0] != "snmp"}
                 out[ns] = (nft.counters(nft_chains) if nft_chains else {}) | (
                     _snmp() if len(nft_chains) < len(wanted) else {})
+        finally:
+            self.prober.home()
         return out
 
     def confirm(self, sel: selectors.BaseSelector, icmp_wait: dict, out: list[Outcome]) -> int:
@@ -203,7 +206,7 @@ class Prober:
             os.close(fd)
         self._fds.clear()
 
-    def _enter(self, ns: str) -> None:
+    def enter(self, ns: str) -> None:
         """Stay in a source's namespace while its probes' sockets are made (a wave is sorted
         by source): one setns per source, not two opens, two setns and two closes each."""
         if self._in == ns:
@@ -215,7 +218,7 @@ class Prober:
         sandbox.setns(self._fds[ns])
         self._in = ns
 
-    def _home(self) -> None:
+    def home(self) -> None:
         if self._in is not None:
             sandbox.setns(self._fds[""])
             self._in = None
@@ -282,7 +285,7 @@ class Prober:
         out = [Outcome("blocked", dst=p.dst) for p in probes]
         pending = 0
         icmp_wait: dict[tuple[str, int, int], int] = {}
-        counted = _Counted(probes)
+        counted = _Counted(probes, self)
         try:
             for k, p in enumerate(probes):
                 ns = self.names[p.src_ns]
@@ -303,7 +306,7 @@ class Prober:
                              else selectors.EVENT_READ, (k, p))
                 pending += 1
         finally:
-            self._home()
+            self.home()
         for ns in {n for n, _, _ in icmp_wait}:
             sel.register(self.icmp[ns], selectors.EVENT_READ, ("icmp", ns))
         start = time.monotonic()
@@ -331,7 +334,7 @@ class Prober:
         return out
 
     def _open(self, ns: str, p: Probe) -> socket.socket:
-        self._enter(ns)
+        self.enter(ns)
         kind = socket.SOCK_STREAM if p.proto == "tcp" else socket.SOCK_DGRAM
         s = socket.socket(socket.AF_INET, kind)
         s.setblocking(False)
@@ -384,7 +387,7 @@ class Prober:
     # --- ICMP ---------------------------------------------------------------------------
     def _ping(self, ns: str, p: Probe) -> tuple[int, int]:
         if ns not in self.icmp:
-            self._enter(ns)
+            self.enter(ns)
             self.icmp[ns] = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
             self.icmp[ns].setblocking(False)
         s = self.icmp[ns]

@@ -204,6 +204,9 @@ def flush_targets(model: Model, names: dict[str, str]) -> list[tuple[str, str]]:
     """Every interface that holds learned neighbour entries (it has an address and is not
     lo); not one a control plane programmed (flannel.1): the flush would take its permanent
     entries too, and nothing would put them back."""
-    return [(names[ns_id], i.name) for ns_id, ns in model.ns.items()
-            for i in ns.ifaces.values() if i.addrs and i.kind != IfKind.LOOPBACK
-            and all(dev != i.name for dev, _, _ in ns.neighbours)]
+    out = []
+    for ns_id, ns in model.ns.items():
+        programmed = {dev for dev, _, _ in ns.neighbours}
+        out += [(names[ns_id], i.name) for i in ns.ifaces.values()
+                if i.addrs and i.kind != IfKind.LOOPBACK and i.name not in programmed]
+    return out

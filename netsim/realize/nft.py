@@ -179,7 +179,6 @@ class _Libnftables:
         finally:
             self.lib.nft_ctx_free(ctx)
 
-
     def query(self, text: str) -> str:
         """Run a listing command in the calling thread's namespace; its JSON output."""
         ctx = self.lib.nft_ctx_new(0)
@@ -227,19 +226,11 @@ def _chain_counters(table: str, chain: str) -> dict[tuple[str, str, int], int]:
     else:
         text = subprocess.run([nft_binary(), "-j", *command.split()], capture_output=True,
                               text=True).stdout
-    out: dict[tuple[str, str, int], int] = {}
-    seen: dict[tuple[str, str], int] = {}
-    for item in json.loads(text or "{}").get("nftables", []):
-        rule = item.get("rule")
-        if rule is None:
-            continue
-        chain = (rule["table"], rule["chain"])
-        index = seen.get(chain, 0)
-        seen[chain] = index + 1
-        for expr in rule.get("expr", []):
-            if "counter" in expr:
-                out[(*chain, index)] = expr["counter"]["packets"]
-    return out
+    rules = [item["rule"] for item in json.loads(text or "{}").get("nftables", [])
+             if "rule" in item]  # in the chain's order, which is the model's
+    return {(table, chain, index): expr["counter"]["packets"]
+            for index, rule in enumerate(rules) for expr in rule.get("expr", [])
+            if "counter" in expr}
 
 
 def load(ns_name: str, ruleset: Ruleset, replace: bool = True) -> None:

@@ -220,11 +220,15 @@ def mismatches(rows: list[Row]) -> Table | None:
     return t
 
 
-def _matrices(report: CheckReport, mode: str, small: bool) -> list[Table | None]:
-    """auto: the grids when the scenario is small, the summary above MATRIX_LIMIT nodes."""
+def _summarised(mode: str, model: Model) -> bool:
+    """summary, or auto above MATRIX_LIMIT nodes (the grids no longer read)."""
+    return mode == "summary" or (mode == "auto" and len(model.endpoints) > MATRIX_LIMIT)
+
+
+def _matrices(report: CheckReport, mode: str) -> list[Table | None]:
     if mode == "none" or not report.matrix:
         return []
-    if mode == "summary" or (mode == "auto" and not small):
+    if _summarised(mode, report.model):
         return [matrix_summary(report.model, report.matrix)]
     return [matrix(report.model, report.matrix, limit=mode != "full"),
             port_matrix(report.matrix, limit=mode != "full")]
@@ -254,8 +258,7 @@ def print_run(report: RunReport, console: Console, quiet: bool = False,
         console.print(plan(report.model))
     print_expectations(report.expectations, console, quiet, observed=True,
                        engines=[report.engine, *report.also])
-    if (not quiet and matrix_mode in ("summary", "full")) or (
-            matrix_mode == "auto" and not quiet and len(report.model.endpoints) > MATRIX_LIMIT):
+    if not quiet and (matrix_mode == "full" or _summarised(matrix_mode, report.model)):
         table = matrix_summary(report.model, report.matrix, observed=True)
         if table is not None:
             console.print(table)
@@ -292,9 +295,8 @@ def print_check(report: CheckReport, console: Console, quiet: bool = False,
                 matrix_mode: str = "auto") -> None:
     _banners(report.model, console)
     if not quiet:
-        small = len(report.model.endpoints) <= MATRIX_LIMIT
         for table in (plan(report.model), names(report.model), ports(report.model),
-                      *_matrices(report, matrix_mode, small)):
+                      *_matrices(report, matrix_mode)):
             if table is not None:
                 console.print(table)
     print_expectations(report.expectations, console, quiet)

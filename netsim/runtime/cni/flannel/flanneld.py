@@ -9,8 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
-from netsim.model.assembly import ANY, Assembly
-from netsim.model.graph import Listener
+from netsim.model.assembly import Assembly
 from netsim.model.rules import Accept, Is, Jump, Masquerade, Match, Return, Rule
 from netsim.runtime.cni.context import Cni
 from netsim.runtime.cni.flannel.netconf import NetConf, read
@@ -130,8 +129,3 @@ def forward(cni: Cni, fl: Flannel, node: str) -> None:
                                            "flanneld forward"))
     for match in (Match(saddr=Is(cluster)), Match(daddr=Is(cluster))):
         rules.append("filter", "FLANNEL-FWD", Rule(match, Accept(), why, "flanneld forward"))
-
-
-def vxlan_listener(cni: Cni, lease: Lease, port: int, device: str) -> None:
-    cni.model.ns[lease.node].listeners.append(Listener(ANY, port, "udp", "vxlan", None,
-                                                       f"{device}: the kernel's VXLAN socket"))

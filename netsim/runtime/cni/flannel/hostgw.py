@@ -15,13 +15,19 @@ def on_link(cni: Cni, lease: Lease, other: Lease) -> bool:
     return any(other.public_ip in a.network for a in uplink.addrs)
 
 
+def direct(cni: Cni, lease: Lease, other: Lease) -> None:
+    """The route to a node's pods via that node's address (host-gw, or vxlan's
+    DirectRouting)."""
+    cni.model.ns[lease.node].routes.append(Route(other.subnet, lease.uplink,
+                                                 via=other.public_ip))
+
+
 def program(cni: Cni, fl: Flannel, lease: Lease) -> None:
-    ns = cni.model.ns[lease.node]
     for other in fl.leases.values():
         if other.node == lease.node:
             continue
         if on_link(cni, lease, other):
-            ns.routes.append(Route(other.subnet, lease.uplink, via=other.public_ip))
+            direct(cni, lease, other)
         else:
             cni.warn("F01", f"{lease.node}: flanneld (host-gw): Error adding route to "
                      f"{other.subnet} via {other.public_ip}: network is unreachable — "

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from ipaddress import IPv4Interface
 
-from netsim.model.graph import EdgeKind, Iface, IfKind, Route
+from netsim.model.assembly import ANY
+from netsim.model.graph import EdgeKind, Iface, IfKind, Listener, Route
 from netsim.runtime.cni.context import Cni
 from netsim.runtime.cni.flannel import hostgw
-from netsim.runtime.cni.flannel.flanneld import Flannel, Lease, vxlan_listener
+from netsim.runtime.cni.flannel.flanneld import Flannel, Lease
 
 
 def device(fl: Flannel) -> str:
@@ -23,13 +24,15 @@ def program(cni: Cni, fl: Flannel, lease: Lease) -> None:
                                addrs=[IPv4Interface(f"{lease.subnet.network_address}/32")],
                                mac=lease.vtep_mac, vni=fl.conf.vni, vtep=lease.public_ip,
                                port=fl.conf.port, prefix_route=False, network="flannel"))
-    vxlan_listener(cni, lease, fl.conf.port, name)
+    # the kernel's VXLAN socket: what the predictor's underlay probe must reach
+    model.ns[lease.node].listeners.append(Listener(ANY, fl.conf.port, "udp", "vxlan", None,
+                                                   f"{name}: the kernel's VXLAN socket"))
     ns = model.ns[lease.node]
     for other in fl.leases.values():
         if other.node == lease.node:
             continue
         if fl.conf.direct_routing and hostgw.on_link(cni, lease, other):
-            ns.routes.append(Route(other.subnet, lease.uplink, via=other.public_ip))
+            hostgw.direct(cni, lease, other)
             continue
         gw = other.subnet.network_address
         ns.routes.append(Route(other.subnet, name, via=gw, onlink=True))
