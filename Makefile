@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEBS := nftables iptables iproute2 containernetworking-plugins docker.io busybox-static gcc libc6-dev
 
-.PHONY: demo test lint bench system clean notebooks
+.PHONY: demo test lint bench system clean notebooks pictures
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,6 +33,10 @@ demo: system $(VENV)/.installed
 test: system $(VENV)/.installed
 	$(VENV)/bin/ruff check netsim tests bench
 	$(PY) -m pytest
+
+pictures: $(VENV)/.installed  # the README's and docs/' pictures, predicted (no root)
+	for s in macvlan user-bridges overlay; do for f in png svg; do \
+	  $(VENV)/bin/netsim draw scenarios/$$s.yml -o docs/$$s.$$f; done; done
 
 bench: $(VENV)/.installed
 	$(PY) bench/check_scale.py

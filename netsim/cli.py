@@ -287,20 +287,42 @@ def inspect(file: str, hosts: tuple[str, ...], as_nft: bool) -> None:
         click.echo(nft.render(ns.rules) if as_nft else iptables_save.render(ns.rules), nl=False)
 
 
+PICTURE_FORMATS = (".png", ".svg", ".pdf")
+
+
+def _picture_kind(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """topology, heatmap, or path N (also written "path:N"): what Lab.draw accepts."""
+    words = value.replace(":", " ").split()
+    if words and words[0] in ("topology", "heatmap") and len(words) == 1:
+        return value
+    if words and words[0] == "path" and all(w.isdigit() for w in words[1:]) and len(words) <= 2:
+        return " ".join(words)
+    raise click.BadParameter(f"{value!r} (valid: topology, heatmap, path N)")
+
+
 @main.command()
 @click.argument("file", type=FILE)
+@click.argument("number", required=False, type=int)
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, exists=True),
               help="A JSON report (netsim run/check --json): draw its results on the picture.")
-@click.option("-o", "--output", "out", type=FILE, required=True, help="The PNG to write.")
-@click.option("--kind", type=click.Choice(["topology", "heatmap"]), default="topology",
-              show_default=True, help="What to draw.")
-def draw(file: str, report_path: str | None, out: str, kind: str) -> None:
-    """Draw the topology (with results from a report) or the reachability heatmap (no root)."""
+@click.option("-o", "--output", "out", type=FILE, required=True,
+              help="The picture to write: .png, .svg or .pdf.")
+@click.option("--kind", default="topology", show_default=True, callback=_picture_kind,
+              help="topology, heatmap, or path N: the path of expectation N (the # of the "
+                   "report; `--kind path N` or `--kind 'path N'`).")
+def draw(file: str, number: int | None, report_path: str | None, out: str, kind: str) -> None:
+    """Draw the topology with every expectation's result, the reachability heatmap, or the
+    path of one expectation (no root)."""
     import json
 
     from netsim.lab import Lab
     from netsim.report import draw as pictures
 
+    if Path(out).suffix.lower() not in PICTURE_FORMATS:
+        _fail(NetsimError(f"-o {out}: a picture is written as {', '.join(PICTURE_FORMATS)} "
+                          "(by the file's extension)"))
+    if number is not None:
+        kind = f"{kind} {number}"
     try:
         lab = Lab.load(file)
         if report_path:
@@ -308,14 +330,27 @@ def draw(file: str, report_path: str | None, out: str, kind: str) -> None:
         else:
             check = lab.check()
             rows = check.expectations + check.matrix
-        fig = (pictures.topology(lab.model, rows) if kind == "topology"
-               else pictures.heatmap(rows, title=f"{lab.name}: reachability (ping)"))
+        fig = _picture(pictures, lab, kind, rows)
     except NetsimError as e:
         _fail(e)
     except (OSError, ValueError, KeyError) as e:
         _fail(NetsimError(f"cannot read the report {report_path}: {e}"))
     fig.savefig(out, dpi=130)
     click.echo(f"{out}: {kind} of {lab.name}")
+
+
+def _picture(pictures, lab, kind: str, rows: list):
+    if kind == "topology":
+        return pictures.topology(lab.model, rows)
+    if kind == "heatmap":
+        return pictures.heatmap(rows, title=f"{lab.name}: reachability (ping)")
+    expectations = [r for r in rows if r.probe.origin != "matrix"]
+    words = kind.split()
+    if len(words) != 2 or not 0 <= int(words[1]) < len(expectations):
+        raise NetsimError(f"--kind {kind}: the path of which expectation? (valid: path 0 .. "
+                          f"path {len(expectations) - 1}, the # column of the report)"
+                          if expectations else f"--kind {kind}: {lab.name} has no expectations")
+    return pictures.path(expectations[int(words[1])])
 
 
 @main.group(name="import")

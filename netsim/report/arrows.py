@@ -1,0 +1,120 @@
+"""Results drawn on the topology: one arrow per expectation, from the node that sends to the
+node that answers.
+
+The verdict is the arrow's shape (a head for "gets there", a bar for "stopped": solid when the
+destination refused it, dashed when it never got there), whether the expectation held is its
+colour. So an expected and confirmed block reads as a block, not as a green path. Every arrow
+carries what was probed and the source the server saw, placed where no other label is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from matplotlib.patches import FancyArrowPatch
+
+RAD = 0.25  # the arcs' bend: two arrows between the same nodes curve apart, a third further
+
+
+@dataclass(frozen=True)
+class Shape:
+    linestyle: object
+    head: str  # a matplotlib arrowstyle
+    meaning: str  # for the legend
+
+
+# the verdict -> the arrow's shape (data: the legend is drawn from this table)
+SHAPES = {
+    "reach": Shape("-", "-|>", "reaches (ping answered)"),
+    "open": Shape("-", "-|>", "open (the service answered)"),
+    "closed": Shape("-", "-[, widthB=0.5, lengthB=0", "closed (reached, refused: RST / port "
+                    "unreachable)"),
+    "blocked": Shape((0, (4, 2)), "-[, widthB=0.5, lengthB=0", "blocked (dropped, no route)"),
+    "inconclusive": Shape(":", "-", "inconclusive (no evidence either way)"),
+    "unresolved": Shape(":", "-", "unresolved (the name did not resolve)"),
+}
+OTHER = Shape(":", "-", "other")
+# whether the expectation held -> colour
+MET, NOT_MET, UNSAID = "#1a7f37", "#d62728", "#6e7781"
+COLOURS = {True: (MET, "expectation met"), False: (NOT_MET, "expectation not met"),
+           None: (UNSAID, "no expectation")}
+
+
+def verdict(row) -> str:
+    return row.observed or row.predicted.result
+
+
+def target(row, nodes: dict) -> str | None:
+    """The node the probe's answer comes from: a name, `host@network` (the host's address on
+    that network: its hub), or `container@network` (the container)."""
+    to = row.probe.to.split(" (")[0]
+    if to in nodes:
+        return to
+    name, _, net = to.partition("@")
+    for key in (f"hub:{name}/{net}", name):  # a host's address there, else the container
+        if net and key in nodes:
+            return key
+    return None
+
+
+def text(row) -> str:
+    p = row.probe
+    service = f"{p.port}/{p.proto}" if p.port else (
+        f"icmp {p.size}B" if getattr(p, "size", None) else p.proto)
+    words = f"{service} {verdict(row)}"
+    seen = row.source_seen if row.observed else getattr(row.predicted, "source_seen", None)
+    if seen is not None and verdict(row) == "open":
+        words += f", seen from {seen}"
+    if row.expected_met is False:
+        words += f" (expected {p.expected})"
+    return words
+
+
+def arrow(row, a, b, rad: float = RAD) -> FancyArrowPatch:
+    """The arrow between two node patches (it starts and ends at their edges)."""
+    shape = SHAPES.get(verdict(row), OTHER)
+    colour = COLOURS[row.expected_met][0]
+    met = {True: "met", False: "not-met", None: "unsaid"}[row.expected_met]
+    return FancyArrowPatch(posA=_centre(a), posB=_centre(b), patchA=a, patchB=b,
+                           connectionstyle=f"arc3,rad={rad}", arrowstyle=shape.head,
+                           mutation_scale=11, color=colour, linewidth=1.4,
+                           linestyle=shape.linestyle, shrinkA=1, shrinkB=1, zorder=4,
+                           gid=f"result:{met}:{verdict(row)}")
+
+
+def _centre(patch) -> tuple[float, float]:
+    box = patch.get_bbox()
+    return ((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)
+
+
+def along(ax, a, b, t: float, rad: float = RAD) -> tuple[float, float]:
+    """The point at t (0..1) of the arc between two patches' centres, in display units: the
+    quadratic Bezier matplotlib's arc3 draws."""
+    (x1, y1), (x2, y2) = (ax.transData.transform(_centre(p)) for p in (a, b))
+    cx, cy = (x1 + x2) / 2 + rad * (y2 - y1), (y1 + y2) / 2 - rad * (x2 - x1)
+    u = 1 - t
+    return (u * u * x1 + 2 * u * t * cx + t * t * x2, u * u * y1 + 2 * u * t * cy + t * t * y2)
+
+
+CANDIDATES = (0.5, 0.4, 0.6, 0.3, 0.7, 0.25, 0.75, 0.35, 0.65, 0.2, 0.8)
+NUDGES = ((0, 0), (0, 12), (0, -12), (0, 24), (0, -24), (30, 0), (-30, 0), (0, 36), (0, -36))
+
+
+def place(ax, renderer, label, a, b, taken: list, rad: float = RAD) -> None:
+    """Move the arrow's label to the first point of its arc (then beside it) where it covers
+    no other label or box; `taken` holds the display boxes already used."""
+    inverse = ax.transData.inverted()
+    best = None
+    for dx, dy in NUDGES:
+        for t in CANDIDATES:
+            x, y = along(ax, a, b, t, rad)
+            label.set_position(inverse.transform((x + dx, y + dy)))
+            box = label.get_window_extent(renderer)
+            hits = sum(1 for other in taken if box.overlaps(other))
+            if hits == 0:
+                taken.append(box)
+                return
+            if best is None or hits < best[0]:
+                best = (hits, (x + dx, y + dy))
+    label.set_position(inverse.transform(best[1]))  # type: ignore[index]
+    taken.append(label.get_window_extent(renderer))
