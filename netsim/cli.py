@@ -16,10 +16,11 @@ from netsim.errors import EXIT_DISAGREE, EXIT_OK, NetsimError
 FILE = click.Path(dir_okay=False)
 
 
-def _console() -> Console:
-    console = Console()
+def _console(stderr: bool = False) -> Console:
+    """The terminal report; on stderr when stdout carries the JSON (`--json -`)."""
+    console = Console(stderr=stderr)
     if not console.is_terminal:  # CI logs: wide enough for the tables, never 80 columns
-        console = Console(width=160)
+        console = Console(width=160, stderr=stderr)
     return console
 
 
@@ -81,17 +82,39 @@ def main() -> None:
     """See and prove how Docker container networking behaves."""
 
 
+def _scenario_input(fn):
+    """FILE, or `-f` Compose files (several merge in order, as `docker compose -f a -f b`)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, file: str | None = None, compose_files: tuple = (), **kw):
+        if file and compose_files:
+            raise click.UsageError("give FILE or -f COMPOSE_FILE, not both")
+        if not file and not compose_files:
+            raise click.UsageError("missing FILE (a scenario, a Compose file, a CNI conflist "
+                                   "or directory) or -f COMPOSE_FILE")
+        return fn(*args, file=file or (list(compose_files) if len(compose_files) > 1
+                                       else compose_files[0]), **kw)
+
+    wrapper = click.option("-f", "--file", "compose_files", multiple=True, type=FILE,
+                           help="A Compose file; given more than once, merged in order as "
+                                "docker compose does.")(wrapper)
+    return click.argument("file", required=False, type=click.Path())(wrapper)
+
+
 @main.command()
-@click.argument("file", type=click.Path())
-@click.option("--json", "json_path", type=FILE, help="Write the JSON report.")
+@_scenario_input
+@click.option("--json", "json_path", type=FILE, help="Write the JSON report (`-`: to "
+              "standard output; the terminal report then goes to standard error).")
 @_report_options
 def check(file: str, json_path: str | None, quiet: bool, matrix: str) -> None:
-    """Validate a scenario (or a CNI conflist, a net.d directory, or a flannel cluster's
-    files: net-conf.json, the conflist, nodes.json) and predict it, no root."""
+    """Validate a scenario (or a Compose file, a CNI conflist, a net.d directory, or a
+    flannel cluster's files: net-conf.json, the conflist, nodes.json) and predict it, no
+    root."""
     from netsim.lab import Lab
     from netsim.report import jsonout, terminal
 
-    console = _console()
+    console = _console(stderr=json_path == "-")
     try:
         report = Lab.load(file).check(full_matrix=matrix != "none")
     except NetsimError as e:
@@ -108,7 +131,7 @@ def _finish(report, json_path: str | None, junit_path: str | None, quiet: bool,
     from netsim.report import jsonout, junit, terminal
 
     _sigterm_is_death()
-    terminal.print_run(report, _console(), quiet, matrix)
+    terminal.print_run(report, _console(stderr=json_path == "-"), quiet, matrix)
     if json_path:
         jsonout.write(json_path, jsonout.report(report.lab, report.profile, report.rows,
                                                 report.seconds, [report.engine, *report.also]))
@@ -148,8 +171,9 @@ def _engines(ctx, param, value: str) -> str:
 
 
 @main.command()
-@click.argument("file", type=FILE)
-@click.option("--json", "json_path", type=FILE, help="Write the JSON report.")
+@_scenario_input
+@click.option("--json", "json_path", type=FILE, help="Write the JSON report (`-`: to "
+              "standard output; the terminal report then goes to standard error).")
 @click.option("--junit", "junit_path", type=FILE, help="Write a JUnit XML report.")
 @_report_options
 @click.option("--keep", is_flag=True, help="Leave the lab up afterwards (netsim down NAME).")
@@ -162,6 +186,10 @@ def run(file: str, json_path, junit_path, quiet: bool, matrix: str, keep: bool,
 
     _sigterm_is_exit()
     try:
+        if "netns" in engine.split(","):  # say `run`, not the `up` it starts with
+            from netsim.realize.lifecycle import require_root
+
+            require_root("run")
         lab = Lab.load(file, engine, dockerd=dockerd, docker_host=docker_host,
                        probe_by=probe_by)
         with RunProgress(_console(), lab.name) as progress:
@@ -174,7 +202,7 @@ def run(file: str, json_path, junit_path, quiet: bool, matrix: str, keep: bool,
 
 
 @main.command()
-@click.argument("file", type=FILE)
+@_scenario_input
 @_engine_options
 def up(file: str, engine: str, dockerd: str | None, docker_host: str | None,
        probe_by: str | None) -> None:
@@ -202,7 +230,8 @@ def up(file: str, engine: str, dockerd: str | None, docker_host: str | None,
 
 @main.command()
 @click.argument("name")
-@click.option("--json", "json_path", type=FILE, help="Write the JSON report.")
+@click.option("--json", "json_path", type=FILE, help="Write the JSON report (`-`: to "
+              "standard output; the terminal report then goes to standard error).")
 @click.option("--junit", "junit_path", type=FILE, help="Write a JUnit XML report.")
 @_report_options
 def probe(name: str, json_path, junit_path, quiet: bool, matrix: str) -> None:
@@ -267,7 +296,7 @@ def cleanup() -> None:
 
 
 @main.command()
-@click.argument("file", type=FILE)
+@_scenario_input
 @click.option("--host", "hosts", multiple=True, help="Only this Docker host (repeatable).")
 @click.option("--nft", "as_nft", is_flag=True, help="The nftables script netsim loads instead.")
 def inspect(file: str, hosts: tuple[str, ...], as_nft: bool) -> None:
@@ -280,6 +309,11 @@ def inspect(file: str, hosts: tuple[str, ...], as_nft: bool) -> None:
         model = Lab.load(file).model
     except NetsimError as e:
         _fail(e)
+    known = [ns.label for ns in model.ns.values() if ns.kind == NodeKind.HOST]
+    for h in hosts:
+        if h not in known:
+            _fail(NetsimError(f"--host {h}: no such host in {model.lab} (valid: "
+                              f"{', '.join(known)})"))
     for ns in model.ns.values():
         if ns.kind != NodeKind.HOST or (hosts and ns.label not in hosts):
             continue
@@ -301,7 +335,7 @@ def _picture_kind(ctx: click.Context, param: click.Parameter, value: str) -> str
 
 
 @main.command()
-@click.argument("file", type=FILE)
+@_scenario_input
 @click.argument("number", required=False, type=int)
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, exists=True),
               help="A JSON report (netsim run/check --json): draw its results on the picture.")
@@ -416,6 +450,23 @@ def import_docker(docker_host: str, out: str | None, name: str) -> None:
                    f"{len(data['containers'])} containers", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@main.command()
+@click.option("--compose", is_flag=True, help="The Compose Specification's schema instead "
+              "(the one netsim validates Compose files against).")
+def schema(compose: bool) -> None:
+    """Print the JSON schema of the scenario format, for editors and YAML language servers."""
+    import json
+
+    if compose:
+        from netsim.scenario.compose.spec import schema as compose_schema
+
+        click.echo(json.dumps(compose_schema(), indent=2))
+        return
+    from netsim.scenario.editor_schema import scenario_schema
+
+    click.echo(json.dumps(scenario_schema(), indent=2))
 
 
 @main.command(name="ls")

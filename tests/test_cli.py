@@ -70,6 +70,20 @@ def test_check_runs_as_an_unprivileged_user() -> None:
     assert "expectations predicted to hold" in r.stdout
 
 
+def test_inspect_an_unknown_host_is_bad_input() -> None:
+    r = CliRunner().invoke(main, ["inspect", str(SCENARIOS / "bridge.yml"), "--host", "nothere"])
+    assert r.exit_code == 2 and "--host nothere: no such host in bridge (valid: docker1)" in r.output
+
+
+def test_json_to_standard_output_keeps_the_terminal_report_apart() -> None:
+    argv = [sys.executable, "-m", "netsim.cli", "check", "-q", str(SCENARIOS / "bridge.yml"),
+            "--json", "-"]
+    r = subprocess.run(argv, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["summary"]["failed"] == 0  # stdout is the JSON, whole
+    assert "expectations predicted to hold" in r.stderr
+
+
 def test_inspect_prints_dockers_iptables_save_and_our_nft() -> None:
     out = CliRunner().invoke(main, ["inspect", str(SCENARIOS / "bridge.yml")]).output
     assert "-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination " \

@@ -37,7 +37,8 @@ class UpResult:
 def require_root(what: str) -> None:
     if os.geteuid() != 0:
         raise EnvironmentProblem(f"netsim {what} builds network namespaces and needs root",
-                                 "run it with sudo; `netsim check FILE` works without root")
+                                 "run it as root (or with sudo); `netsim check FILE` works "
+                                 "without root")
 
 
 def up(model: Model, lab: str, scenario_text: str, scenario_path: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from netsim import __version__
@@ -42,4 +43,10 @@ def report(lab: str, profile: str, rows: list[Row], seconds: float,
 
 
 def write(path: str | Path, data: dict) -> None:
-    Path(path).write_text(json.dumps(data, indent=2) + "\n")
+    """To a file, or to standard output for `-`."""
+    text = json.dumps(data, indent=2) + "\n"
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        Path(path).write_text(text)

@@ -7,10 +7,13 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from pydantic import ValidationError
 
 from netsim.errors import ScenarioError, Where
 from netsim.scenario import commands, conflists
+from netsim.scenario.compose import files as compose_files
+from netsim.scenario.compose import mapping as compose_mapping
 from netsim.scenario.schema import FieldProblem, Scenario
 from netsim.scenario.yamlpos import Positions, load_text
 
@@ -43,11 +46,18 @@ class Loaded:
 MAX_BYTES = 4 << 20  # a scenario of 1,000 containers is about 60 KiB
 
 
-def load(path: str | Path) -> Loaded:
-    """Regular files only (a FIFO or /dev/zero would never end), at most MAX_BYTES."""
+def load(path: str | Path | list) -> Loaded:
+    """Regular files only (a FIFO or /dev/zero would never end), at most MAX_BYTES. A Compose
+    file (or several, merged in order as `docker compose -f a -f b`) is mapped first."""
+    if isinstance(path, list):
+        if len(path) != 1:
+            return from_compose([Path(p) for p in path])
+        path = path[0]
     name = str(path)
     if conflists.is_cni_input(Path(path)) and Path(path).exists():
         return from_text(conflists.scenario_text(Path(path)), name)
+    if Path(path).is_file() and compose_files.is_compose(Path(path)):
+        return from_compose([Path(path)])
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
@@ -69,6 +79,17 @@ def load(path: str | Path) -> Loaded:
         raise ScenarioError(f"not UTF-8 text: byte {raw[e.start]:#04x} cannot be decoded",
                             Where(name, line)) from None
     return from_text(text, name)
+
+
+def from_compose(paths: list[Path]) -> Loaded:
+    """Compose files as Docker Compose merges and creates them; errors at their file:line."""
+    mapped = compose_mapping.scenario(compose_files.read(paths))
+    try:
+        scenario = Scenario.model_validate(mapped.data)
+    except ValidationError as e:
+        raise _first(e, mapped.places) from None
+    text = yaml.safe_dump(mapped.data, sort_keys=False)  # what the journal rebuilds it from
+    return Loaded(scenario, mapped.places, str(paths[0]), text, tuple(mapped.notes))
 
 
 def from_text(text: str, file: str = "<scenario>") -> Loaded:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from netsim.scenario.portspec import (
     SYNTAX,
@@ -174,9 +174,15 @@ NodeName = Annotated[str, BeforeValidator(_name("host"))]  # a host or a LAN mac
 NetworkName = Annotated[str, BeforeValidator(_name("network"))]
 IfName = Annotated[str, BeforeValidator(_ifname)]
 Uplink = Annotated[str, BeforeValidator(_uplink)]  # a host's interface on the LAN
-Port = Annotated[PortProto, BeforeValidator(_port_proto)]
-Listen = Annotated[PortProto, BeforeValidator(_listen)]  # [IP:]PORT[/proto]
-PortSpec = Annotated[tuple[PortRequest, ...], BeforeValidator(_port_spec)]
+# what an editor may offer for the types read from text (`netsim schema`): the input's shape,
+# not the parsed value's
+_PORT = {"type": ["string", "integer"], "description": "PORT[/tcp|udp]", "examples": ["80/tcp"]}
+Port = Annotated[PortProto, BeforeValidator(_port_proto), WithJsonSchema(_PORT)]
+Listen = Annotated[PortProto, BeforeValidator(_listen), WithJsonSchema(
+    {**_PORT, "description": "[IP:]PORT[/tcp|udp]"})]
+PortSpec = Annotated[tuple[PortRequest, ...], BeforeValidator(_port_spec), WithJsonSchema(
+    {"type": ["string", "integer"], "description": "docker run -p: " + SYNTAX,
+     "examples": ["8080:80", "127.0.0.1:8081:80/tcp"]})]
 Text = Annotated[str, BeforeValidator(_text)]
 
 
@@ -192,7 +198,9 @@ def _runtimes(v: Any) -> tuple[str, ...]:
     return out
 
 
-Runtimes = Annotated[tuple[str, ...], BeforeValidator(_runtimes)]
+Runtimes = Annotated[tuple[str, ...], BeforeValidator(_runtimes), WithJsonSchema(
+    {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+     "description": "docker, cni, or the runtimes of one node in start order"})]
 
 
 class Strict(BaseModel):
@@ -221,6 +229,17 @@ class Peer(Strict):
     listen: list[Port] | None = None
 
 
+class Shorthand:
+    """A section that also takes a shorter form (a Peer as just its address): editors are
+    told both (`netsim schema`)."""
+
+    def __init__(self, short: dict):
+        self.short = short
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict:
+        return {"anyOf": [handler(core_schema), self.short]}
+
+
 def _peer(v: Any) -> Any:
     return {"address": v} if isinstance(v, (str, int)) else v
 
@@ -239,14 +258,16 @@ class Lan(Strict):
     subnet: Net = ipaddress.IPv4Network("192.168.1.0/24")
     gateway: IPv4 | None = None  # default: the subnet's first address
     address: IPv4 | None = None  # the node `lan`; default: the subnet's second address
-    peers: Annotated[dict[NodeName, Annotated[Peer, BeforeValidator(_peer)]],
+    peers: Annotated[dict[NodeName, Annotated[Peer, BeforeValidator(_peer),
+                                              Shorthand({"type": "string", "format": "ipv4"})]],
                      BeforeValidator(_none_is_empty)] = {}
     mtu: Annotated[int, Field(ge=576, le=65535)] = 1500
     listen: list[Port] | None = None  # default 80/tcp, 53/udp on lan, peers and outside
     routes: Annotated[dict[str, NodeName], BeforeValidator(_none_is_empty)] = {}
     block: list[Port] = []  # issue 4: a firewall between hosts
     hairpin: bool = False  # issue 4: a VEPA-capable switch
-    dns: Annotated[LanDns, BeforeValidator(_lan_dns)] = LanDns()  # the hosts' upstream server
+    dns: Annotated[LanDns, BeforeValidator(_lan_dns),
+                   Shorthand({"type": "boolean"})] = LanDns()  # the hosts' upstream server
 
 
 class Host(Strict):

@@ -29,7 +29,7 @@ class _OneLabAtATime:
     def __call__(self, name: str) -> tuple[Lab, dict]:
         if self.current is None or self.current[0] != name:
             self.close()
-            lab = Lab.load(SCENARIOS / f"{name}.yml")
+            lab = Lab.load(SCENARIOS / (name if "." in name else f"{name}.yml"))
             self.current = (name, lab, up_lab(lab).names)
         return self.current[1], self.current[2]
 
@@ -50,7 +50,7 @@ LABS = ["bridge", "user-bridges", "modes", "macvlan", "macvlan-modes", "overlay"
         "overlay-blocked", "names", "commands", "fidelity", "fidelity-2010", "dns-upstream",
         "rm-recreate", "cni-bridge", "cni-containerd", "cni-hairpin",
         "cni-macvlan", "cni-podman", "cni-ptp", "cni-docker-node", "cni-options", "flannel",
-        "flannel-blocked", "flannel-mtu", "flannel-hostgw"]
+        "flannel-blocked", "flannel-mtu", "flannel-hostgw", "compose/compose.yaml"]
 
 
 def probe_netns(lab: Lab, names: dict, full_matrix: bool):

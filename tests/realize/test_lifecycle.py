@@ -97,6 +97,7 @@ def test_without_root_exit_3_and_say_check_works(tmp_path: Path) -> None:
                        env={**os.environ, "HOME": "/tmp", "PYTHONPATH": str(ROOT)})
     assert r.returncode == 3, r.stderr
     assert "needs root" in r.stderr and "netsim check" in r.stderr
+    assert "netsim run builds" in r.stderr  # the command the user typed, not the `up` inside
 
 
 def test_missing_nft_exit_3_names_the_package() -> None:

@@ -1,0 +1,270 @@
+"""A Compose project's files as Docker Compose reads them: each file parsed with positions,
+interpolated (`${VAR:-default}`, from the environment and the project's `.env`), checked
+against the official compose-spec schema, its `extends` resolved; then the files merged in
+`-f` order by the spec's merge rules (mappings merged, sequences appended, `ports` unique,
+`command`/`entrypoint` replaced). Every value keeps the file:line it came from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netsim.errors import ScenarioError, Where
+from netsim.scenario.compose import spec
+from netsim.scenario.yamlpos import load_text
+
+# what `docker compose` looks for when no -f is given, and the override it adds
+DEFAULT_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+OVERRIDES = {"compose.yaml": "compose.override.yaml", "compose.yml": "compose.override.yml",
+             "docker-compose.yaml": "docker-compose.override.yaml",
+             "docker-compose.yml": "docker-compose.override.yml"}
+REPLACED = {"command", "entrypoint"}  # the merge rules' exceptions: the last file wins
+MAX_BYTES = 1 << 20
+_VAR = re.compile(r"\$(?:(\$)|\{([^}]*)\}|([_a-zA-Z][_a-zA-Z0-9]*))")
+
+
+@dataclass
+class Project:
+    """The merged model, where each value stood, and the project's directory."""
+
+    data: dict
+    origin: dict[tuple, Where] = field(default_factory=dict)
+    directory: Path = Path(".")
+    files: tuple[str, ...] = ()
+
+    def where(self, path: tuple) -> Where:
+        probe = tuple(path)
+        while probe and probe not in self.origin:
+            probe = probe[:-1]
+        at = self.origin.get(probe)
+        return Where(at.file, at.line, at.column, tuple(path)) if at else Where(self.files[0])
+
+
+def is_compose(path: Path) -> bool:
+    return path.name in DEFAULT_NAMES or path.name in OVERRIDES.values() or (
+        path.suffix in (".yml", ".yaml") and _has_services(path))
+
+
+def _has_services(path: Path) -> bool:
+    """A file whose top level has `services:` and no `containers:` (a netsim scenario's)."""
+    try:
+        head = path.read_text(errors="replace")[:65536]
+    except OSError:
+        return False
+    tops = set(re.findall(r"^([A-Za-z_][\w-]*):", head, re.MULTILINE))
+    return "services" in tops and "containers" not in tops
+
+
+def project_files(paths: list[Path]) -> list[Path]:
+    """-f files as given; one compose file named as compose names its default also brings
+    its override file when there is one, as `docker compose` without -f does."""
+    if len(paths) == 1 and paths[0].name in OVERRIDES:
+        extra = paths[0].with_name(OVERRIDES[paths[0].name])
+        if extra.is_file():
+            return [paths[0], extra]
+    return paths
+
+
+def read(paths: list[Path], env: dict[str, str] | None = None) -> Project:
+    files = project_files(paths)
+    directory = files[0].resolve().parent
+    variables = {**_dotenv(directory / ".env"), **(os.environ if env is None else env)}
+    project = Project({}, {}, directory, tuple(str(p) for p in files))
+    for path in files:
+        data, origin = _one(path, variables)
+        _merge(project.data, data, (), project.origin, origin)
+    return project
+
+
+def _one(path: Path, variables: dict[str, str], seen: tuple = ()) -> tuple[dict, dict]:
+    text = _text(path)
+    data, pos = load_text(text, str(path))
+    if not isinstance(data, dict):
+        raise ScenarioError("a Compose file is a mapping (services:, networks:, ...)",
+                            pos.where(()))
+    origin = {p: Where(pos.file, line, col, p) for p, (line, col) in pos.values.items()}
+    data = _interpolate(data, (), variables, origin)
+    spec.validate(data, lambda p: _where(origin, p, str(path)))
+    for name, svc in (data.get("services") or {}).items():
+        for key in ("networks", "depends_on"):
+            if isinstance(svc, dict) and key in svc:
+                svc[key] = _normal(svc[key], ("services", name, key))
+    _extends(data, path, variables, origin, seen)
+    return data, origin
+
+
+def _text(path: Path) -> str:
+    try:
+        raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else None
+    except FileNotFoundError:
+        raise ScenarioError(f"no such file: {path}") from None
+    except OSError as e:
+        raise ScenarioError(f"cannot read {path}: {e.strerror}") from None
+    if raw is None:
+        raise ScenarioError(f"{path} is larger than a Compose file's {MAX_BYTES >> 20} MiB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"not UTF-8 text: byte {raw[e.start]:#04x} cannot be decoded",
+                            Where(str(path), raw.count(b"\n", 0, e.start) + 1)) from None
+
+
+def _where(origin: dict, path: tuple, file: str) -> Where:
+    probe = tuple(path)
+    while probe and probe not in origin:
+        probe = probe[:-1]
+    at = origin.get(probe)
+    return Where(file, at.line if at else None, at.column if at else None, tuple(path))
+
+
+def _dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines, as compose reads the project's .env (comments and blanks skipped)."""
+    out: dict[str, str] = {}
+    if not path.is_file():
+        return out
+    for line in path.read_text(errors="replace").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            out[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return out
+
+
+def _interpolate(value: object, path: tuple, variables: dict, origin: dict) -> object:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, (*path, k), variables, origin) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, (*path, i), variables, origin) for i, v in enumerate(value)]
+    if isinstance(value, str) and "$" in value:
+        file = next(iter(origin.values())).file if origin else ""
+        return _substitute(value, variables, lambda: _where(origin, path, file))
+    return value
+
+
+def _substitute(text: str, variables: dict, where) -> str:
+    def one(m: re.Match) -> str:
+        if m.group(1):
+            return "$"
+        if m.group(3):
+            return variables.get(m.group(3), "")
+        body = m.group(2)
+        name = re.match(r"[_a-zA-Z][_a-zA-Z0-9]*", body)
+        if not name:
+            raise ScenarioError(f"invalid interpolation format for {text!r}", where(),
+                                "${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}")
+        var, rest = name.group(0), body[name.end():]
+        value = variables.get(var)
+        for op, empty_counts in ((":-", True), ("-", False), (":?", True), ("?", False)):
+            if rest.startswith(op):
+                arg = _substitute(rest[len(op):], variables, where)
+                missing = value is None or (empty_counts and value == "")
+                if op.endswith("?") and missing:
+                    raise ScenarioError(f"required variable {var} is missing a value: {arg}",
+                                        where())
+                return arg if missing else value  # type: ignore[return-value]
+        if rest:
+            raise ScenarioError(f"invalid interpolation format for {text!r}", where(),
+                                "${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}")
+        return value or ""
+
+    return _VAR.sub(one, text)
+
+
+def _extends(data: dict, path: Path, variables: dict, origin: dict, seen: tuple) -> None:
+    """`extends: base` or `extends: {service: base, file: other.yml}`: the base service's
+    configuration with this one merged over it (its own extends first)."""
+    services = data.get("services") or {}
+    done: set[str] = set()
+
+    def resolve(name: str, chain: tuple) -> None:
+        svc = services[name]
+        ext = svc.get("extends") if isinstance(svc, dict) else None
+        if ext is None or name in done:
+            return
+        if (str(path), name) in chain:
+            raise ScenarioError(f"circular reference with extends in service {name!r}",
+                                _where(origin, ("services", name, "extends"), str(path)))
+        ref = {"service": ext} if isinstance(ext, str) else ext
+        base_name = ref["service"]
+        if ref.get("file"):
+            other = (path.parent / ref["file"])
+            other_data, other_origin = _one(other, variables, (*chain, (str(path), name)))
+            pool, base_origin = other_data.get("services") or {}, other_origin
+        else:
+            resolve_base = base_name in services
+            if resolve_base:
+                resolve(base_name, (*chain, (str(path), name)))
+            pool, base_origin = services, origin
+        if base_name not in pool:
+            raise ScenarioError(f"cannot extend service {name!r}: service {base_name!r} not "
+                                f"found", _where(origin, ("services", name, "extends"),
+                                                 str(path)), ", ".join(sorted(pool)) or None)
+        merged = _copy(pool[base_name])
+        merged.pop("extends", None)
+        where = {("services", name, *p[2:]): w for p, w in base_origin.items()
+                 if p[:2] == ("services", base_name) and len(p) > 2}
+        own = dict(svc)
+        own.pop("extends")
+        _merge(merged, own, ("services", name), where,
+               {p: w for p, w in origin.items() if p[:2] == ("services", name)})
+        services[name] = merged
+        origin.update(where)
+        done.add(name)
+
+    for name in list(services):
+        resolve(name, seen)
+
+
+def _copy(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _normal(value: object, path: tuple) -> object:
+    """Forms compose treats as one before merging: a service's `networks` and `depends_on`
+    as lists are mappings of their names."""
+    if len(path) == 3 and path[0] == "services" and path[2] in ("networks", "depends_on") \
+            and isinstance(value, list):
+        return {str(n): None for n in value}  # positions: the list items stand for the keys
+    return value
+
+
+def _merge(into: dict, new: dict, path: tuple, origin: dict, new_origin: dict) -> None:
+    for key, value in new.items():
+        here = (*path, key)
+        value = _normal(value, here)
+        old = _normal(into.get(key), here) if key in into else None
+        if isinstance(old, dict) and isinstance(value, dict):
+            into[key] = old
+            _merge(old, value, here, origin, new_origin)
+            if here in new_origin:
+                origin.setdefault(here, new_origin[here])
+            continue
+        if isinstance(old, list) and isinstance(value, list) and key not in REPLACED:
+            offset = len(old)
+            fresh = [v for v in value if v not in old] if key == "ports" else value
+            into[key] = old + fresh
+            _copy_origin(new_origin, origin, here, offset)
+            continue
+        into[key] = value
+        for p in [p for p in origin if p[:len(here)] == here]:
+            del origin[p]
+        _copy_origin(new_origin, origin, here, 0)
+
+
+def _copy_origin(src: dict, dst: dict, prefix: tuple, offset: int) -> None:
+    n = len(prefix)
+    for p, w in src.items():
+        if p[:n] != prefix:
+            continue
+        if offset and len(p) > n and isinstance(p[n], int):
+            p = (*prefix, p[n] + offset, *p[n + 1:])
+        dst[p] = w
+
+
