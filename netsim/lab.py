@@ -159,11 +159,15 @@ class Lab:
         rules = self.model.ns[host].rules
         return nftables.render(rules) if nft else iptables_save.render(rules)
 
-    def draw(self, kind: str = "topology", report: CheckReport | RunReport | None = None):
-        """A matplotlib figure: "topology" (with the report's results), "heatmap", or "path N"
-        (the path of expectation N)."""
+    def draw(self, kind: str = "topology", report: CheckReport | RunReport | None = None,
+             results: bool = True):
+        """A matplotlib figure: "topology" (with the report's results, unless `results` is
+        False: the network alone, for a question asked before the answer), "heatmap", or
+        "path N" (the path of expectation N)."""
         from netsim.report import draw as pictures
 
+        if kind == "topology" and not results:
+            return pictures.Picture(pictures.topology(self.model))
         report = report or self.report()
         if kind == "heatmap":
             fig = pictures.heatmap(report.rows, title=f"{self.name}: reachability (ping)")

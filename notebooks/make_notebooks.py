@@ -2,9 +2,11 @@
 
     python notebooks/make_notebooks.py
 
-Each lesson: a short explanation, the scenario inline, the picture, predictions, live probes
-(root) or a sentence saying they need root, the rules Docker would write, and "predict, then
-check" exercises whose answers the notebook checks.
+Each lesson: a short explanation, the scenario inline, the picture of the network, live
+probes (root) or a sentence saying they need root, "predict, then check" exercises (the
+answer cell left empty, `answer = ...`; a check cell that compares it with the kernel's or
+the prediction's result and explains), then the report, the picture with the results and the
+rules Docker would write. The right answers stay here (`answers()`), not in the notebooks.
 """
 
 from __future__ import annotations
@@ -18,30 +20,38 @@ HERE = Path(__file__).resolve().parent
 
 SETUP = """\
 from IPython.display import display
+from netsim.exercise import check_answer
 from netsim.lab import Lab
 
 LIVE, WHY_NOT = Lab.can_build()
 print("live probes:", "yes" if LIVE else WHY_NOT)"""
 
 LIVE = """\
-# Build it for real (network namespaces, nftables, real packets) and probe every expectation.
+# With root: build it for real (network namespaces, nftables, real packets) and probe every
+# expectation now; the report is shown after the exercises, so it gives nothing away.
 if LIVE:
     with lab.up():
         report = lab.probe()
         {extra}
-    display(report)
-    assert not report.failed, "the kernel disagreed with an expectation or with the model"
 else:
     print(WHY_NOT)
-    report = lab.check()"""
+    report = lab.check()
+print(len(report.expectations), "expectations",
+      "probed on the kernel" if LIVE else "predicted by netsim")"""
+
+SHOW = """\
+display(report)
+assert not report.failed, 'the kernel disagreed with an expectation or with the model'"""
 
 
-def answer_cell(var: str, probe: int) -> str:
-    return (f"# The check: what netsim predicts (and, with root, what the kernel did).\n"
-            f"row = report.expectations[{probe}]\n"
-            f"truth = row.observed or row.predicted.result\n"
-            f"print(row.probe.label, '->', truth, '|', row.predicted.why)\n"
-            f"assert {var} == truth, f'you said {{{var}}}, it is {{truth}}'")
+def answer_cells(var: str, question: str, about: str, probe: int) -> list:
+    """The question, an empty answer for the learner, and the check that explains."""
+    from netsim.exercise import ABOUT
+
+    return [new_markdown_cell(f"**{question}** Write your answer in the next cell, then run "
+                              "the one after it."),
+            new_code_cell(f"{var} = ...  # {ABOUT[about][1]}", metadata={"tags": ["answer"]}),
+            new_code_cell(f"check_answer(report, {probe}, {var}, about={about!r})")]
 
 
 LESSONS = [
@@ -61,10 +71,9 @@ expect:
   - {from: lan, to: web, result: blocked}
   - {from: lan, to: docker1, port: 8080/tcp, result: open, source: lan}
 """, [("egress_source", "When `web` talks to `outside`, which address does `outside` see? "
-       "(its own 172.17.0.2, or the host's 192.168.1.10?)", '"open"', 1,
-       "source_seen", '"192.168.1.10"'),
+       "(its own 172.17.0.2, or the host's 192.168.1.10?)", "source", 1, "192.168.1.10"),
       ("lan_direct", "Can the LAN machine `lan` reach `web`'s address 172.17.0.2 directly?",
-       '"blocked"', 2, None, None)], ""),
+        "result", 2, "blocked")], ""),
     ("02-user-bridges-isolation-names", "User-defined bridges: isolation and names", """\
 `docker network create` gives each network its own bridge and subnet (172.18.0.0/16, then
 172.19...). Containers on one network talk freely and **by name** (Docker's embedded DNS at
@@ -83,9 +92,9 @@ expect:
   - {from: web, to: db, result: blocked}
   - {from: api, to: db, by: name, port: 5432/tcp, result: open}
   - {from: web, resolve: db, result: nxdomain}
-""", [("web_to_db", "Can `web` (on front) ping `db` (on back)?", '"blocked"', 1, None, None),
+""", [("web_to_db", "Can `web` (on front) ping `db` (on back)?", "result", 1, "blocked"),
       ("name_of_db", "What does `web` get when it looks up the name `db`? (an address, or "
-       "nxdomain?)", '"nxdomain"', 3, None, None)], ""),
+       "nxdomain?)", "result", 3, "nxdomain")], ""),
     ("03-publishing-ports", "Publishing ports: -p, -P and host binding", """\
 `-p 8080:80` makes Docker add a **DNAT** rule (host port -> container port) and start
 **docker-proxy**. Clients from the LAN keep their address; the host itself and other containers
@@ -107,10 +116,9 @@ expect:
   - {from: docker1, to: 127.0.0.1, port: 8081/tcp, result: open, source: docker1@bridge}
   - {from: client, to: docker1, port: 8080/tcp, result: open, source: docker1@bridge}
   - {from: lan, to: docker1, port: 32768/tcp, result: open}
-""", [("loopback_port", "Can `lan` use port 8081, published on 127.0.0.1 only?", '"closed"',
-       1, None, None),
+""", [("loopback_port", "Can `lan` use port 8081, published on 127.0.0.1 only?", "result", 1, "closed"),
       ("seen_by_web", "A container on the same host connects to 192.168.1.10:8080. Which "
-       "address does `web` see?", '"open"', 3, "source_seen", '"172.17.0.1"')],
+       "address does `web` see?", "source", 3, "172.17.0.1")],
      'print(lab.rules())'),
     ("04-host-none-container", "host, none and container: network modes", """\
 `--network host` shares the host's namespace: no NAT, no own address, `-p` is ignored.
@@ -129,8 +137,8 @@ expect:
   - {from: isolated, to: outside, result: blocked}
   - {from: docker1, to: base, port: 9000/tcp, result: open}
 """, [("sidecar_localhost", "`sidecar` connects to 127.0.0.1:80. Does it reach `base`'s "
-       "server?", '"open"', 0, None, None),
-      ("none_out", "Can the `none` container ping `outside`?", '"blocked"', 2, None, None)],
+       "server?", "result", 0, "open"),
+      ("none_out", "Can the `none` container ping `outside`?", "result", 2, "blocked")],
      'print(lab.exec("isolated", ["ip", "-br", "link"]))'),
     ("05-macvlan-host-isolation", "macvlan and the host isolation trap", """\
 A macvlan container sits **directly on the LAN** with its own MAC and address: no NAT, `-p`
@@ -149,10 +157,9 @@ expect:
   - {from: laptop, to: cam, port: 554/tcp, result: open, source: laptop}
   - {from: docker1, to: cam, result: blocked}
   - {from: cam, to: outside, port: 80/tcp, result: open, source: cam}
-""", [("host_to_cam", "Can the Docker host itself ping its macvlan container `cam`?",
-       '"blocked"', 1, None, None),
-      ("no_nat", "`cam` talks to `outside`. Which address does `outside` see?", '"open"', 2,
-       "source_seen", '"192.168.1.192"')], ""),
+""", [("host_to_cam", "Can the Docker host itself ping its macvlan container `cam`?", "result", 1, "blocked"),
+      ("no_nat", "`cam` talks to `outside`. Which address does `outside` see?",
+        "source", 2, "192.168.1.192")], ""),
     ("06-overlay-and-mtu", "Overlay across hosts, and the MTU trap", """\
 An overlay network spans Docker hosts: each host has a namespace with a bridge `br0` and a
 VXLAN device (VNI 4097, UDP 4789) that carries Ethernet frames to the other hosts. Docker gives
@@ -174,7 +181,7 @@ expect:
   - {from: client, to: web, size: 1322, result: reach}
   - {from: client, to: web, size: 1323, result: blocked}
 """, [("big_ping", "On this 1400-byte LAN, does a 1323-byte ping (DF set) cross the overlay?",
-       '"blocked"', 2, None, None)], ""),
+  "result", 2, "blocked")], ""),
     ("07-cni-what-the-plugins-do", "CNI: what the plugins do", """\
 Kubernetes nodes, containerd, CRI-O and Podman 3 do not wire containers themselves: a
 **conflist** names the **CNI plugins** that do, in order. `bridge` makes **cni0**, a veth per
@@ -203,9 +210,9 @@ expect:
   - {from: web, to: node1, port: 8080/tcp, result: blocked}
   - {from: web, to: outside, port: 80/tcp, result: open, source: node1}
 """, [("own_hostport", "Can `web` reach its own hostPort 8080 through node1's address?",
-       '"blocked"', 2, None, None),
+  "result", 2, "blocked"),
       ("seen_by_web", "`client` connects to node1:8080. Which address does `web` see?",
-       '"open"', 1, "source_seen", '"10.88.0.1"')],
+        "source", 1, "10.88.0.1")],
      'print(lab.rules())'),
     ("08-pods-across-nodes-flannel", "Pod networks across nodes: flannel", """\
 A Kubernetes cluster gives every pod an address of one **cluster network** (flannel's default
@@ -238,11 +245,10 @@ expect:
   - {from: client, to: web, size: 1326, result: reach}
   - {from: client, to: web, size: 1327, result: blocked}
 """, [("seen_across", "`client` (on node2) connects to `web` (on node1). Which address does "
-       "`web` see?", '"open"', 0, "source_seen", '"10.244.1.2"'),
-      ("egress", "`web` calls `outside`. Which address does `outside` see?", '"open"', 1,
-       "source_seen", '"192.168.1.10"'),
+       "`web` see?", "source", 0, "10.244.1.2"),
+      ("egress", "`web` calls `outside`. Which address does `outside` see?", "source", 1, "192.168.1.10"),
       ("big_ping", "flannel.1 says MTU 1450. Does a 1327-byte ping (DF set) reach `web`?",
-       '"blocked"', 3, None, None)],
+        "result", 3, "blocked")],
      'print(lab.model.files["node1/run/flannel/subnet.env"])'),
 ]
 
@@ -250,21 +256,19 @@ expect:
 def notebook(slug: str, title: str, text: str, scenario: str, exercises: list,
              extra: str) -> nbformat.NotebookNode:
     cells = [new_markdown_cell(f"# {title}\n\n{text}"), new_code_cell(SETUP),
-             new_markdown_cell("## The scenario\nThe same YAML `netsim run` reads from a file."),
+             new_markdown_cell("## The scenario\nThe same YAML `netsim run` reads from a file. "
+                               "The picture shows the network, not yet what reaches what."),
              new_code_cell(f'SCENARIO = """\n{scenario}"""\nlab = Lab.from_yaml(SCENARIO)\n'
-                           "lab.draw()"),
-             new_markdown_cell("## What netsim predicts (no root needed)"),
-             new_code_cell("check = lab.check()\ncheck"),
-             new_markdown_cell("## Predict, then check")]
-    for var, question, answer, probe, attr, attr_answer in exercises:
-        cells.append(new_markdown_cell(f"**{question}** Write your answer, then run the next cell."))
-        cells.append(new_code_cell(f"{var} = {answer}"
-                                   + (f"\n{var}_source = {attr_answer}" if attr else "")))
-        cells.append(new_code_cell("report = lab.report()\n" + answer_cell(var, probe) + (
-            f"\nseen = row.source_seen if row.observed else row.predicted.source_seen\n"
-            f"assert str(seen) == {var}_source, f'the server saw {{seen}}'" if attr else "")))
-    cells += [new_markdown_cell("## Live: build it and send real packets"),
-              new_code_cell(LIVE.format(extra=f"{extra}\n        " if extra else "pass")),
+                           "lab.draw(results=False)"),
+             new_code_cell(LIVE.format(extra=f"{extra}\n        " if extra else "pass")),
+             new_markdown_cell("## Predict, then check\nThink first: each check compares your "
+                               "answer with what the kernel did (with root) or what netsim "
+                               "predicts, and says why.")]
+    for var, question, about, probe, _right in exercises:
+        cells += answer_cells(var, question, about, probe)
+    cells += [new_markdown_cell("## What happened\nEvery expectation: expected, predicted and "
+                                "(with root) observed, with the reason."),
+              new_code_cell(SHOW),
               new_markdown_cell("## The picture with the results, and the rules Docker writes"),
               new_code_cell("lab.draw(report=report)"),
               new_code_cell("print(lab.rules())" if not extra.startswith("print(lab.rules") else
@@ -273,6 +277,14 @@ def notebook(slug: str, title: str, text: str, scenario: str, exercises: list,
                                                             "display_name": "Python 3",
                                                             "language": "python"}})
     return nb
+
+
+def answers(slug: str) -> dict[str, str]:
+    """The right answers of a lesson (the tests fill them in), by answer variable."""
+    for name, _title, _text, _scenario, exercises, _extra in LESSONS:
+        if name == slug:
+            return {var: right for var, _q, _about, _probe, right in exercises}
+    raise KeyError(slug)
 
 
 def main() -> None:

@@ -105,14 +105,14 @@ def _wire_resolver(dk: Docker, name: str, view: dns.NameView) -> None:
     here = Is(IPv4Network("127.0.0.11/32"))
     # UDP only: netsim's resolver does not serve TCP (Docker's does)
     ns.rules.append("nat", "OUTPUT", Rule(Match(daddr=here), Jump("DOCKER_OUTPUT"),
-                                          "spec §2.5 embedded DNS"))
+                                          "embedded DNS (Docker §2.5)"))
     ns.rules.append("nat", "POSTROUTING", Rule(Match(daddr=here), Jump("DOCKER_POSTROUTING"),
-                                               "spec §2.5 embedded DNS"))
+                                               "embedded DNS (Docker §2.5)"))
     ns.rules.append("nat", "DOCKER_OUTPUT", Rule(
         Match(daddr=here, proto="udp", dport=53), Dnat(dns.EMBEDDED, port),
-        "spec §2.5 127.0.0.11:53 -> the resolver"))
+        "127.0.0.11:53 -> the resolver (Docker §2.5)"))
     ns.rules.append("nat", "DOCKER_POSTROUTING", Rule(
         Match(saddr=here, proto="udp", sport=port), Snat(dns.EMBEDDED, 53),
-        "spec §2.5 answers appear to come from :53"))
+        "answers appear to come from :53 (Docker §2.5)"))
     ns.listeners.append(Listener(dns.EMBEDDED, port, "udp", "dns", None,
                                  f"Docker's embedded DNS for {name}"))

@@ -170,3 +170,10 @@ DOCKER_FORWARD = RuleTemplates(  # 28.x: DOCKER-FORWARD / -CT / -BRIDGE, raw pro
     start=(*START_28, *START_NAT), network=(*NET_NAT, *LOCAL_28, *NET_28),
     endpoint=tuple(ENDPOINT_28),
     port=tuple(PORT_28), binding=tuple(PORT_BINDING))
+
+
+def why(origin: str) -> str:
+    """"§3.3 traffic from the network" -> "traffic from the network (Docker §3.3)": the rule
+    in words first, then the section of docs/docker-behaviour.md that explains it."""
+    section, _, words = origin.partition(" ")
+    return f"{words} (Docker {section})" if section.startswith("§") else origin

@@ -12,7 +12,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from netsim.model.graph import Iface, IfKind, Listener, PortBinding
 from netsim.model.rules import Dnat, Is, Match, Rule, Snat
 from netsim.runtime.docker.context import Daemon, Docker, Join, NetState
-from netsim.runtime.docker.templates import T
+from netsim.runtime.docker.templates import T, why
 from netsim.scenario.schema import Network
 
 ICC = "com.docker.network.bridge.enable_icc"
@@ -57,7 +57,7 @@ def apply(dk: Docker, d: Daemon, templates: tuple[T, ...], when: set[str], fill:
             action = Dnat(fill["ip"], fill["cport"])
         elif action == "SNAT":
             action = Snat(fill["host_ipv4"])
-        rule = Rule(match, action, f"spec {origin}")
+        rule = Rule(match, action, why(origin))
         if owner is not None:
             dk.owned.setdefault(owner, []).append((d.ns, table, chain, rule))
         if op == "append":
