@@ -50,7 +50,10 @@ def _redeliver_signal(unraisable: sys.UnraisableHookArgs) -> None:
     """A signal whose handler ran inside a callback Python cannot raise from (a weakref
     callback of the import lock, a __del__) was swallowed with a printed traceback and the
     run went on as if never interrupted; raise it again so it lands in our code."""
-    sig = _SIGNAL_OF.get(type(unraisable.exc_value))
+    # by its type: a C extension (pydantic-core building a validator) may hand no value
+    kind = unraisable.exc_type
+    sig = next((s for k, s in _SIGNAL_OF.items() if isinstance(kind, type) and
+                issubclass(kind, k)), None)
     if sig is None:
         _default_unraisable(unraisable)
         return
@@ -450,6 +453,32 @@ def import_docker(docker_host: str, out: str | None, name: str) -> None:
                    f"{len(data['containers'])} containers", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("name")
+@click.argument("frm", metavar="FROM")
+@click.argument("to")
+@click.argument("port", required=False, metavar="[PORT/PROTO]")
+@click.option("--json", "json_path", type=FILE, help="Write the trace as JSON (`-`: stdout).")
+def trace(name: str, frm: str, to: str, port: str | None, json_path: str | None) -> None:
+    """Send one probe in a lab that is up, traced in every namespace (root): the hops it took,
+    the rules and NAT it met, beside the prediction, first difference marked."""
+    from netsim.lab import attach, trace_probe
+    from netsim.realize.lifecycle import require_root
+    from netsim.report import jsonout, trace_view
+
+    try:
+        require_root("trace")
+        lab, running = attach(name)
+        got = trace_probe(lab, running, frm, to, port)
+    except NetsimError as e:
+        _fail(e)
+    trace_view.render(got, _console(stderr=json_path == "-"))
+    if json_path:
+        jsonout.write(json_path, {"lab": name, "probe": got.probe.label,
+                                  "predicted": got.predicted.result, **got.to_json()})
+    sys.exit(EXIT_DISAGREE if got.difference else EXIT_OK)
 
 
 @main.command()

@@ -131,6 +131,14 @@ class Lab:
         self._last = probe_lab(self, self._live(), full_matrix)
         return self._last
 
+    def trace(self, frm: str, to: str, port: str | None = None):
+        """Send one probe (`port` like "8080/tcp"; none: a ping) with nftables tracing in
+        every namespace of the running lab: the hops it really took, the rules and rewrites
+        it met, beside the prediction (netsim.probe.trace.Trace; it shows itself in Jupyter)."""
+        from netsim.report.trace_view import TraceReport
+
+        return TraceReport(trace_probe(self, self._live(), frm, to, port))
+
     def report(self) -> CheckReport | RunReport:
         """The last report: the last probe, else a fresh check."""
         return self._last or self.check()
@@ -163,7 +171,8 @@ class Lab:
              results: bool = True):
         """A matplotlib figure: "topology" (with the report's results, unless `results` is
         False: the network alone, for a question asked before the answer), "heatmap", or
-        "path N" (the path of expectation N)."""
+        "path N" (the path of expectation N; with the observed path under it when the lab
+        is up, traced then, or when the run traced it as a mismatch)."""
         from netsim.report import draw as pictures
 
         if kind == "topology" and not results:
@@ -172,7 +181,14 @@ class Lab:
         if kind == "heatmap":
             fig = pictures.heatmap(report.rows, title=f"{self.name}: reachability (ping)")
         elif kind.startswith("path"):
-            fig = pictures.path(report.expectations[int(kind.split()[1])])
+            row = report.expectations[int(kind.split()[1])]
+            traced = row.trace
+            if traced is None and self._running is not None and row.probe.proto in (
+                    "icmp", "tcp", "udp") and self._running.engine == "netns":
+                from netsim.probe import trace as tracer
+
+                traced = tracer.run(self.model, self._running.names, row.probe, row.predicted)
+            fig = pictures.path(row, traced)
         else:
             fig = pictures.topology(self.model, report.rows)
         return pictures.Picture(fig)
@@ -248,6 +264,8 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True,
             row.seen = seen
     finally:
         prober.close()
+    if running.engine == "netns":
+        _trace_mismatches(lab, running, [r for r in live if r.mismatch])
     journal = sandbox.read_journal(lab.name)
     findings = list(journal.get("findings") or [])
     said = [(str(p), str(t)) for p, t in journal.get("plugin_warnings") or []]
@@ -256,6 +274,23 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True,
                        time.perf_counter() - start, findings=findings)
     report.engine = running.engine
     return report
+
+
+TRACED = 10  # mismatches traced per run, at most (a trace costs a probe and a second)
+
+
+def _trace_mismatches(lab: Lab, running: Running, rows: list[Row]) -> None:
+    """Send each disagreeing probe once more, traced, so the report says where the kernel
+    left the prediction (JSON: `trace`); by-name probes are traced at the address they got."""
+    from netsim.probe import trace as tracer
+
+    for row in rows[:TRACED]:
+        probe = row.probe if row.seen is None or row.seen.dst is None else replace(
+            row.probe, dst=row.seen.dst)
+        if probe.proto not in ("icmp", "tcp", "udp") or probe.dst is None:
+            continue
+        row.trace = tracer.run(lab.model, running.names, replace(probe, name=None),
+                               row.predicted)
 
 
 def _counter(model: Model, running: Running, predicted: Outcome) -> tuple | None:
@@ -303,6 +338,18 @@ def _run_seen(name: str, running: Running) -> Outcome:
     why = (running.failed_runs or {}).get(name)
     said = why or f"docker run {name}: started ({running.engine})"
     return Outcome("failed" if why else "started", None, [name], said, evidence=[said])
+
+
+def trace_probe(lab: Lab, running: Running, frm: str, to: str, port: str | None = None):
+    from netsim.errors import NetsimError
+    from netsim.probe import trace as tracer
+
+    if running.engine != "netns":
+        raise NetsimError(f"trace follows packets through the namespaces netsim builds; this "
+                          f"lab runs on {running.engine} (up it with --engine netns)")
+    probe = plan.single(lab.model, frm, to, port)
+    predicted = Predicted(lab.model).run([probe])[0]
+    return tracer.run(lab.model, running.names, probe, predicted)
 
 
 def up_lab(lab: Lab, engine: str | None = None) -> Running:

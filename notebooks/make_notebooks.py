@@ -73,7 +73,8 @@ expect:
 """, [("egress_source", "When `web` talks to `outside`, which address does `outside` see? "
        "(its own 172.17.0.2, or the host's 192.168.1.10?)", "source", 1, "192.168.1.10"),
       ("lan_direct", "Can the LAN machine `lan` reach `web`'s address 172.17.0.2 directly?",
-        "result", 2, "blocked")], ""),
+        "result", 2, "blocked")],
+     'after_exercises = [lab.trace("lan", "docker1", "8080/tcp")]  # NAT, step by step'),
     ("02-user-bridges-isolation-names", "User-defined bridges: isolation and names", """\
 `docker network create` gives each network its own bridge and subnet (172.18.0.0/16, then
 172.19...). Containers on one network talk freely and **by name** (Docker's embedded DNS at
@@ -269,6 +270,14 @@ def notebook(slug: str, title: str, text: str, scenario: str, exercises: list,
     cells += [new_markdown_cell("## What happened\nEvery expectation: expected, predicted and "
                                 "(with root) observed, with the reason."),
               new_code_cell(SHOW),
+              *([new_markdown_cell(
+                  "## One packet, traced\nThe same probe sent once more with nftables tracing "
+                  "in every namespace: each hop, the chains and rules it met, the DNAT "
+                  "rewrite in the host's nat PREROUTING and the conntrack entry that undoes "
+                  "it for the reply, beside what netsim predicted."),
+                 new_code_cell("if LIVE:\n    for traced in after_exercises:\n"
+                               "        display(traced)\nelse:\n    print(WHY_NOT)")]
+                if "after_exercises" in extra else []),
               new_markdown_cell("## The picture with the results, and the rules Docker writes"),
               new_code_cell("lab.draw(report=report)"),
               new_code_cell("print(lab.rules())" if not extra.startswith("print(lab.rules") else

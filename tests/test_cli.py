@@ -166,6 +166,27 @@ def test_a_signal_swallowed_inside_a_weakref_callback_is_raised_again() -> None:
     assert out.stdout.strip() == "interrupted" and "Traceback" not in out.stderr, out
 
 
+def test_a_signal_a_c_extension_swallowed_without_a_value_is_raised_again() -> None:
+    """pydantic-core building a validator when Ctrl-C came reported it as unraisable with
+    its type only (seen in CI: `Exception ignored in: 'IPv4Address'`, the run went on)."""
+    code = textwrap.dedent("""
+        import sys, time, types
+        from netsim import cli
+        cli._sigterm_is_exit()
+        sys.unraisablehook(types.SimpleNamespace(exc_type=KeyboardInterrupt, exc_value=None,
+                           exc_traceback=None, err_msg=None, object="IPv4Address"))
+        try:
+            for _ in range(100):
+                time.sleep(0.01)
+            print("not interrupted")
+        except KeyboardInterrupt:
+            print("interrupted")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=30)
+    assert out.stdout.strip() == "interrupted" and "Traceback" not in out.stderr, out
+
+
 def test_a_flannel_clusters_files_become_a_scenario(tmp_path: Path) -> None:
     """net-conf.json + the conflist + kubectl's node list: the nodes at their InternalIPs
     with their podCIDRs (one in another /24: behind the router), a pod on each."""

@@ -181,3 +181,23 @@ def matrix(model: Model) -> list[Probe]:
 
 def _mk(s, to: str, dst: IPv4Address, proto: str, port: int | None) -> Probe:
     return Probe(s.name, s.ns, to, dst, proto, port, None, None, None, frozenset(), "matrix")
+
+
+def single(model: Model, frm: str, to: str, port: str | None = None) -> Probe:
+    """One probe from words, as `netsim trace LAB FROM TO [PORT/PROTO]` takes them."""
+    from netsim.scenario.portspec import parse_port_proto
+
+    src = model.endpoints.get(frm)
+    if src is None or "@" in frm:
+        raise ScenarioError(f"'{frm}' is not a node of this scenario", valid=_names(model))
+    dst = address_of(model, to)
+    if isinstance(dst, str) or dst is None:
+        raise ScenarioError(dst or f"'{to}' has no address", valid=_names(model))
+    proto, number = "icmp", None
+    if port:
+        try:
+            pp = parse_port_proto(port)
+        except ValueError as e:
+            raise ScenarioError(f"{port}: {e}", valid="PORT/tcp, PORT/udp") from None
+        proto, number = pp.proto, pp.port
+    return Probe(frm, src.ns, to, dst, proto, number, None, None, None, frozenset(), "trace")

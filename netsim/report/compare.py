@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
+from typing import Any
 
 from netsim.probe.outcome import Outcome
 from netsim.probe.plan import Probe
@@ -16,6 +17,8 @@ class Row:
     seen: Outcome | None = None  # what the kernel did (netsim run), same shape
     # the same probe on other engines of one run (`--engine netns,docker`): label -> outcome
     also: dict[str, Outcome] = field(default_factory=dict)
+    # where a mismatch left the prediction: a netsim.probe.trace.Trace of the probe, sent again
+    trace: Any = None
 
     @property
     def observed(self) -> str | None:

@@ -200,31 +200,63 @@ def heatmap(rows: list, proto: str = "icmp", title: str = "") -> Figure:
     return fig
 
 
-def path(row) -> Figure:
-    """One probe hop by hop, with the rule that decided it."""
+def path(row, trace=None) -> Figure:
+    """One probe hop by hop, with the rule that decided it; with a trace (netsim.probe.trace)
+    the hops the kernel showed under the predicted ones, each with what it did to the packet
+    (a rewrite, a drop), the first difference in red."""
     hops = row.predicted.path or [row.probe.src]
-    fig, ax = _figure(max(6.0, 1.9 * len(hops) + 1), 2.8)
+    seen = [h for h in trace.hops if h.saw] if trace is not None else []
+    width = max(len(hops), len(seen))
+    fig, ax = _figure(max(6.0, 1.9 * width + 1), 2.8 + (2.2 if trace is not None else 0))
     ax.axis("off")
-    ax.set_xlim(-0.2, len(hops) * 1.9)
-    ax.set_ylim(-1.6, 1.0)
+    ax.set_xlim(-0.2, width * 1.9)
+    bottom = -1.6 - (2.2 if trace is not None else 0)
+    ax.set_ylim(bottom, 1.0)
     verdict = row.observed or row.predicted.result
     colour = VERDICT_COLOUR.get(verdict, "#555555")
-    for i, hop in enumerate(hops):
-        ax.add_patch(FancyBboxPatch((i * 1.9, 0), 1.5, 0.6, boxstyle="round,pad=0.03",
-                                    facecolor="#f4f4f4", edgecolor=colour, gid="hop"))
-        ax.text(i * 1.9 + 0.75, 0.3, hop, ha="center", va="center", fontsize=8)
-        if i:
-            ax.add_patch(FancyArrowPatch(((i - 1) * 1.9 + 1.5, 0.3), (i * 1.9, 0.3),
-                                         arrowstyle="-|>", mutation_scale=10, color=colour))
+    _hop_row(ax, hops, 0.0, colour, "hop")
+    ax.text(-0.15, 0.3, "predicted", rotation=90, fontsize=7, va="center", ha="right")
     ax.text(0, -0.2, fill(f"{row.probe.label}: {verdict}. {row.predicted.why}", 150),
             fontsize=7, va="top", ha="left")
+    handles = [Patch(facecolor="#f4f4f4", edgecolor=colour,
+                     label=f"a hop of the predicted path; verdict {verdict}"),
+               Line2D([], [], color=colour, marker=">", markevery=[-1],
+                      label="the packet's direction")]
+    if trace is not None:
+        seen_colour = VERDICT_COLOUR.get(trace.observed.result, "#555555")
+        differ = trace.difference or ""
+        labels = [h.label for h in seen]
+        _hop_row(ax, labels, -2.0, seen_colour, "observed-hop",
+                 red={h.label for h in seen if h.label in differ.split(" ")[:8]})
+        ax.text(-0.15, -1.7, "observed", rotation=90, fontsize=7, va="center", ha="right")
+        for i, h in enumerate(seen):
+            did = [d for d in h.decisions() if d.rewrite or d.verdict == "drop"]
+            words = "; ".join(f"{d.chain}: {'drop' if d.verdict == 'drop' else d.text}"
+                              for d in did[:2])
+            if words:
+                ax.text(i * 1.9, -2.45, fill(words, 28), fontsize=6, va="top", ha="left",
+                        gid="trace-note")
+        said = f"first difference: {differ}" if differ else "the traced packet went as predicted"
+        ax.text(0, bottom + 0.3, said, fontsize=7,
+                color="#d62728" if differ else "#333333", ha="left", va="bottom")
+        handles.append(Patch(facecolor="#f4f4f4", edgecolor=seen_colour,
+                             label=f"a namespace the traced packet passed; {trace.observed.result}"))
     fig.tight_layout(rect=(0, 0.1, 1, 1))
-    fig.legend(handles=[Patch(facecolor="#f4f4f4", edgecolor=colour,
-                              label=f"a hop of the predicted path; verdict {verdict}"),
-                        Line2D([], [], color=colour, marker=">", markevery=[-1],
-                               label="the packet's direction")],
-               loc="lower center", ncol=2, fontsize=7, frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7,
+               frameon=False)
     return fig
+
+
+def _hop_row(ax, hops: list[str], y: float, colour: str, gid: str,
+             red: set[str] | None = None) -> None:
+    for i, hop in enumerate(hops):
+        edge = "#d62728" if red and hop in red else colour
+        ax.add_patch(FancyBboxPatch((i * 1.9, y), 1.5, 0.6, boxstyle="round,pad=0.03",
+                                    facecolor="#f4f4f4", edgecolor=edge, gid=gid))
+        ax.text(i * 1.9 + 0.75, y + 0.3, hop, ha="center", va="center", fontsize=8)
+        if i:
+            ax.add_patch(FancyArrowPatch(((i - 1) * 1.9 + 1.5, y + 0.3), (i * 1.9, y + 0.3),
+                                         arrowstyle="-|>", mutation_scale=10, color=colour))
 
 
 def text_overlaps(fig: Figure) -> list[tuple[str, str]]:

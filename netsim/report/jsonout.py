@@ -23,6 +23,7 @@ def row(r: Row) -> dict:
         "ok": r.ok, "attempts": r.attempts, "path": r.predicted.path, "why": r.predicted.why,
         "origin": p.origin,
         **({"observed_by": {k: o.result for k, o in r.also.items()}} if r.also else {}),
+        **({"trace": r.trace.to_json()} if r.trace is not None else {}),
     }
 
 

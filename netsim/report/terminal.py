@@ -265,6 +265,12 @@ def print_run(report: RunReport, console: Console, quiet: bool = False,
     table = mismatches(report.matrix)
     if table is not None:
         console.print(table)
+    for r in report.rows:
+        if r.trace is not None:
+            where = r.trace.difference or (f"sent again and traced, it was {r.trace.observed.result}"
+                                           ": as predicted this time")
+            console.print(f"[red]trace[/] {escape(r.probe.label)}: {escape(where)}",
+                          highlight=False)
     for pid, text in report.warnings:
         console.print(f"[yellow]warning[/] {escape(f'[{pid}] {text}')}", highlight=False)
     for text in report.findings:

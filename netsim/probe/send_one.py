@@ -1,0 +1,110 @@
+"""One probe with a marker the tracer can match in every namespace: a TCP connect or UDP
+datagram from a chosen source port, or an ICMP echo with a chosen id. Run inside the source
+namespace (`nsenter --net=...`); prints one JSON line: the verdict, what the server said it
+saw, and the kernel's error if any.
+
+    python -m netsim.probe.send_one PROTO DST PORT MARK TIMEOUT
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+ECHO_REQUEST, ECHO_REPLY, UNREACHABLE = 8, 0, 3
+
+
+def tcp(dst: str, port: int, sport: int, timeout: float) -> dict:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", sport))
+    s.settimeout(timeout)
+    try:
+        s.connect((dst, port))
+        s.settimeout(min(timeout, 1.0))
+        said = s.recv(128).decode(errors="replace").strip()
+        return {"result": "open", "seen": said.rsplit(":", 1)[0] if said else None}
+    except ConnectionRefusedError:
+        return {"result": "closed", "error": "connection refused (RST)"}
+    except TimeoutError:
+        return {"result": "blocked", "error": "no answer before the timeout"}
+    except OSError as e:
+        return {"result": "blocked", "error": os.strerror(e.errno or errno.EIO)}
+    finally:
+        s.close()
+
+
+def udp(dst: str, port: int, sport: int, timeout: float) -> dict:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", sport))
+    s.connect((dst, port))
+    s.settimeout(timeout)
+    try:
+        s.send(b"netsim trace\n")
+        said = s.recv(512).decode(errors="replace").strip()
+        return {"result": "open", "seen": said.rsplit(":", 1)[0] if ":" in said else None}
+    except ConnectionRefusedError:
+        return {"result": "closed", "error": "ICMP port unreachable"}
+    except TimeoutError:
+        return {"result": "blocked", "error": "no answer before the timeout"}
+    except OSError as e:
+        return {"result": "blocked", "error": os.strerror(e.errno or errno.EIO)}
+    finally:
+        s.close()
+
+
+def _checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    return ~(total + (total >> 16)) & 0xFFFF
+
+
+def icmp(dst: str, ident: int, timeout: float) -> dict:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    header = struct.pack("!BBHHH", ECHO_REQUEST, 0, 0, ident, 1)
+    payload = b"netsim trace"
+    packet = struct.pack("!BBHHH", ECHO_REQUEST, 0, _checksum(header + payload), ident, 1)
+    try:
+        s.sendto(packet + payload, (dst, 0))
+    except OSError as e:
+        s.close()
+        return {"result": "blocked", "error": os.strerror(e.errno or errno.EIO)}
+    deadline = time.monotonic() + timeout
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            if not select.select([s], [], [], left)[0]:
+                break
+            data, (src, _) = s.recvfrom(2048)
+            ihl = (data[0] & 0x0F) * 4
+            kind = data[ihl]
+            if kind == ECHO_REPLY and struct.unpack("!H", data[ihl + 4:ihl + 6])[0] == ident:
+                return {"result": "reach", "seen": None}
+            if kind == UNREACHABLE and len(data) >= ihl + 8 + 28:
+                inner = data[ihl + 8:]
+                inner_ihl = (inner[0] & 0x0F) * 4
+                if struct.unpack("!H", inner[inner_ihl + 4:inner_ihl + 6])[0] == ident:
+                    return {"result": "blocked", "error": f"ICMP destination unreachable "
+                            f"(code {data[ihl + 1]}) from {src}"}
+        return {"result": "blocked", "error": "no answer before the timeout"}
+    finally:
+        s.close()
+
+
+def main(argv: list[str]) -> None:
+    proto, dst, port, mark, timeout = argv[0], argv[1], int(argv[2]), int(argv[3]), float(argv[4])
+    got = (tcp(dst, port, mark, timeout) if proto == "tcp" else
+           udp(dst, port, mark, timeout) if proto == "udp" else icmp(dst, mark, timeout))
+    print(json.dumps(got))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,106 @@
+"""A trace for people: each hop of the path, what the model says happens there beside what
+the kernel's trace events, conntrack and bridges show, and the first difference."""
+
+from __future__ import annotations
+
+import re
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from netsim.probe.trace import Hop, Trace
+
+
+def predicted_at(trace: Trace) -> dict[str, list[str]]:
+    """The model's reasons, each given to the first hop of the path it names."""
+    out: dict[str, list[str]] = {h: [] for h in trace.predicted.path}
+    for note in (n.strip() for n in trace.predicted.why.split("; ") if n.strip()):
+        hop = next((h for h in trace.predicted.path
+                    if re.search(rf"(^|\s){re.escape(h)}(\s|$)", note)), None)
+        out.setdefault(hop or trace.predicted.path[-1] if trace.predicted.path else "", []
+                       ).append(note)
+    return out
+
+
+PACKET = re.compile(r"ip saddr (\S+) ip daddr (\S+).*?(?:(tcp|udp) sport (\d+) \3 dport (\d+)|"
+                    r"(icmp) type (\S+))")
+
+
+def seen_as(hop: Hop) -> str | None:
+    """The packet as this namespace first saw it: addresses after the rewrites before it."""
+    for s in hop.steps:
+        m = PACKET.search(s.text) if s.kind == "packet" else None
+        if m:
+            src, dst, proto, sport, dport, icmp, kind = m.groups()
+            return (f"seen {src} > {dst} {proto} {sport} > {dport}" if proto
+                    else f"seen {src} > {dst} {icmp} {kind}")
+    return None
+
+
+def observed_at(hop: Hop) -> list[str]:
+    first = seen_as(hop)
+    lines = [first] if first else []
+    lines += [f"{s.table} {s.chain}: policy {s.verdict}" if s.kind == "policy" else
+              f"{s.table} {s.chain}: {s.text} -> {s.verdict}" for s in hop.decisions()]
+    if hop.packets > 1:
+        lines.append(f"(+{hop.packets - 1} more packets of the flow: replies, handshake)")
+    lines += [f"conntrack {c}" for c in hop.conntrack]
+    lines += hop.fdb
+    return lines or (["seen"] if hop.saw else ["-"])
+
+
+def table(trace: Trace) -> Table:
+    p, pred, seen = trace.probe, trace.predicted, trace.observed
+    title = (f"trace {p.label}: predicted {pred.result}, observed {seen.result}"
+             + (f" (the server saw {seen.source_seen})" if seen.source_seen else ""))
+    t = Table(title=title, show_lines=True, title_justify="left")
+    for col in ("hop", "predicted", "observed (nft trace, conntrack, bridge)"):
+        t.add_column(col, overflow="fold")
+    said = predicted_at(trace)
+    labels = [h.label for h in trace.hops]
+    for label in dict.fromkeys([*pred.path, *labels]):
+        hop = next((h for h in trace.hops if h.label == label), None)
+        observed = observed_at(hop) if hop else ["(inside a namespace: no hook of its own)"]
+        if hop is not None and not hop.saw:
+            observed = ["did not see it"]
+        mark = "red" if trace.difference and label in trace.difference.split(" ")[:8] else ""
+        t.add_row(Text(label, style=mark), "\n".join(said.get(label) or ["-"]),
+                  "\n".join(observed))
+    return t
+
+
+def render(trace: Trace, console: Console) -> None:
+    console.print(table(trace))
+    if trace.difference:
+        console.print(Text(f"first difference: {trace.difference}", style="bold red"))
+    else:
+        console.print("the packet went as predicted")
+
+
+class TraceReport:
+    """What `Lab.trace` returns: the trace, shown as a table in Jupyter and on a terminal."""
+
+    def __init__(self, trace: Trace):
+        self.trace = trace
+
+    def __getattr__(self, name: str):
+        return getattr(self.trace, name)
+
+    def _repr_html_(self) -> str:
+        console = Console(record=True, width=140, file=_Null())
+        render(self.trace, console)
+        return console.export_html(inline_styles=True)
+
+    def __repr__(self) -> str:
+        console = Console(record=True, width=140, file=_Null())
+        render(self.trace, console)
+        return console.export_text()
+
+
+class _Null:
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass
