@@ -88,12 +88,12 @@ class TraceReport:
         return getattr(self.trace, name)
 
     def _repr_html_(self) -> str:
-        console = Console(record=True, width=140, file=_Null())
+        console = Console(record=True, width=140, file=_Null(), force_jupyter=False)
         render(self.trace, console)
         return console.export_html(inline_styles=True)
 
     def __repr__(self) -> str:
-        console = Console(record=True, width=140, file=_Null())
+        console = Console(record=True, width=140, file=_Null(), force_jupyter=False)
         render(self.trace, console)
         return console.export_text()
 
