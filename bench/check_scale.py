@@ -4,9 +4,11 @@ Prints the time to build the model and predict, and its ratio to merely parsing 
 file in the same process (the baseline), so the figure means something on a noisy machine.
 Targets: model + predict under 1 s (issue 2), under 0.3 s (issue 15).
 
-Then (issue 15) the cost per probe at five times the containers, and the whole CLI: `netsim
-check -q` of the scenario with its probes as expectations against the same file with one
-expectation, both in subprocesses of this run (target: the difference under 0.5 s).
+Then (issue 15) the cost per probe at five times the containers, the full matrix of the
+1,000 containers (every pair, TCP: about 1M) by classes of twins, in a subprocess of its own
+for a clean peak memory (target: under 5 s and 500 MB), and the whole CLI: `netsim check -q`
+of the scenario with its probes as expectations against the same file with one expectation,
+both in subprocesses of this run (target: the difference under 0.5 s).
 
     python bench/check_scale.py [CONTAINERS] [NETWORKS] [PROBES] [--no-cli]
 """
@@ -94,6 +96,47 @@ def measure(n_ctr: int, n_net: int, n_probe: int) -> dict:
             "probes": len(probes), "verdicts": verdicts}
 
 
+FULL = """
+import json, resource, sys, time
+sys.path.insert(0, "bench")
+from check_scale import scenario
+from netsim.model.twins import Twins
+from netsim.probe.class_matrix import ClassMatrix
+from netsim.probe.observe import Predicted
+from netsim.runtime.registry import build
+from netsim.scenario.load import from_text
+n, nets = int(sys.argv[1]), int(sys.argv[2])
+loaded = from_text(scenario(n, nets), "scale.yml")
+t0 = time.perf_counter()
+model = build(loaded)
+t1 = time.perf_counter()
+pred = Predicted(model)
+names = list(model.containers)
+ep = model.endpoints
+cm = ClassMatrix(Twins(model), names, pred.one, "tcp", 80, [(c, ep[c].primary) for c in names])
+nets_of = {c: ",".join(sorted(ep[c].addresses)) for c in names}
+counts = cm.counts(lambda c: nets_of[c])
+t2 = time.perf_counter()
+verdicts = {}
+for (_, _, v), k in counts.items():
+    verdicts[v] = verdicts.get(v, 0) + k
+print(json.dumps({"model": t1 - t0, "predict": t2 - t1, "pairs": len(cm), "walks": cm.walks,
+                  "verdicts": verdicts,
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def full_matrix(n_ctr: int, n_net: int) -> dict:
+    """Every container to every other on 80/tcp, by classes of twins, counted per pair of
+    networks; in a fresh process, so that its peak RSS is its own."""
+    import json
+
+    got = subprocess.run([sys.executable, "-c", FULL, str(n_ctr), str(n_net)],
+                         capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    return json.loads(got.stdout)
+
+
 def cli(n_ctr: int, n_net: int, n_probe: int) -> tuple[float, float]:
     """Wall time of `netsim check -q --matrix none` with every probe as an expectation, and
     with one expectation: what reading, checking and printing 10,000 rows cost. The
@@ -141,6 +184,13 @@ def main() -> None:
     per5 = big["predict"] / big["probes"] * 1e6
     print(f"at {5 * n_ctr} containers: {per5:.0f} us/probe = {per5 / per:.2f} x the cost per "
           f"probe at {n_ctr} (1.00 would be linear in the number of probes)")
+    full = full_matrix(n_ctr, n_net)
+    took = full["model"] + full["predict"]
+    print(f"full matrix {n_ctr} containers, 80/tcp: {full['pairs']} pairs in {full['walks']} "
+          f"walks (classes of twins): model {full['model']:.2f} s + predict "
+          f"{full['predict']:.2f} s = {took:.2f} s = {took / m['parse']:.0f} x parse, peak "
+          f"{full['rss']:.0f} MB  {full['verdicts']}   target < 5 s and < 500 MB: "
+          f"{'met' if took < 5 and full['rss'] < 500 else 'NOT met'}")
     if "--no-cli" in sys.argv:
         return
     many, one = cli(n_ctr, n_net, n_probe)

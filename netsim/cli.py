@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import signal
 import sys
 import threading
@@ -124,8 +125,8 @@ def check(file: str, json_path: str | None, quiet: bool, matrix: str) -> None:
         _fail(e)
     terminal.print_check(report, console, quiet, matrix)
     if json_path:
-        rows = report.expectations + report.matrix
-        jsonout.write(json_path, jsonout.report(report.lab, report.profile, rows, report.seconds))
+        rows = itertools.chain(report.expectations, report.matrix)  # streamed: never all held
+        jsonout.stream(json_path, report.lab, report.profile, rows, report.seconds)
     sys.exit(EXIT_DISAGREE if report.failed else EXIT_OK)
 
 
@@ -366,7 +367,7 @@ def draw(file: str, number: int | None, report_path: str | None, out: str, kind:
             rows = pictures.rows_from_json(json.loads(Path(report_path).read_text()))
         else:
             check = lab.check()
-            rows = check.expectations + check.matrix
+            rows = [*check.expectations, *check.matrix]
         fig = _picture(pictures, lab, kind, rows)
     except NetsimError as e:
         _fail(e)

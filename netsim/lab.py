@@ -19,6 +19,8 @@ from netsim.report.reports import CheckReport, RunReport
 from netsim.runtime import registry as runtime
 from netsim.scenario.load import Loaded, from_text, load
 
+CLASS_MATRIX_FROM = 200  # containers from which check's matrix goes by classes of twins
+
 
 class Lab:
     """`Lab.load(path)`, then `check()` (no root) or `run()` (root: up, probe, down)."""
@@ -78,16 +80,30 @@ class Lab:
             update={"docker": profile}), notes=notes)
         return self._engine_loaded
 
-    def check(self, full_matrix: bool = True) -> CheckReport:
-        """Validate, model and predict every expectation (and the full matrix); no root."""
+    def check(self, full_matrix: bool = True, by_class: bool = True) -> CheckReport:
+        """Validate, model and predict every expectation (and the full matrix); no root.
+        From CLASS_MATRIX_FROM containers (and `by_class`), the container -> container part
+        of the matrix is predicted per pair of classes of twins and its rows made when read
+        (report.matrix is then a MatrixRows)."""
         start = time.perf_counter()
         model = self.model
         expect = plan.expectations(self.loaded, model)
-        grid = plan.matrix(model) if full_matrix else []
-        rows = [Row(p, o) for p, o in zip(expect + grid, observe(Predicted(model), expect + grid),
+        lazy = by_class and full_matrix and len(model.containers) >= CLASS_MATRIX_FROM
+        grid, blocks = plan.matrix_parts(model, lazy) if full_matrix else ([], [])
+        predicted = Predicted(model)
+        rows = [Row(p, o) for p, o in zip(expect + grid, observe(predicted, expect + grid),
                                           strict=True)]
-        return CheckReport(self.name, model.profile, model, rows[:len(expect)],
-                           rows[len(expect):], list(model.warnings), time.perf_counter() - start)
+        matrix = rows[len(expect):]
+        if lazy:
+            from netsim.probe.class_matrix import ClassMatrix
+            from netsim.report.matrix_rows import MatrixRows
+
+            sources = [n for n, ep in model.endpoints.items() if ep.kind == NodeKind.CONTAINER]
+            matrix = MatrixRows(matrix, [
+                ClassMatrix(predicted.twins(), sources, predicted.one, proto, port, targets)
+                for proto, port, targets in blocks])
+        return CheckReport(self.name, model.profile, model, rows[:len(expect)], matrix,
+                           list(model.warnings), time.perf_counter() - start)
 
     # --- live: `with lab.up(): lab.probe(); lab.exec("web", ["ip", "addr"])` ---------------
     @staticmethod
@@ -230,7 +246,7 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True,
     from netsim.realize import sandbox
 
     start = time.perf_counter()
-    check = lab.check(full_matrix=full_matrix)
+    check = lab.check(full_matrix=full_matrix, by_class=False)  # every probe a row
     rows = check.rows
     names = running.names
     for row in rows:  # ARP-decided verdicts must meet cold caches (see engine._waves)

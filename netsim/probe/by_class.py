@@ -41,7 +41,7 @@ def predict(tw: Twins, probes: list[Probe], one: Callable[[Probe], Outcome]) -> 
         if key is None:
             out.append(one(p))
         elif key in first:
-            out.append(_relabel(tw, *first[key], p))
+            out.append(relabel(tw, *first[key], p))
         else:
             got = one(p)
             first[key] = (p, got)
@@ -49,7 +49,8 @@ def predict(tw: Twins, probes: list[Probe], one: Callable[[Probe], Outcome]) -> 
     return out
 
 
-def _relabel(tw: Twins, rep: Probe, got: Outcome, p: Probe) -> Outcome:
+def relabel(tw: Twins, rep: Probe, got: Outcome, p: Probe) -> Outcome:
+    """The outcome of `p`, from its twin `rep`'s: the twins' tokens swapped."""
     (rs, rd, _), (s, d, _) = _parts(tw, rep), _parts(tw, p)
     pairs = [(a, b) for a, b in ((rs, s), (rd, d)) if a is not None and a != b]
     if rs is not None and rs == rd:  # a container's probe to itself: one pair

@@ -75,9 +75,16 @@ class Predicted:
         # per container: finding the twins costs about one walk per container
         if not self.by_class or len(probes) < BY_CLASS_FROM * max(1, len(self.model.containers)):
             return [self._one(p) for p in probes]
+        return by_class.predict(self.twins(), probes, self._one)
+
+    def twins(self) -> Twins:
         if self._twins is None:
             self._twins = Twins(self.model)
-        return by_class.predict(self._twins, probes, self._one)
+        return self._twins
+
+    def one(self, p: Probe) -> Outcome:
+        """One probe, walked (no classes)."""
+        return self._one(p)
 
     def _one(self, p: Probe) -> Outcome:
         if p.proto == "run":

@@ -150,33 +150,58 @@ def _by_name(model: Model, e, src, i: int, pos) -> Probe:
 
 def matrix(model: Model) -> list[Probe]:
     """Every node to every node (ICMP), and every listened or published port from everywhere."""
+    return matrix_parts(model, by_class=False)[0]
+
+
+# (proto, port, the targets as (name, address)): probes from every container left to classes
+Block = tuple[str, int | None, list[tuple[str, IPv4Address]]]
+
+
+def matrix_parts(model: Model, by_class: bool) -> tuple[list[Probe], list[Block]]:
+    """The matrix; with `by_class`, what containers send is not listed probe by probe but
+    as blocks (ICMP and each listened port to the containers, each published port of a
+    host) that netsim.probe.class_matrix predicts per class of twins: the rest (from hosts,
+    the LAN, outside) is listed as always."""
     eps = [ep for ep in model.endpoints.values() if ep.kind != NodeKind.ROUTER]
+    others = [ep for ep in eps if ep.kind != NodeKind.CONTAINER]  # hosts, the LAN, outside
     out = []
-    for s in eps:
-        for t in eps:
-            if s.name == t.name or t.primary is None:
-                continue
-            out.append(_mk(s, t.name, t.primary, "icmp", None))
+    blocks: dict[tuple, list[tuple[str, IPv4Address]]] = {}
+
+    def senders(t) -> list:  # who is listed as sending to t; the rest go by class
+        return others if by_class and t.kind == NodeKind.CONTAINER else eps
+
+    if by_class:
+        blocks[("icmp", None)] = [(t.name, t.primary) for t in eps
+                                  if t.kind == NodeKind.CONTAINER and t.primary is not None]
+    for s in eps:  # source by source, as the prober sends them
+        for t in (others if by_class and s.kind == NodeKind.CONTAINER else eps):
+            if s.name != t.name and t.primary is not None:
+                out.append(_mk(s, t.name, t.primary, "icmp", None))
     for t in eps:
         if t.kind != NodeKind.CONTAINER or t.primary is None:
             continue
         for lst in model.ns[t.ns].listeners:
             if lst.role != "echo":
                 continue
-            for s in eps:
-                if s.name != t.name:
-                    out.append(_mk(s, t.name, t.primary, lst.proto, lst.port))
+            if by_class:
+                blocks.setdefault((lst.proto, lst.port), []).append((t.name, t.primary))
+            out += [_mk(s, t.name, t.primary, lst.proto, lst.port) for s in senders(t)
+                    if s.name != t.name]
     for info in model.containers.values():
         for pb in info.ports:
             host = model.endpoints[info.host]
-            for s in eps:
-                if pb.host_ip.is_loopback:
-                    if s.ns == host.ns:
-                        out.append(_mk(s, str(pb.host_ip), pb.host_ip, pb.proto, pb.host_port))
-                    continue
-                dst = host.primary if pb.host_ip == IPv4Address("0.0.0.0") else pb.host_ip
-                out.append(_mk(s, info.host, dst, pb.proto, pb.host_port))
-    return out
+            if pb.host_ip.is_loopback:
+                out += [_mk(s, str(pb.host_ip), pb.host_ip, pb.proto, pb.host_port)
+                        for s in eps if s.ns == host.ns]
+                continue
+            dst = host.primary if pb.host_ip == IPv4Address("0.0.0.0") else pb.host_ip
+            if by_class:
+                blocks.setdefault((pb.proto, pb.host_port, "published"), []).append(
+                    (info.host, dst))
+            out += [_mk(s, info.host, dst, pb.proto, pb.host_port)
+                    for s in (others if by_class else eps)]
+    return out, [(key[0], key[1], list(dict.fromkeys(targets)))
+                 for key, targets in blocks.items()]
 
 
 def _mk(s, to: str, dst: IPv4Address, proto: str, port: int | None) -> Probe:

@@ -43,6 +43,29 @@ def report(lab: str, profile: str, rows: list[Row], seconds: float,
     }
 
 
+def stream(path: str | Path, lab: str, profile: str, rows, seconds: float) -> None:
+    """The same report as `report()`, written row by row: a matrix of millions of probes is
+    never held as dicts (its rows may be made as they are read: MatrixRows)."""
+    out = sys.stdout if str(path) == "-" else open(path, "w")  # noqa: SIM115 - closed below
+    summary = {"probes": 0, "failed": 0, "mismatches": 0, "inconclusive": 0}
+    try:
+        head = {"lab": lab, "netsim": __version__, "docker_profile": profile}
+        out.write(json.dumps(head, indent=2)[:-2] + ',\n  "probes": [')
+        for i, r in enumerate(rows):
+            out.write(("," if i else "") + "\n    " + json.dumps(row(r)))
+            summary["probes"] += 1
+            summary["failed"] += r.expected_met is False
+            summary["mismatches"] += r.mismatch
+            summary["inconclusive"] += r.observed == "inconclusive"
+        summary["seconds"] = round(seconds, 3)
+        out.write("\n  ],\n  \"summary\": " + json.dumps(summary) + "\n}\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        else:
+            out.flush()
+
+
 def write(path: str | Path, data: dict) -> None:
     """To a file, or to standard output for `-`."""
     text = json.dumps(data, indent=2) + "\n"

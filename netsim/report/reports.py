@@ -14,13 +14,13 @@ class CheckReport:
     profile: str
     model: Model
     expectations: list[Row]
-    matrix: list[Row]
+    matrix: list[Row]  # or a MatrixRows (a large check: rows made when iterated)
     warnings: list[tuple[str, str]]
     seconds: float
 
     @property
     def rows(self) -> list[Row]:
-        return self.expectations + self.matrix
+        return [*self.expectations, *self.matrix]  # a MatrixRows makes its rows here
 
     @property
     def failed(self) -> list[Row]:

@@ -143,21 +143,29 @@ def matrix_summary(model: Model, rows: list[Row], observed: bool = False) -> Tab
     """The matrix per pair of groups (a container's networks; hosts, the LAN and outside by
     name): how many probes gave each verdict, and how many the kernel disagreed on. Pairs
     where everything is blocked are counted in the title, not listed."""
-    got = [r for r in rows if r.probe.origin == "matrix"]
-    if not got:
-        return None
     groups = {n: _group(model, n) for n in model.endpoints}
     cells: dict[tuple[str, str], dict[str, int]] = {}
-    for r in got:
-        key = (groups.get(r.probe.src, r.probe.src), groups.get(r.probe.to, r.probe.to))
-        cell = cells.setdefault(key, dict.fromkeys((*VERDICTS, "differ"), 0))
-        result = r.observed if observed and r.observed else r.predicted.result
-        cell[result] = cell.get(result, 0) + 1
-        cell["differ"] += r.mismatch
+    if hasattr(rows, "counts") and not observed:  # MatrixRows: counted per class, not made
+        total = 0
+        for (src, dst, result), n in rows.counts(lambda n: groups.get(n, n)).items():
+            cell = cells.setdefault((src, dst), dict.fromkeys((*VERDICTS, "differ"), 0))
+            cell[result] = cell.get(result, 0) + n
+            total += n
+    else:
+        got = [r for r in rows if r.probe.origin == "matrix"]
+        total = len(got)
+        for r in got:
+            key = (groups.get(r.probe.src, r.probe.src), groups.get(r.probe.to, r.probe.to))
+            cell = cells.setdefault(key, dict.fromkeys((*VERDICTS, "differ"), 0))
+            result = r.observed if observed and r.observed else r.predicted.result
+            cell[result] = cell.get(result, 0) + 1
+            cell["differ"] += r.mismatch
+    if not total:
+        return None
     dead = [k for k, c in cells.items() if c["blocked"] == sum(c[v] for v in VERDICTS)
             and not c["differ"]]
     t = Table(title=f"{'Observed' if observed else 'Predicted'} matrix by network: "
-              f"{len(got)} probes, {len(cells)} pairs ({len(dead)} all blocked, not listed)",
+              f"{total} probes, {len(cells)} pairs ({len(dead)} all blocked, not listed)",
               title_justify="left")
     for col in ("from", "to", *VERDICTS, *(["differ"] if observed else [])):
         t.add_column(col, justify="left" if col in ("from", "to") else "right")
