@@ -157,9 +157,9 @@ def run(model: Model, names: dict[str, str], probe: Probe, predicted: Outcome,
     by_ns = {ns: [_step(line) for line in events.get(ns, []) if LINE.match(line)]
              for ns in spaces}
     hops = _hops(model, ours, predicted, by_ns)
+    tracked = _conntrack({h.node: ours[h.node] for h in hops if h.saw}, mark)
     for hop in hops:
-        if hop.saw:
-            hop.conntrack = _conntrack(ours[hop.node], probe.proto, mark)
+        hop.conntrack = tracked.get(hop.node, [])
     _bridges(model, ours, hops, predicted)
     trace = Trace(probe, predicted, observed, hops)
     trace.difference = difference(model, trace)
@@ -225,29 +225,40 @@ def _hops(model: Model, ours: dict[str, str], predicted: Outcome,
     return hops
 
 
-def _conntrack(ns: str, proto: str, mark: int) -> list[str]:
-    """The namespace's conntrack entries of the marked flow (pyroute2's NFCTSocket)."""
-    code = ("import json\nfrom pyroute2 import NFCTSocket\nout=[]\n"
-            "for m in NFCTSocket().dump():\n"
-            "    t=[]\n"
-            "    for k in ('CTA_TUPLE_ORIG','CTA_TUPLE_REPLY'):\n"
-            "        tu=m.get_attr(k); ip=tu.get_attr('CTA_TUPLE_IP'); pr=tu.get_attr('CTA_TUPLE_PROTO')\n"
-            "        t.append([ip.get_attr('CTA_IP_V4_SRC'), ip.get_attr('CTA_IP_V4_DST'),\n"
-            "                  pr.get_attr('CTA_PROTO_SRC_PORT'), pr.get_attr('CTA_PROTO_DST_PORT'),\n"
-            "                  pr.get_attr('CTA_PROTO_ICMP_ID')])\n"
-            "    out.append(t)\n"
-            "print(json.dumps(out))\n")
-    got = _nsenter(ns, [sys.executable, "-c", code], timeout=10)
-    try:
-        entries = json.loads(got.stdout)
-    except ValueError:
-        return []
-    lines = []
-    for orig, reply in entries:
-        if mark not in (orig[2], orig[3], orig[4], reply[2], reply[3], reply[4]):
-            continue
-        lines.append(f"{_tuple(orig)} -> reply {_tuple(reply)}")
-    return lines
+def _conntrack(spaces: dict[str, str], mark: int) -> dict[str, list[str]]:
+    """Each namespace's conntrack entries of the marked flow (pyroute2's NFCTSocket, made
+    inside the namespace), all in one short-lived thread: setns moves only that thread, and
+    pyroute2's loop stays clear of a notebook's."""
+    from pyroute2 import NFCTSocket
+
+    from netsim.realize.sandbox import in_netns, in_thread
+
+    def dump() -> dict[str, list[str]]:
+        out = {}
+        for node, ns in spaces.items():
+            with in_netns(ns):  # pyroute2 opens its socket on first use: dump in there
+                sock = NFCTSocket()
+                try:
+                    out[node] = [line for m in sock.dump() if (line := _entry(m, mark))]
+                finally:
+                    sock.close()
+        return out
+
+    return in_thread(dump)
+
+
+def _entry(m, mark: int) -> str | None:
+    tuples = []
+    for key in ("CTA_TUPLE_ORIG", "CTA_TUPLE_REPLY"):
+        t = m.get_attr(key)
+        ip, pr = t.get_attr("CTA_TUPLE_IP"), t.get_attr("CTA_TUPLE_PROTO")
+        tuples.append([ip.get_attr("CTA_IP_V4_SRC"), ip.get_attr("CTA_IP_V4_DST"),
+                       pr.get_attr("CTA_PROTO_SRC_PORT"), pr.get_attr("CTA_PROTO_DST_PORT"),
+                       pr.get_attr("CTA_PROTO_ICMP_ID")])
+    orig, reply = tuples
+    if mark not in (*orig[2:], *reply[2:]):
+        return None
+    return f"{_tuple(orig)} -> reply {_tuple(reply)}"
 
 
 def _tuple(t: list) -> str:
