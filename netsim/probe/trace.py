@@ -99,6 +99,7 @@ class Trace:
     observed: Outcome
     hops: list[Hop]  # the predicted path's namespaces first, in order, then any other
     difference: str | None = None  # where the kernel left the prediction, in words
+    tunnels: set[int] = field(default_factory=set)  # the lab's VXLAN ports (traced too)
 
     def to_json(self) -> dict:
         return {"observed": self.observed.result, "difference": self.difference,
@@ -161,7 +162,7 @@ def run(model: Model, names: dict[str, str], probe: Probe, predicted: Outcome,
     for hop in hops:
         hop.conntrack = tracked.get(hop.node, [])
     _bridges(model, ours, hops, predicted)
-    trace = Trace(probe, predicted, observed, hops)
+    trace = Trace(probe, predicted, observed, hops, tunnels=set(tunnels))
     trace.difference = difference(model, trace)
     return trace
 

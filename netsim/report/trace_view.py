@@ -50,6 +50,25 @@ def observed_at(hop: Hop) -> list[str]:
     return lines or (["seen"] if hop.saw else ["-"])
 
 
+TUNNEL = re.compile(r"^seen (\S+) > (\S+) udp \d+ > (\d+)$")
+
+
+def _between(extra: list[Hop], tunnels: set[int]) -> list[str]:
+    """What the namespaces off the predicted path saw, for the in-between hop they serve (a
+    bridge, an overlay): the encapsulated leg as one line with its outer addresses."""
+    legs: dict[str, list[str]] = {}
+    lines = []
+    for hop in extra:
+        seen = seen_as(hop)
+        m = TUNNEL.match(seen or "")
+        if m and int(m.group(3)) in tunnels:
+            legs.setdefault(f"VXLAN {m.group(1)} > {m.group(2)}:{m.group(3)}", []).append(
+                hop.label)
+            continue
+        lines += [f"{hop.label}: {line}" for line in observed_at(hop)]
+    return [f"{leg}, seen on {', '.join(on)}" for leg, on in legs.items()] + lines
+
+
 def table(trace: Trace) -> Table:
     p, pred, seen = trace.probe, trace.predicted, trace.observed
     title = (f"trace {p.label}: predicted {pred.result}, observed {seen.result}"
@@ -58,12 +77,20 @@ def table(trace: Trace) -> Table:
     for col in ("hop", "predicted", "observed (nft trace, conntrack, bridge)"):
         t.add_column(col, overflow="fold")
     said = predicted_at(trace)
-    labels = [h.label for h in trace.hops]
-    for label in dict.fromkeys([*pred.path, *labels]):
-        hop = next((h for h in trace.hops if h.label == label), None)
-        observed = observed_at(hop) if hop else ["(inside a namespace: no hook of its own)"]
-        if hop is not None and not hop.saw:
-            observed = ["did not see it"]
+    by_label = {h.label: h for h in trace.hops}
+    extra = [h for h in trace.hops if h.label not in pred.path and h.saw]
+    rows: list[tuple[str, list[str]]] = []
+    for label in dict.fromkeys(pred.path):
+        hop = by_label.get(label)
+        if hop is not None:
+            rows.append((label, observed_at(hop) if hop.saw else ["did not see it"]))
+        elif extra:  # an in-between hop (a bridge, an overlay): what served it
+            rows.append((label, _between(extra, trace.tunnels)))
+            extra = []
+        else:
+            rows.append((label, ["(inside a namespace: no hook of its own)"]))
+    rows += [(h.label, observed_at(h)) for h in extra]  # seen, though not on the path
+    for label, observed in rows:
         mark = "red" if trace.difference and label in trace.difference.split(" ")[:8] else ""
         t.add_row(Text(label, style=mark), "\n".join(said.get(label) or ["-"]),
                   "\n".join(observed))
