@@ -70,6 +70,14 @@ def test_an_overlay_path_crosses_both_hosts_as_vxlan() -> None:
         assert any("udp dport 4789" in s.text and peer in s.text for s in steps), host
     learned = [f for h in t.hops for f in h.fdb if "web2" in f]
     assert learned  # the overlay's br0 (no netfilter there) forwarded web2's frames
+    from rich.console import Console
+
+    from netsim.report import trace_view
+
+    console = Console(record=True, width=200)
+    console.print(trace_view.table(t))
+    frontend = next(line for line in console.export_text().splitlines() if "frontend" in line)
+    assert "VXLAN 192.168.1.12 > 192.168.1.10:4789, seen on" in frontend  # one leg, outer
 
 
 def test_a_rule_removed_by_hand_is_where_the_run_says_reality_left_the_prediction() -> None:
