@@ -143,47 +143,40 @@ def test_import_docker_from_an_engine_that_is_not_there_says_so(tmp_path: Path) 
     assert "cannot reach the Docker engine" in r.output and "Traceback" not in r.output
 
 
-def test_a_signal_swallowed_inside_a_weakref_callback_is_raised_again() -> None:
-    """Ctrl-C landing in the import lock's weakref callback used to print `Exception ignored`
-    and let the run finish as if never interrupted (seen in CI)."""
+def _interrupted_by(swallow: str) -> subprocess.CompletedProcess:
+    """Run `swallow` (code that makes a signal unraisable) after netsim's hook is in place,
+    then sleep a second: "interrupted" when the signal came back."""
     code = textwrap.dedent("""
-        import weakref, time
+        import sys, time, types, weakref
         from netsim import cli
         cli._sigterm_is_exit()
-        class Obj: pass
-        def cb(_):
-            raise KeyboardInterrupt
-        o = Obj(); ref = weakref.ref(o, cb); del o
+        SWALLOW
         try:
             for _ in range(100):
                 time.sleep(0.01)
             print("not interrupted")
         except KeyboardInterrupt:
             print("interrupted")
-    """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=30)
+    """).replace("SWALLOW", textwrap.dedent(swallow).strip())
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=30)
+
+
+def test_a_signal_swallowed_inside_a_weakref_callback_is_raised_again() -> None:
+    """Ctrl-C landing in the import lock's weakref callback used to print `Exception ignored`
+    and let the run finish as if never interrupted (seen in CI)."""
+    out = _interrupted_by("class Obj: pass\n"
+                          "def cb(_):\n    raise KeyboardInterrupt\n"
+                          "o = Obj(); ref = weakref.ref(o, cb); del o")
     assert out.stdout.strip() == "interrupted" and "Traceback" not in out.stderr, out
 
 
 def test_a_signal_a_c_extension_swallowed_without_a_value_is_raised_again() -> None:
     """pydantic-core building a validator when Ctrl-C came reported it as unraisable with
     its type only (seen in CI: `Exception ignored in: 'IPv4Address'`, the run went on)."""
-    code = textwrap.dedent("""
-        import sys, time, types
-        from netsim import cli
-        cli._sigterm_is_exit()
-        sys.unraisablehook(types.SimpleNamespace(exc_type=KeyboardInterrupt, exc_value=None,
-                           exc_traceback=None, err_msg=None, object="IPv4Address"))
-        try:
-            for _ in range(100):
-                time.sleep(0.01)
-            print("not interrupted")
-        except KeyboardInterrupt:
-            print("interrupted")
-    """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=30)
+    out = _interrupted_by("sys.unraisablehook(types.SimpleNamespace(exc_type=KeyboardInterrupt, "
+                          "exc_value=None, exc_traceback=None, err_msg=None, "
+                          "object='IPv4Address'))")
     assert out.stdout.strip() == "interrupted" and "Traceback" not in out.stderr, out
 
 

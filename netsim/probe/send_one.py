@@ -20,38 +20,28 @@ import time
 ECHO_REQUEST, ECHO_REPLY, UNREACHABLE = 8, 0, 3
 
 
-def tcp(dst: str, port: int, sport: int, timeout: float) -> dict:
-    s = socket.socket()
+def _refused_words(proto: str) -> str:
+    return "connection refused (RST)" if proto == "tcp" else "ICMP port unreachable"
+
+
+def _socket_probe(proto: str, dst: str, port: int, sport: int, timeout: float) -> dict:
+    """A TCP connect or a UDP datagram from `sport`; the echo service answers with the
+    address:port it saw."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else
+                      socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", sport))
     s.settimeout(timeout)
     try:
         s.connect((dst, port))
-        s.settimeout(min(timeout, 1.0))
-        said = s.recv(128).decode(errors="replace").strip()
-        return {"result": "open", "seen": said.rsplit(":", 1)[0] if said else None}
-    except ConnectionRefusedError:
-        return {"result": "closed", "error": "connection refused (RST)"}
-    except TimeoutError:
-        return {"result": "blocked", "error": "no answer before the timeout"}
-    except OSError as e:
-        return {"result": "blocked", "error": os.strerror(e.errno or errno.EIO)}
-    finally:
-        s.close()
-
-
-def udp(dst: str, port: int, sport: int, timeout: float) -> dict:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", sport))
-    s.connect((dst, port))
-    s.settimeout(timeout)
-    try:
-        s.send(b"netsim trace\n")
+        if proto == "udp":
+            s.send(b"netsim trace\n")
+        else:
+            s.settimeout(min(timeout, 1.0))
         said = s.recv(512).decode(errors="replace").strip()
         return {"result": "open", "seen": said.rsplit(":", 1)[0] if ":" in said else None}
     except ConnectionRefusedError:
-        return {"result": "closed", "error": "ICMP port unreachable"}
+        return {"result": "closed", "error": _refused_words(proto)}
     except TimeoutError:
         return {"result": "blocked", "error": "no answer before the timeout"}
     except OSError as e:
@@ -101,8 +91,8 @@ def icmp(dst: str, ident: int, timeout: float) -> dict:
 
 def main(argv: list[str]) -> None:
     proto, dst, port, mark, timeout = argv[0], argv[1], int(argv[2]), int(argv[3]), float(argv[4])
-    got = (tcp(dst, port, mark, timeout) if proto == "tcp" else
-           udp(dst, port, mark, timeout) if proto == "udp" else icmp(dst, mark, timeout))
+    got = icmp(dst, mark, timeout) if proto == "icmp" else _socket_probe(proto, dst, port,
+                                                                          mark, timeout)
     print(json.dumps(got))
 
 
