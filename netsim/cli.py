@@ -365,8 +365,8 @@ def draw(file: str, number: int | None, report_path: str | None, out: str, kind:
         lab = Lab.load(file)
         if report_path:
             rows = pictures.rows_from_json(json.loads(Path(report_path).read_text()))
-        else:
-            check = lab.check()
+        else:  # a heatmap needs the matrix; the topology only the expectations' arrows
+            check = lab.check(full_matrix=kind == "heatmap")
             rows = [*check.expectations, *check.matrix]
         fig = _picture(pictures, lab, kind, rows)
     except NetsimError as e:

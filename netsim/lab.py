@@ -150,7 +150,8 @@ class Lab:
     def trace(self, frm: str, to: str, port: str | None = None):
         """Send one probe (`port` like "8080/tcp"; none: a ping) with nftables tracing in
         every namespace of the running lab: the hops it really took, the rules and rewrites
-        it met, beside the prediction (netsim.probe.trace.Trace; it shows itself in Jupyter)."""
+        it met, beside the prediction (a TraceReport: a table in Jupyter; `.trace` is the
+        netsim.probe.trace.Trace)."""
         from netsim.report.trace_view import TraceReport
 
         return TraceReport(trace_probe(self, self._live(), frm, to, port))
@@ -205,8 +206,8 @@ class Lab:
 
                 traced = tracer.run(self.model, self._running.names, row.probe, row.predicted)
             fig = pictures.path(row, traced)
-        else:
-            fig = pictures.topology(self.model, report.rows)
+        else:  # the expectations are the arrows (a large check's matrix is never made here)
+            fig = pictures.topology(self.model, report.expectations)
         return pictures.Picture(fig)
 
     def run(self, full_matrix: bool = True, keep: bool = False,

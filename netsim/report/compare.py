@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netsim.probe.outcome import Outcome
 from netsim.probe.plan import Probe
+
+if TYPE_CHECKING:
+    from netsim.probe.trace import Trace
 
 
 @dataclass
@@ -18,7 +21,7 @@ class Row:
     # the same probe on other engines of one run (`--engine netns,docker`): label -> outcome
     also: dict[str, Outcome] = field(default_factory=dict)
     # where a mismatch left the prediction: a netsim.probe.trace.Trace of the probe, sent again
-    trace: Any = None
+    trace: Trace | None = None
 
     @property
     def observed(self) -> str | None:
