@@ -178,11 +178,16 @@ def _host_column(model: Model, lay: Layout, host: str, x0: float, colour: dict,
             lay.add(cname, Node(x0 + HUB_W + CELL_W * (i % PER_ROW) + CELL_W / 2,
                                 y + CELL_H * (i // PER_ROW), CELL_W - 0.24, 0.68,
                                 label(cname, addr), "container", colour[net.name]))
-        for cname in net.endpoints:
-            if model.containers[cname].host == host and cname in lay.nodes:
-                kind = _link_kind(model, cname, net.name)
-                lay.link(hub, (lay.nodes[cname].x, lay.nodes[cname].y),
-                         LINKS[kind].style.linestyle, colour[net.name], LINKS[kind].style.label)
+        _bus(model, lay, net, hub, members)
+        elsewhere = [c for c in net.endpoints if model.containers[c].host == host
+                     and c in lay.nodes and c not in members]
+        if net.name in AUXILIARY and elsewhere:  # Docker's plumbing: said, not drawn
+            lay.nodes[f"hub:{host}/{net.name}"].text += f"\negress of {len(elsewhere)}"
+            elsewhere = []
+        for cname in elsewhere:  # on this network, drawn in another row: a link to it
+            kind = _link_kind(model, cname, net.name)
+            lay.link(hub, (lay.nodes[cname].x, lay.nodes[cname].y),
+                     LINKS[kind].style.linestyle, colour[net.name], LINKS[kind].style.label)
         y += CELL_H * n_rows + 0.35
     y = _special(model, lay, special, x0, y)
     top = y - 0.45  # the last row's top edge plus room for the host's name
@@ -191,6 +196,30 @@ def _host_column(model: Model, lay: Layout, host: str, x0: float, colour: dict,
     lay.add(host, Node(x0 + HUB_W / 2, 0.0, NIC_W, NIC_H, f"{_nic(model, host)} {address}",
                        "nic", GREY))
     return x0 + width + 0.6, top
+
+
+def _bus(model: Model, lay: Layout, net: NetRecord, hub: tuple[float, float],
+         members: list[str]) -> None:
+    """The row's containers on a bus, not a fan of links from the hub: a line along each
+    row of cells (behind them: the cells are opaque) and one down the hub's side to it, in
+    the line style of the link kind most of them have."""
+    if not members:
+        return
+    kinds = [_link_kind(model, c, net.name) for c in members]
+    style = LINKS[max(set(kinds), key=kinds.count)].style
+    colour = lay.nodes[members[0]].colour
+    rows: dict[float, float] = {}
+    for c in members:
+        node = lay.nodes[c]
+        rows[node.y] = max(rows.get(node.y, node.x), node.x)
+    hx, hy = hub
+    for y, last in rows.items():
+        if y != hy:
+            lay.link((hx + HUB_W / 2 - 0.15, hy), (hx + HUB_W / 2 - 0.15, y), style.linestyle,
+                     colour, style.label)
+            lay.link((hx + HUB_W / 2 - 0.15, y), (last, y), style.linestyle, colour)
+        else:
+            lay.link(hub, (last, y), style.linestyle, colour, style.label)
 
 
 def _placement(model: Model, rows: list, host: str) -> dict[str, list[str]]:
