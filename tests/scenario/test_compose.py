@@ -195,6 +195,38 @@ services:
     assert lab.loaded.scenario.containers["i-web-1"].image == "nginx:1.25"
 
 
+def test_profiles_container_name_priority_extra_hosts_and_service_x_netsim(tmp_path,
+                                                                          monkeypatch) -> None:
+    monkeypatch.delenv("COMPOSE_PROFILES", raising=False)
+    text = """name: k
+services:
+  app:
+    image: busybox
+    container_name: the-app
+    hostname: apphost
+    extra_hosts: ["printer:192.168.1.60", "nas=192.168.1.61"]
+    networks: {zz: {priority: 10}, aa: {}}
+    x-netsim: {listen: [7000/tcp]}
+  debug: {image: busybox, profiles: [debug]}
+networks: {aa: {}, zz: {}}
+x-netsim:
+  hosts: {docker1: {}, docker2: {}}
+  host: docker2
+"""
+    lab = load(tmp_path, text)
+    c = lab.model.containers
+    assert set(c) == {"the-app"} and c["the-app"].host == "docker2"
+    assert any("'debug' is not started" in t for _, t in lab.model.warnings)
+    assert list(lab.loaded.scenario.containers["the-app"].networks) == ["k_zz", "k_aa"]
+    assert resolve(lab, "the-app", "printer") == "192.168.1.60"
+    assert resolve(lab, "the-app", "nas") == "192.168.1.61"
+    own = {str(a) for a in lab.model.endpoints["the-app"].addresses.values()}
+    assert resolve(lab, "the-app", "apphost") in own  # its hostname, in its /etc/hosts
+    assert listening(lab, "the-app") == {(7000, "tcp")}
+    monkeypatch.setenv("COMPOSE_PROFILES", "debug")
+    assert "k-debug-1" in load(tmp_path, text).model.containers
+
+
 def test_x_netsim_expectations_name_services_and_networks(tmp_path) -> None:
     lab = load(tmp_path, APP + """x-netsim:
   expect:
