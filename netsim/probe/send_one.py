@@ -1,20 +1,15 @@
 """One probe with a marker the tracer can match in every namespace: a TCP connect or UDP
-datagram from a chosen source port, or an ICMP echo with a chosen id. Run inside the source
-namespace (`nsenter --net=...`); prints one JSON line: the verdict, what the server said it
-saw, and the kernel's error if any.
-
-    python -m netsim.probe.send_one PROTO DST PORT MARK TIMEOUT
-"""
+datagram from a chosen source port, or an ICMP echo with a chosen id. Called in a thread
+inside the source namespace; says the verdict, what the server said it saw, and the kernel's
+error if any."""
 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import select
 import socket
 import struct
-import sys
 import time
 
 ECHO_REQUEST, ECHO_REPLY, UNREACHABLE = 8, 0, 3
@@ -89,12 +84,6 @@ def icmp(dst: str, ident: int, timeout: float) -> dict:
         s.close()
 
 
-def main(argv: list[str]) -> None:
-    proto, dst, port, mark, timeout = argv[0], argv[1], int(argv[2]), int(argv[3]), float(argv[4])
-    got = icmp(dst, mark, timeout) if proto == "icmp" else _socket_probe(proto, dst, port,
-                                                                          mark, timeout)
-    print(json.dumps(got))
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
+def send(proto: str, dst: str, port: int, mark: int, timeout: float) -> dict:
+    return (icmp(dst, mark, timeout) if proto == "icmp"
+            else _socket_probe(proto, dst, port, mark, timeout))

@@ -16,14 +16,16 @@ import json
 import random
 import re
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address
 
 from netsim.model.graph import IfKind, Model, NodeKind
+from netsim.probe import send_one
 from netsim.probe.outcome import Outcome
 from netsim.probe.plan import Probe
-from netsim.realize.sandbox import NETNS_DIR
+from netsim.realize import nft
+from netsim.realize.sandbox import NETNS_DIR, in_netns, in_thread
 
 TABLE = "netsim_trace"
 SETTLE = 0.25  # seconds for `nft monitor` to subscribe, and for the last events to arrive
@@ -142,9 +144,11 @@ def run(model: Model, names: dict[str, str], probe: Probe, predicted: Outcome,
     rules = _trace_rules(probe.proto, mark, tunnels)
     spaces = sorted(set(ours.values()))
     monitors = {}
+    armed: list[str] = []  # the namespaces the trace table went into: it comes out of them
     try:
         for ns in spaces:
-            _nsenter(ns, ["nft", "-f", "-"], input=rules, check=True, timeout=10)
+            nft.load_text(ns, rules)
+            armed.append(ns)
             monitors[ns] = subprocess.Popen(
                 ["nsenter", f"--net={NETNS_DIR / ns}", "nft", "monitor", "trace"],
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -153,30 +157,27 @@ def run(model: Model, names: dict[str, str], probe: Probe, predicted: Outcome,
         time.sleep(SETTLE)
     finally:
         events = _collect(monitors)
-        for ns in spaces:
-            _nsenter(ns, ["nft", "delete", "table", "ip", TABLE], timeout=10)
+        for ns in armed:
+            nft.load_text(ns, f"delete table ip {TABLE}")
     by_ns = {ns: [_step(line) for line in events.get(ns, []) if LINE.match(line)]
              for ns in spaces}
     hops = _hops(model, ours, predicted, by_ns)
     tracked = _conntrack({h.node: ours[h.node] for h in hops if h.saw}, mark)
     for hop in hops:
         hop.conntrack = tracked.get(hop.node, [])
-    _bridges(model, ours, hops, predicted)
+    _bridges(model, ours, hops)
     trace = Trace(probe, predicted, observed, hops, tunnels=set(tunnels))
     trace.difference = difference(model, trace)
     return trace
 
 
 def _send(ns: str, probe: Probe, mark: int, timeout: float) -> Outcome:
-    argv = [sys.executable, "-m", "netsim.probe.send_one", probe.proto, str(probe.dst),
-            str(probe.port or 0), str(mark), str(timeout)]
-    got = _nsenter(ns, argv, timeout=timeout + 10)
-    try:
-        said = json.loads(got.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return Outcome("inconclusive", evidence=[f"the traced probe failed: {got.stderr[-300:]}"])
-    from ipaddress import IPv4Address
+    """The marked probe, from a short-lived thread inside the source namespace."""
+    def send() -> dict:
+        with in_netns(ns):
+            return send_one.send(probe.proto, str(probe.dst), probe.port or 0, mark, timeout)
 
+    said = in_thread(send)
     seen = IPv4Address(said["seen"]) if said.get("seen") else None
     evidence = [said["error"]] if said.get("error") else (
         [f"the server saw {seen}"] if seen else ["answered"])
@@ -232,8 +233,6 @@ def _conntrack(spaces: dict[str, str], mark: int) -> dict[str, list[str]]:
     pyroute2's loop stays clear of a notebook's."""
     from pyroute2 import NFCTSocket
 
-    from netsim.realize.sandbox import in_netns, in_thread
-
     def dump() -> dict[str, list[str]]:
         out = {}
         for node, ns in spaces.items():
@@ -270,7 +269,7 @@ def _tuple(t: list) -> str:
 FRESH = 5  # seconds: a bridge entry updated this recently was this probe's frames
 
 
-def _bridges(model: Model, ours: dict[str, str], hops: list[Hop], predicted: Outcome) -> None:
+def _bridges(model: Model, ours: dict[str, str], hops: list[Hop]) -> None:
     """Where netfilter does not look (a plain bridge: the LAN switch, an overlay's br0):
     a bridge that refreshed the sending interface's MAC just now forwarded the frame. A
     bridge namespace that is no hop yet joins the path where it did."""
@@ -313,12 +312,9 @@ def difference(model: Model, trace: Trace) -> str | None:
             where = f" after {before.label}" if before else ""
             drop = before.dropped if before else None
             said = f" ({drop.table} {drop.chain}: {drop.text})" if drop else ""
-            if pred.result in ("blocked",) and pred.path and pred.path[-1] == (
-                    before.label if before else None):
-                return None  # it stopped where the model says it stops
             return f"the packet never reached {hop.label}{where}{said}"
         drop = hop.dropped
-        if drop and pred.result not in ("blocked",):
+        if drop and pred.result != "blocked":
             return f"{hop.label} dropped it in {drop.table} {drop.chain}: {drop.text}"
         if drop and pred.dropped_by and pred.dropped_by[0] == hop.node and (
                 pred.dropped_by[1], pred.dropped_by[2]) != (drop.table, drop.chain):

@@ -237,8 +237,12 @@ def load(ns_name: str, ruleset: Ruleset, replace: bool = True) -> None:
     """Load the namespace's ruleset atomically from a thread inside it (libnftables, or
     `nft -f -` whose child inherits the thread's namespace when the library is missing)."""
     text = render(ruleset, replace)
-    if not text.strip():
-        return
+    if text.strip():
+        load_text(ns_name, text)
+
+
+def load_text(ns_name: str, text: str) -> None:
+    """An nft script (or command) run inside the namespace, as `load` runs a ruleset."""
     nft = nft_binary()
     lib = _lib()
 

@@ -36,6 +36,11 @@ def test_a_published_port_shows_dnat_in_the_host_and_the_rewrite_in_conntrack(br
     entry = next(c for c in host.conntrack if "192.168.1.10:8080" in c)
     assert "reply 172.17.0.2:80 > 192.168.1.2:" in entry  # the container answers the LAN
     assert any(s.kind == "packet" for s in _hop(t, "web").steps)  # it arrived
+    from netsim.probe.trace import TABLE
+    from netsim.realize import nft
+
+    for node in ("docker1", "web", "_lan"):  # the trace table is gone from the kernel again
+        assert TABLE not in nft.listing(sandbox.ns_name(bridge.name, node))
 
 
 def test_egress_shows_masquerade_with_the_hosts_lan_address(bridge) -> None:
