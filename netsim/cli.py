@@ -137,8 +137,8 @@ def _finish(report, json_path: str | None, junit_path: str | None, quiet: bool,
     _sigterm_is_death()
     terminal.print_run(report, _console(stderr=json_path == "-"), quiet, matrix)
     if json_path:
-        jsonout.write(json_path, jsonout.report(report.lab, report.profile, report.rows,
-                                                report.seconds, [report.engine, *report.also]))
+        jsonout.stream(json_path, report.lab, report.profile, report.rows, report.seconds,
+                       [report.engine, *report.also])
     if junit_path:
         junit.write(junit_path, report.lab, report.rows, report.seconds)
     sys.exit(EXIT_OK if report.ok else EXIT_DISAGREE)

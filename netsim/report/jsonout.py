@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from netsim import __version__
@@ -27,29 +28,16 @@ def row(r: Row) -> dict:
     }
 
 
-def report(lab: str, profile: str, rows: list[Row], seconds: float,
-           engines: list[str] | None = None) -> dict:
-    return {
-        "lab": lab, "netsim": __version__, "docker_profile": profile,
-        **({"engines": engines} if engines else {}),
-        "probes": [row(r) for r in rows],
-        "summary": {
-            "probes": len(rows),
-            "failed": sum(1 for r in rows if r.expected_met is False),
-            "mismatches": sum(1 for r in rows if r.mismatch),
-            "inconclusive": sum(1 for r in rows if r.observed == "inconclusive"),
-            "seconds": round(seconds, 3),
-        },
-    }
-
-
-def stream(path: str | Path, lab: str, profile: str, rows, seconds: float) -> None:
-    """The same report as `report()`, written row by row: a matrix of millions of probes is
-    never held as dicts (its rows may be made as they are read: MatrixRows)."""
+def stream(path: str | Path, lab: str, profile: str, rows: Iterable[Row], seconds: float,
+           engines: list[str] | None = None) -> None:
+    """The JSON report of the contract, written row by row (to a file, or to standard output
+    for `-`): a matrix of millions of probes is never held as dicts (its rows may be made as
+    they are read: MatrixRows); the summary, counted on the way, comes last."""
     out = sys.stdout if str(path) == "-" else open(path, "w")  # noqa: SIM115 - closed below
     summary = {"probes": 0, "failed": 0, "mismatches": 0, "inconclusive": 0}
     try:
-        head = {"lab": lab, "netsim": __version__, "docker_profile": profile}
+        head = {"lab": lab, "netsim": __version__, "docker_profile": profile,
+                **({"engines": engines} if engines else {})}
         out.write(json.dumps(head, indent=2)[:-2] + ',\n  "probes": [')
         for i, r in enumerate(rows):
             out.write(("," if i else "") + "\n    " + json.dumps(row(r)))

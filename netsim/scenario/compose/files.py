@@ -36,11 +36,15 @@ class Project:
     files: tuple[str, ...] = ()
 
     def where(self, path: tuple) -> Where:
-        probe = tuple(path)
-        while probe and probe not in self.origin:
-            probe = probe[:-1]
-        at = self.origin.get(probe)
-        return Where(at.file, at.line, at.column, tuple(path)) if at else Where(self.files[0])
+        return _where(self.origin, path, self.files[0])
+
+
+def ancestor(table: dict[tuple, Where], path: tuple) -> Where | None:
+    """The place of `path`, or of its nearest ancestor that has one."""
+    probe = tuple(path)
+    while probe and probe not in table:
+        probe = probe[:-1]
+    return table.get(probe)
 
 
 def is_compose(path: Path) -> bool:
@@ -113,11 +117,10 @@ def _text(path: Path) -> str:
 
 
 def _where(origin: dict, path: tuple, file: str) -> Where:
-    probe = tuple(path)
-    while probe and probe not in origin:
-        probe = probe[:-1]
-    at = origin.get(probe)
-    return Where(file, at.line if at else None, at.column if at else None, tuple(path))
+    """Where `path` stands (its nearest ancestor's place), named by `path` itself."""
+    at = ancestor(origin, path)
+    return Where(at.file, at.line, at.column, tuple(path)) if at else Where(file, None, None,
+                                                                          tuple(path))
 
 
 def _dotenv(path: Path) -> dict[str, str]:

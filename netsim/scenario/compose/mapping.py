@@ -9,11 +9,12 @@ in `depends_on` order. netsim's own keys ride in the `x-netsim` extension key: a
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
 from netsim.errors import ScenarioError, Where
-from netsim.scenario.compose.files import Project
+from netsim.scenario.compose.files import Project, ancestor
 from netsim.scenario.yamlpos import Positions
 
 DEFAULT_HOST = "docker1"
@@ -36,11 +37,8 @@ class Places(Positions):
         self.places = places
 
     def where(self, path: tuple, at_key: bool = False) -> Where:
-        probe = tuple(path)
-        while probe and probe not in self.places:
-            probe = probe[:-1]
-        at = self.places.get(probe)
-        return at if at is not None else Where(self.file, None, None, tuple(path))
+        """The Compose place (and Compose field) the netsim key came from."""
+        return ancestor(self.places, path) or Where(self.file, None, None, tuple(path))
 
 
 @dataclass
@@ -53,8 +51,6 @@ class Mapped:
 def project_name(project: Project, extra: dict) -> str:
     """`name:`, else $COMPOSE_PROJECT_NAME, else the directory's name; lowercased, keeping
     what compose keeps (a-z, 0-9, '_', '-')."""
-    import os
-
     raw = project.data.get("name") or os.environ.get("COMPOSE_PROJECT_NAME") \
         or project.directory.name
     name = re.sub(r"[^a-z0-9_-]", "", str(raw).lower()).lstrip("_-")
@@ -374,8 +370,6 @@ def _by_priority(nets: dict) -> list[str]:
 
 
 def _active(svc: dict) -> bool:
-    import os
-
     profiles = svc.get("profiles") or []
     wanted = {p for p in os.environ.get("COMPOSE_PROFILES", "").split(",") if p}
     return not profiles or bool(wanted & set(profiles)) or "*" in wanted
