@@ -62,23 +62,23 @@ def topology(model: Model, rows: list | None = None, title: str | None = None) -
     that sends to the node that answers: its shape the verdict, its colour whether the
     expectation held, its label what was probed and the source seen."""
     lay = layout(model)
-    x0, x1, y0, y1 = -3.0, lay.width + 0.5, lay.bottom - 0.3, lay.top + 0.3
-    w, h = (x1 - x0) * SCALE, (y1 - y0) * SCALE
-    fig = Figure(figsize=(max(8.0, w), h + TITLE_IN + LEGEND_IN))
+    x0, y0, y1 = -3.0, lay.bottom - 0.3, lay.top + 0.3
+    width = max(8.0, (lay.width + 0.5 - x0) * SCALE)  # inches; data units keep SCALE
+    h = (y1 - y0) * SCALE
+    height = h + TITLE_IN + LEGEND_IN
+    fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
-    H = h + TITLE_IN + LEGEND_IN
-    ax = fig.add_axes((0.0, LEGEND_IN / H, 1.0, h / H))
-    ax.set_xlim(x0, x1 if w >= 8.0 else x0 + 8.0 / SCALE)
+    ax = fig.add_axes((0.0, LEGEND_IN / height, 1.0, h / height))
+    ax.set_xlim(x0, x0 + width / SCALE)
     ax.set_ylim(y0, y1)
     ax.axis("off")
     _draw_layout(ax, lay)
     patches = {name: _node(ax, n) for name, n in lay.nodes.items()}
     drawn = _results(fig, ax, patches, [r for r in rows or [] if _drawable(r)])
-    observed = any(r.observed for r in rows or [])
+    seen = "observed on the kernel" if any(r.observed for r in drawn) else \
+        "predicted (netsim check)"
     fig.suptitle(title or f"{model.lab}: topology ({model.behaviour()})"
-                 + (("; results observed on the kernel" if observed else
-                     "; results predicted (netsim check)") if drawn else ""),
-                 fontsize=10, y=1 - 0.12 / H * 1.0)
+                 + (f"; results {seen}" if drawn else ""), fontsize=10, y=1 - 0.12 / height)
     _legend(fig, lay, drawn)
     return fig
 

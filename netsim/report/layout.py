@@ -106,18 +106,17 @@ def layout(model: Model) -> Layout:
 
 
 def _on_lan(model: Model, net: NetRecord) -> bool:
-    """A macvlan/ipvlan network whose parent is the host's LAN interface (or a VLAN on it)."""
-    for cname in net.endpoints:
-        iface = _iface(model, cname, net.name)
-        if iface is None or iface.kind not in ON_PARENT or iface.parent is None:
-            return False
-        lower = _by_id(model, iface.parent)
-        while lower is not None and lower.kind == IfKind.VLAN and lower.parent:
-            lower = _by_id(model, lower.parent)
-        host = model.endpoints.get(net.host) if net.host else None
-        return bool(lower and host and host.addresses.get("lan") in
-                    (a.ip for a in lower.addrs))
-    return False
+    """A macvlan/ipvlan network whose parent is the host's LAN interface (or a VLAN on it):
+    its children's lower link, followed down through VLANs, holds the host's LAN address."""
+    first = next(iter(net.endpoints), None)
+    iface = _iface(model, first, net.name) if first else None
+    if iface is None or iface.kind not in ON_PARENT or iface.parent is None:
+        return False
+    lower = _by_id(model, iface.parent)
+    while lower is not None and lower.kind == IfKind.VLAN and lower.parent:
+        lower = _by_id(model, lower.parent)
+    host = model.endpoints.get(net.host) if net.host else None
+    return bool(lower and host and host.addresses.get("lan") in (a.ip for a in lower.addrs))
 
 
 def _by_id(model: Model, iface_id: str):
