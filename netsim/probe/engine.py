@@ -21,8 +21,10 @@ import random
 import selectors
 import socket
 import struct
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -34,6 +36,8 @@ from netsim.realize import sandbox
 TIMEOUT = 1.0
 IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2
 NEGATIVE = ("blocked",)  # answers that may be a lost packet: retried, never trusted
+SENDERS = min(2, os.cpu_count() or 1)  # threads sending a wave: the kernel's work per probe
+SPLIT_FROM = 64  # (sendto, connect) runs in the sender's syscall, the GIL released
 
 
 def neigh_stats() -> dict[str, int]:
@@ -196,9 +200,12 @@ class Prober:
         self.flusher = _Flusher(flush_targets)
         self.icmp: dict[str, socket.socket] = {}
         self._fds: dict[str, int] = {}  # namespace -> an open fd of it, for setns
-        self._in: str | None = None  # the namespace this thread is in while a wave is sent
+        self._here = threading.local()  # per sending thread: .ns it is in, .home fd
+        self._pool = ThreadPoolExecutor(SENDERS - 1) if SENDERS > 1 else None
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
         self.flusher.close()
         for s in self.icmp.values():
             s.close()
@@ -209,19 +216,31 @@ class Prober:
     def enter(self, ns: str) -> None:
         """Stay in a source's namespace while its probes' sockets are made (a wave is sorted
         by source): one setns per source, not two opens, two setns and two closes each."""
-        if self._in == ns:
+        here = self._here
+        if getattr(here, "ns", None) == ns:
             return
-        if "" not in self._fds:
-            self._fds[""] = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        if getattr(here, "home", None) is None:
+            here.home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
         if ns not in self._fds:
             self._fds[ns] = os.open(sandbox.NETNS_DIR / ns, os.O_RDONLY)
         sandbox.setns(self._fds[ns])
-        self._in = ns
+        here.ns = ns
 
     def home(self) -> None:
-        if self._in is not None:
-            sandbox.setns(self._fds[""])
-            self._in = None
+        here = self._here
+        if getattr(here, "ns", None) is not None:
+            sandbox.setns(here.home)
+            here.ns = None
+        if getattr(here, "home", None) is not None:
+            os.close(here.home)
+            here.home = None
+
+    def _open_fds(self, probes: list[Probe]) -> None:
+        """Every source's namespace fd, opened before the senders start (they share them)."""
+        for p in probes:
+            ns = self.names[p.src_ns]
+            if ns not in self._fds:
+                self._fds[ns] = os.open(sandbox.NETNS_DIR / ns, os.O_RDONLY)
 
     # --- the whole job ------------------------------------------------------------------
     def run(self, probes: list[Probe]) -> list[Outcome]:
@@ -283,30 +302,19 @@ class Prober:
     def _wave(self, probes: list[Probe]) -> list[Outcome]:
         sel = selectors.DefaultSelector()
         out = [Outcome("blocked", dst=p.dst) for p in probes]
-        pending = 0
         icmp_wait: dict[tuple[str, int, int], int] = {}
         counted = _Counted(probes, self)
-        try:
-            for k, p in enumerate(probes):
-                ns = self.names[p.src_ns]
-                if p.dst is None:
-                    out[k].evidence.append("the destination has no address")
-                    continue
-                try:
-                    if p.proto == "icmp":
-                        ident, seq = self._ping(ns, p)
-                        icmp_wait[(ns, ident, seq)] = k
-                        continue
-                    s = self._open(ns, p)
-                except OSError as e:
-                    out[k].evidence.append(f"{errno.errorcode.get(e.errno, e.errno)}: "
-                                           f"{e.strerror}")
-                    continue
+        self._open_fds(probes)
+        mine, *theirs = self._split(probes)
+        parts = [self._pool.submit(self._send, probes, out, *cut) for cut in theirs]
+        sent = [self._send(probes, out, *mine)] + [f.result() for f in parts]
+        pending = 0
+        for socks, pings in sent:
+            icmp_wait.update(pings)
+            for s, k, p in socks:
                 sel.register(s, selectors.EVENT_WRITE if p.proto == "tcp"
                              else selectors.EVENT_READ, (k, p))
-                pending += 1
-        finally:
-            self.home()
+            pending += len(socks)
         for ns in {n for n, _, _ in icmp_wait}:
             sel.register(self.icmp[ns], selectors.EVENT_READ, ("icmp", ns))
         start = time.monotonic()
@@ -332,6 +340,41 @@ class Prober:
             out[k].evidence.append(f"no echo reply in {self.timeout:.1f} s")
         sel.close()
         return out
+
+    def _split(self, probes: list[Probe]) -> list[tuple[int, int]]:
+        """The wave cut into a slice per sender, at a change of source (a wave is sorted by
+        source), so that one namespace's ICMP socket is only ever used by one thread."""
+        n = len(probes)
+        if self._pool is None or n < SPLIT_FROM:
+            return [(0, n)]
+        cut = n // 2
+        while cut < n and probes[cut].src_ns == probes[cut - 1].src_ns:
+            cut += 1
+        return [(0, cut), (cut, n)] if cut < n else [(0, n)]
+
+    def _send(self, probes: list[Probe], out: list[Outcome], k0: int, k1: int
+              ) -> tuple[list[tuple[socket.socket, int, Probe]], dict]:
+        """Send probes k0..k1 from this thread: the sockets to wait on and the pings sent."""
+        socks, pings = [], {}
+        try:
+            for k in range(k0, k1):
+                p = probes[k]
+                ns = self.names[p.src_ns]
+                if p.dst is None:
+                    out[k].evidence.append("the destination has no address")
+                    continue
+                try:
+                    if p.proto == "icmp":
+                        ident, seq = self._ping(ns, p)
+                        pings[(ns, ident, seq)] = k
+                        continue
+                    socks.append((self._open(ns, p), k, p))
+                except OSError as e:
+                    out[k].evidence.append(f"{errno.errorcode.get(e.errno, e.errno)}: "
+                                           f"{e.strerror}")
+        finally:
+            self.home()
+        return socks, pings
 
     def _open(self, ns: str, p: Probe) -> socket.socket:
         self.enter(ns)
