@@ -7,7 +7,9 @@ by hand, sent on one raw socket per source namespace (DF set for `size:`); scapy
 errors. Names (proto "dns") are resolved by the real libc inside the container
 (netsim.probe.resolve), never here.
 
-All probes of a wave are in flight at once; a wave holds as many new neighbours as the
+All probes of a wave are in flight at once, sent by two threads (each in its sources'
+namespaces: setns is per thread; the kernel's work is done in the sendto/connect call with
+the GIL released, so both cores carry it); a wave holds as many new neighbours as the
 machine-wide ARP table can take (it is shared by every namespace and capped by gc_thresh3),
 and between waves the lab's own neighbour caches are flushed. A negative answer is retried
 once; when the ARP table overflowed during a probe its negative verdict is `inconclusive`.
