@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from netsim.engine.running import Running
+from netsim.gcpause import paused
 from netsim.model.graph import Model, NodeKind
 from netsim.probe import plan
 from netsim.probe.observe import Predicted, observe
@@ -80,6 +81,7 @@ class Lab:
             update={"docker": profile}), notes=notes)
         return self._engine_loaded
 
+    @paused()
     def check(self, full_matrix: bool = True, by_class: bool = True) -> CheckReport:
         """Validate, model and predict every expectation (and the full matrix); no root.
         From CLASS_MATRIX_FROM containers (and `by_class`), the container -> container part

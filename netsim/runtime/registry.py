@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from netsim.gcpause import paused
 from netsim.links import registry as links
 from netsim.model import lan
 from netsim.model.assembly import Assembly
@@ -96,6 +97,7 @@ def world(loaded: Loaded) -> Model:
     return asm.model
 
 
+@paused()
 def build(loaded: Loaded) -> Model:
     asm = _physical(loaded)
     all_hosts = lan.hosts(asm)

@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from netsim.errors import ScenarioError, Where
+from netsim.gcpause import paused
 from netsim.scenario import commands, conflists
 from netsim.scenario.compose import files as compose_files
 from netsim.scenario.compose import mapping as compose_mapping
@@ -81,6 +82,7 @@ def load(path: str | Path | list) -> Loaded:
     return from_text(text, name)
 
 
+@paused()
 def from_compose(paths: list[Path]) -> Loaded:
     """Compose files as Docker Compose merges and creates them; errors at their file:line."""
     mapped = compose_mapping.scenario(compose_files.read(paths))
@@ -92,6 +94,7 @@ def from_compose(paths: list[Path]) -> Loaded:
     return Loaded(scenario, mapped.places, str(paths[0]), text, tuple(mapped.notes))
 
 
+@paused()
 def from_text(text: str, file: str = "<scenario>") -> Loaded:
     data, pos = load_text(text, file)
     if not isinstance(data, dict):
