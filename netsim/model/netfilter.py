@@ -100,6 +100,7 @@ class _Compiled:
     verdicts: list[str]  # per rule: VERDICTS of its action, looked up once
     generic: list[int]
     by_key: dict[tuple[str, object], list[int]]
+    kinds: tuple[str, ...] = ()  # the key kinds the chain's rules are indexed by
 
 
 def _index_key(m: Match) -> tuple[str, object] | None:
@@ -126,7 +127,7 @@ def _compile(chain: Chain) -> _Compiled:
         else:
             by_key.setdefault(key, []).append(i)
     return _Compiled(chain, checks, [VERDICTS[type(r.action)] for r in chain.rules], generic,
-                     by_key)
+                     by_key, tuple(k for k in "dpoi" if any(key[0] == k for key in by_key)))
 
 
 @dataclass(frozen=True)
@@ -164,12 +165,13 @@ class Netfilter:
     def _run(self, table: str, chain: str, seen: Seen, depth: int) -> Decision | None:
         if depth > 16:
             raise RuntimeError(f"jump loop in {table} {chain}")
-        c = self._get(table, chain)
-        order = list(c.generic)
-        for key in (("d", seen.dst_i), ("p", seen.dport), ("o", seen.oif), ("i", seen.iif)):
-            order.extend(c.by_key.get(key, ()))
-        if len(order) > 1:
-            order.sort()
+        c = self._compiled.get((table, chain)) or self._get(table, chain)
+        order = c.generic
+        if c.kinds:  # the rules indexed under this packet's keys, merged in chain order
+            value = {"d": seen.dst_i, "p": seen.dport, "o": seen.oif, "i": seen.iif}
+            extra = [i for k in c.kinds for i in c.by_key.get((k, value[k]), ())]
+            if extra:
+                order = sorted(order + extra)
         rules = c.chain.rules
         for i in order:
             for match, value in c.checks[i]:
