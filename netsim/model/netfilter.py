@@ -3,14 +3,18 @@
 One matcher per `Match` field (MATCHERS); a test checks it covers every field, so a new match
 cannot reach the renderer without reaching the predictor. Chains are indexed by the exact
 destination address / interface their rules name, so a host with a thousand endpoint rules
-still costs a handful of comparisons per packet.
+still costs a handful of comparisons per packet. And a chain's decision is remembered by what
+its rules (and the chains they jump to) can see of a packet: the fields they match, each
+address as the set of their prefixes that hold it; two packets alike in those get the same
+decision, so a matrix walks each chain once per kind of packet, not once per packet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from ipaddress import IPv4Address, IPv4Network
+from dataclasses import dataclass, fields
+from ipaddress import IPv4Network
+from operator import attrgetter
 
 from netsim.model.rules import (
     Accept,
@@ -29,26 +33,33 @@ from netsim.model.rules import (
 )
 
 
-@dataclass
 class Seen:
-    """What a rule can see of a packet at a hook."""
+    """What a rule can see of a packet at a hook: the addresses as integers, which is what
+    the matchers compare (ipaddress's `in` and hashing cost microseconds on every rule).
+    A plain slotted class: built once per hook of every walk."""
 
-    iif: str  # "" when locally generated
-    oif: str  # "" before routing
-    src: IPv4Address
-    dst: IPv4Address
-    proto: str
-    dport: int | None
-    sport: int | None
-    ct: str  # new | established | related
-    dst_local: bool
-    src_local: bool
-    mark: int = 0  # the packet's mark; a SetMark rule changes it as the walk goes on
-    src_i: int = field(init=False)  # the addresses as integers: what the matchers compare
-    dst_i: int = field(init=False)
+    __slots__ = (
+        "ct",
+        "dport",
+        "dst_i",
+        "dst_local",
+        "iif",
+        "mark",
+        "oif",
+        "proto",
+        "sport",
+        "src_i",
+        "src_local",
+    )
 
-    def __post_init__(self) -> None:
-        self.src_i, self.dst_i = int(self.src), int(self.dst)
+    def __init__(self, iif: str, oif: str, src: int, dst: int, proto: str, dport: int | None,
+                 sport: int | None, ct: str, dst_local: bool, src_local: bool, mark: int = 0):
+        self.iif, self.oif = iif, oif  # iif "" when locally generated, oif "" before routing
+        self.src_i, self.dst_i = src, dst
+        self.proto, self.dport, self.sport = proto, dport, sport
+        self.ct = ct  # new | established | related
+        self.dst_local, self.src_local = dst_local, src_local
+        self.mark = mark  # the packet's mark; a SetMark rule changes it as the walk goes on
 
 
 def _is(value: Is, actual: object) -> bool:
@@ -86,6 +97,14 @@ _FIELDS = [f.name for f in fields(Match)]
 VERDICTS: dict[type, str] = {
     Accept: "terminal", Drop: "terminal", Masquerade: "terminal", Snat: "terminal",
     Dnat: "terminal", Jump: "jump", Return: "return", SetMark: "mark",
+}
+
+
+# match field -> the Seen attribute its matcher reads (addresses go by prefix: _atoms)
+READS: dict[str, str] = {
+    "iif": "iif", "oif": "oif", "proto": "proto", "dport": "dport", "dports": "dport",
+    "sport": "sport", "ct_state": "ct", "dst_type": "dst_local", "src_type": "src_local",
+    "mark": "mark",
 }
 
 
@@ -138,17 +157,101 @@ class Decision:
     index: int  # the rule's place in its chain; the policy's is the chain's length
 
 
+def _atoms(prefixes: set[tuple[int, int]]) -> tuple[tuple[int, frozenset[int]], ...]:
+    """Prefixes as (mask, networks) per prefix length: an address's atom, one masked value
+    per length (or -1), tells exactly which of the prefixes hold it."""
+    by_mask: dict[int, set[int]] = {}
+    for network, mask in prefixes:
+        by_mask.setdefault(mask, set()).add(network)
+    return tuple((m, frozenset(n)) for m, n in sorted(by_mask.items(), reverse=True))
+
+
+def _atom(addr: int, atoms: tuple[tuple[int, frozenset[int]], ...]) -> tuple[int, ...]:
+    return tuple(addr & m if addr & m in nets else -1 for m, nets in atoms)
+
+
+MEMO_FROM = 8  # rules (the chain's and those it jumps to): fewer cost less than a memo's key
+
+
+class _Memo:
+    """One chain's decisions by what its rules can tell apart (see the module's docstring)."""
+
+    def __init__(self, reads: list[str], saddr: set, daddr: set):
+        self.get = attrgetter(*reads) if reads else (lambda seen: None)
+        self.saddr, self.daddr = _atoms(saddr), _atoms(daddr)
+        self.decisions: dict[tuple, Decision] = {}
+
+    def key(self, seen: Seen) -> tuple:
+        return (self.get(seen), _atom(seen.src_i, self.saddr) if self.saddr else None,
+                _atom(seen.dst_i, self.daddr) if self.daddr else None)
+
+
 class Netfilter:
     """A compiled view of one namespace's Ruleset."""
 
     def __init__(self, ruleset: Ruleset):
         self.ruleset = ruleset
         self._compiled: dict[tuple[str, str], _Compiled] = {}
+        self._memo: dict[tuple[str, str], _Memo | None] = {}
+        self._chains = {(t, c) for t, chains in ruleset.tables.items() for c in chains}
+        self.memo = True  # tests turn it off to compare with a walk through every rule
 
     def has(self, table: str, chain: str) -> bool:
-        return self.ruleset.has(table, chain)
+        return (table, chain) in self._chains
 
     def decide(self, table: str, chain: str, seen: Seen) -> Decision:
+        key = (table, chain)
+        memo = self._memo[key] if key in self._memo else self._memo_for(table, chain)
+        if memo is None or not self.memo:
+            return self._decide(table, chain, seen)
+        k = memo.key(seen)
+        hit = memo.decisions.get(k)
+        if hit is None:
+            hit = memo.decisions[k] = self._decide(table, chain, seen)
+        return hit
+
+    def remembered(self) -> int:
+        """How many decisions the memos hold (tests: that the memo was used at all)."""
+        return sum(len(m.decisions) for m in self._memo.values() if m is not None)
+
+    def _memo_for(self, table: str, chain: str) -> _Memo | None:
+        """What the chain and every chain it jumps to match on. None (no memo) for a short
+        chain, which costs less to run than a key, and when a rule sets the mark: the packet
+        leaves with a mark the decision alone does not say."""
+        chains = self._closure(table, chain)
+        rules = [r for c in chains for r in c.rules]
+        if len(rules) < MEMO_FROM or any(isinstance(r.action, SetMark) for r in rules):
+            self._memo[table, chain] = None
+            return None
+        reads: set[str] = set()
+        prefixes: dict[str, set[tuple[int, int]]] = {"saddr": set(), "daddr": set()}
+        for rule in rules:
+            for n in _FIELDS:
+                value = getattr(rule.match, n)
+                if value is None:
+                    continue
+                if n in prefixes:
+                    prefixes[n].add(_prefix(value)[:2])
+                else:
+                    reads.add(READS[n])
+        memo = self._memo[table, chain] = _Memo(sorted(reads), prefixes["saddr"],
+                                                prefixes["daddr"])
+        return memo
+
+    def _closure(self, table: str, chain: str) -> list[Chain]:
+        """The chain and every chain its rules jump to, transitively."""
+        chains = self.ruleset.tables.get(table, {})
+        todo, done, out = [chain], set(), []
+        while todo:
+            name = todo.pop()
+            if name in done or name not in chains:
+                continue
+            done.add(name)
+            out.append(chains[name])
+            todo += [r.action.chain for r in chains[name].rules if isinstance(r.action, Jump)]
+        return out
+
+    def _decide(self, table: str, chain: str, seen: Seen) -> Decision:
         hit = self._run(table, chain, seen, 0)
         if hit is not None:
             return hit

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from dataclasses import dataclass, field, replace
+from copy import copy
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
+from netsim.gcpause import paused
 from netsim.links.kind import State
 from netsim.links.registry import LINKS
 from netsim.links.vxlan import OVERHEAD as VXLAN_OVERHEAD
@@ -86,6 +88,7 @@ class _Arrival:
 
 
 class Predictor:
+    @paused()  # tables for every namespace: a full collection on the way walks the model
     def __init__(self, model: Model):
         self.model = model
         self.nf = {k: Netfilter(ns.rules) for k, ns in model.ns.items()}
@@ -156,7 +159,7 @@ class Predictor:
 
     # --- a connection: request, service, reply ----------------------------------------
     def _connect(self, src_ns: str, pkt: Pkt, trace: Trace, depth: int) -> Outcome:
-        origin = replace(pkt)
+        origin = copy(pkt)
         try:
             arrival = self._deliver(src_ns, pkt, trace, ct="new")
         except Fail as f:
@@ -321,7 +324,7 @@ class Predictor:
     def _seen(self, ns: Netns, pkt: Pkt, iif: str, oif: str, ct: str) -> Seen:
         local = self._local_i[ns.id]
         d, s = int(pkt.dst), int(pkt.src)
-        return Seen(iif, oif, pkt.src, pkt.dst, pkt.proto, pkt.dport, pkt.sport, ct,
+        return Seen(iif, oif, s, d, pkt.proto, pkt.dport, pkt.sport, ct,
                     d in local or d >> 24 == 127, s in local, pkt.mark)
 
     def _decide(self, ns: Netns, table: str, chain: str, pkt: Pkt, iif: str, oif: str,
