@@ -13,13 +13,13 @@ its address names only it, as the only address of the rule, in a run of such rul
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from ipaddress import IPv4Address, IPv4Network
 
 from netsim.model.graph import IfKind, Model, NodeKind
+from netsim.model.rules import Rule
 
-PORT = re.compile(r"port=\d+")
-ADDR = re.compile(r"IPv4Network\('[\d.]+/32'\)")
 WORD = re.compile(r"[\w-]+(?:\.[\w-]+)*")  # c5, 172.18.0.2, veth1a2b3c4 (not "c5." at an end)
 
 
@@ -115,7 +115,7 @@ class Twins:
                       for c, ch in sorted(chains.items()))
         member = Member(name, tokens, ips, {(*key, form): index for key, index, form in owned})
         sig = (info.host, tuple(info.networks), tuple(ifaces), tuple(ns.routes), listeners,
-               rules, ns.forwarding, ns.bridge_nf, tuple(sorted(member.rules)))
+               rules, ns.forwarding, ns.bridge_nf, frozenset(member.rules))
         return sig, member
 
     # --- relabelling ---------------------------------------------------------------------
@@ -165,12 +165,58 @@ class Twins:
         return dropped
 
 
-def _form(rule, own: set[IPv4Address]) -> str:
-    """A rule with the container's own addresses (and its resolver port) taken out."""
-    text = repr(rule)
-    for a in own:  # repr quotes an address: '172.18.0.2' or '172.18.0.2/32'
-        text = text.replace(f"'{a}'", "'OWN'").replace(f"'{a}/", "'OWN/")
-    return PORT.sub("port=P", text) if "127.0.0.11" in text else text
+def _shape(obj: object, leaf: Callable[[str, object], object]) -> tuple:
+    """A rule (its match, action and their values) as a tuple, each plain value through
+    `leaf`: comparable and hashable, and without formatting an address as text, which is
+    what a rule's repr spends its time on."""
+    cls = type(obj)
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in fields(cls))
+    out: list[object] = [cls]
+    for n in names:
+        v = getattr(obj, n)
+        if v is None:
+            out.append(None)
+        elif hasattr(v, "__dataclass_fields__"):
+            out.append(_shape(v, leaf))
+        else:
+            out.append(leaf(n, v))
+    return tuple(out)
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+RESOLVER = IPv4Address("127.0.0.11")
+PORTS = ("dport", "sport", "port")
+
+
+def _form(rule: Rule, own: set[IPv4Address]) -> tuple:
+    """A rule with the container's own addresses (and, in a rule of its resolver, the
+    resolver's ports, which Docker picks per container) taken out."""
+    dns = _names_resolver(rule)
+
+    def leaf(name: str, v: object) -> object:
+        if isinstance(v, IPv4Address):
+            return "OWN" if v in own else v
+        if isinstance(v, IPv4Network):
+            return ("OWN", v.prefixlen) if v.network_address in own else v
+        return "P" if dns and name in PORTS and isinstance(v, int) else v
+
+    return _shape(rule, leaf)
+
+
+def _names_resolver(rule: Rule) -> bool:
+    m, to = rule.match, getattr(rule.action, "to", None)
+    return (to == RESOLVER or any(x is not None and getattr(x.value, "network_address",
+                                                            x.value) == RESOLVER
+                                  for x in (m.saddr, m.daddr))
+            or "127.0.0.11" in rule.origin or "127.0.0.11" in (rule.comment or ""))
+
+
+def _owned_form(rule: Rule) -> tuple:
+    """A rule that names one container by its /32, that /32 taken out."""
+    return _shape(rule, lambda _, v: "ADDR" if isinstance(v, IPv4Network) and
+                  v.prefixlen == 32 else v)
 
 
 def _addresses(rule) -> list[tuple[str, IPv4Network]]:
@@ -206,7 +252,7 @@ def _owned_rules(model: Model, addr_of: dict[IPv4Address, str]
                         continue
                     f, owner = named[0]
                     runs.append((i, owner, f))
-                    form = ADDR.sub("ADDR", repr(rule))
+                    form = _owned_form(rule)
                     owned.setdefault(owner, []).append(((ns.id, table, chain), i, form))
                 _contiguous(runs, spoiled)
     return owned, spoiled
