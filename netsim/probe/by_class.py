@@ -23,35 +23,43 @@ def _parts(tw: Twins, p: Probe) -> tuple[str | None, str | None, int | None]:
     return s, d, token
 
 
-def _key(tw: Twins, p: Probe) -> tuple | None:
+Parts = tuple[str | None, str | None, int | None]
+
+
+def _key(tw: Twins, p: Probe) -> tuple[tuple | None, Parts | None]:
+    """The probe's class key (None: walked on its own) and its parts (see _parts)."""
     if p.proto in NOT_GROUPED or p.name or p.dst is None or p.dst.is_loopback:
-        return None
-    s, d, token = _parts(tw, p)
+        return None, None
+    parts = _parts(tw, p)
+    s, d, token = parts
     if s is None and d is None:
-        return None
+        return None, parts
     return (tw.cls[s] if s else p.src_ns, (tw.cls[d], token) if d else p.dst, s == d,
-            p.proto, p.port, p.size)
+            p.proto, p.port, p.size), parts
 
 
 def predict(tw: Twins, probes: list[Probe], one: Callable[[Probe], Outcome]) -> list[Outcome]:
-    first: dict[tuple, tuple[Probe, Outcome]] = {}
+    first: dict[tuple, tuple[Probe, Outcome, Parts]] = {}
     out = []
     for p in probes:
-        key = _key(tw, p)
+        key, parts = _key(tw, p)
         if key is None:
             out.append(one(p))
         elif key in first:
-            out.append(relabel(tw, *first[key], p))
+            rep, got, rparts = first[key]
+            out.append(relabel(tw, rep, got, p, rparts, parts))
         else:
             got = one(p)
-            first[key] = (p, got)
+            first[key] = (p, got, parts)
             out.append(got)
     return out
 
 
-def relabel(tw: Twins, rep: Probe, got: Outcome, p: Probe) -> Outcome:
+def relabel(tw: Twins, rep: Probe, got: Outcome, p: Probe, rparts: Parts | None = None,
+            parts: Parts | None = None) -> Outcome:
     """The outcome of `p`, from its twin `rep`'s: the twins' tokens swapped."""
-    (rs, rd, _), (s, d, _) = _parts(tw, rep), _parts(tw, p)
+    rs, rd, _ = rparts or _parts(tw, rep)
+    s, d, _ = parts or _parts(tw, p)
     pairs = [(a, b) for a, b in ((rs, s), (rd, d)) if a is not None and a != b]
     if rs is not None and rs == rd:  # a container's probe to itself: one pair
         pairs = [(rs, s)] if rs != s else []
