@@ -115,18 +115,22 @@ def check(file: str, json_path: str | None, quiet: bool, matrix: str) -> None:
     """Validate a scenario (or a Compose file, a CNI conflist, a net.d directory, or a
     flannel cluster's files: net-conf.json, the conflist, nodes.json) and predict it, no
     root."""
+    from netsim.gcpause import paused
     from netsim.lab import Lab
     from netsim.report import jsonout, terminal
 
     console = _console(stderr=json_path == "-")
-    try:
-        report = Lab.load(file).check(full_matrix=matrix != "none")
-    except NetsimError as e:
-        _fail(e)
-    terminal.print_check(report, console, quiet, matrix)
-    if json_path:
-        rows = itertools.chain(report.expectations, report.matrix)  # streamed: never all held
-        jsonout.stream(json_path, report.lab, report.profile, rows, report.seconds)
+    # one pause for the whole command: it holds what it builds until it exits, and each
+    # phase's own pause, ending, made the collector walk everything built so far again
+    with paused():
+        try:
+            report = Lab.load(file).check(full_matrix=matrix != "none")
+        except NetsimError as e:
+            _fail(e)
+        terminal.print_check(report, console, quiet, matrix)
+        if json_path:
+            rows = itertools.chain(report.expectations, report.matrix)  # streamed
+            jsonout.stream(json_path, report.lab, report.profile, rows, report.seconds)
     sys.exit(EXIT_DISAGREE if report.failed else EXIT_OK)
 
 

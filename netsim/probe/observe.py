@@ -12,6 +12,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Protocol
 
+from netsim.gcpause import paused
 from netsim.model import dns
 from netsim.model.graph import Model
 from netsim.model.predict import Predictor
@@ -70,6 +71,7 @@ class Predicted:
         self.by_class = by_class  # tests turn it off to compare with a walk per probe
         self._twins: Twins | None = None
 
+    @paused()
     def run(self, probes: list[Probe]) -> list[Outcome]:
         # classes pay off when probes repeat pairs of parts (a matrix), not for a handful
         # per container: finding the twins costs about one walk per container
