@@ -112,8 +112,14 @@ def iproute2_script(model: Model, prefix: str) -> tuple[list[str], dict[str, lis
     return list(ns_name.values()), ip, br
 
 
+def _netns_mounted() -> bool:
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == "/run/netns" for line in f)
+
+
 def iproute2_build(model: Model) -> tuple[float, float]:
     names, ip, br = iproute2_script(model, "nsim-benchip-")
+    mounted = _netns_mounted()  # `ip netns add` makes /run/netns a mount point of its own
     # order: namespaces, then creators (bridges/veths/vxlans), then configuration
     t0 = time.perf_counter()
     subprocess.run(["ip", "-batch", "-"], input="".join(f"netns add {n}\n" for n in names),
@@ -136,7 +142,10 @@ def iproute2_build(model: Model) -> tuple[float, float]:
     t1 = time.perf_counter()
     subprocess.run(["ip", "-batch", "-"], input="".join(f"netns del {n}\n" for n in names),
                    text=True, check=True)
-    return t_build, time.perf_counter() - t1
+    took = time.perf_counter() - t1
+    if not mounted and _netns_mounted():  # leave the machine as the baseline found it
+        subprocess.run(["umount", "/run/netns"], check=True)
+    return t_build, took
 
 
 def main() -> None:
