@@ -16,9 +16,29 @@ import yaml
 from netsim.errors import ScenarioError, Where
 
 try:  # libyaml when present: about 5x faster on large scenarios
-    _Loader = yaml.CSafeLoader
+    _Base = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - pure Python fallback
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+
+_TAGS: dict[tuple[object, tuple[bool, bool]], str] = {}  # (text, implicit) -> tag
+
+
+class _Loader(_Base):  # type: ignore[valid-type, misc]
+    """The safe loader, with a scalar's tag remembered by its text: the resolver tries its
+    regular expressions on every scalar, and a scenario repeats the same few (80/tcp,
+    blocked, a container's name) thousands of times."""
+
+    def resolve(self, kind: type, value: object, implicit: tuple[bool, bool]) -> str:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = _TAGS.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_TAGS) < 65536:  # bounded: a file of unique values fills it once
+                _TAGS[key] = tag
+        return tag
 
 Path = tuple[str | int, ...]
 MAX_NODES = 200_000  # what the aliases of a scenario may expand to, at most
@@ -89,13 +109,14 @@ class _Builder:
                              f"(or {MAX_DEPTH} levels): a scenario is never that big")
         if node.tag not in CORE:
             raise self.error(node, path, f"unknown tag {node.tag}: scenarios use plain YAML")
-        line, col = _mark(node)
-        if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
-            line += 1  # a block scalar's text starts on the line after its indicator
-        self.pos.values[path] = (line, col)
-        if isinstance(node, yaml.MappingNode):
+        mark = node.start_mark
+        kind = type(node)
+        # a block scalar's text starts on the line after its indicator
+        block = kind is yaml.ScalarNode and node.style in ("|", ">")
+        self.pos.values[path] = (mark.line + 1 + block, mark.column + 1)
+        if kind is yaml.MappingNode:
             return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
+        if kind is yaml.SequenceNode:
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if node.tag in TEXT:  # text is the node's value (and 2024-01-01 stays text, not a
             return node.value  # date): no constructor call, the most common case by far
@@ -107,17 +128,18 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
         out: dict[object, object] = {}
         merged: list[yaml.Node] = []
+        keys = self.pos.keys
         for knode, vnode in node.value:
             if knode.tag == MERGE:  # `<<: *x` or `<<: [*x, *y]`: keys not given here
                 merged += vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]
                 continue
             key = self._key(knode, path)
+            at = (*path, key)
             if key in out:
-                first = self.pos.keys[(*path, key)][0]
-                raise self.error(knode, (*path, key), f"duplicate key '{key}' (first at line "
-                                 f"{first}); names must be unique")
-            self.pos.keys[(*path, key)] = _mark(knode)
-            out[key] = self.build(vnode, (*path, key), depth + 1)
+                raise self.error(knode, at, f"duplicate key '{key}' (first at line "
+                                 f"{keys[at][0]}); names must be unique")
+            keys[at] = _mark(knode)
+            out[key] = self.build(vnode, at, depth + 1)
         for source in merged:
             if not isinstance(source, yaml.MappingNode):
                 raise self.error(source, path, "a merge key (<<) takes a mapping or a list of "
