@@ -187,7 +187,9 @@ class _Memo:
 
 
 class Netfilter:
-    """A compiled view of one namespace's Ruleset."""
+    """A compiled view of one namespace's Ruleset as it stands when the view is made (a
+    predictor is made for a finished model; its chains, compiled and remembered, are not
+    looked at again)."""
 
     def __init__(self, ruleset: Ruleset):
         self.ruleset = ruleset
