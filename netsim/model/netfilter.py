@@ -196,15 +196,17 @@ class Netfilter:
         self._compiled: dict[tuple[str, str], _Compiled] = {}
         self._memo: dict[tuple[str, str], _Memo | None] = {}
         self._chains = {(t, c) for t, chains in ruleset.tables.items() for c in chains}
-        self.memo = True  # tests turn it off to compare with a walk through every rule
+        self.use_memo = True  # tests turn it off to compare with a walk through every rule
 
     def has(self, table: str, chain: str) -> bool:
         return (table, chain) in self._chains
 
     def decide(self, table: str, chain: str, seen: Seen) -> Decision:
+        if not self.use_memo:
+            return self._decide(table, chain, seen)
         key = (table, chain)
         memo = self._memo[key] if key in self._memo else self._memo_for(table, chain)
-        if memo is None or not self.memo:
+        if memo is None:
             return self._decide(table, chain, seen)
         k = memo.key(seen)
         hit = memo.decisions.get(k)

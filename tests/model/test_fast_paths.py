@@ -20,12 +20,13 @@ from tests.conftest import SCENARIOS, lab
 SHIPPED = sorted(SCENARIOS.glob("*.yml"))
 
 
-def _same(model) -> None:
+def _same(model) -> int:
+    """Every matrix probe with and without the shortcuts; how many decisions were remembered."""
     probes = plan.matrix(model)
     fast, slow = Predictor(model), Predictor(model)
     slow.fast_l2 = False
     for nf in slow.nf.values():
-        nf.memo = False
+        nf.use_memo = False
     for p in probes:
         a = fast.probe(p.src_ns, p.dst, p.proto, p.port, p.size)
         b = slow.probe(p.src_ns, p.dst, p.proto, p.port, p.size)
@@ -92,7 +93,7 @@ def _random_packets(path) -> int:
     remembered = 0
     for ns in model.ns.values():
         fast, plain = Netfilter(ns.rules), Netfilter(ns.rules)
-        plain.memo = False
+        plain.use_memo = False
         names, ports = ["", *sorted(ns.ifaces)], _ports(ns.rules)
         for table, chains in ns.rules.tables.items():
             for chain in chains:
