@@ -3,11 +3,12 @@
 A namespace is named `nsim-<lab>.<node>`: a lab's name has no '.', so two labs can never make
 the same name (long or odd node names become a hash; the readable name stays in the model).
 The lab's journal (/run/netsim/<lab>.json, created exclusively) lists every namespace *before*
-it is created; the mount point is then created exclusively (O_EXCL) and that success is
-appended at once to the lab's ownership log (<lab>.owned). Teardown removes only what the log
-proves the lab made — never a name that merely exists, never another lab's — after killing
-processes whose network namespace is one of them, so `netsim cleanup` works after a crash or
-SIGKILL too.
+it is created. The lab's ownership log (<lab>.owned) gets a claim with the time before the
+mount point is created exclusively (O_EXCL), and that success at once after. Teardown removes
+only what the log proves the lab made — never a name that merely exists, never another lab's —
+after killing processes whose network namespace is one of them, so `netsim cleanup` works after
+a crash or SIGKILL too. A SIGKILL between the create and its proof leaves a claimed, empty,
+unmounted mount point born after the claim: that too is the lab's and goes.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ from netsim.realize import cgroups
 NETNS_DIR = Path("/run/netns")
 JOURNAL_DIR = Path(os.environ.get("NETSIM_STATE", "/run/netsim"))
 PREFIX = "nsim-"
+CLAIM = "? "  # an ownership-log line that claims a name before its mount point is created
 CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
 MNT_DETACH = 2
+CLOCK_REALTIME_COARSE = 5  # Linux; the clock file times are stamped with (Python has no name)
 _libc = ctypes.CDLL(None, use_errno=True)
 T = TypeVar("T")
 
@@ -159,6 +162,8 @@ def _claim_mount_point(name: str, lab: str) -> Path:
     check_cancel()
     NETNS_DIR.mkdir(parents=True, exist_ok=True)
     target = NETNS_DIR / name
+    # the clock the kernel stamps files with: born at or after the claim means made after it
+    _log(lab, f"{CLAIM}{name} {time.clock_gettime_ns(CLOCK_REALTIME_COARSE)}")
     try:
         os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o444))
     except FileExistsError:
@@ -215,11 +220,16 @@ def owned_path(lab: str) -> Path:
 
 
 def own(lab: str, name: str) -> None:
-    """Append `name` to the lab's ownership log: one write, so a SIGKILL cannot split it."""
+    """Log that the lab made `name` (its mount point was created exclusively)."""
+    _log(lab, name)
+
+
+def _log(lab: str, line: str) -> None:
+    """Append a line to the lab's ownership log: one write, so a SIGKILL cannot split it."""
     JOURNAL_DIR.mkdir(parents=True, exist_ok=True)
     fd = os.open(owned_path(lab), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
-        os.write(fd, f"{name}\n".encode())
+        os.write(fd, f"{line}\n".encode())
     finally:
         os.close(fd)
 
@@ -231,6 +241,34 @@ def owned(lab: str) -> list[str]:
     except FileNotFoundError:
         return []
     return [n for n in dict.fromkeys(lines) if n.startswith(f"{PREFIX}{lab}.")]
+
+
+def claimed(lab: str) -> dict[str, int]:
+    """name -> claim time, for the lab's claims that the log does not prove (yet)."""
+    try:
+        lines = owned_path(lab).read_text().splitlines()
+    except FileNotFoundError:
+        return {}
+    proven = set(owned(lab))
+    out = {}
+    for line in lines:
+        name, _, stamp = line.removeprefix(CLAIM).partition(" ")
+        if line.startswith(CLAIM) and name.startswith(f"{PREFIX}{lab}.") and stamp.isdigit():
+            out[name] = int(stamp)
+    return {n: t for n, t in out.items() if n not in proven}
+
+
+def _remove_unproven(name: str, claimed_at: int) -> None:
+    """The mount point of a create that SIGKILL cut before its proof: removed only while it
+    is the plain file we made — nothing mounted on it, born at or after our claim."""
+    target = NETNS_DIR / name
+    try:
+        st = os.stat(target)
+        if st.st_dev == os.stat(NETNS_DIR).st_dev and st.st_size == 0 \
+                and st.st_ctime_ns >= claimed_at:
+            target.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def holders(names: list[str]) -> dict[int, str]:
@@ -343,7 +381,7 @@ def _teardown(lab: str) -> list[str]:
     try:
         data = read_journal(lab)
     except BrokenJournal:
-        if not owned(lab):
+        if not owned(lab) and not claimed(lab):
             raise  # nothing proves what is ours: report it, touch nothing
         data = {}  # the ownership log still says what is ours
     keeper = data.get("keeper")
@@ -363,6 +401,8 @@ def _teardown(lab: str) -> list[str]:
     _wait_dead(killed)  # a daemon's private mounts go with its last process
     for n in names:
         remove_netns(n)
+    for n, at in claimed(lab).items():
+        _remove_unproven(n, at)
     for d in data.get("daemons") or []:
         cgroups.remove(d.get("cgroup", ""))
     if data.get("files") == str(files_dir(lab)):  # only the directory this lab journaled

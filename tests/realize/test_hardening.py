@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from netsim.realize import lifecycle, sandbox
@@ -76,6 +77,32 @@ def test_a_failed_up_never_removes_a_namespace_it_did_not_make(tmp_path: Path) -
     finally:
         subprocess.run(["umount", str(target)], check=True)
         target.unlink()
+
+
+def test_a_mount_point_cut_before_its_proof_goes_and_an_older_one_stays() -> None:
+    """SIGKILL between the exclusive create and its proof: the log holds the claim alone.
+    Cleanup removes that mount point (born after the claim), not one born before it."""
+    lab = "cut"
+    older, cut = (sandbox.NETNS_DIR / sandbox.ns_name(lab, n) for n in ("old", "new"))
+    sandbox.NETNS_DIR.mkdir(parents=True, exist_ok=True)
+    older.touch()  # someone else's, there before the claim (whose create would then fail)
+    try:
+        time.sleep(0.05)  # past the coarse clock's tick that file times are stamped with
+        assert sandbox.create_journal(lab, {"namespaces": [older.name, cut.name]})
+        with pytest.raises(FileExistsError, match="not this lab's"):
+            sandbox._claim_mount_point(older.name, lab)
+        sandbox._log(lab, f"{sandbox.CLAIM}{cut.name} "
+                          f"{time.clock_gettime_ns(sandbox.CLOCK_REALTIME_COARSE)}")
+        os.close(os.open(cut, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o444))  # ... SIGKILL here
+        assert sandbox.owned(lab) == [] and set(sandbox.claimed(lab)) == {older.name, cut.name}
+        out = netsim("cleanup")
+        assert out.returncode == 0, out.stderr
+        assert not cut.exists() and older.exists() and not state_files(lab)
+    finally:
+        for path in (older, cut):
+            path.unlink(missing_ok=True)
+        if state_files(lab):
+            sandbox.teardown(lab)
 
 
 def test_a_broken_journal_does_not_stop_cleanup_of_the_others(tmp_path: Path) -> None:
