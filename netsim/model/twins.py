@@ -29,6 +29,38 @@ class Member:
     tokens: list[str]  # name, then addresses and host-side port names in a canonical order
     ips: list[IPv4Address | None] = field(default_factory=list)  # per token, if an address
     rules: dict[tuple, int] = field(default_factory=dict)  # (ns, table, chain, form) -> index
+    index: dict[str, int] = field(default_factory=dict)  # token -> its position
+
+    def __post_init__(self) -> None:
+        self.index = {t: i for i, t in enumerate(self.tokens)}
+
+
+class Swap:
+    """(from member, to member) pairs of one relabelling: a token of a member swapped from
+    becomes the token at the same position of the member swapped to."""
+
+    __slots__ = ("_ips", "dst", "pairs", "reps", "src")
+
+    def __init__(self, tw: Twins, pairs: list[tuple[str, str]]):
+        self.pairs = pairs
+        self.reps = tuple(a for a, _ in pairs)
+        self.src = [tw.members[a].index for a, _ in pairs]
+        self.dst = [tw.members[b].tokens for _, b in pairs]
+        self._ips = (tw.by_addr, self.reps, [tw.members[b].ips for _, b in pairs])
+
+    def word(self, w: str) -> str:
+        for src, dst in zip(self.src, self.dst, strict=True):
+            i = src.get(w)
+            if i is not None:
+                return dst[i]
+        return w
+
+    def addr(self, a: IPv4Address | None) -> IPv4Address | None:
+        by_addr, reps, ips = self._ips
+        owner = by_addr.get(a) if a is not None else None
+        if owner is not None and owner[0] in reps:
+            return ips[reps.index(owner[0])][owner[1]]
+        return a
 
 
 class Twins:
@@ -37,8 +69,7 @@ class Twins:
         self.members: dict[str, Member] = {}
         self.cls: dict[str, int] = {}  # container -> class id (classes of one are left out)
         self.by_addr: dict[IPv4Address, tuple[str, int]] = {}  # address -> (member, token)
-        self._pairs: dict[tuple[str, str], tuple[dict, dict]] = {}
-        self._templates: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        self._templates: dict[tuple[str, tuple[str, ...]], list] = {}
         self._classify()
 
     # --- classes -------------------------------------------------------------------------
@@ -119,38 +150,22 @@ class Twins:
         return sig, member
 
     # --- relabelling ---------------------------------------------------------------------
-    def swap(self, pairs: list[tuple[str, str]]
-             ) -> tuple[dict[str, str], dict[IPv4Address, IPv4Address]]:
-        """Token map (and address map) for (from member, to member) pairs."""
-        if len(pairs) == 1:
-            return self._pair(*pairs[0])
-        (t1, i1), (t2, i2) = (self._pair(a, b) for a, b in pairs)
-        return t1 | t2, i1 | i2
+    def swap(self, pairs: list[tuple[str, str]]) -> Swap:
+        """What each token becomes for (from member, to member) pairs."""
+        return Swap(self, pairs)
 
-    def _pair(self, a: str, b: str) -> tuple[dict[str, str], dict[IPv4Address, IPv4Address]]:
-        if (a, b) not in self._pairs:
-            ma, mb = self.members[a], self.members[b]
-            self._pairs[a, b] = (dict(zip(ma.tokens, mb.tokens, strict=True)),
-                                 {x: y for x, y in zip(ma.ips, mb.ips, strict=True)
-                                  if x is not None})
-        return self._pairs[a, b]
-
-    def relabel(self, text: str, swap: dict[str, str], reps: tuple[str, ...]) -> str:
-        """Every whole word of `text` (a name, an address, a port's name) that `swap` maps.
-        `reps`, the members swapped from, fix which words those are: the text is split once
-        into literal parts and words, and each twin's text is a join."""
-        parts = self._templates.get((text, reps))
+    def relabel(self, text: str, sw: Swap) -> str:
+        """Every whole word of `text` (a name, an address, a port's name) that is a token of
+        a member swapped from. Those members fix which words those are: the text is split
+        once into literal parts and (pair, token) references, and each twin's text a join."""
+        key = (text, sw.reps)
+        parts = self._templates.get(key)
         if parts is None:
-            parts, last = [], 0
-            for m in WORD.finditer(text):
-                if m.group(0) in swap:
-                    parts += [text[last:m.start()], m.group(0)]
-                    last = m.end()
-            parts.append(text[last:])
-            self._templates[text, reps] = parts
+            parts = self._templates[key] = _template(text, sw.src)
         if len(parts) == 1:
             return text
-        return "".join(p if i % 2 == 0 else swap[p] for i, p in enumerate(parts))
+        dst = sw.dst
+        return "".join([p if i % 2 == 0 else dst[p[0]][p[1]] for i, p in enumerate(parts)])
 
     def rule_index(self, pairs: list[tuple[str, str]], dropped: tuple) -> tuple:
         """The rule that plays the same part for the twin: in its own namespace, or the one
@@ -163,6 +178,21 @@ class Twins:
                 if (rns, rt, rc, i) == dropped:
                     return (rns, rt, rc, self.members[b].rules[(rns, rt, rc, form)])
         return dropped
+
+
+def _template(text: str, src: list[dict[str, int]]) -> list:
+    """`text` as literal parts between (pair, token position) references."""
+    parts: list = []
+    last = 0
+    for m in WORD.finditer(text):
+        w = m.group(0)
+        for k, index in enumerate(src):
+            if w in index:
+                parts += [text[last:m.start()], (k, index[w])]
+                last = m.end()
+                break
+    parts.append(text[last:])
+    return parts
 
 
 def _shape(obj: object, leaf: Callable[[str, object], object]) -> tuple:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from ipaddress import IPv4Address
 
 from netsim.model.twins import Twins
 from netsim.probe.outcome import Outcome
@@ -65,19 +64,11 @@ def relabel(tw: Twins, rep: Probe, got: Outcome, p: Probe, rparts: Parts | None 
         pairs = [(rs, s)] if rs != s else []
     if not pairs:
         return replace(got, path=list(got.path), evidence=list(got.evidence))
-    swap, ips = tw.swap(pairs)
-    reps = tuple(a for a, _ in pairs)
-
-    def text(t: str) -> str:
-        return tw.relabel(t, swap, reps)
-
-    def addr(a: IPv4Address | None) -> IPv4Address | None:
-        return ips.get(a, a) if a is not None else None
-
+    sw = tw.swap(pairs)
     # every field named: dataclasses.replace costs as much again (it reads fields() per call)
-    return Outcome(result=got.result, source_seen=addr(got.source_seen),
-                   path=[swap.get(x, x) for x in got.path], why=text(got.why),
-                   dst=addr(got.dst), cold_arp=got.cold_arp,
+    return Outcome(result=got.result, source_seen=sw.addr(got.source_seen),
+                   path=[sw.word(x) for x in got.path], why=tw.relabel(got.why, sw),
+                   dst=sw.addr(got.dst), cold_arp=got.cold_arp,
                    dropped_by=tw.rule_index(pairs, got.dropped_by) if got.dropped_by else None,
                    counted=got.counted, attempts=got.attempts,
-                   evidence=[text(e) for e in got.evidence])
+                   evidence=[tw.relabel(e, sw) for e in got.evidence])
