@@ -6,6 +6,7 @@ map pairwise, `8000-8010:80` means "any free host port of that range". Error tex
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ def _range(text: str) -> tuple[int, int]:
     return start, end
 
 
+@functools.lru_cache(maxsize=4096)  # a scenario names the same few ports thousands of times
 def parse_port_proto(text: str) -> PortProto:
     """"80/tcp", "53/udp" or "80" (tcp), as `--expose` and netsim's `listen` take them."""
     port, _, proto = str(text).partition("/")

@@ -128,7 +128,7 @@ def _parsed(parse: Callable[[Any], PortProto]) -> Callable[[Any], PortProto]:
         if isinstance(v, PortProto):
             return v
         try:
-            return parse(v)
+            return parse(str(v))  # as text: the parsers read text, and cache by it
         except ValueError as e:
             raise FieldProblem(str(e)) from None
 
@@ -213,15 +213,21 @@ class Strict(BaseModel):
             return {}
         if not isinstance(data, dict):
             raise FieldProblem("expected a mapping of key: value", ", ".join(cls._keys()))
-        valid = cls._keys()
-        for key in data:
-            if key not in valid:
-                raise FieldProblem(f"unknown key '{key}'", ", ".join(valid), (key,), at_key=True)
+        known = _KNOWN.get(cls)
+        if known is None:  # once per class: this runs for every mapping read
+            known = _KNOWN[cls] = frozenset(cls._keys())
+        if not known.issuperset(data):
+            valid = cls._keys()
+            key = next(k for k in data if k not in known)
+            raise FieldProblem(f"unknown key '{key}'", ", ".join(valid), (key,), at_key=True)
         return data
 
     @classmethod
     def _keys(cls) -> list[str]:
         return [f.alias or n for n, f in cls.model_fields.items()]
+
+
+_KNOWN: dict[type, frozenset[str]] = {}
 
 
 class Peer(Strict):
