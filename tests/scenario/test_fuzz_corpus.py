@@ -109,6 +109,19 @@ def _netsim_check(path: str) -> tuple[int, str, float, int]:
     return p.returncode, p.stdout + err, seconds, int(peak[-1].split()[1]) // 1024
 
 
+_BASE: list[float] = []
+
+
+def _baseline(tmp_path: Path) -> float:
+    """Seconds `netsim check` takes of a valid one-line scenario, measured once (the best of
+    two: the first also warms the page cache)."""
+    if not _BASE:
+        path = tmp_path / "base.yml"
+        path.write_text("name: base\n")
+        _BASE.append(min(_netsim_check(str(path))[2] for _ in range(2)))
+    return _BASE[0]
+
+
 BOMB = "name: bomb\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
     for p, c in zip("abcdefgh", "bcdefghi", strict=True))
@@ -138,7 +151,9 @@ def test_hostile_files_exit_2_fast_and_small(kind: str, tmp_path: Path) -> None:
     code, out, seconds, mb = _netsim_check(target)
     assert code == 2, out
     assert "Traceback" not in out, out
-    assert seconds < 2.0 and mb < 200, (seconds, mb)
+    # fast: at most a second more than checking a one-line scenario takes here (starting
+    # Python and importing netsim alone is a second or more on a busy 2-core machine)
+    assert seconds < _baseline(tmp_path) + 1.0 and mb < 200, (seconds, _baseline(tmp_path), mb)
     if kind in ("alias-bomb", "tag", "big-int", "not-utf8", "bad-char"):
         assert f"{path}:" in out and out.strip().count("\n") == 0, out  # file:line, one line
 
