@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from ipaddress import IPv4Address, IPv4Network
+from operator import attrgetter
 
 from netsim.model.graph import IfKind, Model, NodeKind
 from netsim.model.rules import Rule
@@ -200,22 +201,25 @@ def _shape(obj: object, leaf: Callable[[str, object], object]) -> tuple:
     `leaf`: comparable and hashable, and without formatting an address as text, which is
     what a rule's repr spends its time on."""
     cls = type(obj)
-    names = _NAMES.get(cls)
-    if names is None:
-        names = _NAMES[cls] = tuple(f.name for f in fields(cls))
+    got = _NAMES.get(cls)
+    if got is None:
+        names = tuple(f.name for f in fields(cls))
+        got = _NAMES[cls] = (names, attrgetter(*names) if len(names) > 1 else
+                             (lambda o, n=names: tuple(getattr(o, x) for x in n)))
+    names, values = got
     out: list[object] = [cls]
-    for n in names:
-        v = getattr(obj, n)
-        if v is None:
-            out.append(None)
-        elif hasattr(v, "__dataclass_fields__"):
+    for n, v in zip(names, values(obj), strict=True):
+        t = type(v)
+        if v is None or t is str or t is bool:  # what no leaf changes: most of a rule
+            out.append(v)
+        elif t in _NAMES or hasattr(v, "__dataclass_fields__"):
             out.append(_shape(v, leaf))
         else:
             out.append(leaf(n, v))
     return tuple(out)
 
 
-_NAMES: dict[type, tuple[str, ...]] = {}
+_NAMES: dict[type, tuple[tuple[str, ...], Callable[[object], tuple]]] = {}
 RESOLVER = IPv4Address("127.0.0.11")
 PORTS = ("dport", "sport", "port")
 
@@ -251,10 +255,10 @@ def _owned_form(rule: Rule) -> tuple:
 
 def _addresses(rule) -> list[tuple[str, IPv4Network]]:
     m = rule.match
-    out = [(n, getattr(m, n).value) for n in ("saddr", "daddr") if getattr(m, n) is not None]
+    out = [(n, x.value) for n, x in (("saddr", m.saddr), ("daddr", m.daddr)) if x is not None]
     to = getattr(rule.action, "to", None)
     if to is not None:
-        out.append(("to", IPv4Network(f"{to}/32")))
+        out.append(("to", IPv4Network((int(to), 32))))  # from an int: no text to parse
     return out
 
 
