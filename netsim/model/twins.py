@@ -4,9 +4,12 @@ from (or to) one of them is then the walk from (or to) the other with those toke
 so a matrix of N containers costs one walk per pair of classes, not per pair of containers.
 
 Conservative by construction: a container is a twin only if it is a Docker container in its
-own namespace on bridge-like networks, publishes nothing, and every rule elsewhere that names
-its address names only it, as the only address of the rule, in a run of such rules (Docker
-28's per-container raw PREROUTING drops): then no order of rules can tell twins apart.
+own namespace on bridge-like networks, and every rule elsewhere that names its address names
+only it, as the only address of the rule, in a run of such rules (Docker 28's per-container
+raw PREROUTING drops): then no order of rules can tell twins apart. Twins may publish the
+same container ports on different host ports: a probe to a published host port from the
+container that publishes it is never grouped (it comes back to itself), and no probe to a
+container's own address meets a host port.
 `tests/model/test_twins.py` compares every relabelled outcome with the walk itself.
 """
 
@@ -98,6 +101,12 @@ class Twins:
             sig, member = made
             self.members[name] = member
             groups.setdefault(sig, []).append(name)
+        # (proto, host port) -> the containers that publish it: a probe to it from one of
+        # them comes back to itself (hairpin), from any other it reaches them
+        self.published: dict[tuple[str, int], set[str]] = {}
+        for c in self.model.containers.values():
+            for pb in c.ports:
+                self.published.setdefault((pb.proto, pb.host_port), set()).add(c.name)
         for k, names in enumerate(g for g in groups.values() if len(g) > 1):
             for name in names:
                 self.cls[name] = k
@@ -108,7 +117,7 @@ class Twins:
     def _signature(self, name: str, owned: list[tuple]) -> tuple[tuple, Member] | None:
         m = self.model
         info, ep = m.containers[name], m.endpoints.get(name)
-        if (ep is None or info.runtime != "docker" or info.mode != "networks" or info.ports
+        if (ep is None or info.runtime != "docker" or info.mode != "networks"
                 or ep.ns != name or name in self._joined):
             return None
         ns = m.ns[name]
@@ -146,8 +155,14 @@ class Twins:
                       for t, chains in sorted(ns.rules.tables.items())
                       for c, ch in sorted(chains.items()))
         member = Member(name, tokens, ips, {(*key, form): index for key, index, form in owned})
+        if len(member.rules) < len(owned):  # two rules of one form: which is which?
+            return None
+        # published ports, their host ports left out: those only a probe to the host's port
+        # meets, and such probes are not grouped (see published)
+        ports = tuple(sorted((pb.proto, pb.container_port, str(pb.host_ip), pb.network)
+                             for pb in info.ports))
         sig = (info.host, tuple(info.networks), tuple(ifaces), tuple(ns.routes), listeners,
-               rules, ns.forwarding, ns.bridge_nf, frozenset(member.rules))
+               rules, ns.forwarding, ns.bridge_nf, frozenset(member.rules), ports)
         return sig, member
 
     # --- relabelling ---------------------------------------------------------------------
@@ -247,10 +262,16 @@ def _names_resolver(rule: Rule) -> bool:
             or "127.0.0.11" in rule.origin or "127.0.0.11" in (rule.comment or ""))
 
 
-def _owned_form(rule: Rule) -> tuple:
-    """A rule that names one container by its /32, that /32 taken out."""
-    return _shape(rule, lambda _, v: "ADDR" if isinstance(v, IPv4Network) and
-                  v.prefixlen == 32 else v)
+def _owned_form(rule: Rule, own: set[IPv4Address], host_ports: set[int] | tuple = ()
+                ) -> tuple:
+    """A rule that names one container by its /32 (or DNATs to it), that address taken
+    out, and the host ports it publishes (a DNAT's --dport)."""
+    def leaf(name: str, v: object) -> object:
+        if (isinstance(v, IPv4Network) and v.prefixlen == 32) or v in own:
+            return "ADDR"
+        return "HOSTPORT" if name == "dport" and v in host_ports else v
+
+    return _shape(rule, leaf)
 
 
 def _addresses(rule) -> list[tuple[str, IPv4Network]]:
@@ -269,6 +290,11 @@ def _owned_rules(model: Model, addr_of: dict[IPv4Address, str]
     the containers a rule names together with another address or out of such a run."""
     owned: dict[str, list[tuple]] = {}
     spoiled: set[str] = set()
+    host_ports = {name: {pb.host_port for pb in c.ports}
+                  for name, c in model.containers.items() if c.ports}
+    named_to: dict[str, set[IPv4Address]] = {}  # a container -> its addresses
+    for a, name in addr_of.items():
+        named_to.setdefault(name, set()).add(a)
     for ns in model.ns.values():
         for table, chains in ns.rules.tables.items():
             for chain, ch in chains.items():
@@ -280,13 +306,16 @@ def _owned_rules(model: Model, addr_of: dict[IPv4Address, str]
                     if not named:
                         runs.append((i, None, ""))
                         continue
-                    if len(found) > 1 or len(named) > 1 or named[0][1] == ns.id:
-                        spoiled.update(c for _, c in named if c != ns.id)
+                    owners = {c for _, c in named}
+                    # one container, as every address of the rule: `-s X/32 -d X/32` too
+                    # (Docker's hairpin MASQUERADE of a published port)
+                    if len(named) < len(found) or len(owners) > 1 or ns.id in owners:
+                        spoiled.update(c for c in owners if c != ns.id)
                         runs.append((i, None, ""))
                         continue
-                    f, owner = named[0]
+                    f, owner = "+".join(f for f, _ in named), named[0][1]
                     runs.append((i, owner, f))
-                    form = _owned_form(rule)
+                    form = _owned_form(rule, named_to[owner], host_ports.get(owner, ()))
                     owned.setdefault(owner, []).append(((ns.id, table, chain), i, form))
                 _contiguous(runs, spoiled)
     return owned, spoiled

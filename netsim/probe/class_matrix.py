@@ -28,7 +28,9 @@ class ClassMatrix:
         self.names = list(sources)
         self.targets = [t for t in targets if t[1] is not None]
         self.address = dict(self.targets)
-        self.groups, self.group_of = _groups(twins, [*self.names, *self.address])
+        # a container sending to a port it publishes itself comes back to itself: alone
+        alone = twins.published.get((proto, port), set()) if port is not None else set()
+        self.groups, self.group_of = _groups(twins, [*self.names, *self.address], alone)
         mine, theirs = set(self.names), set(self.address)
         src_groups = sorted({self.group_of[n] for n in self.names})
         dst_groups = sorted({self.group_of[n] for n in self.address})
@@ -85,11 +87,13 @@ class ClassMatrix:
                     yield s, d
 
 
-def _groups(twins: Twins, names: list[str]) -> tuple[list[list[str]], dict[str, int]]:
-    """Classes of twins; a container that is no twin is a class of its own."""
+def _groups(twins: Twins, names: list[str], alone: set[str]
+            ) -> tuple[list[list[str]], dict[str, int]]:
+    """Classes of twins; a container that is no twin, or is `alone`, is a class of its own."""
     keyed: dict[object, list[str]] = {}
     for n in dict.fromkeys(names):
-        keyed.setdefault(twins.cls.get(n, ("alone", n)), []).append(n)
+        keyed.setdefault(("alone", n) if n in alone else twins.cls.get(n, ("alone", n)),
+                         []).append(n)
     groups = list(keyed.values())
     return groups, {n: g for g, members in enumerate(groups) for n in members}
 

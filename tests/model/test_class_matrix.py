@@ -11,9 +11,10 @@ import pytest
 
 from netsim import lab as lab_module
 from netsim.lab import Lab
+from netsim.model.twins import Twins
 from netsim.report.matrix_rows import MatrixRows
 from tests.conftest import SCENARIOS, lab
-from tests.model.test_twins import _generated
+from tests.model.test_twins import _generated, _publishers
 
 SHIPPED = sorted(SCENARIOS.glob("*.yml"))
 
@@ -50,3 +51,13 @@ def test_the_class_matrix_equals_the_walks_on_generated_scenarios(seed, monkeypa
     classed = _compare(lab(_generated(seed)), monkeypatch)
     if seed % 4:  # distinct subnets: twins there are, so fewer walks than pairs
         assert sum(c.walks for c in classed.classes) < sum(len(c) for c in classed.classes)
+
+
+@pytest.mark.parametrize("docker", ["20.10", "26", "28"])
+@pytest.mark.parametrize("proxy", [True, False])
+def test_publishers_are_twins_and_their_own_port_comes_back_to_each(docker, proxy,
+                                                                    monkeypatch) -> None:
+    scenario = lab(_publishers(docker, proxy))
+    tw = Twins(scenario.model)
+    assert tw.cls.get("p1") is not None and tw.cls["p1"] == tw.cls["p2"] == tw.cls["p3"]
+    _compare(scenario, monkeypatch)

@@ -67,6 +67,18 @@ def _generated(seed: int) -> str:
                            "networks": nets, "containers": containers})
 
 
+def _publishers(docker: str, proxy: bool) -> str:
+    """Containers publishing the same container port on different host ports, twins of
+    each other: each sends to its own host port (a hairpin, back to itself) and to the
+    others'."""
+    containers = {f"p{i}": {"network": "aa", "listen": ["80/tcp"], "ports": [f"808{i}:80"]}
+                  for i in range(1, 4)}
+    containers |= {f"c{i}": {"network": "aa", "listen": ["80/tcp"]} for i in range(1, 3)}
+    return yaml.safe_dump({"name": "pub", "docker": docker,
+                           "hosts": {"docker1": {"userland_proxy": proxy}},
+                           "networks": {"aa": {}}, "containers": containers})
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_classes_equal_the_walks_on_generated_scenarios(seed) -> None:
     tw = _same(lab(_generated(seed)).model)
@@ -80,4 +92,11 @@ def test_twins_are_found_and_singled_out_as_they_must_be() -> None:
         "quiet": {"network": "aa"}}})
     tw = Twins(lab(text).model)
     assert tw.cls["a1"] == tw.cls["a2"] == tw.cls["a3"]
-    assert "pub" not in tw.cls and "quiet" not in tw.cls  # publishes; listens on nothing
+    assert "pub" not in tw.cls and "quiet" not in tw.cls  # the one publisher; listens on nothing
+
+
+@pytest.mark.parametrize("docker", ["20.10", "28"])
+@pytest.mark.parametrize("proxy", [True, False])
+def test_publishers_are_twins_and_a_probe_to_its_own_port_is_its_own(docker, proxy) -> None:
+    tw = _same(lab(_publishers(docker, proxy)).model)
+    assert tw.cls["p1"] == tw.cls["p2"] == tw.cls["p3"] != tw.cls["c1"]
