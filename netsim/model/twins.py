@@ -33,7 +33,7 @@ class Member:
     tokens: list[str]  # name, then addresses and host-side port names in a canonical order
     ips: list[IPv4Address | None] = field(default_factory=list)  # per token, if an address
     rules: dict[tuple, int] = field(default_factory=dict)  # (ns, table, chain, form) -> index
-    index: dict[str, int] = field(default_factory=dict)  # token -> its position
+    index: dict[str, int] = field(init=False)  # token -> its position
 
     def __post_init__(self) -> None:
         self.index = {t: i for i, t in enumerate(self.tokens)}
@@ -164,6 +164,11 @@ class Twins:
         sig = (info.host, tuple(info.networks), tuple(ifaces), tuple(ns.routes), listeners,
                rules, ns.forwarding, ns.bridge_nf, frozenset(member.rules), ports)
         return sig, member
+
+    def to_own_port(self, name: str | None, proto: str, port: int | None) -> bool:
+        """Whether `name` sends to a host port it publishes itself: that probe comes back to
+        it (a hairpin), so no twin's probe stands for it."""
+        return name in self.published.get((proto, port), ())
 
     # --- relabelling ---------------------------------------------------------------------
     def swap(self, pairs: list[tuple[str, str]]) -> Swap:

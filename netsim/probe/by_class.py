@@ -31,7 +31,7 @@ def _key(tw: Twins, p: Probe) -> tuple[tuple | None, Parts | None]:
         return None, None
     parts = _parts(tw, p)
     s, d, token = parts
-    if d is None and (s is None or s in tw.published.get((p.proto, p.port), ())):
+    if d is None and (s is None or tw.to_own_port(s, p.proto, p.port)):
         return None, parts
     return (tw.cls[s] if s else p.src_ns, (tw.cls[d], token) if d else p.dst, s == d,
             p.proto, p.port, p.size), parts

@@ -28,8 +28,7 @@ class ClassMatrix:
         self.names = list(sources)
         self.targets = [t for t in targets if t[1] is not None]
         self.address = dict(self.targets)
-        # a container sending to a port it publishes itself comes back to itself: alone
-        alone = twins.published.get((proto, port), set()) if port is not None else set()
+        alone = {n for n in self.names if twins.to_own_port(n, proto, port)}
         self.groups, self.group_of = _groups(twins, [*self.names, *self.address], alone)
         mine, theirs = set(self.names), set(self.address)
         src_groups = sorted({self.group_of[n] for n in self.names})

@@ -103,6 +103,11 @@ _COLLECTION_TAG = {_MAP: "tag:yaml.org,2002:map", _SEQ: "tag:yaml.org,2002:seq"}
 _IMMUTABLE = (int, float, bool, type(None))
 
 
+def _place(ev: yaml.Event) -> tuple[int, int]:
+    """(line, column) where an event starts, counted from 1."""
+    return ev.start_mark.line + 1, ev.start_mark.column + 1
+
+
 class _Builder:
     """Plain data straight from the parser's events (no node graph: composing one costs as
     much again), with positions, a node budget and merge keys. An anchored node's events
@@ -141,8 +146,7 @@ class _Builder:
         return data
 
     def error(self, ev: yaml.Event, path: Path, message: str) -> ScenarioError:
-        mark = ev.start_mark
-        return ScenarioError(message, Where(self.pos.file, mark.line + 1, mark.column + 1, path))
+        return ScenarioError(message, Where(self.pos.file, *_place(ev), path))
 
     def node(self, ev: yaml.Event, nxt: Next, path: Path, depth: int, live: bool) -> object:
         """The value that starts with `ev`; `live`: read from the file (not replayed)."""
@@ -156,13 +160,7 @@ class _Builder:
         self.nodes += 1
         if self.nodes > MAX_NODES or depth > MAX_DEPTH:
             raise self.error(ev, path, BUDGET)
-        kind, tag = type(ev), ev.tag
-        if tag is None or tag == "!":
-            tag = ((_TAGS.get((ev.value, ev.implicit))
-                    or self.loader.resolve(yaml.ScalarNode, ev.value, ev.implicit))
-                   if kind is _SCALAR else _COLLECTION_TAG[kind])
-        if tag not in CORE:
-            raise self.error(ev, path, f"unknown tag {tag}: scenarios use plain YAML")
+        kind, tag = type(ev), self.tag(ev, path)
         mark = ev.start_mark
         # a block scalar's text starts on the line after its indicator
         block = kind is _SCALAR and ev.style in ("|", ">")
@@ -182,6 +180,18 @@ class _Builder:
             raise self.error(ev, path, "<< merges a mapping in as a key (<<: *defaults); as "
                              "a value, quote it")
         return self.scalar(ev, tag, path)
+
+    def tag(self, ev: yaml.Event, path: Path) -> str:
+        """The event's tag, as written or resolved (a scalar's by its text, through the
+        loader's cache); one the core schema lacks is refused."""
+        tag = ev.tag
+        if tag is None or tag == "!":
+            tag = ((_TAGS.get((ev.value, ev.implicit))  # the cache, without the call
+                    or self.loader.resolve(yaml.ScalarNode, ev.value, ev.implicit))
+                   if type(ev) is _SCALAR else _COLLECTION_TAG[type(ev)])
+        if tag not in CORE:
+            raise self.error(ev, path, f"unknown tag {tag}: scenarios use plain YAML")
+        return tag
 
     def scalar(self, ev: yaml.ScalarEvent, tag: str, path: Path) -> object:
         key = (tag, ev.value)
@@ -248,7 +258,7 @@ class _Builder:
                 raise self.error(kev, at, f"duplicate key '{key}' (first at line "
                                  f"{keys[at][0]}); names must be unique")
             else:
-                keys[at] = (kev.start_mark.line + 1, kev.start_mark.column + 1)
+                keys[at] = _place(kev)
                 out[key] = self.node(nxt(), nxt, at, depth + 1, live)
             kev = nxt()
         for source, places in merged:
@@ -263,16 +273,11 @@ class _Builder:
             self.anchors[self.fresh(kev)] = [kev]
         if type(kev) is not _SCALAR:
             raise self.error(kev, path, "a key must be plain text")
-        tag = kev.tag
-        if tag is None or tag == "!":
-            tag = (_TAGS.get((kev.value, kev.implicit))
-                   or self.loader.resolve(yaml.ScalarNode, kev.value, kev.implicit))
+        tag = self.tag(kev, path)
         if tag == STR:
             return kev.value, kev
         if tag == MERGE:
             return _MERGED, kev
-        if tag not in CORE:
-            raise self.error(kev, path, f"unknown tag {tag}: scenarios use plain YAML")
         key = self.scalar(kev, tag, path)
         if key is None or isinstance(key, (list, dict)):
             raise self.error(kev, path, "a key must be plain text")
