@@ -16,7 +16,7 @@ container's own address meets a host port.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields
 from ipaddress import IPv4Address, IPv4Network
 from operator import attrgetter
@@ -267,8 +267,7 @@ def _names_resolver(rule: Rule) -> bool:
             or "127.0.0.11" in rule.origin or "127.0.0.11" in (rule.comment or ""))
 
 
-def _owned_form(rule: Rule, own: set[IPv4Address], host_ports: set[int] | tuple = ()
-                ) -> tuple:
+def _owned_form(rule: Rule, own: set[IPv4Address], host_ports: Collection[int]) -> tuple:
     """A rule that names one container by its /32 (or DNATs to it), that address taken
     out, and the host ports it publishes (a DNAT's --dport)."""
     def leaf(name: str, v: object) -> object:
@@ -297,9 +296,6 @@ def _owned_rules(model: Model, addr_of: dict[IPv4Address, str]
     spoiled: set[str] = set()
     host_ports = {name: {pb.host_port for pb in c.ports}
                   for name, c in model.containers.items() if c.ports}
-    named_to: dict[str, set[IPv4Address]] = {}  # a container -> its addresses
-    for a, name in addr_of.items():
-        named_to.setdefault(name, set()).add(a)
     for ns in model.ns.values():
         for table, chains in ns.rules.tables.items():
             for chain, ch in chains.items():
@@ -320,7 +316,8 @@ def _owned_rules(model: Model, addr_of: dict[IPv4Address, str]
                         continue
                     f, owner = "+".join(f for f, _ in named), named[0][1]
                     runs.append((i, owner, f))
-                    form = _owned_form(rule, named_to[owner], host_ports.get(owner, ()))
+                    form = _owned_form(rule, set(model.endpoints[owner].addresses.values()),
+                                       host_ports.get(owner, ()))
                     owned.setdefault(owner, []).append(((ns.id, table, chain), i, form))
                 _contiguous(runs, spoiled)
     return owned, spoiled
