@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -12,7 +10,7 @@ from pydantic import ValidationError
 
 from netsim.errors import ScenarioError, Where
 from netsim.gcpause import paused
-from netsim.scenario import commands, conflists
+from netsim.scenario import commands, conflists, userfile
 from netsim.scenario.compose import files as compose_files
 from netsim.scenario.compose import mapping as compose_mapping
 from netsim.scenario.schema import FieldProblem, Scenario
@@ -56,30 +54,12 @@ def load(path: str | Path | list) -> Loaded:
         path = path[0]
     name = str(path)
     if conflists.is_cni_input(Path(path)) and Path(path).exists():
-        return from_text(conflists.scenario_text(Path(path)), name)
+        text, notes = conflists.scenario_text(Path(path))
+        loaded = from_text(text, name)
+        return replace(loaded, notes=(*loaded.notes, *notes))
     if Path(path).is_file() and compose_files.is_compose(Path(path)):
         return from_compose([Path(path)])
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise ScenarioError(f"no such file: {name}") from None
-    except OSError as e:
-        raise ScenarioError(f"cannot read {name}: {e.strerror}") from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ScenarioError(f"{name} is not a regular file", valid="a scenario file (.yml)")
-        if info.st_size > MAX_BYTES:
-            raise ScenarioError(f"{name} has {info.st_size} bytes: more than a scenario's "
-                                f"{MAX_BYTES >> 20} MiB", valid="a scenario file (.yml)")
-        raw = f.read(MAX_BYTES + 1)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise ScenarioError(f"not UTF-8 text: byte {raw[e.start]:#04x} cannot be decoded",
-                            Where(name, line)) from None
-    return from_text(text, name)
+    return from_text(userfile.read_text(path, MAX_BYTES, "a scenario file (.yml)"), name)
 
 
 @paused()

@@ -1,0 +1,49 @@
+"""Reading a file a user named, as root: regular files only, bounded before they are read.
+
+A FIFO would block forever, /dev/zero never ends, and /proc or /sys files report a size of 0
+while holding what netsim must never print; none of them is a configuration file. The size is
+checked on the open descriptor (no race with a rename) and the read stops at the bound.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from netsim.errors import ScenarioError, Where
+
+PSEUDO = ("/proc/", "/sys/", "/dev/")  # kernel files: never a user's configuration
+
+
+def read_text(path: Path | str, limit: int, valid: str) -> str:
+    """The file's text; a ScenarioError that names the file (never its content) otherwise."""
+    name = str(path)
+    if os.path.realpath(name).startswith(PSEUDO):
+        raise ScenarioError(f"{name} is a kernel file, not a configuration file", valid=valid)
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise ScenarioError(f"no such file: {name}", valid=valid) from None
+    except OSError as e:
+        raise ScenarioError(f"cannot read {name}: {e.strerror}", valid=valid) from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(f"{name} is not a regular file", valid=valid)
+        if info.st_size > limit:
+            raise ScenarioError(f"{name} has {info.st_size} bytes: more than the "
+                                f"{_size(limit)} netsim reads", valid=valid)
+        raw = f.read(limit + 1)
+    if len(raw) > limit:  # it grew while we read
+        raise ScenarioError(f"{name} has more than the {_size(limit)} netsim reads", valid=valid)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise ScenarioError(f"not UTF-8 text: byte {raw[e.start]:#04x} cannot be decoded",
+                            Where(name, line)) from None
+
+
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n >> 10} KiB"
