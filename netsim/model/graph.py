@@ -117,6 +117,8 @@ class Netns:
     # ("docker": then dockerd also set FORWARD DROP), None while it is off
     forwarding_by: str | None = None
     bridge_nf: bool = False  # bridged IPv4 traverses this namespace's ip hooks (br_netfilter)
+    # a real tool configures IPv6 here (carried as written, not modelled yet): IPv6 stays on
+    carries_ipv6: bool = False
     routes: list[Route] = field(default_factory=list)
     rules: Ruleset = field(default_factory=Ruleset)
     listeners: list[Listener] = field(default_factory=list)

@@ -69,7 +69,9 @@ def address_of(model: Model, word: str) -> IPv4Address | str | None:
             return f"{name} is not on network '{net}' (it is on {', '.join(ep.addresses) or 'none'})"
         return ep.addresses[net]
     if word in model.endpoints:
-        return model.endpoints[word].primary
+        primary = model.endpoints[word].primary
+        return primary if primary is not None else f"{word} has no IPv4 address (its network " \
+            "gives it none): nothing can reach it by address"
     try:
         return IPv4Address(word)
     except ValueError:

@@ -29,7 +29,7 @@ CHECKLESS = ("0.1.0", "0.2.0", "0.3.0", "0.3.1")  # versions before CHECK existe
 # (plugin, words its error starts with) -> the upstream bug it is: a warning, not a finding
 KNOWN_BUGS = {
     ("portmap", "could not check ipv6 dnat"): "containernetworking/plugins#819: portmap's "
-    "CHECK looks for IPv6 rules it never made for an IPv4-only pod (fixed after 1.1.1)",
+    "CHECK looks for IPv6 DNAT rules that are not the ones its ADD wrote (fixed after 1.1.1)",
 }
 
 

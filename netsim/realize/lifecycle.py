@@ -144,7 +144,8 @@ def run_plugins(model: Model, lab: str, names: dict[str, str]) -> None:
                 warnings.append(["CHECK", f"{said} — known bug {bug}"])
             else:
                 findings.append(said)
-        real = [ip["address"] for ip in got.get("ips", [])]
+        # IPv6 is carried to the plugins, not modelled yet: their IPv4 addresses are compared
+        real = [ip["address"] for ip in got.get("ips", []) if ":" not in ip["address"]]
         if real != step["expected_ips"]:
             findings.append(f"{step['container']}: the {step['conflist']['name']} plugins gave "
                             f"{', '.join(real) or 'no address'}, the model predicted "

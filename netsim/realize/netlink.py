@@ -75,9 +75,10 @@ def check_kernel(model: Model) -> None:
 
 def sysctls(model: Model, ns_id: str) -> dict[str, str]:
     ns = model.ns[ns_id]
+    off = "0" if ns.carries_ipv6 else "1"  # IPv4 model: keep DAD and RS noise out
     out = {
-        "net.ipv6.conf.all.disable_ipv6": "1",  # IPv4 model: keep DAD and RS noise out
-        "net.ipv6.conf.default.disable_ipv6": "1",
+        "net.ipv6.conf.all.disable_ipv6": off,
+        "net.ipv6.conf.default.disable_ipv6": off,
         "net.ipv4.ip_forward": "1" if ns.forwarding else "0",
         "net.bridge.bridge-nf-call-iptables": "1" if ns.bridge_nf else "0",
     }

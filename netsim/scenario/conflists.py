@@ -1,19 +1,29 @@
-"""`netsim check FILE.conflist` / `netsim check DIR` (a node's net.d): the scenario a user
-would write to check it — one CNI node, two pods on the network the runtime would pick
-(the first conflist by file name), and each plugin's promise as an expectation; a DIR that
-also holds kube-flannel's net-conf.json is a cluster (scenario/cluster.py)."""
+"""`netsim check FILE.conflist|.conf|.json` / `netsim check DIR` (a node's net.d): the scenario a
+user would write to check it — one CNI node, two pods on the network the runtime would pick,
+and each plugin's promise as an expectation; a DIR that also holds kube-flannel's
+net-conf.json is a cluster (scenario/cluster.py).
+
+A directory is read as CRI-O reads it: every `.conf`, `.conflist` and `.json` in file-name
+order, a file libcni refuses skipped with its reason (containerd stops there instead), the
+first one left the network pods get. A network of a plugin netsim does not model is named,
+and the rest of the directory is still checked."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
 
 from netsim.errors import ScenarioError
-from netsim.scenario import cluster
+from netsim.scenario import cluster, jsonpos, userfile
+from netsim.scenario.cni import libcni, unmodelled
 
-SUFFIXES = (".conflist", ".conf", ".json")
+SUFFIXES = libcni.SUFFIXES
+MAX_BYTES = 1 << 20  # a node's conflist is a few hundred bytes
+VALID = "a CNI network configuration: {cniVersion, name, plugins: [{type: bridge, ...}]}"
+MAX_FILES = 256  # a net.d holds a handful
+Notes = list[tuple[str, str]]
+KUBE_FLANNEL = {"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan"}}
 
 
 def is_cni_input(path: Path) -> bool:
@@ -21,44 +31,124 @@ def is_cni_input(path: Path) -> bool:
 
 
 def files(path: Path) -> list[Path]:
-    found = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES
-                   and p.name not in (cluster.NET_CONF, cluster.NODES)) if path.is_dir() \
-        else [path]
+    if not path.is_dir():
+        return [path]
+    found = sorted((p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file()
+                    and p.name not in (cluster.NET_CONF, cluster.NODES)), key=lambda p: p.name)
     if not found:
-        raise ScenarioError(f"{path}: no *.conflist in this directory", valid="a net.d "
-                            "directory such as /etc/cni/net.d")
+        raise ScenarioError(f"{path}: no net configurations found (*.conf, *.conflist, *.json)",
+                            valid="a net.d directory such as /etc/cni/net.d")
+    if len(found) > MAX_FILES:
+        raise ScenarioError(f"{path}: {len(found)} configuration files, more than the "
+                            f"{MAX_FILES} netsim reads from one directory")
     return found
 
 
-def scenario_text(path: Path) -> str:
+def _load(file: Path) -> dict:
+    """The file as libcni loads it; ScenarioError at the file's own line when refused."""
+    text = userfile.read_text(file, MAX_BYTES, VALID)
+    data, positions = jsonpos.load(text, str(file))
+    try:
+        return libcni.from_file(data, file.suffix)
+    except libcni.Invalid as e:
+        raise ScenarioError(e.message, positions.where(e.path), VALID) from None
+
+
+def _unmodelled(conf: dict) -> str | None:
+    return next((w for p in conf["plugins"] if (w := unmodelled.why(p["type"]))), None)
+
+
+def networks(path: Path) -> tuple[dict[str, str], Notes]:
+    """name -> file of each network netsim can check, first the one pods get; the notes say
+    what was skipped and why."""
     confs: dict[str, str] = {}
-    first: dict | None = None
+    notes: Notes = []
+    chosen = False
     for file in files(path):
         try:
-            conf = json.loads(file.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ScenarioError(f"{file}: not a conflist: {e}") from None
-        if not isinstance(conf, dict) or not isinstance(conf.get("name"), str):
-            raise ScenarioError(f"{file}: a conflist is a JSON object with a name")
-        confs[conf["name"]] = str(file.resolve())
-        first = first or conf
-    name = first["name"]
+            conf = _load(file)
+        except ScenarioError as e:
+            if not path.is_dir():
+                raise
+            notes.append(("cni", f"{file.name} skipped, as CRI-O skips it (containerd stops "
+                                 f"at it): {e}"))
+            continue
+        why = _unmodelled(conf)
+        if why and not path.is_dir():
+            raise ScenarioError(f"{file}: network {conf['name']!r}: {why}")
+        if why:
+            notes.append(("cni", f"{file.name}: network {conf['name']!r} is "
+                                 f"{'what pods get' if not chosen else 'also here'}, but "
+                                 f"{why}"))
+        elif conf["name"] not in confs:
+            confs[conf["name"]] = str(file.resolve())
+        chosen = True
+    if not confs:
+        raise ScenarioError(f"{path}: no network here that netsim models"
+                            + "".join(f"\n  {n}" for _, n in notes))
+    return confs, notes
+
+
+def scenario_text(path: Path) -> tuple[str, Notes]:
+    confs, notes = networks(path)
+    name = next(iter(confs))
     if cluster.is_cluster(path):  # a flannel cluster's files: its nodes, a pod on each
-        return yaml.safe_dump(cluster.scenario(path, confs, name), sort_keys=False)
-    bridges = [p for p in first.get("plugins", []) if isinstance(p, dict)
-               and p.get("type") == "bridge"]
-    masq = any(p.get("ipMasq") for p in bridges)
-    gateway = any(p.get("isGateway") or p.get("isDefaultGateway") for p in bridges)
-    expect = [{"from": "pod2", "to": "pod1", "port": "80/tcp", "result": "open",
-               "source": "pod2"},
-              {"from": "pod1", "to": "outside", "port": "80/tcp",
-               "result": "open" if masq else "blocked", **({"source": "node1"} if masq else {})},
-              {"from": "lan", "to": "pod1", "result": "blocked"}]
-    if gateway:
-        expect.append({"from": "node1", "to": "pod1", "result": "reach"})
+        return yaml.safe_dump(cluster.scenario(path, confs, name), sort_keys=False), notes
+    first = _load(Path(confs[name]))
+    expect, note = _promises(first)
+    if note:
+        notes.append(("cni", note))
     doc = {"name": "conflist-check", "hosts": {"node1": {"runtime": "cni"}},
+           **_flanneld(first, notes),
            "cni": {n: {"file": f} for n, f in confs.items()},
            "containers": {"pod1": {"network": name, "listen": ["80/tcp"]},
                           "pod2": {"network": name}},
            "expect": expect}
-    return yaml.safe_dump(doc, sort_keys=False)
+    return yaml.safe_dump(doc, sort_keys=False), notes
+
+
+def _flanneld(conf: dict, notes: Notes) -> dict:
+    """The flannel plugin reads what flanneld leased the node: with no net-conf.json beside
+    the conflist, flanneld is configured as kube-flannel.yml ships it, and that is said."""
+    if conf["plugins"][0]["type"] != "flannel":
+        return {}
+    notes.append(("cni", f"no {cluster.NET_CONF} beside it: flanneld runs with kube-flannel's "
+                         "net-conf.json (Network 10.244.0.0/16, vxlan)"))
+    return {"flannel": dict(KUBE_FLANNEL)}
+
+
+def _promises(conf: dict) -> tuple[list[dict], str | None]:
+    """What the network's plugins promise, as expectations: pods reach each other; with a
+    default route, the outside (seen as the node when masqueraded); the LAN cannot reach a
+    pod; a gateway bridge's node reaches its pods. None without an IPv4 address."""
+    main = conf["plugins"][0]
+    ipam = main.get("ipam") or {}
+    if main["type"] != "flannel" and not _has_ipv4(ipam):
+        return [], (f"network {conf['name']!r} gives its pods no IPv4 address (L2 only, "
+                    "loopback only or IPv6 only): nothing to probe by address")
+    bridges = [p for p in conf["plugins"] if p.get("type") == "bridge"]
+    masq = any(p.get("ipMasq") for p in conf["plugins"] if p.get("type") in ("bridge", "ptp"))
+    gateway = any(p.get("isGateway") or p.get("isDefaultGateway") for p in bridges)
+    default = any(p.get("isDefaultGateway") for p in bridges) or any(
+        str(r.get("dst")) == "0.0.0.0/0" for r in ipam.get("routes") or []
+        if isinstance(r, dict))
+    expect = [{"from": "pod2", "to": "pod1", "port": "80/tcp", "result": "open",
+               "source": "pod2"}]
+    if default:
+        expect.append({"from": "pod1", "to": "outside", "port": "80/tcp",
+                       "result": "open" if masq else "blocked",
+                       **({"source": "node1"} if masq else {})})
+    expect.append({"from": "lan", "to": "pod1", "result": "blocked"})
+    if gateway:
+        expect.append({"from": "node1", "to": "pod1", "result": "reach"})
+    return expect, None
+
+
+def _has_ipv4(ipam: dict) -> bool:
+    if ipam.get("type") == "static":
+        return any(":" not in str(a.get("address", "")) for a in ipam.get("addresses") or []
+                   if isinstance(a, dict))
+    sets = ipam.get("ranges") or ([[{"subnet": ipam["subnet"]}]] if ipam.get("subnet") else [])
+    return bool(ipam.get("type")) and any(
+        isinstance(rs, list) and rs and isinstance(rs[0], dict)
+        and ":" not in str(rs[0].get("subnet", "")) for rs in sets)

@@ -1,64 +1,102 @@
-"""Conflists as the scenario gives them (inline, or `{file: PATH}` beside the scenario),
-checked as the plugins and runtimes check them, with the plugins' own words."""
+"""Conflists as the scenario gives them (inline, or `{file: PATH}` beside the scenario), loaded
+as libcni loads them (`libcni`), then each plugin's object decoded as that plugin decodes it
+(its `CONF` struct, its words), errors at the user's own file:line."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from netsim.runtime.cni.context import Cni
+from netsim.errors import ScenarioError
+from netsim.runtime.cni.context import Cni, Source
+from netsim.runtime.cni.plugins import ipam
+from netsim.scenario import jsonpos, userfile
+from netsim.scenario.cni import gojson, libcni, unmodelled
+from netsim.scenario.conflists import MAX_BYTES, VALID
 
 # what Debian's containernetworking-plugins 1.1.1 speak (CNI_COMMAND=VERSION)
 VERSIONS = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")
-LATER = {  # reference plugins netsim knows of but does not model yet
-    "host-device": "host-device", "sbr": "sbr", "vrf": "vrf",
-}
 
 
 def load(cni: Cni) -> None:
     for name, value in cni.asm.sc.cni.items():
         path = ("cni", name)
-        conf = _read(cni, value, path)
-        if conf.get("name", name) != name:
+        raw, source = _read(cni, name, value, path)
+        cni.sources[name] = source
+        try:
+            conf = libcni.upconvert(raw) if source.single else libcni.conflist(raw)
+        except libcni.Invalid as e:
+            raise cni.error((*path, *e.path), e.message, VALID) from None
+        if conf["name"] not in ("", name):
             raise cni.error((*path, "name"), f"the conflist is named {conf['name']!r}, its key "
                             f"{name!r}: runtimes find networks by the conflist's name")
         conf["name"] = name
-        version = str(conf.get("cniVersion", ""))
-        if version not in VERSIONS:
+        if conf["cniVersion"] not in VERSIONS:
             raise cni.error((*path, "cniVersion"), f'incompatible CNI versions: config is '
-                            f'"{version}", plugin supports {list(VERSIONS)}', ", ".join(VERSIONS))
-        plugins = conf.get("plugins")
-        if not isinstance(plugins, list) or not plugins:
-            raise cni.error(path, "a conflist needs plugins: [...]",
-                            "a list of {type: bridge, ...}")
-        for i, plugin in enumerate(plugins):
-            _check_plugin(cni, plugin, (*path, "plugins", i))
+                            f'"{conf["cniVersion"]}", plugin supports '
+                            f'[{" ".join(chr(34) + v + chr(34) for v in VERSIONS)}]',
+                            ", ".join(VERSIONS))
+        conf["plugins"] = [_plugin(cni, p, (*path, "plugins", i))
+                           for i, p in enumerate(conf["plugins"])]
         cni.conflists[name] = conf
+        v6 = ipv6(conf)
+        if v6:
+            cni.warn("C06", f"cni.{name}: IPv6 {', '.join(v6)}: carried to the real plugins as "
+                     "written, not modelled yet; the IPv4 side is predicted")
 
 
-def _read(cni: Cni, value: dict, path: tuple) -> dict:
+def ipv6(conf: dict) -> list[str]:
+    """The IPv6 ranges, routes and addresses of a conflist's IPAM (decoded by type: a JSON
+    null stands where Go would leave a zero value)."""
+    out = []
+    for p in conf["plugins"]:
+        ipam = p.get("ipam") or {}
+        firsts = [(rs or [None])[0] for rs in ipam.get("ranges") or []]
+        for what, key, items in (("range", "subnet", firsts),
+                                 ("route", "dst", ipam.get("routes") or []),
+                                 ("address", "address", ipam.get("addresses") or [])):
+            out += [f"{what} {x[key]}" for x in items if ":" in (x or {}).get(key, "")]
+    return out
+
+
+def _read(cni: Cni, name: str, value: dict, path: tuple) -> tuple[object, Source]:
+    """The conflist's JSON and where it was written: a file beside the scenario (`.conflist`
+    read as a list, `.conf` and `.json` as one plugin, as containerd and CRI-O read them), or
+    the scenario's own mapping (named by its key; one plugin when it has a type and no
+    plugins)."""
     if set(value) != {"file"}:
-        return dict(value)
-    base = Path(cni.asm.loaded.path).parent
-    file = base / str(value["file"])
+        single = "plugins" not in value and "type" in value
+        return {"name": name, **value}, Source(cni.asm.loaded.positions, path, single)
+    file = Path(cni.asm.loaded.path).parent / str(value["file"])
     try:
-        data = json.loads(file.read_text())
-    except (OSError, UnicodeDecodeError) as e:
-        raise cni.error((*path, "file"), f"cannot read {file}: {e}") from None
-    except json.JSONDecodeError as e:
-        raise cni.error((*path, "file"), f"{file}:{e.lineno}: not JSON: {e.msg}") from None
-    if not isinstance(data, dict):
-        raise cni.error((*path, "file"), f"{file} is not a conflist (a JSON object)")
-    return data
+        text = userfile.read_text(file, MAX_BYTES, VALID)
+        data, positions = jsonpos.load(text, str(file))
+    except ScenarioError as e:
+        where = e.where if e.where and e.where.line else cni.asm.loaded.positions.where(
+            (*path, "file"))
+        raise ScenarioError(e.message, where, e.valid) from None
+    return data, Source(positions, (), file.suffix != ".conflist")
 
 
-def _check_plugin(cni: Cni, plugin: object, path: tuple) -> None:
-    if not isinstance(plugin, dict) or not isinstance(plugin.get("type"), str):
-        raise cni.error(path, "a plugin is a mapping with a type", "{type: bridge, ...}")
+def _plugin(cni: Cni, plugin: dict, path: tuple) -> dict:
+    """The plugin's object as it decodes it (Go's field names, its types, in its words), its
+    IPAM's too; a plugin netsim does not model is named with whose it is."""
     kind = plugin["type"]
-    if kind in LATER:
-        raise cni.error((*path, "type"), f"netsim does not model the {LATER[kind]} plugin yet",
-                        ", ".join(cni.plugins))
+    if unmodelled.why(kind):
+        raise cni.error((*path, "type"), unmodelled.why(kind), ", ".join(cni.plugins))
     if kind not in cni.plugins:
         raise cni.error((*path, "type"), f'failed to find plugin "{kind}" in path '
                         "[/usr/lib/cni] (not a reference plugin)", ", ".join(cni.plugins))
+    module = cni.plugins[kind]
+    out = _decode(cni, plugin, module, path)
+    kind = (out.get("ipam") or {}).get("type")
+    if kind in ipam.IPAMS:
+        out["ipam"] = _decode(cni, plugin, ipam.IPAMS[kind], path, kind)["ipam"]
+    return out
+
+
+def _decode(cni: Cni, plugin: dict, module: object, path: tuple, kind: str = "") -> dict:
+    try:
+        return gojson.decode(plugin, module.CONF)
+    except gojson.DecodeError as e:
+        raise cni.error((*path, *e.path), module.DECODE + e.message,
+                        f"the {kind or plugin['type']} plugin's documented keys") from None

@@ -9,6 +9,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from netsim.errors import ScenarioError
 from netsim.model.assembly import Assembly
 from netsim.scenario.schema import Container, Host
+from netsim.scenario.yamlpos import Positions
 
 
 @dataclass
@@ -69,17 +70,38 @@ def runtime_config(plugin: dict, args: dict) -> dict:
     return {k: v for k, v in args.items() if k in declared}
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a conflist was written, so its errors point there: the file's positions (the
+    scenario's own for an inline one), the key path of the conflist in them, and whether it
+    was one plugin's config (a `.conf`) that libcni upconverted to a list of one."""
+
+    positions: Positions
+    at: tuple
+    single: bool
+
+
 class Cni:
     def __init__(self, asm: Assembly, plugins: dict):
         self.asm = asm
         self.model = asm.model
-        self.plugins = plugins  # type -> model function (handed in: plugins never import it)
+        self.plugins = plugins  # type -> its module (handed in: plugins never import it)
         self.nodes: dict[str, Node] = {}
         self.conflists: dict[str, dict] = {}
+        self.sources: dict[str, Source] = {}  # conflist name -> where it was written
         self.flannel = None  # flanneld's state once it runs (runtime.cni.flannel.flanneld)
 
     def error(self, path: tuple, message: str, valid: str | None = None) -> ScenarioError:
-        return self.asm.error(path, message, valid)
+        """At the user's own file:line: a conflist's path (`cni`, name, ...) is looked up in
+        the file it came from."""
+        src = self.sources.get(path[1]) if len(path) > 1 and path[0] == "cni" else None
+        if src is None:
+            return self.asm.error(path, message, valid)
+        rest = path[2:]
+        if src.single and rest[:2] == ("plugins", 0):
+            rest = rest[2:]
+        where = src.positions.where((*src.at, *rest))
+        return ScenarioError(message, where, valid)
 
     def warn(self, pid: str, text: str) -> None:
         """Once: a conflist is used by many pods, and on nodes built apart."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from types import ModuleType
 
 from netsim.runtime.cni.plugins import (
     bandwidth,
@@ -18,16 +18,16 @@ from netsim.runtime.cni.plugins import (
     vlan,
 )
 
-PLUGINS: dict[str, Callable] = {  # type -> (Add) -> the plugin's result
-    "bandwidth": bandwidth.add,
-    "bridge": bridge.add,
-    "firewall": firewall.add,
-    "flannel": flannel.add,
-    "ipvlan": ipvlan.add,
-    "loopback": loopback.add,
-    "macvlan": macvlan.add,
-    "portmap": portmap.add,
-    "ptp": ptp.add,
-    "tuning": tuning.add,
-    "vlan": vlan.add,
+PLUGINS: dict[str, ModuleType] = {  # type -> its module: CONF, DECODE, add(Add) -> result
+    "bandwidth": bandwidth,
+    "bridge": bridge,
+    "firewall": firewall,
+    "flannel": flannel,
+    "ipvlan": ipvlan,
+    "loopback": loopback,
+    "macvlan": macvlan,
+    "portmap": portmap,
+    "ptp": ptp,
+    "tuning": tuning,
+    "vlan": vlan,
 }

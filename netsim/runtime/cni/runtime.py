@@ -71,6 +71,8 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
     args = _args(cni, name, spec, conf, path)
     asm = cni.asm
     asm.add_ns(name, NodeKind.CONTAINER, name, host=host)
+    if conflist.ipv6(conf):  # the real plugins add what the model carries: IPv6 stays on
+        cni.model.ns[name].carries_ipv6 = cni.model.ns[node.ns].carries_ipv6 = True
     result = None
     cpath = ("cni", network)
     executed = []  # the plugins the realizer runs: a delegating plugin's delegate instead
@@ -78,7 +80,7 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
         add = Add(cni, node, conf, plugin, name, spec, name, IFNAME, result,
                   (*cpath, "plugins", i), runtime_config(plugin, args))
         try:
-            result = PLUGINS[plugin["type"]](add)
+            result = PLUGINS[plugin["type"]].add(add)
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as e:
             # a value of the wrong shape: the real plugin cannot decode its config either
             raise cni.error(add.path, f"failed to load netconf: {type(e).__name__}: {e}",

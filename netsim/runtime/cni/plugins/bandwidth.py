@@ -9,6 +9,13 @@ import hashlib
 
 from netsim.model.graph import Iface, IfKind
 from netsim.runtime.cni.context import Add
+from netsim.scenario.cni import libcni
+from netsim.scenario.cni.gojson import UINT64, extend
+
+# the plugin's own config struct (1.1.1): what it decodes, in its words
+CONF = extend(libcni.NETCONF, "PluginConf", ingressRate=UINT64, ingressBurst=UINT64,
+              egressRate=UINT64, egressBurst=UINT64)
+DECODE = "failed to parse network configuration: "
 
 DIRECTIONS = ("ingress", "egress")
 

@@ -11,8 +11,16 @@ from ipaddress import IPv4Interface, IPv4Network
 
 from netsim.model.graph import Iface, IfKind, Route
 from netsim.model.rules import Accept, Is, Jump, Masquerade, Match, Rule
-from netsim.runtime.cni.context import Add
+from netsim.runtime.cni.context import Add, Lease
 from netsim.runtime.cni.plugins import ipam
+from netsim.scenario.cni import libcni
+from netsim.scenario.cni.gojson import BOOL, INT, STRING, extend
+
+# the plugin's own config struct (1.1.1): what it decodes, in its words
+CONF = extend(libcni.NETCONF, "NetConf", bridge=STRING, isGateway=BOOL, isDefaultGateway=BOOL,
+              forceAddress=BOOL, ipMasq=BOOL, mtu=INT, hairpinMode=BOOL,
+              promiscMode=BOOL, vlan=INT, macspoofchk=BOOL, enabledad=BOOL)
+DECODE = "failed to load netconf: "
 
 BUILT_BY = "cni"
 MULTICAST = IPv4Network("224.0.0.0/4")
@@ -31,43 +39,52 @@ def add(a: Add) -> dict:
     if p.get("hairpinMode") and p.get("promiscMode"):  # the plugin's words (cni.md §7)
         raise a.cni.error(a.path, "cannot set hairpin mode and promiscuous mode at the same "
                           "time.")
-    got = ipam.lease(a)
-    addr = got.address
-    gateway = got.gateway or (addr.network.network_address + 1 if gateway_mode else None)
+    got = ipam.lease(a, l2=True)  # None: an L2-only link (no IPAM), or IPv6 only
+    addr = got.address if got else None
     host = model.ns[node.ns]
     bridge = host.ifaces.get(br)
     if bridge is None:
         bridge = model.add_iface(Iface(node.ns, br, IfKind.BRIDGE, mtu=mtu, built_by=BUILT_BY,
                                        network=a.conflist["name"],
                                        mac=a.cni.asm.mac(("cni-bridge", node.name, br))))
-    if gateway_mode:
-        gw_addr = IPv4Interface(f"{gateway}/{addr.network.prefixlen}")
-        if bridge.addrs and gw_addr not in bridge.addrs:
-            raise a.cni.error(a.path, f'failed to set bridge addr: "{br}" already has an IP '
-                              f"address different from {gw_addr}")
-        if not bridge.addrs:
-            bridge.addrs.append(gw_addr)
-        host.forward_on("cni")
     veth = "veth" + a.cni.asm.digest("cni-veth", node.name, a.container)[:8]
     outer = Iface(node.ns, veth, IfKind.VETH, mtu=mtu, master=br, built_by=BUILT_BY,
                   hairpin=bool(p.get("hairpinMode")), network=a.conflist["name"])
-    inner = Iface(a.ns, a.ifname, IfKind.VETH, mtu=mtu, addrs=[addr], built_by=BUILT_BY,
-                  mac=a.cni.asm.mac(("cni-pod", a.container, a.conflist["name"])),
-                  network=a.conflist["name"])
+    inner = Iface(a.ns, a.ifname, IfKind.VETH, mtu=mtu, addrs=[addr] if addr else [],
+                  built_by=BUILT_BY, network=a.conflist["name"],
+                  mac=a.cni.asm.mac(("cni-pod", a.container, a.conflist["name"])))
     model.add_iface(outer)
     model.add_iface(inner)
     model.link_veth(outer, inner)
-    pod = model.ns[a.ns]
+    result = {"cniVersion": a.conflist["cniVersion"],
+              "interfaces": [{"name": br}, {"name": veth}, {"name": a.ifname,
+                                                              "sandbox": a.ns}], "ips": []}
+    if got is not None:
+        result["ips"] = [_layer3(a, got, bridge, gateway_mode)]
+    return result
+
+
+def _layer3(a: Add, got: Lease, bridge: Iface, gateway_mode: bool) -> dict:
+    """What the plugin does once IPAM gave an address: the gateway on the bridge, the routes,
+    ipMasq; the result's `ips` entry."""
+    p, addr, host = a.plugin, got.address, a.cni.model.ns[a.node.ns]
+    gateway = got.gateway or (addr.network.network_address + 1 if gateway_mode else None)
+    if gateway_mode:
+        gw_addr = IPv4Interface(f"{gateway}/{addr.network.prefixlen}")
+        if bridge.addrs and gw_addr not in bridge.addrs:
+            raise a.cni.error(a.path, f'failed to set bridge addr: "{bridge.name}" already has '
+                              f"an IP address different from {gw_addr}")
+        if not bridge.addrs:
+            bridge.addrs.append(gw_addr)
+        host.forward_on("cni")
+    pod = a.cni.model.ns[a.ns]
     for dst, gw in got.routes:
         pod.routes.append(Route(dst, a.ifname, via=gw or gateway))
     if p.get("isDefaultGateway") and not any(r.dst.prefixlen == 0 for r in pod.routes):
         pod.routes.append(Route(IPv4Network("0.0.0.0/0"), a.ifname, via=gateway))
     if p.get("ipMasq"):
         masquerade(a, addr)
-    return {"cniVersion": a.conflist["cniVersion"],
-            "interfaces": [{"name": br}, {"name": veth}, {"name": a.ifname,
-                                                            "sandbox": a.ns}],
-            "ips": [ipam.ip_entry(addr, gateway, 2)]}
+    return ipam.ip_entry(addr, gateway, 2)
 
 
 def masquerade(a: Add, addr: IPv4Interface) -> None:

@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from netsim.runtime.cni.context import Add
+from netsim.scenario.cni import libcni
+from netsim.scenario.cni.gojson import ANY, STRING, extend, map_of
+
+# the plugin's own config struct (1.1.1): what it decodes, in its words
+CONF = extend(libcni.NETCONF, "NetConf", subnetFile=STRING, dataDir=STRING, delegate=map_of(ANY))
+DECODE = "failed to load netconf: "
 
 NO_ENV = ("loadFlannelSubnetEnv failed: open /run/flannel/subnet.env: no such file or "
           "directory (flanneld is not running on {node})")
@@ -44,4 +50,4 @@ def add(a: Add) -> dict:
                           "path [/usr/lib/cni]", ", ".join(p for p in a.cni.plugins
                                                            if p != "flannel"))
     a.runs_as = conf
-    return a.cni.plugins[kind](replace(a, plugin=conf))
+    return a.cni.plugins[kind].add(replace(a, plugin=conf))

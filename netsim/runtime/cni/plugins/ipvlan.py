@@ -8,6 +8,12 @@ from __future__ import annotations
 from netsim.model.graph import IfKind
 from netsim.runtime.cni.context import Add
 from netsim.runtime.cni.plugins import ipam, master
+from netsim.scenario.cni import libcni
+from netsim.scenario.cni.gojson import INT, STRING, extend
+
+# the plugin's own config struct (1.1.1): what it decodes, in its words
+CONF = extend(libcni.NETCONF, "NetConf", master=STRING, mode=STRING, mtu=INT)
+DECODE = "failed to load netconf: "
 
 MODES = ("l2", "l3", "l3s")
 
@@ -17,4 +23,4 @@ def add(a: Add) -> dict:
     if mode not in MODES:
         raise a.cni.error((*a.path, "mode"), f"unknown ipvlan mode: {mode}", ", ".join(MODES))
     lower = master.lookup(a)
-    return master.attach(a, IfKind.IPVLAN, lower, ipam.lease(a), mode=mode, mac=lower.mac)
+    return master.attach(a, IfKind.IPVLAN, lower, ipam.lease(a, l2=True), mode=mode, mac=lower.mac)

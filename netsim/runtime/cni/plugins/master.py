@@ -19,14 +19,15 @@ def lookup(a: Add) -> Iface:
     return lower
 
 
-def attach(a: Add, kind: IfKind, lower: Iface, got: Lease, **link) -> dict:
-    """The child link in the container with the lease's address and routes; its result."""
+def attach(a: Add, kind: IfKind, lower: Iface, got: Lease | None, **link) -> dict:
+    """The child link in the container with the lease's address and routes (none without a
+    lease: an L2-only link); its result."""
     model = a.cni.model
     model.add_iface(Iface(a.ns, a.ifname, kind, mtu=int(a.plugin.get("mtu", lower.mtu)),
-                          parent=lower.id, addrs=[got.address], built_by="cni",
+                          parent=lower.id, addrs=[got.address] if got else [], built_by="cni",
                           network=a.conflist["name"], **link))
-    for dst, gw in got.routes:
+    for dst, gw in got.routes if got else ():
         model.ns[a.ns].routes.append(Route(dst, a.ifname, via=gw or got.gateway))
     return {"cniVersion": a.conflist["cniVersion"],
             "interfaces": [{"name": a.ifname, "sandbox": a.ns}],
-            "ips": [ipam.ip_entry(got.address, got.gateway, 0)]}
+            "ips": [ipam.ip_entry(got.address, got.gateway, 0)] if got else []}

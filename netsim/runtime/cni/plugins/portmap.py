@@ -15,6 +15,14 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from netsim.model.rules import Dnat, Is, Jump, Masquerade, Match, Rule, SetMark
 from netsim.runtime.cni.context import Add
+from netsim.scenario.cni import libcni
+from netsim.scenario.cni.gojson import BOOL, INT, STRING, extend, list_of
+
+# the plugin's own config struct (1.1.1): what it decodes, in its words
+CONF = extend(libcni.NETCONF, "PortMapConf", snat=BOOL, conditionsV4=list_of(STRING),
+                     conditionsV6=list_of(STRING), markMasqBit=INT,
+              externalSetMarkChain=STRING)
+DECODE = "failed to parse config: failed to parse network configuration: "
 
 DNAT_CHAIN = "CNI-HOSTPORT-DNAT"
 SETMARK = "CNI-HOSTPORT-SETMARK"

@@ -11,11 +11,20 @@ from ipaddress import IPv4Interface, IPv4Network
 from netsim.model.graph import Iface, IfKind, Route
 from netsim.runtime.cni.context import Add
 from netsim.runtime.cni.plugins import bridge, ipam
+from netsim.scenario.cni import libcni
+from netsim.scenario.cni.gojson import BOOL, INT, extend
+
+# the plugin's own config struct (1.1.1): what it decodes, in its words
+CONF = extend(libcni.NETCONF, "NetConf", ipMasq=BOOL, mtu=INT)
+DECODE = "failed to load netconf: "
 
 
 def add(a: Add) -> dict:
     p, node, model = a.plugin, a.node, a.cni.model
     got = ipam.lease(a)
+    if got is None:
+        raise a.cni.error((*a.path, "ipam"), "netsim does not model an IPv6-only ptp network "
+                          "yet", "an IPv4 range")
     addr = got.address
     gateway = got.gateway or addr.network.network_address + 1
     mtu = int(p.get("mtu", 1500))

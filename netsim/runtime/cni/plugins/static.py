@@ -8,6 +8,12 @@ from ipaddress import IPv4Address, IPv4Interface
 
 from netsim.runtime.cni.context import Add, Lease
 from netsim.runtime.cni.plugins import hostlocal
+from netsim.scenario.cni.gojson import IP, STRING, list_of, struct
+
+ADDRESS = struct("Address", "main.Address", address=STRING, gateway=IP)  # parsed after
+CONF = struct("Net", ipam=struct("IPAMConfig", type=STRING, routes=list_of(hostlocal.ROUTE),
+                                 addresses=list_of(ADDRESS)))
+DECODE = ""
 
 
 def lease(a: Add, ipam: dict) -> Lease:
@@ -28,4 +34,4 @@ def lease(a: Add, ipam: dict) -> Lease:
     except ValueError:
         raise a.cni.error(where, f"invalid CIDR address: {text}", "10.10.0.5/24") from None
     gateway = IPv4Address(first["gateway"]) if first.get("gateway") else None
-    return Lease(addr, gateway, hostlocal.routes(ipam))
+    return Lease(addr, gateway, hostlocal.routes(a, ipam))

@@ -9,6 +9,13 @@ from __future__ import annotations
 import re
 
 from netsim.runtime.cni.context import Add
+from netsim.scenario.cni import libcni
+from netsim.scenario.cni.gojson import BOOL, INT, STRING, extend, map_of
+
+# the plugin's own config struct (1.1.1): what it decodes, in its words
+CONF = extend(libcni.NETCONF, "TuningConf", mac=STRING, mtu=INT, promisc=BOOL, allmulti=BOOL,
+              sysctl=map_of(STRING))
+DECODE = "failed to load netconf: "
 
 MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 

@@ -8,6 +8,12 @@ from __future__ import annotations
 from netsim.model.graph import IfKind
 from netsim.runtime.cni.context import Add
 from netsim.runtime.cni.plugins import ipam, master
+from netsim.scenario.cni import libcni
+from netsim.scenario.cni.gojson import INT, STRING, extend
+
+# the plugin's own config struct (1.1.1): what it decodes, in its words
+CONF = extend(libcni.NETCONF, "NetConf", master=STRING, vlanId=INT, mtu=INT)
+DECODE = "failed to load netconf: "
 
 
 def add(a: Add) -> dict:
