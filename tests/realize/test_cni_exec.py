@@ -131,7 +131,7 @@ def test_a_plugin_address_the_model_did_not_predict_is_a_finding() -> None:
 
 
 @pytest.mark.parametrize("which", ["cni-containerd", "cni-podman", "cni-hairpin", "cni-ptp",
-                                   "cni-docker-node"])
+                                   "cni-nerdctl", "cni-docker-node"])
 def test_the_nodes_iptables_save_is_the_models_rendering_line_for_line(which) -> None:
     """`netsim inspect` prints what iptables-save shows on the node: the plugins' chains
     (CNI-<hash>, CNI-DN-<hash>, portmap's and firewall's, with their comments), and on a node
