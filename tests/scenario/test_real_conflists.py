@@ -1,0 +1,75 @@
+"""Real CNI configurations as projects publish them (tests/corpus/cni, SOURCES.yml says whose):
+every valid one is checked clean, every invalid one refused in the real tool's words, a plugin
+netsim does not model named; never a traceback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from netsim.cli import main
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "cni"
+ENTRIES = yaml.safe_load((CORPUS / "SOURCES.yml").read_text())
+
+
+def test_every_file_of_the_corpus_has_its_source_and_licence() -> None:
+    listed = {e["file"] for e in ENTRIES}
+    present = {str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*") if p.is_file()
+               and p.name != "SOURCES.yml"}
+    assert listed == present
+    assert all(e["source"] and e["licence"] == "Apache-2.0" for e in ENTRIES)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["file"] for e in ENTRIES])
+def test_a_real_file_is_accepted_or_refused_for_the_real_tools_reason(entry, tmp_path) -> None:
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["check", "-q", str(CORPUS / entry["file"]), "--json",
+                                       str(out)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    expect = entry["expect"]
+    if expect == "valid":
+        assert result.exit_code == 0, result.output
+        probes = json.loads(out.read_text())["probes"]
+        assert all(p["predicted"] == p["expected"] for p in probes
+                   if p["origin"].startswith("expect"))
+        return
+    words = expect["unmodelled"] if isinstance(expect, dict) else expect
+    assert result.exit_code == 2, result.output
+    assert words in " ".join(result.output.split()), result.output
+    assert entry["file"].split("/")[-1] in result.output  # the user's own file is named
+
+
+def test_a_net_d_of_real_files_picks_the_first_valid_and_says_what_it_skipped(tmp_path) -> None:
+    """CRI-O's ocicni: file-name order, a file libcni refuses skipped with its reason."""
+    netd = tmp_path / "net.d"
+    netd.mkdir()
+    for name in ("10-crio-bridge-27766af.conflist", "11-crio-ipv4-bridge.conflist",
+                 "99-loopback.conflist"):
+        shutil.copy(CORPUS / "crio" / name, netd / name)
+    shutil.copy(CORPUS / "calico" / "minimal.conf", netd / "05-calico.conf")
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["check", str(netd), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "05-calico.conf: network 'any_name' is what pods get, but the calico plugin is " \
+           "Calico's" in text
+    assert "10-crio-bridge-27766af.conflist skipped, as CRI-O skips it" in text
+    assert "no 'plugins' key" in text
+    report = json.loads(out.read_text())
+    assert {p["dst"] for p in report["probes"] if p["to"] == "pod1"} == {"10.85.0.2"}
+
+
+def test_a_directory_with_nothing_netsim_models_says_why_for_each_file(tmp_path) -> None:
+    shutil.copy(CORPUS / "aws" / "10-aws.conflist", tmp_path / "10-aws.conflist")
+    (tmp_path / "20-bad.conf").write_text('{"name": "x"')
+    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "no network here that netsim models" in text and "AWS VPC CNI's" in text
+    assert "20-bad.conf skipped" in text and "unexpected end of JSON input" in text
