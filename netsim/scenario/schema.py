@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
@@ -331,7 +331,9 @@ class Container(Strict):
     hostname: Annotated[str, BeforeValidator(_dns_name)] | None = None
     dns: list[IPv4] = []  # --dns
     removed: bool | ContainerName = False  # `docker rm`: at the end, or just before NAME runs
-    add_hosts: Annotated[dict[Text, IPv4], BeforeValidator(_none_is_empty)] = {}  # --add-host
+    # --add-host NAME:IP, or NAME:host-gateway (dockerd puts its default bridge's gateway there)
+    add_hosts: Annotated[dict[Text, IPv4 | Literal["host-gateway"]],
+                         BeforeValidator(_none_is_empty)] = {}
 
     @model_validator(mode="after")
     def _one_network_key(self) -> Container:

@@ -11,6 +11,8 @@ from netsim.model.graph import Listener, NetRecord
 from netsim.model.rules import Dnat, Is, Jump, Match, Rule, Snat
 from netsim.runtime.docker.context import Docker
 
+HOST_GATEWAY = "host-gateway"  # --add-host NAME:host-gateway
+
 Table = dict[str, list[IPv4Address]]
 
 
@@ -80,11 +82,22 @@ def _view(dk: Docker, name: str, tables: dict[str, Table]) -> dns.NameView:
                                     dk.model.containers[target].short_id]):
                 view.hosts[dns.canonical(n)] = [ep.primary]
     for n, ip in spec.add_hosts.items():  # --add-host: written into /etc/hosts
-        view.hosts[dns.canonical(n)] = [ip]
+        view.hosts[dns.canonical(n)] = [_host_gateway(dk, name, info.host) if ip == HOST_GATEWAY
+                                        else ip]
     view.hosts_file = dns.hosts_file(view, _own_entries(dk, name))
     if mine:
         _wire_resolver(dk, name, view)
     return view
+
+
+def _host_gateway(dk: Docker, name: str, host: str) -> IPv4Address:
+    """`host-gateway`: dockerd's default bridge gateway (docker0's address; every version
+    here, 20.10 to 28, without --host-gateway-ip), refused in dockerd's words without one."""
+    bridge = dk.daemons[host].nets.get("bridge")
+    if bridge is None or bridge.net.gateway is None:
+        raise dk.asm.error(("containers", name, "add_hosts"), "unable to derive the IP value "
+                           "for host-gateway", "an address, or a daemon with its default bridge")
+    return bridge.net.gateway
 
 
 def _own_entries(dk: Docker, name: str) -> list[tuple[IPv4Address, list[str]]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from netsim.errors import ScenarioError, Where
-from netsim.scenario.compose import spec
+from netsim.scenario.compose import dotenv, interpolation, spec
 from netsim.scenario.yamlpos import load_text
 
 # what `docker compose` looks for when no -f is given, and the override it adds
@@ -23,7 +23,6 @@ OVERRIDES = {"compose.yaml": "compose.override.yaml", "compose.yml": "compose.ov
              "docker-compose.yml": "docker-compose.override.yml"}
 REPLACED = {"command", "entrypoint"}  # the merge rules' exceptions: the last file wins
 MAX_BYTES = 1 << 20
-_VAR = re.compile(r"\$(?:(\$)|\{([^}]*)\}|([_a-zA-Z][_a-zA-Z0-9]*))")
 
 
 @dataclass
@@ -75,7 +74,8 @@ def project_files(paths: list[Path]) -> list[Path]:
 def read(paths: list[Path], env: dict[str, str] | None = None) -> Project:
     files = project_files(paths)
     directory = files[0].resolve().parent
-    variables = {**_dotenv(directory / ".env"), **(os.environ if env is None else env)}
+    environ = dict(os.environ if env is None else env)
+    variables = {**dotenv.read(directory / ".env", environ), **environ}  # the shell wins
     project = Project({}, {}, directory, tuple(str(p) for p in files))
     for path in files:
         data, origin = _one(path, variables)
@@ -123,19 +123,6 @@ def _where(origin: dict, path: tuple, file: str) -> Where:
                                                                           tuple(path))
 
 
-def _dotenv(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines, as compose reads the project's .env (comments and blanks skipped)."""
-    out: dict[str, str] = {}
-    if not path.is_file():
-        return out
-    for line in path.read_text(errors="replace").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, _, value = line.partition("=")
-            out[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
-    return out
-
-
 def _interpolate(value: object, path: tuple, variables: dict, origin: dict) -> object:
     if isinstance(value, dict):
         return {k: _interpolate(v, (*path, k), variables, origin) for k, v in value.items()}
@@ -143,37 +130,8 @@ def _interpolate(value: object, path: tuple, variables: dict, origin: dict) -> o
         return [_interpolate(v, (*path, i), variables, origin) for i, v in enumerate(value)]
     if isinstance(value, str) and "$" in value:
         file = next(iter(origin.values())).file if origin else ""
-        return _substitute(value, variables, lambda: _where(origin, path, file))
+        return interpolation.substitute(value, variables, lambda: _where(origin, path, file))
     return value
-
-
-def _substitute(text: str, variables: dict, where) -> str:
-    def one(m: re.Match) -> str:
-        if m.group(1):
-            return "$"
-        if m.group(3):
-            return variables.get(m.group(3), "")
-        body = m.group(2)
-        name = re.match(r"[_a-zA-Z][_a-zA-Z0-9]*", body)
-        if not name:
-            raise ScenarioError(f"invalid interpolation format for {text!r}", where(),
-                                "${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}")
-        var, rest = name.group(0), body[name.end():]
-        value = variables.get(var)
-        for op, empty_counts in ((":-", True), ("-", False), (":?", True), ("?", False)):
-            if rest.startswith(op):
-                arg = _substitute(rest[len(op):], variables, where)
-                missing = value is None or (empty_counts and value == "")
-                if op.endswith("?") and missing:
-                    raise ScenarioError(f"required variable {var} is missing a value: {arg}",
-                                        where())
-                return arg if missing else value  # type: ignore[return-value]
-        if rest:
-            raise ScenarioError(f"invalid interpolation format for {text!r}", where(),
-                                "${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}")
-        return value or ""
-
-    return _VAR.sub(one, text)
 
 
 def _extends(data: dict, path: Path, variables: dict, origin: dict, seen: tuple) -> None:
