@@ -28,6 +28,10 @@ from netsim.errors import ScenarioError
 from netsim.scenario.yamlpos import Positions
 
 PROMPT = re.compile(r"^(\[[^\]]*\][#$]|\$)\s+")  # "[root@docker001 ~]# ", "$ "
+# a shell inside a container, as tutorials print it after `docker attach` / `docker exec -it`:
+# busybox's "/ # ", bash's "root@3b2f0c1e:/# "
+INSIDE = re.compile(r"^([/~][^\s#$]*|[\w.-]+@[\w.-]+:[/~][^\s#$]*)\s?[#$]\s+")
+TYPED = "\0typed "  # marks a line typed into a container, not run on the host
 
 
 class CommandError(ValueError):
@@ -240,8 +244,12 @@ def remove(host: str, argv: list[str], data: dict) -> None:
                                 "--volumes": "volumes", "-t": "t"}, set())
     if not rest:
         raise CommandError('"docker rm" requires at least 1 argument')
+    stopped = data.setdefault("_stopped", set())
     for name in rest:
         ctr = data["containers"].get(name)
+        if ctr is not None and ctr.get("removed") and name in stopped:
+            stopped.discard(name)  # `docker stop` then `docker rm`: removed already
+            continue
         if ctr is None or ctr.get("removed"):
             raise CommandError(f"Error response from daemon: No such container: {name}")
         if not o.get("force") and not data.get("_stopping"):
@@ -250,6 +258,8 @@ def remove(host: str, argv: list[str], data: dict) -> None:
                                "removal or force remove")
         ctr["removed"] = True  # at the end, unless a later `docker run` comes first
         data.setdefault("_pending", []).append((ctr, "removed"))
+        if data.get("_stopping"):
+            stopped.add(name)
     data.pop("_stopping", None)
 
 
@@ -317,6 +327,27 @@ def _ignore(host: str, argv: list[str], data: dict) -> None:
     return None
 
 
+def _read_only(host: str, argv: list[str], data: dict) -> None:
+    """`docker container ls`, `docker network inspect`, ...: they show, they change nothing."""
+    data["_notes"].append("shows what is there and changes nothing: nothing to build")
+
+
+def attach(host: str, argv: list[str], data: dict) -> None:
+    """`docker attach NAME`: the lines a tutorial types next are typed into NAME."""
+    rest = [a for a in argv if not a.startswith("-")]
+    if not rest:
+        raise CommandError('"docker attach" requires exactly 1 argument')
+    if rest[-1] not in data["containers"]:
+        raise CommandError(f"Error response from daemon: No such container: {rest[-1]}")
+    data["_attached"] = rest[-1]
+
+
+def typed(host: str, line: str, data: dict) -> None:
+    """A line typed into a container (after `docker attach`, or at its shell's prompt)."""
+    into = data.get("_attached") or "a container"
+    data["_notes"].append(f"typed into {into}: `{line}` (netsim probes what `expect:` asks)")
+
+
 VERBS: dict[tuple[str, ...], Callable] = {
     ("network", "create"): network_create,
     ("run",): run,
@@ -340,6 +371,13 @@ VERBS: dict[tuple[str, ...], Callable] = {
     ("port",): _ignore,
     ("pull",): _ignore,
     ("images",): _ignore,
+    ("attach",): attach,
+    ("container", "attach"): attach,
+    **{verb: _read_only for verb in (
+        ("container", "ls"), ("container", "list"), ("container", "ps"), ("container", "inspect"),
+        ("container", "logs"), ("container", "port"), ("container", "top"), ("top",),
+        ("container", "exec"), ("stats",), ("container", "stats"), ("network", "list"),
+        ("version",), ("info",), ("image", "ls"), ("image", "pull"), ("image", "list"))},
 }
 
 
@@ -366,12 +404,14 @@ def expand(data: dict, pos: Positions) -> list[tuple[str, str]]:
             if made:
                 pos.values[made] = (where.line, 1)
                 pos.keys[made] = (where.line, 1)
-    for key in ("_notes", "_pending", "_stopping"):
+    for key in ("_notes", "_pending", "_stopping", "_attached", "_stopped"):
         data.pop(key, None)
     return notes
 
 
 def _one(host: str, line: str, data: dict, where) -> tuple[str, str] | None:
+    if line.startswith(TYPED):
+        return typed(host, line.removeprefix(TYPED), data)
     try:
         argv = shlex.split(line)
     except ValueError as e:
@@ -405,6 +445,13 @@ def _lines(text: str) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     glue = False
     for i, raw in enumerate(text.splitlines()):
+        inside = INSIDE.match(raw.strip() + " ")
+        if inside:  # typed at a container's prompt (a bare prompt: nothing typed yet)
+            typed_line = (raw.strip() + " ")[inside.end():].strip()
+            if typed_line:
+                out.append((i, TYPED + typed_line))
+            glue = False
+            continue
         line = _clean(raw)
         if not line or line.startswith("#"):
             glue = glue and bool(line)
