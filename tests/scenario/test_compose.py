@@ -275,8 +275,6 @@ BAD = [
      "cannot extend service 'web': service 'base' not found"),
     ("x-netsim unknown key", "services: {web: {image: x}}\nx-netsim:\n  expects: []\n", 3,
      "x-netsim: unknown key 'expects'"),
-    ("IPv6", "services: {web: {image: x, networks: [n]}}\nnetworks:\n  n: {enable_ipv6: true}\n",
-     3, "netsim models IPv4 networks only"),
     ("bad YAML", "services:\n  web: [\n", None, "not valid YAML"),
     ("Docker's own refusal", "services:\n  web:\n    image: x\n    ports: ['70000:80']\n", 4,
      "70000"),
@@ -292,3 +290,21 @@ def test_invalid_files_are_refused_at_their_line(tmp_path, what, text, line, wor
         assert err.where.line == line + 1, str(err)  # + the name line
     r = CliRunner().invoke(main, ["check", str(tmp_path / "compose.yaml")])
     assert r.exit_code == 2 and words in r.output and "Traceback" not in r.output, r.output
+
+
+def test_ipv6_is_carried_with_a_word_and_the_ipv4_side_predicted(tmp_path) -> None:
+    """mailcow and others enable IPv6 by default: the project loads, the IPv4 side is checked."""
+    lab = load(tmp_path, """name: six
+services:
+  web:
+    image: nginx
+    networks: {front: {ipv4_address: 172.28.0.10, ipv6_address: "fd00:28::10"}}
+networks:
+  front:
+    enable_ipv6: true
+    ipam: {config: [{subnet: 172.28.0.0/16}, {subnet: "fd00:28::/64"}]}
+""")
+    assert str(lab.model.endpoints["six-web-1"].primary) == "172.28.0.10"
+    said = " ".join(w for c, w in lab.model.warnings if c == "compose")
+    assert "network 'front': enable_ipv6 (fd00:28::/64): IPv6 is not modelled yet" in said
+    assert "ipv6_address fd00:28::10" in said
