@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from ipaddress import ip_address, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
-from netsim.scenario.jsonpos import Number, literal
+from netsim.scenario.jsonpos import literal
 
 INT64 = 1 << 63
 
@@ -47,20 +47,22 @@ def _ip(text: str) -> str | None:
     return None
 
 
-def _cidr(text: str) -> str | None:
-    try:  # Go's ParseCIDR wants the prefix length: a bare address is not a CIDR
-        ip_network(text if "/" in text else "-", strict=False)
+def parse_cidr(text: str) -> IPv4Network | IPv6Network | None:
+    """Go's net.ParseCIDR: the prefix length is required (a bare address is not a CIDR)."""
+    try:
+        return ip_network(text, strict=False) if "/" in text else None
     except ValueError:
-        return f"invalid CIDR address: {text}"
-    return None
+        return None
+
+
+def _cidr(text: str) -> str | None:
+    return None if parse_cidr(text) else f"invalid CIDR address: {text}"
 
 
 BOOL = GoType("bool", "bool")
 STRING = GoType("string", "string")
 INT = GoType("int", "int")
 UINT64 = GoType("uint64", "uint")
-UINT32 = GoType("uint32", "uint")
-FLOAT = GoType("float64", "float")
 ANY = GoType("interface {}", "any")
 IP = GoType("net.IP", "string", check=_ip)  # net.IP's UnmarshalText
 CIDR = GoType("string", "string", check=_cidr)  # types.IPNet decodes a string, then parses it
@@ -76,7 +78,7 @@ def map_of(elem: GoType) -> GoType:
 
 def struct(owner: str, shown: str | None = None, /, flat: bool = False,
            **fields: GoType) -> GoType:
-    """A Go struct: `name` as Go's errors name the struct a field is in, `shown` as they name
+    """A Go struct: `owner` as Go's errors name the struct a field is in, `shown` as they name
     the struct as a type (`allocator.Range`); field names are the JSON tags."""
     return GoType(shown or owner, "struct", fields=tuple(fields.items()), owner=owner,
                   flat=flat)
@@ -89,6 +91,8 @@ def extend(base: GoType, owner: str, /, **fields: GoType) -> GoType:
 
 def kind_of(value: object) -> str:
     """How Go's errors name a JSON value."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, dict):
@@ -159,7 +163,7 @@ _FITS: dict[str, Callable[[object], bool]] = {
     "string": lambda v: isinstance(v, str),
     "int": lambda v: _is_int(v, -INT64, INT64),
     "uint": lambda v: _is_int(v, 0, 2 * INT64),
-    "float": lambda v: isinstance(v, int | float | Number) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "any": lambda v: True,
     "list": lambda v: isinstance(v, list),
     "map": lambda v: isinstance(v, dict),

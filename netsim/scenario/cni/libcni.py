@@ -32,7 +32,7 @@ class Invalid(Exception):
 def _type_name(value: object) -> str:
     """Go's %T of a decoded JSON value."""
     return {"bool": "bool", "object": "map[string]interface {}", "array": "[]interface {}",
-            "string": "string", "number": "float64"}[gojson.kind_of(value)]
+            "string": "string", "number": "float64", "null": "<nil>"}[gojson.kind_of(value)]
 
 
 def from_file(data: object, suffix: str) -> dict:
@@ -55,6 +55,7 @@ def conflist(data: object, single: bool = False) -> dict:
     types.NetConf. The result is the conflist with its plugins normalized (Go's field names)
     and an effective cniVersion (`OLDEST` when none is given, as the plugins read it)."""
     head = "error parsing configuration list: "
+    data = {} if data is None else data  # JSON null into a Go map: an empty map
     if not isinstance(data, dict):
         raise Invalid(f"{head}json: cannot unmarshal {gojson.kind_of(data)} into Go value of "
                       "type map[string]interface {}")

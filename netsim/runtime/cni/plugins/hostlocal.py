@@ -15,7 +15,7 @@ from ipaddress import (
 )
 
 from netsim.runtime.cni.context import Add, Lease, Store
-from netsim.scenario.cni.gojson import CIDR, IP, STRING, list_of, struct
+from netsim.scenario.cni.gojson import CIDR, IP, STRING, list_of, parse_cidr, struct
 
 RANGE = struct("Range", "allocator.Range", rangeStart=IP, rangeEnd=IP, subnet=CIDR, gateway=IP)
 # types.Route decodes itself through an unexported `route` struct: its errors name that
@@ -61,11 +61,11 @@ def range_sets(a: Add, ipam: dict) -> list[list[dict]]:
 
 
 def _network(a: Add, text: str, where: tuple) -> IPNetwork:
-    """types.ParseCIDR, in its words (a missing subnet or dst is the empty text)."""
-    try:
-        return ip_network(text if "/" in text else "-", strict=False)
-    except ValueError:
-        raise a.cni.error(where, f"invalid CIDR address: {text}") from None
+    """types.ParseCIDR, in its words."""
+    net = parse_cidr(text)
+    if net is None:
+        raise a.cni.error(where, f"invalid CIDR address: {text}")
+    return net
 
 
 def _check_range(a: Add, r: dict, net: IPNetwork, i: int, where: tuple) -> None:
