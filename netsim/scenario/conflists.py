@@ -17,6 +17,7 @@ import yaml
 from netsim.errors import ScenarioError
 from netsim.scenario import cluster, jsonpos, userfile
 from netsim.scenario.cni import libcni, unmodelled
+from netsim.scenario.yamlpos import Positions
 
 SUFFIXES = libcni.SUFFIXES
 MAX_BYTES = 1 << 20  # a node's conflist is a few hundred bytes
@@ -44,10 +45,14 @@ def files(path: Path) -> list[Path]:
     return found
 
 
+def read(file: Path) -> tuple[object, Positions]:
+    """A CNI configuration file's JSON with its positions: bounded, regular files only."""
+    return jsonpos.load(userfile.read_text(file, MAX_BYTES, VALID), str(file))
+
+
 def _load(file: Path) -> dict:
     """The file as libcni loads it; ScenarioError at the file's own line when refused."""
-    text = userfile.read_text(file, MAX_BYTES, VALID)
-    data, positions = jsonpos.load(text, str(file))
+    data, positions = read(file)
     try:
         return libcni.from_file(data, file.suffix)
     except libcni.Invalid as e:
@@ -58,10 +63,10 @@ def _unmodelled(conf: dict) -> str | None:
     return next((w for p in conf["plugins"] if (w := unmodelled.why(p["type"]))), None)
 
 
-def networks(path: Path) -> tuple[dict[str, str], Notes]:
-    """name -> file of each network netsim can check, first the one pods get; the notes say
-    what was skipped and why."""
-    confs: dict[str, str] = {}
+def networks(path: Path) -> tuple[dict[str, tuple[str, dict]], Notes]:
+    """name -> (file, loaded config) of each network netsim can check, first the one pods
+    get; the notes say what was skipped and why."""
+    confs: dict[str, tuple[str, dict]] = {}
     notes: Notes = []
     chosen = False
     for file in files(path):
@@ -81,7 +86,7 @@ def networks(path: Path) -> tuple[dict[str, str], Notes]:
                                  f"{'what pods get' if not chosen else 'also here'}, but "
                                  f"{why}"))
         elif conf["name"] not in confs:
-            confs[conf["name"]] = str(file.resolve())
+            confs[conf["name"]] = (str(file.resolve()), conf)
         chosen = True
     if not confs:
         raise ScenarioError(f"{path}: no network here that netsim models"
@@ -90,11 +95,11 @@ def networks(path: Path) -> tuple[dict[str, str], Notes]:
 
 
 def scenario_text(path: Path) -> tuple[str, Notes]:
-    confs, notes = networks(path)
-    name = next(iter(confs))
+    found, notes = networks(path)
+    confs = {n: file for n, (file, _) in found.items()}
+    name, (_, first) = next(iter(found.items()))
     if cluster.is_cluster(path):  # a flannel cluster's files: its nodes, a pod on each
         return yaml.safe_dump(cluster.scenario(path, confs, name), sort_keys=False), notes
-    first = _load(Path(confs[name]))
     expect, note = _promises(first)
     if note:
         notes.append(("cni", note))

@@ -9,9 +9,8 @@ from pathlib import Path
 from netsim.errors import ScenarioError
 from netsim.runtime.cni.context import Cni, Source
 from netsim.runtime.cni.plugins import ipam
-from netsim.scenario import jsonpos, userfile
+from netsim.scenario import conflists
 from netsim.scenario.cni import gojson, libcni, unmodelled
-from netsim.scenario.conflists import MAX_BYTES, VALID
 
 # what Debian's containernetworking-plugins 1.1.1 speak (CNI_COMMAND=VERSION)
 VERSIONS = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")
@@ -25,7 +24,7 @@ def load(cni: Cni) -> None:
         try:
             conf = libcni.upconvert(raw) if source.single else libcni.conflist(raw)
         except libcni.Invalid as e:
-            raise cni.error((*path, *e.path), e.message, VALID) from None
+            raise cni.error((*path, *e.path), e.message, conflists.VALID) from None
         if conf["name"] not in ("", name):
             raise cni.error((*path, "name"), f"the conflist is named {conf['name']!r}, its key "
                             f"{name!r}: runtimes find networks by the conflist's name")
@@ -68,8 +67,7 @@ def _read(cni: Cni, name: str, value: dict, path: tuple) -> tuple[object, Source
         return {"name": name, **value}, Source(cni.asm.loaded.positions, path, single)
     file = Path(cni.asm.loaded.path).parent / str(value["file"])
     try:
-        text = userfile.read_text(file, MAX_BYTES, VALID)
-        data, positions = jsonpos.load(text, str(file))
+        data, positions = conflists.read(file)
     except ScenarioError as e:
         where = e.where if e.where and e.where.line else cni.asm.loaded.positions.where(
             (*path, "file"))
