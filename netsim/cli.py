@@ -329,6 +329,31 @@ def inspect(file: str, hosts: tuple[str, ...], as_nft: bool) -> None:
         click.echo(nft.render(ns.rules) if as_nft else iptables_save.render(ns.rules), nl=False)
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("file", type=click.Path())
+@click.option("--host", help="The Docker host (default: the scenario's only one).")
+@click.argument("words", nargs=-1, required=True, type=click.UNPROCESSED)
+def docker(file: str, host: str | None, words: tuple[str, ...]) -> None:
+    """What `docker network inspect NET...` or `docker port NAME` would print on the lab,
+    from the model (no root): `netsim docker tutorial.yml network inspect alpine-net`."""
+    from netsim.lab import Lab
+    from netsim.model.graph import NodeKind
+    from netsim.report import docker_cli
+
+    try:
+        model = Lab.load(file).model
+        hosts = [ns.label for ns in model.ns.values() if ns.kind == NodeKind.HOST]
+        if host is None and len(hosts) != 1:
+            raise NetsimError(f"{model.lab} has {len(hosts)} hosts: say which with --host "
+                              f"(valid: {', '.join(hosts)})")
+        if host is not None and host not in hosts:
+            raise NetsimError(f"--host {host}: no such host in {model.lab} (valid: "
+                              f"{', '.join(hosts)})")
+        click.echo(docker_cli.render(model, host or hosts[0], list(words)))
+    except NetsimError as e:
+        _fail(e)
+
+
 PICTURE_FORMATS = (".png", ".svg", ".pdf")
 
 

@@ -89,7 +89,7 @@ class Lab:
         (report.matrix is then a MatrixRows)."""
         start = time.perf_counter()
         model = self.model
-        expect = plan.expectations(self.loaded, model)
+        expect = plan.expectations(self.loaded, model) + plan.typed(self.loaded, model)
         lazy = by_class and full_matrix and len(model.containers) >= CLASS_MATRIX_FROM
         grid, blocks = plan.matrix_parts(model, lazy) if full_matrix else ([], [])
         predicted = Predicted(model)

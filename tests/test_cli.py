@@ -249,3 +249,16 @@ def test_matrix_modes(tmp_path: Path) -> None:
     full = CliRunner().invoke(main, ["check", str(SCENARIOS / "bridge.yml"), "--matrix",
                                      "full"]).output
     assert "Predicted reachability (ping)" in full and "matrix by network" not in full
+
+
+def test_docker_prints_what_docker_port_and_network_inspect_would_print() -> None:
+    r = CliRunner().invoke(main, ["docker", str(SCENARIOS / "bridge.yml"), "port", "web"])
+    assert r.exit_code == 0 and r.output.splitlines()[0] == "80/tcp -> 0.0.0.0:8080"
+    r = CliRunner().invoke(main, ["docker", str(SCENARIOS / "bridge.yml"), "network",
+                                  "inspect", "bridge"])
+    assert r.exit_code == 0 and json.loads(r.output)[0]["IPAM"]["Config"][0]["Gateway"] == \
+        "172.17.0.1"
+    r = CliRunner().invoke(main, ["docker", str(SCENARIOS / "overlay.yml"), "port", "x"])
+    assert r.exit_code == 2 and "say which with --host" in r.output
+    r = CliRunner().invoke(main, ["docker", str(SCENARIOS / "bridge.yml"), "ps"])
+    assert r.exit_code == 2 and "docker network inspect, docker port" in r.output

@@ -13,6 +13,7 @@ from ipaddress import IPv4Address
 from netsim.errors import ScenarioError
 from netsim.model.graph import Model, NodeKind
 from netsim.scenario.load import Loaded
+from netsim.scenario.shell import Typed
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,12 @@ class Probe:
     # "policy"): where the prober looks for evidence (its counter) instead of waiting out a
     # timeout; never a verdict
     drop: tuple[str, str, str, int, str] | None = None
+    typed: Typed | None = None  # the command a tutorial typed for it (commands:)
 
     @property
     def label(self) -> str:
+        if self.typed is not None:
+            return f"{self.src}$ {self.typed.text}"
         if self.proto == "run":
             return f"docker run {self.src}"
         if self.proto == "dns":
@@ -117,6 +121,45 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
         probes.append(Probe(e.from_, src.ns, e.to, dst, proto, e.port.port if e.port else None,
                             e.size, e.result, e.source, sips, f"expect[{i}]"))
     return probes
+
+
+def typed(loaded: Loaded, model: Model) -> list[Probe]:
+    """The probes a tutorial typed into its containers (`ping`, `nslookup`, `wget` ...), in
+    its order: what they come to is predicted and observed; there is no expected result
+    (the tutorial's words are in its comments). A dotted name the lab does not know
+    (`ping google.com`) stands for the internet: it is probed as `outside`, by address."""
+    out = []
+    records = loaded.scenario.lan.dns.records
+    for t in loaded.typed:
+        src, view = model.endpoints.get(t.container), model.names.get(t.container)
+        if src is None:
+            raise ScenarioError(f"{t.container} is gone by the end of commands: netsim builds "
+                                "and probes the lab as the commands leave it",
+                                loaded.positions.where(("commands",)))
+        origin = f"line {t.line}"
+        if t.proto == "dns":
+            out.append(Probe(t.container, src.ns, f"resolve {t.target}",
+                             view.nameserver if view else None, "dns", 53, None, None, None,
+                             frozenset(), origin, t.target, typed=t))
+            continue
+        port = t.port if t.proto != "icmp" else None
+        try:
+            dst: IPv4Address | None = IPv4Address(t.target)
+            name, to = None, t.target
+        except ValueError:
+            dst, name, to = None, t.target, t.target
+            known = view is not None and (t.target in view.names or t.target in view.hosts)
+            if "." in t.target and not known and t.target not in records:
+                dst, name, to = model.endpoints["outside"].primary, None, "outside"
+        if name is not None and view is None:  # no resolver modelled: a node's own address
+            got = address_of(model, t.target)
+            if not isinstance(got, IPv4Address):
+                raise ScenarioError(f"`{t.text}`: {t.container} resolves no names in this "
+                                    "model", loaded.positions.where(("commands",)))
+            dst, name = got, None
+        out.append(Probe(t.container, src.ns, to, dst, t.proto, port, None, None, None,
+                         frozenset(), origin, name, typed=t))
+    return out
 
 
 def _run(loaded: Loaded, model: Model, e, i: int) -> Probe:

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from netsim.model.graph import Model, NodeKind
+from netsim.report import printed
 from netsim.report.compare import Row
 from netsim.report.reports import CheckReport, RunReport
 
@@ -95,7 +96,7 @@ def expectations(rows: list[Row], observed: bool = False, engines: list[str] | N
         t.add_column(col, overflow="fold")
     for i, r in zip(index or range(len(rows)), rows, strict=True):
         p = r.probe
-        exp = p.expected + (f" from {p.source_expected}" if p.source_expected else "")
+        exp = (p.expected or "-") + (f" from {p.source_expected}" if p.source_expected else "")
         src = r.source_seen if observed and r.observed else r.predicted.source_seen
         cells = [str(i), p.label, exp, MARK.get(r.predicted.result, r.predicted.result)]
         if observed:
@@ -105,6 +106,26 @@ def expectations(rows: list[Row], observed: bool = False, engines: list[str] | N
             cells.append(MARK.get(got, got))
         ok = "[green]yes[/]" if r.ok else "[red]NO[/]"
         t.add_row(*cells, str(src or "-"), ok, r.predicted.why)
+    return t
+
+
+def typed(rows: list[Row], observed: bool = False) -> Table | None:
+    """The commands a tutorial typed into its containers, and what each would print: from
+    the prediction, and (netsim run) from what the kernel did."""
+    rows = [r for r in rows if r.probe.typed is not None]
+    if not rows:
+        return None
+    t = Table(title="Typed in the tutorial's containers (what they would print)",
+              title_justify="left", show_lines=True)
+    for col in ("line", "typed", "predicted", *(["observed"] if observed else []), "ok"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        p = r.probe
+        cells = [str(p.typed.line), escape(p.label), escape("\n".join(
+            printed.lines(p.typed, r.predicted)))]
+        if observed:
+            cells.append(escape("\n".join(printed.lines(p.typed, r.seen))) if r.seen else "-")
+        t.add_row(*cells, "[green]yes[/]" if r.ok else "[red]NO[/]")
     return t
 
 
@@ -264,8 +285,7 @@ def print_run(report: RunReport, console: Console, quiet: bool = False,
     _banners(report.model, console)
     if not quiet:
         console.print(plan(report.model))
-    print_expectations(report.expectations, console, quiet, observed=True,
-                       engines=[report.engine, *report.also])
+    _print_rows(report.expectations, console, quiet, True, [report.engine, *report.also])
     if not quiet and (matrix_mode == "full" or _summarised(matrix_mode, report.model)):
         table = matrix_summary(report.model, report.matrix, observed=True)
         if table is not None:
@@ -299,10 +319,26 @@ def print_run(report: RunReport, console: Console, quiet: bool = False,
         same += sum(1 for r in report.rows if e in r.also and r.also[e].result ==
                     r.predicted.result)
         seen += [r for r in report.rows if e in r.also]
-    console.print(f"[{colour}]{report.lab}: {met}/{len(exp)} expectations met; "
+    console.print(f"[{colour}]{report.lab}: {met}/{len(exp)} expectations met"
+                  f"{_typed_count(exp)}; "
                   f"{same}/{len(seen)} observations{where} equal the prediction, {mism} differ, "
                   f"{inc} inconclusive{model_only}{_runtime(report)}; {timing}[/]",
                   highlight=False)
+
+
+def _print_rows(rows: list[Row], console: Console, quiet: bool, observed: bool,
+                engines: list[str] | None) -> None:
+    """The scenario's expectations, then the commands its tutorial typed (when it has any)."""
+    print_expectations([r for r in rows if r.probe.typed is None], console, quiet, observed,
+                       engines)
+    table = None if quiet else typed(rows, observed)
+    if table is not None:
+        console.print(table)
+
+
+def _typed_count(rows: list[Row]) -> str:
+    n = sum(r.probe.typed is not None for r in rows)
+    return f" (of them {n} typed in the tutorial)" if n else ""
 
 
 def print_check(report: CheckReport, console: Console, quiet: bool = False,
@@ -313,12 +349,13 @@ def print_check(report: CheckReport, console: Console, quiet: bool = False,
                       *_matrices(report, matrix_mode)):
             if table is not None:
                 console.print(table)
-    print_expectations(report.expectations, console, quiet)
+    _print_rows(report.expectations, console, quiet, False, None)
     for pid, text in report.warnings:
         console.print(f"[yellow]warning[/] {escape(f'[{pid}] {text}')}", highlight=False)
     failed = len(report.failed)
     n = len(report.expectations)
     colour = "red" if failed else "green"
-    console.print(f"[{colour}]{report.lab}: {n - failed}/{n} expectations predicted to hold; "
+    console.print(f"[{colour}]{report.lab}: {n - failed}/{n} expectations predicted to hold"
+                  f"{_typed_count(report.expectations)}; "
                   f"{len(report.matrix)} matrix probes{_runtime(report)}; "
                   f"{report.seconds * 1000:.0f} ms[/]", highlight=False)

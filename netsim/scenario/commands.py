@@ -20,11 +20,13 @@ order, so schema and model errors point at the line.
 
 from __future__ import annotations
 
+import copy
 import re
 import shlex
 from collections.abc import Callable
 
 from netsim.errors import ScenarioError
+from netsim.scenario import shell
 from netsim.scenario.yamlpos import Positions
 
 PROMPT = re.compile(r"^(\[[^\]]*\][#$]|\$)\s+")  # "[root@docker001 ~]# ", "$ "
@@ -32,6 +34,11 @@ PROMPT = re.compile(r"^(\[[^\]]*\][#$]|\$)\s+")  # "[root@docker001 ~]# ", "$ "
 # busybox's "/ # ", bash's "root@3b2f0c1e:/# "
 INSIDE = re.compile(r"^([/~][^\s#$]*|[\w.-]+@[\w.-]+:[/~][^\s#$]*)\s?[#$]\s+")
 TYPED = "\0typed "  # marks a line typed into a container, not run on the host
+DETACH = "\0detach"  # CTRL+p CTRL+q, as tutorials print the detach sequence
+_DETACH = re.compile(r"^ctrl\s*[-+]\s*p\s*,?\s*ctrl\s*[-+]\s*q$", re.I)
+# after `docker attach` the container's root prompt is `# `: `# ping ...` is typed, not a comment
+_ATTACHING = re.compile(r"^docker\s+(container\s+)?(attach\s|exec\s.*-\w*i.*\s(sh|ash|bash|"
+                        r"/bin/sh|/bin/ash|/bin/bash)$)")
 
 
 class CommandError(ValueError):
@@ -343,9 +350,49 @@ def attach(host: str, argv: list[str], data: dict) -> None:
 
 
 def typed(host: str, line: str, data: dict) -> None:
-    """A line typed into a container (after `docker attach`, or at its shell's prompt)."""
-    into = data.get("_attached") or "a container"
-    data["_notes"].append(f"typed into {into}: `{line}` (netsim probes what `expect:` asks)")
+    """A line typed into a container (after `docker attach`, or at its shell's prompt): a
+    probe when it is one (netsim.scenario.shell), else a note."""
+    into = data.get("_attached")
+    if into is None:
+        data["_notes"].append(f"typed at a container's prompt, but no `docker attach` or "
+                              f"`docker exec -it` says which container: `{line}` is no probe")
+        return
+    got = shell.read(into, line, data["_line"])
+    if isinstance(got, str):
+        data["_notes"].append(f"typed into {into}: {got}")
+    else:
+        data["_typed"].append(got)
+
+
+# docker exec's own flags: the container is the first word after them, its command the rest
+EXEC_FLAGS = {"-e": "env", "--env": "env", "-u": "user", "--user": "user", "-w": "workdir",
+              "--workdir": "workdir", "--env-file": "env_file", "--detach-keys": "keys"}
+EXEC_SWITCHES = {"-i": "i", "--interactive": "i", "-t": "t", "--tty": "t", "-d": "detach",
+                 "--detach": "detach", "--privileged": "privileged"}
+SHELLS = {"sh", "ash", "bash", "/bin/sh", "/bin/ash", "/bin/bash"}
+
+
+def exec_(host: str, argv: list[str], data: dict) -> None:
+    """`docker exec [-it] NAME CMD...`: CMD typed into NAME; a shell (`sh`) attaches to it."""
+    words = _split_short(argv, EXEC_FLAGS, EXEC_SWITCHES)
+    at = 0
+    while at < len(words) and words[at].startswith("-"):
+        flag = words[at].partition("=")[0]
+        if flag not in EXEC_FLAGS and flag not in EXEC_SWITCHES:
+            raise CommandError(f"unknown flag: {flag}")
+        at += 1 + (flag in EXEC_FLAGS and "=" not in words[at])
+    if len(words) < at + 2:
+        raise CommandError('"docker exec" requires at least 2 arguments')
+    name, cmd = words[at], words[at + 1:]
+    ctr = data["containers"].get(name)
+    if ctr is None or ctr.get("removed"):
+        raise CommandError(f"Error response from daemon: No such container: {name}")
+    if cmd[0] in SHELLS and cmd[1:2] == ["-c"] and len(cmd) > 2:
+        cmd = shlex.split(cmd[2])
+    data["_attached"] = name
+    if cmd[0] in SHELLS and len(cmd) == 1:
+        return  # an interactive shell: the lines typed next go into it
+    typed(host, shlex.join(cmd), data)
 
 
 VERBS: dict[tuple[str, ...], Callable] = {
@@ -364,7 +411,8 @@ VERBS: dict[tuple[str, ...], Callable] = {
     ("swarm", "join"): _ignore,
     ("network", "ls"): _ignore,
     ("network", "inspect"): _ignore,
-    ("exec",): _ignore,
+    ("exec",): exec_,
+    ("container", "exec"): exec_,
     ("ps",): _ignore,
     ("inspect",): _ignore,
     ("logs",): _ignore,
@@ -376,42 +424,91 @@ VERBS: dict[tuple[str, ...], Callable] = {
     **{verb: _read_only for verb in (
         ("container", "ls"), ("container", "list"), ("container", "ps"), ("container", "inspect"),
         ("container", "logs"), ("container", "port"), ("container", "top"), ("top",),
-        ("container", "exec"), ("stats",), ("container", "stats"), ("network", "list"),
+        ("stats",), ("container", "stats"), ("network", "list"),
         ("version",), ("info",), ("image", "ls"), ("image", "pull"), ("image", "list"))},
 }
 
 
-def expand(data: dict, pos: Positions) -> list[tuple[str, str]]:
+# the verbs a tutorial ends with: taking the lab down is `netsim down`'s job (see expand)
+CLEANUP = {("stop",), ("container", "stop"), ("rm",), ("container", "rm"), ("network", "rm"),
+           ("network", "remove")}
+
+
+def expand(data: dict, pos: Positions) -> tuple[list[tuple[str, str]], list[shell.Typed]]:
     """Turn `commands:` into networks / containers entries, in place; return the notes
-    (flags accepted that change nothing, names netsim gave) as (id, sentence)."""
+    (flags accepted that change nothing, names netsim gave) as (id, sentence), and the probes
+    typed into containers, in order. A tutorial's closing clean-up (the `docker stop|rm` lines
+    it ends with) is checked as Docker would check it, then left undone: the lab stands as the
+    tutorial tested it, and `netsim down` takes it down."""
     commands = data.get("commands")
     if not isinstance(commands, dict) or not commands:
-        return []
+        return [], []
     for key in ("networks", "containers"):
         if data.get(key) is None:
             data[key] = {}
-    data["_notes"] = []
+    data["_notes"], data["_typed"] = [], []
     notes: list[tuple[str, str]] = []
     for host, text in commands.items():
         start = pos.values.get(("commands", host), (1, 1))[0]
-        for lineno, line in _lines(str(text)):
+        lines = _lines(str(text))
+        first = _cleanup_from(lines)
+        kept = None
+        for i, (lineno, line) in enumerate(lines):
             where = pos.where(("commands", host))
             where.line, where.column = start + lineno, None
+            if i == first:
+                kept = copy.deepcopy({k: data[k] for k in ("networks", "containers")})
+                notes.append(("command", f"commands.{host} line {where.line}: the tutorial's "
+                              "clean-up from here is checked, not done: the lab stands as "
+                              "the tutorial tested it (`netsim down` takes it down)"))
             before = len(data["_notes"])
+            data["_line"] = where.line
             made = _one(host, line, data, where)
             notes += [("command", f"commands.{host} line {where.line}: {n}")
                       for n in data["_notes"][before:]]
-            if made:
+            if made and kept is None:
                 pos.values[made] = (where.line, 1)
                 pos.keys[made] = (where.line, 1)
-    for key in ("_notes", "_pending", "_stopping", "_attached", "_stopped"):
+        if kept is not None:
+            data.update(kept)
+        data["_attached"] = None  # each host's shell is its own
+    typed = data["_typed"]
+    for key in ("_notes", "_pending", "_stopping", "_attached", "_stopped", "_typed", "_line"):
         data.pop(key, None)
-    return notes
+    return notes, typed
+
+
+def _cleanup_from(lines: list[tuple[int, str]]) -> int | None:
+    """Where the closing clean-up starts: the last lines, if all are clean-up or read-only
+    verbs and one at least cleans up (and something came before them)."""
+    first = None
+    for i in range(len(lines) - 1, 0, -1):
+        verb = _verb(lines[i][1])
+        if verb in CLEANUP:
+            first = i
+        elif verb is None or VERBS[verb] not in (_read_only, _ignore):
+            break
+    return first
+
+
+def _verb(line: str) -> tuple[str, ...] | None:
+    if line.startswith((TYPED, DETACH)):
+        return None
+    try:
+        argv = shlex.split(line)
+    except ValueError:
+        return None
+    if argv[:1] != ["docker"]:
+        return None
+    return next((v for v in VERBS if tuple(argv[1:1 + len(v)]) == v), None)
 
 
 def _one(host: str, line: str, data: dict, where) -> tuple[str, str] | None:
     if line.startswith(TYPED):
         return typed(host, line.removeprefix(TYPED), data)
+    if line == DETACH:
+        data["_attached"] = None
+        return None
     try:
         argv = shlex.split(line)
     except ValueError as e:
@@ -441,18 +538,26 @@ def _lines(text: str) -> list[tuple[int, str]]:
     """Logical commands with the index of their first line; comments dropped. A command goes
     on over a line ending in a backslash, and over the lines a tutorial breaks it into: a line
     starting with a flag, the NAME a `network create` still lacks, and after a `docker run`
-    the container's own command (what follows the image)."""
+    the container's own command (what follows the image). After `docker attach`, a `# TOOL`
+    line is typed into the container (its root prompt), until the detach sequence."""
     out: list[tuple[int, str]] = []
-    glue = False
+    glue = attached = False
+    tools = shell.tools()
     for i, raw in enumerate(text.splitlines()):
         inside = INSIDE.match(raw.strip() + " ")
-        if inside:  # typed at a container's prompt (a bare prompt: nothing typed yet)
-            typed_line = (raw.strip() + " ")[inside.end():].strip()
+        root = attached and re.match(r"^#\s+(\S+)", raw.strip())
+        if inside or (root and root.group(1) in tools):
+            at = inside.end() if inside else 1
+            typed_line = (raw.strip() + " ")[at:].strip()
             if typed_line:
                 out.append((i, TYPED + typed_line))
             glue = False
             continue
         line = _clean(raw)
+        if _DETACH.match(line):
+            out.append((i, DETACH))
+            glue = attached = False
+            continue
         if not line or line.startswith("#"):
             glue = glue and bool(line)
             continue
@@ -462,12 +567,14 @@ def _lines(text: str) -> list[tuple[int, str]]:
             out[-1] = (out[-1][0], f"{out[-1][1]} {line}")
         else:
             out.append((i, line))
+        attached = bool(_ATTACHING.match(out[-1][1])) or (attached and not out[-1][1].startswith(
+            "docker"))
         glue = joined
     return out
 
 
 def _continues(command: str, line: str) -> bool:
-    if line.startswith("docker"):
+    if line.startswith("docker") or command.startswith((TYPED, DETACH)):
         return False
     if line.startswith("-"):
         return True

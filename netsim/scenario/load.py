@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from netsim.errors import ScenarioError, Where
 from netsim.gcpause import paused
-from netsim.scenario import commands, conflists, userfile
+from netsim.scenario import commands, conflists, shell, userfile
 from netsim.scenario.compose import files as compose_files
 from netsim.scenario.compose import mapping as compose_mapping
 from netsim.scenario.schema import FieldProblem, Scenario
@@ -40,6 +40,7 @@ class Loaded:
     path: str
     text: str = ""  # kept so a running lab can be rebuilt from its journal
     notes: tuple[tuple[str, str], ...] = ()  # what reading it noticed (commands' ignored flags)
+    typed: tuple[shell.Typed, ...] = ()  # probes typed into containers in `commands:`, in order
 
 
 MAX_BYTES = 4 << 20  # a scenario of 1,000 containers is about 60 KiB
@@ -80,12 +81,12 @@ def from_text(text: str, file: str = "<scenario>") -> Loaded:
     if not isinstance(data, dict):
         raise ScenarioError("a scenario is a mapping (name:, hosts:, networks:, containers:, ...)",
                             pos.where(()))
-    notes = commands.expand(data, pos)
+    notes, typed = commands.expand(data, pos)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
         raise _first(e, pos) from None
-    return Loaded(scenario, pos, file, text, tuple(notes))
+    return Loaded(scenario, pos, file, text, tuple(notes), tuple(typed))
 
 
 def _first(exc: ValidationError, pos: Positions) -> ScenarioError:

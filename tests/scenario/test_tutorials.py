@@ -4,6 +4,8 @@ states predicted, and, as root, observed on the real kernel."""
 
 from __future__ import annotations
 
+import json
+import re
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 import yaml
 
 from netsim.lab import Lab
+from netsim.report import docker_cli, printed
 from tests.conftest import needs_root
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "tutorials"
@@ -19,9 +22,9 @@ TUTORIALS = [e["file"] for e in yaml.safe_load((CORPUS / "SOURCES.yml").read_tex
 
 @pytest.mark.parametrize("name", TUTORIALS)
 def test_every_outcome_a_tutorial_states_is_predicted(name: str) -> None:
-    report = Lab.load(CORPUS / name).check(full_matrix=False)
-    assert report.expectations and all(r.predicted.result == r.probe.expected
-                                       for r in report.expectations)
+    stated = [r for r in Lab.load(CORPUS / name).check(full_matrix=False).expectations
+              if r.probe.typed is None]
+    assert stated and all(r.predicted.result == r.probe.expected for r in stated)
 
 
 def test_the_addresses_are_the_ones_docker_network_inspect_printed() -> None:
@@ -36,8 +39,30 @@ def test_the_addresses_are_the_ones_docker_network_inspect_printed() -> None:
 def test_read_only_lines_and_typed_lines_are_noted_not_refused() -> None:
     notes = [w for c, w in Lab.load(CORPUS / "standalone-default-bridge.yml").model.warnings
              if c == "command"]
-    assert any("line 11: shows what is there and changes nothing" in n for n in notes)
-    assert not any("typed into" in n and "#" in n for n in notes)  # `# ...` lines: comments
+    assert any("line 12: shows what is there and changes nothing" in n for n in notes)
+    assert any("line 16: typed into alpine1: `ip` shows what is there" in n for n in notes)
+
+
+TIMING = re.compile(r"^(64 bytes from .* time=.*|round-trip .*|)$")  # the network's, per run
+
+
+@pytest.mark.parametrize("name", TUTORIALS)
+def test_what_the_typed_commands_print_is_what_the_tutorial_printed(name: str) -> None:
+    """Each command the tutorial typed into a container, in its order: every line netsim
+    shows is a line the tutorial printed, and every line it printed is netsim's or a
+    round-trip time (google.com's address then stands for netsim's outside)."""
+    page = yaml.safe_load((CORPUS / name.replace(".yml", ".printed.yml")).read_text())
+    lab = Lab.load(CORPUS / name)
+    rows = [r for r in lab.check(full_matrix=False).expectations if r.probe.typed]
+    assert [(r.probe.src, r.probe.typed.text) for r in rows] == [
+        (e["in"], e["typed"]) for e in page["printed"]]
+    outside = str(lab.model.endpoints["outside"].primary)
+    for row, entry in zip(rows, page["printed"], strict=True):
+        shown = [x.replace(outside, page["internet"]) for x in
+                 printed.lines(row.probe.typed, row.predicted)]
+        tutorial = entry["output"].splitlines()
+        assert all(x in tutorial for x in shown), (entry["typed"], shown)
+        assert all(x in shown or TIMING.match(x) for x in tutorial), (entry["typed"], shown)
 
 
 @needs_root
@@ -46,3 +71,23 @@ def test_a_tutorial_run_for_real_meets_every_outcome_it_states(name: str) -> Non
     report = Lab.load(CORPUS / name).run(full_matrix=False)
     assert report.expectations and report.ok, [(r.probe.label, r.observed)
                                                 for r in report.expectations]
+
+
+def test_docker_network_inspect_prints_what_the_tutorial_printed() -> None:
+    """`netsim docker FILE network inspect NET`: the tutorial's subnets, gateways and each
+    container's address; with the Docker of its day (20.10: MACs made from the address) its
+    MACs too."""
+    name = "standalone-user-bridge.yml"
+    page = yaml.safe_load((CORPUS / name.replace(".yml", ".printed.yml")).read_text())
+    text = (CORPUS / name).read_text()
+    for profile, macs in (("28", False), ("20.10", True)):
+        model = Lab.from_yaml(text.replace("hosts:", f"docker: '{profile}'\nhosts:", 1)).model
+        for net, want in page["inspect"].items():
+            got = json.loads(docker_cli.render(model, "docker1", ["network", "inspect", net]))[0]
+            assert got["IPAM"]["Config"] == [{"Subnet": want["Subnet"],
+                                               "Gateway": want["Gateway"]}]
+            seen = {c["Name"]: c for c in got["Containers"].values()}
+            assert {n: c["IPv4Address"] for n, c in seen.items()} == {
+                n: c["IPv4Address"] for n, c in want["Containers"].items()}
+            assert ({n: c["MacAddress"] for n, c in seen.items()} == {
+                n: c["MacAddress"] for n, c in want["Containers"].items()}) is macs
