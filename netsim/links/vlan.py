@@ -18,5 +18,16 @@ def build(b: Build, model: Model, i: Iface) -> None:
     ipr.link("add", ifname=i.name, kind="vlan", link=idx, vlan_id=i.vlan_id, mtu=i.mtu)
 
 
+def lint(model: Model, iface: Iface) -> str | None:
+    """A VLAN nothing else on the LAN is on: what hangs off it reaches only itself."""
+    if any(i.kind == iface.kind and i.vlan_id == iface.vlan_id and i.ns != iface.ns
+           for ns in model.ns.values() for i in ns.ifaces.values()):
+        return None
+    return (f"{model.ns[iface.ns].label}: {iface.name} tags VLAN {iface.vlan_id}, but nothing "
+            f"else on the LAN is on VLAN {iface.vlan_id}: what uses it reaches only its own "
+            f"host's VLAN {iface.vlan_id} links (give the LAN the VLAN: lan: {{vlans: "
+            f"{{{iface.vlan_id}: {{subnet: ..., peers: ...}}}}}})")
+
+
 KIND = LinkKind(IfKind.VLAN, transmit, build, Style(":", "802.1q"), phase=2,
-                unsupported="802.1q VLAN links (macvlan parent like eth0.10)")
+                unsupported="802.1q VLAN links (macvlan parent like eth0.10)", lint=lint)

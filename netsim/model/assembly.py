@@ -24,6 +24,7 @@ class Assembly:
         self.sc = loaded.scenario
         self.model = Model(self.sc.name, "")  # a runtime names its profile
         self.used_lan: dict[IPv4Address, str] = {}  # LAN address -> who holds it
+        self.used_vlan: dict[int, dict[IPv4Address, str]] = {}  # the same, per 802.1Q VLAN
         self.lan_gateway: IPv4Address | None = None
         # another L2 segment behind the router (a host outside the LAN's subnet) -> its bridge
         self.segments: dict[IPv4Network, str] = {}

@@ -31,6 +31,7 @@ def hosts(asm: Assembly) -> dict[str, Host]:
 def check_names(asm: Assembly) -> None:
     owners: dict[str, str] = {}
     groups = [("hosts", list(hosts(asm))), ("lan.peers", list(asm.sc.lan.peers)),
+              *((f"lan.vlans.{vid}.peers", list(v.peers)) for vid, v in asm.sc.lan.vlans.items()),
               ("containers", list(asm.sc.containers))]
     for section, names in groups:
         for name in names:
@@ -88,6 +89,41 @@ def build(asm: Assembly) -> None:
         chosen = tuple(plisten) if plisten is not None else listen
         asm.listen(ns, chosen, f"{name}'s echo service")
         asm.endpoint(name, NodeKind.LAN_PEER, name, {"lan": addr})
+    for vid in lan.vlans:
+        vlan(asm, vid, listen)
+
+
+def vlan(asm: Assembly, vid: int, listen: tuple[PortProto, ...]) -> None:
+    """`lan.vlans.<id>`: the switch carries VLAN <id> tagged; the router routes it on its
+    sub-interface eth0.<id> (a router on a stick), and each of its peers is a machine with
+    only a sub-interface on it."""
+    spec, path = asm.sc.lan.vlans[vid], ("lan", "vlans", str(vid))  # as the YAML keys it
+    subnet = spec.subnet
+    gateway = spec.gateway or subnet.network_address + 1
+    for other, what in ((asm.sc.lan.subnet, "the LAN"), (OUTSIDE_NET, "`outside`"),
+                        *((v.subnet, f"VLAN {k}") for k, v in asm.sc.lan.vlans.items()
+                          if k < vid)):
+        if subnet.overlaps(other):
+            raise asm.error((*path, "subnet"), f"{subnet} overlaps {what}'s {other}",
+                            "a subnet of its own per VLAN")
+    used = asm.used_vlan.setdefault(vid, {})
+    _claim_on(asm, used, "router", gateway, (*path, "gateway"), subnet, f"VLAN {vid}")
+    asm.model.add_iface(Iface("router", f"eth0.{vid}", IfKind.VLAN, parent="router/eth0",
+                              vlan_id=vid, mtu=asm.sc.lan.mtu,
+                              addrs=[IPv4Interface(f"{gateway}/{subnet.prefixlen}")]))
+    asm.model.endpoints["router"].addresses[f"vlan{vid}"] = gateway
+    for name, peer in spec.peers.items():
+        ppath = (*path, "peers", name)
+        _claim_on(asm, used, name, peer.address, ppath, subnet, f"VLAN {vid}")
+        ns = asm.add_ns(name, NodeKind.LAN_PEER, name)
+        trunk = _switch_port(asm, name, "eth0", None, None)
+        asm.model.add_iface(Iface(name, f"eth0.{vid}", IfKind.VLAN, parent=trunk.id,
+                                  vlan_id=vid, mtu=asm.sc.lan.mtu, mac=trunk.mac,
+                                  addrs=[IPv4Interface(f"{peer.address}/{subnet.prefixlen}")]))
+        ns.routes.append(Route(DEFAULT_ROUTE, f"eth0.{vid}", via=gateway))
+        asm.listen(ns, tuple(peer.listen) if peer.listen is not None else listen,
+                   f"{name}'s echo service")
+        asm.endpoint(name, NodeKind.LAN_PEER, name, {f"vlan{vid}": peer.address})
 
 
 def port(asm: Assembly, ns_id: str, ifname: str, addr: IPv4Address, path: tuple,
@@ -96,15 +132,21 @@ def port(asm: Assembly, ns_id: str, ifname: str, addr: IPv4Address, path: tuple,
     """A machine's interface on the LAN (or on a segment behind the router): a veth whose
     other end is a switch port. The switch port has the LAN's MTU whatever the machine's NIC
     says: a NIC set larger than its network carries loses the larger frames silently."""
-    lan = asm.sc.lan
-    subnet = segment or lan.subnet
+    subnet = segment or asm.sc.lan.subnet
     _claim(asm, ns_id, addr, path, subnet)
+    return _switch_port(asm, ns_id, ifname, IPv4Interface(f"{addr}/{subnet.prefixlen}"),
+                        segment, mtu, hairpin)
+
+
+def _switch_port(asm: Assembly, ns_id: str, ifname: str, addr: IPv4Interface | None,
+                 segment: IPv4Network | None, mtu: int | None = None,
+                 hairpin: bool | None = None) -> Iface:
+    lan = asm.sc.lan
     port_no = sum(i.kind == IfKind.VETH for i in asm.model.ns[SWITCH].ifaces.values())
     sw = Iface(SWITCH, f"sw{port_no}", IfKind.VETH, mtu=lan.mtu,
                master=asm.segments[segment] if segment else "br0",
                hairpin=lan.hairpin if hairpin is None else hairpin)
-    inside = Iface(ns_id, ifname, IfKind.VETH, mtu=mtu or lan.mtu,
-                   addrs=[IPv4Interface(f"{addr}/{subnet.prefixlen}")],
+    inside = Iface(ns_id, ifname, IfKind.VETH, mtu=mtu or lan.mtu, addrs=[addr] if addr else [],
                    mac=asm.mac(("lan", ns_id)))
     asm.model.add_iface(sw)
     asm.model.add_iface(inside)
@@ -136,15 +178,19 @@ def segment(asm: Assembly, addr: IPv4Address, path: tuple) -> IPv4Network:
 
 def _claim(asm: Assembly, ns_id: str, addr: IPv4Address, path: tuple,
            subnet: IPv4Network | None = None) -> None:
-    subnet = subnet or asm.sc.lan.subnet
+    _claim_on(asm, asm.used_lan, ns_id, addr, path, subnet or asm.sc.lan.subnet, "the LAN")
+
+
+def _claim_on(asm: Assembly, used: dict[IPv4Address, str], ns_id: str, addr: IPv4Address,
+              path: tuple, subnet: IPv4Network, where: str) -> None:
     if addr not in subnet or addr in (subnet.network_address, subnet.broadcast_address):
-        raise asm.error(path, f"{addr} is not a usable address of the LAN {subnet}")
-    if addr in asm.used_lan:
-        holder = asm.used_lan[addr]
+        raise asm.error(path, f"{addr} is not a usable address of {where} {subnet}")
+    if addr in used:
+        holder = used[addr]
         hint = (" (netsim's LAN machine `lan` takes the LAN's .2 unless lan.address moves it: "
                 "lan: {address: 192.168.1.3})" if holder == "lan" else "")
-        raise asm.error(path, f"{addr} is already used by {holder} on the LAN{hint}")
-    asm.used_lan[addr] = ns_id
+        raise asm.error(path, f"{addr} is already used by {holder} on {where}{hint}")
+    used[addr] = ns_id
 
 
 def add_host(asm: Assembly, index: int, name: str, spec: Host) -> IPv4Address:

@@ -260,6 +260,20 @@ def _lan_dns(v: Any) -> Any:
     return {"enabled": v} if isinstance(v, bool) else v
 
 
+class LanVlan(Strict):
+    """An 802.1Q VLAN the LAN's switch carries (a trunk): the router's sub-interface on it is
+    its gateway, and its peers are machines on that VLAN only."""
+
+    subnet: Net
+    gateway: IPv4 | None = None  # the router's address on the VLAN; default: the first
+    peers: Annotated[dict[NodeName, Annotated[Peer, BeforeValidator(_peer),
+                                              Shorthand({"type": "string", "format": "ipv4"})]],
+                     BeforeValidator(_none_is_empty)] = {}
+
+
+VlanId = Annotated[int, Field(ge=1, le=4094)]
+
+
 class Lan(Strict):
     subnet: Net = ipaddress.IPv4Network("192.168.1.0/24")
     gateway: IPv4 | None = None  # default: the subnet's first address
@@ -274,6 +288,7 @@ class Lan(Strict):
     hairpin: bool = False  # issue 4: a VEPA-capable switch
     dns: Annotated[LanDns, BeforeValidator(_lan_dns),
                    Shorthand({"type": "boolean"})] = LanDns()  # the hosts' upstream server
+    vlans: Annotated[dict[VlanId, LanVlan], BeforeValidator(_none_is_empty)] = {}  # 802.1Q
 
 
 class Host(Strict):

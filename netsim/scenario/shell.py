@@ -12,6 +12,7 @@ what the command would print (netsim.report.printed).
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -46,7 +47,28 @@ _VALUED = {
 # what else a tutorial types: shows or leaves, changes nothing netsim models
 SHOWS = {"ip", "ifconfig", "route", "cat", "hostname", "ls", "env", "ps", "netstat", "ss",
          "exit", "apk", "apt", "apt-get", "echo", "traceroute", "arp", "uname", "whoami", "id",
-         "dig", "host", "getent", "tcpdump", "sh", "ash", "bash", "top", "df", "mount"}
+         "dig", "host", "getent", "tcpdump", "sh", "ash", "bash", "top", "df", "mount", "grep",
+         "iptables", "nft", "brctl", "bridge", "lsof"}
+
+
+# what a host's shell line may run and still change nothing (`ip addr show`, `netstat -tulpn |
+# grep :80`): `ip` only in its show forms; shells, package managers and mounts change things
+_CHANGES = {"sh", "ash", "bash", "apk", "apt", "apt-get", "mount", "exit"}
+_IP_SHOWS = {"show", "list", "ls", "get", "lst"}
+
+
+def reads(argv: list[str]) -> bool:
+    """A line typed on a host that only shows what is there."""
+    if not argv or argv[0] not in SHOWS or argv[0] in _CHANGES:
+        return False
+    words = [w for w in argv[1:] if not w.startswith("-")]
+    if argv[0] in ("ip", "route", "ifconfig", "bridge"):
+        return len(words) <= 1 or words[1] in _IP_SHOWS
+    if argv[0] in ("brctl", "nft"):
+        return words[:1] in (["show"], ["list"])
+    if argv[0] == "iptables":  # -L / -S list; anything else writes a rule
+        return any(re.fullmatch(r"-\w*[LS]\w*|--list(-rules)?", w) for w in argv[1:])
+    return True
 
 
 def tools() -> set[str]:

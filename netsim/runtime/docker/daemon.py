@@ -188,10 +188,14 @@ def macvlan_addresses_free_on_lan(dk: Docker) -> None:
         for st in d.nets.values():
             if st.net.driver not in ("macvlan", "ipvlan"):
                 continue
+            parent = dk.model.ns[d.ns].ifaces.get(st.extra.get("parent", ""))
+            vid = parent.vlan_id if parent is not None else None
+            used = dk.asm.used_vlan.get(vid, {}) if vid else dk.asm.used_lan
+            where = f"VLAN {vid}" if vid else "the LAN"
             for name, addr in st.net.endpoints.items():
-                owner = dk.asm.used_lan.get(addr.ip)
+                owner = used.get(addr.ip)
                 if owner and owner != name:
                     raise dk.error(("containers", name), f"Docker gives {name} {addr.ip} "
-                                   f"on {st.net.name}, but {owner} already uses it on the "
-                                   "LAN: Docker's IPAM does not know the LAN",
+                                   f"on {st.net.name}, but {owner} already uses it on "
+                                   f"{where}: Docker's IPAM does not know the LAN",
                                    "reserve it with aux_addresses, or narrow ip_range")

@@ -15,9 +15,18 @@ def _warn(dk: Docker, pid: str, text: str) -> None:
     dk.model.warnings.append((pid, text))
 
 
+def _routed_vlan(dk: Docker, d, st) -> bool:
+    """The parent is an 802.1Q sub-interface whose VLAN the LAN's router is on."""
+    parent = dk.model.ns[d.ns].ifaces.get(st.extra.get("parent", ""))
+    return parent is not None and parent.vlan_id is not None and \
+        parent.vlan_id in dk.asm.sc.lan.vlans
+
+
 def macvlan_host_isolation(dk: Docker) -> None:
     for d in dk.daemons.values():
         for st in d.nets.values():
+            if _routed_vlan(dk, d, st):
+                continue  # its VLAN's router carries host <-> containers: no isolation to see
             if st.net.driver == "macvlan" and st.net.endpoints and "shim" not in st.extra:
                 _warn(dk, "P01", f"{d.name} cannot reach its macvlan containers on "
                       f"{st.net.name} and they cannot reach it: the kernel keeps a macvlan "
