@@ -140,6 +140,23 @@ networks:
     assert any("external" in text for _, text in lab.model.warnings)
 
 
+def test_an_external_network_is_made_as_x_netsim_says_it_was(tmp_path) -> None:
+    """`docker network create --subnet 172.30.0.0/24 proxy` before the project, said in
+    x-netsim.networks: the static address Docker then accepts is the container's."""
+    lab = load(tmp_path, """name: e
+services:
+  web: {image: nginx, networks: {proxy: {ipv4_address: 172.30.0.10}}}
+networks:
+  proxy: {external: true}
+x-netsim:
+  networks:
+    proxy: {subnet: 172.30.0.0/24, gateway: 172.30.0.254}
+""")
+    net = next(n for n in lab.model.networks.values() if n.name == "proxy")
+    assert (str(net.subnet), str(net.gateway)) == ("172.30.0.0/24", "172.30.0.254")
+    assert str(lab.model.endpoints["e-web-1"].addresses["proxy"]) == "172.30.0.10"
+
+
 def test_links_depends_on_order_and_replicas(tmp_path) -> None:
     lab = load(tmp_path, """name: o
 services:
@@ -267,6 +284,12 @@ BAD = [
     ("external with a driver", "services: {web: {image: x, networks: [n]}}\nnetworks:\n"
      "  n:\n    external: true\n    driver: bridge\n", 5,
      'conflicting parameters "external" and "driver"'),
+    ("static address on an external network", "services:\n  web:\n    image: x\n"
+     "    networks: {proxy: {ipv4_address: 172.30.0.10}}\nnetworks:\n  proxy: {external: true}\n",
+     4, "x-netsim: {networks: {proxy: {subnet: 172.30.0.0/24}}}"),
+    ("x-netsim.networks unknown key", "services:\n  web: {image: x, networks: [proxy]}\n"
+     "networks:\n  proxy: {external: true}\nx-netsim:\n  networks:\n    proxy: {subnett: 1}\n",
+     7, "x-netsim.networks.proxy: unknown key 'subnett'"),
     ("interpolation", "services:\n  web: {image: \"${:bad}\"}\n", 2,
      "invalid interpolation format"),
     ("required variable", "services:\n  web: {image: \"${NETSIM_UNSET_VAR:?set it}\"}\n", 2,

@@ -18,7 +18,9 @@ from netsim.scenario.compose.files import Project, ancestor
 from netsim.scenario.yamlpos import Positions
 
 DEFAULT_HOST = "docker1"
-TOP_KEYS = ("expect", "lan", "hosts", "docker", "name", "images", "host")
+TOP_KEYS = ("expect", "lan", "hosts", "docker", "name", "images", "host", "networks")
+# how an external network was made (`docker network create -d D --subnet S NAME`), by name
+EXTERNAL_KEYS = ("driver", "subnet", "gateway", "ip_range", "internal", "options", "parent")
 SERVICE_KEYS = ("host", "listen")
 # service keys that change what netsim models; every other compose key (environment,
 # volumes, command, healthcheck, ...) changes nothing on the network and is accepted as is
@@ -213,11 +215,44 @@ class _Mapper:
                         raise ScenarioError(f'conflicting parameters "external" and "{bad}" '
                                             f'specified for network "{key}"',
                                             self.p.where((*at, bad)))
-                self.notes.append(("compose", f"network {key!r} is external: netsim creates "
-                                   f"{name!r} first, as `docker network create {name}` "
-                                   "would have (a bridge)"))
+                self.external(net, key, name)
             out[name] = net
         return out
+
+    def external(self, net: dict, key: str, name: str) -> None:
+        """An external network exists before the project: `x-netsim: {networks: {NAME: ...}}`
+        says how it was made (`docker network create --subnet ... NAME`); else a bridge."""
+        given = self.extra.get("networks") or {}
+        if not isinstance(given, dict):
+            raise ScenarioError("x-netsim.networks maps an external network's name to how it "
+                                "was made", self.p.where(("x-netsim", "networks")),
+                                ", ".join(EXTERNAL_KEYS))
+        made = given.get(name, given.get(key))
+        if made is None:
+            self.notes.append(("compose", f"network {key!r} is external: netsim creates "
+                               f"{name!r} first, as `docker network create {name}` would have "
+                               "(a bridge; x-netsim: {networks: {" + name + ": {subnet: ...}}} "
+                               "says how it was made)"))
+            return
+        at = ("x-netsim", "networks", name if name in given else key)
+        if not isinstance(made, dict):
+            raise ScenarioError(f"x-netsim.networks.{name}: a mapping of how it was made",
+                                self.p.where(at), ", ".join(EXTERNAL_KEYS))
+        for k, v in made.items():
+            if k not in EXTERNAL_KEYS:
+                raise ScenarioError(f"x-netsim.networks.{name}: unknown key {k!r}",
+                                    self.p.where((*at, k)), ", ".join(EXTERNAL_KEYS))
+            net[k] = v
+            self.place(("networks", name, k), (*at, k))
+        self.notes.append(("compose", f"network {key!r} is external: netsim creates {name!r} "
+                           "first, as x-netsim.networks says it was made"))
+
+    def external_unknown(self, key: str) -> bool:
+        """An external network nobody said the subnet of."""
+        spec = (self.p.data.get("networks") or {}).get(key) or {}
+        given = self.extra.get("networks") or {}
+        made = given.get(self.net_name(key), given.get(key)) if isinstance(given, dict) else None
+        return _external(spec) and not (isinstance(made, dict) and made.get("subnet"))
 
     def ipam(self, net: dict, name: str, ipam: dict, at: tuple) -> None:
         configs = [c for c in ipam.get("config") or [] if ":" not in str(c.get("subnet", ""))]
@@ -276,6 +311,8 @@ class _Mapper:
                     raise ScenarioError(f"service {name} has {_replicas(svc)} replicas and a "
                                         "fixed ipv4_address: only one container can have it",
                                         self.p.where((*where, "ipv4_address")))
+                if self.external_unknown(key):
+                    raise self.static_on_external(key, str(spec["ipv4_address"]), where)
                 attach["ip"] = spec["ipv4_address"]
             if spec.get("ipv6_address"):
                 self.notes.append(("compose", f"service {name}: ipv6_address "
@@ -286,6 +323,19 @@ class _Mapper:
             net = self.net_name(key)
             c["networks"][net] = attach
             self.place(("containers", cname, "networks", net), where)
+
+    def static_on_external(self, key: str, ip: str, where: tuple) -> ScenarioError:
+        """Docker's words, and where this project can say what Docker knew: the subnet the
+        network was created with lives outside the project."""
+        name = self.net_name(key)
+        guess = ".".join(ip.split(".")[:3]) + ".0/24" if ip.count(".") == 3 else "..."
+        return ScenarioError(
+            "user specified IP address is supported only when connecting to networks with "
+            f"user configured subnets: network {name!r} is external, made before this project "
+            "by `docker network create`, and netsim does not know its subnet",
+            self.p.where((*where, "ipv4_address")),
+            f"say how it was made: x-netsim: {{networks: {{{name}: {{subnet: {guess}}}}}}} "
+            f"(as `docker network create --subnet {guess} {name}`)")
 
     def mode(self, mode: str, where: tuple) -> str:
         kind, _, target = mode.partition(":")
