@@ -90,6 +90,7 @@ def _one(path: Path, variables: dict[str, str], seen: tuple = ()) -> tuple[dict,
         raise ScenarioError("a Compose file is a mapping (services:, networks:, ...)",
                             pos.where(()))
     origin = {p: Where(pos.file, line, col, p) for p, (line, col) in pos.values.items()}
+    _bounded(data, lambda p: _where(origin, p, str(path)))
     data = _interpolate(data, (), variables, origin)
     spec.validate(data, lambda p: _where(origin, p, str(path)))
     for name, svc in (data.get("services") or {}).items():
@@ -98,6 +99,28 @@ def _one(path: Path, variables: dict[str, str], seen: tuple = ()) -> tuple[dict,
                 svc[key] = _normal(svc[key], ("services", name, key))
     _extends(data, path, variables, origin, seen)
     return data, origin
+
+
+MAX_ENTRIES = 4096  # in one list or mapping: a real project's longest is a few dozen
+MAX_VALUES = 50_000  # in one file: the schema check costs ~30 us a value (1.5 s here)
+
+
+def _bounded(data: object, where) -> None:
+    """Counted before anything walks the file value by value (interpolation, the schema)."""
+    stack, seen = [(data, ())], 0
+    while stack:
+        value, path = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise ScenarioError(f"this file holds more than {MAX_VALUES:,} values: a Compose "
+                                "project is never that big", where(()))
+        items = value.items() if isinstance(value, dict) else enumerate(value) \
+            if isinstance(value, list) else ()
+        if isinstance(value, (dict, list)) and len(value) > MAX_ENTRIES:
+            raise ScenarioError(f"{len(value):,} entries in one place: netsim reads at most "
+                                f"{MAX_ENTRIES:,} (a port range such as 8000-8999:80 is one)",
+                                where(path))
+        stack += [(v, (*path, k)) for k, v in items]
 
 
 def _text(path: Path) -> str:

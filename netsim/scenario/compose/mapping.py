@@ -28,6 +28,7 @@ NOTED = {"sysctls": "sysctls are not applied (netsim sets no container sysctl)",
          "mac_address": "mac_address is not applied: Docker's generated MAC is modelled",
          "dns_search": "dns_search is not modelled", "dns_opt": "dns_opt is not modelled",
          "external_links": "external_links are not modelled"}
+MAX_CONTAINERS = 1000  # what scale / deploy.replicas may ask of one project, summed
 BOOL_TEXT = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
@@ -78,6 +79,13 @@ class _Mapper:
         self.notes: list[tuple[str, str]] = []
         self.services = {k: v or {} for k, v in (project.data.get("services") or {}).items()}
         self.active = {k: v for k, v in self.services.items() if _active(v)}
+        total = sum(_replicas(v) for v in self.active.values() if isinstance(v, dict))
+        if total > MAX_CONTAINERS:  # counted before one container is named
+            big = max(self.active, key=lambda k: _replicas(self.active[k])
+                      if isinstance(self.active[k], dict) else 0)
+            raise ScenarioError(f"this project asks for {total:,} containers (scale, "
+                                f"deploy.replicas): netsim builds at most {MAX_CONTAINERS:,}",
+                                project.where(("services", big)))
         self.host = str(self.extra.get("host") or next(iter(self.extra.get("hosts") or {}),
                                                        DEFAULT_HOST))
 
@@ -468,7 +476,7 @@ def _port(p: object) -> str:
 
 def _target(p: object) -> tuple[str, str]:
     if isinstance(p, dict):
-        return str(p["target"]), str(p.get("protocol") or "tcp")
+        return str(p.get("target", 0)), str(p.get("protocol") or "tcp")  # unset: Go's zero
     text = str(p)
     text, _, proto = text.partition("/")
     return text.rsplit(":", 1)[-1], proto or "tcp"
