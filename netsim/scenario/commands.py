@@ -567,7 +567,8 @@ def _lines(text: str) -> list[tuple[int, str]]:
             continue
         joined = line.endswith("\\")
         line = line[:-1].rstrip() if joined else line
-        if out and (glue or _continues(out[-1][1], line)):
+        prompted = bool(PROMPT.match(raw.strip()))  # a prompt starts a command of its own
+        if out and (glue or (not prompted and _continues(out[-1][1], line))):
             out[-1] = (out[-1][0], f"{out[-1][1]} {line}")
         else:
             out.append((i, line))

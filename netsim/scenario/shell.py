@@ -58,7 +58,17 @@ _IP_SHOWS = {"show", "list", "ls", "get", "lst"}
 
 
 def reads(argv: list[str]) -> bool:
-    """A line typed on a host that only shows what is there."""
+    """A line typed on a host that only shows what is there: every stage of a pipeline, and
+    nothing redirected into a file (`echo 1 > /proc/sys/net/ipv4/ip_forward` changes it)."""
+    if any(w.startswith(">") or w in ("&&", "||", ";") for w in argv):
+        return False
+    stages: list[list[str]] = [[]]
+    for w in argv:
+        stages.append([]) if w == "|" else stages[-1].append(w)
+    return all(_stage_reads(stage) for stage in stages)
+
+
+def _stage_reads(argv: list[str]) -> bool:
     if not argv or argv[0] not in SHOWS or argv[0] in _CHANGES:
         return False
     words = [w for w in argv[1:] if not w.startswith("-")]

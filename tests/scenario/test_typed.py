@@ -105,3 +105,19 @@ def test_what_is_no_probe_says_why(text: str, note: str) -> None:
 def test_a_prompt_line_with_no_container_attached_is_noted() -> None:
     lab, rows = _rows("    / # ping -c 1 db")
     assert not rows and any("no `docker attach`" in w for _, w in lab.model.warnings)
+
+
+@pytest.mark.parametrize(("line", "reads"), [
+    ("ip addr show", True), ("sudo netstat -tulpn | grep :80", True), ("iptables -nvL", True),
+    ("ip link add x type dummy", False), ("echo 1 > /proc/sys/net/ipv4/ip_forward", False),
+    ("netstat -tln | tee out", False), ("iptables -A INPUT -j DROP", False),
+    ("ip addr show && ip link del eth0", False), ("nft list ruleset", True),
+])
+def test_a_host_line_is_noted_only_when_it_changes_nothing(line: str, reads: bool) -> None:
+    text = LAB.replace("TYPED", "    $ " + line)
+    if reads:
+        assert any("on the host shows what is there" in w
+                   for _, w in Lab.from_yaml(text).model.warnings)
+    else:
+        with pytest.raises(ScenarioError, match="not a docker command"):
+            _ = Lab.from_yaml(text).model
