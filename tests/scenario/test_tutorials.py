@@ -45,6 +45,8 @@ def test_read_only_lines_and_typed_lines_are_noted_not_refused() -> None:
              if c == "command"]
     assert any("line 12: shows what is there and changes nothing" in n for n in notes)
     assert any("line 16: typed into alpine1: `ip` shows what is there" in n for n in notes)
+    host = [w for c, w in Lab.load(CORPUS / "host.yml").model.warnings if c == "command"]
+    assert any("line 11: `netstat` on the host shows what is there" in n for n in host)
 
 
 TIMING = re.compile(r"^(64 bytes from .* time=.*|round-trip .*|)$")  # the network's, per run
