@@ -7,7 +7,7 @@ or a literal IPv4 address (as a destination or an expected source only).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
 
 from netsim.errors import ScenarioError
@@ -132,10 +132,10 @@ def typed(loaded: Loaded, model: Model) -> list[Probe]:
     records = loaded.scenario.lan.dns.records
     for t in loaded.typed:
         src, view = model.endpoints.get(t.container), model.names.get(t.container)
+        where = replace(loaded.positions.where(("commands",)), line=t.line, column=None)
         if src is None:
             raise ScenarioError(f"{t.container} is gone by the end of commands: netsim builds "
-                                "and probes the lab as the commands leave it",
-                                loaded.positions.where(("commands",)))
+                                "and probes the lab as the commands leave it", where)
         origin = f"line {t.line}"
         if t.proto == "dns":
             out.append(Probe(t.container, src.ns, f"resolve {t.target}",
@@ -155,7 +155,7 @@ def typed(loaded: Loaded, model: Model) -> list[Probe]:
             got = address_of(model, t.target)
             if not isinstance(got, IPv4Address):
                 raise ScenarioError(f"`{t.text}`: {t.container} resolves no names in this "
-                                    "model", loaded.positions.where(("commands",)))
+                                    "model", where)
             dst, name = got, None
         out.append(Probe(t.container, src.ns, to, dst, t.proto, port, None, None, None,
                          frozenset(), origin, name, typed=t))

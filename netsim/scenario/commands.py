@@ -498,8 +498,11 @@ def _verb(line: str) -> tuple[str, ...] | None:
         argv = shlex.split(line)
     except ValueError:
         return None
-    if argv[:1] != ["docker"]:
-        return None
+    return _verb_of(argv) if argv[:1] == ["docker"] else None
+
+
+def _verb_of(argv: list[str]) -> tuple[str, ...] | None:
+    """The VERBS key `docker ...` names (`network create`, `run`, ...)."""
     return next((v for v in VERBS if tuple(argv[1:1 + len(v)]) == v), None)
 
 
@@ -520,7 +523,7 @@ def _one(host: str, line: str, data: dict, where) -> tuple[str, str] | None:
             return None
         raise ScenarioError(f"not a docker command: {line}", where,
                             "docker network create / docker run / docker network connect")
-    verb = next((v for v in VERBS if tuple(argv[1:1 + len(v)]) == v), None)
+    verb = _verb_of(argv)
     if verb is None:
         raise ScenarioError(f"netsim does not simulate `{' '.join(argv[:3])}`", where,
                             ", ".join("docker " + " ".join(v) for v in VERBS))

@@ -33,16 +33,17 @@ class Typed:
     size: int = 56  # ping -s
 
 
-# flags that take a value, per tool: the rest are switches; a value glued to its flag (-c2) works
-_VALUED = {
-    "ping": set("cstwWIiQp") | {"-c", "-s", "-t", "-w", "-W", "-I", "-i", "-Q", "-p"},
-    "wget": set("OoTtUYPe") | {"--output-document", "--timeout", "--tries", "--user-agent",
-                               "--header", "-O", "-o", "-T", "-t", "-U", "-Y", "-P", "-e"},
-    "curl": set("omHXdAeuxwr") | {"--output", "--max-time", "--connect-timeout", "--header",
-                                  "--request", "--data", "--user-agent", "--user", "--proxy",
-                                  "--write-out", "--retry"},
-    "nc": set("wipsq") | {"-w", "-i", "-p", "-s", "-q"},
-    "nslookup": {"-type", "-port"},
+# flags that take a value, per tool: (short letters, long names); the rest are switches; a
+# value glued to its letter (-c2, -qO-) works as getopt reads it
+_VALUED: dict[str, tuple[str, set[str]]] = {
+    "ping": ("cstwWIiQp", set()),
+    "wget": ("OoTtUYPe", {"--output-document", "--timeout", "--tries", "--user-agent",
+                          "--header"}),
+    "curl": ("omHXdAeuxwr", {"--output", "--max-time", "--connect-timeout", "--header",
+                             "--request", "--data", "--user-agent", "--user", "--proxy",
+                             "--write-out", "--retry"}),
+    "nc": ("wipsq", set()),
+    "nslookup": ("", set()),  # -type=A, -port=53: their values are glued
 }
 # what else a tutorial types: shows or leaves, changes nothing netsim models
 SHOWS = {"ip", "ifconfig", "route", "cat", "hostname", "ls", "env", "ps", "netstat", "ss",
@@ -103,18 +104,19 @@ def read(container: str, text: str, line: int) -> Typed | str:
     return _READERS[tool](container, text, line, opts, rest)
 
 
-def _split(words: list[str], valued: set[str]) -> tuple[dict[str, str], list[str]]:
+def _split(words: list[str], valued: tuple[str, set[str]]) -> tuple[dict[str, str], list[str]]:
     """Flags (with their values) and the positional words, as getopt reads them."""
+    letters, longs = valued
     opts: dict[str, str] = {}
     rest: list[str] = []
     it = iter(words)
     for w in it:
         if w.startswith("--"):
             key, eq, value = w.partition("=")
-            opts[key] = value if eq else (next(it, "") if key in valued else "")
+            opts[key] = value if eq else (next(it, "") if key in longs else "")
         elif w.startswith("-") and len(w) > 1:
             for i, ch in enumerate(w[1:], 1):  # -qO- , -c2, -zv
-                if ch in valued or f"-{ch}" in valued:
+                if ch in letters:
                     opts[f"-{ch}"] = w[i + 1:] or next(it, "")
                     break
                 opts[f"-{ch}"] = ""

@@ -121,3 +121,11 @@ def test_a_host_line_is_noted_only_when_it_changes_nothing(line: str, reads: boo
     else:
         with pytest.raises(ScenarioError, match="not a docker command"):
             _ = Lab.from_yaml(text).model
+
+
+def test_a_probe_typed_into_a_container_removed_later_is_refused_at_its_line() -> None:
+    with pytest.raises(ScenarioError, match="web is gone by the end of commands") as e:
+        _rows("""    $ docker exec web ping -c 1 db
+    $ docker rm -f web
+    $ docker run -d --name late nginx""")
+    assert e.value.where.line == 10  # the exec line (LAB puts TYPED on line 10)
