@@ -84,6 +84,10 @@ class Iface:
         self.id = f"{self.ns}/{self.name}"  # computed once: read on every predicted frame
 
 
+MAIN_TABLE = 254  # the kernel's main routing table (`ip route` shows it)
+MAIN_PRIORITY = 32766  # the rule `from all lookup main`
+
+
 @dataclass(frozen=True)
 class Route:
     dst: IPv4Network
@@ -91,6 +95,17 @@ class Route:
     via: IPv4Address | None = None
     src: IPv4Address | None = None
     onlink: bool = False  # the gateway is on the link though no address says so (flannel)
+    table: int = MAIN_TABLE  # another table is read only when a PolicyRule points at it
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """`ip rule add from SRC lookup TABLE pref PRIORITY`: traffic from SRC looks up TABLE
+    first. An unbound socket's lookup has no source yet, so no `from` rule matches it."""
+
+    priority: int
+    src: IPv4Network
+    table: int
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,7 @@ class Netns:
     # a real tool configures IPv6 here (carried as written, not modelled yet): IPv6 stays on
     carries_ipv6: bool = False
     routes: list[Route] = field(default_factory=list)
+    policy: list[PolicyRule] = field(default_factory=list)  # ip rules besides local/main
     rules: Ruleset = field(default_factory=Ruleset)
     listeners: list[Listener] = field(default_factory=list)
     ifaces: dict[str, Iface] = field(default_factory=dict)

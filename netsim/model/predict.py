@@ -19,7 +19,7 @@ from netsim.links.kind import State
 from netsim.links.registry import LINKS
 from netsim.links.vxlan import OVERHEAD as VXLAN_OVERHEAD
 from netsim.links.vxlan import port as vxlan_port
-from netsim.model.graph import Iface, IfKind, Listener, Model, Netns, Route
+from netsim.model.graph import MAIN_PRIORITY, MAIN_TABLE, Iface, IfKind, Listener, Model, Netns, Route
 from netsim.model.netfilter import Decision, Netfilter, Seen
 from netsim.model.rules import Dnat, Drop, Masquerade, Snat
 from netsim.probe.outcome import Outcome
@@ -97,6 +97,11 @@ class _Arrival:
     pkt: Pkt
 
 
+def _indexed(routes: list[Route]) -> list[tuple[int, int, Route]]:
+    """Routes as integers for the hot path: ipaddress's `in` and hash cost microseconds."""
+    return [(int(r.dst.network_address), int(r.dst.netmask), r) for r in routes]
+
+
 class Predictor:
     @paused()  # tables for every namespace: a full collection on the way walks the model
     def __init__(self, model: Model):
@@ -106,8 +111,10 @@ class Predictor:
         self.table = {k: self._routes(ns) for k, ns in model.ns.items()}
         # the same as integers, for the hot path: ipaddress's `in` and hash cost microseconds
         self._local_i = {k: {int(a) for a in v} for k, v in self.local.items()}
-        self._rtab = {k: [(int(r.dst.network_address), int(r.dst.netmask), r) for r in t]
-                      for k, t in self.table.items()}
+        self._rtab = {k: _indexed(t) for k, t in self.table.items()}
+        # policy routing (ip rules): per namespace that has any, the rules in priority order,
+        # main among them, each with its table indexed (None: main, the hot path's own)
+        self._policy = {k: self._rules(ns) for k, ns in model.ns.items() if ns.policy}
         self._bfs: dict[tuple[str, bool], tuple[dict, dict, dict]] = {}
         self._paths: dict[tuple[str, IPv4Address, bool], list | None] = {}
         self._underlay: dict[tuple[str, str], str | None] = {}
@@ -255,7 +262,7 @@ class Predictor:
         raise Fail("routing loop: more than 32 hops")
 
     def _output(self, ns: Netns, pkt: Pkt, trace: Trace, ct: str):
-        route = self._route(ns, pkt.dst)
+        route = self._route(ns, pkt.dst, pkt.src)
         if pkt.src is None:
             pkt.src = self._source(ns, route, pkt.dst)
         if trace.src is None:
@@ -263,7 +270,7 @@ class Predictor:
         oif = route.dev if route else "lo"
         self._hook(ns, "raw", "OUTPUT", pkt, "", oif, ct)
         if ct == "new" and self._dnat(ns, "OUTPUT", pkt, "", oif, ct, trace):
-            route = self._route(ns, pkt.dst)
+            route = self._route(ns, pkt.dst, pkt.src)
             oif = route.dev if route else "lo"
         self._hook(ns, "filter", "OUTPUT", pkt, "", oif, ct)
         if route is None:
@@ -283,7 +290,7 @@ class Predictor:
         self._hook(ns, "raw", "PREROUTING", pkt, iif.name, "", ct)
         self._unnat_dst(ns, pkt, trace, ct)
         dnat = ct == "new" and self._dnat(ns, "PREROUTING", pkt, iif.name, "", ct, trace)
-        route = self._route(ns, pkt.dst)
+        route = self._route(ns, pkt.dst, pkt.src)
         if route is None:
             return self._local(ns, iif.name, pkt, trace, ct)
         if dnat and ns.bridge_nf and route.dev == iif.name and pkt.port is not None:
@@ -393,20 +400,50 @@ class Predictor:
                 continue
             for a in iface.addrs:
                 table.append(Route(a.network, iface.name, None, a.ip))
-        table.extend(ns.routes)
+        table.extend(r for r in ns.routes if r.table == MAIN_TABLE)
         table.sort(key=lambda r: -r.dst.prefixlen)
         return table
 
-    def _route(self, ns: Netns, dst: IPv4Address) -> Route | None:
-        """None = local delivery. Raises Fail when there is no route."""
+    def _rules(self, ns: Netns) -> list[tuple[int, int, list | None]]:
+        """(source network, mask, indexed table) per rule in priority order; main's rule
+        (from all) holds None. The local table comes first: _route looks there itself."""
+        rules = [(MAIN_PRIORITY, 0, 0, None)]
+        for p in ns.policy:
+            routes = sorted((r for r in ns.routes if r.table == p.table),
+                            key=lambda r: -r.dst.prefixlen)
+            rules.append((p.priority, int(p.src.network_address), int(p.src.netmask),
+                          _indexed(routes)))
+        rules.sort(key=lambda r: r[0])  # stable: main's rule before another of its priority
+        return [r[1:] for r in rules]
+
+    def _route(self, ns: Netns, dst: IPv4Address, src: IPv4Address | None = None) -> Route | None:
+        """None = local delivery. Raises Fail when there is no route. `src`: the packet's
+        source, None while an unbound socket's lookup has none (no `from` rule matches)."""
         d = int(dst)
         if d in self._local_i[ns.id] or d >> 24 == 127:  # 127.0.0.0/8
             return None
+        if ns.id in self._policy:
+            return self._by_rules(ns, d, src)
         for net, mask, r in self._rtab[ns.id]:
             if d & mask == net:
                 return r
         # a packet it forwards counts in IpExt InNoRoutes (what the prober reads)
         raise Fail(f"{ns.label} has no route to {dst} (Network is unreachable)",
+                   rule=(ns.id, "snmp", "InNoRoutes", 0))
+
+    def _by_rules(self, ns: Netns, d: int, src: IPv4Address | None) -> Route:
+        s = None if src is None else int(src)
+        for net, mask, table in self._policy[ns.id]:
+            if table is None:
+                table = self._rtab[ns.id]
+            elif s is None or s & mask != net:
+                continue
+            for rnet, rmask, r in table:
+                if d & rmask == rnet:
+                    return r
+        tables = ", ".join(f"table {p.table} from {p.src}" for p in ns.policy)
+        raise Fail(f"{ns.label} has no route to {IPv4Address(d)} (Network is unreachable): "
+                   f"main has none, and {tables} is read only for traffic from that address",
                    rule=(ns.id, "snmp", "InNoRoutes", 0))
 
     def _source(self, ns: Netns, route: Route | None, dst: IPv4Address) -> IPv4Address:

@@ -26,16 +26,25 @@ PLUGIN_DIR = Path("/usr/lib/cni")  # Debian's containernetworking-plugins
 PACKAGE = "containernetworking-plugins"
 TIMEOUT = 30.0
 CHECKLESS = ("0.1.0", "0.2.0", "0.3.0", "0.3.1")  # versions before CHECK existed
-# (plugin, words its error starts with) -> the upstream bug it is: a warning, not a finding
+# (plugin, words its CHECK error starts with, a plugin that must follow it in the chain or
+# None) -> the upstream bug it is: a warning, not a finding
 KNOWN_BUGS = {
-    ("portmap", "could not check ipv6 dnat"): "containernetworking/plugins#819: portmap's "
-    "CHECK looks for IPv6 DNAT rules that are not the ones its ADD wrote (fixed after 1.1.1)",
+    ("portmap", "could not check ipv6 dnat", None): "containernetworking/plugins#819: "
+    "portmap's CHECK looks for IPv6 DNAT rules that are not the ones its ADD wrote (fixed "
+    "after 1.1.1)",
+    ("bridge", "Failed to find", "sbr"): "containernetworking/plugins#297: sbr moved the "
+    "routes the bridge plugin's CHECK looks for into its own table",
+    ("ptp", "Failed to find", "sbr"): "containernetworking/plugins#297: sbr moved the routes "
+    "the ptp plugin's CHECK looks for into its own table",
 }
 
 
-def known_bug(e: PluginError) -> str | None:
-    return next((why for (plugin, words), why in KNOWN_BUGS.items()
-                 if e.plugin == plugin and e.msg.startswith(words)), None)
+def known_bug(e: PluginError, chain: list[str]) -> str | None:
+    """`chain`: the conflist's plugin types in order."""
+    later = chain[chain.index(e.plugin) + 1:] if e.plugin in chain else []
+    return next((why for (plugin, words, after), why in KNOWN_BUGS.items()
+                 if e.plugin == plugin and e.msg.startswith(words)
+                 and (after is None or after in later)), None)
 
 
 class PluginError(Exception):

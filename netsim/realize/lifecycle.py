@@ -139,7 +139,7 @@ def run_plugins(model: Model, lab: str, names: dict[str, str]) -> None:
         except cni_exec.PluginError as e:
             said = f"{step['container']}: CHECK by the {e.plugin} plugin failed right after " \
                 f"ADD: {e.msg}"
-            bug = cni_exec.known_bug(e)
+            bug = cni_exec.known_bug(e, [p["type"] for p in step["conflist"]["plugins"]])
             if bug:
                 warnings.append(["CHECK", f"{said} — known bug {bug}"])
             else:

@@ -268,3 +268,43 @@ def test_masq_all_is_ignored_as_portmap_1_1_1_ignores_it() -> None:
     plain = lab(scenario([BRIDGE, PORTMAP], containers="aa: {ports: ['8080:80']}, bb: {}"))
     assert render(m.ns["node1"].rules) == render(plain.model.ns["node1"].rules)
     assert [t for pid, t in m.warnings if pid == "portmap" and "masqAll" in t]
+
+
+def test_sbr_moves_the_routes_to_a_table_read_only_from_the_pods_address() -> None:
+    """sbr (1.1.1): rule `from <ip>/32 lookup 100` just before main, the default route and
+    the subnet route in table 100, none left in main; answers find it, what the pod starts
+    does not (an unbound socket's lookup has no source)."""
+    from netsim.model.graph import PolicyRule
+
+    m = lab(scenario([BRIDGE, {"type": "sbr"}])).model
+    aa = m.ns["aa"]
+    assert aa.policy == [PolicyRule(32765, IPv4Network("10.88.0.2/32"), 100)]
+    assert sorted((str(r.dst), str(r.via), str(r.src), r.table) for r in aa.routes) == [
+        ("0.0.0.0/0", "10.88.0.1", "None", 100), ("10.88.0.0/16", "None", "10.88.0.2", 100)]
+    assert not aa.ifaces["eth0"].prefix_route
+    p = Predictor(m)
+    assert p.probe("node1", IPv4Address("10.88.0.2")).result == "reach"  # the answer: table 100
+    out = p.probe("aa", IPv4Address("10.88.0.3"))
+    assert out.result == "blocked" and "Network is unreachable" in out.why
+    assert [t for pid, t in m.warnings if pid == "sbr"]
+
+
+def test_sbr_first_in_the_chain_is_refused_in_its_words() -> None:
+    with pytest.raises(ScenarioError, match="This plugin must be called as chained plugin"):
+        assert lab(scenario([{"type": "sbr"}])).model is None
+
+
+def test_a_rule_is_read_before_main_and_main_after_a_table_without_a_route() -> None:
+    """The lookup order of `ip rule`: local, then the rules by priority (main's at 32766); a
+    table without a matching route hands the lookup to the next rule."""
+    from netsim.model.graph import PolicyRule, Route
+
+    m = lab(scenario([BRIDGE], containers="aa: {}")).model
+    aa = m.ns["aa"]
+    aa.policy.append(PolicyRule(100, IPv4Network("10.88.0.2/32"), 7))
+    aa.routes.append(Route(IPv4Network("10.88.9.0/24"), "eth0", via=IPv4Address("10.88.0.1"),
+                           table=7))
+    p = Predictor(m)
+    assert p._route(aa, IPv4Address("10.88.9.9"), IPv4Address("10.88.0.2")).table == 7
+    assert p._route(aa, IPv4Address("10.88.9.9")).table == 254  # unbound: main's /16
+    assert p._route(aa, IPv4Address("203.0.113.1"), IPv4Address("10.88.0.2")).table == 254

@@ -175,3 +175,25 @@ def test_tuning_bandwidth_static_and_ips_as_the_model_says() -> None:
     ports = [line for line in node_links.splitlines() if "master cni0" in line]
     assert len(ports) == 2 and all("mtu 1500 " in line for line in ports)  # the node's side
     assert "10.77.0.5/24" in solo
+
+
+def test_sbr_rule_and_table_as_the_model_says() -> None:
+    """The real sbr plugin's rule and table, read back from the pod: what the model holds
+    (PolicyRule, the routes of table 100) and nothing left in main."""
+    from netsim.lab import Lab
+    from tests.conftest import SCENARIOS
+
+    lab = Lab.load(SCENARIOS / "cni-sbr.yml")
+    ns = lab.model.ns["web"]
+    with lab.up():
+        name = sandbox.ns_name(lab.name, "web")
+        rules = inside(name, "ip", "-4", "rule", "show")
+        table = inside(name, "ip", "-4", "route", "show", "table", "100")
+        main = inside(name, "ip", "-4", "route", "show", "table", "main")
+    [rule] = ns.policy
+    assert f"{rule.priority}:\tfrom {rule.src.network_address} lookup {rule.table}" in rules
+    got = sorted(" ".join(line.split()[:3]) for line in table.splitlines())
+    want = sorted(f"{'default' if r.dst.prefixlen == 0 else r.dst} "
+                  f"{'via ' + str(r.via) if r.via else 'dev eth0'}" for r in ns.routes)
+    assert got == want and all(r.table == rule.table for r in ns.routes), (table, ns.routes)
+    assert main.strip() == "", main

@@ -26,7 +26,7 @@ CASES = [  # (plugin type, its keys): each refused by the real plugin before it 
     ("portmap", {"conditionsV4": "x"}), ("portmap", {"externalSetMarkChain": 5}),
     ("firewall", {"ingressPolicy": 5}), ("firewall", {"backend": 5}),
     ("tuning", {"mtu": "5"}), ("tuning", {"sysctl": 5}), ("tuning", {"promisc": "x"}),
-    ("bandwidth", {"ingressRate": "x"}), ("bandwidth", {"egressBurst": -1}),
+    ("bandwidth", {"ingressRate": "x"}), ("bandwidth", {"egressBurst": -1}), ("sbr", {}),
     ("bridge", {"ipam": {"type": "host-local", "ranges": [[{"subnet": 5}]]}}),
     ("bridge", {"ipam": {"type": "host-local", "ranges": "x"}}),
     ("bridge", {"ipam": {"type": "host-local", "ranges": [["x"]]}}),

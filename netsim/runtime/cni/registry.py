@@ -14,6 +14,7 @@ from netsim.runtime.cni.plugins import (
     macvlan,
     portmap,
     ptp,
+    sbr,
     tuning,
     vlan,
 )
@@ -28,6 +29,7 @@ PLUGINS: dict[str, ModuleType] = {  # type -> its module: CONF, DECODE, add(Add)
     "macvlan": macvlan,
     "portmap": portmap,
     "ptp": ptp,
+    "sbr": sbr,
     "tuning": tuning,
     "vlan": vlan,
 }
