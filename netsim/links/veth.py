@@ -18,7 +18,8 @@ def build(b: Build, model: Model, i: Iface) -> None:
     peer = model.iface(i.peer)
     if peer.master and not i.master:
         i, peer = peer, i
-    spec = {"ifname": peer.name, "net_ns_fd": b.fd(peer.ns), "mtu": peer.mtu}
+    ns, name = peer.born or (peer.ns, peer.name)  # where a runtime's tool will take it from
+    spec = {"ifname": name, "net_ns_fd": b.fd(ns), "mtu": peer.mtu}
     if peer.mac:
         spec["address"] = peer.mac
     kw = {"address": i.mac} if i.mac else {}

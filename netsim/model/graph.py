@@ -78,6 +78,9 @@ class Iface:
     by_hand: bool = False  # the user's own link on a host (a macvlan shim), not the runtime's:
     # on a real engine netsim makes it as the user would (`ip link add ... type macvlan`)
     prefix_route: bool = True  # False: its addresses add no route for their subnet (ptp)
+    # (namespace, name) where netsim makes it before a runtime's tool moves it here (the
+    # host-device plugin takes a node's NIC into a pod); None: made where it lives
+    born: tuple[str, str] | None = None
     id: str = field(init=False, repr=False)  # "<ns>/<name>", the graph node id
 
     def __post_init__(self) -> None:
@@ -258,6 +261,18 @@ class Model:
         if iface.parent:
             self.graph.add_edge(iface.id, iface.parent, kind=EdgeKind.MACVLAN)
         return iface
+
+    def move_iface(self, old: Iface, new: Iface) -> None:
+        """`ip link set OLD netns NS name NEW` (the host-device plugin): the link leaves its
+        namespace, and the routes through it with it; a veth's peer now names the new end."""
+        owner = self.ns[old.ns]
+        del owner.ifaces[old.name]
+        owner.routes[:] = [r for r in owner.routes if r.dev != old.name]
+        self.graph.remove_node(old.id)
+        new.peer = old.peer
+        self.add_iface(new)
+        if new.peer:
+            self.link_veth(self.iface(new.peer), new)
 
     def link_veth(self, a: Iface, b: Iface) -> None:
         a.peer, b.peer = b.id, a.id

@@ -140,14 +140,14 @@ def port(asm: Assembly, ns_id: str, ifname: str, addr: IPv4Address, path: tuple,
 
 def _switch_port(asm: Assembly, ns_id: str, ifname: str, addr: IPv4Interface | None,
                  segment: IPv4Network | None, mtu: int | None = None,
-                 hairpin: bool | None = None) -> Iface:
+                 hairpin: bool | None = None, nic: int = 0) -> Iface:
     lan = asm.sc.lan
     port_no = sum(i.kind == IfKind.VETH for i in asm.model.ns[SWITCH].ifaces.values())
     sw = Iface(SWITCH, f"sw{port_no}", IfKind.VETH, mtu=lan.mtu,
                master=asm.segments[segment] if segment else "br0",
                hairpin=lan.hairpin if hairpin is None else hairpin)
     inside = Iface(ns_id, ifname, IfKind.VETH, mtu=mtu or lan.mtu, addrs=[addr] if addr else [],
-                   mac=asm.mac(("lan", ns_id)))
+                   mac=asm.mac(("lan", ns_id, nic) if nic else ("lan", ns_id)))
     asm.model.add_iface(sw)
     asm.model.add_iface(inside)
     asm.model.link_veth(sw, inside)
@@ -208,6 +208,11 @@ def add_host(asm: Assembly, index: int, name: str, spec: Host) -> IPv4Address:
         iface.addrs.append(IPv4Interface(f"{extra}/{iface.addrs[0].network.prefixlen}"))
     gateway = seg.network_address + 1 if seg else asm.lan_gateway
     ns.routes.append(Route(DEFAULT_ROUTE, spec.interface, via=gateway))
+    for n, nic in enumerate(spec.nics, 1):
+        if nic in ns.ifaces:
+            raise asm.error((*path, "nics", n - 1), f"{name} already has an interface {nic}",
+                            "another name")
+        _switch_port(asm, name, nic, None, seg, spec.mtu, spec.hairpin, nic=n)
     for p in spec.listen:
         asm.listen(ns, [p], f"{name}'s own service", ip=p.ip or ANY)
     asm.endpoint(name, NodeKind.HOST, name, {"lan": addr})

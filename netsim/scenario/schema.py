@@ -296,6 +296,9 @@ class Host(Strict):
     address: IPv4 | None = None  # default: .10, .11, ... in file order
     addresses: list[IPv4] = []  # more addresses on the same interface
     interface: Uplink = "eth0"
+    # more NICs cabled to the LAN's switch, with no address: what a CNI host-device or a
+    # macvlan master can take (a second port, an SR-IOV VF as the node sees it)
+    nics: Annotated[list[Uplink], Field(max_length=16)] = []
     mtu: Annotated[int, Field(ge=576, le=65535)] | None = None  # default: the LAN's
     ip_forward: bool = True  # False: reset to 0 after dockerd started (pitfall P04)
     # True: already 1 when dockerd starts (sysctl.conf, a router), so Docker leaves FORWARD

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from netsim.errors import ScenarioError
+from netsim.model.lan import SWITCH
 from netsim.model.predict import Predictor
 from netsim.realize.iptables_save import render
 from netsim.runtime.cni.plugins.bridge import chain_name
@@ -308,3 +309,37 @@ def test_a_rule_is_read_before_main_and_main_after_a_table_without_a_route() -> 
     assert p._route(aa, IPv4Address("10.88.9.9"), IPv4Address("10.88.0.2")).table == 7
     assert p._route(aa, IPv4Address("10.88.9.9")).table == 254  # unbound: main's /16
     assert p._route(aa, IPv4Address("203.0.113.1"), IPv4Address("10.88.0.2")).table == 254
+
+
+HOSTDEV = {"type": "host-device", "device": "eth1",
+           "ipam": {"type": "host-local", "ranges": [[{"subnet": "192.168.1.0/24",
+                                                       "rangeStart": "192.168.1.200"}]]}}
+
+
+def nic_scenario(plugins: list, containers: str = "aa: {}") -> str:
+    return scenario(plugins, containers=containers).replace("{runtime: cni}",
+                                                            "{runtime: cni, nics: [eth1]}")
+
+
+def test_host_device_moves_the_nodes_nic_into_the_pod() -> None:
+    m = lab(nic_scenario([HOSTDEV])).model
+    nic = m.ns["aa"].ifaces["eth0"]
+    assert "eth1" not in m.ns["node1"].ifaces and nic.born == ("node1", "eth1")
+    assert m.iface(nic.peer).ns == SWITCH and m.iface(nic.peer).peer == nic.id
+    p = Predictor(m)
+    assert p.probe("lan", IPv4Address("192.168.1.200")).result == "reach"  # a LAN machine
+    assert p.probe("node1", IPv4Address("192.168.1.200")).result == "reach"  # via the switch
+
+
+@pytest.mark.parametrize("plugins, containers, words", [  # each observed with 1.1.1
+    ([HOSTDEV], "aa: {}, bb: {}", "failed to find host device: Link not found"),  # moved
+    ([{"type": "host-device"}], "aa: {}", 'specify either "device", "hwaddr", "kernelpath" '
+     'or "pciBusID"'),
+    ([{**HOSTDEV, "device": None, "hwaddr": "02:00:00:00:00:99"}], "aa: {}",
+     "failed to find host device: failed to find physical interface"),
+    ([{"type": "host-device", "pciBusID": "0000:00:01.0"}], "aa: {}",
+     "netsim's nodes have no pciBusID (sysfs) devices"),
+])
+def test_host_device_refusals(plugins, containers, words) -> None:
+    with pytest.raises(ScenarioError, match=re.escape(words)):
+        assert lab(nic_scenario(plugins, containers)).model is None

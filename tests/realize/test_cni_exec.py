@@ -197,3 +197,18 @@ def test_sbr_rule_and_table_as_the_model_says() -> None:
                   f"{'via ' + str(r.via) if r.via else 'dev eth0'}" for r in ns.routes)
     assert got == want and all(r.table == rule.table for r in ns.routes), (table, ns.routes)
     assert main.strip() == "", main
+
+
+def test_host_device_moves_the_nodes_nic_as_the_model_says() -> None:
+    """The real host-device plugin took eth1 out of the node: the pod's eth0 has its MAC and
+    its old name as the alias, the node has no eth1 left."""
+    from netsim.lab import Lab
+    from tests.conftest import SCENARIOS
+
+    lab = Lab.load(SCENARIOS / "cni-host-device.yml")
+    moved = lab.model.ns["nas"].ifaces["eth0"]
+    with lab.up():
+        pod = inside(sandbox.ns_name(lab.name, "nas"), "ip", "-d", "link", "show", "eth0")
+        node = inside(sandbox.ns_name(lab.name, "node1"), "ip", "-o", "link")
+    assert f"link/ether {moved.mac} " in pod and "alias eth1" in pod, pod
+    assert moved.born == ("node1", "eth1") and "eth1" not in node, node

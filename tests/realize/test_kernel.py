@@ -50,7 +50,7 @@ LABS = ["bridge", "user-bridges", "modes", "macvlan", "macvlan-modes", "overlay"
         "overlay-blocked", "names", "commands", "fidelity", "fidelity-2010", "dns-upstream",
         "rm-recreate", "cni-bridge", "cni-containerd", "cni-hairpin",
         "cni-macvlan", "cni-podman", "cni-ptp", "cni-docker-node", "cni-options", "cni-nerdctl",
-        "cni-sbr", "flannel",
+        "cni-sbr", "cni-host-device", "flannel",
         "flannel-blocked", "flannel-mtu", "flannel-hostgw", "compose/compose.yaml"]
 
 

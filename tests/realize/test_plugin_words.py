@@ -27,6 +27,8 @@ CASES = [  # (plugin type, its keys): each refused by the real plugin before it 
     ("firewall", {"ingressPolicy": 5}), ("firewall", {"backend": 5}),
     ("tuning", {"mtu": "5"}), ("tuning", {"sysctl": 5}), ("tuning", {"promisc": "x"}),
     ("bandwidth", {"ingressRate": "x"}), ("bandwidth", {"egressBurst": -1}), ("sbr", {}),
+    ("host-device", {}), ("host-device", {"device": 5}), ("host-device", {"device": "nic9"}),
+    ("host-device", {"hwaddr": "zz"}),
     ("bridge", {"ipam": {"type": "host-local", "ranges": [[{"subnet": 5}]]}}),
     ("bridge", {"ipam": {"type": "host-local", "ranges": "x"}}),
     ("bridge", {"ipam": {"type": "host-local", "ranges": [["x"]]}}),

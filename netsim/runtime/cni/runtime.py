@@ -120,11 +120,14 @@ def _record(cni: Cni, node: Node, conf: dict, first: dict, result: dict,
     store = node.stores.get(conf["name"])
     if net is None:
         device = (result.get("interfaces") or [{}])[0].get("name") \
-            if first["type"] == "bridge" else first.get("master") or node.spec.interface
+            if first["type"] == "bridge" else first.get("master") or first.get("device") or \
+            node.spec.interface
+        own = cni.model.ns[container].ifaces.get(IFNAME)
         net = NetRecord(name=conf["name"], driver=f"cni {conf['plugins'][0]['type']}",
                         scope="local",
                         id=cni.asm.digest("cni-network", node.name, conf["name"]),
-                        subnet=store.subnet if store else None,
+                        subnet=store.subnet if store else (  # static IPAM: the address's
+                            own.addrs[0].network if own and own.addrs else None),
                         gateway=store.gateway if store else None, gateway_in_config=False,
                         ip_range=None, internal=False, options={}, host=node.name,
                         device=device)

@@ -4,7 +4,7 @@ are, so a user reads "Calico's", not "not found". Data only (the scenario reader
 from __future__ import annotations
 
 LATER = {  # reference plugins netsim does not model yet
-    "host-device": "host-device", "vrf": "vrf",
+    "vrf": "vrf",
 }
 OTHERS = {  # plugins of other projects, found in real net.d directories: whose they are
     "calico": "Calico's", "calico-ipam": "Calico's", "cilium-cni": "Cilium's",
