@@ -10,13 +10,13 @@ and the rest of the directory is still checked."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
 from netsim.errors import ScenarioError
 from netsim.scenario import cluster, jsonpos, userfile
-from netsim.scenario.cni import libcni, unmodelled
+from netsim.scenario.cni import libcni, multus, unmodelled
 from netsim.scenario.yamlpos import Positions
 
 SUFFIXES = libcni.SUFFIXES
@@ -69,9 +69,16 @@ def networks(path: Path) -> tuple[dict[str, tuple[str, dict]], Notes]:
     confs: dict[str, tuple[str, dict]] = {}
     notes: Notes = []
     chosen = False
+    cluster_net = None  # a thin Multus first in the directory: the network it names
     for file in files(path):
         try:
             conf = _load(file)
+            followed = _multus(file, conf, notes)
+            if followed is not None and isinstance(followed, str):
+                cluster_net = cluster_net or (followed if not chosen else None)
+                chosen = True
+                continue
+            conf = followed or conf
         except ScenarioError as e:
             if not path.is_dir():
                 raise
@@ -88,10 +95,53 @@ def networks(path: Path) -> tuple[dict[str, tuple[str, dict]], Notes]:
         elif conf["name"] not in confs:
             confs[conf["name"]] = (str(file.resolve()), conf)
         chosen = True
+    if cluster_net is not None:
+        confs = _first(confs, cluster_net, notes)
     if not confs:
         raise ScenarioError(f"{path}: no network here that netsim models"
                             + "".join(f"\n  {n}" for _, n in notes))
     return confs, notes
+
+
+def _multus(file: Path, conf: dict, notes: Notes) -> dict | str | None:
+    """A thin Multus config: its inline cluster network (loaded as libcni loads a file), or
+    the name of the one it names (`clusterNetwork`); None: not Multus."""
+    try:
+        c = multus.cluster(conf)
+    except multus.Invalid as e:
+        raise ScenarioError(e.message, read(file)[1].where(_in_file(file, e.path)),
+                            VALID) from None
+    if c is None:
+        return None
+    if c.named is not None:
+        notes.append(("cni", f"{file.name}: Multus runs its clusterNetwork {c.named!r} for "
+                             "every pod (eth0)"))
+        return c.named
+    try:
+        inner = libcni.upconvert(c.delegate) if isinstance(c.delegate, dict) and \
+            "plugins" not in c.delegate else libcni.conflist(c.delegate)
+    except libcni.Invalid as e:
+        where = read(file)[1].where((*_in_file(file, c.at), *e.path))
+        raise ScenarioError(e.message, where, VALID) from None
+    notes.append(("cni", f"{file.name}: Multus runs its cluster network {inner['name']!r} "
+                         "(eth0) for every pod: netsim follows it"))
+    return inner
+
+
+def _in_file(file: Path, at: tuple) -> tuple:
+    """A key path of the loaded conflist in the file: a `.conf` is the plugin itself."""
+    return at[2:] if file.suffix != ".conflist" and at[:2] == ("plugins", 0) else at
+
+
+def _first(confs: dict, named: str, notes: Notes) -> dict:
+    """Multus's clusterNetwork (a network's name, or a file of the directory) first."""
+    base = PurePosixPath(named).name
+    key = next((n for n, (f, _) in confs.items() if n == named or Path(f).name == base), None)
+    if key is None:
+        notes.append(("cni", f"Multus's clusterNetwork {named!r} is not a network of this "
+                             "directory: pods would not start"))
+        return confs
+    return {key: confs[key], **{n: v for n, v in confs.items() if n != key}}
 
 
 def scenario_text(path: Path) -> tuple[str, Notes]:

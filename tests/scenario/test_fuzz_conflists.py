@@ -43,6 +43,14 @@ def replaced(data: object, path: tuple, new: object) -> object:
     return data
 
 
+def network(data: dict) -> str:
+    """What a scenario keys the file by: its name, a Multus file's cluster network's."""
+    if data.get("type") == "multus":
+        ds = data["delegates"]
+        return next((d for d in ds if d.get("masterplugin")), ds[0])["name"]
+    return data["name"]
+
+
 def cases() -> list[tuple[str, str, str]]:
     """(file, its network's name, the mutated text)."""
     out = []
@@ -51,7 +59,7 @@ def cases() -> list[tuple[str, str, str]]:
         rng = random.Random(file)
         for path in paths(data):
             for new in rng.sample(WRONG, 5):
-                out.append((file, data["name"], json.dumps(replaced(data, path, new))))
+                out.append((file, network(data), json.dumps(replaced(data, path, new))))
     return out
 
 

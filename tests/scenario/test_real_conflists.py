@@ -73,3 +73,46 @@ def test_a_directory_with_nothing_netsim_models_says_why_for_each_file(tmp_path)
     text = " ".join(result.output.split())
     assert "no network here that netsim models" in text and "AWS VPC CNI's" in text
     assert "20-bad.conf skipped" in text and "unexpected end of JSON input" in text
+
+
+def test_multus_is_followed_to_its_cluster_network_by_delegate_or_by_file(tmp_path) -> None:
+    """Thin Multus first in net.d: pods get its cluster network on eth0 — the delegate inline,
+    or the file `clusterNetwork` names (a path as the DaemonSet writes it); the next file by
+    name would otherwise win."""
+    netd = tmp_path / "net.d"
+    netd.mkdir()
+    (netd / "00-multus.conf").write_text(json.dumps({
+        "cniVersion": "0.3.1", "name": "multus-cni-network", "type": "multus",
+        "clusterNetwork": "/host/etc/cni/net.d/20-containerd-net.conflist"}))
+    shutil.copy(CORPUS / "crio" / "11-crio-ipv4-bridge.conflist", netd / "10-crio.conflist")
+    shutil.copy(CORPUS / "containerd" / "10-containerd-net.conflist",
+                netd / "20-containerd-net.conflist")
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["check", str(netd), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Multus runs its clusterNetwork" in " ".join(result.output.split())
+    report = json.loads(out.read_text())
+    assert {p["dst"] for p in report["probes"] if p["to"] == "pod1"} == {"10.88.0.2"}
+    shutil.copy(CORPUS / "multus" / "01-multus-cni_fl_ptp_br.conf", netd / "00-multus.conf")
+    result = CliRunner().invoke(main, ["check", str(netd), "--json", str(out)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0 and "cluster network 'flannel' (eth0)" in text, text
+    assert "Multus also attaches delegates[1] (net1), delegates[2] (net2)" in text
+    assert {p["dst"] for p in json.loads(out.read_text())["probes"]
+            if p["to"] == "pod1"} == {"10.244.0.2"}  # flannel's lease, not 10-crio's
+
+
+def test_multus_in_a_scenario_is_keyed_by_its_cluster_networks_name(tmp_path) -> None:
+    shutil.copy(CORPUS / "multus" / "70-multus.conf", tmp_path / "70-multus.conf")
+    (tmp_path / "s.yml").write_text(
+        "name: s\nhosts: {node1: {runtime: cni}}\n"
+        "flannel: {Network: 10.244.0.0/16, Backend: {Type: vxlan}}\n"
+        "cni: {multus-cni-network: {file: 70-multus.conf}}\ncontainers: {pa: {}}\n")
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "s.yml")])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "70-multus.conf:10:" in text and "under its own name 'default-cni-network'" in text
+    (tmp_path / "s.yml").write_text((tmp_path / "s.yml").read_text().replace(
+        "multus-cni-network:", "default-cni-network:"))
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "s.yml")])
+    assert result.exit_code == 0, result.output

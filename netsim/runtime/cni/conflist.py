@@ -10,7 +10,7 @@ from netsim.errors import ScenarioError
 from netsim.runtime.cni.context import Cni, Source
 from netsim.runtime.cni.plugins import ipam
 from netsim.scenario import conflists
-from netsim.scenario.cni import gojson, libcni, unmodelled
+from netsim.scenario.cni import gojson, libcni, multus, unmodelled
 
 # what Debian's containernetworking-plugins 1.1.1 speak (CNI_COMMAND=VERSION)
 VERSIONS = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")
@@ -21,10 +21,13 @@ def load(cni: Cni) -> None:
         path = ("cni", name)
         raw, source = _read(cni, name, value, path)
         cni.sources[name] = source
+        conf = _libcni(cni, raw, source.single, path)
         try:
-            conf = libcni.upconvert(raw) if source.single else libcni.conflist(raw)
-        except libcni.Invalid as e:
+            followed = multus.cluster(conf)
+        except multus.Invalid as e:
             raise cni.error((*path, *e.path), e.message, conflists.VALID) from None
+        if followed is not None:
+            conf = _follow(cni, name, followed, source, path)
         if conf["name"] not in ("", name):
             raise cni.error((*path, "name"), f"the conflist is named {conf['name']!r}, its key "
                             f"{name!r}: runtimes find networks by the conflist's name")
@@ -41,6 +44,35 @@ def load(cni: Cni) -> None:
         if v6:
             cni.warn("C06", f"cni.{name}: IPv6 {', '.join(v6)}: carried to the real plugins as "
                      "written, not modelled yet; the IPv4 side is predicted")
+
+
+def _libcni(cni: Cni, raw: object, single: bool, path: tuple) -> dict:
+    try:
+        return libcni.upconvert(raw) if single else libcni.conflist(raw)
+    except libcni.Invalid as e:
+        raise cni.error((*path, *e.path), e.message, conflists.VALID) from None
+
+
+def _follow(cni: Cni, name: str, c: multus.Cluster, source: Source, path: tuple) -> dict:
+    """A multus config: its cluster network, loaded as libcni loads a file, errors at its own
+    place inside the multus file; the network must be keyed by its own name (Multus runs it
+    under that name)."""
+    if c.named is not None:
+        raise cni.error((*path, *c.at), f"Multus's clusterNetwork {c.named!r} is another "
+                        "file of its net.d: netsim follows it when it reads the directory",
+                        "netsim check /etc/cni/net.d, or key that network's own file here")
+    at = (*source.at, *(c.at[2:] if source.single else c.at))
+    inner = Source(source.positions, at, isinstance(c.delegate, dict)
+                   and "plugins" not in c.delegate)
+    cni.sources[name] = inner
+    conf = _libcni(cni, c.delegate, inner.single, path)
+    if conf["name"] not in ("", name):
+        raise cni.error((*path, "name"), f"Multus runs this file's cluster network under its "
+                        f"own name {conf['name']!r}: key it so", conf["name"])
+    said = multus.note(f"cni.{name}", name, c)
+    if said:
+        cni.warn("multus", said)
+    return conf
 
 
 def ipv6(conf: dict) -> list[str]:

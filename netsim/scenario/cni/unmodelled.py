@@ -9,8 +9,9 @@ LATER = {  # reference plugins netsim does not model yet
 OTHERS = {  # plugins of other projects, found in real net.d directories: whose they are
     "calico": "Calico's", "calico-ipam": "Calico's", "cilium-cni": "Cilium's",
     "aws-cni": "the AWS VPC CNI's", "egress-cni": "the AWS VPC CNI's",
-    "egress-v4-cni": "the AWS VPC CNI's", "weave-net": "Weave Net's", "multus": "Multus's",
-    "multus-shim": "Multus's", "antrea": "Antrea's", "kube-ovn": "Kube-OVN's",
+    "egress-v4-cni": "the AWS VPC CNI's", "weave-net": "Weave Net's",
+    "multus-shim": "Multus's thick plugin's (its daemon's own config names the networks)",
+    "antrea": "Antrea's", "kube-ovn": "Kube-OVN's",
     "ovn-k8s-cni-overlay": "OVN-Kubernetes'", "azure-vnet": "the Azure CNI's",
     "istio-cni": "Istio's", "dnsname": "Podman's dnsname", "sriov": "the SR-IOV CNI's",
     "ovs": "the OVS CNI's", "netavark": "Podman's", "cni-ipvlan-vpc-k8s-unnumbered-ptp": "Lyft's",
