@@ -204,6 +204,8 @@ def run(host: str, argv: list[str], data: dict) -> tuple[str, str]:
     data["containers"][name] = ctr
     for entry, key in data.pop("_pending", []):  # connected / removed just before this run
         entry[key] = name
+    if o.get("i") and not o.get("detach"):  # `docker run -it`: the terminal is its shell now
+        data["_attached"] = name
     return "containers", name
 
 
@@ -356,6 +358,11 @@ def typed(host: str, line: str, data: dict) -> None:
     if into is None:
         data["_notes"].append(f"typed at a container's prompt, but no `docker attach` or "
                               f"`docker exec -it` says which container: `{line}` is no probe")
+        return
+    if line.split() == ["exit"]:  # the shell ends; with `docker run -it`, the container too
+        data["_attached"] = None
+        data["_notes"].append(f"`exit` leaves {into}'s shell (a `docker run -it` container "
+                              "stops with it): netsim keeps it up, as the tutorial tested it")
         return
     got = shell.read(into, line, data["_line"])
     if isinstance(got, str):

@@ -30,8 +30,8 @@ pytestmark = [needs_root, needs_dockerd]
 # the five, plus what else the real engine settles: a refused `docker run` with its
 # words, network connect events, -P (fidelity-2010), macvlan with the user's shim, the
 # tutorial's pasted commands
-ENGINE_LABS = ["bridge", "user-bridges", "modes", "names", "overlay", "fidelity-2010",
-               "macvlan-modes", "commands"]
+ENGINE_LABS = ["bridge", "user-bridges", "modes", "names", "overlay", "overlay-order",
+               "fidelity-2010", "macvlan-modes", "commands"]
 
 
 def _nothing_left(lab: str) -> None:

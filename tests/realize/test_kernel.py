@@ -47,6 +47,7 @@ def running():
 
 
 LABS = ["bridge", "user-bridges", "modes", "macvlan", "macvlan-modes", "overlay", "overlay-mtu",
+        "overlay-order",
         "overlay-blocked", "names", "commands", "fidelity", "fidelity-2010", "dns-upstream",
         "rm-recreate", "cni-bridge", "cni-containerd", "cni-hairpin",
         "cni-macvlan", "cni-podman", "cni-ptp", "cni-docker-node", "cni-options", "cni-nerdctl",

@@ -111,3 +111,14 @@ def test_the_macvlan_container_has_the_address_docker_container_inspect_printed(
     net = next(n for n in model.networks.values() if n.driver == "macvlan")
     (_, addr), = net.endpoints.items()
     assert (str(addr), str(net.gateway)) == ("172.16.86.2/24", "172.16.86.1")
+
+
+@needs_root
+def test_the_overlay_tutorial_on_a_real_two_host_swarm_gives_the_addresses_predicted() -> None:
+    """The tutorial printed alpine2 at 10.0.0.5 (an engine of its day); a real swarm of two
+    managed dockerd here gives what the model says: test-net 10.0.1.0/24, alpine2 .4."""
+    lab = Lab.load(CORPUS / "overlay-standalone.yml", "docker")
+    assert lab.model.endpoints["alpine2"].primary == IPv4Address("10.0.1.4")
+    report = lab.run(full_matrix=False)
+    assert report.ok and not report.findings, report.findings  # the engine's addresses
+    assert [r.observed for r in report.expectations] == ["reach", "reach"]
