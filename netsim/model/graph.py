@@ -53,6 +53,7 @@ class IfKind(StrEnum):
     VLAN = "vlan"  # 802.1q sub-interface
     DUMMY = "dummy"
     IFB = "ifb"  # intermediate functional block: where tc shapes a link's ingress
+    VRF = "vrf"  # an L3 master device: its links route in its own table (l3mdev)
 
 
 @dataclass
@@ -81,6 +82,8 @@ class Iface:
     # (namespace, name) where netsim makes it before a runtime's tool moves it here (the
     # host-device plugin takes a node's NIC into a pod); None: made where it lives
     born: tuple[str, str] | None = None
+    vrf: str | None = None  # the VRF device it is enslaved to (l3mdev), in the same namespace
+    table: int | None = None  # vrf: its routing table
     id: str = field(init=False, repr=False)  # "<ns>/<name>", the graph node id
 
     def __post_init__(self) -> None:

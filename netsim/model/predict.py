@@ -95,6 +95,7 @@ class Fail(Exception):
 class _Arrival:
     ns: Netns
     pkt: Pkt
+    iif: str = ""  # the link it came in by ("lo": from the namespace itself)
 
 
 def _indexed(routes: list[Route]) -> list[tuple[int, int, Route]]:
@@ -188,10 +189,18 @@ class Predictor:
         if pkt.proto == "icmp":
             return self._reply(server, arrival.pkt, origin, src_ns, trace, "reach", seen)
         listener = self._listener(server, arrival.pkt)
+        vrf = self._vrf_of(server, arrival.iif)
+        if listener is not None and vrf:  # tcp/udp_l3mdev_accept=0: the socket is VRF-less
+            trace.notes.append(f"{arrival.pkt.dst}:{arrival.pkt.dport}/{pkt.proto} in "
+                               f"{server.label} is bound to no VRF: it hears nothing that "
+                               f"arrives by {arrival.iif}, a link of VRF {vrf}")
+            listener = None
         if listener is None:
             refused = "RST" if pkt.proto == "tcp" else "ICMP port unreachable"
-            trace.notes.append(f"nothing listens on {arrival.pkt.dst}:{arrival.pkt.dport}/"
-                               f"{pkt.proto} in {server.label}: {refused}")
+            if not vrf:
+                trace.notes.append(f"nothing listens on {arrival.pkt.dst}:"
+                                   f"{arrival.pkt.dport}/{pkt.proto} in {server.label}")
+            trace.notes[-1] += f": {refused}"
             return self._reply(server, arrival.pkt, origin, src_ns, trace, "closed", None)
         if listener.role == "vxlan":
             trace.notes.append(f"{server.label}:4789/udp is the VXLAN socket: it answers nothing")
@@ -235,6 +244,11 @@ class Predictor:
                            f"{origin.dst}", origin.dst)
         why = "; ".join(trace.notes) or "delivered"
         return Outcome(result, seen, path, why, origin.dst)
+
+    @staticmethod
+    def _vrf_of(ns: Netns, iif: str) -> str | None:
+        link = ns.ifaces.get(iif)
+        return link.vrf if link is not None else None
 
     def _listener(self, ns: Netns, pkt: Pkt) -> Listener | None:
         for lst in ns.listeners:
@@ -320,7 +334,7 @@ class Predictor:
             self._hook(ns, "raw", "PREROUTING", pkt, "lo", "", ct)
         self._hook(ns, "filter", "INPUT", pkt, iif, "", ct)
         self._unnat_src(ns, pkt, trace, ct)
-        return _Arrival(ns, pkt)
+        return _Arrival(ns, pkt, iif)
 
     def _post(self, ns: Netns, route: Route, pkt: Pkt, trace: Trace, ct: str, iif: str = ""):
         if ct == "new" and self.nf[ns.id].has("nat", "POSTROUTING"):

@@ -86,7 +86,7 @@ def test_two_networks_sharing_a_range_collide_as_host_local_does() -> None:
     ([BRIDGE], "1.1.0", 'incompatible CNI versions: config is "1.1.0"'),
     ([{**BRIDGE, "hairpinMode": True, "promiscMode": True}], "1.0.0",
      "cannot set hairpin mode and promiscuous mode at the same time."),
-    ([BRIDGE, {"type": "vrf"}], "1.0.0", "does not model the vrf plugin yet"),
+    ([BRIDGE, {"type": "vrf"}], "1.0.0", "configuration is expected to have a valid vrf name"),
     ([{"type": "calico"}], "1.0.0", "the calico plugin is Calico's, not a reference plugin"),
     ([{**BRIDGE, "ipam": {"type": "dhcp"}}], "1.0.0", "error dialing DHCP daemon"),
 ])
@@ -343,3 +343,27 @@ def test_host_device_moves_the_nodes_nic_into_the_pod() -> None:
 def test_host_device_refusals(plugins, containers, words) -> None:
     with pytest.raises(ScenarioError, match=re.escape(words)):
         assert lab(nic_scenario(plugins, containers)).model is None
+
+
+def test_vrf_is_predicted_and_run_refuses_it() -> None:
+    """vrf (1.1.1): eth0 enslaved to `blue` (table 1, the first free); the kernel drops its
+    main routes and makes the subnet route in table 1. Answers to ICMP from the subnet work,
+    off it there is no default route; the pod's VRF-less services hear nothing (RST); its
+    own unbound sockets find no route. This kernel has no VRF: run refuses (exit 3)."""
+    from netsim.errors import EnvironmentProblem
+    from netsim.realize.netlink import check_kernel
+
+    m = lab(scenario([BRIDGE, {"type": "vrf", "vrfname": "blue"}],
+                     containers="aa: {listen: [80/tcp]}, bb: {}")).model
+    aa = m.ns["aa"]
+    assert aa.ifaces["blue"].kind == "vrf" and aa.ifaces["blue"].table == 1
+    assert aa.ifaces["eth0"].vrf == "blue"
+    assert [(str(r.dst), r.table) for r in aa.routes] == [("10.88.0.0/16", 1)]
+    p = Predictor(m)
+    assert p.probe("node1", IPv4Address("10.88.0.2")).result == "reach"
+    assert p.probe("node1", IPv4Address("10.88.0.2"), "tcp", 80).result == "closed"
+    assert p.probe("lan", IPv4Address("10.88.0.2")).result == "blocked"
+    assert p.probe("aa", IPv4Address("10.88.0.3")).result == "blocked"
+    assert [t for pid, t in m.warnings if pid == "kernel"]
+    with pytest.raises(EnvironmentProblem, match="VRF devices"):
+        check_kernel(m)

@@ -18,6 +18,7 @@ from netsim.runtime.cni.plugins import (
     sbr,
     tuning,
     vlan,
+    vrf,
 )
 
 PLUGINS: dict[str, ModuleType] = {  # type -> its module: CONF, DECODE, add(Add) -> result
@@ -34,4 +35,5 @@ PLUGINS: dict[str, ModuleType] = {  # type -> its module: CONF, DECODE, add(Add)
     "sbr": sbr,
     "tuning": tuning,
     "vlan": vlan,
+    "vrf": vrf,
 }

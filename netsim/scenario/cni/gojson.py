@@ -63,6 +63,7 @@ BOOL = GoType("bool", "bool")
 STRING = GoType("string", "string")
 INT = GoType("int", "int")
 UINT64 = GoType("uint64", "uint")
+UINT32 = GoType("uint32", "uint32")
 ANY = GoType("interface {}", "any")
 IP = GoType("net.IP", "string", check=_ip)  # net.IP's UnmarshalText
 CIDR = GoType("string", "string", check=_cidr)  # types.IPNet decodes a string, then parses it
@@ -148,7 +149,7 @@ def _struct(value: dict, t: GoType, owner: str, names: tuple, path: tuple) -> di
 
 def _wrong(value: object, t: GoType, owner: str, names: tuple, path: tuple) -> DecodeError:
     shown = kind_of(value)
-    if shown == "number" and t.kind in ("int", "uint", "float"):
+    if shown == "number" and t.kind in ("int", "uint", "uint32", "float"):
         shown = f"number {literal(value)}"
     where = f"Go struct field {owner}.{'.'.join(names)}" if names else "Go value"
     return DecodeError(f"json: cannot unmarshal {shown} into {where} of type {t.shown}", path)
@@ -163,6 +164,7 @@ _FITS: dict[str, Callable[[object], bool]] = {
     "string": lambda v: isinstance(v, str),
     "int": lambda v: _is_int(v, -INT64, INT64),
     "uint": lambda v: _is_int(v, 0, 2 * INT64),
+    "uint32": lambda v: _is_int(v, 0, 1 << 32),
     "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "any": lambda v: True,
     "list": lambda v: isinstance(v, list),

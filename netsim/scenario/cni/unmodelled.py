@@ -3,9 +3,7 @@ are, so a user reads "Calico's", not "not found". Data only (the scenario reader
 
 from __future__ import annotations
 
-LATER = {  # reference plugins netsim does not model yet
-    "vrf": "vrf",
-}
+LATER: dict[str, str] = {}  # reference plugins netsim does not model yet
 OTHERS = {  # plugins of other projects, found in real net.d directories: whose they are
     "calico": "Calico's", "calico-ipam": "Calico's", "cilium-cni": "Cilium's",
     "aws-cni": "the AWS VPC CNI's", "egress-cni": "the AWS VPC CNI's",
