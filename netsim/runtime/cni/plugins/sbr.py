@@ -35,6 +35,9 @@ def add(a: Add) -> dict:
         mine += [Route(x.network, a.ifname, src=x.ip) for x in iface.addrs]
     table = _next_table(ns, FIRST_TABLE)
     for address, gateway in ips:
+        if address is None:  # an IPv6 address: its rule and table are carried, not modelled
+            table = _next_table(ns, table + 1)
+            continue
         ns.policy.append(PolicyRule(FIRST_PRIORITY - len(ns.policy),
                                     IPv4Network(f"{address.ip}/32"), table))
         copied = [Route(IPv4Network("0.0.0.0/0"), a.ifname, via=gateway, table=table)] \
@@ -50,8 +53,9 @@ def add(a: Add) -> dict:
     return a.prev
 
 
-def _ips(a: Add, prev: dict) -> list[tuple[IPv4Interface, IPv4Address | None]]:
-    """getIPCfgs: the result's addresses on this interface (or on none named)."""
+def _ips(a: Add, prev: dict) -> list[tuple[IPv4Interface | None, IPv4Address | None]]:
+    """getIPCfgs: the result's addresses on this interface (or on none named), in order;
+    an IPv6 one as None (it still takes a table number)."""
     if not prev.get("ips"):
         raise a.cni.error(a.path, f"No IP addresses supplied on interface: {a.ifname}",
                           "a main plugin with an IPAM plugin before sbr")
@@ -61,7 +65,8 @@ def _ips(a: Add, prev: dict) -> list[tuple[IPv4Interface, IPv4Address | None]]:
         at = ip.get("interface")
         if isinstance(at, int) and 0 <= at < len(names) and names[at] != a.ifname:
             continue
-        if ":" in ip["address"]:  # IPv6 is carried, not modelled: its table is skipped
+        if ":" in ip["address"]:
+            out.append((None, None))
             continue
         gw = ip.get("gateway")
         out.append((IPv4Interface(ip["address"]), IPv4Address(gw) if gw else None))
