@@ -50,11 +50,12 @@ def read(file: Path) -> tuple[object, Positions]:
     return jsonpos.load(userfile.read_text(file, MAX_BYTES, VALID), str(file))
 
 
-def _load(file: Path) -> dict:
-    """The file as libcni loads it; ScenarioError at the file's own line when refused."""
+def _load(file: Path) -> tuple[dict, Positions]:
+    """The file as libcni loads it, and its positions; ScenarioError at the file's own line
+    when refused."""
     data, positions = read(file)
     try:
-        return libcni.from_file(data, file.suffix)
+        return libcni.from_file(data, file.suffix), positions
     except libcni.Invalid as e:
         raise ScenarioError(e.message, positions.where(e.path), VALID) from None
 
@@ -72,8 +73,8 @@ def networks(path: Path) -> tuple[dict[str, tuple[str, dict]], Notes]:
     cluster_net = None  # a thin Multus first in the directory: the network it names
     for file in files(path):
         try:
-            conf = _load(file)
-            followed = _multus(file, conf, notes)
+            conf, positions = _load(file)
+            followed = _multus(file, conf, positions, notes)
             if followed is not None and isinstance(followed, str):
                 cluster_net = cluster_net or (followed if not chosen else None)
                 chosen = True
@@ -103,13 +104,13 @@ def networks(path: Path) -> tuple[dict[str, tuple[str, dict]], Notes]:
     return confs, notes
 
 
-def _multus(file: Path, conf: dict, notes: Notes) -> dict | str | None:
+def _multus(file: Path, conf: dict, positions: Positions, notes: Notes) -> dict | str | None:
     """A thin Multus config: its inline cluster network (loaded as libcni loads a file), or
     the name of the one it names (`clusterNetwork`); None: not Multus."""
     try:
         c = multus.cluster(conf)
-    except multus.Invalid as e:
-        raise ScenarioError(e.message, read(file)[1].where(_in_file(file, e.path)),
+    except libcni.Invalid as e:
+        raise ScenarioError(e.message, positions.where(_in_file(file, e.path)),
                             VALID) from None
     if c is None:
         return None
@@ -121,7 +122,7 @@ def _multus(file: Path, conf: dict, notes: Notes) -> dict | str | None:
         inner = libcni.upconvert(c.delegate) if isinstance(c.delegate, dict) and \
             "plugins" not in c.delegate else libcni.conflist(c.delegate)
     except libcni.Invalid as e:
-        where = read(file)[1].where((*_in_file(file, c.at), *e.path))
+        where = positions.where((*_in_file(file, c.at), *e.path))
         raise ScenarioError(e.message, where, VALID) from None
     notes.append(("cni", f"{file.name}: Multus runs its cluster network {inner['name']!r} "
                          "(eth0) for every pod: netsim follows it"))

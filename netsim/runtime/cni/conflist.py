@@ -24,7 +24,7 @@ def load(cni: Cni) -> None:
         conf = _libcni(cni, raw, source.single, path)
         try:
             followed = multus.cluster(conf)
-        except multus.Invalid as e:
+        except libcni.Invalid as e:
             raise cni.error((*path, *e.path), e.message, conflists.VALID) from None
         if followed is not None:
             conf = _follow(cni, name, followed, source, path)

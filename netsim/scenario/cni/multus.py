@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netsim.scenario.cni import gojson
+from netsim.scenario.cni import gojson, libcni
 
 TYPES = ("multus",)
 MAX_DELEGATES = 64
@@ -28,26 +28,21 @@ class Cluster:
     others: list[str]
 
 
-class Invalid(Exception):
-    def __init__(self, message: str, path: tuple = ()):
-        super().__init__(message)
-        self.message, self.path = message, path
-
-
 def cluster(conf: dict) -> Cluster | None:
-    """The cluster network of a multus conflist (None: not one)."""
+    """The cluster network of a multus conflist (None: not one); libcni.Invalid when Multus
+    would refuse the config."""
     plugins = conf["plugins"]
     if len(plugins) != 1 or plugins[0]["type"] not in TYPES:
         return None
     p = plugins[0]
     delegates = p.get("delegates")
     if delegates is not None and not isinstance(delegates, list):
-        raise Invalid(f"json: cannot unmarshal {gojson.kind_of(delegates)} into Go struct "
+        raise libcni.Invalid(f"json: cannot unmarshal {gojson.kind_of(delegates)} into Go struct "
                       "field NetConf.delegates of type []map[string]interface {}",
                       ("plugins", 0, "delegates"))
     if delegates:
         if len(delegates) > MAX_DELEGATES:
-            raise Invalid(f"{len(delegates)} delegates: netsim reads at most {MAX_DELEGATES}",
+            raise libcni.Invalid(f"{len(delegates)} delegates: netsim reads at most {MAX_DELEGATES}",
                           ("plugins", 0, "delegates"))
         master = next((i for i, d in enumerate(delegates)
                        if isinstance(d, dict) and d.get("masterplugin") is True), 0)
@@ -56,7 +51,7 @@ def cluster(conf: dict) -> Cluster | None:
     named = p.get("clusterNetwork")
     if isinstance(named, str) and named:
         return Cluster(None, ("plugins", 0, "clusterNetwork"), named, [])
-    raise Invalid("at least one delegate/defaultNetwork must be specified", ("plugins", 0))
+    raise libcni.Invalid("at least one delegate/defaultNetwork must be specified", ("plugins", 0))
 
 
 def _name(delegate: object, i: int) -> str:
