@@ -441,7 +441,7 @@ def import_cluster(directory: str, out: str | None) -> None:
             raise NetsimError(f"{directory}: no {cluster.NET_CONF} here (kubectl -n "
                               "kube-flannel get configmap kube-flannel-cfg -o "
                               "jsonpath='{.data.net-conf\\.json}' > net-conf.json)")
-        scenario, notes = conflists.scenario_text(path)
+        scenario, notes, _ = conflists.scenario_text(path)
         said = "".join(f"# note: {' '.join(n.split())}\n" for _, n in notes)
         text = f"# netsim import cluster {directory}\n{said}{scenario}"
     except NetsimError as e:

@@ -6,68 +6,116 @@ and what flannel promises as expectations."""
 
 from __future__ import annotations
 
-import json
-from ipaddress import IPv4Address, IPv4Network
+import re
+from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
 from pathlib import Path
 
-from netsim.errors import ScenarioError
+from netsim.errors import ScenarioError, Where
+from netsim.scenario import jsonpos, userfile
+from netsim.scenario.cni import gojson
+from netsim.scenario.yamlpos import Positions
 
 NET_CONF = "net-conf.json"
 NODES = "nodes.json"
+MAX_BYTES = 16 << 20  # kubectl prints ~5 KiB a node
+MAX_NODES = 100  # each a namespace with its own flanneld when run; check grows with n², 100: ~3 s
+KUBECTL = "kubectl get nodes -o json"
+_KINDS = {dict: "an object", list: "a list", str: "a string"}
+_DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9.]{0,57}[a-z0-9])?\Z")  # pod-<name> fits 63
 
 
 def is_cluster(path: Path) -> bool:
     return path.is_dir() and (path / NET_CONF).is_file()
 
 
-def _json(file: Path) -> object:
-    try:
-        return json.loads(file.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ScenarioError(f"{file}: not JSON: {e}") from None
-
-
 def nodes(path: Path) -> list[dict]:
-    """name, address (InternalIP) and pod_cidr of each node, as kubectl prints them."""
+    """name, address (InternalIP) and pod_cidr of each node, as kubectl prints them, and
+    `where` it stands; the shapes checked where they are read, at nodes.json's own lines."""
     file = path / NODES
     if not file.is_file():
         return [{"name": "node1"}, {"name": "node2"}]
-    doc = _json(file)
+    doc, pos = jsonpos.load(userfile.read_text(file, MAX_BYTES, KUBECTL), str(file))
     items = doc.get("items") if isinstance(doc, dict) else None
     if not isinstance(items, list) or not items:
-        raise ScenarioError(f"{file}: not a node list", valid="kubectl get nodes -o json")
-    out = []
-    for item in items:
-        try:
-            name = item["metadata"]["name"]
-            spec, status = item.get("spec", {}), item.get("status", {})
-            ip = next((a["address"] for a in status.get("addresses", [])
-                       if a.get("type") == "InternalIP"), None)
-        except (KeyError, TypeError, AttributeError):
-            raise ScenarioError(f"{file}: a node without metadata.name",
-                                valid="kubectl get nodes -o json") from None
-        node = {"name": name}
-        if ip:
-            node["address"] = str(IPv4Address(ip))
-        if spec.get("podCIDR"):
-            node["pod_cidr"] = str(IPv4Network(spec["podCIDR"]))
-        out.append(node)
+        raise ScenarioError("not a node list: no items", pos.where(()), KUBECTL)
+    if len(items) > MAX_NODES:
+        raise ScenarioError(f"{len(items):,} nodes: netsim builds at most {MAX_NODES}",
+                            pos.where(("items",)), KUBECTL)
+    out = [_node(item, pos, ("items", k)) for k, item in enumerate(items)]
+    for key in ("name", "address", "pod_cidr"):
+        seen: dict[str, int] = {}
+        for k, node in enumerate(out):
+            if key in node and seen.setdefault(node[key], k) != k:
+                raise ScenarioError(f"{node[key]} is also node {out[seen[node[key]]]['name']}'s",
+                                    pos.where(("items", k)), f"one {key} per node")
     return out
 
 
+def _node(item: object, pos: Positions, at: tuple) -> dict:
+    def get(obj: object, key: str, kind: type, where: tuple) -> object:
+        value = obj.get(key) if isinstance(obj, dict) else None
+        if value is not None and not isinstance(value, kind):
+            raise ScenarioError(f"{key} is {gojson.kind_of(value)}, not {_KINDS[kind]}",
+                                pos.where((*where, key)), KUBECTL)
+        return value
+
+    meta = get(item, "metadata", dict, at)
+    name = get(meta, "name", str, (*at, "metadata"))
+    if not name or not _DNS1123.match(name):
+        raise ScenarioError("a node's metadata.name is a DNS-1123 name of at most 59 "
+                            "characters for netsim", pos.where((*at, "metadata")), KUBECTL)
+    node: dict = {"name": name, "where": pos.where(at)}
+    status = get(item, "status", dict, at) or {}
+    for k, a in enumerate(get(status, "addresses", list, (*at, "status")) or []):
+        where = (*at, "status", "addresses", k)
+        if get(a, "type", str, where) == "InternalIP":
+            ip = _parse(ip_address, get(a, "address", str, where), pos, (*where, "address"))
+            if ip.version == 4 and "address" not in node:  # dual stack: the IPv4 one
+                node["address"] = str(ip)
+    spec = get(item, "spec", dict, at) or {}
+    cidrs = get(spec, "podCIDRs", list, (*at, "spec")) or [get(spec, "podCIDR", str, (*at, "spec"))]
+    for k, cidr in enumerate(c for c in cidrs if c is not None):
+        net = _parse(ip_network, cidr, pos, (*at, "spec", "podCIDRs", k))
+        if net.version == 4 and "pod_cidr" not in node:
+            node["pod_cidr"] = str(net)
+    return node
+
+
+def _parse(parse, text: object, pos: Positions, where: tuple):
+    try:
+        return parse(str(text))
+    except ValueError:
+        raise ScenarioError(f"{text!r} is not an IP address or CIDR", pos.where(where),
+                            KUBECTL) from None
+
+
 def _lan(found: list[dict]) -> dict:
-    """The first node's /24, with the router and netsim's `lan` machine where no node is."""
+    """The smallest subnet (a /24 at least) holding every node's address: the nodes' one
+    L2 segment, with the router and netsim's `lan` machine where no node is."""
     addrs = [IPv4Address(n["address"]) for n in found if "address" in n]
     if not addrs:
         return {}
     subnet = IPv4Network(f"{addrs[0]}/24", strict=False)
-    free = [a for a in (subnet.network_address + k for k in (1, 254, 2, 253, 3, 252))
-            if a not in addrs]
+    while not all(a in subnet for a in addrs) and subnet.prefixlen > 16:
+        subnet = subnet.supernet()
+    if not all(a in subnet for a in addrs):  # no one segment: the others are other racks
+        subnet = IPv4Network(f"{addrs[0]}/24", strict=False)
+    taken = set(addrs)
+    ends = (subnet.network_address + k for k in range(1, 64))
+    tops = (subnet.broadcast_address - k for k in range(1, 64))
+    free = [a for pair in zip(ends, tops, strict=True) for a in pair if a not in taken]
     return {"subnet": str(subnet), "gateway": str(free[0]), "address": str(free[1])}
 
 
-def scenario(path: Path, confs: dict[str, str], network: str) -> dict:
+def scenario(path: Path, confs: dict[str, str], network: str) -> tuple[dict, dict]:
+    """The scenario, and where each of its hosts and pods came from (nodes.json's lines)."""
     found = nodes(path)
+    places = {}
+    for n in found:
+        if "where" in n:
+            at = n.pop("where")
+            places |= {("hosts", n["name"]): at, ("containers", f"pod-{n['name']}"): at}
+    places[("flannel",)] = Where(str(path / NET_CONF))
     pods = {f"pod-{n['name']}": n["name"] for n in found}
     first, *others = pods
     expect = [{"from": p, "to": first, "port": "80/tcp", "result": "open", "source": p}
@@ -88,4 +136,4 @@ def scenario(path: Path, confs: dict[str, str], network: str) -> dict:
     doc["containers"] = {p: {"host": node, "network": network, **(
         {"listen": ["80/tcp"]} if p == first else {})} for p, node in pods.items()}
     doc["expect"] = expect
-    return doc
+    return doc, places

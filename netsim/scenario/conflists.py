@@ -14,10 +14,10 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from netsim.errors import ScenarioError
+from netsim.errors import ScenarioError, Where
 from netsim.scenario import cluster, jsonpos, userfile
 from netsim.scenario.cni import libcni, multus, unmodelled
-from netsim.scenario.yamlpos import Positions
+from netsim.scenario.yamlpos import Places, Positions
 
 SUFFIXES = libcni.SUFFIXES
 MAX_BYTES = 1 << 20  # a node's conflist is a few hundred bytes
@@ -145,12 +145,16 @@ def _first(confs: dict, named: str, notes: Notes) -> dict:
     return {key: confs[key], **{n: v for n, v in confs.items() if n != key}}
 
 
-def scenario_text(path: Path) -> tuple[str, Notes]:
+def scenario_text(path: Path) -> tuple[str, Notes, Places]:
+    """The scenario, what reading noticed, and where its parts came from: the user's files,
+    never a line of the text netsim wrote."""
     found, notes = networks(path)
     confs = {n: file for n, (file, _) in found.items()}
     name, (_, first) = next(iter(found.items()))
+    places = {("cni", n): Where(f) for n, f in confs.items()}
     if cluster.is_cluster(path):  # a flannel cluster's files: its nodes, a pod on each
-        return yaml.safe_dump(cluster.scenario(path, confs, name), sort_keys=False), notes
+        doc, more = cluster.scenario(path, confs, name)
+        return yaml.safe_dump(doc, sort_keys=False), notes, Places(str(path), {**places, **more})
     expect, note = _promises(first)
     if note:
         notes.append(("cni", note))
@@ -160,7 +164,7 @@ def scenario_text(path: Path) -> tuple[str, Notes]:
            "containers": {"pod1": {"network": name, "listen": ["80/tcp"]},
                           "pod2": {"network": name}},
            "expect": expect}
-    return yaml.safe_dump(doc, sort_keys=False), notes
+    return yaml.safe_dump(doc, sort_keys=False), notes, Places(str(path), places)
 
 
 def _flanneld(conf: dict, notes: Notes) -> dict:

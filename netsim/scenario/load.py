@@ -55,8 +55,8 @@ def load(path: str | Path | list) -> Loaded:
         path = path[0]
     name = str(path)
     if conflists.is_cni_input(Path(path)) and Path(path).exists():
-        text, notes = conflists.scenario_text(Path(path))
-        loaded = from_text(text, name)
+        text, notes, places = conflists.scenario_text(Path(path))
+        loaded = from_text(text, name, places)
         return replace(loaded, notes=(*loaded.notes, *notes))
     if Path(path).is_file() and compose_files.is_compose(Path(path)):
         return from_compose([Path(path)])
@@ -76,11 +76,16 @@ def from_compose(paths: list[Path]) -> Loaded:
 
 
 @paused()
-def from_text(text: str, file: str = "<scenario>") -> Loaded:
+def from_text(text: str, file: str = "<scenario>", places: Positions | None = None) -> Loaded:
+    """`places`: where a scenario netsim wrote came from (its errors point there)."""
     data, pos = load_text(text, file)
+    pos = places or pos
     if not isinstance(data, dict):
         raise ScenarioError("a scenario is a mapping (name:, hosts:, networks:, containers:, ...)",
                             pos.where(()))
+    keys = [f.alias or k for k, f in Scenario.model_fields.items()]
+    if userfile.foreign(data, keys):
+        raise userfile.not_a(file, "a netsim scenario", ", ".join(keys))
     notes, typed = commands.expand(data, pos)
     try:
         scenario = Scenario.model_validate(data)

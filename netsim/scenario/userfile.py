@@ -7,8 +7,10 @@ checked on the open descriptor (no race with a rename) and the read stops at the
 
 from __future__ import annotations
 
+import difflib
 import os
 import stat
+from collections.abc import Collection
 from pathlib import Path
 
 from netsim.errors import ScenarioError, Where
@@ -43,6 +45,24 @@ def read_text(path: Path | str, limit: int, valid: str) -> str:
         line = raw.count(b"\n", 0, e.start) + 1
         raise ScenarioError(f"not UTF-8 text: byte {raw[e.start]:#04x} cannot be decoded",
                             Where(name, line)) from None
+
+
+def foreign(data: object, known: Collection[str], prefixes: tuple[str, ...] = ()) -> bool:
+    """A mapping none of whose top-level keys is, or nearly is, one of `known`: another kind
+    of file (/etc/shadow, /proc/self/status). Its keys are its content, so an error about it
+    names the file and never quotes them."""
+    if not isinstance(data, dict) or not data:
+        return False
+    for key in map(str, data):
+        if key in known or key.startswith(prefixes) or \
+                difflib.get_close_matches(key, known, n=1, cutoff=0.75):
+            return False
+    return True
+
+
+def not_a(name: str, what: str, valid: str) -> ScenarioError:
+    return ScenarioError(f"not {what}: none of its top-level keys is one", Where(name),
+                         valid)
 
 
 def _size(n: int) -> str:

@@ -70,6 +70,29 @@ class Positions:
             probe = probe[:-1]
 
 
+def ancestor(table: dict[tuple, Where], path: tuple) -> Where | None:
+    """The place of `path`, or of its nearest ancestor that has one."""
+    probe = tuple(path)
+    while probe and probe not in table:
+        probe = probe[:-1]
+    return table.get(probe)
+
+
+class Places(Positions):
+    """A scenario netsim wrote from the user's files (Compose, a cluster directory): each
+    key path -> the user's file:line it came from (nearest ancestor); a path none came from
+    names the input and no line of the text netsim wrote."""
+
+    def __init__(self, file: str, places: dict[tuple, Where]):
+        super().__init__(file)
+        self.places = places
+
+    def where(self, path: tuple, at_key: bool = False) -> Where:
+        at = ancestor(self.places, path)
+        return Where(at.file, at.line, at.column, at.path or tuple(path)) if at else \
+            Where(self.file, None, None, tuple(path))
+
+
 def load_text(text: str, file: str) -> tuple[object, Positions]:
     pos = Positions(file)
     try:

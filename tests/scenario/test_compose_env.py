@@ -35,7 +35,7 @@ def test_the_shell_wins_and_a_bare_key_takes_the_shells_value(tmp_path) -> None:
 @pytest.mark.parametrize("text, line, words", [
     ("A=1\nBAD KEY=1\n", 2, "key cannot contain a space"),
     ("A=1\n\nK-1=x\n", 3, "unexpected character '-' in variable name"),
-    ('A="open\n', 1, 'unterminated quoted value "open'),
+    ('A="open\n', 1, 'unterminated quoted value'),
     ("A=" + "x" * 40 + "\n" + "".join(f"A{i + 1}=${{A{i or ''}}}${{A{i or ''}}}\n"
                                       for i in range(12)), 12, "grows past 65536"),
 ])

@@ -85,8 +85,7 @@ class _Parser:
         while j < len(self.s) and not (self.s[j] == quote and self.s[j - 1] != "\\"):
             j += 1
         if j >= len(self.s):
-            line = self.s[i:].split("\n", 1)[0]
-            raise self.error(i, f"unterminated quoted value {line}")
+            raise self.error(i, "unterminated quoted value")  # its line, not its text
         raw = self.s[i + 1:j]
         if quote == "'":
             return raw, j + 1

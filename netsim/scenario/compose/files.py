@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from netsim.errors import ScenarioError, Where
+from netsim.scenario import userfile
 from netsim.scenario.compose import dotenv, interpolation, spec
-from netsim.scenario.yamlpos import load_text
+from netsim.scenario.yamlpos import ancestor, load_text
 
 # what `docker compose` looks for when no -f is given, and the override it adds
 DEFAULT_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
@@ -23,6 +24,7 @@ OVERRIDES = {"compose.yaml": "compose.override.yaml", "compose.yml": "compose.ov
              "docker-compose.yml": "docker-compose.override.yml"}
 REPLACED = {"command", "entrypoint"}  # the merge rules' exceptions: the last file wins
 MAX_BYTES = 1 << 20
+VALID = "a Compose file (services:, networks:, ...)"
 
 
 @dataclass
@@ -38,14 +40,6 @@ class Project:
         return _where(self.origin, path, self.files[0])
 
 
-def ancestor(table: dict[tuple, Where], path: tuple) -> Where | None:
-    """The place of `path`, or of its nearest ancestor that has one."""
-    probe = tuple(path)
-    while probe and probe not in table:
-        probe = probe[:-1]
-    return table.get(probe)
-
-
 def is_compose(path: Path) -> bool:
     return path.name in DEFAULT_NAMES or path.name in OVERRIDES.values() or (
         path.suffix in (".yml", ".yaml") and _has_services(path))
@@ -54,9 +48,9 @@ def is_compose(path: Path) -> bool:
 def _has_services(path: Path) -> bool:
     """A file whose top level has `services:` and no `containers:` (a netsim scenario's)."""
     try:
-        head = path.read_text(errors="replace")[:65536]
-    except OSError:
-        return False
+        head = userfile.read_text(path, MAX_BYTES, VALID)[:65536]
+    except ScenarioError:
+        return False  # read again, and refused in words, as a scenario
     tops = set(re.findall(r"^([A-Za-z_][\w-]*):", head, re.MULTILINE))
     return "services" in tops and "containers" not in tops
 
@@ -89,6 +83,8 @@ def _one(path: Path, variables: dict[str, str], seen: tuple = ()) -> tuple[dict,
     if not isinstance(data, dict):
         raise ScenarioError("a Compose file is a mapping (services:, networks:, ...)",
                             pos.where(()))
+    if userfile.foreign(data, spec.top_level(), ("x-",)):
+        raise userfile.not_a(str(path), "a Compose file", ", ".join(spec.top_level()))
     origin = {p: Where(pos.file, line, col, p) for p, (line, col) in pos.values.items()}
     _bounded(data, lambda p: _where(origin, p, str(path)))
     data = _interpolate(data, (), variables, origin)
@@ -124,19 +120,7 @@ def _bounded(data: object, where) -> None:
 
 
 def _text(path: Path) -> str:
-    try:
-        raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else None
-    except FileNotFoundError:
-        raise ScenarioError(f"no such file: {path}") from None
-    except OSError as e:
-        raise ScenarioError(f"cannot read {path}: {e.strerror}") from None
-    if raw is None:
-        raise ScenarioError(f"{path} is larger than a Compose file's {MAX_BYTES >> 20} MiB")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ScenarioError(f"not UTF-8 text: byte {raw[e.start]:#04x} cannot be decoded",
-                            Where(str(path), raw.count(b"\n", 0, e.start) + 1)) from None
+    return userfile.read_text(path, MAX_BYTES, VALID)
 
 
 def _where(origin: dict, path: tuple, file: str) -> Where:

@@ -14,11 +14,15 @@ import re
 from dataclasses import dataclass, field
 
 from netsim.errors import ScenarioError, Where
-from netsim.scenario.compose.files import Project, ancestor
-from netsim.scenario.yamlpos import Positions
+from netsim.scenario.compose.files import Project
+from netsim.scenario.yamlpos import Places
 
 DEFAULT_HOST = "docker1"
-TOP_KEYS = ("expect", "lan", "hosts", "docker", "name", "images", "host", "networks")
+# x-netsim's keys and the YAML shape each takes (the scenario's own checks do the rest)
+TOP_SHAPES = {"expect": list, "lan": dict, "hosts": dict, "docker": dict, "name": str,
+              "images": dict, "host": str, "networks": dict}
+TOP_KEYS = tuple(TOP_SHAPES)
+SHAPE_WORDS = {list: "a list", dict: "a mapping of key: value", str: "text"}
 # how an external network was made (`docker network create -d D --subnet S NAME`), by name
 EXTERNAL_KEYS = ("driver", "subnet", "gateway", "ip_range", "internal", "options", "parent")
 SERVICE_KEYS = ("host", "listen")
@@ -30,18 +34,6 @@ NOTED = {"sysctls": "sysctls are not applied (netsim sets no container sysctl)",
          "external_links": "external_links are not modelled"}
 MAX_CONTAINERS = 1000  # what scale / deploy.replicas may ask of one project, summed
 BOOL_TEXT = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
-
-
-class Places(Positions):
-    """netsim key path -> the Compose file:line it was mapped from (nearest ancestor)."""
-
-    def __init__(self, file: str, places: dict[tuple, Where]):
-        super().__init__(file)
-        self.places = places
-
-    def where(self, path: tuple, at_key: bool = False) -> Where:
-        """The Compose place (and Compose field) the netsim key came from."""
-        return ancestor(self.places, path) or Where(self.file, None, None, tuple(path))
 
 
 @dataclass
@@ -74,11 +66,16 @@ class _Mapper:
             if key not in TOP_KEYS:
                 raise ScenarioError(f"x-netsim: unknown key {key!r}",
                                     project.where(("x-netsim", key)), ", ".join(TOP_KEYS))
+            shape = TOP_SHAPES[key]
+            if self.extra[key] is not None and not isinstance(self.extra[key], shape):
+                raise ScenarioError(f"expected {SHAPE_WORDS[shape]}",
+                                    project.where(("x-netsim", key)))
         self.project = project_name(project, self.extra)
         self.places: dict[tuple, Where] = {}
         self.notes: list[tuple[str, str]] = []
         self.services = {k: v or {} for k, v in (project.data.get("services") or {}).items()}
-        self.active = {k: v for k, v in self.services.items() if _active(v)}
+        self.active = {k: v for k, v in self.services.items() if _active(v)
+                       and (not isinstance(v, dict) or _replicas(v) > 0)}
         total = sum(_replicas(v) for v in self.active.values() if isinstance(v, dict))
         if total > MAX_CONTAINERS:  # counted before one container is named
             big = max(self.active, key=lambda k: _replicas(self.active[k])
@@ -134,7 +131,10 @@ class _Mapper:
         if "expect" in self.extra:
             out["expect"] = self.expectations(self.extra["expect"], used)
         for service in self.services:
-            if service not in self.active:
+            if service not in self.active and _replicas(self.services[service]) == 0:
+                self.notes.append(("compose", f"service {service!r} has scale 0: Compose "
+                                   "creates no container for it"))
+            elif service not in self.active:
                 self.notes.append(("compose", f"service {service!r} is not started: its "
                                    "profiles are not active (COMPOSE_PROFILES)"))
         return out
@@ -444,8 +444,8 @@ def _deps(svc: dict) -> list[str]:
 
 def _replicas(svc: dict) -> int:
     deploy = svc.get("deploy") or {}
-    n = svc.get("scale", deploy.get("replicas", 1))
-    return max(1, int(n)) if str(n).isdigit() else 1
+    n = svc.get("scale", deploy.get("replicas", 1) if isinstance(deploy, dict) else 1)
+    return int(n) if str(n).isascii() and str(n).isdigit() else 1
 
 
 def _external(spec: dict) -> bool:
@@ -488,8 +488,11 @@ def _expose(e: object) -> str:
 
 
 def _range(text: str) -> list[int]:
+    """The ports of "80" or "8000-8010"; none for what is not one (the port's own check
+    refuses it, in Docker's words)."""
     a, _, b = str(text).partition("-")
-    if not a.isdigit() or (b and not b.isdigit()):
+    if not a.isascii() or not a.isdigit() or (b and not (b.isascii() and b.isdigit())) \
+            or len(a) > 5 or len(b) > 5 or not 0 < int(a) <= int(b or a) <= 65535:
         return []
     return list(range(int(a), int(b or a) + 1))
 

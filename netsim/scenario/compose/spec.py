@@ -26,6 +26,10 @@ def _validator():
     return jsonschema.Draft7Validator(schema)
 
 
+def top_level() -> tuple[str, ...]:
+    return tuple(sorted(_validator().schema["properties"]))
+
+
 def schema() -> dict:
     return _validator().schema
 

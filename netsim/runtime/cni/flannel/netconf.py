@@ -3,12 +3,16 @@ flanneld checks it (pkg/subnet/config.go), with its words."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
+from netsim.errors import ScenarioError
 from netsim.model.assembly import Assembly
+from netsim.scenario import jsonpos, userfile
+from netsim.scenario.cni import gojson
+from netsim.scenario.yamlpos import Positions
 
 KEYS = ("Network", "SubnetLen", "SubnetMin", "SubnetMax", "Backend", "EnableIPv4",
         "EnableIPv6", "IPv6Network", "EnableNFTables")
@@ -18,6 +22,13 @@ BACKEND_KEYS = {"vxlan": ("Type", "VNI", "Port", "GBP", "Learning", "DirectRouti
 LATER = ("udp", "ipip", "wireguard", "ipsec", "alloc", "extension", "tencent-vpc",
          "alivpc", "aws-vpc", "gce")
 KERNEL_PORT = 8472  # a VXLAN device without a port uses the kernel's old default
+MAX_BYTES = 64 << 10  # kube-flannel's is 100 bytes
+# the Go structs flanneld decodes into (pkg/subnet/config.go; the vxlan backend's own)
+CONFIG = gojson.struct("Config", EnableIPv4=gojson.BOOL, EnableIPv6=gojson.BOOL,
+                       EnableNFTables=gojson.BOOL, SubnetLen=gojson.UINT64,
+                       IPv6SubnetLen=gojson.UINT64)
+VXLAN = gojson.struct("", "struct", VNI=gojson.INT, Port=gojson.INT, MTU=gojson.INT,
+                      GBP=gojson.BOOL, Learning=gojson.BOOL, DirectRouting=gojson.BOOL)
 
 
 @dataclass(frozen=True)
@@ -32,20 +43,44 @@ class NetConf:
     direct_routing: bool
     ip_masq: bool  # flanneld --ip-masq: flanneld masquerades, the bridge does not
 
-    def subnets(self) -> list[IPv4Network]:
-        """The leases a node may get, in order, from SubnetMin to SubnetMax."""
+    def subnets(self) -> Iterator[IPv4Network]:
+        """The leases a node may get, in order, from SubnetMin to SubnetMax: as many as are
+        asked for (a /8 of /30s is four million)."""
         size = 1 << (32 - self.subnet_len)
         first, last = int(self.subnet_min), int(self.subnet_max)
-        return [IPv4Network(f"{IPv4Address(a)}/{self.subnet_len}")
-                for a in range(first, last + 1, size)]
+        return (IPv4Network((a, self.subnet_len)) for a in range(first, last + 1, size))
+
+
+class _Errors:
+    """asm.error, with a net-conf.json read from a file answered at the file's own line."""
+
+    def __init__(self, asm: Assembly, file: Positions | None):
+        self.asm, self.file = asm, file
+
+    def error(self, path: tuple, message: str, valid: str | None = None,
+              at_key: bool = False) -> ScenarioError:
+        if self.file is None:
+            return self.asm.error(path, message, valid, at_key)
+        return ScenarioError(message, self.file.where(path[1:], at_key=at_key), valid)
 
 
 def read(asm: Assembly) -> NetConf | None:
     value = asm.sc.flannel
     if not value:
         return None
-    doc = _file(asm, value) if set(value) <= {"file", "ip_masq"} and "file" in value \
-        else dict(value)
+    positions = None
+    if set(value) <= {"file", "ip_masq"} and "file" in value:
+        doc, positions = _file(asm, value)
+    else:
+        doc = dict(value)
+    return _conf(_Errors(asm, positions), doc, value)
+
+
+def _conf(asm: _Errors, doc: dict, value: dict) -> NetConf:
+    try:
+        doc = gojson.decode(doc, CONFIG)
+    except gojson.DecodeError as e:
+        raise asm.error(("flannel", *e.path), e.message) from None
     for key in doc:
         if key not in (*KEYS, *NETSIM_KEYS):
             raise asm.error(("flannel", key), f"unknown net-conf key {key!r}",
@@ -65,25 +100,25 @@ def read(asm: Assembly) -> NetConf | None:
                   IPv4Address(int(network.broadcast_address) + 1 - size))
     backend = _backend(asm, doc.get("Backend"))
     return NetConf(network, subnet_len, low, high, backend["Type"],
-                   int(backend.get("VNI", 1)), int(backend.get("Port") or KERNEL_PORT),
+                   backend.get("VNI", 1), backend.get("Port") or KERNEL_PORT,
                    bool(backend.get("DirectRouting")), bool(value.get("ip_masq", True)))
 
 
-def _file(asm: Assembly, value: dict) -> dict:
+def _file(asm: Assembly, value: dict) -> tuple[dict, Positions]:
     file = Path(asm.loaded.path).parent / str(value["file"])
     try:
-        data = json.loads(file.read_text())
-    except (OSError, UnicodeDecodeError) as e:
-        raise asm.error(("flannel", "file"), f"cannot read {file}: {e}") from None
-    except json.JSONDecodeError as e:
-        raise asm.error(("flannel", "file"), f"failed to read net conf: {file}:{e.lineno}: "
-                        f"{e.msg}") from None
+        text = userfile.read_text(file, MAX_BYTES, "kube-flannel's net-conf.json")
+    except ScenarioError as e:
+        raise asm.error(("flannel", "file"), e.message, e.valid) from None
+    data, positions = jsonpos.load(text, str(file))
     if not isinstance(data, dict):
-        raise asm.error(("flannel", "file"), f"{file}: net-conf.json is a JSON object")
-    return data
+        raise ScenarioError("net-conf.json is a JSON object", positions.where(()))
+    if userfile.foreign(data, (*KEYS, *NETSIM_KEYS)):
+        raise userfile.not_a(str(file), "kube-flannel's net-conf.json", ", ".join(KEYS))
+    return data, positions
 
 
-def _network(asm: Assembly, doc: dict) -> IPv4Network:
+def _network(asm: _Errors, doc: dict) -> IPv4Network:
     try:
         return IPv4Network(str(doc["Network"]))
     except (KeyError, ValueError):
@@ -91,7 +126,7 @@ def _network(asm: Assembly, doc: dict) -> IPv4Network:
                         "in the flannel config", "Network: 10.244.0.0/16") from None
 
 
-def _subnet_len(asm: Assembly, doc: dict, network: IPv4Network) -> int:
+def _subnet_len(asm: _Errors, doc: dict, network: IPv4Network) -> int:
     """The defaults and limits of CheckNetworkConfig."""
     if not doc.get("SubnetLen"):
         if network.prefixlen > 28:
@@ -107,7 +142,7 @@ def _subnet_len(asm: Assembly, doc: dict, network: IPv4Network) -> int:
     return n
 
 
-def _bound(asm: Assembly, doc: dict, key: str, network: IPv4Network, subnet_len: int,
+def _bound(asm: _Errors, doc: dict, key: str, network: IPv4Network, subnet_len: int,
            default: IPv4Address) -> IPv4Address:
     if key not in doc:
         return default
@@ -122,7 +157,7 @@ def _bound(asm: Assembly, doc: dict, key: str, network: IPv4Network, subnet_len:
     return value
 
 
-def _backend(asm: Assembly, backend: object) -> dict:
+def _backend(asm: _Errors, backend: object) -> dict:
     path = ("flannel", "Backend")
     if backend is None:  # flanneld's default; its udp backend is gone from current releases
         raise asm.error(path, "no Backend: flanneld would take the udp backend, which "
@@ -141,10 +176,19 @@ def _backend(asm: Assembly, backend: object) -> dict:
         if key not in BACKEND_KEYS[kind]:
             raise asm.error((*path, key), f"the {kind} backend has no option {key!r}",
                             ", ".join(BACKEND_KEYS[kind]), at_key=True)
+    if kind == "vxlan":
+        try:
+            backend = gojson.decode(backend, VXLAN)
+        except gojson.DecodeError as e:
+            raise asm.error((*path, *e.path), "error decoding VXLAN backend config: "
+                            + e.message) from None
+        port = backend.get("Port", 0)
+        if not 0 <= port < 1 << 16:
+            raise asm.error((*path, "Port"), f"invalid VXLAN port {port}", "1 to 65535")
     for key in ("GBP", "Learning", "MTU"):
         if backend.get(key):
             raise asm.error((*path, key), f"netsim does not model the vxlan backend's {key}")
     vni = backend.get("VNI", 1)
-    if not isinstance(vni, int) or not 0 < vni < 1 << 24:
+    if not 0 < vni < 1 << 24:
         raise asm.error((*path, "VNI"), f"invalid VNI {vni}", "1 to 16777215")
     return backend

@@ -137,6 +137,10 @@ def bridge_name(dk: Docker, st: NetState) -> str:
     if not all(c.isalnum() or c in "-_." for c in name):
         raise dk.error(where, f"netsim cannot write nftables rules for the interface name "
                        f"{name!r} (Docker 20.10 accepts it)", "letters, digits, '-', '_', '.'")
+    have = dk.model.ns[dk.daemons[net.host].ns].ifaces.get(name)
+    if have is not None and have.kind is not IfKind.BRIDGE:  # the host's NIC, a VXLAN ...
+        raise dk.error(where, f"Error response from daemon: existing interface {name} is not "
+                       "a bridge", "a name no interface of the host has")
     taken = [o.net.name for o in dk.daemons[net.host].nets.values()
              if o is not st and o.net.device == name]
     if taken:

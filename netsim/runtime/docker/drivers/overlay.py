@@ -12,6 +12,7 @@ from netsim.runtime.docker.context import Daemon, Docker, Join, NetState
 from netsim.runtime.docker.ipam import GLOBAL_POOLS, IpamError, SubnetAllocator
 from netsim.scenario.schema import Network
 
+MTU = "com.docker.network.driver.mtu"
 INGRESS = IPv4Network("10.0.0.0/24")  # swarm init takes it first (spec §7.1)
 GWBRIDGE = {"com.docker.network.bridge.enable_icc": "false",
             "com.docker.network.bridge.enable_ip_masquerade": "true",
@@ -44,6 +45,21 @@ def swarm_init(dk: Docker, path: tuple) -> None:
                                                    "vxlan", None, "dockerd VXLAN data path"))
 
 
+def _mtu(dk: Docker, spec: Network, path: tuple) -> int:
+    """The driver's own parse of `-o com.docker.network.driver.mtu` (ov_network.go)."""
+    text = spec.options.get(MTU) or "0"
+    where = (*path, "options", MTU)
+    try:
+        mtu = int(text) if text.lstrip("+-").isascii() and text.lstrip("+-").isdigit() \
+            else int("x")
+    except ValueError:
+        raise dk.error(where, f"Error response from daemon: failed to parse {text}: "
+                       f"strconv.Atoi: parsing \"{text}\": invalid syntax") from None
+    if mtu < 0:
+        raise dk.error(where, f"Error response from daemon: invalid MTU value: {mtu}")
+    return mtu or 1500
+
+
 def create_swarm(dk: Docker, name: str, spec: Network, path: tuple) -> None:
     if dk.swarm_pool is None:
         swarm_init(dk, path)
@@ -54,7 +70,7 @@ def create_swarm(dk: Docker, name: str, spec: Network, path: tuple) -> None:
     except IpamError as e:
         raise dk.error((*path, "subnet"), f"Error response from daemon: {e}") from None
     pool, gateway = dk.address_pool(subnet, spec, path)
-    mtu = int(spec.options.get("com.docker.network.driver.mtu") or 1500) - VXLAN_OVERHEAD
+    mtu = _mtu(dk, spec, path) - VXLAN_OVERHEAD
     net = NetRecord(
         name=name, driver="overlay", scope="swarm", id=dk.digest("network", "swarm", name),
         subnet=subnet, gateway=gateway, gateway_in_config=spec.gateway is not None,
