@@ -29,14 +29,20 @@ def read_text(path: Path | str, limit: int, valid: str) -> str:
         raise ScenarioError(f"no such file: {name}", valid=valid) from None
     except OSError as e:
         raise ScenarioError(f"cannot read {name}: {e.strerror}", valid=valid) from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # a directory opens too, and fdopen refuses it
             raise ScenarioError(f"{name} is not a regular file", valid=valid)
         if info.st_size > limit:
             raise ScenarioError(f"{name} has {info.st_size} bytes: more than the "
                                 f"{_size(limit)} netsim reads", valid=valid)
-        raw = f.read(limit + 1)
+        raw = b""
+        while len(raw) <= limit and (chunk := os.read(fd, limit + 1 - len(raw))):
+            raw += chunk
+    except OSError as e:
+        raise ScenarioError(f"cannot read {name}: {e.strerror}", valid=valid) from None
+    finally:
+        os.close(fd)
     if len(raw) > limit:  # it grew while we read
         raise ScenarioError(f"{name} has more than the {_size(limit)} netsim reads", valid=valid)
     try:

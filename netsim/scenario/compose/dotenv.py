@@ -35,6 +35,7 @@ class _Parser:
     def __init__(self, text: str, file: str, environ: dict[str, str]):
         self.s, self.file, self.environ = text, file, environ
         self.out: dict[str, str] = {}
+        self.budget = interpolation.Budget()  # the whole file's growth, not one value's
 
     def error(self, i: int, message: str) -> ScenarioError:
         return ScenarioError(message, Where(self.file, self.s.count("\n", 0, i) + 1),
@@ -95,7 +96,7 @@ class _Parser:
     def expand(self, raw: str, i: int) -> str:
         variables = {**self.out, **self.environ}
         value = interpolation.substitute(raw, variables, lambda: Where(
-            self.file, self.s.count("\n", 0, i) + 1)) if "$" in raw else raw
+            self.file, self.s.count("\n", 0, i) + 1), self.budget) if "$" in raw else raw
         if len(value) > MAX_VALUE:
             raise self.error(i, f"a value grows past {MAX_VALUE} characters by interpolation")
         return value

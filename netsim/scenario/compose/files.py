@@ -24,6 +24,7 @@ OVERRIDES = {"compose.yaml": "compose.override.yaml", "compose.yml": "compose.ov
              "docker-compose.yml": "docker-compose.override.yml"}
 REPLACED = {"command", "entrypoint"}  # the merge rules' exceptions: the last file wins
 MAX_BYTES = 1 << 20
+MAX_DEPTH = 100  # an extends chain: a real project's is a handful
 VALID = "a Compose file (services:, networks:, ...)"
 
 
@@ -87,7 +88,7 @@ def _one(path: Path, variables: dict[str, str], seen: tuple = ()) -> tuple[dict,
         raise userfile.not_a(str(path), "a Compose file", ", ".join(spec.top_level()))
     origin = {p: Where(pos.file, line, col, p) for p, (line, col) in pos.values.items()}
     _bounded(data, lambda p: _where(origin, p, str(path)))
-    data = _interpolate(data, (), variables, origin)
+    data = _interpolate(data, (), variables, origin, interpolation.Budget())
     spec.validate(data, lambda p: _where(origin, p, str(path)))
     for name, svc in (data.get("services") or {}).items():
         for key in ("networks", "depends_on"):
@@ -130,14 +131,18 @@ def _where(origin: dict, path: tuple, file: str) -> Where:
                                                                           tuple(path))
 
 
-def _interpolate(value: object, path: tuple, variables: dict, origin: dict) -> object:
+def _interpolate(value: object, path: tuple, variables: dict, origin: dict,
+                 budget: interpolation.Budget) -> object:
     if isinstance(value, dict):
-        return {k: _interpolate(v, (*path, k), variables, origin) for k, v in value.items()}
+        return {k: _interpolate(v, (*path, k), variables, origin, budget)
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [_interpolate(v, (*path, i), variables, origin) for i, v in enumerate(value)]
+        return [_interpolate(v, (*path, i), variables, origin, budget)
+                for i, v in enumerate(value)]
     if isinstance(value, str) and "$" in value:
         file = next(iter(origin.values())).file if origin else ""
-        return interpolation.substitute(value, variables, lambda: _where(origin, path, file))
+        return interpolation.substitute(value, variables, lambda: _where(origin, path, file),
+                                        budget)
     return value
 
 
@@ -146,25 +151,29 @@ def _extends(data: dict, path: Path, variables: dict, origin: dict, seen: tuple)
     configuration with this one merged over it (its own extends first)."""
     services = data.get("services") or {}
     done: set[str] = set()
+    me = str(path.resolve())  # a cycle through ../ is still the same file
 
     def resolve(name: str, chain: tuple) -> None:
         svc = services[name]
         ext = svc.get("extends") if isinstance(svc, dict) else None
         if ext is None or name in done:
             return
-        if (str(path), name) in chain:
+        if len(chain) >= MAX_DEPTH:
+            raise ScenarioError(f"extends chains more than {MAX_DEPTH} services deep",
+                                _where(origin, ("services", name, "extends"), str(path)))
+        if (me, name) in chain:
             raise ScenarioError(f"circular reference with extends in service {name!r}",
                                 _where(origin, ("services", name, "extends"), str(path)))
         ref = {"service": ext} if isinstance(ext, str) else ext
         base_name = ref["service"]
         if ref.get("file"):
             other = (path.parent / ref["file"])
-            other_data, other_origin = _one(other, variables, (*chain, (str(path), name)))
+            other_data, other_origin = _one(other, variables, (*chain, (me, name)))
             pool, base_origin = other_data.get("services") or {}, other_origin
         else:
             resolve_base = base_name in services
             if resolve_base:
-                resolve(base_name, (*chain, (str(path), name)))
+                resolve(base_name, (*chain, (me, name)))
             pool, base_origin = services, origin
         if base_name not in pool:
             raise ScenarioError(f"cannot extend service {name!r}: service {base_name!r} not "

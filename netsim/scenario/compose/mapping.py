@@ -32,6 +32,7 @@ NOTED = {"sysctls": "sysctls are not applied (netsim sets no container sysctl)",
          "mac_address": "mac_address is not applied: Docker's generated MAC is modelled",
          "dns_search": "dns_search is not modelled", "dns_opt": "dns_opt is not modelled",
          "external_links": "external_links are not modelled"}
+MAX_DEPTH = 100  # a depends_on or extends chain: a real project's is a handful
 MAX_CONTAINERS = 1000  # what scale / deploy.replicas may ask of one project, summed
 BOOL_TEXT = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
@@ -150,6 +151,9 @@ class _Mapper:
             if state.get(name) == "visiting":
                 raise ScenarioError(f"dependency cycle detected: {' -> '.join((*chain, name))}",
                                     self.p.where(("services", chain[-1], "depends_on")))
+            if len(chain) >= MAX_DEPTH:
+                raise ScenarioError(f"depends_on chains more than {MAX_DEPTH} services deep",
+                                    self.p.where(("services", name, "depends_on")))
             state[name] = "visiting"
             for dep in _deps(self.services[name]):
                 if dep not in self.services:

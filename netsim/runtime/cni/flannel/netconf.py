@@ -27,6 +27,7 @@ MAX_BYTES = 64 << 10  # kube-flannel's is 100 bytes
 CONFIG = gojson.struct("Config", EnableIPv4=gojson.BOOL, EnableIPv6=gojson.BOOL,
                        EnableNFTables=gojson.BOOL, SubnetLen=gojson.UINT64,
                        IPv6SubnetLen=gojson.UINT64)
+BACKEND = gojson.struct("", "struct", Type=gojson.STRING)
 VXLAN = gojson.struct("", "struct", VNI=gojson.INT, Port=gojson.INT, MTU=gojson.INT,
                       GBP=gojson.BOOL, Learning=gojson.BOOL, DirectRouting=gojson.BOOL)
 
@@ -165,7 +166,11 @@ def _backend(asm: _Errors, backend: object) -> dict:
     if not isinstance(backend, dict):
         raise asm.error(path, "error decoding Backend property of config",
                         "{Type: vxlan} or {Type: host-gw}")
-    kind = backend.get("Type")
+    try:  # flanneld reads the backend's type first (a struct of Type only), then its config
+        kind = gojson.decode(backend, BACKEND).get("Type")
+    except gojson.DecodeError as e:
+        raise asm.error((*path, *e.path), "error decoding Backend property of config: "
+                        + e.message) from None
     if kind in LATER:
         raise asm.error((*path, "Type"), f"netsim does not model flannel's {kind} backend",
                         ", ".join(BACKEND_KEYS))
