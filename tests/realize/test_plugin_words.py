@@ -50,6 +50,11 @@ CASES = [  # (plugin type, its keys): each refused by the real plugin before it 
     ("bridge", {"ipam": {"type": "host-local", "ranges": [[{"gateway": "10.9.0.1"}]]}}),
     ("bridge", {"ipam": {"type": "static", "addresses": "x"}}),
     ("bridge", {"ipam": {"type": "static", "addresses": [{"address": 5}]}}),
+    # what the kernel refuses (each on a bridge or a range of its own: the node is shared)
+    ("bridge", {"bridge": "a/b"}), ("bridge", {"bridge": "brm", "mtu": 65536}),
+    ("bridge", {"bridge": "a b"}), ("bridge", {"bridge": "x" * 16}),
+    ("bridge", {"bridge": "brn", "mtu": 67}),
+    ("ptp", {"mtu": 65536, "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.77.0.0/24"}]]}}),
 ]
 
 

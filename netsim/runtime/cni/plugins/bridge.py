@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from ipaddress import IPv4Interface, IPv4Network
 
+from netsim.links import limits
 from netsim.model.graph import Iface, IfKind, Route
 from netsim.model.rules import Accept, Is, Jump, Masquerade, Match, Rule
 from netsim.runtime.cni.context import Add, Lease
@@ -34,15 +35,17 @@ def chain_name(network: str, container_id: str) -> str:
 def add(a: Add) -> dict:
     p, node, model = a.plugin, a.node, a.cni.model
     br = str(p.get("bridge", "cni0"))
-    mtu = int(p.get("mtu", 1500))
+    mtu = int(p.get("mtu") or 0)  # 0 or less: not set, the kernel's default
     gateway_mode = bool(p.get("isGateway") or p.get("isDefaultGateway"))
     if p.get("hairpinMode") and p.get("promiscMode"):  # the plugin's words (cni.md §7)
         raise a.cni.error(a.path, "cannot set hairpin mode and promiscuous mode at the same "
                           "time.")
-    got = ipam.lease(a, l2=True)  # None: an L2-only link (no IPAM), or IPv6 only
-    addr = got.address if got else None
     host = model.ns[node.ns]
     bridge = host.ifaces.get(br)
+    _ensure_bridge(a, br, mtu, bridge)  # before IPAM, as setupBridge comes first
+    mtu = mtu if mtu > 0 else 1500
+    got = ipam.lease(a, l2=True)  # None: an L2-only link (no IPAM), or IPv6 only
+    addr = got.address if got else None
     if bridge is None:
         bridge = model.add_iface(Iface(node.ns, br, IfKind.BRIDGE, mtu=mtu, built_by=BUILT_BY,
                                        network=a.conflist["name"],
@@ -62,6 +65,20 @@ def add(a: Add) -> dict:
     if got is not None:
         result["ips"] = [_layer3(a, got, bridge, gateway_mode)]
     return result
+
+
+def _ensure_bridge(a: Add, br: str, mtu: int, have: Iface | None) -> None:
+    """ensureBridge's refusals: the kernel's to LinkAdd, then a link of that name that is
+    not a bridge."""
+    if have is not None and have.kind is not IfKind.BRIDGE:
+        why = f"{br!r} already exists but is not a bridge".replace("'", '"')
+    else:
+        errno = limits.name_errno(br) or (limits.mtu_errno(mtu) if have is None else None)
+        why = f'could not add "{br}": {errno}' if errno else None
+    if why:
+        raise a.cni.error(a.path, f'failed to create bridge "{br}": {why}')
+    if limits.mtu_errno(mtu):  # the bridge was there: the veth is refused instead
+        raise a.cni.error(a.path, f"failed to make veth pair: {limits.mtu_errno(mtu)}")
 
 
 def _layer3(a: Add, got: Lease, bridge: Iface, gateway_mode: bool) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Interface, IPv4Network
 
+from netsim.links import limits
 from netsim.model.graph import Iface, IfKind, Route
 from netsim.runtime.cni.context import Add
 from netsim.runtime.cni.plugins import bridge, ipam
@@ -27,7 +28,10 @@ def add(a: Add) -> dict:
                           "yet", "an IPv4 range")
     addr = got.address
     gateway = got.gateway or addr.network.network_address + 1
-    mtu = int(p.get("mtu", 1500))
+    mtu = int(p.get("mtu") or 0)
+    if limits.mtu_errno(mtu):
+        raise a.cni.error(a.path, f"failed to make veth pair: {limits.mtu_errno(mtu)}")
+    mtu = mtu if mtu > 0 else 1500  # unset: netlink leaves the kernel's default
     veth = "veth" + a.cni.asm.digest("cni-veth", node.name, a.container)[:8]
     outer = Iface(node.ns, veth, IfKind.VETH, mtu=mtu, built_by=bridge.BUILT_BY,
                   addrs=[IPv4Interface(f"{gateway}/32")], network=a.conflist["name"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
+from netsim.links import limits
 from netsim.model.graph import Iface, IfKind, Listener, PortBinding
 from netsim.model.rules import Dnat, Is, Match, Rule, Snat
 from netsim.runtime.docker.context import Daemon, Docker, Join, NetState
@@ -89,9 +90,6 @@ def daemon_start(dk: Docker, d: Daemon) -> None:
     apply(dk, d, dk.profile.templates.start, when, {})
 
 
-MTU_RANGE = (68, 65535)  # what a veth takes (IPv4 minimum, ETH_MAX_MTU)
-
-
 def mtu_of(dk: Docker, st: NetState) -> int:
     """`-o com.docker.network.driver.mtu`, checked as Docker checks it at create (observed,
     20.10.24); 0 or none means the default."""
@@ -108,8 +106,7 @@ def mtu_of(dk: Docker, st: NetState) -> int:
 
 
 def bad_mtu(mtu: int) -> str | None:
-    lo, hi = MTU_RANGE
-    return None if lo <= mtu <= hi else "invalid argument"
+    return limits.mtu_errno(mtu)
 
 
 def endpoint_problem(dk: Docker, st: NetState, name: str) -> str | None:
@@ -127,13 +124,13 @@ def bridge_name(dk: Docker, st: NetState) -> str:
     net = st.net
     name = net.options.get(NAME) or ("docker0" if net.name == "bridge" else f"br-{net.id[:12]}")
     where = (*st.path, "options", NAME)
-    if len(name.encode()) > 15:
+    errno = limits.name_errno(name)  # Docker looks the name up first: ERANGE comes from there
+    if errno == "numerical result out of range":
         raise dk.error(where, "Error response from daemon: failed to check bridge interface "
-                       "existence: numerical result out of range",
-                       "an interface name of at most 15 bytes")
-    if "/" in name or any(c.isspace() for c in name) or name in (".", ".."):
-        raise dk.error(where, "Error response from daemon: invalid argument",
-                       "an interface name without '/' or white space")
+                       f"existence: {errno}", "an interface name of at most 15 bytes")
+    if errno:
+        raise dk.error(where, f"Error response from daemon: {errno}",
+                       "an interface name without '/', ':' or white space")
     if not all(c.isalnum() or c in "-_." for c in name):
         raise dk.error(where, f"netsim cannot write nftables rules for the interface name "
                        f"{name!r} (Docker 20.10 accepts it)", "letters, digits, '-', '_', '.'")
