@@ -80,7 +80,26 @@ def _report_options(fn):
                         "the summary.")(fn)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Command(click.Group):
+    """Ctrl-C anywhere is exit 130 with one line (click's own: "Aborted!" and exit 1, which
+    a CI reads as "a probe disagreed"); each command's own handler tears its lab down first."""
+
+    def main(self, *args, **kwargs):
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # nohup's stays
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # netsim.entry's goes
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            click.echo("netsim: interrupted", err=True)
+            sys.exit(130)
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+
+
+@click.group(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="netsim")
 def main() -> None:
     """See and prove how Docker container networking behaves."""
@@ -219,6 +238,7 @@ def up(file: str, engine: str, dockerd: str | None, docker_host: str | None,
     import time
 
     from netsim.lab import Lab, up_lab
+    from netsim.realize import sandbox
 
     _sigterm_is_exit()
     try:
@@ -231,6 +251,7 @@ def up(file: str, engine: str, dockerd: str | None, docker_host: str | None,
     except KeyboardInterrupt:
         _interrupted()
     _sigterm_is_death()
+    sandbox.keep(lab.name)
     on = "" if running.engine == "netns" else f" on {running.engine}"
     click.echo(f"{lab.name}: up{on}, {len(set(running.names.values()))} namespaces in "
                f"{time.perf_counter() - t0:.2f} s; netsim probe {lab.name}; netsim down {lab.name}")
@@ -280,18 +301,29 @@ def down(name: str) -> None:
 
 
 @main.command()
-def cleanup() -> None:
-    """Remove everything any netsim lab left behind, from the journals, even after a crash (root)."""
+@click.option("--all", "everything", is_flag=True,
+              help="Also remove labs that are up or in use by a running netsim.")
+def cleanup(everything: bool) -> None:
+    """Remove what crashed netsim runs left behind, from their journals (root). Labs that
+    are up (netsim up, run --keep) or in use are named and left alone unless --all."""
     from netsim.engine import registry as engines
     from netsim.realize import lifecycle, sandbox
 
     try:
         lifecycle.require_root("cleanup")
+        names = sandbox.labs()
     except NetsimError as e:
         _fail(e)
-    total, broken = 0, 0
-    for name in sandbox.labs():
+    total, broken, left = 0, 0, 0
+    for name in names:
         try:  # one broken journal is reported; the other labs are cleaned all the same
+            why = sandbox.status(name)
+            if why and not everything:
+                left += 1
+                click.echo(f"{name}: left alone: {why}", err=True)
+                continue
+            if why:
+                click.echo(f"{name}: REMOVING although it is {why} (--all)", err=True)
             removed = engines.down(name)
         except (sandbox.BrokenJournal, OSError) as e:
             broken += 1
@@ -300,7 +332,8 @@ def cleanup() -> None:
         total += len(removed)
         click.echo(f"{name}: {len(removed)} namespaces removed")
     click.echo(f"cleanup: {total} namespaces removed" + (f", {broken} labs skipped"
-                                                         if broken else ""))
+                                                         if broken else "")
+               + (f", {left} labs up or in use left alone (--all removes them)" if left else ""))
 
 
 @main.command()

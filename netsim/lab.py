@@ -216,6 +216,7 @@ class Lab:
             progress: Callable[[int, int], None] | None = None) -> RunReport:
         """Build it for real, probe every expectation and the matrix, tear it down."""
         from netsim.engine import registry as engines
+        from netsim.realize import sandbox
 
         reports = []
         for i, engine in enumerate(self.engines):
@@ -233,6 +234,8 @@ class Lab:
                 t1 = time.perf_counter()
                 engines.down(self.name)
                 t_down = time.perf_counter() - t1
+            else:
+                sandbox.keep(self.name)
             tag = "" if len(self.engines) == 1 else f" ({engine})"
             report.timings = {f"up{tag}": t_up, f"probe{tag}": report.seconds}
             if not (keep and last):

@@ -120,13 +120,46 @@ def _exec(plugin_type: str, command: str, conf: dict, container_id: str, netns: 
             return subprocess.run([str(exe)], input=json.dumps(conf), capture_output=True,
                                   text=True, env=env, timeout=TIMEOUT)
 
-    done = sandbox.in_thread(run)
+    try:
+        done = sandbox.in_thread(run)
+    except subprocess.TimeoutExpired:
+        raise PluginFault(f'the {plugin_type} plugin did not answer {command} within '
+                          f"{TIMEOUT:.0f} s (killed)", f"{exe} hangs: reinstall {PACKAGE}") \
+            from None
     out = done.stdout.strip()
     if done.returncode != 0:
-        try:
-            err = json.loads(out)
-        except json.JSONDecodeError:
-            err = {"code": 999, "msg": (done.stderr or out or "no output").strip()}
-        raise PluginError(plugin_type, int(err.get("code", 999)), str(err.get("msg", "")),
-                          str(err.get("details", "")))
-    return json.loads(out) if out else {}
+        raise _error(plugin_type, command, out, done.stderr)
+    try:
+        result = json.loads(out) if out else {}
+    except json.JSONDecodeError:
+        result = None
+    if not isinstance(result, dict) or not _ips_ok(result.get("ips", [])):
+        raise PluginFault(f"the {plugin_type} plugin answered {command} with exit 0 and "
+                          "no CNI result (a JSON object, its ips a list of {address})",
+                          f"{exe} is not a CNI plugin of {PACKAGE}: reinstall it")
+    return result
+
+
+class PluginFault(EnvironmentProblem):
+    """A plugin that hangs or answers what no CNI plugin answers: the machine's plugin, not
+    the scenario, is wrong (exit 3)."""
+
+
+def _error(plugin_type: str, command: str, out: str, stderr: str) -> PluginError:
+    """The spec's error result {code: int, msg, details}: the plugin refused. Anything else
+    on a failed exit (a crash, a panic, garbage) is the plugin's fault, said as it came."""
+    try:
+        err = json.loads(out)
+    except json.JSONDecodeError:
+        err = None
+    code = err.get("code") if isinstance(err, dict) else None
+    if not isinstance(code, int) or isinstance(code, bool):
+        said = " ".join((stderr or out or "no output").split())[:300]
+        raise PluginFault(f"the {plugin_type} plugin failed {command} without a CNI error "
+                          f"result: {said}", f"reinstall {PACKAGE}")
+    return PluginError(plugin_type, code, str(err.get("msg", "")), str(err.get("details", "")))
+
+
+def _ips_ok(ips: object) -> bool:
+    return isinstance(ips, list) and all(
+        isinstance(ip, dict) and isinstance(ip.get("address"), str) for ip in ips)

@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from netsim.errors import NetsimError
+from netsim.errors import EnvironmentProblem, NetsimError
 from netsim.realize import cgroups
 
 NETNS_DIR = Path("/run/netns")
@@ -44,6 +45,7 @@ T = TypeVar("T")
 
 
 LAB = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}\Z")  # as the scenario's `name:` (no '.', no '/')
+MAX_STATE = 64 << 20  # a journal holds the scenario: 1,000 containers is ~100 KiB
 _SAFE = re.compile(r"^[A-Za-z0-9_.+-]{1,40}\Z")
 CANCEL = threading.Event()  # set when the caller is interrupted: building threads stop
 
@@ -54,6 +56,10 @@ class Cancelled(Exception):
 
 class BrokenJournal(NetsimError):
     """A journal that cannot be read, or a name that is not a lab's (exit 2)."""
+
+
+class UntrustedState(EnvironmentProblem):
+    """The state directory is not netsim's own (exit 3)."""
 
 
 def ns_name(lab: str, node: str) -> str:
@@ -215,6 +221,47 @@ def remove_netns(name: str) -> None:
         pass
 
 
+# --- the state directory: root's alone ------------------------------------------------
+def state_dir() -> Path:
+    """JOURNAL_DIR, 0700 and ours whatever the umask. One another user owns, or a symlink,
+    is refused: whatever it holds could name any process or namespace on this machine."""
+    try:
+        os.mkdir(JOURNAL_DIR, 0o700)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        JOURNAL_DIR.parent.mkdir(parents=True, exist_ok=True)
+        os.mkdir(JOURNAL_DIR, 0o700)
+    st = os.lstat(JOURNAL_DIR)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+        raise UntrustedState(f"{JOURNAL_DIR} is not a directory of this user's: netsim keeps "
+                             "its journals there and trusts nothing it did not write",
+                             f"remove it (rm -r {JOURNAL_DIR}) or set NETSIM_STATE")
+    if stat.S_IMODE(st.st_mode) != 0o700:
+        os.chmod(JOURNAL_DIR, 0o700)  # ours, made under another umask: close it
+    return JOURNAL_DIR
+
+
+def _read_state(path: Path) -> str | None:
+    """A journal or ownership log, if netsim wrote it: a regular file (no symlink) of this
+    user's, writable by no one else; None when there is none."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise BrokenJournal(f"{path} cannot be read: {e.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            raise BrokenJournal(f"{path} was not written by netsim (owner uid {st.st_uid}, "
+                                f"mode {stat.S_IMODE(st.st_mode):04o}): left alone")
+        raw = f.read(MAX_STATE + 1)
+    if len(raw) > MAX_STATE:
+        raise BrokenJournal(f"{path} is larger than any journal netsim writes")
+    return raw.decode("utf-8", errors="replace")
+
+
 def owned_path(lab: str) -> Path:
     return JOURNAL_DIR / f"{lab}.owned"
 
@@ -226,8 +273,9 @@ def own(lab: str, name: str) -> None:
 
 def _log(lab: str, line: str) -> None:
     """Append a line to the lab's ownership log: one write, so a SIGKILL cannot split it."""
-    JOURNAL_DIR.mkdir(parents=True, exist_ok=True)
-    fd = os.open(owned_path(lab), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    state_dir()
+    fd = os.open(owned_path(lab), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW,
+                 0o600)
     try:
         os.write(fd, f"{line}\n".encode())
     finally:
@@ -236,19 +284,13 @@ def _log(lab: str, line: str) -> None:
 
 def owned(lab: str) -> list[str]:
     """The namespaces this lab proved it made (created their mount point exclusively)."""
-    try:
-        lines = owned_path(lab).read_text().splitlines()
-    except FileNotFoundError:
-        return []
+    lines = (_read_state(owned_path(lab)) or "").splitlines()
     return [n for n in dict.fromkeys(lines) if n.startswith(f"{PREFIX}{lab}.")]
 
 
 def claimed(lab: str) -> dict[str, int]:
     """name -> claim time, for the lab's claims that the log does not prove (yet)."""
-    try:
-        lines = owned_path(lab).read_text().splitlines()
-    except FileNotFoundError:
-        return {}
+    lines = (_read_state(owned_path(lab)) or "").splitlines()
     proven = set(owned(lab))
     out = {}
     for line in lines:
@@ -300,12 +342,14 @@ def journal_path(lab: str) -> Path:
 
 
 def read_journal(lab: str) -> dict:
-    try:
-        data = json.loads(journal_path(lab).read_text())
-    except FileNotFoundError:
+    text = _read_state(journal_path(lab))
+    if text is None:
         return {"lab": lab, "namespaces": [], "keeper": None}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BrokenJournal(f"journal {journal_path(lab)} cannot be read: {e}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BrokenJournal(f"journal {journal_path(lab)} cannot be read: {e.msg} at line "
+                            f"{e.lineno}") from None
     if not isinstance(data, dict) or not isinstance(data.get("namespaces", []), list):
         raise BrokenJournal(f"journal {journal_path(lab)} is not a netsim journal")
     return data
@@ -313,7 +357,7 @@ def read_journal(lab: str) -> dict:
 
 def create_journal(lab: str, data: dict) -> bool:
     """Start a lab's journal; False when one exists (the lab is up, or being built)."""
-    JOURNAL_DIR.mkdir(parents=True, exist_ok=True)
+    state_dir()
     try:
         fd = os.open(journal_path(lab), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -324,10 +368,14 @@ def create_journal(lab: str, data: dict) -> bool:
 
 
 def write_journal(lab: str, data: dict) -> None:
-    JOURNAL_DIR.mkdir(parents=True, exist_ok=True)
+    state_dir()
     tmp = journal_path(lab).with_suffix(".tmp")
     with uninterrupted():  # a SIGTERM between the two steps would leave the .tmp behind
-        tmp.write_text(json.dumps(data, indent=1))
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(data, indent=1))
         tmp.replace(journal_path(lab))  # atomic: a crash leaves the old or the new journal
 
 
@@ -343,7 +391,8 @@ def update_journal(lab: str, change: Callable[[dict], None]) -> None:
 
 
 def files_dir(lab: str) -> Path:
-    """Where a lab's per-container files live (hosts, resolv.conf, nsswitch.conf)."""
+    """Where a lab's per-container files live (hosts, resolv.conf, nsswitch.conf, a managed
+    dockerd's socket): inside the 0700 state directory, so no other user reaches them."""
     return JOURNAL_DIR / f"{lab}.files"
 
 
@@ -359,10 +408,29 @@ def labs() -> list[str]:
 def _pid_is(pid: int, start: str | None) -> bool:
     """Is `pid` still the process we journaled (same start time), not a reused number?"""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        line = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    return start is None or stat.rsplit(")", 1)[1].split()[19] == start
+    return start is None or line.rsplit(")", 1)[1].split()[19] == start
+
+
+def status(lab: str) -> str | None:
+    """Why the lab must not be cleaned up: the process building or using it is alive, or it
+    was left up on purpose (netsim up, run --keep); None when what is left is a crashed
+    run's. A journal that cannot be trusted raises BrokenJournal."""
+    data = read_journal(lab)
+    pid, start = data.get("pid"), data.get("pid_start")
+    if isinstance(pid, int) and pid > 0 and isinstance(start, str) and pid != os.getpid() \
+            and _pid_is(pid, start):
+        return f"in use by process {pid}"
+    if data.get("kept"):
+        return "up (netsim down " + lab + " removes it)"
+    return None
+
+
+def keep(lab: str) -> None:
+    """The lab stays up after its builder exits: `cleanup` leaves it to `down`."""
+    update_journal(lab, lambda j: j.update(kept=True))
 
 
 def pid_start(pid: int) -> str:
@@ -384,14 +452,17 @@ def _teardown(lab: str) -> list[str]:
         if not owned(lab) and not claimed(lab):
             raise  # nothing proves what is ours: report it, touch nothing
         data = {}  # the ownership log still says what is ours
-    keeper = data.get("keeper")
-    if isinstance(keeper, dict) and _pid_is(keeper.get("pid", 0), keeper.get("start")):
-        try:
-            os.kill(keeper["pid"], signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     names = owned(lab)
-    killed = _stop_daemons(data.get("daemons") or [])
+    inodes = _inodes(names)
+    keeper = data.get("keeper")
+    if isinstance(keeper, dict) and _ours(keeper.get("pid"), keeper.get("start"), inodes):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(keeper["pid"], signal.SIGKILL)
+    daemons = [d for d in data.get("daemons") or [] if isinstance(d, dict)]
+    for d in daemons:  # a cgroup that is not this lab's own is not touched
+        if not _lab_cgroup(lab, d.get("cgroup")):
+            d["cgroup"] = ""
+    killed = _stop_daemons(daemons, inodes)
     for pid in holders(names):
         killed.append(pid)
         try:
@@ -403,8 +474,8 @@ def _teardown(lab: str) -> list[str]:
         remove_netns(n)
     for n, at in claimed(lab).items():
         _remove_unproven(n, at)
-    for d in data.get("daemons") or []:
-        cgroups.remove(d.get("cgroup", ""))
+    for d in daemons:
+        cgroups.remove(d["cgroup"])
     if data.get("files") == str(files_dir(lab)):  # only the directory this lab journaled
         shutil.rmtree(files_dir(lab), ignore_errors=True)
     for path in (journal_path(lab), owned_path(lab), journal_path(lab).with_suffix(".tmp")):
@@ -415,16 +486,41 @@ def _teardown(lab: str) -> list[str]:
     return names
 
 
-def _stop_daemons(daemons: list) -> list[int]:
-    """SIGKILL each journaled daemon (dockerd) that is still the process we started, then
-    whatever is left in its containers' cgroup sub-tree; the rest of it (containerd, shims,
-    docker-proxy) lives in the host's namespace and goes with its holders."""
+def _inodes(names: list[str]) -> set[int]:
+    out = set()
+    for n in names:
+        with contextlib.suppress(OSError):
+            out.add(os.stat(NETNS_DIR / n).st_ino)
+    return out
+
+
+def _ours(pid: object, start: object, inodes: set[int]) -> bool:
+    """The journaled process, still the one started (same start time), and living in one of
+    the lab's namespaces: a journal's number alone never names a process to kill."""
+    if not isinstance(pid, int) or pid <= 1 or not isinstance(start, str) \
+            or not _pid_is(pid, start):
+        return False
+    try:
+        return os.stat(f"/proc/{pid}/ns/net").st_ino in inodes
+    except OSError:
+        return False
+
+
+def _lab_cgroup(lab: str, path: object) -> bool:
+    """`/nsim-<lab>.<host>`, the cgroup parent netsim gives a lab's dockerd, and nothing else."""
+    return isinstance(path, str) and re.fullmatch(
+        rf"/{re.escape(PREFIX + lab)}\.[A-Za-z0-9_.+-]+", path) is not None
+
+
+def _stop_daemons(daemons: list[dict], inodes: set[int]) -> list[int]:
+    """SIGKILL each journaled daemon (dockerd) that is still the process we started, in the
+    lab's namespace, then whatever is left in its containers' cgroup sub-tree (the lab's own
+    prefix only); the rest of it (containerd, shims, docker-proxy) lives in the host's
+    namespace and goes with its holders."""
     killed = []
     for d in daemons:
-        if not isinstance(d, dict):
-            continue
         pid = d.get("pid")
-        if isinstance(pid, int) and _pid_is(pid, d.get("start")):
+        if _ours(pid, d.get("start"), inodes):
             killed.append(pid)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

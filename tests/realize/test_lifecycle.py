@@ -77,12 +77,16 @@ def test_sigkill_midway_then_cleanup_leaves_nothing(tmp_path: Path) -> None:
     assert not sandbox.journal_path("sigkill").exists()
 
 
-def test_sigkill_after_up_kills_the_services_too(tmp_path: Path) -> None:
+def test_cleanup_all_removes_a_lab_that_is_up_and_kills_its_services(tmp_path: Path) -> None:
     up = netsim("up", str(SCENARIOS / "bridge.yml"))
     assert up.returncode == 0, up.stderr
     keeper = sandbox.read_journal("bridge")["keeper"]["pid"]
     assert Path(f"/proc/{keeper}").exists()
-    assert netsim("cleanup").returncode == 0
+    kept = netsim("cleanup")  # up on purpose: named, left alone
+    assert kept.returncode == 0 and "bridge: left alone: up" in kept.stderr, kept.stderr
+    assert ours("bridge") and Path(f"/proc/{keeper}").exists()
+    loud = netsim("cleanup", "--all")
+    assert loud.returncode == 0 and "bridge: REMOVING although it is up" in loud.stderr
     time.sleep(0.05)
     state = Path(f"/proc/{keeper}/stat").read_text().split()[2] if Path(
         f"/proc/{keeper}").exists() else "gone"

@@ -9,6 +9,9 @@ managed engines), elsewhere probes are inconclusive rather than guessed.
 
 from __future__ import annotations
 
+import os
+import sys
+
 from netsim.engine.docker import apply, image, managed
 from netsim.engine.running import Running
 from netsim.errors import EnvironmentProblem
@@ -16,18 +19,47 @@ from netsim.model.graph import Model
 from netsim.realize import lifecycle, sandbox
 from netsim.scenario.load import Loaded
 
+TLS_PORT = 2376  # Docker's: a tcp:// URL on it asks for TLS
+CLEARTEXT = ("{url} is cleartext HTTP: whoever is on the path can drive this engine as root "
+             "(use tcp://HOST:2376 with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, or ssh://)")
 
-def client(url: str):
+
+def tls(url: str, environ: dict | None = None):
+    """TLS as the docker client takes it: DOCKER_TLS_VERIFY / DOCKER_CERT_PATH (the client
+    certificate and CA of DOCKER_CERT_PATH, ~/.docker by default), or a URL that asks for it
+    (https://, tcp:// on port 2376: the system's CAs verify the engine). None: no TLS."""
+    from urllib.parse import urlparse
+
+    from docker.utils import kwargs_from_env
+
+    env = os.environ if environ is None else environ
+    # DOCKER_HOST left out (the URL is --docker-host); never empty, or it reads os.environ
+    given = {"NETSIM": "1", **{k: v for k, v in env.items() if k != "DOCKER_HOST"}}
+    config = kwargs_from_env(given).get("tls")
+    if config is not None:
+        return config
+    parsed = urlparse(url)
+    if parsed.scheme == "https" or (parsed.scheme == "tcp" and parsed.port == TLS_PORT):
+        return True
+    return None
+
+
+def client(url: str, environ: dict | None = None):
     import docker
     import docker.errors
 
     try:
-        return docker.DockerClient(base_url=url, version="auto", timeout=120,
+        secure = tls(url, environ) if url.startswith(("tcp://", "https://", "http://")) \
+            else None
+        if secure is None and url.startswith(("tcp://", "http://")):
+            print(f"netsim: warning: {CLEARTEXT.format(url=url)}", file=sys.stderr)
+        return docker.DockerClient(base_url=url, version="auto", timeout=120, tls=secure or False,
                                    use_ssh_client=url.startswith("ssh://"))
     except docker.errors.DockerException as e:
         raise EnvironmentProblem(f"cannot reach the Docker engine at {url}: {e}",
                                  "check --docker-host (unix:///var/run/docker.sock, "
-                                 "tcp://HOST:2376, ssh://user@host)") from None
+                                 "tcp://HOST:2376 with DOCKER_TLS_VERIFY=1, ssh://user@host)"
+                                 ) from None
 
 
 def version(url: str) -> str:
