@@ -286,6 +286,14 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True,
             row.seen = seen
     finally:
         prober.close()
+    gone = sandbox.dead(lab.name)
+    if gone:  # what it served now answers nothing: no row of this run is evidence
+        from netsim.errors import EnvironmentProblem
+
+        raise EnvironmentProblem(f"{', '.join(gone)} of lab {lab.name} died while netsim "
+                                 "probed it: the probes are no evidence of the scenario",
+                                 "see the daemon's log (netsim run --keep keeps it), then run "
+                                 "again")
     if running.engine == "netns":
         _trace_mismatches(lab, running, [r for r in live if r.mismatch])
     journal = sandbox.read_journal(lab.name)

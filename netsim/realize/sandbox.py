@@ -397,9 +397,11 @@ def files_dir(lab: str) -> Path:
 
 
 def labs() -> list[str]:
-    """Labs with a journal or an ownership log (a crash can leave either alone)."""
-    if not JOURNAL_DIR.is_dir():
+    """Labs with a journal or an ownership log (a crash can leave either alone), in a state
+    directory that is netsim's own (UntrustedState otherwise)."""
+    if not JOURNAL_DIR.exists() and not JOURNAL_DIR.is_symlink():
         return []
+    state_dir()
     found = {p.stem for p in JOURNAL_DIR.glob("*.json")} | {
         p.stem for p in JOURNAL_DIR.glob("*.owned")}
     return sorted(n for n in found if LAB.match(n))
@@ -426,6 +428,20 @@ def status(lab: str) -> str | None:
     if data.get("kept"):
         return "up (netsim down " + lab + " removes it)"
     return None
+
+
+def dead(lab: str) -> list[str]:
+    """The lab's own processes (its services keeper, its dockerds) that are gone: what they
+    served answers nothing, so a probe of it is no evidence of the scenario."""
+    data = read_journal(lab)
+    out = []
+    keeper = data.get("keeper")
+    if isinstance(keeper, dict) and not _pid_is(keeper.get("pid", 0), keeper.get("start")):
+        out.append("netsim's services process")
+    for d in data.get("daemons") or []:
+        if isinstance(d, dict) and "pid" in d and not _pid_is(d["pid"], d.get("start")):
+            out.append(f"dockerd on {d.get('host', '?')}")
+    return out
 
 
 def keep(lab: str) -> None:

@@ -148,7 +148,8 @@ def start(lab: str, host: str, ns: str, spec: Host, upstream: str, binary: str,
             "--propagation", "slave", "--", "sh", "-c", _MOUNT_THEN_EXEC, "dockerd", binary,
             "--config-file", str(d / "daemon.json"), "--data-root", str(d / "data"),
             "--exec-root", str(d / "exec"), "--pidfile", str(d / "dockerd.pid"),
-            "-H", f"unix://{d / 'docker.sock'}", "--storage-driver", "vfs",
+            "-H", f"unix://{d / 'docker.sock'}", "--group", "root",  # root's alone, not docker's
+            "--storage-driver", "vfs",
             "--exec-opt", "native.cgroupdriver=cgroupfs", "--cgroup-parent", cgroup]
     env = {"PATH": path, "CGMOUNTS": _cgroup_mounts(), "RESOLV": str(d / "resolv.conf")}
     with open(d / "dockerd.log", "ab") as log:

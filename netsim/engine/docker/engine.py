@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from netsim.engine.docker import daemons, existing, managed
 from netsim.engine.running import Running
+from netsim.errors import EnvironmentProblem, NetsimError
 from netsim.model.graph import Model
 from netsim.runtime import registry as runtime
 from netsim.scenario.load import Loaded
+
+REMOVED = "everything the lab had made was removed"
 
 
 def version(options: dict) -> str:
@@ -17,10 +20,25 @@ def version(options: dict) -> str:
 
 
 def up(loaded: Loaded, model: Model, options: dict) -> Running:
-    if options.get("docker_host"):
-        return existing.up(loaded, model, options["docker_host"], options.get("probe_by"))
-    return managed.up(loaded, model, runtime.world(loaded),
-                      daemons.dockerd_binary(options.get("dockerd")))
+    """The engine's faults (a daemon that dies, a full disk, an API that hangs up) are the
+    machine's, said as exit 3 once the lab's teardown has run; never a traceback."""
+    import docker.errors
+    import requests
+
+    try:
+        if options.get("docker_host"):
+            return existing.up(loaded, model, options["docker_host"], options.get("probe_by"))
+        return managed.up(loaded, model, runtime.world(loaded),
+                          daemons.dockerd_binary(options.get("dockerd")))
+    except NetsimError:
+        raise
+    except OSError as e:
+        where = f" ({e.filename})" if e.filename else ""
+        raise EnvironmentProblem(f"building lab '{loaded.scenario.name}' on Docker failed: "
+                                 f"{e.strerror or e}{where}", REMOVED) from None
+    except (docker.errors.DockerException, requests.RequestException) as e:
+        raise EnvironmentProblem(f"the Docker engine failed while lab "
+                                 f"'{loaded.scenario.name}' was built: {e}", REMOVED) from None
 
 
 def attach(journal: dict, model: Model, names: dict[str, str]) -> Running:

@@ -89,6 +89,9 @@ def ensure(client, workdir: Path) -> str:
     """The image on this engine (imported once per engine); its name."""
     import docker.errors
 
+    if not BUSYBOX.is_file():
+        raise EnvironmentProblem(f"netsim's container image is built from {BUSYBOX}, which "
+                                 "this machine lacks", "apt-get install busybox-static")
     name = tag()
     try:
         client.images.get(name)
