@@ -435,12 +435,14 @@ def dead(lab: str) -> list[str]:
     served answers nothing, so a probe of it is no evidence of the scenario."""
     data = read_journal(lab)
     out = []
+    def gone(pid: object, start: object) -> bool:  # a zombie (our own child) is gone too
+        return not (isinstance(pid, int) and _pid_is(pid, start) and _alive(pid))
+
     keeper = data.get("keeper")
-    if isinstance(keeper, dict) and not _pid_is(keeper.get("pid", 0), keeper.get("start")):
+    if isinstance(keeper, dict) and gone(keeper.get("pid"), keeper.get("start")):
         out.append("netsim's services process")
-    for d in data.get("daemons") or []:
-        if isinstance(d, dict) and "pid" in d and not _pid_is(d["pid"], d.get("start")):
-            out.append(f"dockerd on {d.get('host', '?')}")
+    out += [f"dockerd on {d.get('host', '?')}" for d in data.get("daemons") or []
+            if isinstance(d, dict) and "pid" in d and gone(d["pid"], d.get("start"))]
     return out
 
 

@@ -46,6 +46,7 @@ def tls(url: str, environ: dict | None = None):
 
 def client(url: str, environ: dict | None = None):
     import docker
+    import docker.constants
     import docker.errors
 
     try:
@@ -53,8 +54,13 @@ def client(url: str, environ: dict | None = None):
             else None
         if secure is None and url.startswith(("tcp://", "http://")):
             print(f"netsim: warning: {CLEARTEXT.format(url=url)}", file=sys.stderr)
-        return docker.DockerClient(base_url=url, version="auto", timeout=120, tls=secure or False,
-                                   use_ssh_client=url.startswith("ssh://"))
+        c = docker.DockerClient(base_url=url, version=docker.constants.MINIMUM_DOCKER_API_VERSION,
+                                timeout=120, tls=secure or False,
+                                use_ssh_client=url.startswith("ssh://"))
+        if secure is not None:  # requests lets REQUESTS_CA_BUNDLE override the CA asked for
+            c.api.trust_env = False
+        c.api._version = c.api._retrieve_server_version()  # "auto", once the CA is the one
+        return c
     except docker.errors.DockerException as e:
         raise EnvironmentProblem(f"cannot reach the Docker engine at {url}: {e}",
                                  "check --docker-host (unix:///var/run/docker.sock, "
