@@ -112,7 +112,7 @@ def test_a_broken_journal_does_not_stop_cleanup_of_the_others(tmp_path: Path) ->
     broken = sandbox.JOURNAL_DIR / "broken.json"
     broken.write_text("{ not json")
     try:
-        out = netsim("cleanup")
+        out = netsim("cleanup", "--all")  # cleanme is up: --all takes it too
         assert out.returncode == 0, out.stderr
         assert "broken: skipped" in out.stderr and "cleanme: " in out.stdout
         assert not ours("cleanme") and not state_files("cleanme")
@@ -175,3 +175,25 @@ def test_the_services_process_holds_none_of_the_callers_files(tmp_path: Path) ->
     finally:
         os.close(fd)
         lifecycle.down("fds")
+
+
+def test_ctrl_c_from_the_first_instruction_is_exit_130_and_leaves_nothing(tmp_path) -> None:
+    """The command as installed (netsim.entry): a Ctrl-C while Python imports the CLI, while
+    it parses, while it builds; each is 130, one line, no click "Aborted!", nothing left.
+    (Python's own start-up, before netsim's first instruction, is Python's: the clock starts
+    when the process says it is about to call netsim.entry.main.)"""
+    path = tmp_path / "early.yml"
+    _scenario(path, "early", 80)
+    go = "import sys; from netsim import entry; sys.stderr.write('go\\n'); sys.stderr.flush()\n" \
+        "entry.main()"
+    for delay in (0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.5):
+        p = subprocess.Popen([sys.executable, "-c", go, "run", "-q", str(path)], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert p.stderr.readline() == "go\n"
+        time.sleep(delay)
+        assert p.poll() is None, f"done before {delay} s: the signal would prove nothing"
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 130, (delay, p.returncode, err[-1000:])
+        assert "Traceback" not in err and "Aborted" not in err, (delay, err[-1000:])
+        assert not ours("early") and not state_files("early"), delay
