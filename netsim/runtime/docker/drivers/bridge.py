@@ -13,6 +13,7 @@ from netsim.links import limits
 from netsim.model.graph import Iface, IfKind, Listener, PortBinding
 from netsim.model.rules import Dnat, Is, Match, Rule, Snat
 from netsim.runtime.docker.context import Daemon, Docker, Join, NetState
+from netsim.runtime.docker.drivers import mtu as mtu_option
 from netsim.runtime.docker.templates import T, why
 from netsim.scenario.schema import Network
 
@@ -93,16 +94,9 @@ def daemon_start(dk: Docker, d: Daemon) -> None:
 def mtu_of(dk: Docker, st: NetState) -> int:
     """`-o com.docker.network.driver.mtu`, checked as Docker checks it at create (observed,
     20.10.24); 0 or none means the default."""
-    text = st.net.options.get(MTU) or "0"
-    where = (*st.path, "options", MTU)
-    try:
-        mtu = int(text)
-    except ValueError:
-        raise dk.error(where, f"Error response from daemon: failed to parse {MTU} value: "
-                       f"{text} (strconv.Atoi: parsing \"{text}\": invalid syntax)") from None
-    if mtu < 0:
-        raise dk.error(where, f"Error response from daemon: invalid MTU number: {mtu}")
-    return mtu or 1500
+    return mtu_option.parse(dk, st.net.options, st.path, "failed to parse {option} value: {text} "
+                     '(strconv.Atoi: parsing "{text}": invalid syntax)',
+                     "invalid MTU number: {mtu}")
 
 
 def bad_mtu(mtu: int) -> str | None:

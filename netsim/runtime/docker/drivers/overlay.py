@@ -9,10 +9,10 @@ from netsim.links.vxlan import OVERHEAD as VXLAN_OVERHEAD
 from netsim.links.vxlan import PORT as VXLAN_PORT
 from netsim.model.graph import EdgeKind, Iface, IfKind, Listener, NetRecord, NodeKind
 from netsim.runtime.docker.context import Daemon, Docker, Join, NetState
+from netsim.runtime.docker.drivers import mtu as mtu_option
 from netsim.runtime.docker.ipam import GLOBAL_POOLS, IpamError, SubnetAllocator
 from netsim.scenario.schema import Network
 
-MTU = "com.docker.network.driver.mtu"
 INGRESS = IPv4Network("10.0.0.0/24")  # swarm init takes it first (spec §7.1)
 GWBRIDGE = {"com.docker.network.bridge.enable_icc": "false",
             "com.docker.network.bridge.enable_ip_masquerade": "true",
@@ -46,18 +46,9 @@ def swarm_init(dk: Docker, path: tuple) -> None:
 
 
 def _mtu(dk: Docker, spec: Network, path: tuple) -> int:
-    """The driver's own parse of `-o com.docker.network.driver.mtu` (ov_network.go)."""
-    text = spec.options.get(MTU) or "0"
-    where = (*path, "options", MTU)
-    try:
-        mtu = int(text) if text.lstrip("+-").isascii() and text.lstrip("+-").isdigit() \
-            else int("x")
-    except ValueError:
-        raise dk.error(where, f"Error response from daemon: failed to parse {text}: "
-                       f"strconv.Atoi: parsing \"{text}\": invalid syntax") from None
-    if mtu < 0:
-        raise dk.error(where, f"Error response from daemon: invalid MTU value: {mtu}")
-    return mtu or 1500
+    """The overlay driver's own parse (ov_network.go), its own words."""
+    return mtu_option.parse(dk, spec.options, path, 'failed to parse {text}: strconv.Atoi: parsing '
+                     '"{text}": invalid syntax', "invalid MTU value: {mtu}")
 
 
 def create_swarm(dk: Docker, name: str, spec: Network, path: tuple) -> None:
