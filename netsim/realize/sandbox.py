@@ -282,16 +282,17 @@ def _log(lab: str, line: str) -> None:
         os.close(fd)
 
 
-def owned(lab: str) -> list[str]:
+def owned(lab: str, lines: list[str] | None = None) -> list[str]:
     """The namespaces this lab proved it made (created their mount point exclusively)."""
-    lines = (_read_state(owned_path(lab)) or "").splitlines()
+    if lines is None:
+        lines = (_read_state(owned_path(lab)) or "").splitlines()
     return [n for n in dict.fromkeys(lines) if n.startswith(f"{PREFIX}{lab}.")]
 
 
 def claimed(lab: str) -> dict[str, int]:
     """name -> claim time, for the lab's claims that the log does not prove (yet)."""
     lines = (_read_state(owned_path(lab)) or "").splitlines()
-    proven = set(owned(lab))
+    proven = set(owned(lab, lines))
     out = {}
     for line in lines:
         name, _, stamp = line.removeprefix(CLAIM).partition(" ")

@@ -16,7 +16,7 @@ import yaml
 
 from netsim.errors import ScenarioError, Where
 from netsim.scenario import cluster, jsonpos, userfile
-from netsim.scenario.cni import libcni, multus, unmodelled
+from netsim.scenario.cni import gojson, libcni, multus, unmodelled
 from netsim.scenario.yamlpos import Places, Positions
 
 SUFFIXES = libcni.SUFFIXES
@@ -182,7 +182,7 @@ def _promises(conf: dict) -> tuple[list[dict], str | None]:
     default route, the outside (seen as the node when masqueraded); the LAN cannot reach a
     pod; a gateway bridge's node reaches its pods. None without an IPv4 address."""
     main = conf["plugins"][0]
-    ipam = _field(main, "ipam")
+    ipam = gojson.field(main, "ipam")
     ipam = ipam if isinstance(ipam, dict) else {}
     if main["type"] != "flannel" and not _has_ipv4(ipam):
         return [], (f"network {conf['name']!r} gives its pods no IPv4 address (L2 only, "
@@ -190,12 +190,12 @@ def _promises(conf: dict) -> tuple[list[dict], str | None]:
     plugins = [p for p in conf["plugins"] if isinstance(p, dict)]
     bridges = [p for p in plugins if p.get("type") == "bridge"]
     # read before any plugin's own check: a key as Go matches it, a value of the right type
-    masq = any(_field(p, "ipMasq") is True for p in plugins if p.get("type") in ("bridge", "ptp"))
-    gateway = any(_field(p, "isGateway") is True or _field(p, "isDefaultGateway") is True
+    masq = any(gojson.field(p, "ipMasq") is True for p in plugins if p.get("type") in ("bridge", "ptp"))
+    gateway = any(gojson.field(p, "isGateway") is True or gojson.field(p, "isDefaultGateway") is True
                   for p in bridges)
-    routes = _field(ipam, "routes")
-    default = any(_field(p, "isDefaultGateway") is True for p in bridges) or any(
-        isinstance(r, dict) and str(_field(r, "dst")) == "0.0.0.0/0"
+    routes = gojson.field(ipam, "routes")
+    default = any(gojson.field(p, "isDefaultGateway") is True for p in bridges) or any(
+        isinstance(r, dict) and str(gojson.field(r, "dst")) == "0.0.0.0/0"
         for r in (routes if isinstance(routes, list) else []))
     expect = [{"from": "pod2", "to": "pod1", "port": "80/tcp", "result": "open",
                "source": "pod2"}]
@@ -209,23 +209,16 @@ def _promises(conf: dict) -> tuple[list[dict], str | None]:
     return expect, None
 
 
-def _field(obj: dict, key: str) -> object:
-    """obj[key] as Go's encoding/json finds a field: the exact key, else any case of it."""
-    if key in obj:
-        return obj[key]
-    return next((v for k, v in obj.items() if k.casefold() == key.casefold()), None)
-
-
 def _has_ipv4(ipam: dict) -> bool:
     def listed(key: str, obj: dict = ipam) -> list:
-        value = _field(obj, key)
+        value = gojson.field(obj, key)
         return value if isinstance(value, list) else []
 
     if ipam.get("type") == "static":
-        return any(isinstance(a, dict) and ":" not in str(_field(a, "address"))
+        return any(isinstance(a, dict) and ":" not in str(gojson.field(a, "address"))
                    for a in listed("addresses"))
-    subnet = _field(ipam, "subnet")
+    subnet = gojson.field(ipam, "subnet")
     sets = listed("ranges") or ([[{"subnet": subnet}]] if subnet else [])
     return bool(ipam.get("type")) and any(
         isinstance(rs, list) and rs and isinstance(rs[0], dict)
-        and ":" not in str(_field(rs[0], "subnet")) for rs in sets)
+        and ":" not in str(gojson.field(rs[0], "subnet")) for rs in sets)

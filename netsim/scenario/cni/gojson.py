@@ -90,6 +90,14 @@ def extend(base: GoType, owner: str, /, **fields: GoType) -> GoType:
     return struct(owner, **{**dict(base.fields), **fields})
 
 
+def field(obj: dict, key: str) -> object:
+    """obj[key] as json.Unmarshal finds a struct field: the exact key, else any case of it
+    (what `decode` does for a whole struct, for one field read before any decode)."""
+    if key in obj:
+        return obj[key]
+    return next((v for k, v in obj.items() if k.casefold() == key.casefold()), None)
+
+
 def kind_of(value: object) -> str:
     """How Go's errors name a JSON value."""
     if value is None:
