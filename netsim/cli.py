@@ -276,6 +276,12 @@ def probe(name: str, json_path, junit_path, quiet: bool, matrix: str) -> None:
             report = probe_lab(lab, running, matrix != "none", progress)
     except NetsimError as e:
         _fail(e)
+    except OSError as e:  # its namespaces went away under it (netsim down, cleanup --all)
+        from netsim.errors import EnvironmentProblem
+
+        _fail(EnvironmentProblem(f"lab {name} changed while it was probed: {e.strerror or e}"
+                                 f"{f' ({e.filename})' if e.filename else ''}",
+                                 f"netsim ls; netsim up it again, then netsim probe {name}"))
     report.timings = {"probe": report.seconds}
     _finish(report, json_path, junit_path, quiet, matrix)
 
