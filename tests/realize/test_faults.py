@@ -125,6 +125,9 @@ def test_a_dockerd_that_dies_while_probed_is_named_not_a_disagreement() -> None:
         assert sandbox.JOURNAL_DIR.stat().st_mode & 0o777 == 0o700
         pid = _dockerd_pid("dies", time.monotonic() + 5)
         os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10  # SIGKILL is sent at once, a Go process ends later
+        while sandbox.dead("dies") == [] and time.monotonic() < deadline:
+            time.sleep(0.01)
         with pytest.raises(EnvironmentProblem) as e:
             lab.probe()
     assert "dockerd on docker1 of lab dies died while netsim probed it" in e.value.message
