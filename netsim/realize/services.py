@@ -236,7 +236,8 @@ def start(model: Model, names: dict[str, str], home_ns: str) -> int:
             serve(entries, dns)
         except BaseException as e:
             with contextlib.suppress(OSError):
-                os.write(w, f"error {type(e).__name__}: {e}\n".encode())
+                said = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+                os.write(w, f"error {said}\n".encode())
         finally:
             os._exit(1)
     os.close(w)

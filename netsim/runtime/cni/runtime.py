@@ -81,9 +81,11 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
                   (*cpath, "plugins", i), runtime_config(plugin, args))
         try:
             result = PLUGINS[plugin["type"]].add(add)
-        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as e:
-            # a value of the wrong shape: the real plugin cannot decode its config either
-            raise cni.error(add.path, f"failed to load netconf: {type(e).__name__}: {e}",
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+            # a shape the plugin's CONF table let through: the real plugin cannot use it
+            # either; said without Python's words
+            raise cni.error(add.path, "failed to load netconf: a value of a shape the "
+                            f"{plugin['type']} plugin cannot use",
                             f"the {plugin['type']} plugin's documented keys") from None
         executed.append(add.runs_as or plugin)
     ips = [ip["address"] for ip in (result or {}).get("ips", [])]
