@@ -24,8 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from netsim.answer.probe import Probe
 from netsim.probe.observe import Predicted
-from netsim.probe.plan import Probe
 from netsim.runtime.registry import build
 from netsim.scenario.load import from_text
 
@@ -104,8 +104,8 @@ FULL = """
 import json, resource, sys, time
 sys.path.insert(0, "bench")
 from check_scale import scenario
-from netsim.model.twins import Twins
-from netsim.probe.class_matrix import ClassMatrix
+from netsim.predict.twins import Twins
+from netsim.predict.class_matrix import ClassMatrix
 from netsim.probe.observe import Predicted
 from netsim.runtime.registry import build
 from netsim.scenario.load import from_text

@@ -22,9 +22,9 @@ import time
 
 import yaml
 
+from netsim.answer.probe import Probe
 from netsim.lab import Lab, up_lab
 from netsim.probe.engine import Prober, neigh_stats
-from netsim.probe.plan import Probe
 from netsim.realize import lifecycle, sandbox
 
 

@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from netsim.answer.outcome import Outcome
 from netsim.engine.running import Running
 from netsim.gcpause import paused
 from netsim.model.graph import Model, NodeKind
 from netsim.probe import plan
 from netsim.probe.observe import Predicted, observe
-from netsim.probe.outcome import Outcome
 from netsim.report.compare import Row
 from netsim.report.reports import CheckReport, RunReport
 from netsim.runtime import registry as runtime
@@ -97,7 +97,7 @@ class Lab:
                                           strict=True)]
         matrix = rows[len(expect):]
         if lazy:
-            from netsim.probe.class_matrix import ClassMatrix
+            from netsim.predict.class_matrix import ClassMatrix
             from netsim.report.matrix_rows import MatrixRows
 
             sources = [n for n, ep in model.endpoints.items() if ep.kind == NodeKind.CONTAINER]

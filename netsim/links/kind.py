@@ -22,7 +22,7 @@ class Frames(Protocol):
     def iface(self, iface_id: str) -> Iface: ...
     def ports(self, bridge_id: str) -> list[Iface]: ...
     def children(self, lower_id: str) -> list[Iface]: ...
-    def vxlan_peers(self, iface: Iface) -> list[str]: ...
+    def tunnel_peers(self, iface: Iface) -> list[str]: ...
     def vlan_peers(self, iface: Iface) -> list[str]: ...
     def transmit(self, iface: Iface) -> list[State]: ...
 
@@ -45,6 +45,22 @@ class Style:
     label: str
 
 
+@dataclass(frozen=True)
+class Tunnel:
+    """What a tunnel link carries its frames in on the underlay: the predictor sends that
+    packet (so underlay filters and MTU decide) and the tracer watches it."""
+
+    name: str  # "VXLAN": in the predictor's words, and the role of the socket that receives it
+    proto: str  # the underlay packet's protocol as the model's packets name it ("udp")
+    overhead: int  # bytes the encapsulation adds to the inner packet
+    port: Callable[[Iface], int | None]  # the underlay's destination port (None: none)
+
+    @property
+    def role(self) -> str:
+        """The `Listener.role` of the endpoint that takes the tunnel's packets."""
+        return self.name.lower()
+
+
 def _no_lint(model: Model, iface: Iface) -> str | None:
     return None
 
@@ -61,7 +77,7 @@ class LinkKind:
     style: Style
     phase: int = 1  # build order: lower links before the links stacked on them
     forward: Callable[[Frames, Iface], list[State]] | None = None  # a bridge: from a port
-    tunnel: bool = False  # its frames ride the underlay (the predictor sends that packet)
+    tunnel: Tunnel | None = None  # its frames ride the underlay in that packet
     # a frame that reached the lower link: does it reach this child? (child, origin, isolated)
     accepts: Callable[[Iface, Iface, str | None], bool] = _never
     # a frame from `src` arriving at `iface id`: unheard there (macvlan private broadcasts)

@@ -4,7 +4,7 @@ packet for real, so underlay filters and MTU decide)."""
 
 from __future__ import annotations
 
-from netsim.links.kind import Build, Frames, LinkKind, State, Style
+from netsim.links.kind import Build, Frames, LinkKind, State, Style, Tunnel
 from netsim.model.graph import Iface, IfKind, Model
 
 PORT = 4789  # IANA VXLAN (Docker's overlay; flannel uses 8472)
@@ -12,7 +12,7 @@ OVERHEAD = 50  # inner Ethernet 14 + outer IPv4 20 + UDP 8 + VXLAN 8 (spec §7.4
 
 
 def transmit(f: Frames, iface: Iface) -> list[State]:
-    return [("rx", n) for n in f.vxlan_peers(iface)]
+    return [("rx", n) for n in f.tunnel_peers(iface)]
 
 
 def build(b: Build, model: Model, i: Iface) -> None:
@@ -30,4 +30,5 @@ def port(i: Iface) -> int:
     return i.port or PORT
 
 
-KIND = LinkKind(IfKind.VXLAN, transmit, build, Style("--", "VXLAN"), phase=2, tunnel=True)
+KIND = LinkKind(IfKind.VXLAN, transmit, build, Style("--", "VXLAN"), phase=2,
+                tunnel=Tunnel("VXLAN", "udp", OVERHEAD, port))

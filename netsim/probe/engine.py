@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from netsim.probe.outcome import Outcome
-from netsim.probe.plan import Probe
+from netsim.answer.outcome import Outcome
+from netsim.answer.probe import Probe
 from netsim.realize import sandbox
 
 TIMEOUT = 1.0

@@ -12,15 +12,16 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Protocol
 
+from netsim.answer.outcome import Outcome
+from netsim.answer.probe import Probe
 from netsim.gcpause import paused
 from netsim.model import dns
 from netsim.model.graph import Model
-from netsim.model.predict import Predictor
-from netsim.model.twins import Twins
-from netsim.probe import by_class, resolve
+from netsim.predict import by_class
+from netsim.predict.twins import Twins
+from netsim.predict.walk import Predictor
+from netsim.probe import resolve
 from netsim.probe.engine import Prober
-from netsim.probe.outcome import Outcome
-from netsim.probe.plan import Probe
 
 
 class Observer(Protocol):

@@ -7,50 +7,13 @@ or a literal IPv4 address (as a destination or an expected source only).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from ipaddress import IPv4Address
 
+from netsim.answer.probe import Probe
 from netsim.errors import ScenarioError
 from netsim.model.graph import Model, NodeKind
 from netsim.scenario.load import Loaded
-from netsim.scenario.shell import Typed
-
-
-@dataclass(frozen=True)
-class Probe:
-    src: str  # endpoint name
-    src_ns: str
-    to: str  # as written
-    dst: IPv4Address | None
-    proto: str  # icmp | tcp | udp
-    port: int | None
-    size: int | None
-    expected: str | None
-    source_expected: str | None
-    source_ips: frozenset[IPv4Address]
-    origin: str  # "expect[3]" or "matrix"
-    name: str | None = None  # resolve this first (proto "dns": only resolve it)
-    cold: bool = False  # the verdict hangs on ARP: nothing may warm the caches it relies on
-    error: str | None = None  # proto "run": the words the failing `docker run` must say
-    # the rule the model says drops it, as (kernel namespace, table, chain, index, "rule 3" or
-    # "policy"): where the prober looks for evidence (its counter) instead of waiting out a
-    # timeout; never a verdict
-    drop: tuple[str, str, str, int, str] | None = None
-    typed: Typed | None = None  # the command a tutorial typed for it (commands:)
-
-    @property
-    def label(self) -> str:
-        if self.typed is not None:
-            return f"{self.src}$ {self.typed.text}"
-        if self.proto == "run":
-            return f"docker run {self.src}"
-        if self.proto == "dns":
-            return f"{self.src} resolves {self.name}"
-        if self.port and self.name:
-            return f"{self.src} -> {self.name} (by name):{self.port}/{self.proto}"
-        port = f":{self.port}/{self.proto}" if self.port else (
-            f" icmp {self.size}B DF" if self.size is not None else " icmp")
-        return f"{self.src} -> {self.to}{port}"
 
 
 def _names(model: Model) -> str:
@@ -205,7 +168,7 @@ Block = tuple[str, int | None, list[tuple[str, IPv4Address]]]
 def matrix_parts(model: Model, by_class: bool) -> tuple[list[Probe], list[Block]]:
     """The matrix; with `by_class`, what containers send is not listed probe by probe but
     as blocks (ICMP and each listened port to the containers, each published port of a
-    host) that netsim.probe.class_matrix predicts per class of twins: the rest (from hosts,
+    host) that netsim.predict.class_matrix predicts per class of twins: the rest (from hosts,
     the LAN, outside) is listed as always."""
     eps = [ep for ep in model.endpoints.values() if ep.kind != NodeKind.ROUTER]
     others = [ep for ep in eps if ep.kind != NodeKind.CONTAINER]  # hosts, the LAN, outside

@@ -17,8 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from netsim.probe.outcome import Outcome
-from netsim.probe.plan import Probe
+from netsim.answer.outcome import Outcome
+from netsim.answer.probe import Probe
 
 RES_OPTIONS = "timeout:1 attempts:1"  # libc waits 1 s per lookup, as the other probes do
 

@@ -20,10 +20,11 @@ import time
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
+from netsim.answer.outcome import Outcome
+from netsim.answer.probe import Probe
+from netsim.links.registry import LINKS
 from netsim.model.graph import IfKind, Model, NodeKind
 from netsim.probe import send_one
-from netsim.probe.outcome import Outcome
-from netsim.probe.plan import Probe
 from netsim.realize import nft
 from netsim.realize.sandbox import NETNS_DIR, in_netns, in_thread
 
@@ -101,7 +102,8 @@ class Trace:
     observed: Outcome
     hops: list[Hop]  # the predicted path's namespaces first, in order, then any other
     difference: str | None = None  # where the kernel left the prediction, in words
-    tunnels: set[int] = field(default_factory=set)  # the lab's VXLAN ports (traced too)
+    # the lab's tunnels, traced too: (underlay proto, port) -> the tunnel's name
+    tunnels: dict[tuple[str, int | None], str] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"observed": self.observed.result, "difference": self.difference,
@@ -120,12 +122,13 @@ def _mark() -> int:
     return random.randint(61000, 61999)  # below the ephemeral range the prober uses
 
 
-def _trace_rules(proto: str, mark: int, tunnels: list[int]) -> str:
-    """The marked flow both ways; and the tunnels' UDP (VXLAN): nothing else runs while a
+def _trace_rules(proto: str, mark: int, tunnels: list[tuple[str, int | None]]) -> str:
+    """The marked flow both ways; and the tunnels' packets (VXLAN): nothing else runs while a
     trace is sent, so the encapsulated leg between hosts is this probe's."""
     match = ([f"icmp id {mark}"] if proto == "icmp" else
              [f"{proto} sport {mark}", f"{proto} dport {mark}"])
-    match += [f"udp dport {port}" for port in tunnels]
+    match += [f"{p} dport {port}" if port is not None else f"meta l4proto {p}"
+              for p, port in tunnels]
     body = "\n".join(f"    {m} meta nftrace set 1" for m in match)
     chains = "\n".join(f"  chain {hook} {{\n    type filter hook {hook} priority -350;\n{body}\n  }}"
                        for hook in ("prerouting", "output"))
@@ -139,9 +142,9 @@ def run(model: Model, names: dict[str, str], probe: Probe, predicted: Outcome,
     ours = {node: ns for node, ns in names.items()
             if node in model.ns and model.ns[node].kind in kinds}
     mark = _mark()
-    tunnels = sorted({i.port or 4789 for ns in model.ns.values() for i in ns.ifaces.values()
-                      if i.kind == IfKind.VXLAN})
-    rules = _trace_rules(probe.proto, mark, tunnels)
+    tunnels = {(t.proto, t.port(i)): t.name for ns in model.ns.values()
+               for i in ns.ifaces.values() if (t := LINKS[i.kind].tunnel)}
+    rules = _trace_rules(probe.proto, mark, sorted(tunnels, key=lambda pp: (pp[0], pp[1] or 0)))
     spaces = sorted(set(ours.values()))
     monitors = {}
     armed: list[str] = []  # the namespaces the trace table went into: it comes out of them
@@ -166,7 +169,7 @@ def run(model: Model, names: dict[str, str], probe: Probe, predicted: Outcome,
     for hop in hops:
         hop.conntrack = tracked.get(hop.node, [])
     _bridges(model, ours, hops)
-    trace = Trace(probe, predicted, observed, hops, tunnels=set(tunnels))
+    trace = Trace(probe, predicted, observed, hops, tunnels=tunnels)
     trace.difference = difference(model, trace)
     return trace
 

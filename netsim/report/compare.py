@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
-from netsim.probe.outcome import Outcome
-from netsim.probe.plan import Probe
+from netsim.answer.outcome import Outcome
+from netsim.answer.probe import Probe
 
 if TYPE_CHECKING:
     from netsim.probe.trace import Trace

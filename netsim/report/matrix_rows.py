@@ -1,13 +1,13 @@
 """The matrix of a large scenario as rows that are mostly not held: the probes from and to
 hosts, the LAN and outside as Rows, the container -> container blocks as class matrices
-(netsim.probe.class_matrix) whose rows are made when iterated, and counted without."""
+(netsim.predict.class_matrix) whose rows are made when iterated, and counted without."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-from netsim.probe.class_matrix import ClassMatrix
+from netsim.predict.class_matrix import ClassMatrix
 from netsim.report.compare import Row
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from netsim.probe.outcome import Outcome
+from netsim.answer.outcome import Outcome
 from netsim.scenario.shell import Typed
 
 

@@ -53,7 +53,7 @@ def observed_at(hop: Hop) -> list[str]:
 TUNNEL = re.compile(r"^seen (\S+) > (\S+) udp \d+ > (\d+)$")
 
 
-def _between(extra: list[Hop], tunnels: set[int]) -> list[str]:
+def _between(extra: list[Hop], tunnels: dict[tuple[str, int | None], str]) -> list[str]:
     """What the namespaces off the predicted path saw, for the in-between hop they serve (a
     bridge, an overlay): the encapsulated leg as one line with its outer addresses."""
     legs: dict[str, list[str]] = {}
@@ -61,8 +61,9 @@ def _between(extra: list[Hop], tunnels: set[int]) -> list[str]:
     for hop in extra:
         seen = seen_as(hop)
         m = TUNNEL.match(seen or "")
-        if m and int(m.group(3)) in tunnels:
-            legs.setdefault(f"VXLAN {m.group(1)} > {m.group(2)}:{m.group(3)}", []).append(
+        name = tunnels.get(("udp", int(m.group(3)))) if m else None
+        if m and name:
+            legs.setdefault(f"{name} {m.group(1)} > {m.group(2)}:{m.group(3)}", []).append(
                 hop.label)
             continue
         lines += [f"{hop.label}: {line}" for line in observed_at(hop)]

@@ -80,6 +80,28 @@ def test_the_model_knows_no_runtime_and_no_realizer() -> None:
             assert not bad, f"{name} depends on {bad}"
 
 
+def test_the_model_is_data_below_the_links_the_probes_and_the_predictor() -> None:
+    """The model imports no link kind, no probe and no predictor: those read the model."""
+    g = graph()
+    for name in g.nodes:
+        if name.startswith("netsim.model"):
+            bad = [t for t in nx.descendants(g, name)
+                   if t.startswith(("netsim.links", "netsim.probe", "netsim.predict"))]
+            assert not bad, f"{name} depends on {bad}"
+
+
+def test_the_predictor_sits_below_the_probes() -> None:
+    """The predictor and the shapes of a question and its answer know no prober, runtime,
+    realizer or report: a probe asks the predictor, never the reverse."""
+    g = graph()
+    for name in g.nodes:
+        if name.startswith(("netsim.predict", "netsim.answer")):
+            bad = [t for t in nx.descendants(g, name)
+                   if t.startswith(("netsim.probe", "netsim.runtime", "netsim.realize",
+                                    "netsim.report", "netsim.engine", "netsim.lab"))]
+            assert not bad, f"{name} depends on {bad}"
+
+
 def test_engines_sit_above_realization() -> None:
     """An engine uses the model, the runtimes and the realizer; none of them knows engines,
     so the netns path never depends on the Docker SDK."""

@@ -11,8 +11,8 @@ import pytest
 from netsim.links.kind import Style
 from netsim.links.registry import LINKS
 from netsim.model.graph import IfKind
-from netsim.model.netfilter import VERDICTS
 from netsim.model.rules import Action
+from netsim.predict.netfilter import VERDICTS
 from netsim.realize.iptables_save import TARGETS
 from netsim.realize.nft import ACTIONS
 from netsim.runtime.docker.registry import DRIVERS

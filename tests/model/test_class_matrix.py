@@ -1,4 +1,4 @@
-"""The matrix by classes (netsim.probe.class_matrix, report.matrix_rows) gives exactly what a
+"""The matrix by classes (netsim.predict.class_matrix, report.matrix_rows) gives exactly what a
 walk per probe gives: the same probes, and for each the same verdict, source seen, path, why
 and dropping rule; and its counts, made without the rows, equal counting the rows. On every
 shipped scenario and on generated ones (no root)."""
@@ -11,7 +11,7 @@ import pytest
 
 from netsim import lab as lab_module
 from netsim.lab import Lab
-from netsim.model.twins import Twins
+from netsim.predict.twins import Twins
 from netsim.report.matrix_rows import MatrixRows
 from tests.conftest import SCENARIOS, lab
 from tests.model.test_twins import _generated, _publishers

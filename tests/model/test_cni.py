@@ -13,7 +13,7 @@ import pytest
 
 from netsim.errors import ScenarioError
 from netsim.model.lan import SWITCH
-from netsim.model.predict import Predictor
+from netsim.predict.walk import Predictor
 from netsim.realize.iptables_save import render
 from netsim.runtime.cni.plugins.bridge import chain_name
 from tests.conftest import lab

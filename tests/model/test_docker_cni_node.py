@@ -9,7 +9,7 @@ from ipaddress import IPv4Address
 import pytest
 
 from netsim.errors import ScenarioError
-from netsim.model.predict import Predictor
+from netsim.predict.walk import Predictor
 from netsim.realize.iptables_save import restore_script
 from netsim.realize.lifecycle import shared_phases
 from tests.conftest import lab

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from netsim.lab import Lab
-from netsim.model.netfilter import Netfilter, Seen
-from netsim.model.predict import Predictor
+from netsim.predict.netfilter import Netfilter, Seen
+from netsim.predict.walk import Predictor
 from netsim.probe import plan
 from tests.conftest import SCENARIOS, lab
 

@@ -8,10 +8,10 @@ from ipaddress import IPv4Address
 
 import pytest
 
+from netsim.answer.probe import Probe
 from netsim.errors import ScenarioError
-from netsim.model.predict import Predictor
+from netsim.predict.walk import Predictor
 from netsim.probe.observe import Predicted
-from netsim.probe.plan import Probe
 from tests.conftest import lab
 
 

@@ -12,7 +12,7 @@ import pytest
 from netsim.errors import ScenarioError
 from netsim.lab import Lab
 from netsim.model.graph import IfKind
-from netsim.model.predict import Predictor
+from netsim.predict.walk import Predictor
 from netsim.realize.iptables_save import render
 from tests.conftest import SCENARIOS, lab
 

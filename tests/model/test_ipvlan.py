@@ -35,7 +35,7 @@ def model(routes: str = ROUTED):
 
 
 def predict(m, src: str, dst: str, proto: str = "icmp", port: int | None = None):
-    from netsim.model.predict import Predictor
+    from netsim.predict.walk import Predictor
 
     return Predictor(m).probe(m.endpoints[src].ns, m.endpoints[dst].primary, proto, port)
 

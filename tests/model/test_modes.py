@@ -220,7 +220,7 @@ containers:
   web: {ports: ["8080:80"], listen: [80/tcp]}
 """
     model = lab(text).model
-    from netsim.model.predict import Predictor
+    from netsim.predict.walk import Predictor
 
     port = next(i for i in model.ns["docker1"].ifaces.values() if i.peer == "web/eth0")
     assert port.hairpin  # Docker sets it when the userland proxy is off

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from netsim.model.netfilter import MATCHERS, READS
 from netsim.model.rules import Match
+from netsim.predict.netfilter import MATCHERS, READS
 from netsim.realize.iptables_save import RENDERERS, render
 from tests.conftest import lab
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from netsim.lab import Lab
-from netsim.model.twins import Twins
+from netsim.predict.twins import Twins
 from netsim.probe import observe as observe_module
 from netsim.probe import plan
 from netsim.probe.observe import Predicted, observe

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from netsim.cli import main
 from netsim.errors import ScenarioError
 from netsim.lab import Lab
-from netsim.model.predict import Predictor
+from netsim.predict.walk import Predictor
 from netsim.probe.observe import Predicted
 from netsim.probe.plan import address_of
 from tests.conftest import SCENARIOS

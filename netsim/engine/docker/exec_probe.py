@@ -9,9 +9,9 @@ from __future__ import annotations
 import concurrent.futures
 from ipaddress import IPv4Address
 
+from netsim.answer.outcome import Outcome
+from netsim.answer.probe import Probe
 from netsim.engine.docker.apply import ECHO
-from netsim.probe.outcome import Outcome
-from netsim.probe.plan import Probe
 
 WORKERS = 8  # execs in flight: each is a round trip to the engine
 

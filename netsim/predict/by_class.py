@@ -1,4 +1,4 @@
-"""Predicting many probes by class of twins (netsim.model.twins): probes whose source and
+"""Predicting many probes by class of twins (netsim.predict.twins): probes whose source and
 destination play the same parts get one walk; the others are that walk's outcome with the
 twins' tokens (names, addresses, ports, the rule that names them) swapped."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from netsim.model.twins import Twins
-from netsim.probe.outcome import Outcome
-from netsim.probe.plan import Probe
+from netsim.answer.outcome import Outcome
+from netsim.answer.probe import Probe
+from netsim.predict.twins import Twins
 
 NOT_GROUPED = ("dns", "run")
 

@@ -1,4 +1,4 @@
-"""The matrix of many containers by classes of twins (netsim.model.twins), never pair by pair:
+"""The matrix of many containers by classes of twins (netsim.predict.twins), never pair by pair:
 one walk per pair of classes, a verdict for any pair by lookup, counts per pair of groups by
 multiplication, and a pair's whole outcome (path, why, source seen: the walk's with the
 twins' tokens swapped) only when asked. So the full matrix of 1,000 containers costs about
@@ -11,10 +11,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address
 
-from netsim.model.twins import Twins
-from netsim.probe import by_class
-from netsim.probe.outcome import Outcome
-from netsim.probe.plan import Probe
+from netsim.answer.outcome import Outcome
+from netsim.answer.probe import Probe
+from netsim.predict import by_class
+from netsim.predict.twins import Twins
 
 
 class ClassMatrix:

@@ -14,20 +14,20 @@ from collections import deque
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
+from netsim.answer.outcome import Outcome
 from netsim.gcpause import paused
-from netsim.links.kind import State
+from netsim.links.kind import State, Tunnel
 from netsim.links.registry import LINKS
-from netsim.links.vxlan import OVERHEAD as VXLAN_OVERHEAD
-from netsim.links.vxlan import port as vxlan_port
 from netsim.model.graph import MAIN_PRIORITY, MAIN_TABLE, Iface, IfKind, Listener, Model, Netns, Route
-from netsim.model.netfilter import Decision, Netfilter, Seen
 from netsim.model.rules import Dnat, Drop, Masquerade, Snat
-from netsim.probe.outcome import Outcome
+from netsim.predict.netfilter import Decision, Netfilter, Seen
 
 LOOPBACK = IPv4Network("127.0.0.0/8")
 ANY = IPv4Address("0.0.0.0")
 EPHEMERAL_SPORT = 40000
 MAX_HOPS = 32
+# a listener of one of these roles is a tunnel's endpoint, which answers nothing itself
+TUNNEL_ROLES = {k.tunnel.role: k.tunnel.name for k in LINKS.values() if k.tunnel}
 
 
 @dataclass
@@ -155,7 +155,7 @@ class Predictor:
     def children(self, lower_id: str) -> list[Iface]:
         return self._kids.get(lower_id, [])
 
-    def vxlan_peers(self, iface: Iface) -> list[str]:
+    def tunnel_peers(self, iface: Iface) -> list[str]:
         return [n for n in self.model.graph.neighbors(iface.id)
                 if getattr(self.model.graph.nodes[n]["obj"], "kind", None) == iface.kind]
 
@@ -202,8 +202,9 @@ class Predictor:
                                    f"{arrival.pkt.dport}/{pkt.proto} in {server.label}")
             trace.notes[-1] += f": {refused}"
             return self._reply(server, arrival.pkt, origin, src_ns, trace, "closed", None)
-        if listener.role == "vxlan":
-            trace.notes.append(f"{server.label}:4789/udp is the VXLAN socket: it answers nothing")
+        if listener.role in TUNNEL_ROLES:
+            trace.notes.append(f"{server.label}:{listener.port}/{listener.proto} is the "
+                               f"{TUNNEL_ROLES[listener.role]} socket: it answers nothing")
             return Outcome("blocked", None, trace.path, "; ".join(trace.notes), origin.dst)
         if listener.role == "proxy" and depth < 4:
             trace.notes.append(f"docker-proxy in {server.label} relays to "
@@ -490,8 +491,8 @@ class Predictor:
         for kind, a, b in steps:
             if kind == "bridged":  # forwarded by a bridge from port a to port b
                 self._bridged(a, pkt, trace, ct)
-            elif kind == "vxlan":
-                self._vxlan_carry(a, b, pkt, trace)
+            elif kind == "tunnel":
+                self._tunnel_carry(a, b, pkt, trace)
             if pkt.size > b.mtu + RX_SLACK:
                 raise Fail(f"{pkt.size}-byte frame dropped at {b.id}: MTU {b.mtu} "
                            f"(+{RX_SLACK}; no ICMP: a silent drop)")
@@ -528,7 +529,7 @@ class Predictor:
                 if k1 == "rx" and k2 == "tx":
                     kind = "bridged"
                 elif k1 == "tx" and k2 == "rx" and self._kind[ia.id].tunnel:
-                    kind = "vxlan"
+                    kind = "tunnel"
                 else:
                     kind = "wire"
                 steps.append((kind, ia, ib))
@@ -581,29 +582,35 @@ class Predictor:
             trace.notes.append(f"{ns.label} FORWARD (bridged): {d.rule.origin}")
         self._unnat_src(ns, pkt, trace, ct)
 
-    def _vxlan_carry(self, a: Iface, b: Iface, pkt: Pkt, trace: Trace) -> None:
+    def _tunnel_carry(self, a: Iface, b: Iface, pkt: Pkt, trace: Trace) -> None:
+        """The frame rides the underlay as the tunnel kind says: that packet is sent from
+        the sender's host to the receiver's endpoint, and must fit the underlay's MTU."""
+        tun = self._kind[a.id].tunnel
+        assert tun is not None
         host_a = self.model.ns[a.ns].host
-        port = vxlan_port(b)
+        port = tun.port(b)
         key = (a.id, b.id)
         if key not in self._underlay:
-            self._underlay[key] = self._underlay_check(host_a, b.vtep, port)
+            self._underlay[key] = self._underlay_check(host_a, b.vtep, tun, port)
         problem = self._underlay[key]
         if problem:
-            raise Fail(f"VXLAN from {host_a} to {b.vtep}:{port}/udp: {problem}")
+            where = f":{port}" if port is not None else ""
+            raise Fail(f"{tun.name} from {host_a} to {b.vtep}{where}/{tun.proto}: {problem}")
         mtu = self._underlay_mtu(host_a, b.vtep)
-        if pkt.size + VXLAN_OVERHEAD > mtu:
-            raise Fail(f"VXLAN packet of {pkt.size + VXLAN_OVERHEAD} bytes exceeds the {mtu} "
+        if pkt.size + tun.overhead > mtu:
+            raise Fail(f"{tun.name} packet of {pkt.size + tun.overhead} bytes exceeds the {mtu} "
                        "the underlay carries: dropped without an error (overlay MTU blackhole, "
                        "P13)")
 
-    def _underlay_check(self, host: str, vtep: IPv4Address, port: int) -> str | None:
-        pkt = Pkt(None, vtep, "udp", port, port)
+    def _underlay_check(self, host: str, vtep: IPv4Address, tun: Tunnel,
+                        port: int | None) -> str | None:
+        pkt = Pkt(None, vtep, tun.proto, port, port)
         try:
             arrival = self._deliver(host, pkt, Trace(), ct="new")
         except Fail as f:
             return f.why
         lst = self._listener(arrival.ns, arrival.pkt)
-        return None if lst and lst.role == "vxlan" else "no VXLAN endpoint answers there"
+        return None if lst and lst.role == tun.role else f"no {tun.name} endpoint answers there"
 
     def _underlay_mtu(self, host: str, vtep: IPv4Address) -> int:
         """The largest VXLAN packet the path carries: the sender's NIC is a hard limit; every

@@ -1,0 +1,1 @@
+"""The shapes of a question and its answer, shared by the predictor and the prober."""

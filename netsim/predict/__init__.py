@@ -1,0 +1,1 @@
+"""Prediction: the packet walk over the model, netfilter, twins and the class matrix."""
