@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from netsim.answer.outcome import Outcome
+from netsim.answer.verdict import Verdict
 from netsim.engine.running import Running
 from netsim.gcpause import paused
 from netsim.model.graph import Model, NodeKind
@@ -267,7 +268,7 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True,
     rows = check.expectations + matrix
     by = {k: [r for r in rows if where[id(r)] == k] for k in ("run", "exec", "kernel", None)}
     for row in by[None]:
-        row.seen = Outcome("inconclusive", None, [row.probe.src], evidence=[
+        row.seen = Outcome(Verdict.INCONCLUSIVE, None, [row.probe.src], evidence=[
             f"{row.probe.src} is no vantage point of {running.engine}"])
     # a namespace lab runs no dockerd: whether `docker run` fails is the model's word only,
     # so those rows stay unobserved there (a real engine observes them)
@@ -367,7 +368,7 @@ def _merged(reports: list[RunReport]) -> RunReport:
 def _run_seen(name: str, running: Running) -> Outcome:
     why = (running.failed_runs or {}).get(name)
     said = why or f"docker run {name}: started ({running.engine})"
-    return Outcome("failed" if why else "started", None, [name], said, evidence=[said])
+    return Outcome(Verdict.FAILED if why else Verdict.STARTED, None, [name], said, evidence=[said])
 
 
 def trace_probe(lab: Lab, running: Running, frm: str, to: str, port: str | None = None):

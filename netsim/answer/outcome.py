@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
+from netsim.answer.verdict import Result
+
 
 @dataclass
 class Outcome:
-    result: str  # reach | blocked | open | closed | inconclusive | unresolved | a DNS answer
+    result: Result  # a Verdict, or the address a lookup answered
     source_seen: IPv4Address | None = None
     path: list[str] = field(default_factory=list)
     why: str = ""

@@ -21,6 +21,8 @@ import hashlib
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
+from netsim.answer.verdict import Verdict
+
 EMBEDDED = IPv4Address("127.0.0.11")
 NSSWITCH = "hosts: files dns\n"  # Debian-based images: /etc/hosts first, then DNS
 
@@ -38,7 +40,7 @@ class NameView:
     resolv_conf: str = ""
     hosts_file: str = ""  # /etc/hosts as the runtime writes it
     resolver_port: int | None = None  # where the embedded resolver really listens
-    failure: str = "servfail"  # what the embedded resolver answers when upstream is silent
+    failure: str = Verdict.SERVFAIL  # what the embedded resolver answers when upstream is silent
     upstream: IPv4Address | None = None  # where unknown names go (--dns, dockerd --dns, LAN)
 
 
@@ -106,13 +108,14 @@ def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | N
                       "forward for a container on internal networks only")
     where = ("the embedded DNS forwards it from the host to the LAN's server" if view.embedded
              else "no embedded DNS here (P11): resolv.conf sends it to the LAN's server")
-    if path != "open" or upstream is None:
+    if path != Verdict.OPEN or upstream is None:
         if view.embedded:
             return Answer(view.failure, (), f"{q} is not a name Docker knows here; {where}, "
                           f"which cannot be reached ({path})")
-        kind = {"closed": "refused", "unreachable": "unreachable"}.get(path, "timeout")
+        kind = {Verdict.CLOSED: Verdict.REFUSED,
+                Verdict.UNREACHABLE: Verdict.UNREACHABLE}.get(path, Verdict.TIMEOUT)
         return Answer(kind, (), f"{q}: {where}, which cannot be reached ({path})")
     if q in upstream:
         ips = tuple(upstream[q])
         return Answer(str(ips[0]), ips, f"{q}: {where}, which has a record")
-    return Answer("nxdomain", (), f"{q} is not a name Docker knows here; {where}: NXDOMAIN")
+    return Answer(Verdict.NXDOMAIN, (), f"{q} is not a name Docker knows here; {where}: NXDOMAIN")

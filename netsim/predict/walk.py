@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from netsim.answer.outcome import Outcome
+from netsim.answer.verdict import Verdict
 from netsim.gcpause import paused
 from netsim.links.kind import State, Tunnel
 from netsim.links.registry import LINKS
@@ -181,13 +182,13 @@ class Predictor:
         try:
             arrival = self._deliver(src_ns, pkt, trace, ct="new")
         except Fail as f:
-            return Outcome("blocked", None, trace.path, f.why, pkt.dst, cold_arp=f.arp,
+            return Outcome(Verdict.BLOCKED, None, trace.path, f.why, pkt.dst, cold_arp=f.arp,
                            dropped_by=f.rule)
         origin.src = trace.src
         server = arrival.ns
         seen = arrival.pkt.src
         if pkt.proto == "icmp":
-            return self._reply(server, arrival.pkt, origin, src_ns, trace, "reach", seen)
+            return self._reply(server, arrival.pkt, origin, src_ns, trace, Verdict.REACH, seen)
         listener = self._listener(server, arrival.pkt)
         vrf = self._vrf_of(server, arrival.iif)
         if listener is not None and vrf:  # tcp/udp_l3mdev_accept=0: the socket is VRF-less
@@ -201,27 +202,27 @@ class Predictor:
                 trace.notes.append(f"nothing listens on {arrival.pkt.dst}:"
                                    f"{arrival.pkt.dport}/{pkt.proto} in {server.label}")
             trace.notes[-1] += f": {refused}"
-            return self._reply(server, arrival.pkt, origin, src_ns, trace, "closed", None)
+            return self._reply(server, arrival.pkt, origin, src_ns, trace, Verdict.CLOSED, None)
         if listener.role in TUNNEL_ROLES:
             trace.notes.append(f"{server.label}:{listener.port}/{listener.proto} is the "
                                f"{TUNNEL_ROLES[listener.role]} socket: it answers nothing")
-            return Outcome("blocked", None, trace.path, "; ".join(trace.notes), origin.dst)
+            return Outcome(Verdict.BLOCKED, None, trace.path, "; ".join(trace.notes), origin.dst)
         if listener.role == "proxy" and depth < 4:
             trace.notes.append(f"docker-proxy in {server.label} relays to "
                                f"{listener.target[0]}:{listener.target[1]}")
             inner = self._connect(server.id, Pkt(None, listener.target[0], pkt.proto,
                                                  EPHEMERAL_SPORT + 1, listener.target[1]),
                                   trace, depth + 1)
-            if inner.result != "open" and pkt.proto == "udp":  # nothing comes back
-                return Outcome("blocked", None, trace.path, f"docker-proxy got no answer: "
+            if inner.result != Verdict.OPEN and pkt.proto == "udp":  # nothing comes back
+                return Outcome(Verdict.BLOCKED, None, trace.path, f"docker-proxy got no answer: "
                                f"{inner.why}", origin.dst)
-            if inner.result != "open":  # docker-proxy accepted, then closes: connect succeeds
+            if inner.result != Verdict.OPEN:  # docker-proxy accepted, then closes: connect succeeds
                 trace.notes.append(f"but its own connection failed ({inner.why}): the client's "
                                    "connection opens and closes without data")
-                return self._reply(server, arrival.pkt, origin, src_ns, trace, "open", None)
-            return self._reply(server, arrival.pkt, origin, src_ns, trace, "open",
+                return self._reply(server, arrival.pkt, origin, src_ns, trace, Verdict.OPEN, None)
+            return self._reply(server, arrival.pkt, origin, src_ns, trace, Verdict.OPEN,
                                inner.source_seen, routed_source=listener.routed_reply)
-        return self._reply(server, arrival.pkt, origin, src_ns, trace, "open", seen)
+        return self._reply(server, arrival.pkt, origin, src_ns, trace, Verdict.OPEN, seen)
 
     def _reply(self, server: Netns, got: Pkt, origin: Pkt, src_ns: str, trace: Trace,
                result: str, seen: IPv4Address | None, routed_source: bool = False) -> Outcome:
@@ -229,18 +230,18 @@ class Predictor:
         # server's MTU is fragmented, never dropped (observed: a pod whose MTU tuning lowered)
         back = Pkt(None if routed_source else got.dst, got.src, got.proto, got.dport,
                    got.sport, size=got.size, df=got.df and got.proto != "icmp")
-        ct = "related" if result == "closed" and got.proto == "udp" else "established"
+        ct = "related" if result == Verdict.CLOSED and got.proto == "udp" else "established"
         rtrace = Trace(nat=trace.nat)
         path = list(trace.path)
         try:
             arrival = self._deliver(server.id, back, rtrace, ct=ct)
         except Fail as f:
-            return Outcome("blocked", None, path, f"no reply: {f.why}", origin.dst,
+            return Outcome(Verdict.BLOCKED, None, path, f"no reply: {f.why}", origin.dst,
                            dropped_by=f.rule)
         if arrival.ns.id != src_ns or arrival.pkt.src != origin.dst:
             said = "docker-proxy (bound to 0.0.0.0) answered from the address of its route " \
                 "to the client; " if routed_source else ""
-            return Outcome("blocked", None, path, f"{said}the reply reached "
+            return Outcome(Verdict.BLOCKED, None, path, f"{said}the reply reached "
                            f"{arrival.ns.label} from {arrival.pkt.src}, not the client from "
                            f"{origin.dst}", origin.dst)
         why = "; ".join(trace.notes) or "delivered"

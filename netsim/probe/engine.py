@@ -33,11 +33,12 @@ from pathlib import Path
 
 from netsim.answer.outcome import Outcome
 from netsim.answer.probe import Probe
+from netsim.answer.verdict import Verdict
 from netsim.realize import sandbox
 
 TIMEOUT = 1.0
 IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2
-NEGATIVE = ("blocked",)  # answers that may be a lost packet: retried, never trusted
+NEGATIVE = (Verdict.BLOCKED,)  # answers that may be a lost packet: retried, never trusted
 SENDERS = min(2, os.cpu_count() or 1)  # threads sending a wave: the kernel's work per probe
 SPLIT_FROM = 64  # (sendto, connect) runs in the sender's syscall, the GIL released
 
@@ -172,7 +173,7 @@ class _Counted:
             # every probe of the wave the model sends there and no answer has passed: those
             # that are waiting, and those an ICMP error already decided (a rate-limited
             # router answers the first few only, but counts them all)
-            hit = [k for k, r in self.all.items() if r == rule and out[k].result == "blocked"]
+            hit = [k for k, r in self.all.items() if r == rule and out[k].result == Verdict.BLOCKED]
             rose = now[ns].get((table, chain, index), 0) - \
                 self.before[ns].get((table, chain, index), 0)
             if rose != len(hit):
@@ -259,14 +260,14 @@ class Prober:
                 for i, obs in zip(wave, got, strict=True):
                     obs.attempts = attempt
                     if overflowed and obs.result in NEGATIVE:
-                        obs.result = "inconclusive"
+                        obs.result = Verdict.INCONCLUSIVE
                         obs.evidence.append("the machine's ARP table overflowed during the probe")
                     results[i] = obs
                 self.flusher.flush()
                 done += len(wave)
                 if self.progress:
                     self.progress(done, total)
-            todo = [i for i in todo if results[i].result in (*NEGATIVE, "inconclusive")
+            todo = [i for i in todo if results[i].result in (*NEGATIVE, Verdict.INCONCLUSIVE)
                     and not results[i].counted]
             if not todo:
                 break
@@ -303,7 +304,7 @@ class Prober:
     # --- one wave: everything in flight at once -----------------------------------------
     def _wave(self, probes: list[Probe]) -> list[Outcome]:
         sel = selectors.DefaultSelector()
-        out = [Outcome("blocked", dst=p.dst) for p in probes]
+        out = [Outcome(Verdict.BLOCKED, dst=p.dst) for p in probes]
         icmp_wait: dict[tuple[str, int, int], int] = {}
         counted = _Counted(probes, self)
         self._open_fds(probes)
@@ -400,24 +401,24 @@ class Prober:
         if p.proto == "tcp" and key.events == selectors.EVENT_WRITE:
             err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if err:
-                out[k].result = "closed" if err == errno.ECONNREFUSED else "blocked"
+                out[k].result = Verdict.CLOSED if err == errno.ECONNREFUSED else Verdict.BLOCKED
                 out[k].evidence.append(errno.errorcode.get(err, str(err)))
                 sel.unregister(s)
                 s.close()
                 return True
-            out[k].result = "open"
+            out[k].result = Verdict.OPEN
             out[k].evidence.append("connected")
             sel.modify(s, selectors.EVENT_READ, (k, p))
             return False
         try:
             data = s.recv(4096)
         except ConnectionRefusedError:
-            out[k].result = "closed"
+            out[k].result = Verdict.CLOSED
             out[k].evidence.append("ICMP port unreachable" if p.proto != "tcp" else "RST")
         except OSError as e:
             out[k].evidence.append(errno.errorcode.get(e.errno, str(e)))
         else:
-            out[k].result = "open"
+            out[k].result = Verdict.OPEN
             line = data.decode(errors="replace").strip()
             out[k].evidence.append(f"echo {line!r}" if line else "closed without an answer")
             if line:
@@ -455,7 +456,7 @@ class Prober:
                 ident, seq = struct.unpack_from("!HH", data, hl + 4)
                 k = wait.pop((ns, ident, seq), None)
                 if k is not None:
-                    out[k].result = "reach"
+                    out[k].result = Verdict.REACH
                     out[k].evidence.append(f"echo reply from {socket.inet_ntoa(data[12:16])}")
             elif kind in (3, 11):
                 self._icmp_error(data, ns, wait, out)

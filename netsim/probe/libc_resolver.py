@@ -16,6 +16,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from netsim.answer.verdict import Verdict
+
 FILES = ("hosts", "resolv.conf", "nsswitch.conf")  # what Docker mounts into a container
 TIMEOUT = 3.0  # the follow-up query outwaits the embedded DNS's own 1 s upstream wait
 CLONE_NEWNET, CLONE_NEWNS = 0x40000000, 0x00020000
@@ -61,19 +63,19 @@ def _ask(server: str, name: str) -> tuple[str, str]:
         s.send(DNSRecord.question(name, "A").pack())
         reply = DNSRecord.parse(s.recv(4096))
     except TimeoutError:
-        return "timeout", f"no answer from {server} in {TIMEOUT:.0f} s"
+        return Verdict.TIMEOUT, f"no answer from {server} in {TIMEOUT:.0f} s"
     except ConnectionRefusedError:
-        return "refused", f"{server}:53 refused (ICMP port unreachable)"
+        return Verdict.REFUSED, f"{server}:53 refused (ICMP port unreachable)"
     except OSError as e:
-        kind = "unreachable" if e.errno in UNREACHABLE else "timeout"
+        kind = Verdict.UNREACHABLE if e.errno in UNREACHABLE else Verdict.TIMEOUT
         return kind, f"{server}: {errno.errorcode.get(e.errno, e.errno)}"
     except DNSError:
-        return "timeout", f"{server} answered something that is not DNS"
+        return Verdict.TIMEOUT, f"{server} answered something that is not DNS"
     finally:
         s.close()
-    kinds = {2: "servfail", 3: "nxdomain", 5: "refused"}
+    kinds = {2: Verdict.SERVFAIL, 3: Verdict.NXDOMAIN, 5: Verdict.REFUSED}
     rcode = reply.header.rcode
-    return kinds.get(rcode, "timeout"), f"{server} answered rcode {rcode}"
+    return kinds.get(rcode, Verdict.TIMEOUT), f"{server} answered rcode {rcode}"
 
 
 def _resolve(name: str) -> dict:
@@ -83,10 +85,10 @@ def _resolve(name: str) -> dict:
     except socket.gaierror as e:
         took = f"getaddrinfo({name}): {e.strerror} after {time.monotonic() - t0:.2f} s"
         if e.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)):
-            return {"result": "nxdomain", "evidence": [took]}
+            return {"result": Verdict.NXDOMAIN, "evidence": [took]}
         server = _nameserver()
         if server is None:
-            return {"result": "unreachable", "evidence": [took, "resolv.conf has no nameserver"]}
+            return {"result": Verdict.UNREACHABLE, "evidence": [took, "resolv.conf has no nameserver"]}
         kind, note = _ask(server, name)
         return {"result": kind, "evidence": [took, note]}
     addrs = list(dict.fromkeys(a[4][0] for a in got))

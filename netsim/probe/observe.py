@@ -14,6 +14,7 @@ from typing import Protocol
 
 from netsim.answer.outcome import Outcome
 from netsim.answer.probe import Probe
+from netsim.answer.verdict import Verdict
 from netsim.gcpause import paused
 from netsim.model import dns
 from netsim.model.graph import Model
@@ -44,7 +45,7 @@ def observe(observer: Observer, probes: list[Probe]) -> list[Outcome]:
             second.append((k, IPv4Address(ans.result), ans))
         except ValueError:
             p = probes[k]
-            out[k] = Outcome("unresolved", None, [p.src], f"{p.name} does not resolve "
+            out[k] = Outcome(Verdict.UNRESOLVED, None, [p.src], f"{p.name} does not resolve "
                              f"({ans.result}): {ans.why}" if ans.why else "", None,
                              attempts=ans.attempts, evidence=_named(p, ans))
     probed = observer.run([replace(probes[k], dst=ip) for k, ip, _ in second])
@@ -92,7 +93,7 @@ class Predicted:
     def _one(self, p: Probe) -> Outcome:
         if p.proto == "run":
             why = self.model.failed_runs.get(p.src)
-            return Outcome("failed" if why else "started", None, [p.src],
+            return Outcome(Verdict.FAILED if why else Verdict.STARTED, None, [p.src],
                            why or f"docker run {p.src} starts")
         if p.proto == "dns":
             ans = self.resolve(p.src, p.name)
@@ -112,8 +113,8 @@ class Predicted:
         else:
             src = self.model.endpoints[view.container].ns
         got = self.predictor.probe(src, view.upstream or router, "udp", 53)
-        if got.result == "blocked" and "Network is unreachable" in got.why and not got.path[1:]:
-            return "unreachable"
+        if got.result == Verdict.BLOCKED and "Network is unreachable" in got.why and not got.path[1:]:
+            return Verdict.UNREACHABLE
         return got.result
 
 

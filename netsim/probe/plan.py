@@ -11,6 +11,7 @@ from dataclasses import replace
 from ipaddress import IPv4Address
 
 from netsim.answer.probe import Probe
+from netsim.answer.verdict import Verdict
 from netsim.errors import ScenarioError
 from netsim.model.graph import Model, NodeKind
 from netsim.scenario.load import Loaded
@@ -131,7 +132,7 @@ def _run(loaded: Loaded, model: Model, e, i: int) -> Probe:
         raise ScenarioError(f"'{e.run}' is not a container of this scenario",
                             loaded.positions.where(("expect", i, "run")),
                             ", ".join(loaded.scenario.containers))
-    return Probe(e.run, "", f"docker run {e.run}", None, "run", None, None, "failed", None,
+    return Probe(e.run, "", f"docker run {e.run}", None, "run", None, None, Verdict.FAILED, None,
                  frozenset(), f"expect[{i}]", error=e.error)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from netsim.answer.outcome import Outcome
 from netsim.answer.probe import Probe
+from netsim.answer.verdict import Verdict
 
 RES_OPTIONS = "timeout:1 attempts:1"  # libc waits 1 s per lookup, as the other probes do
 
@@ -28,7 +29,7 @@ def run(probes: list[Probe], names: dict[str, str], files: Path) -> list[Outcome
     groups: dict[str, list[int]] = {}
     for k, p in enumerate(probes):
         groups.setdefault(p.src, []).append(k)
-    out = [Outcome("timeout", dst=p.dst) for p in probes]
+    out = [Outcome(Verdict.TIMEOUT, dst=p.dst) for p in probes]
     children = []
     for src, idx in groups.items():
         ns = names[probes[idx[0]].src_ns]
@@ -48,9 +49,9 @@ def run(probes: list[Probe], names: dict[str, str], files: Path) -> list[Outcome
         answers = json.loads(text) if child.returncode == 0 and text else None
         for j, k in enumerate(idx):
             if answers is None:
-                out[k] = Outcome("inconclusive", dst=probes[k].dst,
+                out[k] = Outcome(Verdict.INCONCLUSIVE, dst=probes[k].dst,
                                  evidence=[f"resolver process failed: {err.strip()[-300:]}"])
             else:
-                out[k] = Outcome(answers[j]["result"], dst=probes[k].dst,
+                out[k] = Outcome(Verdict.of(answers[j]["result"]), dst=probes[k].dst,
                                  evidence=answers[j]["evidence"])
     return out

@@ -22,6 +22,7 @@ from ipaddress import IPv4Address
 
 from netsim.answer.outcome import Outcome
 from netsim.answer.probe import Probe
+from netsim.answer.verdict import Verdict
 from netsim.links.registry import LINKS
 from netsim.model.graph import IfKind, Model, NodeKind
 from netsim.probe import send_one
@@ -184,7 +185,7 @@ def _send(ns: str, probe: Probe, mark: int, timeout: float) -> Outcome:
     seen = IPv4Address(said["seen"]) if said.get("seen") else None
     evidence = [said["error"]] if said.get("error") else (
         [f"the server saw {seen}"] if seen else ["answered"])
-    return Outcome(said["result"], seen, evidence=evidence)
+    return Outcome(Verdict.of(said["result"]), seen, evidence=evidence)
 
 
 def _collect(monitors: dict[str, subprocess.Popen]) -> dict[str, list[str]]:
@@ -317,13 +318,13 @@ def difference(model: Model, trace: Trace) -> str | None:
             said = f" ({drop.table} {drop.chain}: {drop.text})" if drop else ""
             return f"the packet never reached {hop.label}{where}{said}"
         drop = hop.dropped
-        if drop and pred.result != "blocked":
+        if drop and pred.result != Verdict.BLOCKED:
             return f"{hop.label} dropped it in {drop.table} {drop.chain}: {drop.text}"
         if drop and pred.dropped_by and pred.dropped_by[0] == hop.node and (
                 pred.dropped_by[1], pred.dropped_by[2]) != (drop.table, drop.chain):
             return (f"{hop.label} dropped it in {drop.table} {drop.chain}, the model says in "
                     f"{pred.dropped_by[1]} {pred.dropped_by[2]}")
-    if trace.observed.result not in (pred.result, "inconclusive"):
+    if trace.observed.result not in (pred.result, Verdict.INCONCLUSIVE):
         return f"the kernel says {trace.observed.result}, the model {pred.result}"
     return None
 

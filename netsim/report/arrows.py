@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from matplotlib.patches import FancyArrowPatch
 
+from netsim.answer.verdict import Verdict
+
 RAD = 0.25  # the arcs' bend: two arrows between the same nodes curve apart, a third further
 
 
@@ -25,13 +27,13 @@ class Shape:
 
 # the verdict -> the arrow's shape (data: the legend is drawn from this table)
 SHAPES = {
-    "reach": Shape("-", "-|>", "reaches (ping answered)"),
-    "open": Shape("-", "-|>", "open (the service answered)"),
-    "closed": Shape("-", "-[, widthB=0.5, lengthB=0", "closed (reached, refused: RST / port "
+    Verdict.REACH: Shape("-", "-|>", "reaches (ping answered)"),
+    Verdict.OPEN: Shape("-", "-|>", "open (the service answered)"),
+    Verdict.CLOSED: Shape("-", "-[, widthB=0.5, lengthB=0", "closed (reached, refused: RST / port "
                     "unreachable)"),
-    "blocked": Shape((0, (4, 2)), "-[, widthB=0.5, lengthB=0", "blocked (dropped, no route)"),
-    "inconclusive": Shape(":", "-", "inconclusive (no evidence either way)"),
-    "unresolved": Shape(":", "-", "unresolved (the name did not resolve)"),
+    Verdict.BLOCKED: Shape((0, (4, 2)), "-[, widthB=0.5, lengthB=0", "blocked (dropped, no route)"),
+    Verdict.INCONCLUSIVE: Shape(":", "-", "inconclusive (no evidence either way)"),
+    Verdict.UNRESOLVED: Shape(":", "-", "unresolved (the name did not resolve)"),
 }
 OTHER = Shape(":", "-", "other")
 # whether the expectation held -> colour
@@ -63,7 +65,7 @@ def text(row) -> str:
         f"icmp {p.size}B" if getattr(p, "size", None) else p.proto)
     words = f"{service} {verdict(row)}"
     seen = row.source_seen if row.observed else getattr(row.predicted, "source_seen", None)
-    if seen is not None and verdict(row) == "open":
+    if seen is not None and verdict(row) == Verdict.OPEN:
         words += f", seen from {seen}"
     if row.expected_met is False:
         words += f" (expected {p.expected})"

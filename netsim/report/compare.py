@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from netsim.answer.outcome import Outcome
 from netsim.answer.probe import Probe
+from netsim.answer.verdict import Verdict
 
 if TYPE_CHECKING:
     from netsim.probe.trace import Trace
@@ -53,7 +54,7 @@ class Row:
 
     @property
     def mismatch(self) -> bool:
-        return any(o.result not in (self.predicted.result, "inconclusive")
+        return any(o.result not in (self.predicted.result, Verdict.INCONCLUSIVE)
                    for o in ([self.seen] if self.seen else []) + list(self.also.values()))
 
     @property

@@ -16,14 +16,15 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
 
+from netsim.answer.verdict import Verdict
 from netsim.links.registry import LINKS
 from netsim.model.graph import Model
 from netsim.report import arrows
 from netsim.report.layout import LAN_BAR, SHARED, Layout, layout
 
-VERDICT_COLOUR = {"reach": "#2ca02c", "open": "#2ca02c", "closed": "#ff9f1c", "blocked": "#d62728",
-                  "inconclusive": "#9467bd", "unresolved": "#7f7f7f"}
-MARKS = {"reach": "✓", "open": "✓", "blocked": "✗", "closed": "c"}
+VERDICT_COLOUR = {Verdict.REACH: "#2ca02c", Verdict.OPEN: "#2ca02c", Verdict.CLOSED: "#ff9f1c",
+                  Verdict.BLOCKED: "#d62728", Verdict.INCONCLUSIVE: "#9467bd", Verdict.UNRESOLVED: "#7f7f7f"}
+MARKS = {Verdict.REACH: "✓", Verdict.OPEN: "✓", Verdict.BLOCKED: "✗", Verdict.CLOSED: "c"}
 TITLE_IN, LEGEND_IN = 0.45, 1.15  # inches above and below the drawing
 SCALE = 0.95  # inches per data unit
 LINK_LABELS = {SHARED: "shared namespace (container:)"}

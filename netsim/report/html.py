@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from html import escape
 
+from netsim.answer.verdict import Verdict
 from netsim.report.compare import Row
 
-COLOUR = {"reach": "#2ca02c", "open": "#2ca02c", "closed": "#ff9f1c", "blocked": "#d62728",
-          "inconclusive": "#9467bd", "unresolved": "#7f7f7f"}
+COLOUR = {Verdict.REACH: "#2ca02c", Verdict.OPEN: "#2ca02c", Verdict.CLOSED: "#ff9f1c",
+          Verdict.BLOCKED: "#d62728", Verdict.INCONCLUSIVE: "#9467bd", Verdict.UNRESOLVED: "#7f7f7f"}
 
 
 def _cell(value: object) -> str:

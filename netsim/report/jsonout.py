@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from netsim import __version__
+from netsim.answer.verdict import Verdict
 from netsim.report.compare import Row
 
 
@@ -44,7 +45,7 @@ def stream(path: str | Path, lab: str, profile: str, rows: Iterable[Row], second
             summary["probes"] += 1
             summary["failed"] += r.expected_met is False
             summary["mismatches"] += r.mismatch
-            summary["inconclusive"] += r.observed == "inconclusive"
+            summary["inconclusive"] += r.observed == Verdict.INCONCLUSIVE
         summary["seconds"] = round(seconds, 3)
         out.write("\n  ],\n  \"summary\": " + json.dumps(summary) + "\n}\n")
     finally:

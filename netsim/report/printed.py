@@ -11,28 +11,29 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from netsim.answer.outcome import Outcome
+from netsim.answer.verdict import Verdict
 from netsim.scenario.shell import Typed
 
 
 def lines(t: Typed, got: Outcome) -> list[str]:
-    if got.result == "inconclusive":
+    if got.result == Verdict.INCONCLUSIVE:
         return [f"(netsim could not tell what `{t.tool}` would print: "
                 f"{'; '.join(got.evidence) or got.why})"]
     return PRINTERS[t.tool](t, got)
 
 
 def _ping(t: Typed, got: Outcome) -> list[str]:
-    if got.result == "unresolved":
+    if got.result == Verdict.UNRESOLVED:
         return [f"ping: bad address '{t.target}'"]
     n = t.count
-    received = n if got.result == "reach" else 0
+    received = n if got.result == Verdict.REACH else 0
     return [f"PING {t.target} ({got.dst}): {t.size} data bytes",
             f"--- {t.target} ping statistics ---",
             f"{n} packets transmitted, {received} packets received, "
             f"{100 - 100 * received // n}% packet loss"]
 
 
-_NS_FAILURE = {"nxdomain": "NXDOMAIN", "servfail": "SERVFAIL", "refused": "REFUSED"}
+_NS_FAILURE = {Verdict.NXDOMAIN: "NXDOMAIN", Verdict.SERVFAIL: "SERVFAIL", Verdict.REFUSED: "REFUSED"}
 
 
 def _nslookup(t: Typed, got: Outcome) -> list[str]:
@@ -40,7 +41,7 @@ def _nslookup(t: Typed, got: Outcome) -> list[str]:
     if got.result in _NS_FAILURE:
         return [f"Server:\t\t{got.dst}", f"Address:\t{server}", "",
                 f"** server can't find {t.target}: {_NS_FAILURE[got.result]}"]
-    if got.result in ("timeout", "unreachable"):
+    if got.result in (Verdict.TIMEOUT, Verdict.UNREACHABLE):
         return [";; connection timed out; no servers could be reached"]
     return [f"Server:\t\t{got.dst}", f"Address:\t{server}", "", "Non-authoritative answer:",
             f"Name:\t{t.target}", *(f"Address: {a}" for a in got.result.split(","))]
@@ -49,21 +50,21 @@ def _nslookup(t: Typed, got: Outcome) -> list[str]:
 def _wget(t: Typed, got: Outcome) -> list[str]:
     where = f"{got.dst}:{t.port}"
     return {
-        "unresolved": [f"wget: bad address '{t.target}'"],
-        "open": [f"Connecting to {t.target} ({where})", "(the server's answer)"],
-        "closed": [f"Connecting to {t.target} ({where})",
+        Verdict.UNRESOLVED: [f"wget: bad address '{t.target}'"],
+        Verdict.OPEN: [f"Connecting to {t.target} ({where})", "(the server's answer)"],
+        Verdict.CLOSED: [f"Connecting to {t.target} ({where})",
                    f"wget: can't connect to remote host ({got.dst}): Connection refused"],
-        "blocked": [f"Connecting to {t.target} ({where})", "wget: download timed out"],
+        Verdict.BLOCKED: [f"Connecting to {t.target} ({where})", "wget: download timed out"],
     }[got.result]
 
 
 def _curl(t: Typed, got: Outcome) -> list[str]:
     return {
-        "unresolved": [f"curl: (6) Could not resolve host: {t.target}"],
-        "open": ["(the server's answer)"],
-        "closed": [f"curl: (7) Failed to connect to {t.target} port {t.port}: "
+        Verdict.UNRESOLVED: [f"curl: (6) Could not resolve host: {t.target}"],
+        Verdict.OPEN: ["(the server's answer)"],
+        Verdict.CLOSED: [f"curl: (7) Failed to connect to {t.target} port {t.port}: "
                    "Connection refused"],
-        "blocked": [f"curl: (28) Failed to connect to {t.target} port {t.port}: "
+        Verdict.BLOCKED: [f"curl: (28) Failed to connect to {t.target} port {t.port}: "
                     "Connection timed out"],
     }[got.result]
 
@@ -71,10 +72,10 @@ def _curl(t: Typed, got: Outcome) -> list[str]:
 def _nc(t: Typed, got: Outcome) -> list[str]:
     where = f"{t.target} ({got.dst}:{t.port})"
     return {
-        "unresolved": [f"nc: bad address '{t.target}'"],
-        "open": [f"{where} open"],
-        "closed": [f"nc: {where}: Connection refused"],
-        "blocked": [f"nc: {where}: Connection timed out"],
+        Verdict.UNRESOLVED: [f"nc: bad address '{t.target}'"],
+        Verdict.OPEN: [f"{where} open"],
+        Verdict.CLOSED: [f"nc: {where}: Connection refused"],
+        Verdict.BLOCKED: [f"nc: {where}: Connection timed out"],
     }[got.result]
 
 

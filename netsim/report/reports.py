@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netsim.answer.verdict import Verdict
 from netsim.model.graph import Model
 from netsim.report.compare import Row
 
@@ -47,7 +48,7 @@ class RunReport(CheckReport):
 
     @property
     def failed(self) -> list[Row]:
-        return [r for r in self.rows if not r.ok or r.observed == "inconclusive"]
+        return [r for r in self.rows if not r.ok or r.observed == Verdict.INCONCLUSIVE]
 
     @property
     def ok(self) -> bool:
@@ -56,7 +57,7 @@ class RunReport(CheckReport):
     def _repr_html_(self) -> str:
         from netsim.report.html import rows_table
 
-        met = sum(1 for r in self.expectations if r.ok and r.observed != "inconclusive")
+        met = sum(1 for r in self.expectations if r.ok and r.observed != Verdict.INCONCLUSIVE)
         seen = [r for r in self.rows if r.seen is not None]
         same = sum(1 for r in seen if r.observed == r.predicted.result)
         bad = [r for r in self.matrix if not r.ok]

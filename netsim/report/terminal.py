@@ -8,13 +8,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from netsim.answer.verdict import Verdict
 from netsim.model.graph import Model, NodeKind
 from netsim.report import printed
 from netsim.report.compare import Row
 from netsim.report.reports import CheckReport, RunReport
 
-MARK = {"reach": "[green]✓[/]", "open": "[green]open[/]", "closed": "[yellow]closed[/]",
-        "blocked": "[red]✗[/]", "inconclusive": "[magenta]?[/]"}
+MARK = {Verdict.REACH: "[green]✓[/]", Verdict.OPEN: "[green]open[/]", Verdict.CLOSED: "[yellow]closed[/]",
+        Verdict.BLOCKED: "[red]✗[/]", Verdict.INCONCLUSIVE: "[magenta]?[/]"}
 MATRIX_LIMIT = 40  # above this many nodes the grid is unreadable: a summary (the JSON has all)
 ROW_LIMIT = 200  # above this many rows a table costs more than it shows: failures, then counts
 _SHORT_ID = re.compile(r"^[0-9a-f]{12}$")
@@ -157,7 +158,7 @@ def _group(model: Model, name: str) -> str:
     return "+".join(info.networks) if info.networks else f"{info.mode} mode"
 
 
-VERDICTS = ("reach", "open", "closed", "blocked", "inconclusive")
+VERDICTS = (Verdict.REACH, Verdict.OPEN, Verdict.CLOSED, Verdict.BLOCKED, Verdict.INCONCLUSIVE)
 
 
 def matrix_summary(model: Model, rows: list[Row], observed: bool = False) -> Table | None:
@@ -183,7 +184,7 @@ def matrix_summary(model: Model, rows: list[Row], observed: bool = False) -> Tab
             cell["differ"] += r.mismatch
     if not total:
         return None
-    dead = [k for k, c in cells.items() if c["blocked"] == sum(c[v] for v in VERDICTS)
+    dead = [k for k, c in cells.items() if c[Verdict.BLOCKED] == sum(c[v] for v in VERDICTS)
             and not c["differ"]]
     t = Table(title=f"{'Observed' if observed else 'Predicted'} matrix by network: "
               f"{total} probes, {len(cells)} pairs ({len(dead)} all blocked, not listed)",
@@ -227,8 +228,8 @@ def port_matrix(rows: list[Row], limit: bool = True) -> Table | None:
         key = (r.probe.to, f"{r.probe.port}/{r.probe.proto}")
         groups.setdefault(key, {}).setdefault(r.predicted.result, []).append(r.probe.src)
     for (to, port), res in groups.items():
-        t.add_row(to, port, *[", ".join(res.get(k, [])) or "-" for k in ("open", "closed",
-                                                                          "blocked")])
+        t.add_row(to, port, *[", ".join(res.get(k, [])) or "-" for k in (Verdict.OPEN, Verdict.CLOSED,
+                                                                          Verdict.BLOCKED)])
     return t
 
 
@@ -304,9 +305,9 @@ def print_run(report: RunReport, console: Console, quiet: bool = False,
     for text in report.findings:
         console.print(f"[red]finding[/] {escape(text)}", highlight=False)
     exp = report.expectations
-    met = sum(1 for r in exp if r.ok and r.observed != "inconclusive")
+    met = sum(1 for r in exp if r.ok and r.observed != Verdict.INCONCLUSIVE)
     mism = sum(1 for r in report.rows if r.mismatch)
-    inc = sum(1 for r in report.rows if r.observed == "inconclusive")
+    inc = sum(1 for r in report.rows if r.observed == Verdict.INCONCLUSIVE)
     seen = [r for r in report.rows if r.seen is not None]
     same = sum(1 for r in seen if r.observed == r.predicted.result)
     unseen = len(report.rows) - len(seen)

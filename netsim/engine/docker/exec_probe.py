@@ -11,6 +11,7 @@ from ipaddress import IPv4Address
 
 from netsim.answer.outcome import Outcome
 from netsim.answer.probe import Probe
+from netsim.answer.verdict import Verdict
 from netsim.engine.docker.apply import ECHO
 
 WORKERS = 8  # execs in flight: each is a round trip to the engine
@@ -24,10 +25,10 @@ def argv(p: Probe) -> list[str]:
 def outcome(text: str) -> Outcome:
     """One line of netsim-echo's probe mode -> an Outcome with its evidence."""
     verdict, _, rest = text.strip().partition(" ")
-    if verdict not in ("open", "closed", "reach", "blocked"):
-        return Outcome("inconclusive", evidence=[f"exec said {text.strip()!r}"])
-    out = Outcome(verdict, evidence=[f"exec: {text.strip()}"])
-    if verdict == "open" and rest:
+    if verdict not in (Verdict.OPEN, Verdict.CLOSED, Verdict.REACH, Verdict.BLOCKED):
+        return Outcome(Verdict.INCONCLUSIVE, evidence=[f"exec said {text.strip()!r}"])
+    out = Outcome(Verdict(verdict), evidence=[f"exec: {text.strip()}"])
+    if verdict == Verdict.OPEN and rest:
         try:
             out.source_seen = IPv4Address(rest.rsplit(":", 1)[0])
         except ValueError:
@@ -47,11 +48,11 @@ class Exec:
 
     def _one(self, p: Probe) -> Outcome:
         if p.proto == "dns" or p.name:
-            return Outcome("inconclusive", None, [p.src], evidence=[
+            return Outcome(Verdict.INCONCLUSIVE, None, [p.src], evidence=[
                 "names are not resolved by exec (the image has no libc resolver)"])
         host, cid = self.containers[p.src]
         got = self._exec(host, cid, p)
-        if got.result == "blocked":  # a negative answer is asked twice, as the prober does
+        if got.result == Verdict.BLOCKED:  # a negative answer is asked twice, as the prober does
             again = self._exec(host, cid, p)
             again.attempts = 2
             return again
@@ -64,7 +65,7 @@ class Exec:
         try:
             said = api.exec_start(api.exec_create(cid, argv(p))["Id"])
         except docker.errors.APIError as e:
-            return Outcome("inconclusive", evidence=[f"exec failed: {e.explanation or e}"])
+            return Outcome(Verdict.INCONCLUSIVE, evidence=[f"exec failed: {e.explanation or e}"])
         got = outcome(said.decode(errors="replace"))
         got.path, got.dst = [p.src], p.dst
         return got
