@@ -572,6 +572,7 @@ def schema(compose: bool) -> None:
 @main.command(name="ls")
 def ls() -> None:
     """List the labs that are up."""
+    from netsim.engine import registry as engines
     from netsim.realize import sandbox
 
     names = sandbox.labs()
@@ -583,13 +584,9 @@ def ls() -> None:
         except sandbox.BrokenJournal as e:
             click.echo(f"{name}\tbroken journal: {e}")
             continue
-        keeper = j.get("keeper") or {}
-        eng = j.get("engine") or {}
-        on = f"docker {eng.get('version', '?')}" + (f" at {eng['docker_host']}"
-                                                    if eng.get("docker_host") else "") \
-            if eng.get("kind") == "docker" else "netns"
-        click.echo(f"{name}\t{on}\t{len(j.get('namespaces', []))} namespaces\t"
-                   f"services pid {keeper.get('pid', '-')}\t{j.get('path', '')}")
+        keeper = j.keeper.pid if j.keeper else "-"
+        click.echo(f"{name}\t{engines.describe(j)}\t{len(j.namespaces)} namespaces\t"
+                   f"services pid {keeper}\t{j.path}")
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from netsim.answer.outcome import Outcome
 from netsim.answer.verdict import Verdict
-from netsim.engine.running import Running
 from netsim.gcpause import paused
 from netsim.model.graph import Model, NodeKind
 from netsim.probe import plan
 from netsim.probe.observe import Predicted, observe
+from netsim.probe.running import Running
 from netsim.report.compare import Row
 from netsim.report.reports import CheckReport, RunReport
 from netsim.runtime import registry as runtime
@@ -297,12 +297,9 @@ def probe_lab(lab: Lab, running: Running, full_matrix: bool = True,
                                  "again")
     if running.engine == "netns":
         _trace_mismatches(lab, running, [r for r in live if r.mismatch])
-    journal = sandbox.read_journal(lab.name)
-    findings = list(journal.get("findings") or [])
-    said = [(str(p), str(t)) for p, t in journal.get("plugin_warnings") or []]
     report = RunReport(lab.name, lab.model.profile, lab.model, check.expectations,
-                       matrix, [*check.warnings, *said, *running.warnings],
-                       time.perf_counter() - start, findings=findings)
+                       matrix, [*check.warnings, *running.warnings],
+                       time.perf_counter() - start, findings=list(running.findings))
     report.engine = running.engine
     return report
 
@@ -396,12 +393,12 @@ def attach(name: str) -> tuple[Lab, Running]:
     from netsim.realize import sandbox
 
     journal = sandbox.read_journal(name)
-    if not journal.get("scenario"):
+    if not journal.scenario:
         raise ScenarioError(f"no lab named '{name}' is up", valid=", ".join(sandbox.labs()) or
                             "none is up; netsim up FILE")
     kind = engines.kind_of(journal)
-    eng = journal.get("engine") or {}
-    lab = Lab.from_yaml(journal["scenario"], journal.get("path") or name, kind,
+    eng = journal.engine
+    lab = Lab.from_yaml(journal.scenario, journal.path or name, kind,
                         docker_host=eng.get("docker_host"))
     if kind != "netns":
         lab._engine_version = eng.get("version")

@@ -14,25 +14,29 @@ from dataclasses import dataclass
 
 from netsim.engine import netns
 from netsim.engine.docker import engine as docker
-from netsim.engine.running import Running
 from netsim.errors import ScenarioError
 from netsim.model.graph import Model
+from netsim.probe.running import Running
 from netsim.realize import lifecycle, sandbox
+from netsim.realize.journal import Journal
 from netsim.scenario.load import Loaded
 
 
 @dataclass(frozen=True)
 class Engine:
     up: Callable[[Loaded, Model, dict], Running]
-    attach: Callable[[dict, Model, dict[str, str]], Running]  # a lab `netsim up` left running
+    attach: Callable[[Journal, Model, dict[str, str]], Running]  # a lab `netsim up` left up
     version: Callable[[dict], str | None]  # the engine's version before anything is built
-    remove: Callable[[dict], None] = lambda journal: None  # what teardown cannot find by itself
+    remove: Callable[[Journal], None] = lambda journal: None  # what teardown cannot find
+    # how `netsim ls` says it, from its own journal record
+    describe: Callable[[dict], str] = lambda record: str(record.get("kind", "?"))
 
 
 ENGINES: dict[str, Engine] = {
-    "netns": Engine(netns.up, netns.attach, netns.version),
-    "docker": Engine(docker.up, docker.attach, docker.version, docker.remove),
+    netns.NAME: Engine(netns.up, netns.attach, netns.version),
+    "docker": Engine(docker.up, docker.attach, docker.version, docker.remove, docker.describe),
 }
+DEFAULT = netns.NAME
 
 
 def get(name: str) -> Engine:
@@ -41,8 +45,13 @@ def get(name: str) -> Engine:
     return ENGINES[name]
 
 
-def kind_of(journal: dict) -> str:
-    return (journal.get("engine") or {}).get("kind") or "netns"
+def kind_of(journal: Journal) -> str:
+    return journal.engine_kind or DEFAULT
+
+
+def describe(journal: Journal) -> str:
+    kind = kind_of(journal)
+    return ENGINES[kind].describe(journal.engine) if kind in ENGINES else kind
 
 
 def down(lab: str) -> list[str]:
@@ -51,7 +60,7 @@ def down(lab: str) -> list[str]:
     try:
         journal = sandbox.read_journal(lab)
     except sandbox.BrokenJournal:
-        journal = {}
+        journal = Journal(lab=lab)
     kind = kind_of(journal)
     with sandbox.uninterrupted():  # half a teardown would leave the other half
         if kind in ENGINES:
@@ -66,5 +75,5 @@ def down_if_mine(lab: str) -> None:
         journal = sandbox.read_journal(lab)
     except sandbox.BrokenJournal:
         return
-    if journal.get("pid") == os.getpid():
+    if journal.pid == os.getpid():
         down(lab)

@@ -7,7 +7,7 @@ import errno
 import os
 import resource
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyroute2.netlink.exceptions import NetlinkError
 
@@ -17,6 +17,7 @@ from netsim.model.graph import IfKind, Model, Netns
 from netsim.model.lan import SWITCH
 from netsim.model.rules import Op
 from netsim.realize import cni_exec, netlink, nft, sandbox, services, xtables
+from netsim.realize.journal import Journal, Process
 
 
 class LabExists(NetsimError):
@@ -32,6 +33,8 @@ class UpResult:
     names: dict[str, str]
     seconds: dict[str, float]
     keeper: int
+    findings: list[str] = field(default_factory=list)  # real tools vs the model
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # what a real tool said
 
 
 def require_root(what: str) -> None:
@@ -42,7 +45,8 @@ def require_root(what: str) -> None:
 
 
 def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
-       engine: str = "netns") -> UpResult:
+       engine: dict) -> UpResult:
+    """`engine`: the engine's own journal record (its `kind` first)."""
     require_root("up")
     nft.nft_binary()
     netlink.check_kernel(model)
@@ -50,7 +54,7 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
     _raise_open_files_limit(len(model.ns))
     times: dict[str, float] = {}
     t0 = time.perf_counter()
-    open_journal(lab, scenario_text, scenario_path, {"kind": engine})
+    open_journal(lab, scenario_text, scenario_path, engine)
     try:
         names = sandbox.in_thread(lambda: _links(model, lab))
         times["links"] = time.perf_counter() - t0
@@ -64,17 +68,16 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
         times["rules"] = time.perf_counter() - t1
         write_files(model, lab)
         t3 = time.perf_counter()
-        run_plugins(model, lab, names)
+        findings, said = run_plugins(model, lab, names)
         for ns_id, (_, after) in shared.items():
             xtables.restore(names[ns_id], after)
         times["plugins"] = time.perf_counter() - t3
         t2 = time.perf_counter()
         pid = services.start(model, names, names[SWITCH])
-        journal = sandbox.read_journal(lab)
-        journal["keeper"] = {"pid": pid, "start": sandbox.pid_start(pid)}
-        sandbox.write_journal(lab, journal)
+        keeper = Process(pid=pid, start=sandbox.pid_start(pid))
+        sandbox.update_journal(lab, lambda j: setattr(j, "keeper", keeper))
         times["services"] = time.perf_counter() - t2
-        return UpResult(names, times, pid)
+        return UpResult(names, times, pid, findings, said)
     except BaseException as e:
         sandbox.teardown(lab)
         if isinstance(e, sandbox.Cancelled):
@@ -94,10 +97,9 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
 def open_journal(lab: str, scenario_text: str, scenario_path: str, engine: dict) -> None:
     """The lab's journal, created exclusively (one `up` of a lab at a time), before anything
     of the lab exists; `pid` says which process builds it."""
-    start = {"lab": lab, "namespaces": [], "keeper": None, "scenario": scenario_text,
-             "path": scenario_path, "since": time.time(), "pid": os.getpid(),
-             "pid_start": sandbox.pid_start(os.getpid()), "engine": engine,
-             "files": str(sandbox.files_dir(lab))}
+    start = Journal(lab=lab, scenario=scenario_text, path=scenario_path, since=time.time(),
+                    pid=os.getpid(), pid_start=sandbox.pid_start(os.getpid()), engine=engine,
+                    files=str(sandbox.files_dir(lab)))
     if not sandbox.create_journal(lab, start):
         raise LabExists(f"lab '{lab}' is already up, or being built (netsim down {lab}, or "
                         "netsim cleanup)")
@@ -118,11 +120,13 @@ def shared_phases(ns: Netns) -> tuple[list[Op], list[Op]]:
     return ops[:first], ops[last + 1:]
 
 
-def run_plugins(model: Model, lab: str, names: dict[str, str]) -> None:
+def run_plugins(model: Model, lab: str, names: dict[str, str]
+                ) -> tuple[list[str], list[tuple[str, str]]]:
     """The runtime's own tool, for real: each container's ADD by the real CNI plugins, in
-    file order; what they gave that the model did not predict is journaled as a finding."""
+    file order; what they gave that the model did not predict is a finding (returned, and
+    journaled for a later `netsim probe` of the lab)."""
     findings: list[str] = []
-    warnings: list[list[str]] = []
+    warnings: list[tuple[str, str]] = []
     for step in model.plugin_runs:
         state = sandbox.files_dir(lab) / "cni" / step["node"]
         try:
@@ -141,7 +145,7 @@ def run_plugins(model: Model, lab: str, names: dict[str, str]) -> None:
                 f"ADD: {e.msg}"
             bug = cni_exec.known_bug(e, [p["type"] for p in step["conflist"]["plugins"]])
             if bug:
-                warnings.append(["CHECK", f"{said} — known bug {bug}"])
+                warnings.append(("CHECK", f"{said} — known bug {bug}"))
             else:
                 findings.append(said)
         # IPv6 is carried to the plugins, not modelled yet: their IPv4 addresses are compared
@@ -150,11 +154,11 @@ def run_plugins(model: Model, lab: str, names: dict[str, str]) -> None:
             findings.append(f"{step['container']}: the {step['conflist']['name']} plugins gave "
                             f"{', '.join(real) or 'no address'}, the model predicted "
                             f"{', '.join(step['expected_ips']) or 'none'}")
-    if model.plugin_runs:
-        journal = sandbox.read_journal(lab)
-        journal["findings"] = findings
-        journal["plugin_warnings"] = warnings
-        sandbox.write_journal(lab, journal)
+    if findings or warnings:
+        def record(j: Journal) -> None:
+            j.findings, j.warnings = findings, warnings
+        sandbox.update_journal(lab, record)
+    return findings, warnings
 
 
 def write_files(model: Model, lab: str) -> None:
@@ -191,13 +195,13 @@ def _links(model: Model, lab: str) -> dict[str, str]:
 
 def down(lab: str) -> list[str]:
     try:
-        keeper = sandbox.read_journal(lab).get("keeper")
+        keeper = sandbox.read_journal(lab).keeper
     except sandbox.BrokenJournal:
         keeper = None
     names = sandbox.teardown(lab)  # never half done: it holds SIGINT and SIGTERM itself
-    if isinstance(keeper, dict):  # reap it when it is our own child (netsim run): no zombie
+    if keeper is not None:  # reap it when it is our own child (netsim run): no zombie
         with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(keeper["pid"], 0)
+            os.waitpid(keeper.pid, 0)
     sandbox.wait_gone(names)
     return names
 

@@ -94,9 +94,8 @@ def build(model: Model, lab: str) -> Built:
     names = {ns_id: sandbox.ns_name(lab, ns_id) for ns_id in model.ns}
     if len(set(names.values())) != len(names):
         raise EnvironmentProblem(f"lab '{lab}': two nodes map to one namespace name")
-    journal = sandbox.read_journal(lab)
-    journal["namespaces"] = sorted(set(journal.get("namespaces", [])) | set(names.values()))
-    sandbox.write_journal(lab, journal)
+    sandbox.update_journal(lab, lambda j: setattr(
+        j, "namespaces", sorted(set(j.namespaces) | set(names.values()))))
     built = Built(lab, names)
     try:
         _build(built, model)

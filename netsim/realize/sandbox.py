@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -29,8 +28,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from netsim.errors import EnvironmentProblem, NetsimError
+from netsim.errors import EnvironmentProblem
 from netsim.realize import cgroups
+from netsim.realize.journal import BrokenJournal, Daemon, Journal, parse
+from netsim.realize.journal import dump as dump_journal
 
 NETNS_DIR = Path("/run/netns")
 JOURNAL_DIR = Path(os.environ.get("NETSIM_STATE", "/run/netsim"))
@@ -52,10 +53,6 @@ CANCEL = threading.Event()  # set when the caller is interrupted: building threa
 
 class Cancelled(Exception):
     """A building thread stopped because the caller was interrupted (SIGINT, SIGTERM)."""
-
-
-class BrokenJournal(NetsimError):
-    """A journal that cannot be read, or a name that is not a lab's (exit 2)."""
 
 
 class UntrustedState(EnvironmentProblem):
@@ -342,21 +339,15 @@ def journal_path(lab: str) -> Path:
     return JOURNAL_DIR / f"{lab}.json"
 
 
-def read_journal(lab: str) -> dict:
-    text = _read_state(journal_path(lab))
-    if text is None:
-        return {"lab": lab, "namespaces": [], "keeper": None}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise BrokenJournal(f"journal {journal_path(lab)} cannot be read: {e.msg} at line "
-                            f"{e.lineno}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("namespaces", []), list):
-        raise BrokenJournal(f"journal {journal_path(lab)} is not a netsim journal")
-    return data
+def read_journal(lab: str) -> Journal:
+    """The lab's journal (an empty one when there is none); BrokenJournal when it cannot be
+    trusted or is not one netsim wrote."""
+    path = journal_path(lab)
+    text = _read_state(path)
+    return Journal(lab=lab) if text is None else parse(text, str(path))
 
 
-def create_journal(lab: str, data: dict) -> bool:
+def create_journal(lab: str, journal: Journal) -> bool:
     """Start a lab's journal; False when one exists (the lab is up, or being built)."""
     state_dir()
     try:
@@ -364,11 +355,11 @@ def create_journal(lab: str, data: dict) -> bool:
     except FileExistsError:
         return False
     with os.fdopen(fd, "w") as f:
-        f.write(json.dumps(data, indent=1))
+        f.write(dump_journal(journal))
     return True
 
 
-def write_journal(lab: str, data: dict) -> None:
+def write_journal(lab: str, journal: Journal) -> None:
     state_dir()
     tmp = journal_path(lab).with_suffix(".tmp")
     with uninterrupted():  # a SIGTERM between the two steps would leave the .tmp behind
@@ -376,19 +367,19 @@ def write_journal(lab: str, data: dict) -> None:
             tmp.unlink()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(data, indent=1))
+            f.write(dump_journal(journal))
         tmp.replace(journal_path(lab))  # atomic: a crash leaves the old or the new journal
 
 
 _JOURNAL_LOCK = threading.Lock()
 
 
-def update_journal(lab: str, change: Callable[[dict], None]) -> None:
+def update_journal(lab: str, change: Callable[[Journal], None]) -> None:
     """Read, change and write the journal as one step (threads start daemons at once)."""
     with _JOURNAL_LOCK:
-        data = read_journal(lab)
-        change(data)
-        write_journal(lab, data)
+        journal = read_journal(lab)
+        change(journal)
+        write_journal(lab, journal)
 
 
 def files_dir(lab: str) -> Path:
@@ -421,35 +412,35 @@ def status(lab: str) -> str | None:
     """Why the lab must not be cleaned up: the process building or using it is alive, or it
     was left up on purpose (netsim up, run --keep); None when what is left is a crashed
     run's. A journal that cannot be trusted raises BrokenJournal."""
-    data = read_journal(lab)
-    pid, start = data.get("pid"), data.get("pid_start")
-    if isinstance(pid, int) and pid > 0 and isinstance(start, str) and pid != os.getpid() \
+    journal = read_journal(lab)
+    pid, start = journal.pid, journal.pid_start
+    if pid is not None and pid > 0 and start is not None and pid != os.getpid() \
             and _pid_is(pid, start):
         return f"in use by process {pid}"
-    if data.get("kept"):
+    if journal.kept:
         return "up (netsim down " + lab + " removes it)"
     return None
 
 
 def dead(lab: str) -> list[str]:
-    """The lab's own processes (its services keeper, its dockerds) that are gone: what they
+    """The lab's own processes (its services keeper, its daemons) that are gone: what they
     served answers nothing, so a probe of it is no evidence of the scenario."""
-    data = read_journal(lab)
+    journal = read_journal(lab)
     out = []
-    def gone(pid: object, start: object) -> bool:  # a zombie (our own child) is gone too
-        return not (isinstance(pid, int) and _pid_is(pid, start) and _alive(pid))
+    def gone(pid: int, start: str | None) -> bool:  # a zombie (our own child) is gone too
+        return not (_pid_is(pid, start) and _alive(pid))
 
-    keeper = data.get("keeper")
-    if isinstance(keeper, dict) and gone(keeper.get("pid"), keeper.get("start")):
+    keeper = journal.keeper
+    if keeper is not None and gone(keeper.pid, keeper.start):
         out.append("netsim's services process")
-    out += [f"dockerd on {d.get('host', '?')}" for d in data.get("daemons") or []
-            if isinstance(d, dict) and "pid" in d and gone(d["pid"], d.get("start"))]
+    out += [f"{d.what} on {d.host}" for d in journal.daemons
+            if d.pid is not None and gone(d.pid, d.start)]
     return out
 
 
 def keep(lab: str) -> None:
     """The lab stays up after its builder exits: `cleanup` leaves it to `down`."""
-    update_journal(lab, lambda j: j.update(kept=True))
+    update_journal(lab, lambda j: setattr(j, "kept", True))
 
 
 def pid_start(pid: int) -> str:
@@ -466,21 +457,21 @@ def teardown(lab: str) -> list[str]:
 
 def _teardown(lab: str) -> list[str]:
     try:
-        data = read_journal(lab)
+        journal = read_journal(lab)
     except BrokenJournal:
         if not owned(lab) and not claimed(lab):
             raise  # nothing proves what is ours: report it, touch nothing
-        data = {}  # the ownership log still says what is ours
+        journal = Journal(lab=lab)  # the ownership log still says what is ours
     names = owned(lab)
     inodes = _inodes(names)
-    keeper = data.get("keeper")
-    if isinstance(keeper, dict) and _ours(keeper.get("pid"), keeper.get("start"), inodes):
+    keeper = journal.keeper
+    if keeper is not None and _ours(keeper.pid, keeper.start, inodes):
         with contextlib.suppress(ProcessLookupError):
-            os.kill(keeper["pid"], signal.SIGKILL)
-    daemons = [d for d in data.get("daemons") or [] if isinstance(d, dict)]
+            os.kill(keeper.pid, signal.SIGKILL)
+    daemons = journal.daemons
     for d in daemons:  # a cgroup that is not this lab's own is not touched
-        if not _lab_cgroup(lab, d.get("cgroup")):
-            d["cgroup"] = ""
+        if not _lab_cgroup(lab, d.cgroup):
+            d.cgroup = ""
     killed = _stop_daemons(daemons, inodes)
     for pid in holders(names):
         killed.append(pid)
@@ -494,8 +485,8 @@ def _teardown(lab: str) -> list[str]:
     for n, at in claimed(lab).items():
         _remove_unproven(n, at)
     for d in daemons:
-        cgroups.remove(d["cgroup"])
-    if data.get("files") == str(files_dir(lab)):  # only the directory this lab journaled
+        cgroups.remove(d.cgroup)
+    if journal.files == str(files_dir(lab)):  # only the directory this lab journaled
         shutil.rmtree(files_dir(lab), ignore_errors=True)
     for path in (journal_path(lab), owned_path(lab), journal_path(lab).with_suffix(".tmp")):
         try:
@@ -531,20 +522,19 @@ def _lab_cgroup(lab: str, path: object) -> bool:
         rf"/{re.escape(PREFIX + lab)}\.[A-Za-z0-9_.+-]+", path) is not None
 
 
-def _stop_daemons(daemons: list[dict], inodes: set[int]) -> list[int]:
+def _stop_daemons(daemons: list[Daemon], inodes: set[int]) -> list[int]:
     """SIGKILL each journaled daemon (dockerd) that is still the process we started, in the
     lab's namespace, then whatever is left in its containers' cgroup sub-tree (the lab's own
     prefix only); the rest of it (containerd, shims, docker-proxy) lives in the host's
     namespace and goes with its holders."""
     killed = []
     for d in daemons:
-        pid = d.get("pid")
-        if _ours(pid, d.get("start"), inodes):
-            killed.append(pid)
+        if d.pid is not None and _ours(d.pid, d.start, inodes):
+            killed.append(d.pid)
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        killed += cgroups.pids(d.get("cgroup", ""))
-        cgroups.kill(d.get("cgroup", ""))
+                os.kill(d.pid, signal.SIGKILL)
+        killed += cgroups.pids(d.cgroup)
+        cgroups.kill(d.cgroup)
     return killed
 
 

@@ -49,7 +49,7 @@ def test_cleanup_leaves_labs_up_and_a_run_in_flight_and_removes_a_crashed_one(
     for lab in ("keepa", "keepb"):
         up = netsim("up", str(_scenario(tmp_path / f"{lab}.yml", lab, 3)))
         assert up.returncode == 0, up.stderr
-    keepers = {lab: sandbox.read_journal(lab)["keeper"]["pid"] for lab in ("keepa", "keepb")}
+    keepers = {lab: sandbox.read_journal(lab).keeper.pid for lab in ("keepa", "keepb")}
     crash = subprocess.Popen([sys.executable, "-m", "netsim.cli", "up",
                               str(_scenario(tmp_path / "crash.yml", "crash", 40))], cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -64,7 +64,7 @@ def test_cleanup_leaves_labs_up_and_a_run_in_flight_and_removes_a_crashed_one(
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
     try:
-        while not (sandbox.read_journal("flight").get("keeper") and flight.poll() is None):
+        while not (sandbox.read_journal("flight").keeper and flight.poll() is None):
             assert time.monotonic() < deadline + 60 and flight.poll() is None, flight.stderr
             time.sleep(0.01)  # up: probing from now on
         out = netsim("cleanup")
@@ -153,8 +153,9 @@ def test_the_state_directory_is_roots_alone_under_umask_000(tmp_path: Path) -> N
     state = tmp_path / "state"
     code = ("import os; os.umask(0)\n"
             "from netsim.realize import sandbox as s\n"
-            "assert s.create_journal('u', {'lab': 'u', 'namespaces': []})\n"
-            "s._log('u', 'nsim-u.a'); s.write_journal('u', {'lab': 'u', 'namespaces': []})\n"
+            "from netsim.realize.journal import Journal as J\n"
+            "assert s.create_journal('u', J(lab='u'))\n"
+            "s._log('u', 'nsim-u.a'); s.write_journal('u', J(lab='u'))\n"
             "s.files_dir('u').mkdir(mode=0o700)\n")
     env = {**os.environ, "NETSIM_STATE": str(state)}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,

@@ -11,6 +11,7 @@ import pytest
 
 from netsim.errors import EnvironmentProblem
 from netsim.realize import cni_exec, sandbox
+from netsim.realize.journal import Journal
 from tests.conftest import needs_root
 
 pytestmark = [needs_root, pytest.mark.skipif(not cni_exec.PLUGIN_DIR.is_dir(),
@@ -40,8 +41,7 @@ def inside(ns: str, *argv: str) -> str:
 @pytest.fixture
 def node():
     """A node namespace and two pod namespaces, journaled and torn down as a lab's."""
-    assert sandbox.create_journal(LAB, {"lab": LAB, "namespaces": [],
-                                        "files": str(sandbox.files_dir(LAB))})
+    assert sandbox.create_journal(LAB, Journal(lab=LAB, files=str(sandbox.files_dir(LAB))))
     names = {n: sandbox.ns_name(LAB, n) for n in ("node1", "pod1", "pod2")}
     try:
         for n in names.values():

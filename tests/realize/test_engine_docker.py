@@ -80,24 +80,24 @@ def test_managed_engine_observes_what_the_engines_profile_predicts(name: str) ->
     lab = Lab.load(SCENARIOS / f"{name}.yml", "docker")
     with lab.up():
         journal = sandbox.read_journal(lab.name)
-        daemons = journal["daemons"]
-        hosts = [d["host"] for d in daemons]
+        daemons = journal.daemons
+        hosts = [d.host for d in daemons]
         assert sorted(hosts) == sorted(lab.loaded.scenario.hosts or {"docker1": None})  # parallel
         for d in daemons:  # a real dockerd, inside the host's namespace, not the root one
-            assert Path(f"/proc/{d['pid']}/comm").read_text().strip() == "dockerd"
-            host_ns = os.stat(sandbox.NETNS_DIR / sandbox.ns_name(lab.name, d["host"])).st_ino
-            assert os.stat(f"/proc/{d['pid']}/ns/net").st_ino == host_ns
-            assert Path(d["dir"]).is_relative_to(sandbox.files_dir(lab.name))
-        sock = journal["engine"]["sockets"][hosts[0]]
+            assert Path(f"/proc/{d.pid}/comm").read_text().strip() == "dockerd"
+            host_ns = os.stat(sandbox.NETNS_DIR / sandbox.ns_name(lab.name, d.host)).st_ino
+            assert os.stat(f"/proc/{d.pid}/ns/net").st_ino == host_ns
+            assert Path(d.dir).is_relative_to(sandbox.files_dir(lab.name))
+        sock = journal.engine["sockets"][hosts[0]]
         listed = _docker(sock, "ps", "--format", "{{.Names}} {{.Label \"netsim.lab\"}}")
         placed = {c for c, i in lab.model.containers.items() if i.host == hosts[0]}
         assert {line.split()[0] for line in listed.splitlines()} == placed
         assert all(line.split()[1] == lab.name for line in listed.splitlines())
         if name not in RULE_ORDER_RANDOM:  # `netsim inspect` is the engine's iptables-save
             for d in daemons:
-                sock_d = journal["engine"]["sockets"][d["host"]]
-                assert _rules_as_the_model_names_them(lab, d["host"], sock_d) == _rule_lines(
-                    iptables_save.render(lab.model.ns[d["host"]].rules)), d["host"]
+                sock_d = journal.engine["sockets"][d.host]
+                assert _rules_as_the_model_names_them(lab, d.host, sock_d) == _rule_lines(
+                    iptables_save.render(lab.model.ns[d.host].rules)), d.host
         report = lab.probe(full_matrix=True)
     assert report.engine.startswith("docker 20.10") and lab.model.profile == "20.10"
     differ = [(r.probe.label, r.predicted.result, r.observed, r.notes) for r in report.rows
@@ -111,7 +111,7 @@ def test_managed_engine_observes_what_the_engines_profile_predicts(name: str) ->
 def test_overlay_is_a_real_swarm_with_real_vxlan() -> None:
     lab = Lab.load(SCENARIOS / "overlay.yml", "docker")
     with lab.up():
-        socks = sandbox.read_journal(lab.name)["engine"]["sockets"]
+        socks = sandbox.read_journal(lab.name).engine["sockets"]
         info = json.loads(_docker(socks["docker1"], "info", "--format", "{{json .Swarm}}"))
         assert info["LocalNodeState"] == "active" and info["Nodes"] == 3 and info["ControlAvailable"]
         nets = _docker(socks["docker2"], "network", "ls", "--filter", "driver=overlay",
@@ -121,10 +121,10 @@ def test_overlay_is_a_real_swarm_with_real_vxlan() -> None:
         assert "mtu 1450" in web2  # the container's end of a real overlay
         # dockerd's own overlay namespace (1-<net id>) on docker3: a kernel vxlan device
         # with the VNI, reached through dockerd's mount namespace, where its netns lives
-        d3 = next(d for d in sandbox.read_journal(lab.name)["daemons"] if d["host"] == "docker3")
-        sandboxes = sorted((Path(d3["dir"]) / "exec" / "netns").glob("1-*"))
+        d3 = next(d for d in sandbox.read_journal(lab.name).daemons if d.host == "docker3")
+        sandboxes = sorted((Path(d3.dir) / "exec" / "netns").glob("1-*"))
         assert sandboxes, "no overlay namespace on docker3"
-        links = subprocess.run(["nsenter", "-t", str(d3["pid"]), "-m", "--", "nsenter",
+        links = subprocess.run(["nsenter", "-t", str(d3.pid), "-m", "--", "nsenter",
                                 f"--net={sandboxes[0]}", "--", "ip", "-d", "link"],
                                capture_output=True, text=True, check=True).stdout
         assert re.search(r"vxlan id 40\d\d", links) and "dstport 4789" in links, links
@@ -142,7 +142,7 @@ def test_sigkill_mid_run_then_cleanup_removes_every_daemon_and_container() -> No
     try:
         while time.monotonic() < deadline:
             try:
-                if sandbox.read_journal("bridge").get("engine", {}).get("names"):
+                if sandbox.read_journal("bridge").engine.get("names"):
                     break
             except sandbox.BrokenJournal:
                 pass
@@ -206,7 +206,7 @@ def test_existing_engine_labels_everything_and_removes_only_what_it_labelled(
 
     host = Lab.from_yaml("name: enghost\nhosts: {docker1: {}}\n", "enghost.yml", "docker")
     with host.up():
-        sock = sandbox.read_journal("enghost")["engine"]["sockets"]["docker1"]
+        sock = sandbox.read_journal("enghost").engine["sockets"]["docker1"]
         assert _docker(sock, "network", "create", "bystanders").strip()
         assert _docker(sock, "run", "-d", "--name", "bystander", "--network", "bystanders",
                        image.tag(), image.ECHO).strip()
@@ -271,7 +271,7 @@ def test_import_docker_then_run_reproduces_the_engines_addresses(tmp_path: Path)
     host = Lab.from_yaml("name: enghost\nhosts: {docker1: {}}\n", "enghost.yml", "docker")
     out = tmp_path / "imported.yml"
     with host.up():
-        sock = sandbox.read_journal("enghost")["engine"]["sockets"]["docker1"]
+        sock = sandbox.read_journal("enghost").engine["sockets"]["docker1"]
         for argv in TUTORIAL:
             _docker(sock, *[image.tag() if a == "IMG" else a for a in argv])
         r = subprocess.run([sys.executable, "-m", "netsim.cli", "import", "docker",
@@ -285,7 +285,7 @@ def test_import_docker_then_run_reproduces_the_engines_addresses(tmp_path: Path)
     lab = Lab.load(out, "docker")
     assert lab.model.containers["api"].networks == ["appnet", "backend"]
     with lab.up():
-        sock = sandbox.read_journal("imported")["engine"]["sockets"]["docker1"]
+        sock = sandbox.read_journal("imported").engine["sockets"]["docker1"]
         assert _addresses(sock, list(live)) == live  # the round trip
         report = lab.probe(full_matrix=True)
     assert not [r.probe.label for r in report.rows if r.mismatch or r.observed == "inconclusive"]
@@ -313,7 +313,7 @@ def test_a_run_the_engine_refuses_and_the_model_did_not_is_a_finding() -> None:
 
     host = Lab.from_yaml("name: enghost\nhosts: {docker1: {}}\n", "enghost.yml", "docker")
     with host.up():
-        sock = sandbox.read_journal("enghost")["engine"]["sockets"]["docker1"]
+        sock = sandbox.read_journal("enghost").engine["sockets"]["docker1"]
         assert _docker(sock, "run", "-d", "--name", "holder", "-p", "8080:80", image.tag(),
                        image.ECHO, "tcp:80").strip()
         guest = Lab.from_yaml("name: guest\ncontainers:\n  web: {ports: ['8080:80'], listen: "

@@ -21,6 +21,7 @@ from netsim.engine.docker import existing
 from netsim.errors import EnvironmentProblem
 from netsim.lab import Lab
 from netsim.realize import cni_exec, sandbox
+from netsim.realize.journal import Journal
 from tests.conftest import needs_root
 
 pytestmark = needs_root
@@ -86,9 +87,9 @@ DOCKER = "name: dies\ncontainers: {web: {listen: [80/tcp]}, client: {}}\n" \
 
 def _dockerd_pid(lab: str, deadline: float) -> int | None:
     while time.monotonic() < deadline:
-        for d in sandbox.read_journal(lab).get("daemons") or []:
-            if d.get("pid"):
-                return d["pid"]
+        for d in sandbox.read_journal(lab).daemons:
+            if d.pid:
+                return d.pid
         time.sleep(0.005)
     return None
 
@@ -144,7 +145,7 @@ def tls_engine(tmp_path: Path):
     certs.mkdir()
     _certificates(certs)
     lab = "tlse"
-    assert sandbox.create_journal(lab, {"lab": lab, "namespaces": []})
+    assert sandbox.create_journal(lab, Journal(lab=lab))
     ns = sandbox.ns_name(lab, "engine")
     seen: dict = {}
     try:

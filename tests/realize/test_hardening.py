@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from netsim.realize import lifecycle, sandbox
+from netsim.realize.journal import Journal
 from tests.conftest import ROOT, needs_root
 
 pytestmark = needs_root
@@ -88,7 +89,7 @@ def test_a_mount_point_cut_before_its_proof_goes_and_an_older_one_stays() -> Non
     older.touch()  # someone else's, there before the claim (whose create would then fail)
     try:
         time.sleep(0.05)  # past the coarse clock's tick that file times are stamped with
-        assert sandbox.create_journal(lab, {"namespaces": [older.name, cut.name]})
+        assert sandbox.create_journal(lab, Journal(lab=lab, namespaces=[older.name, cut.name]))
         with pytest.raises(FileExistsError, match="not this lab's"):
             sandbox._claim_mount_point(older.name, lab)
         sandbox._log(lab, f"{sandbox.CLAIM}{cut.name} "
@@ -168,7 +169,7 @@ def test_the_services_process_holds_none_of_the_callers_files(tmp_path: Path) ->
         up = subprocess.run([sys.executable, "-m", "netsim.cli", "up", str(path)], cwd=ROOT,
                             capture_output=True, text=True, pass_fds=(fd,), timeout=60)
         assert up.returncode == 0, up.stderr
-        keeper = sandbox.read_journal("fds")["keeper"]["pid"]
+        keeper = sandbox.read_journal("fds").keeper.pid
         held = {os.readlink(f"/proc/{keeper}/fd/{n}") for n in os.listdir(f"/proc/{keeper}/fd")}
         assert str(lock) not in held, held
         assert all(not h.startswith("/") or h.startswith("/dev/null") for h in held), held

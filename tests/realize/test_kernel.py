@@ -10,10 +10,10 @@ from ipaddress import IPv4Address
 import pytest
 
 from netsim.answer.probe import Probe
-from netsim.engine.running import Running
 from netsim.lab import Lab, probe_lab, up_lab
 from netsim.probe.engine import Prober
 from netsim.probe.plan import address_of
+from netsim.probe.running import Running
 from netsim.realize import lifecycle, sandbox
 from tests.conftest import SCENARIOS, needs_root
 

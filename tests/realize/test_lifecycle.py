@@ -80,7 +80,7 @@ def test_sigkill_midway_then_cleanup_leaves_nothing(tmp_path: Path) -> None:
 def test_cleanup_all_removes_a_lab_that_is_up_and_kills_its_services(tmp_path: Path) -> None:
     up = netsim("up", str(SCENARIOS / "bridge.yml"))
     assert up.returncode == 0, up.stderr
-    keeper = sandbox.read_journal("bridge")["keeper"]["pid"]
+    keeper = sandbox.read_journal("bridge").keeper.pid
     assert Path(f"/proc/{keeper}").exists()
     kept = netsim("cleanup")  # up on purpose: named, left alone
     assert kept.returncode == 0 and "bridge: left alone: up" in kept.stderr, kept.stderr

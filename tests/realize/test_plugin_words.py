@@ -11,6 +11,7 @@ import pytest
 from netsim.errors import ScenarioError
 from netsim.lab import Lab
 from netsim.realize import cni_exec, sandbox
+from netsim.realize.journal import Journal
 from tests.conftest import needs_root
 
 pytestmark = [needs_root, pytest.mark.skipif(not cni_exec.PLUGIN_DIR.is_dir(),
@@ -71,8 +72,7 @@ def netsim_says(tmp_path, conflist: dict) -> str:
 def lab():
     """A node namespace, and a new pod namespace for each case (a failed ADD leaves its veth
     in the pod, as the real plugins do)."""
-    assert sandbox.create_journal(LAB, {"lab": LAB, "namespaces": [],
-                                        "files": str(sandbox.files_dir(LAB))})
+    assert sandbox.create_journal(LAB, Journal(lab=LAB, files=str(sandbox.files_dir(LAB))))
     made = iter(range(len(CASES)))
 
     def pod() -> str:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from netsim.errors import EnvironmentProblem
 from netsim.realize import sandbox
+from netsim.realize.journal import Daemon, Journal
 from netsim.scenario.schema import Host
 
 START_TIMEOUT = 60.0
@@ -137,8 +138,8 @@ def start(lab: str, host: str, ns: str, spec: Host, upstream: str, binary: str,
     d = sandbox.files_dir(lab) / "docker" / host
     d.mkdir(parents=True, exist_ok=True)
     cgroup = f"/{ns}"
-    entry = {"host": host, "dir": str(d), "cgroup": cgroup}
-    sandbox.update_journal(lab, lambda j: j.setdefault("daemons", []).append(entry))
+    entry = Daemon(what="dockerd", host=host, dir=str(d), cgroup=cgroup)
+    sandbox.update_journal(lab, lambda j: j.daemons.append(entry))
     conf = config(spec, major(binary))
     if "deprecated-key-path" in conf:
         conf["deprecated-key-path"] = str(d / "key.json")
@@ -157,10 +158,10 @@ def start(lab: str, host: str, ns: str, spec: Host, upstream: str, binary: str,
                                 stderr=log, start_new_session=True)
     began = sandbox.pid_start(proc.pid)
 
-    def running(j: dict) -> None:
-        for e in j["daemons"]:
-            if e["host"] == host:
-                e.update(pid=proc.pid, start=began)
+    def running(j: Journal) -> None:
+        for e in j.daemons:
+            if e.host == host:
+                e.pid, e.start = proc.pid, began
 
     sandbox.update_journal(lab, running)
     m = Managed(host, d, proc.pid)

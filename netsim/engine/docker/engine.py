@@ -4,9 +4,10 @@ existing engine (`--docker-host URL`)."""
 from __future__ import annotations
 
 from netsim.engine.docker import daemons, existing, managed
-from netsim.engine.running import Running
 from netsim.errors import EnvironmentProblem, NetsimError
 from netsim.model.graph import Model
+from netsim.probe.running import Running
+from netsim.realize.journal import Journal
 from netsim.runtime import registry as runtime
 from netsim.scenario.load import Loaded
 
@@ -41,19 +42,27 @@ def up(loaded: Loaded, model: Model, options: dict) -> Running:
                                  f"'{loaded.scenario.name}' was built: {e}", REMOVED) from None
 
 
-def attach(journal: dict, model: Model, names: dict[str, str]) -> Running:
-    eng = journal.get("engine") or {}
+def attach(journal: Journal, model: Model, names: dict[str, str]) -> Running:
+    eng = journal.engine
     if eng.get("docker_host"):
-        return existing.running(eng["docker_host"], eng.get("version", "?"),
-                                dict(eng.get("names") or {}), dict(eng.get("failed_runs") or {}),
-                                eng.get("probe_by", "setns"),
-                                {n: tuple(v) for n, v in (eng.get("containers") or {}).items()})
+        run = existing.running(eng["docker_host"], eng.get("version", "?"),
+                               dict(eng.get("names") or {}), dict(eng.get("failed_runs") or {}),
+                               eng.get("probe_by", "setns"),
+                               {n: tuple(v) for n, v in (eng.get("containers") or {}).items()})
+        run.findings = list(journal.findings)
+        return run
     names = dict(eng.get("names") or names)
     return Running(names, managed.flush_targets(names), f"docker {eng.get('version', '?')}",
-                   dict(eng.get("failed_runs") or {}))
+                   dict(eng.get("failed_runs") or {}), findings=list(journal.findings))
 
 
-def remove(journal: dict) -> None:
-    eng = journal.get("engine") or {}
+def remove(journal: Journal) -> None:
+    eng = journal.engine
     if eng.get("docker_host"):
-        existing.remove(eng["docker_host"], journal.get("lab", ""))
+        existing.remove(eng["docker_host"], journal.lab)
+
+
+def describe(record: dict) -> str:
+    """`netsim ls`: the engine's version, and where an existing one is."""
+    at = f" at {record['docker_host']}" if record.get("docker_host") else ""
+    return f"docker {record.get('version', '?')}{at}"

@@ -13,9 +13,9 @@ import os
 import sys
 
 from netsim.engine.docker import apply, image, managed
-from netsim.engine.running import Running
 from netsim.errors import EnvironmentProblem
 from netsim.model.graph import Model
+from netsim.probe.running import Running
 from netsim.realize import lifecycle, sandbox
 from netsim.scenario.load import Loaded
 
@@ -96,18 +96,20 @@ def up(loaded: Loaded, model: Model, url: str, probe_by: str | None = None) -> R
         applied = managed.apply_scenario(target, loaded, model)
         names: dict[str, str] = {}
         seen = managed.inspect(model, target.clients, applied)
-        managed.compare_addresses(lab, model, target.clients, applied, seen, target.prefix)
+        findings = managed.compare_addresses(lab, model, target.clients, applied, seen,
+                                             target.prefix)
         how = probe_by or ("setns" if local_pids(url) else "exec")
         if how == "setns":
             names = managed.attach(lab, model, seen)
             managed.write_files(lab, model, seen)
         v = c.version()["Version"]
         placed = {n: (hosts[0], cid) for n, cid in applied.containers.items()}
-        journal = sandbox.read_journal(lab)
-        journal["engine"].update(version=v, names=names, failed_runs=applied.failed,
-                                 probe_by=how, containers=placed)
-        sandbox.write_journal(lab, journal)
-        return running(url, v, names, applied.failed, how, placed)
+        sandbox.update_journal(lab, lambda j: j.engine.update(
+            version=v, names=names, failed_runs=applied.failed, probe_by=how,
+            containers=placed))
+        run = running(url, v, names, applied.failed, how, placed)
+        run.findings = findings
+        return run
     except BaseException:
         remove(url, lab)
         lifecycle.down(lab)

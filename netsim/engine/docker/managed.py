@@ -12,10 +12,10 @@ import os
 import socket
 
 from netsim.engine.docker import apply, daemons, image, swarm
-from netsim.engine.running import Running
 from netsim.errors import EnvironmentProblem, NetsimError
 from netsim.model import dns
 from netsim.model.graph import Model
+from netsim.probe.running import Running
 from netsim.realize import lifecycle, netlink, sandbox
 from netsim.scenario.load import Loaded
 
@@ -39,7 +39,7 @@ def up(loaded: Loaded, model: Model, world: Model, binary: str) -> Running:
     lab = loaded.scenario.name
     hosts = docker_hosts(loaded)
     netlink.check_kernel(model)  # an ipvlan network fails in the engine for the same reason
-    names = dict(lifecycle.up(world, lab, loaded.text, loaded.path, engine="docker").names)
+    names = dict(lifecycle.up(world, lab, loaded.text, loaded.path, {"kind": "docker"}).names)
     try:
         started = _start_daemons(lab, model, names, hosts, binary)
         clients = {h: m.client() for h, m in started.items()}
@@ -57,15 +57,16 @@ def up(loaded: Loaded, model: Model, world: Model, binary: str) -> Running:
             sandbox.in_thread(lambda: netlink.add_by_hand(model, lab, names, hand))
         seen = inspect(model, clients, applied)
         names |= attach(lab, model, seen)
-        compare_addresses(lab, model, clients, applied, seen)
+        findings = compare_addresses(lab, model, clients, applied, seen)
         write_files(lab, model, seen)
         sockets = {h: m.socket for h, m in started.items()}
-        sandbox.update_journal(lab, lambda j: j.__setitem__("engine", {
+        sandbox.update_journal(lab, lambda j: setattr(j, "engine", {
             "kind": "docker", "version": version, "names": names,
             "failed_runs": applied.failed, "sockets": sockets}))
         for c in clients.values():
             c.close()
-        return Running(names, flush_targets(names), f"docker {version}", applied.failed)
+        return Running(names, flush_targets(names), f"docker {version}", applied.failed,
+                       findings=findings)
     except BaseException:
         lifecycle.down(lab)
         raise
@@ -162,7 +163,7 @@ def compare_addresses(lab: str, model: Model, clients: dict, applied: apply.Appl
         findings.append(f"docker run {name} failed on the engine ({said}); the model predicted "
                         "it starts" if said else f"docker run {name} started on the engine; "
                         f"the model predicted it fails ({model.failed_runs[name]})")
-    sandbox.update_journal(lab, lambda j: j.__setitem__("findings", findings))
+    sandbox.update_journal(lab, lambda j: setattr(j, "findings", findings))
     return findings
 
 

@@ -1,4 +1,5 @@
-"""What an engine hands the prober once a lab is up: the same for every engine."""
+"""What an engine hands the prober once a lab is up: the same shape for every engine, with
+the engine's capabilities declared, so no probing code asks which engine it is."""
 
 from __future__ import annotations
 
@@ -17,3 +18,10 @@ class Running:
     # containers probed by `docker exec` instead (an engine netsim cannot enter), and how
     exec_sources: frozenset[str] = frozenset()
     exec_observer: Observer | None = None  # what observes those
+    findings: list[str] = field(default_factory=list)  # what realizing it found (real vs model)
+    # capabilities: netsim loaded every rule itself with nft, each with a counter (a drop the
+    # model names is proven by its counter); nftrace follows a probe through its namespaces;
+    # netsim built it all itself (the report names no engine)
+    counts_drops: bool = False
+    traces: bool = False
+    own: bool = False
