@@ -22,6 +22,7 @@ from netsim.engine import registry as engines
 from netsim.engine.docker.managed import EngineRefused
 from netsim.lab import Lab
 from netsim.realize import iptables_save, sandbox
+from netsim.realize.journal import Journal
 from tests.conftest import ROOT, SCENARIOS, engine_processes, needs_root, netsim_cgroups
 
 needs_dockerd = pytest.mark.skipif(not shutil.which("dockerd"),
@@ -175,8 +176,8 @@ def test_a_cni_node_is_refused_with_the_reason() -> None:
 
 
 def test_engine_registry_knows_which_engine_made_a_lab() -> None:
-    assert engines.kind_of({"engine": {"kind": "docker"}}) == "docker"
-    assert engines.kind_of({}) == "netns"
+    assert engines.kind_of(Journal(lab="x", engine={"kind": "docker"})) == "docker"
+    assert engines.kind_of(Journal(lab="x")) == "netns"
 
 
 GUEST = """
