@@ -349,23 +349,17 @@ def cleanup(everything: bool) -> None:
 def inspect(file: str, hosts: tuple[str, ...], as_nft: bool) -> None:
     """Print the rules Docker would install on each host, as iptables-save (no root)."""
     from netsim.lab import Lab
-    from netsim.model.graph import NodeKind
-    from netsim.realize import iptables_save, nft
 
     try:
-        model = Lab.load(file).model
+        lab = Lab.load(file)
+        for h in hosts:
+            lab.host(h)
+        for h in lab.hosts():
+            if not hosts or h in hosts:
+                click.echo(f"# {h}")
+                click.echo(lab.rules(h, nft=as_nft), nl=False)
     except NetsimError as e:
         _fail(e)
-    known = [ns.label for ns in model.ns.values() if ns.kind == NodeKind.HOST]
-    for h in hosts:
-        if h not in known:
-            _fail(NetsimError(f"--host {h}: no such host in {model.lab} (valid: "
-                              f"{', '.join(known)})"))
-    for ns in model.ns.values():
-        if ns.kind != NodeKind.HOST or (hosts and ns.label not in hosts):
-            continue
-        click.echo(f"# {ns.label}")
-        click.echo(nft.render(ns.rules) if as_nft else iptables_save.render(ns.rules), nl=False)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -376,19 +370,9 @@ def docker(file: str, host: str | None, words: tuple[str, ...]) -> None:
     """What `docker network inspect NET...` or `docker port NAME` would print on the lab,
     from the model (no root): `netsim docker tutorial.yml network inspect alpine-net`."""
     from netsim.lab import Lab
-    from netsim.model.graph import NodeKind
-    from netsim.report import docker_cli
 
     try:
-        model = Lab.load(file).model
-        hosts = [ns.label for ns in model.ns.values() if ns.kind == NodeKind.HOST]
-        if host is None and len(hosts) != 1:
-            raise NetsimError(f"{model.lab} has {len(hosts)} hosts: say which with --host "
-                              f"(valid: {', '.join(hosts)})")
-        if host is not None and host not in hosts:
-            raise NetsimError(f"--host {host}: no such host in {model.lab} (valid: "
-                              f"{', '.join(hosts)})")
-        click.echo(docker_cli.render(model, host or hosts[0], list(words)))
+        click.echo(Lab.load(file).docker(list(words), host))
     except NetsimError as e:
         _fail(e)
 
@@ -422,7 +406,6 @@ def draw(file: str, number: int | None, report_path: str | None, out: str, kind:
     import json
 
     from netsim.lab import Lab
-    from netsim.report import draw as pictures
 
     if Path(out).suffix.lower() not in PICTURE_FORMATS:
         _fail(NetsimError(f"-o {out}: a picture is written as {', '.join(PICTURE_FORMATS)} "
@@ -432,31 +415,18 @@ def draw(file: str, number: int | None, report_path: str | None, out: str, kind:
     try:
         lab = Lab.load(file)
         if report_path:
+            from netsim.report import draw as pictures
+
             rows = pictures.rows_from_json(json.loads(Path(report_path).read_text()))
+            fig = lab.draw(kind, rows=rows)
         else:  # a heatmap needs the matrix; the topology only the expectations' arrows
-            check = lab.check(full_matrix=kind == "heatmap")
-            rows = [*check.expectations, *check.matrix]
-        fig = _picture(pictures, lab, kind, rows)
+            fig = lab.draw(kind, lab.check(full_matrix=kind == "heatmap"))
     except NetsimError as e:
         _fail(e)
     except (OSError, ValueError, KeyError) as e:
         _fail(NetsimError(f"cannot read the report {report_path}: {e}"))
     fig.savefig(out, dpi=130)
     click.echo(f"{out}: {kind} of {lab.name}")
-
-
-def _picture(pictures, lab, kind: str, rows: list):
-    if kind == "topology":
-        return pictures.topology(lab.model, rows)
-    if kind == "heatmap":
-        return pictures.heatmap(rows, title=f"{lab.name}: reachability (ping)")
-    expectations = [r for r in rows if r.probe.origin != "matrix"]
-    words = kind.split()
-    if len(words) != 2 or not 0 <= int(words[1]) < len(expectations):
-        raise NetsimError(f"--kind {kind}: the path of which expectation? (valid: path 0 .. "
-                          f"path {len(expectations) - 1}, the # column of the report)"
-                          if expectations else f"--kind {kind}: {lab.name} has no expectations")
-    return pictures.path(expectations[int(words[1])])
 
 
 @main.group(name="import")

@@ -6,11 +6,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 from netsim.answer.outcome import Outcome
-from netsim.answer.verdict import Verdict
 from netsim.gcpause import paused
 from netsim.model.graph import Model, NodeKind
 from netsim.probe import plan
@@ -20,6 +18,7 @@ from netsim.report.compare import Row
 from netsim.report.reports import CheckReport, RunReport
 from netsim.runtime import registry as runtime
 from netsim.scenario.load import Loaded, from_text, load
+from netsim.session import TRACEABLE, Observers, Session, merged
 
 CLASS_MATRIX_FROM = 200  # containers from which check's matrix goes by classes of twins
 
@@ -60,8 +59,8 @@ class Lab:
         return self._model
 
     def _for_engine(self) -> Loaded:
-        """A real engine is predicted with its own version's profile (the scenario's
-        `docker:` says which Docker to imitate; a real engine is the one it is)."""
+        """A real engine is predicted as the version it is: the runtime it runs says how
+        (Docker: that version's profile, whatever the scenario's `docker:` names)."""
         from netsim.engine import registry as engines
 
         if self._engine_loaded is not None:
@@ -70,16 +69,8 @@ class Lab:
             (v for e in self.engines if (v := engines.get(e).version(self.options))), None)
         if version is None:  # no real engine: the scenario's own profile
             return self.loaded
-        from netsim.runtime.docker.profiles import for_version
-
         self._engine_version = version
-        profile, named = for_version(version), self.loaded.scenario.docker
-        notes = self.loaded.notes
-        if named and named != profile:
-            notes = (*notes, ("engine", f"the scenario names Docker {named}; the engine is "
-                              f"{version}: predicted with the {profile} profile"))
-        self._engine_loaded = replace(self.loaded, scenario=self.loaded.scenario.model_copy(
-            update={"docker": profile}), notes=notes)
+        self._engine_loaded = runtime.as_engine(self.loaded, version)
         return self._engine_loaded
 
     @paused()
@@ -178,39 +169,78 @@ class Lab:
 
         return sandbox.in_thread(run)
 
+    def hosts(self) -> list[str]:
+        """The scenario's hosts (and nodes), as its files name them."""
+        return [ns.label for ns in self.model.ns.values() if ns.kind == NodeKind.HOST]
+
+    def host(self, name: str | None) -> str:
+        """`name`, checked; None: the only host (several: say which)."""
+        from netsim.errors import NetsimError
+
+        known = self.hosts()
+        if name is None and len(known) != 1:
+            raise NetsimError(f"{self.name} has {len(known)} hosts: say which with --host "
+                              f"(valid: {', '.join(known)})")
+        if name is not None and name not in known:
+            raise NetsimError(f"--host {name}: no such host in {self.name} (valid: "
+                              f"{', '.join(known)})")
+        return name or known[0]
+
     def rules(self, host: str | None = None, nft: bool = False) -> str:
-        """The rules Docker would install on a host: iptables-save text, or netsim's nft script."""
+        """The rules a host's runtimes install: iptables-save text, or netsim's nft script
+        (default host: the first)."""
         from netsim.realize import iptables_save
         from netsim.realize import nft as nftables
 
-        host = host or next(n.id for n in self.model.ns.values() if n.kind == NodeKind.HOST)
-        rules = self.model.ns[host].rules
-        return nftables.render(rules) if nft else iptables_save.render(rules)
+        host = host if host is not None else self.hosts()[0]
+        ns = next(n for n in self.model.ns.values()
+                  if n.kind == NodeKind.HOST and host in (n.id, n.label))
+        return nftables.render(ns.rules) if nft else iptables_save.render(ns.rules)
+
+    def docker(self, words: list[str], host: str | None = None) -> str:
+        """What `docker network inspect NET` / `docker port NAME` would print on a host."""
+        from netsim.runtime.docker import inspect
+
+        return inspect.render(self.model, self.host(host), words)
 
     def draw(self, kind: str = "topology", report: CheckReport | RunReport | None = None,
-             results: bool = True):
+             results: bool = True, rows: list[Row] | None = None):
         """A matplotlib figure: "topology" (with the report's results, unless `results` is
         False: the network alone, for a question asked before the answer), "heatmap", or
         "path N" (the path of expectation N; with the observed path under it when the lab
-        is up, traced then, or when the run traced it as a mismatch)."""
+        is up, traced then, or when the run traced it as a mismatch). `rows`: a report's
+        rows read back from its JSON instead."""
         from netsim.report import draw as pictures
 
         if kind == "topology" and not results:
             return pictures.Picture(pictures.topology(self.model))
-        report = report or self.report()
+        arrows = rows  # a report read back: every row it has is an arrow
+        if rows is None:
+            report = report or self.report()
+            rows = [*report.expectations, *report.matrix]
+        expectations = [r for r in rows if r.probe.origin != "matrix"]
         if kind == "heatmap":
-            fig = pictures.heatmap(report.rows, title=f"{self.name}: reachability (ping)")
+            fig = pictures.heatmap(rows, title=f"{self.name}: reachability (ping)")
         elif kind.startswith("path"):
-            row = report.expectations[int(kind.split()[1])]
+            from netsim.errors import NetsimError
+
+            words = kind.split()
+            if len(words) != 2 or not words[1].isdigit() or \
+                    not 0 <= int(words[1]) < len(expectations):
+                raise NetsimError(
+                    f"--kind {kind}: the path of which expectation? (valid: path 0 .. path "
+                    f"{len(expectations) - 1}, the # column of the report)" if expectations
+                    else f"--kind {kind}: {self.name} has no expectations")
+            row = expectations[int(words[1])]
             traced = row.trace
             if traced is None and self._running is not None and row.probe.proto in (
-                    "icmp", "tcp", "udp") and self._running.engine == "netns":
+                    TRACEABLE) and self._running.traces:
                 from netsim.probe import trace as tracer
 
                 traced = tracer.run(self.model, self._running.names, row.probe, row.predicted)
             fig = pictures.path(row, traced)
         else:  # the expectations are the arrows (a large check's matrix is never made here)
-            fig = pictures.topology(self.model, report.expectations)
+            fig = pictures.topology(self.model, expectations if arrows is None else arrows)
         return pictures.Picture(fig)
 
     def run(self, full_matrix: bool = True, keep: bool = False,
@@ -242,137 +272,39 @@ class Lab:
             if not (keep and last):
                 report.timings[f"down{tag}"] = t_down
             reports.append(report)
-        return _merged(reports)
+        return merged(reports)
 
 
 def probe_lab(lab: Lab, running: Running, full_matrix: bool = True,
               progress: Callable[[int, int], None] | None = None) -> RunReport:
-    """Probe a lab that is up: every expectation and (optionally) the full matrix."""
+    """Probe a lab that is up: every expectation and (optionally) the full matrix, observed
+    by the kernel (real packets from inside its namespaces, the containers' real libc)."""
     from netsim.probe.engine import Prober
     from netsim.probe.observe import Kernel
     from netsim.realize import sandbox
 
-    start = time.perf_counter()
     check = lab.check(full_matrix=full_matrix, by_class=False)  # every probe a row
-    rows = check.rows
-    names = running.names
-    for row in rows:  # ARP-decided verdicts must meet cold caches (see engine._waves)
-        if row.predicted.cold_arp:
-            row.probe = replace(row.probe, cold=True)
-        elif running.engine == "netns" and row.predicted.dropped_by:
-            row.probe = replace(row.probe, drop=_counter(lab.model, running, row.predicted))
-    where = {id(r): _vantage(r.probe, running) for r in check.rows}
-    # a vantage point the engine does not give (the LAN of an existing engine): the matrix
-    # leaves it out, an expectation from it is inconclusive
-    matrix = [r for r in check.matrix if where[id(r)] is not None]
-    rows = check.expectations + matrix
-    by = {k: [r for r in rows if where[id(r)] == k] for k in ("run", "exec", "kernel", None)}
-    for row in by[None]:
-        row.seen = Outcome(Verdict.INCONCLUSIVE, None, [row.probe.src], evidence=[
-            f"{row.probe.src} is no vantage point of {running.engine}"])
-    # a namespace lab runs no dockerd: whether `docker run` fails is the model's word only,
-    # so those rows stay unobserved there (a real engine observes them)
-    if running.failed_runs is not None:
-        for row in by["run"]:
-            row.seen = _run_seen(row.probe.src, running)
-    if by["exec"]:  # names too are asked of it directly: it says inconclusive, not unresolved
-        for row, seen in zip(by["exec"], running.exec_observer.run(
-                [r.probe for r in by["exec"]]), strict=True):
-            row.seen = seen
-    live = by["kernel"]
-    prober = Prober(names, running.flush, progress=progress)
+    prober = Prober(running.names, running.flush, progress=progress)
     try:
-        kernel = Kernel(prober, names, sandbox.files_dir(lab.name))
-        for row, seen in zip(live, observe(kernel, [r.probe for r in live]), strict=True):
-            row.seen = seen
+        observers = Observers(Kernel(prober, running.names, sandbox.files_dir(lab.name)),
+                              tracer=lambda p, predicted: _tracer(lab, running, p, predicted),
+                              dead=lambda: sandbox.dead(lab.name))
+        return Session(lab.name, lab.model, running, observers).probe(check)
     finally:
         prober.close()
-    gone = sandbox.dead(lab.name)
-    if gone:  # what it served now answers nothing: no row of this run is evidence
-        from netsim.errors import EnvironmentProblem
-
-        raise EnvironmentProblem(f"{', '.join(gone)} of lab {lab.name} died while netsim "
-                                 "probed it: the probes are no evidence of the scenario",
-                                 "see the daemon's log (netsim run --keep keeps it), then run "
-                                 "again")
-    if running.engine == "netns":
-        _trace_mismatches(lab, running, [r for r in live if r.mismatch])
-    report = RunReport(lab.name, lab.model.profile, lab.model, check.expectations,
-                       matrix, [*check.warnings, *running.warnings],
-                       time.perf_counter() - start, findings=list(running.findings))
-    report.engine = running.engine
-    return report
 
 
-TRACED = 10  # mismatches traced per run, at most (a trace costs a probe and a second)
-
-
-def _trace_mismatches(lab: Lab, running: Running, rows: list[Row]) -> None:
-    """Send each disagreeing probe once more, traced, so the report says where the kernel
-    left the prediction (JSON: `trace`); by-name probes are traced at the address they got."""
+def _tracer(lab: Lab, running: Running, probe, predicted: Outcome):
     from netsim.probe import trace as tracer
 
-    for row in rows[:TRACED]:
-        probe = row.probe if row.seen is None or row.seen.dst is None else replace(
-            row.probe, dst=row.seen.dst)
-        if probe.proto not in ("icmp", "tcp", "udp") or probe.dst is None:
-            continue
-        row.trace = tracer.run(lab.model, running.names, replace(probe, name=None),
-                               row.predicted)
-
-
-def _counter(model: Model, running: Running, predicted: Outcome) -> tuple | None:
-    """Where the kernel counts the drop the model predicts: a rule netsim loaded with nft
-    (each carries a counter; a drop policy has one after the chain's last rule)."""
-    ns_id, table, chain, index = predicted.dropped_by
-    ns = model.ns[ns_id]
-    if ns_id not in running.names:
-        return None
-    if table == "snmp":  # no route: the kernel counts it per namespace, rate limit or not
-        return (running.names[ns_id], table, chain, index, "(no route)")
-    if ns.rules_by:  # iptables written by a runtime's own tool: no counter netsim placed
-        return None
-    what = "policy" if index == len(ns.rules.tables[table][chain].rules) else f"rule {index + 1}"
-    return (running.names[ns_id], table, chain, index, what)
-
-
-def _vantage(p, running: Running) -> str | None:
-    """How a probe is observed: "run" (the engine's `docker run`), "kernel" (from inside a
-    namespace), "exec" (docker exec in the container), or None (no vantage point there)."""
-    if p.proto == "run":
-        return "run"
-    if p.src_ns in running.names:
-        return "kernel"
-    return "exec" if p.src in running.exec_sources else None
-
-
-def _merged(reports: list[RunReport]) -> RunReport:
-    """One report for `--engine a,b`: the first engine's rows, each carrying what the others
-    observed for the same probe (`Row.also`), their findings and timings."""
-    first, *rest = reports
-    rows = {(r.probe.origin, r.probe.label): r for r in first.rows}
-    for other in rest:
-        first.also.append(other.engine)
-        for r in other.rows:
-            if r.seen is not None and (r.probe.origin, r.probe.label) in rows:
-                rows[r.probe.origin, r.probe.label].also[other.engine] = r.seen
-        first.findings += [f"{other.engine}: {f}" for f in other.findings]
-        first.timings |= other.timings
-        first.warnings += [w for w in other.warnings if w not in first.warnings]
-    return first
-
-
-def _run_seen(name: str, running: Running) -> Outcome:
-    why = (running.failed_runs or {}).get(name)
-    said = why or f"docker run {name}: started ({running.engine})"
-    return Outcome(Verdict.FAILED if why else Verdict.STARTED, None, [name], said, evidence=[said])
+    return tracer.run(lab.model, running.names, probe, predicted)
 
 
 def trace_probe(lab: Lab, running: Running, frm: str, to: str, port: str | None = None):
     from netsim.errors import NetsimError
     from netsim.probe import trace as tracer
 
-    if running.engine != "netns":
+    if not running.traces:
         raise NetsimError(f"trace follows packets through the namespaces netsim builds; this "
                           f"lab runs on {running.engine} (up it with --engine netns)")
     probe = plan.single(lab.model, frm, to, port)
@@ -400,8 +332,7 @@ def attach(name: str) -> tuple[Lab, Running]:
     eng = journal.engine
     lab = Lab.from_yaml(journal.scenario, journal.path or name, kind,
                         docker_host=eng.get("docker_host"))
-    if kind != "netns":
-        lab._engine_version = eng.get("version")
+    lab._engine_version = eng.get("version")  # a real engine's: predicted as that one
     names = {ns_id: sandbox.ns_name(name, ns_id) for ns_id in lab.model.ns}
     running = engines.get(kind).attach(journal, lab.model, names)
     missing = [n for n in dict.fromkeys(running.names.values())

@@ -6,6 +6,7 @@ from netsim.model.graph import Model
 from netsim.probe.running import Running
 from netsim.realize import lifecycle
 from netsim.realize.journal import Journal
+from netsim.runtime import registry as runtime
 from netsim.scenario.load import Loaded
 
 NAME = "netns"
@@ -16,7 +17,7 @@ CAN = {"counts_drops": True, "traces": True, "own": True}
 
 def up(loaded: Loaded, model: Model, options: dict) -> Running:
     made = lifecycle.up(model, loaded.scenario.name, loaded.text, loaded.path,
-                        {"kind": NAME})
+                        {"kind": NAME}, runtime.TOOLS)
     return Running(names=made.names, flush=lifecycle.flush_targets(model, made.names),
                    engine=NAME, warnings=list(made.warnings), findings=list(made.findings),
                    **CAN)

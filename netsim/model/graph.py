@@ -205,10 +205,24 @@ class ContainerInfo:
     networks: list[str] = field(default_factory=list)
     ports: list[PortBinding] = field(default_factory=list)
     joins: str | None = None  # container: mode, the container whose namespace it shares
+    # its runtime names it nowhere but by its addresses, ports and name (no chain named by
+    # a hash of its id): two such containers may be twins (predict/twins.py)
+    swappable: bool = False
 
     @property
     def short_id(self) -> str:
         return self.id[:12]
+
+
+@dataclass
+class ToolRun:
+    """One thing a runtime's real tool must be asked while the lab is built (a CNI ADD),
+    with what the model expects it to give; the runtime's own record subclasses it, and the
+    runner its `tool` names (the runtime's `tools` table) reads it."""
+
+    tool: str
+    container: str
+    node: str  # the namespace the tool runs in
 
 
 @dataclass
@@ -236,7 +250,8 @@ class Model:
         self.failed_runs: dict[str, str] = {}  # containers the runtime refused to start: why
         # what a runtime's own tool must be asked at `up` (CNI: one ADD per container), with
         # the model's expected result to compare the real one with
-        self.plugin_runs: list[dict] = []
+        self.tool_runs: list[ToolRun] = []
+        self.behaviours: list[str] = []  # whose behaviour each runtime reproduces
         self.warnings: list[tuple[str, str]] = []  # (pitfall id, sentence)
         self.names: dict[str, NameView] = {}  # container -> what it resolves, and how
         self.lan_dns: dict | None = None  # the router's records (None: no DNS server)
@@ -286,11 +301,8 @@ class Model:
         return self.ns[ns].ifaces[name]
 
     def behaviour(self) -> str:
-        """Whose behaviour this model reproduces: the Docker profile, the CNI plugins."""
-        parts = [f"docker {self.profile}"] if self.profile else []
-        if any(c.runtime == "cni" for c in self.containers.values()):
-            parts.append("CNI plugins 1.1.1")
-        return ", ".join(parts) or "no runtime"
+        """Whose behaviour this model reproduces, as each runtime says it."""
+        return ", ".join(self.behaviours) or "no runtime"
 
     def local_addresses(self, ns_id: str) -> set[IPv4Address]:
         return {a.ip for i in self.ns[ns_id].ifaces.values() for a in i.addrs}

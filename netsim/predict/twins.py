@@ -117,12 +117,12 @@ class Twins:
     def _signature(self, name: str, owned: list[tuple]) -> tuple[tuple, Member] | None:
         m = self.model
         info, ep = m.containers[name], m.endpoints.get(name)
-        if (ep is None or info.runtime != "docker" or info.mode != "networks"
+        if (ep is None or not info.swappable or info.mode != "networks"
                 or ep.ns != name or name in self._joined):
             return None
         ns = m.ns[name]
         if ns.neighbours or ns.fdb or ns.rules_by or any(
-                n.driver == "overlay" for n in m.networks.values() if name in n.endpoints):
+                n.vni is not None for n in m.networks.values() if name in n.endpoints):
             return None  # an overlay's peers are programmed by address and MAC elsewhere
         own = {a.ip for i in ns.ifaces.values() for a in i.addrs if i.kind != IfKind.LOOPBACK}
         if own & self._shared:

@@ -7,6 +7,7 @@ import errno
 import os
 import resource
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pyroute2.netlink.exceptions import NetlinkError
@@ -16,16 +17,12 @@ from netsim.model import dns
 from netsim.model.graph import IfKind, Model, Netns
 from netsim.model.lan import SWITCH
 from netsim.model.rules import Op
-from netsim.realize import cni_exec, netlink, nft, sandbox, services, xtables
+from netsim.realize import netlink, nft, sandbox, services, tools, xtables
 from netsim.realize.journal import Journal, Process
 
 
 class LabExists(NetsimError):
     pass
-
-
-class PluginRefused(NetsimError):
-    """A real CNI plugin refused the configuration (exit 2): its own {code, msg}."""
 
 
 @dataclass
@@ -45,8 +42,9 @@ def require_root(what: str) -> None:
 
 
 def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
-       engine: dict) -> UpResult:
-    """`engine`: the engine's own journal record (its `kind` first)."""
+       engine: dict, runners: Mapping[str, tools.Runner] | None = None) -> UpResult:
+    """`engine`: the engine's own journal record (its `kind` first); `runners`: the
+    runtimes' real tools, for the model's `tool_runs`."""
     require_root("up")
     nft.nft_binary()
     netlink.check_kernel(model)
@@ -68,7 +66,7 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
         times["rules"] = time.perf_counter() - t1
         write_files(model, lab)
         t3 = time.perf_counter()
-        findings, said = run_plugins(model, lab, names)
+        said = _run_tools(model, lab, names, runners or {})
         for ns_id, (_, after) in shared.items():
             xtables.restore(names[ns_id], after)
         times["plugins"] = time.perf_counter() - t3
@@ -77,7 +75,7 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
         keeper = Process(pid=pid, start=sandbox.pid_start(pid))
         sandbox.update_journal(lab, lambda j: setattr(j, "keeper", keeper))
         times["services"] = time.perf_counter() - t2
-        return UpResult(names, times, pid, findings, said)
+        return UpResult(names, times, pid, said.findings, said.warnings)
     except BaseException as e:
         sandbox.teardown(lab)
         if isinstance(e, sandbox.Cancelled):
@@ -120,45 +118,16 @@ def shared_phases(ns: Netns) -> tuple[list[Op], list[Op]]:
     return ops[:first], ops[last + 1:]
 
 
-def run_plugins(model: Model, lab: str, names: dict[str, str]
-                ) -> tuple[list[str], list[tuple[str, str]]]:
-    """The runtime's own tool, for real: each container's ADD by the real CNI plugins, in
-    file order; what they gave that the model did not predict is a finding (returned, and
-    journaled for a later `netsim probe` of the lab)."""
-    findings: list[str] = []
-    warnings: list[tuple[str, str]] = []
-    for step in model.plugin_runs:
-        state = sandbox.files_dir(lab) / "cni" / step["node"]
-        try:
-            got = cni_exec.add(step["conflist"], step["container"], names[step["ns"]],
-                               step["ifname"], names[step["node"]], step["args"], state)
-        except cni_exec.PluginError as e:
-            raise PluginRefused(f"the {e.plugin} plugin refused {step['container']} on "
-                                f"{step['conflist']['name']}: {{\"code\": {e.code}, \"msg\": "
-                                f"\"{e.msg}\"}}" + (f" ({e.details})" if e.details else "")) \
-                from None
-        try:
-            cni_exec.check(step["conflist"], step["container"], names[step["ns"]],
-                           step["ifname"], names[step["node"]], step["args"], state, got)
-        except cni_exec.PluginError as e:
-            said = f"{step['container']}: CHECK by the {e.plugin} plugin failed right after " \
-                f"ADD: {e.msg}"
-            bug = cni_exec.known_bug(e, [p["type"] for p in step["conflist"]["plugins"]])
-            if bug:
-                warnings.append(("CHECK", f"{said} — known bug {bug}"))
-            else:
-                findings.append(said)
-        # IPv6 is carried to the plugins, not modelled yet: their IPv4 addresses are compared
-        real = [ip["address"] for ip in got.get("ips", []) if ":" not in ip["address"]]
-        if real != step["expected_ips"]:
-            findings.append(f"{step['container']}: the {step['conflist']['name']} plugins gave "
-                            f"{', '.join(real) or 'no address'}, the model predicted "
-                            f"{', '.join(step['expected_ips']) or 'none'}")
-    if findings or warnings:
+def _run_tools(model: Model, lab: str, names: dict[str, str],
+               runners: Mapping[str, tools.Runner]) -> tools.Said:
+    """The runtimes' own tools, for real; what they gave that the model did not predict is a
+    finding (returned, and journaled for a later `netsim probe` of the lab)."""
+    said = tools.run(model, tools.ToolContext(lab, names, sandbox.files_dir(lab)), runners)
+    if said.findings or said.warnings:
         def record(j: Journal) -> None:
-            j.findings, j.warnings = findings, warnings
+            j.findings, j.warnings = said.findings, said.warnings
         sandbox.update_journal(lab, record)
-    return findings, warnings
+    return said
 
 
 def write_files(model: Model, lab: str) -> None:

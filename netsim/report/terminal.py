@@ -315,7 +315,7 @@ def print_run(report: RunReport, console: Console, quiet: bool = False,
     timing = ", ".join(f"{k} {v:.2f} s" for k, v in report.timings.items())
     model_only = f", {unseen} the model's word only (no dockerd runs here)" if unseen else ""
     said = [report.engine, *report.also]
-    where = "" if said == ["netns"] else f" ({' and '.join(said)})"
+    where = "" if report.own else f" ({' and '.join(said)})"
     for e in report.also:
         same += sum(1 for r in report.rows if e in r.also and r.also[e].result ==
                     r.predicted.result)

@@ -9,43 +9,44 @@ policy). Link-kind lint runs last, over the whole model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from netsim.gcpause import paused
 from netsim.links import registry as links
 from netsim.model import lan
 from netsim.model.assembly import Assembly
 from netsim.model.graph import Model
 from netsim.runtime.cni import runtime as cni
-from netsim.runtime.docker import daemon as docker
+from netsim.runtime.contract import Runtime, ToolRunner
+from netsim.runtime.docker import runtime as docker
 from netsim.scenario.load import Loaded
 from netsim.scenario.schema import Container, Host, Scenario
 
-Builder = Callable[[Assembly, dict[str, Host], dict[str, Container]], None]
-
-
-@dataclass(frozen=True)
-class Runtime:
-    build: Builder  # fills the model for the hosts given and the containers that run on them
-    claims: Callable[[Container, Scenario], bool]  # on a node of several: is this one its?
-    per_node: bool  # builds each node on its own: may run before or after another runtime
-
-
 RUNTIMES: dict[str, Runtime] = {
-    docker.NAME: Runtime(docker.build, lambda c, sc: not cni.names_conflist(c, sc), False),
-    cni.NAME: Runtime(cni.build, cni.names_conflist, True),
+    docker.NAME: docker.RUNTIME,
+    cni.NAME: cni.RUNTIME,
 }
+DEFAULT = docker.NAME  # a host that names none runs this one
+TOOLS: dict[str, ToolRunner] = {k: v for rt in RUNTIMES.values() for k, v in rt.tools.items()}
+
+
+def as_engine(loaded: Loaded, version: str) -> Loaded:
+    """The scenario as a real engine of `version` is predicted (each runtime that says)."""
+    for rt in RUNTIMES.values():
+        if rt.as_engine is not None:
+            loaded = rt.as_engine(loaded, version)
+    return loaded
 
 
 def runtime_of(spec: Container, hosts: dict[str, Host], sc: Scenario) -> str:
-    """Which runtime starts a container: its host's (one host: that one; else Docker, which
-    says when a host must be named); on a node of several, the first that claims it."""
+    """Which runtime starts a container: its host's (one host: that one; else the default,
+    which says when a host must be named); on a node of several, the first that claims it,
+    else the first that takes what no other claims."""
     host = hosts.get(spec.host) if spec.host else (
         next(iter(hosts.values())) if len(hosts) == 1 else None)
     if host is None:
-        return docker.NAME
-    return next((r for r in host.runtime if RUNTIMES[r].claims(spec, sc)), host.runtime[0])
+        return DEFAULT
+    claimed = (r for r in host.runtime if (c := RUNTIMES[r].claims) and c(spec, sc))
+    rest = (r for r in host.runtime if RUNTIMES[r].claims is None)
+    return next(claimed, next(rest, host.runtime[0]))
 
 
 def schedule(asm: Assembly, hosts: dict[str, Host]) -> list[tuple[str, dict[str, Host]]]:
@@ -109,6 +110,10 @@ def build(loaded: Loaded) -> Model:
                 and (c.host in hosts or c.host not in all_hosts)
                 and runtime_of(c, all_hosts, asm.sc) == runtime}
         placed |= mine.keys()
+        for name in mine:
+            refused = RUNTIMES[runtime].container_name(name)
+            if refused:
+                raise asm.error(("containers", name), refused, at_key=True)
         RUNTIMES[runtime].build(asm, hosts, mine)
     for name, c in asm.sc.containers.items():  # no runtime took it (all hosts run CNI)
         if name not in placed:

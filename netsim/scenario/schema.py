@@ -29,10 +29,9 @@ RESULTS_DNS = ("nxdomain", "servfail", "timeout", "refused", "unreachable")
 RESERVED = ("lan", "outside", "router")  # node names netsim itself uses on every LAN
 
 _LAB = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}\Z")
-# Docker's name rules (validContainerNamePattern needs two characters at least; a network's
-# name may be one, asked of 20.10.24); hosts and LAN peers follow the network rule
+# the rule every name follows (a network's, as Docker's 20.10.24 checks it); a runtime may
+# ask more of a container's (runtime.contract: Docker's two characters at least)
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
-_CONTAINER = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+\Z")
 _IFNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}\Z")  # IFNAMSIZ: 15 characters
 MAX_NAME = 63  # a DNS label: the embedded DNS answers container names
 
@@ -169,7 +168,7 @@ def _map_of_empty(v: Any) -> Any:
 
 IPv4 = Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4)]
 Net = Annotated[ipaddress.IPv4Network, BeforeValidator(_net)]
-ContainerName = Annotated[str, BeforeValidator(_name("container", _CONTAINER))]
+ContainerName = Annotated[str, BeforeValidator(_name("container"))]
 NodeName = Annotated[str, BeforeValidator(_name("host"))]  # a host or a LAN machine
 NetworkName = Annotated[str, BeforeValidator(_name("network"))]
 IfName = Annotated[str, BeforeValidator(_ifname)]
@@ -340,7 +339,7 @@ class Container(Strict):
     host: NodeName | None = None
     network: Text | None = None
     networks: Annotated[dict[Text, Attach], BeforeValidator(_map_of_empty)] | None = None
-    image: Text | None = None  # what listens by default (runtime/docker/images.py, `images:`)
+    image: Text | None = None  # what listens by default (scenario/images.py, `images:`)
     ports: list[PortSpec] = []
     publish_all: bool = False
     expose: list[Port] = []

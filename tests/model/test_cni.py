@@ -38,7 +38,7 @@ def test_bridge_and_host_local_as_the_plugins_do_it() -> None:
     [default] = [r for r in m.ns["aa"].routes if r.dst.prefixlen == 0]
     assert default.via == IPv4Address("10.88.0.1")
     assert m.ns["node1"].forwarding and m.ns["node1"].rules_by == "cni"
-    assert [run["expected_ips"] for run in m.plugin_runs] == [["10.88.0.2/16"], ["10.88.0.3/16"]]
+    assert [run.expected_ips for run in m.tool_runs] == [["10.88.0.2/16"], ["10.88.0.3/16"]]
 
 
 def test_ip_masq_chain_as_iptables_save_shows_it() -> None:
@@ -146,7 +146,7 @@ def test_portmap_chains_as_the_plugin_writes_them() -> None:
                  "-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE"):
         assert line in text, line
     assert m.ns["node1"].ifaces["cni0"].route_localnet
-    assert m.plugin_runs[0]["args"] == {"portMappings": [
+    assert m.tool_runs[0].args == {"portMappings": [
         {"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]}
 
 

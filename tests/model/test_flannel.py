@@ -56,8 +56,8 @@ def test_vxlan_device_routes_neighbours_and_fdb_per_remote_node() -> None:
 
 def test_the_flannel_plugin_delegates_to_bridge_as_the_real_one_does() -> None:
     m = lab(cluster()).model
-    run = m.plugin_runs[0]
-    bridge, portmap = run["conflist"]["plugins"]
+    run = m.tool_runs[0]
+    bridge, portmap = run.conflist["plugins"]
     assert bridge == {"hairpinMode": True, "isDefaultGateway": True, "name": "cbr0",
                       "type": "bridge", "ipMasq": False, "mtu": 1450, "isGateway": True,
                       "cniVersion": "0.3.1",
@@ -69,7 +69,7 @@ def test_the_flannel_plugin_delegates_to_bridge_as_the_real_one_does() -> None:
 
 def test_ip_masq_off_gives_the_bridge_its_masquerade() -> None:
     m = lab(cluster("{Network: 10.244.0.0/16, Backend: {Type: vxlan}, ip_masq: false}")).model
-    assert m.plugin_runs[0]["conflist"]["plugins"][0]["ipMasq"] is True
+    assert m.tool_runs[0].conflist["plugins"][0]["ipMasq"] is True
     assert not m.ns["node1"].rules.has("nat", "FLANNEL-POSTRTG")
     assert "FLANNEL_IPMASQ=false" in m.files["node1/run/flannel/subnet.env"]
 

@@ -10,8 +10,9 @@ from ipaddress import IPv4Address
 import pytest
 
 from netsim.errors import EnvironmentProblem
-from netsim.realize import cni_exec, sandbox
+from netsim.realize import sandbox
 from netsim.realize.journal import Journal
+from netsim.runtime.cni import exec as cni_exec
 from tests.conftest import needs_root
 
 pytestmark = [needs_root, pytest.mark.skipif(not cni_exec.PLUGIN_DIR.is_dir(),
@@ -123,7 +124,7 @@ def test_a_plugin_address_the_model_did_not_predict_is_a_finding() -> None:
     lab = Lab.load(SCENARIOS / "cni-bridge.yml")
     assert not lab.run(full_matrix=False).findings  # as predicted
     lab = Lab.load(SCENARIOS / "cni-bridge.yml")
-    lab.model.plugin_runs[0]["expected_ips"] = ["10.88.0.99/16"]
+    lab.model.tool_runs[0].expected_ips = ["10.88.0.99/16"]
     report = lab.run(full_matrix=False)
     assert report.findings == ["web: the podnet plugins gave 10.88.0.2/16, the model predicted "
                                "10.88.0.99/16"]

@@ -20,8 +20,9 @@ import pytest
 from netsim.engine.docker import existing
 from netsim.errors import EnvironmentProblem
 from netsim.lab import Lab
-from netsim.realize import cni_exec, sandbox
+from netsim.realize import sandbox
 from netsim.realize.journal import Journal
+from netsim.runtime.cni import exec as cni_exec
 from tests.conftest import needs_root
 
 pytestmark = needs_root

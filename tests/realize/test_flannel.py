@@ -11,8 +11,9 @@ from ipaddress import IPv4Address, IPv4Interface
 import pytest
 
 from netsim.lab import Lab
-from netsim.realize import cni_exec, sandbox
+from netsim.realize import sandbox
 from netsim.realize.iptables_save import render
+from netsim.runtime.cni import exec as cni_exec
 from tests.conftest import SCENARIOS, lab, needs_root
 
 pytestmark = [needs_root, pytest.mark.skipif(not cni_exec.PLUGIN_DIR.is_dir(),

@@ -10,8 +10,9 @@ import pytest
 
 from netsim.errors import ScenarioError
 from netsim.lab import Lab
-from netsim.realize import cni_exec, sandbox
+from netsim.realize import sandbox
 from netsim.realize.journal import Journal
+from netsim.runtime.cni import exec as cni_exec
 from tests.conftest import needs_root
 
 pytestmark = [needs_root, pytest.mark.skipif(not cni_exec.PLUGIN_DIR.is_dir(),

@@ -14,7 +14,8 @@ import yaml
 
 from netsim.errors import EnvironmentProblem
 from netsim.lab import Lab
-from netsim.report import docker_cli, printed
+from netsim.report import printed
+from netsim.runtime.docker import inspect as docker_cli
 from tests.conftest import needs_root
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "tutorials"

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from netsim.model.graph import Model
-from netsim.runtime.docker import images
-from netsim.scenario import events
+from netsim.scenario import events, images
 from netsim.scenario.events import Event
 from netsim.scenario.portspec import PortProto
 from netsim.scenario.schema import Container, Network, Scenario

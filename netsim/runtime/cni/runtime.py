@@ -1,7 +1,7 @@
 """The CNI runtime: a node's containers wired by a conflist's plugins, as containerd, CRI-O or
 Podman 3 would run them. The model of each plugin (plugins/) predicts what the real one
-does; `Model.plugin_runs` says what the realizer must ask the real binaries, whose results are
-then compared with the model's (netsim.realize.lifecycle)."""
+does; `Model.tool_runs` (`PluginRun`) says what the realizer must ask the real binaries,
+whose results `exec.run` compares with the model's."""
 
 from __future__ import annotations
 
@@ -12,16 +12,20 @@ from netsim.model import dns
 from netsim.model.assembly import ANY, Assembly
 from netsim.model.graph import ContainerInfo, EdgeKind, NetRecord, NodeKind, PortBinding
 from netsim.runtime.cni import conflist, lint
+from netsim.runtime.cni import exec as cni_exec
 from netsim.runtime.cni.context import Add, Cni, Node, runtime_config
+from netsim.runtime.cni.exec import PluginRun
 from netsim.runtime.cni.flannel import flanneld
 from netsim.runtime.cni.flannel import lint as flannel_lint
 from netsim.runtime.cni.flannel.registry import BACKENDS
 from netsim.runtime.cni.registry import PLUGINS
-from netsim.runtime.docker import images
+from netsim.runtime.contract import Runtime
+from netsim.scenario import images
 from netsim.scenario.schema import Container, Host, Scenario
 
 NAME = "cni"
 IFNAME = "eth0"
+BEHAVIOUR = "CNI plugins 1.1.1"  # Debian's containernetworking-plugins, whose words it has
 NOT_CNI = (("links", "--link is Docker's"), ("publish_all", "-P is Docker's"),
            ("expose", "--expose is Docker's"), ("hostname", "the runtime sets the hostname"))
 
@@ -37,6 +41,8 @@ def build(asm: Assembly, hosts: dict[str, Host], containers: dict[str, Container
         run(cni, name, spec, ("containers", name))
     lint.run(cni)
     flannel_lint.run(cni)
+    if containers and BEHAVIOUR not in asm.model.behaviours:
+        asm.model.behaviours.append(BEHAVIOUR)
 
 
 def names_conflist(spec: Container, sc: Scenario) -> bool:
@@ -102,10 +108,9 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
                                   m["spec"]) for m in args.get("portMappings", [])]
     runtime_args = {k: [{f: x for f, x in m.items() if f != "spec"} for m in v]
                     if k == "portMappings" else v for k, v in args.items()}
-    cni.model.plugin_runs.append({"runtime": NAME, "container": name, "node": host,
-                                  "ns": name, "ifname": IFNAME,
-                                  "conflist": {**conf, "plugins": executed},
-                                  "args": runtime_args, "expected_ips": ips})
+    cni.model.tool_runs.append(PluginRun(
+        cni_exec.TOOL, name, host, ns=name, ifname=IFNAME,
+        conflist={**conf, "plugins": executed}, args=runtime_args, expected_ips=ips))
     listen = spec.listen if spec.listen is not None else (
         images.ports_of(spec.image, asm.sc.images) or [])
     for p in listen:
@@ -185,3 +190,6 @@ def _names(cni: Cni, name: str, address) -> None:
     view.resolv_conf = dns.resolv_conf(view)
     view.hosts_file = dns.hosts_file(view, [(address, [name])] if address else [])
     cni.model.names[name] = view
+
+
+RUNTIME = Runtime(build, per_node=True, claims=names_conflist, tools=cni_exec.TOOLS)

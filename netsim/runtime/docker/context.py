@@ -14,10 +14,10 @@ from typing import Any
 from netsim.errors import ScenarioError
 from netsim.model.assembly import Assembly
 from netsim.model.graph import EdgeKind, Model, NetRecord, NodeKind
-from netsim.runtime.docker import images
 from netsim.runtime.docker.ipam import LOCAL_POOLS, AddressPool, IpamError, SubnetAllocator
 from netsim.runtime.docker.portalloc import PortAllocator
 from netsim.runtime.docker.profiles import MacScheme, Profile
+from netsim.scenario import images
 from netsim.scenario.portspec import PortProto
 from netsim.scenario.schema import Attach, Container, Host, Network
 

@@ -41,6 +41,7 @@ def profile_of(asm: Assembly) -> Profile:
 def build(asm: Assembly, hosts: dict[str, Host], containers: dict[str, Container]) -> None:
     dk = Docker(asm, profile_of(asm), DRIVERS)
     asm.model.profile = dk.profile.name
+    asm.model.behaviours.append(f"docker {dk.profile.name}")
     for name, spec in hosts.items():
         start(dk, name, spec)
     for name, spec in asm.sc.networks.items():
@@ -96,7 +97,7 @@ def run(dk: Docker, name: str, spec: Container, path: tuple) -> None:
     mode, target, nets = _network_mode(dk, spec, path)
     dk.model.containers[name] = ContainerInfo(
         name, dk.digest("container", name), d.name, NAME, mode, spec.hostname,
-        [n.name for n in nets])
+        [n.name for n in nets], swappable=True)
     try:
         MODES[mode](Run(dk, d, name, spec, path, nets, target))
     except RunFailed as e:

@@ -16,12 +16,16 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from netsim.errors import EnvironmentProblem
+from netsim.model.graph import ToolRun
 from netsim.realize import sandbox
+from netsim.realize.tools import Said, ToolContext, ToolRefused
 from netsim.runtime.cni.context import runtime_config
 
+TOOL = "cni"  # the runner's key in the CNI runtime's `tools`
 PLUGIN_DIR = Path("/usr/lib/cni")  # Debian's containernetworking-plugins
 PACKAGE = "containernetworking-plugins"
 TIMEOUT = 30.0
@@ -163,3 +167,53 @@ def _error(plugin_type: str, command: str, out: str, stderr: str) -> PluginError
 def _ips_ok(ips: object) -> bool:
     return isinstance(ips, list) and all(
         isinstance(ip, dict) and isinstance(ip.get("address"), str) for ip in ips)
+
+
+@dataclass
+class PluginRun(ToolRun):
+    """One container's ADD: the conflist as the plugins run it (a delegate's conf when the
+    flannel type delegates), the runtime's arguments, the addresses the model expects."""
+
+    ns: str = ""  # the pod's namespace
+    ifname: str = "eth0"
+    conflist: dict = field(default_factory=dict)
+    args: dict = field(default_factory=dict)  # runtimeConfig by capability (portMappings)
+    expected_ips: list[str] = field(default_factory=list)
+
+
+class PluginRefused(ToolRefused):
+    """A real CNI plugin refused the configuration (exit 2): its own {code, msg}."""
+
+
+def run(step: ToolRun, ctx: ToolContext) -> Said:
+    """One container's ADD by the real plugins, then CHECK; the addresses they gave against
+    the model's (IPv6 is carried to the plugins, not modelled yet: IPv4 is compared)."""
+    assert isinstance(step, PluginRun)
+    said = Said()
+    state = ctx.files / "cni" / step.node
+    where = (step.container, ctx.names[step.ns], step.ifname, ctx.names[step.node], step.args,
+             state)
+    try:
+        got = add(step.conflist, *where)
+    except PluginError as e:
+        raise PluginRefused(f"the {e.plugin} plugin refused {step.container} on "
+                            f"{step.conflist['name']}: {{\"code\": {e.code}, \"msg\": "
+                            f"\"{e.msg}\"}}" + (f" ({e.details})" if e.details else "")) from None
+    try:
+        check(step.conflist, *where, got)
+    except PluginError as e:
+        words = f"{step.container}: CHECK by the {e.plugin} plugin failed right after ADD: {e.msg}"
+        bug = known_bug(e, [p["type"] for p in step.conflist["plugins"]])
+        if bug:
+            said.warnings.append(("CHECK", f"{words} — known bug {bug}"))
+        else:
+            said.findings.append(words)
+    real = [ip["address"] for ip in got.get("ips", []) if ":" not in ip["address"]]
+    if real != step.expected_ips:
+        said.findings.append(f"{step.container}: the {step.conflist['name']} plugins gave "
+                             f"{', '.join(real) or 'no address'}, the model predicted "
+                             f"{', '.join(step.expected_ips) or 'none'}")
+    return said
+
+
+TOOLS = {TOOL: run}
