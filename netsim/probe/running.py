@@ -12,7 +12,7 @@ from netsim.probe.observe import Observer
 class Running:
     names: dict[str, str]  # model namespace id -> kernel namespace name (under /run/netns)
     flush: list[tuple[str, str]]  # (namespace, interface) that hold neighbour entries
-    engine: str = "netns"  # what realized it, as the report says it ("docker 20.10.24")
+    engine: str = ""  # what realized it, as the report says it ("netns", "docker 20.10.24")
     failed_runs: dict[str, str] | None = None  # a real engine's `docker run` errors (None: no engine ran)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     # containers probed by `docker exec` instead (an engine netsim cannot enter), and how

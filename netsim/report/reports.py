@@ -41,7 +41,7 @@ class RunReport(CheckReport):
     """A check whose rows carry observations too."""
 
     timings: dict[str, float] = field(default_factory=dict)
-    engine: str = "netns"  # what realized it: "netns", "docker 20.10.24+dfsg1"
+    engine: str = ""  # what realized it: "netns", "docker 20.10.24+dfsg1"
     own: bool = False  # netsim built it all itself: the summary names no engine
     also: list[str] = field(default_factory=list)  # the other engines of `--engine a,b`
     findings: list[str] = field(default_factory=list)  # a runtime's tool did what the model

@@ -111,3 +111,64 @@ def test_engines_sit_above_realization() -> None:
                             "netsim.probe", "netsim.report", "netsim.scenario")):
             bad = [t for t in nx.descendants(g, name) if t.startswith("netsim.engine")]
             assert not bad, f"{name} depends on {bad}"
+
+
+SHARED = ("netsim.model", "netsim.links", "netsim.predict", "netsim.answer", "netsim.probe",
+          "netsim.realize", "netsim.report", "netsim.session")
+
+
+def _words(path: Path) -> list[tuple[int, str]]:
+    """The string constants of a module that are code, not docstrings."""
+    tree = ast.parse(path.read_text())
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.body and isinstance(n.body[0], ast.Expr)
+            and isinstance(n.body[0].value, ast.Constant)}
+    return [(n.lineno, n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant)
+            and isinstance(n.value, str) and id(n) not in docs]
+
+
+def _named() -> set[str]:
+    from netsim.engine.registry import ENGINES
+    from netsim.runtime.registry import RUNTIMES
+
+    return set(RUNTIMES) | set(ENGINES)
+
+
+def test_no_shared_layer_names_a_runtime_or_an_engine() -> None:
+    """The shared layers import no runtime or engine and compare no string with one's name:
+    a runtime or an engine says what it is and can do through its contract."""
+    g, names = graph(), _named()
+    files = {_module(p): p for p in ROOT.rglob("*.py")}
+    for name, path in files.items():
+        if not name.startswith(SHARED):
+            continue
+        bad = [t for t in nx.descendants(g, name)
+               if t.startswith(("netsim.runtime", "netsim.engine"))]
+        assert not bad, f"{name} depends on {bad}"
+        said = [f"{path.name}:{line} {word!r}" for line, word in _words(path) if word in names]
+        assert not said, f"{name} names a runtime or an engine: {said}"
+
+
+def test_no_runtime_names_another() -> None:
+    """Each runtime package imports no other runtime's and names none of them."""
+    from netsim.runtime.registry import RUNTIMES
+
+    g = graph()
+    for runtime in RUNTIMES:
+        others = [r for r in RUNTIMES if r != runtime]
+        for path in (ROOT / "runtime" / runtime).rglob("*.py"):
+            name = _module(path)
+            bad = [t for t in nx.descendants(g, name)
+                   if any(t.startswith(f"netsim.runtime.{o}") for o in others)]
+            assert not bad, f"{name} depends on {bad}"
+            said = [f"{path.name}:{line}" for line, word in _words(path) if word in others]
+            assert not said, f"{name} names another runtime: {said}"
+
+
+def test_the_source_check_sees_a_runtime_named(tmp_path: Path) -> None:
+    """The detector itself: a comparison with a runtime's name is found, a docstring not."""
+    f = tmp_path / "m.py"
+    f.write_text('"""docker is mentioned here."""\ndef f(c):\n    """cni too."""\n'
+                 '    return c.runtime == "docker"\n')
+    assert [w for _, w in _words(f)] == ["docker"]

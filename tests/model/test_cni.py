@@ -367,3 +367,20 @@ def test_vrf_is_predicted_and_run_refuses_it() -> None:
     assert [t for pid, t in m.warnings if pid == "kernel"]
     with pytest.raises(EnvironmentProblem, match="VRF devices"):
         check_kernel(m)
+
+
+def test_a_pod_named_with_one_character_is_a_cni_pod_and_no_docker_container() -> None:
+    """Kubernetes and CNI take a pod named `a`; dockerd refuses a container of one character
+    (validContainerNamePattern), in its words, at the container's own line."""
+    m = lab(scenario([BRIDGE], containers="a: {}, b: {}")).model
+    assert m.endpoints["a"].primary == IPv4Address("10.88.0.2") and "b" in m.containers
+    docker = "name: dk\nnetworks: {n1: {}}\ncontainers:\n  web: {network: n1}\n  a: {network: n1}\n"
+    with pytest.raises(ScenarioError) as e:
+        assert lab(docker).model is None
+    assert (e.value.where.line, e.value.where.column) == (5, 3)  # its key, in the user's file
+    assert "Invalid container name (a), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed" in str(e.value)
+    mixed = ("name: mx\nhosts: {node1: {runtime: [docker, cni]}}\n"
+             f"cni: {{podnet: {json.dumps({'cniVersion': '1.0.0', 'plugins': [BRIDGE]})}}}\n"
+             "networks: {n1: {}}\ncontainers: {p: {network: podnet}, d: {network: n1}}\n")
+    with pytest.raises(ScenarioError, match=r"Invalid container name \(d\)"):
+        assert lab(mixed).model is None  # on a node of both, its starting runtime decides

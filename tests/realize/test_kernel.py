@@ -10,6 +10,7 @@ from ipaddress import IPv4Address
 import pytest
 
 from netsim.answer.probe import Probe
+from netsim.engine import netns
 from netsim.lab import Lab, probe_lab, up_lab
 from netsim.probe.engine import Prober
 from netsim.probe.plan import address_of
@@ -57,7 +58,8 @@ LABS = ["bridge", "user-bridges", "modes", "macvlan", "macvlan-modes", "overlay"
 
 
 def probe_netns(lab: Lab, names: dict, full_matrix: bool):
-    return probe_lab(lab, Running(names, lifecycle.flush_targets(lab.model, names)), full_matrix)
+    return probe_lab(lab, Running(names, lifecycle.flush_targets(lab.model, names),
+                                  engine=netns.NAME, **netns.CAN), full_matrix)
 
 
 def observe(lab: Lab, names: dict, src: str, dst: str, proto: str = "icmp",

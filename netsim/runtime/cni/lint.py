@@ -42,14 +42,17 @@ def shared_range(cni: Cni) -> None:
 
 
 def docker_forward_drop(cni: Cni) -> None:
-    """dockerd that found ip_forward=0 turned it on and set FORWARD DROP (cni.md §7)."""
+    """dockerd that found ip_forward=0 turned it on and set FORWARD DROP (cni.md §7): the
+    node's FORWARD policy says so, whoever set it."""
     for node in cni.nodes.values():
         ns = cni.model.ns[node.ns]
         # the node's side of each pod: a bridge plugin's bridge, or a ptp veth itself
         routed = sorted({i.master or i.name for i in ns.ifaces.values()
                          if i.built_by == "cni" and i.kind == IfKind.VETH})
         flannel = cni.flannel is not None and node.name in cni.flannel.leases
-        if ns.forwarding_by == "docker" and routed and not flannel:  # FLANNEL-FWD accepts them
+        fwd = ns.rules.tables.get("filter", {}).get("FORWARD")
+        dropped = fwd is not None and fwd.policy == "drop"  # set by the runtime before it
+        if dropped and routed and not flannel:  # FLANNEL-FWD accepts them
             cni.warn("C04", f"{node.name}: dockerd started first, turned ip_forward on and "
                      "set FORWARD policy DROP: pod-to-pod on a bridge, pod egress and hostPorts "
                      "from outside the node are dropped (accept the pods' devices in DOCKER-USER, "
