@@ -25,6 +25,9 @@ class Verdict(StrEnum):
     TIMEOUT = "timeout"
     UNREACHABLE = "unreachable"
 
+    def __repr__(self) -> str:  # the word, as a plain string shows it ('blocked')
+        return repr(self.value)
+
     @classmethod
     def of(cls, word: str) -> Verdict | str:
         """A verdict from its word; anything else is a DNS answer (an address) as it is."""
