@@ -21,6 +21,7 @@ import yaml
 from netsim.lab import Lab
 from netsim.model.graph import IfKind, Model
 from netsim.realize import lifecycle, netlink, nft, sandbox, services
+from netsim.realize.journal import Journal
 
 
 def scenario(case: str, n: int) -> str:
@@ -53,7 +54,7 @@ def resolver_startup(model: Model, names: dict[str, str]) -> tuple[float, int]:
 
 
 def netsim_build(model: Model, lab: str) -> tuple[float, float, int]:
-    sandbox.write_journal(lab, {"lab": lab, "namespaces": []})
+    sandbox.write_journal(lab, Journal(lab=lab))
     t0 = time.perf_counter()
     built = netlink.build(model, lab)
     t_build = time.perf_counter() - t0

@@ -173,7 +173,7 @@ def cli(n_ctr: int, n_net: int, n_probe: int) -> tuple[float, float]:
     probes = [Probe(a, model.endpoints[a].ns, b, model.endpoints[b].primary, "tcp", 80, None,
                     None, None, frozenset(), "bench") for a, b in pairs]
     said = Predicted(model).run(probes)
-    doc["expect"] = [{"from": a, "to": b, "port": "80/tcp", "result": o.result}
+    doc["expect"] = [{"from": a, "to": b, "port": "80/tcp", "result": str(o.result)}
                      for (a, b), o in zip(pairs, said, strict=True)]
     times = []
     with tempfile.TemporaryDirectory() as tmp:
