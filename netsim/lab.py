@@ -192,9 +192,8 @@ class Lab:
         from netsim.realize import iptables_save
         from netsim.realize import nft as nftables
 
-        host = host if host is not None else self.hosts()[0]
-        ns = next(n for n in self.model.ns.values()
-                  if n.kind == NodeKind.HOST and host in (n.id, n.label))
+        host = self.host(host) if host is not None else self.hosts()[0]  # a wrong name: said
+        ns = next(n for n in self.model.ns.values() if n.kind == NodeKind.HOST and n.label == host)
         return nftables.render(ns.rules) if nft else iptables_save.render(ns.rules)
 
     def docker(self, words: list[str], host: str | None = None) -> str:

@@ -146,3 +146,11 @@ def test_every_report_format_renders_a_faked_run(bridge: Lab, tmp_path: Path) ->
     junit.write(tmp_path / "r.xml", report.lab, report.rows, report.seconds)
     suite = ET.parse(tmp_path / "r.xml").getroot()
     assert int(suite.get("failures") or suite[0].get("failures")) > 0
+
+
+def test_a_host_the_lab_has_not_is_said_with_the_valid_ones(bridge: Lab) -> None:
+    from netsim.errors import NetsimError
+
+    assert bridge.rules("docker1") == bridge.rules() and "*filter" in bridge.rules()
+    with pytest.raises(NetsimError, match=r"--host nope: no such host in .* \(valid: "):
+        bridge.rules("nope")
