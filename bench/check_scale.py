@@ -27,7 +27,7 @@ import yaml
 from netsim.answer.probe import Probe
 from netsim.probe.observe import Predicted
 from netsim.runtime.registry import build
-from netsim.scenario.load import from_text
+from netsim.runtime.schema import from_text
 
 
 def scenario(containers: int, networks: int) -> str:
@@ -108,7 +108,7 @@ from netsim.predict.twins import Twins
 from netsim.predict.class_matrix import ClassMatrix
 from netsim.probe.observe import Predicted
 from netsim.runtime.registry import build
-from netsim.scenario.load import from_text
+from netsim.runtime.schema import from_text
 n, nets = int(sys.argv[1]), int(sys.argv[2])
 loaded = from_text(scenario(n, nets), "scale.yml")
 t0 = time.perf_counter()

@@ -534,9 +534,9 @@ def schema(compose: bool) -> None:
 
         click.echo(json.dumps(compose_schema(), indent=2))
         return
-    from netsim.scenario.editor_schema import scenario_schema
+    from netsim.runtime.schema import json_schema
 
-    click.echo(json.dumps(scenario_schema(), indent=2))
+    click.echo(json.dumps(json_schema(), indent=2))
 
 
 @main.command(name="ls")

@@ -17,7 +17,8 @@ from netsim.probe.running import Running
 from netsim.report.compare import Row
 from netsim.report.reports import CheckReport, RunReport
 from netsim.runtime import registry as runtime
-from netsim.scenario.load import Loaded, from_text, load
+from netsim.runtime.schema import from_text, load
+from netsim.scenario.load import Loaded
 from netsim.session import TRACEABLE, Observers, Session, merged
 
 CLASS_MATRIX_FROM = 200  # containers from which check's matrix goes by classes of twins

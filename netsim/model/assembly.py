@@ -28,6 +28,7 @@ class Assembly:
         self.lan_gateway: IPv4Address | None = None
         # another L2 segment behind the router (a host outside the LAN's subnet) -> its bridge
         self.segments: dict[IPv4Network, str] = {}
+        self.default_hosts: dict | None = None  # no `hosts:`: one (model.lan.hosts)
 
     def error(self, path: tuple, message: str, valid: str | None = None,
               at_key: bool = False) -> ScenarioError:

@@ -25,7 +25,14 @@ DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
 
 
 def hosts(asm: Assembly) -> dict[str, Host]:
-    return asm.sc.hosts or {"docker1": Host()}
+    """The scenario's hosts, or one of all defaults (of the format's own Host: with the
+    runtimes' keys, netsim.runtime.schema)."""
+    if asm.sc.hosts:
+        return asm.sc.hosts
+    if asm.default_hosts is None:
+        asm.default_hosts = type(asm.sc).model_validate(
+            {"name": asm.sc.name, "hosts": {"docker1": {}}}).hosts
+    return asm.default_hosts
 
 
 def check_names(asm: Assembly) -> None:

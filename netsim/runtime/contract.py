@@ -10,7 +10,7 @@ from netsim.model.assembly import Assembly
 from netsim.model.graph import ToolRun
 from netsim.realize.tools import Said, ToolContext
 from netsim.scenario.load import Loaded
-from netsim.scenario.schema import Container, Host, Scenario
+from netsim.scenario.schema import Container, Host, Scenario, Strict
 
 Builder = Callable[[Assembly, dict[str, Host], dict[str, Container]], None]
 ToolRunner = Callable[[ToolRun, ToolContext], Said]
@@ -32,3 +32,7 @@ class Runtime:
     tools: dict[str, ToolRunner] = field(default_factory=dict)
     # a real engine of this runtime at `version`: the scenario as that engine is predicted
     as_engine: Callable[[Loaded, str], Loaded] | None = None
+    # its own scenario keys: top-level sections (`docker:`, `cni:`), and a host's (dockerd's
+    # flags, a node's podCIDR), valid on the hosts that run it (netsim.runtime.schema)
+    keys: type[Strict] | None = None
+    host_keys: type[Strict] | None = None

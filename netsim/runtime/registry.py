@@ -62,6 +62,8 @@ def schedule(asm: Assembly, hosts: dict[str, Host]) -> list[tuple[str, dict[str,
             if r not in RUNTIMES:
                 raise asm.error(("hosts", name, "runtime"), f"no runtime named '{r}'",
                                 ", ".join(RUNTIMES))
+        _own_keys(asm, name, spec)
+        for r in spec.runtime:
             if r in spans:
                 if whole.index(r) < slot:
                     raise asm.error(("hosts", name, "runtime"), "netsim builds "
@@ -76,6 +78,19 @@ def schedule(asm: Assembly, hosts: dict[str, Host]) -> list[tuple[str, dict[str,
         if k < len(whole) and spans[whole[k]]:
             steps.append((whole[k], spans[whole[k]]))
     return steps
+
+
+def _own_keys(asm: Assembly, name: str, spec: Host) -> None:
+    """A runtime's host key (dockerd's --icc, a node's podCIDR) on a host that runs it only:
+    elsewhere nothing would read it."""
+    for key in spec.model_fields_set:
+        owner = next((r for r, rt in RUNTIMES.items()
+                      if rt.host_keys and key in rt.host_keys.model_fields), None)
+        if owner and owner not in spec.runtime:
+            raise asm.error(("hosts", name, key), f"'{key}' is a key of the {owner} runtime; "
+                            f"{name} runs {', '.join(spec.runtime)}",
+                            f"runtime: [{', '.join((*spec.runtime, owner))}] to run both",
+                            at_key=True)
 
 
 def _physical(loaded: Loaded) -> Assembly:

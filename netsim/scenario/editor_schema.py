@@ -13,8 +13,9 @@ from netsim.scenario.schema import Scenario
 ID = "https://netsim.invalid/scenario.schema.json"  # a name, not a download address
 
 
-def scenario_schema() -> dict[str, Any]:
-    schema = Scenario.model_json_schema(by_alias=True)
+def scenario_schema(format: type[Scenario] = Scenario) -> dict[str, Any]:
+    """`format`: the scenario with the runtimes' keys (netsim.runtime.schema)."""
+    schema = format.model_json_schema(by_alias=True)
     for model in schema.get("$defs", {}).values():
         for prop in model.get("properties", {}).values():
             _empty_is_default(prop)

@@ -46,29 +46,32 @@ class Loaded:
 MAX_BYTES = 4 << 20  # a scenario of 1,000 containers is about 60 KiB
 
 
-def load(path: str | Path | list) -> Loaded:
+def load(path: str | Path | list, schema: type[Scenario] = Scenario) -> Loaded:
     """Regular files only (a FIFO or /dev/zero would never end), at most MAX_BYTES. A Compose
-    file (or several, merged in order as `docker compose -f a -f b`) is mapped first."""
+    file (or several, merged in order as `docker compose -f a -f b`) is mapped first.
+    `schema`: the format with the runtimes' keys (netsim.runtime.schema); the shared keys
+    alone by default."""
     if isinstance(path, list):
         if len(path) != 1:
-            return from_compose([Path(p) for p in path])
+            return from_compose([Path(p) for p in path], schema)
         path = path[0]
     name = str(path)
     if conflists.is_cni_input(Path(path)) and Path(path).exists():
         text, notes, places = conflists.scenario_text(Path(path))
-        loaded = from_text(text, name, places)
+        loaded = from_text(text, name, places, schema)
         return replace(loaded, notes=(*loaded.notes, *notes))
     if Path(path).is_file() and compose_files.is_compose(Path(path)):
-        return from_compose([Path(path)])
-    return from_text(userfile.read_text(path, MAX_BYTES, "a scenario file (.yml)"), name)
+        return from_compose([Path(path)], schema)
+    return from_text(userfile.read_text(path, MAX_BYTES, "a scenario file (.yml)"), name,
+                     schema=schema)
 
 
 @paused()
-def from_compose(paths: list[Path]) -> Loaded:
+def from_compose(paths: list[Path], schema: type[Scenario] = Scenario) -> Loaded:
     """Compose files as Docker Compose merges and creates them; errors at their file:line."""
     mapped = compose_mapping.scenario(compose_files.read(paths))
     try:
-        scenario = Scenario.model_validate(mapped.data)
+        scenario = schema.model_validate(mapped.data)
     except ValidationError as e:
         raise _first(e, mapped.places) from None
     text = yaml.safe_dump(mapped.data, sort_keys=False)  # what the journal rebuilds it from
@@ -76,19 +79,20 @@ def from_compose(paths: list[Path]) -> Loaded:
 
 
 @paused()
-def from_text(text: str, file: str = "<scenario>", places: Positions | None = None) -> Loaded:
+def from_text(text: str, file: str = "<scenario>", places: Positions | None = None,
+              schema: type[Scenario] = Scenario) -> Loaded:
     """`places`: where a scenario netsim wrote came from (its errors point there)."""
     data, pos = load_text(text, file)
     pos = places or pos
     if not isinstance(data, dict):
         raise ScenarioError("a scenario is a mapping (name:, hosts:, networks:, containers:, ...)",
                             pos.where(()))
-    keys = [f.alias or k for k, f in Scenario.model_fields.items()]
+    keys = [f.alias or k for k, f in schema.model_fields.items()]
     if userfile.foreign(data, keys):
         raise userfile.not_a(file, "a netsim scenario", ", ".join(keys))
     notes, typed = commands.expand(data, pos)
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = schema.model_validate(data)
     except ValidationError as e:
         raise _first(e, pos) from None
     return Loaded(scenario, pos, file, text, tuple(notes), tuple(typed))

@@ -114,13 +114,6 @@ def _dns_name(v: Any) -> str:
     return text
 
 
-def _version(v: Any) -> str:
-    """YAML reads 20.10 as the float 20.1; the Docker runtime checks the version itself."""
-    if isinstance(v, (dict, list)) or v is None:
-        raise FieldProblem("expected a Docker version such as \"28\"")
-    return "20.10" if v == 20.1 else str(v)
-
-
 def _parsed(parse: Callable[[Any], PortProto]) -> Callable[[Any], PortProto]:
     """A validator from a portspec parser: its ValueError becomes the field's problem."""
     def check(v: Any) -> PortProto:
@@ -155,11 +148,11 @@ def _text(v: Any) -> str:
     return str(v).lower() if isinstance(v, bool) else str(v)
 
 
-def _none_is_empty(v: Any) -> Any:
+def none_is_empty(v: Any) -> Any:  # a section left empty (`lan:`) is all defaults
     return {} if v is None else v
 
 
-def _map_of_empty(v: Any) -> Any:
+def map_of_empty(v: Any) -> Any:
     """`docker1:` with nothing after it means "all defaults"."""
     if isinstance(v, dict):
         return {k: ({} if x is None else x) for k, x in v.items()}
@@ -252,7 +245,7 @@ def _peer(v: Any) -> Any:
 class LanDns(Strict):
     enabled: bool = True  # the router answers DNS on 53/udp (records, else NXDOMAIN)
     records: Annotated[dict[Annotated[str, BeforeValidator(_dns_name)], IPv4],
-                       BeforeValidator(_none_is_empty)] = {}
+                       BeforeValidator(none_is_empty)] = {}
 
 
 def _lan_dns(v: Any) -> Any:
@@ -267,7 +260,7 @@ class LanVlan(Strict):
     gateway: IPv4 | None = None  # the router's address on the VLAN; default: the first
     peers: Annotated[dict[NodeName, Annotated[Peer, BeforeValidator(_peer),
                                               Shorthand({"type": "string", "format": "ipv4"})]],
-                     BeforeValidator(_none_is_empty)] = {}
+                     BeforeValidator(none_is_empty)] = {}
 
 
 VlanId = Annotated[int, Field(ge=1, le=4094)]
@@ -279,18 +272,21 @@ class Lan(Strict):
     address: IPv4 | None = None  # the node `lan`; default: the subnet's second address
     peers: Annotated[dict[NodeName, Annotated[Peer, BeforeValidator(_peer),
                                               Shorthand({"type": "string", "format": "ipv4"})]],
-                     BeforeValidator(_none_is_empty)] = {}
+                     BeforeValidator(none_is_empty)] = {}
     mtu: Annotated[int, Field(ge=576, le=65535)] = 1500
     listen: list[Port] | None = None  # default 80/tcp, 53/udp on lan, peers and outside
-    routes: Annotated[dict[str, NodeName], BeforeValidator(_none_is_empty)] = {}
+    routes: Annotated[dict[str, NodeName], BeforeValidator(none_is_empty)] = {}
     block: list[Port] = []  # issue 4: a firewall between hosts
     hairpin: bool = False  # issue 4: a VEPA-capable switch
     dns: Annotated[LanDns, BeforeValidator(_lan_dns),
                    Shorthand({"type": "boolean"})] = LanDns()  # the hosts' upstream server
-    vlans: Annotated[dict[VlanId, LanVlan], BeforeValidator(_none_is_empty)] = {}  # 802.1Q
+    vlans: Annotated[dict[VlanId, LanVlan], BeforeValidator(none_is_empty)] = {}  # 802.1Q
 
 
 class Host(Strict):
+    """What every host has, whoever wires its containers; each runtime adds its own keys
+    (`Runtime.host_keys`: dockerd's flags, a Kubernetes node's podCIDR)."""
+
     runtime: Runtimes = ("docker",)  # who wires its containers, in start order (RUNTIMES)
     address: IPv4 | None = None  # default: .10, .11, ... in file order
     addresses: list[IPv4] = []  # more addresses on the same interface
@@ -303,12 +299,8 @@ class Host(Strict):
     # True: already 1 when dockerd starts (sysctl.conf, a router), so Docker leaves FORWARD
     # ACCEPT; False (a fresh machine): dockerd turns it on and sets FORWARD DROP
     ip_forward_at_start: bool = False
-    userland_proxy: bool = True  # dockerd --userland-proxy
-    icc: bool = True  # dockerd --icc, for the default bridge
-    dns: list[IPv4] = []  # dockerd --dns: the containers' (and the embedded DNS's) servers
     hairpin: bool | None = None  # this host's switch port reflects frames (VEPA); default: lan's
     listen: list[Listen] = []  # services of the host itself
-    pod_cidr: Net | None = None  # Kubernetes' node.spec.podCIDR: flannel leases it to the node
 
 
 class Network(Strict):
@@ -318,10 +310,10 @@ class Network(Strict):
     subnet: Net | None = None
     gateway: IPv4 | None = None
     ip_range: Net | None = None
-    aux_addresses: Annotated[dict[str, IPv4], BeforeValidator(_none_is_empty)] = {}
+    aux_addresses: Annotated[dict[str, IPv4], BeforeValidator(none_is_empty)] = {}
     internal: bool = False
     attachable: bool = True
-    options: Annotated[dict[str, Text], BeforeValidator(_none_is_empty)] = {}
+    options: Annotated[dict[str, Text], BeforeValidator(none_is_empty)] = {}
     parent: IfName | None = None  # macvlan: -o parent=
     mode: Text | None = None  # macvlan: -o macvlan_mode=
     shim: bool = False  # issue 4: host-side macvlan so the host reaches its containers
@@ -338,7 +330,7 @@ class Attach(Strict):
 class Container(Strict):
     host: NodeName | None = None
     network: Text | None = None
-    networks: Annotated[dict[Text, Attach], BeforeValidator(_map_of_empty)] | None = None
+    networks: Annotated[dict[Text, Attach], BeforeValidator(map_of_empty)] | None = None
     image: Text | None = None  # what listens by default (scenario/images.py, `images:`)
     ports: list[PortSpec] = []
     publish_all: bool = False
@@ -350,7 +342,7 @@ class Container(Strict):
     removed: bool | ContainerName = False  # `docker rm`: at the end, or just before NAME runs
     # --add-host NAME:IP, or NAME:host-gateway (dockerd puts its default bridge's gateway there)
     add_hosts: Annotated[dict[Text, IPv4 | Literal["host-gateway"]],
-                         BeforeValidator(_none_is_empty)] = {}
+                         BeforeValidator(none_is_empty)] = {}
 
     @model_validator(mode="after")
     def _one_network_key(self) -> Container:
@@ -412,16 +404,14 @@ class Expect(Strict):
 
 
 class Scenario(Strict):
+    """The keys of every scenario; each runtime adds its own (`Runtime.keys`: `docker:`,
+    `cni:`), composed into the format `netsim check` reads by netsim.runtime.schema."""
+
     name: Annotated[str, BeforeValidator(_lab)]
-    docker: Annotated[str, BeforeValidator(_version)] | None = None  # default: the newest
     lan: Lan = Lan()
-    hosts: Annotated[dict[NodeName, Host], BeforeValidator(_map_of_empty)] = {}
-    networks: Annotated[dict[NetworkName, Network], BeforeValidator(_map_of_empty)] = {}
-    containers: Annotated[dict[ContainerName, Container], BeforeValidator(_map_of_empty)] = {}
-    images: Annotated[dict[Text, list[Port]], BeforeValidator(_none_is_empty)] = {}  # extend
-    # CNI networks by their conflist name: the conflist's JSON as YAML, or {file: PATH}
-    cni: Annotated[dict[NetworkName, dict[str, Any]], BeforeValidator(_none_is_empty)] = {}
-    # flanneld on every CNI node: kube-flannel's net-conf.json as YAML, or {file: PATH}
-    flannel: Annotated[dict[str, Any], BeforeValidator(_none_is_empty)] = {}
-    commands: Annotated[dict[str, Text], BeforeValidator(_none_is_empty)] = {}
+    hosts: Annotated[dict[NodeName, Host], BeforeValidator(map_of_empty)] = {}
+    networks: Annotated[dict[NetworkName, Network], BeforeValidator(map_of_empty)] = {}
+    containers: Annotated[dict[ContainerName, Container], BeforeValidator(map_of_empty)] = {}
+    images: Annotated[dict[Text, list[Port]], BeforeValidator(none_is_empty)] = {}  # extend
+    commands: Annotated[dict[str, Text], BeforeValidator(none_is_empty)] = {}
     expect: Annotated[list[Expect], BeforeValidator(lambda v: [] if v is None else v)] = []

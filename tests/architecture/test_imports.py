@@ -172,3 +172,20 @@ def test_the_source_check_sees_a_runtime_named(tmp_path: Path) -> None:
     f.write_text('"""docker is mentioned here."""\ndef f(c):\n    """cni too."""\n'
                  '    return c.runtime == "docker"\n')
     assert [w for _, w in _words(f)] == ["docker"]
+
+
+def test_the_shared_format_holds_no_runtime_key() -> None:
+    """`docker:`, `cni:`, dockerd's flags, a node's podCIDR: each runtime's own model, composed
+    into the format above the scenario package (netsim.runtime.schema)."""
+    from netsim.runtime import registry, schema
+    from netsim.scenario import schema as shared
+
+    for name, rt in registry.RUNTIMES.items():
+        for own, base in ((rt.keys, shared.Scenario), (rt.host_keys, shared.Host)):
+            fields = set(own.model_fields) if own else set()
+            assert not fields & set(base.model_fields), f"{name}'s keys in the shared format"
+            composed = schema.Scenario if base is shared.Scenario else schema.Host
+            assert fields <= set(composed.model_fields), f"{name}'s keys not composed"
+    g = graph()
+    assert not [t for t in nx.descendants(g, "netsim.scenario.load")
+                if t.startswith("netsim.runtime")]

@@ -21,11 +21,11 @@ from netsim.errors import ScenarioError
 from netsim.model.assembly import Assembly
 from netsim.model.graph import ContainerInfo, Iface, IfKind, NodeKind, Route, ToolRun
 from netsim.realize import tools
-from netsim.runtime import registry
+from netsim.runtime import registry, schema
 from netsim.runtime.cni.registry import PLUGINS
 from netsim.runtime.contract import Runtime
 from netsim.runtime.docker.registry import DRIVERS
-from netsim.scenario.schema import Container, Host
+from netsim.scenario.schema import Container, Host, IPv4, Net, Strict
 from tests.architecture.test_imports import ROOT, _module, _words, graph
 from tests.conftest import lab
 
@@ -84,9 +84,23 @@ class Hello(ToolRun):
     address: str = ""
 
 
+class PlainSection(Strict):
+    subnet: Net = IPv4Network("10.99.0.0/24")
+
+
+class Keys(Strict):
+    plain: PlainSection = PlainSection()
+
+
+class HostKeys(Strict):
+    plain_gateway: IPv4 = IPv4Address("10.99.0.1")
+
+
 def build(asm: Assembly, hosts: dict[str, Host], containers: dict[str, Container]) -> None:
+    SUBNET = asm.sc.plain.subnet
     for k, (name, spec) in enumerate(containers.items()):
         host = spec.host or next(iter(hosts))
+        GATEWAY = hosts[host].plain_gateway
         asm.model.ns[host].forward_on("plain")
         ip = SUBNET.network_address + k + 2
         asm.add_ns(name, NodeKind.CONTAINER, name, host=host)
@@ -115,7 +129,8 @@ def hello(step: ToolRun, ctx: tools.ToolContext) -> tools.Said:
 
 PLAIN = Runtime(build, per_node=True,
                 container_name=lambda n: None if NAME_RULE.match(n) else
-                f"a plain pod name is lowercase ({n})", tools={"hello": hello})
+                f"a plain pod name is lowercase ({n})", tools={"hello": hello},
+                keys=Keys, host_keys=HostKeys)
 
 SCENARIO = """
 name: plainlab
@@ -130,7 +145,9 @@ expect:
 
 @pytest.fixture
 def plain(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setitem(registry.RUNTIMES, "plain", PLAIN)  # the one registry line
+    monkeypatch.setitem(registry.RUNTIMES, "plain", PLAIN)  # the one registry line,
+    # and what it does at import: the format takes the runtime's keys
+    monkeypatch.setattr(schema, "Scenario", schema.compose(registry.RUNTIMES)[0])
 
 
 def test_a_runtime_is_one_package_and_one_registry_line(plain) -> None:
@@ -149,3 +166,20 @@ def test_its_name_rule_and_its_tools_are_its_own(plain, tmp_path: Path) -> None:
     said = tools.run(model, ctx, {"hello": hello})
     assert said.findings == ["a in nsim-plainlab.a at 10.99.0.2",
                              "web in nsim-plainlab.web at 10.99.0.3"]
+
+
+def test_its_keys_are_read_with_the_rest_and_only_where_it_runs(plain) -> None:
+    text = SCENARIO.replace("{node1: {runtime: plain}}",
+                            "{node1: {runtime: plain, plain_gateway: 10.98.0.1}}")
+    moved = lab(text + "plain: {subnet: 10.98.0.0/24}\n").model
+    assert moved.endpoints["web"].primary == IPv4Address("10.98.0.3")
+    assert moved.ns["node1"].routes[-1].dst == IPv4Network("10.98.0.3/32")
+    with pytest.raises(ScenarioError, match=r'"10.98.0.0/33" is not a subnet') as bad:
+        assert lab(text + "plain: {subnet: 10.98.0.0/33}\n") is None
+    assert bad.value.where.line == 9  # the user's line, as any other key's
+    with pytest.raises(ScenarioError, match="'plain_gateway' is a key of the plain runtime; "
+                       "node1 runs docker"):
+        assert lab(text.replace("runtime: plain, ", "")).model is None
+    with pytest.raises(ScenarioError, match="unknown key 'plian'") as typo:
+        assert lab(text + "plian: {}\n") is None
+    assert "plain" in str(typo.value.valid) and "docker" in str(typo.value.valid)

@@ -384,3 +384,18 @@ def test_a_pod_named_with_one_character_is_a_cni_pod_and_no_docker_container() -
              "networks: {n1: {}}\ncontainers: {p: {network: podnet}, d: {network: n1}}\n")
     with pytest.raises(ScenarioError, match=r"Invalid container name \(d\)"):
         assert lab(mixed).model is None  # on a node of both, its starting runtime decides
+
+
+def test_a_runtime_key_stands_on_a_host_that_runs_it() -> None:
+    """dockerd's --icc on a CNI node, a podCIDR on a Docker host: nothing would read them.
+    Refused at the key; on a node of both, each is its own runtime's."""
+    conf = json.dumps({'cniVersion': '1.0.0', 'plugins': [BRIDGE]})
+    text = "name: k\nhosts: {node1: {runtime: cni, icc: false}}\ncni: {podnet: " + conf + "}\n"
+    with pytest.raises(ScenarioError, match="'icc' is a key of the docker runtime; node1 runs "
+                       r"cni \(valid: runtime: \[cni, docker\] to run both\)") as e:
+        assert lab(text).model is None
+    assert (e.value.where.line, e.value.where.column) == (2, 31)  # at the key
+    with pytest.raises(ScenarioError, match="'pod_cidr' is a key of the cni runtime"):
+        assert lab("name: d\nhosts: {h: {pod_cidr: 10.244.1.0/24}}\n").model is None
+    both = text.replace("runtime: cni", "runtime: [docker, cni], pod_cidr: 10.244.1.0/24")
+    assert lab(both).model.ns["node1"].kind

@@ -75,7 +75,7 @@ def up(loaded: Loaded, model: Model, world: Model, binary: str) -> Running:
 def _start_daemons(lab: str, model: Model, names: dict[str, str], hosts: dict,
                    binary: str) -> dict[str, daemons.Managed]:
     """One dockerd per Docker host, all at once; then `ip_forward: false` as P04 has it."""
-    from netsim.scenario.schema import Host
+    from netsim.runtime.schema import Host
 
     gateway = str(model.endpoints["router"].addresses["lan"])  # the hosts' resolv.conf
     specs = {h: s if s is not None else Host() for h, s in hosts.items()}

@@ -11,13 +11,11 @@ from pathlib import PurePath
 from netsim.model import dns
 from netsim.model.assembly import ANY, Assembly
 from netsim.model.graph import ContainerInfo, EdgeKind, NetRecord, NodeKind, PortBinding
-from netsim.runtime.cni import conflist, lint
+from netsim.runtime.cni import conflist, keys, lint
 from netsim.runtime.cni import exec as cni_exec
 from netsim.runtime.cni.context import Add, Cni, Node, runtime_config
+from netsim.runtime.cni.daemons import DAEMONS
 from netsim.runtime.cni.exec import PluginRun
-from netsim.runtime.cni.flannel import flanneld
-from netsim.runtime.cni.flannel import lint as flannel_lint
-from netsim.runtime.cni.flannel.registry import BACKENDS
 from netsim.runtime.cni.registry import PLUGINS
 from netsim.runtime.contract import Runtime
 from netsim.scenario import images
@@ -36,11 +34,13 @@ def build(asm: Assembly, hosts: dict[str, Host], containers: dict[str, Container
     for name, spec in hosts.items():
         cni.nodes[name] = Node(name, name, spec)
         asm.model.ns[name].rules_by = NAME  # the plugins install the node's rules themselves
-    flanneld.start(cni, list(hosts), BACKENDS)  # a DaemonSet: up before any pod
+    for daemon in DAEMONS.values():  # each a DaemonSet: up before any pod
+        daemon.start(cni, list(hosts))
     for name, spec in containers.items():
         run(cni, name, spec, ("containers", name))
     lint.run(cni)
-    flannel_lint.run(cni)
+    for daemon in DAEMONS.values():
+        daemon.lint(cni)
     if containers and BEHAVIOUR not in asm.model.behaviours:
         asm.model.behaviours.append(BEHAVIOUR)
 
@@ -192,4 +192,5 @@ def _names(cni: Cni, name: str, address) -> None:
     cni.model.names[name] = view
 
 
-RUNTIME = Runtime(build, per_node=True, claims=names_conflist, tools=cni_exec.TOOLS)
+RUNTIME = Runtime(build, per_node=True, claims=names_conflist, tools=cni_exec.TOOLS,
+                  keys=keys.Keys, host_keys=keys.HostKeys)

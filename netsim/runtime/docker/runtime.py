@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 from netsim.runtime.contract import Runtime
-from netsim.runtime.docker import daemon
+from netsim.runtime.docker import daemon, keys
 from netsim.runtime.docker.profiles import for_version
 from netsim.scenario.load import Loaded
 
@@ -36,4 +36,4 @@ def as_engine(loaded: Loaded, version: str) -> Loaded:
 
 
 RUNTIME = Runtime(daemon.build, per_node=False, container_name=container_name,
-                  as_engine=as_engine)
+                  as_engine=as_engine, keys=keys.Keys, host_keys=keys.HostKeys)
