@@ -250,7 +250,7 @@ expect:
       ("egress", "`web` calls `outside`. Which address does `outside` see?", "source", 1, "192.168.1.10"),
       ("big_ping", "flannel.1 says MTU 1450. Does a 1327-byte ping (DF set) reach `web`?",
         "result", 3, "blocked")],
-     'print(lab.model.files["node1/run/flannel/subnet.env"])'),
+     'print(lab.model.file("node1", "/run/flannel/subnet.env"))'),
 ]
 
 

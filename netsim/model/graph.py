@@ -225,6 +225,17 @@ class ToolRun:
     node: str  # the namespace the tool runs in
 
 
+@dataclass(frozen=True)
+class NodeFile:
+    """A file a runtime's node daemon writes (flanneld's /run/flannel/subnet.env): the realizer
+    writes it under the lab's files directory, where the real plugin reads it."""
+
+    node: str
+    path: str  # absolute, as on the node
+    text: str
+    daemon: str  # who writes it
+
+
 @dataclass
 class Endpoint:
     """A probe target / source: where it lives and its addresses."""
@@ -241,7 +252,7 @@ class Model:
 
     def __init__(self, lab: str, profile: str):
         self.lab = lab
-        self.profile = profile  # the Docker profile ("28", ...): reports name it
+        self.profile = profile  # the version a runtime reproduces (Docker's "28"): reports name it
         self.graph = nx.MultiGraph()
         self.ns: dict[str, Netns] = {}
         self.networks: dict[str, NetRecord] = {}  # key: "<host>/<name>" or "swarm/<name>"
@@ -255,9 +266,10 @@ class Model:
         self.warnings: list[tuple[str, str]] = []  # (pitfall id, sentence)
         self.names: dict[str, NameView] = {}  # container -> what it resolves, and how
         self.lan_dns: dict | None = None  # the router's records (None: no DNS server)
-        # files a runtime's daemon writes on a node (flanneld's subnet.env): path under the
-        # lab's files directory -> text; the realizer writes them, `inspect` shows them
-        self.files: dict[str, str] = {}
+        self.files: list[NodeFile] = []  # what node daemons write (flanneld's subnet.env)
+
+    def file(self, node: str, path: str) -> str | None:
+        return next((f.text for f in self.files if (f.node, f.path) == (node, path)), None)
 
     # --- building -------------------------------------------------------------------
     def add_ns(self, ns: Netns) -> Netns:

@@ -140,10 +140,10 @@ def write_files(model: Model, lab: str) -> None:
         (d / "hosts").write_text(view.hosts_file)
         (d / "resolv.conf").write_text(view.resolv_conf)
         (d / "nsswitch.conf").write_text(dns.NSSWITCH)
-    for rel, text in model.files.items():  # a node daemon's files (flanneld's subnet.env)
-        path = sandbox.files_dir(lab) / rel
+    for f in model.files:  # a node daemon's files (flanneld's subnet.env)
+        path = sandbox.files_dir(lab) / f.node / f.path.lstrip("/")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_text(f.text)
 
 
 def _raise_open_files_limit(namespaces: int) -> None:

@@ -33,10 +33,10 @@ def test_leases_in_node_order_and_subnet_env_as_flanneld_writes_it() -> None:
                     "node3: {runtime: cni, pod_cidr: 10.244.7.0/24}")).model
     assert m.endpoints["pa"].primary == IPv4Address("10.244.0.2")
     assert m.endpoints["pb"].primary == IPv4Address("10.244.1.2")
-    assert m.files["node2/run/flannel/subnet.env"] == (
+    assert m.file("node2", "/run/flannel/subnet.env") == (
         "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\n"
         "FLANNEL_IPMASQ=true\n")
-    assert "FLANNEL_SUBNET=10.244.7.1/24" in m.files["node3/run/flannel/subnet.env"]
+    assert "FLANNEL_SUBNET=10.244.7.1/24" in m.file("node3", "/run/flannel/subnet.env")
 
 
 def test_vxlan_device_routes_neighbours_and_fdb_per_remote_node() -> None:
@@ -71,7 +71,7 @@ def test_ip_masq_off_gives_the_bridge_its_masquerade() -> None:
     m = lab(cluster("{Network: 10.244.0.0/16, Backend: {Type: vxlan}, ip_masq: false}")).model
     assert m.tool_runs[0].conflist["plugins"][0]["ipMasq"] is True
     assert not m.ns["node1"].rules.has("nat", "FLANNEL-POSTRTG")
-    assert "FLANNEL_IPMASQ=false" in m.files["node1/run/flannel/subnet.env"]
+    assert "FLANNEL_IPMASQ=false" in m.file("node1", "/run/flannel/subnet.env")
 
 
 def test_rules_in_flanneld_order_as_iptables_save_shows_them() -> None:

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from netsim.model.assembly import Assembly
+from netsim.model.graph import NodeFile
 from netsim.model.rules import Accept, Is, Jump, Masquerade, Match, Return, Rule
 from netsim.runtime.cni.context import Cni
 from netsim.runtime.cni.flannel.netconf import NetConf, read
 
+DAEMON = "flanneld"
+SUBNET_ENV = "/run/flannel/subnet.env"  # where the flannel plugin reads the lease
 WRITER = "flannel"  # who writes these rules (netsim replays them with iptables-restore)
 KUBE_PROXY_MARK = (0x4000, 0x4000)
 MULTICAST = IPv4Network("224.0.0.0/4")
@@ -84,7 +87,7 @@ def start(cni: Cni, hosts: list[str], backends: dict[str, Backend]) -> None:
     cni.flannel = fl = Flannel(conf, leases(asm, conf))
     for node in hosts:
         lease = fl.leases[node]
-        asm.model.files[f"{node}/run/flannel/subnet.env"] = fl.env(node)
+        asm.model.files.append(NodeFile(node, SUBNET_ENV, fl.env(node), DAEMON))
         rules = asm.model.ns[node].rules
         was, rules.writer = rules.writer, WRITER
         try:
