@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import networkx as nx
+
 from netsim.answer.outcome import Outcome
 from netsim.gcpause import paused
 from netsim.model.graph import Model, NodeKind
@@ -58,6 +60,14 @@ class Lab:
         if self._model is None:
             self._model = runtime.build(self._for_engine())
         return self._model
+
+    @property
+    def graph(self) -> nx.MultiGraph:
+        """The topology as networkx sees it: namespaces, interfaces, networks and containers
+        that share a namespace, joined by what links them (EdgeKind); `model.wires()` is the
+        part a frame crosses, to ask for paths and neighbours. Written only through the
+        model's own methods, with its indexes."""
+        return self.model.graph
 
     def _for_engine(self) -> Loaded:
         """A real engine is predicted as the version it is: the runtime it runs says how

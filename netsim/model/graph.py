@@ -268,6 +268,22 @@ class Model:
         self.lan_dns: dict | None = None  # the router's records (None: no DNS server)
         self.files: list[NodeFile] = []  # what node daemons write (flanneld's subnet.env)
 
+    def wires(self) -> nx.MultiGraph:
+        """What a frame can cross, for paths and neighbours (a read-only view): links, bridge
+        ports, tunnels, and a namespace joined to the interfaces that have an address (it
+        routes between them); without the networks' and shared containers' nodes (records)."""
+        nodes, edges = self.graph.nodes, self.graph.edges
+
+        def routed(u: str, v: str, k: int) -> bool:
+            if edges[u, v, k]["kind"] != EdgeKind.HAS:
+                return True
+            iface = nodes[v if nodes[v]["kind"] == NodeKind.IFACE else u]["obj"]
+            return bool(iface.addrs)
+
+        return nx.subgraph_view(
+            self.graph, filter_node=lambda n: nodes[n]["kind"] != NodeKind.NETWORK
+            and not str(n).startswith("ctr:"), filter_edge=routed)
+
     def file(self, node: str, path: str) -> str | None:
         return next((f.text for f in self.files if (f.node, f.path) == (node, path)), None)
 
@@ -307,6 +323,42 @@ class Model:
     def link_veth(self, a: Iface, b: Iface) -> None:
         a.peer, b.peer = b.id, a.id
         self.graph.add_edge(a.id, b.id, kind=EdgeKind.VETH)
+
+    def link_tunnel(self, a: str, b: str) -> None:
+        """Two tunnel devices of one segment on two hosts (a VXLAN's VNI)."""
+        if not self.graph.has_edge(a, b):
+            self.graph.add_edge(a, b, kind=EdgeKind.VXLAN)
+
+    def add_network(self, key: str, net: NetRecord) -> NetRecord:
+        """`key`: "<host>/<name>", or "swarm/<name>" for a network that spans hosts."""
+        self.networks[key] = net
+        self.graph.add_node(f"net:{key}", kind=NodeKind.NETWORK, obj=net)
+        return net
+
+    def attach(self, key: str, iface_id: str) -> None:
+        """An interface that is an endpoint of (or the device of) network `key`."""
+        self.graph.add_edge(f"net:{key}", iface_id, kind=EdgeKind.ATTACH)
+
+    def join(self, container: str, ns_id: str) -> None:
+        """A container with no namespace of its own (host mode, container: mode)."""
+        self.graph.add_node(f"ctr:{container}", kind=NodeKind.CONTAINER, obj=None)
+        self.graph.add_edge(f"ctr:{container}", ns_id, kind=EdgeKind.SHARED_NETNS)
+
+    def leave(self, container: str) -> None:
+        self.graph.remove_node(f"ctr:{container}")
+
+    def remove_iface(self, iface_id: str) -> None:
+        ns_id, _, name = iface_id.rpartition("/")
+        ns = self.ns.get(ns_id)
+        if ns is not None and name in ns.ifaces:
+            del ns.ifaces[name]
+            self.graph.remove_node(iface_id)
+
+    def remove_ns(self, ns_id: str) -> None:
+        for i in list(self.ns[ns_id].ifaces.values()):
+            self.graph.remove_node(i.id)
+        self.graph.remove_node(ns_id)
+        del self.ns[ns_id]
 
     def iface(self, node_id: str) -> Iface:
         ns, _, name = node_id.rpartition("/")

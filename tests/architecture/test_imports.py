@@ -8,6 +8,7 @@ and `a/b/__init__` first, so those count too (that is why registries live in nam
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -189,3 +190,13 @@ def test_the_shared_format_holds_no_runtime_key() -> None:
     g = graph()
     assert not [t for t in nx.descendants(g, "netsim.scenario.load")
                 if t.startswith("netsim.runtime")]
+
+
+def test_only_the_model_writes_its_graph() -> None:
+    """The graph and the model's indexes are written together, by Model's own methods (add_ns,
+    add_iface, link_veth, add_network, attach, join ...): no other module keeps them in step."""
+    writes = re.compile(r"\.graph\.(add_|remove_|clear)")
+    bad = [f"{p.relative_to(ROOT)}:{n}" for p in ROOT.rglob("*.py")
+           if p != ROOT / "model" / "graph.py"
+           for n, line in enumerate(p.read_text().splitlines(), 1) if writes.search(line)]
+    assert not bad, f"written outside the model: {bad}"

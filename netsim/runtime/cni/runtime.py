@@ -10,7 +10,7 @@ from pathlib import PurePath
 
 from netsim.model import dns
 from netsim.model.assembly import ANY, Assembly
-from netsim.model.graph import ContainerInfo, EdgeKind, NetRecord, NodeKind, PortBinding
+from netsim.model.graph import ContainerInfo, NetRecord, NodeKind, PortBinding
 from netsim.runtime.cni import conflist, keys, lint
 from netsim.runtime.cni import exec as cni_exec
 from netsim.runtime.cni.context import Add, Cni, Node, runtime_config
@@ -138,12 +138,11 @@ def _record(cni: Cni, node: Node, conf: dict, first: dict, result: dict,
                         gateway=store.gateway if store else None, gateway_in_config=False,
                         ip_range=None, internal=False, options={}, host=node.name,
                         device=device)
-        cni.model.networks[key] = net
-        cni.model.graph.add_node(f"net:{key}", kind=NodeKind.NETWORK, obj=net)
+        cni.model.add_network(key, net)
     iface = cni.model.ns[container].ifaces.get(IFNAME)
     if iface is not None and iface.addrs:
         net.endpoints[container] = iface.addrs[0]
-        cni.model.graph.add_edge(f"net:{key}", iface.id, kind=EdgeKind.ATTACH)
+        cni.model.attach(key, iface.id)
 
 
 def _args(cni: Cni, name: str, spec: Container, conf: dict, path: tuple) -> dict:

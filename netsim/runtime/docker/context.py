@@ -13,7 +13,7 @@ from typing import Any
 
 from netsim.errors import ScenarioError
 from netsim.model.assembly import Assembly
-from netsim.model.graph import EdgeKind, Model, NetRecord, NodeKind
+from netsim.model.graph import Model, NetRecord
 from netsim.runtime.docker.ipam import LOCAL_POOLS, AddressPool, IpamError, SubnetAllocator
 from netsim.runtime.docker.portalloc import PortAllocator
 from netsim.runtime.docker.profiles import MacScheme, Profile
@@ -137,12 +137,10 @@ class Docker:
             options={**(options or {}), **spec.options}, host=d.name, device=None)
         st = NetState(net, pool, path, user_subnet=spec.subnet is not None)
         d.nets[name] = st
-        self.model.networks[f"{d.name}/{name}"] = net
-        self.model.graph.add_node(f"net:{d.name}/{name}", kind=NodeKind.NETWORK, obj=net)
+        self.model.add_network(f"{d.name}/{name}", net)
         self.drivers[driver].create(self, d, st, spec)
         if net.device and f"{d.ns}/{net.device}" in self.model.graph:
-            self.model.graph.add_edge(f"net:{d.name}/{name}", f"{d.ns}/{net.device}",
-                                      kind=EdgeKind.ATTACH)
+            self.model.attach(f"{d.name}/{name}", f"{d.ns}/{net.device}")
         return st
 
     def address_pool(self, subnet: IPv4Network, spec: Network,

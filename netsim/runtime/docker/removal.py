@@ -56,21 +56,14 @@ def rm(dk: Docker, name: str) -> None:
         disconnect(dk, name, network)
     ns_id = dk.model.endpoints[name].ns
     if info.mode in ("networks", "none"):  # its own namespace goes with it
-        for i in list(dk.model.ns[ns_id].ifaces.values()):
-            dk.model.graph.remove_node(i.id)
-        dk.model.graph.remove_node(ns_id)
-        del dk.model.ns[ns_id]
+        dk.model.remove_ns(ns_id)
     else:  # host / container: mode shares a namespace: only its listeners go
         shared = dk.model.ns[ns_id]
         shared.listeners = [x for x in shared.listeners if f"{name} (" not in x.origin]
-        dk.model.graph.remove_node(f"ctr:{name}")
+        dk.model.leave(name)
     del dk.model.endpoints[name]
     del dk.model.containers[name]
 
 
 def _drop_iface(dk: Docker, iface_id: str) -> None:
-    ns_id, _, ifname = iface_id.rpartition("/")
-    ns = dk.model.ns.get(ns_id)
-    if ns is not None and ifname in ns.ifaces:
-        del ns.ifaces[ifname]
-        dk.model.graph.remove_node(iface_id)
+    dk.model.remove_iface(iface_id)

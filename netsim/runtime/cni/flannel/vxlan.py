@@ -8,7 +8,7 @@ from __future__ import annotations
 from ipaddress import IPv4Interface
 
 from netsim.model.assembly import ANY
-from netsim.model.graph import EdgeKind, Iface, IfKind, Listener, Route
+from netsim.model.graph import Iface, IfKind, Listener, Route
 from netsim.runtime.cni.context import Cni
 from netsim.runtime.cni.flannel import hostgw
 from netsim.runtime.cni.flannel.flanneld import Flannel, Lease
@@ -39,5 +39,5 @@ def program(cni: Cni, fl: Flannel, lease: Lease) -> None:
         ns.neighbours.append((name, gw, other.vtep_mac))
         ns.fdb.append((name, other.vtep_mac, other.public_ip))
         peer = f"{other.node}/{name}"
-        if peer in model.graph and not model.graph.has_edge(vx.id, peer):
-            model.graph.add_edge(vx.id, peer, kind=EdgeKind.VXLAN)
+        if peer in model.graph:
+            model.link_tunnel(vx.id, peer)

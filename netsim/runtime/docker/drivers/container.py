@@ -6,7 +6,7 @@ Validation follows `validateNetContainerMode`, in its order, with its words.
 from __future__ import annotations
 
 from netsim.model.assembly import ANY
-from netsim.model.graph import EdgeKind, NodeKind
+from netsim.model.graph import NodeKind
 from netsim.runtime.docker.context import Run
 
 # (field that must be empty, Docker's message)
@@ -39,7 +39,6 @@ def run(r: Run) -> None:
     joined = dk.model.endpoints[target]
     dk.asm.endpoint(name, NodeKind.CONTAINER, joined.ns, dict(joined.addresses))
     running[name].joins = target
-    dk.model.graph.add_node(f"ctr:{name}", kind=NodeKind.CONTAINER, obj=None)
-    dk.model.graph.add_edge(f"ctr:{name}", joined.ns, kind=EdgeKind.SHARED_NETNS)
+    dk.model.join(name, joined.ns)
     for p in dk.listens(name, spec):
         dk.asm.listen(dk.model.ns[joined.ns], [p], f"{name} (shares {target})", ip=p.ip or ANY)

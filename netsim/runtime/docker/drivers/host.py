@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netsim.model.assembly import ANY
-from netsim.model.graph import EdgeKind, NodeKind
+from netsim.model.graph import NodeKind
 from netsim.runtime.docker.context import Run
 
 
@@ -17,7 +17,6 @@ def run(r: Run) -> None:
                                   "discarded when using host network mode"))
     host_ep = dk.model.endpoints[d.name]
     dk.asm.endpoint(name, NodeKind.CONTAINER, d.ns, dict(host_ep.addresses))
-    dk.model.graph.add_node(f"ctr:{name}", kind=NodeKind.CONTAINER, obj=None)
-    dk.model.graph.add_edge(f"ctr:{name}", d.ns, kind=EdgeKind.SHARED_NETNS)
+    dk.model.join(name, d.ns)
     for p in dk.listens(name, spec):  # the host's addresses: 127.0.0.1 binds stay local
         dk.asm.listen(dk.model.ns[d.ns], [p], f"{name} (host network)", ip=p.ip or ANY)

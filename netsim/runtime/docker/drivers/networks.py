@@ -6,7 +6,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 
 from netsim.model.assembly import ANY
-from netsim.model.graph import EdgeKind, Iface, NodeKind, PortBinding, Route
+from netsim.model.graph import Iface, NodeKind, PortBinding, Route
 from netsim.runtime.docker.context import Daemon, Docker, Join, NetRequest, NetState, Run, RunFailed
 from netsim.runtime.docker.drivers import bridge
 from netsim.runtime.docker.portalloc import PortTaken
@@ -162,8 +162,7 @@ def _gateway(dk: Docker, joins: list) -> tuple | None:
 
 def _endpoint(dk: Docker, st: NetState, name: str, iface: Iface) -> None:
     st.net.endpoints[name] = iface.addrs[0]
-    dk.model.graph.add_edge(f"net:{st.net.host or 'swarm'}/{st.net.name}", iface.id,
-                            kind=EdgeKind.ATTACH)
+    dk.model.attach(f"{st.net.host or 'swarm'}/{st.net.name}", iface.id)
 
 
 def _links(dk: Docker, name: str, spec: Container, path: tuple) -> None:

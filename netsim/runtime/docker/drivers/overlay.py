@@ -7,7 +7,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from netsim.links.vxlan import OVERHEAD as VXLAN_OVERHEAD
 from netsim.links.vxlan import PORT as VXLAN_PORT
-from netsim.model.graph import EdgeKind, Iface, IfKind, Listener, NetRecord, NodeKind
+from netsim.model.graph import Iface, IfKind, Listener, NetRecord, NodeKind
 from netsim.runtime.docker.context import Daemon, Docker, Join, NetState
 from netsim.runtime.docker.drivers import mtu as mtu_option
 from netsim.runtime.docker.ipam import GLOBAL_POOLS, IpamError, SubnetAllocator
@@ -71,8 +71,7 @@ def create_swarm(dk: Docker, name: str, spec: Network, path: tuple) -> None:
     st = NetState(net, pool, path, user_subnet=spec.subnet is not None)
     st.extra.update(mtu=mtu, attachable=spec.attachable)
     dk.swarm[name] = st
-    dk.model.networks[f"swarm/{name}"] = net
-    dk.model.graph.add_node(f"net:swarm/{name}", kind=NodeKind.NETWORK, obj=net)
+    dk.model.add_network(f"swarm/{name}", net)
 
 
 def _sandbox(dk: Docker, d: Daemon, st: NetState) -> str:
@@ -87,7 +86,7 @@ def _sandbox(dk: Docker, d: Daemon, st: NetState) -> str:
     vx = dk.model.add_iface(Iface(ns_id, "vxlan0", IfKind.VXLAN, mtu=mtu, master="br0",
                                   vni=net.vni, vtep=d.address, network=net.name))
     for other in st.overlay_ns.values():
-        dk.model.graph.add_edge(vx.id, f"{other}/vxlan0", kind=EdgeKind.VXLAN)
+        dk.model.link_tunnel(vx.id, f"{other}/vxlan0")
     st.overlay_ns[d.name] = ns_id
     return ns_id
 
