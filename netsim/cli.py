@@ -290,17 +290,10 @@ def probe(name: str, json_path, junit_path, quiet: bool, matrix: str) -> None:
 @click.argument("name")
 def down(name: str) -> None:
     """Tear a lab down: its services, daemons, the processes inside it, its namespaces (root)."""
-    from netsim.engine import registry as engines
-    from netsim.realize import lifecycle, sandbox
+    from netsim import lab
 
     try:
-        lifecycle.require_root("down")
-        if name not in sandbox.labs():
-            from netsim.errors import ScenarioError
-
-            raise ScenarioError(f"no lab named '{name}' is up",
-                                valid=", ".join(sandbox.labs()) or "none is up")
-        removed = engines.down(name)
+        removed = lab.down(name)
     except NetsimError as e:
         _fail(e)
     click.echo(f"{name}: down, {len(removed)} namespaces removed")
@@ -312,31 +305,24 @@ def down(name: str) -> None:
 def cleanup(everything: bool) -> None:
     """Remove what crashed netsim runs left behind, from their journals (root). Labs that
     are up (netsim up, run --keep) or in use are named and left alone unless --all."""
-    from netsim.engine import registry as engines
-    from netsim.realize import lifecycle, sandbox
+    from netsim import lab
 
+    total, broken, left = 0, 0, 0
     try:
-        lifecycle.require_root("cleanup")
-        names = sandbox.labs()
+        for c in lab.cleanup(everything):
+            if c.skipped:
+                broken += 1
+                click.echo(f"{c.name}: skipped: {c.skipped}", err=True)
+            elif c.removed is None:
+                left += 1
+                click.echo(f"{c.name}: left alone: {c.busy}", err=True)
+            else:
+                if c.busy:
+                    click.echo(f"{c.name}: REMOVING although it is {c.busy} (--all)", err=True)
+                total += c.removed
+                click.echo(f"{c.name}: {c.removed} namespaces removed")
     except NetsimError as e:
         _fail(e)
-    total, broken, left = 0, 0, 0
-    for name in names:
-        try:  # one broken journal is reported; the other labs are cleaned all the same
-            why = sandbox.status(name)
-            if why and not everything:
-                left += 1
-                click.echo(f"{name}: left alone: {why}", err=True)
-                continue
-            if why:
-                click.echo(f"{name}: REMOVING although it is {why} (--all)", err=True)
-            removed = engines.down(name)
-        except (sandbox.BrokenJournal, OSError) as e:
-            broken += 1
-            click.echo(f"{name}: skipped: {e}", err=True)
-            continue
-        total += len(removed)
-        click.echo(f"{name}: {len(removed)} namespaces removed")
     click.echo(f"cleanup: {total} namespaces removed" + (f", {broken} labs skipped"
                                                          if broken else "")
                + (f", {left} labs up or in use left alone (--all removes them)" if left else ""))
@@ -542,21 +528,17 @@ def schema(compose: bool) -> None:
 @main.command(name="ls")
 def ls() -> None:
     """List the labs that are up."""
-    from netsim.engine import registry as engines
-    from netsim.realize import sandbox
+    from netsim import lab
 
-    names = sandbox.labs()
-    if not names:
+    up = lab.labs()
+    if not up:
         click.echo("no lab is up")
-    for name in names:
-        try:
-            j = sandbox.read_journal(name)
-        except sandbox.BrokenJournal as e:
-            click.echo(f"{name}\tbroken journal: {e}")
+    for u in up:
+        if u.broken:
+            click.echo(f"{u.name}\tbroken journal: {u.broken}")
             continue
-        keeper = j.keeper.pid if j.keeper else "-"
-        click.echo(f"{name}\t{engines.describe(j)}\t{len(j.namespaces)} namespaces\t"
-                   f"services pid {keeper}\t{j.path}")
+        click.echo(f"{u.name}\t{u.engine}\t{u.namespaces} namespaces\t"
+                   f"services pid {u.keeper if u.keeper is not None else '-'}\t{u.path}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -353,3 +354,71 @@ def attach(name: str) -> tuple[Lab, Running]:
         raise EnvironmentProblem(f"lab '{name}' is incomplete: namespace {missing[0]} is gone "
                                  f"({len(missing)} missing)", f"netsim down {name}, then up")
     return lab, running
+
+
+# --- labs that are up, by name (netsim ls, down, cleanup) -----------------------------------
+@dataclass(frozen=True)
+class UpLab:
+    """A lab that is up, as its journal says; `broken`: why the journal could not be read."""
+
+    name: str
+    engine: str = ""
+    namespaces: int = 0
+    keeper: int | None = None  # the services' process
+    path: str = ""
+    broken: str = ""
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    name: str
+    removed: int | None = None  # namespaces removed (None: left alone or skipped)
+    busy: str = ""  # why it counts as in use (up, or a running netsim's)
+    skipped: str = ""  # why it could not be cleaned (a broken journal)
+
+
+def labs() -> list[UpLab]:
+    from netsim.engine import registry as engines
+    from netsim.realize import sandbox
+
+    out = []
+    for name in sandbox.labs():
+        try:
+            j = sandbox.read_journal(name)
+        except sandbox.BrokenJournal as e:
+            out.append(UpLab(name, broken=str(e)))
+            continue
+        out.append(UpLab(name, engines.describe(j), len(j.namespaces),
+                         j.keeper.pid if j.keeper else None, j.path or ""))
+    return out
+
+
+def down(name: str) -> list[str]:
+    """Tear down a lab that is up (root): the namespaces its journal names, removed."""
+    from netsim.engine import registry as engines
+    from netsim.errors import ScenarioError
+    from netsim.realize import lifecycle, sandbox
+
+    lifecycle.require_root("down")
+    if name not in sandbox.labs():
+        raise ScenarioError(f"no lab named '{name}' is up",
+                            valid=", ".join(sandbox.labs()) or "none is up")
+    return engines.down(name)
+
+
+def cleanup(everything: bool = False) -> Iterator[Cleaned]:
+    """What crashed runs left, from their journals (root), one lab at a time: labs up or in
+    use are left alone unless `everything`; a broken journal is skipped, the rest go on."""
+    from netsim.engine import registry as engines
+    from netsim.realize import lifecycle, sandbox
+
+    lifecycle.require_root("cleanup")
+    for name in sandbox.labs():
+        try:
+            busy = sandbox.status(name)
+            if busy and not everything:
+                yield Cleaned(name, busy=busy)
+                continue
+            yield Cleaned(name, len(engines.down(name)), busy=busy)
+        except (sandbox.BrokenJournal, OSError) as e:
+            yield Cleaned(name, skipped=str(e))

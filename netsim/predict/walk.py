@@ -75,6 +75,9 @@ class Trace:
             self.path.append(name)
 
 
+# what a reply has that the NAT of its connection changed: (address, port) fields of Pkt
+_REVERSED = {"snat": ("dst", "dport"), "dnat": ("src", "sport")}
+
 # is_skb_forwardable(): a frame handed to another device (veth peer, bridge port, macvlan
 # child) passes when it fits that device's MTU plus room for one VLAN tag (VLAN_HLEN); only
 # the sender checks its own MTU exactly (observed with a pod whose MTU tuning lowered)
@@ -291,7 +294,7 @@ class Predictor:
         self._hook(ns, "filter", "OUTPUT", pkt, "", oif, ct)
         if route is None:
             return self._local(ns, "lo", pkt, trace, ct, from_self=True)
-        self._unnat_src(ns, pkt, trace, ct)
+        self._unnat(ns, pkt, trace, ct, "dnat")
         return self._post(ns, route, pkt, trace, ct)
 
     def _input(self, ns: Netns, iif: Iface, pkt: Pkt, trace: Trace, ct: str):
@@ -304,7 +307,7 @@ class Predictor:
             raise Fail(f"{ns.label} drops {pkt.dst} arriving on {iif.name}: martian (loopback "
                        "address from outside)")
         self._hook(ns, "raw", "PREROUTING", pkt, iif.name, "", ct)
-        self._unnat_dst(ns, pkt, trace, ct)
+        self._unnat(ns, pkt, trace, ct, "snat")
         dnat = ct == "new" and self._dnat(ns, "PREROUTING", pkt, iif.name, "", ct, trace)
         route = self._route(ns, pkt.dst, pkt.src)
         if route is None:
@@ -317,7 +320,7 @@ class Predictor:
         d = self._hook(ns, "filter", "FORWARD", pkt, iif.name, route.dev, ct)
         if d and d.rule:
             trace.notes.append(f"{ns.label} FORWARD: {d.rule.origin}")
-        self._unnat_src(ns, pkt, trace, ct)
+        self._unnat(ns, pkt, trace, ct, "dnat")
         return self._post(ns, route, pkt, trace, ct, iif=iif.name)
 
     def _bridge_hairpin(self, ns: Netns, bridge: Iface, route: Route, pkt: Pkt) -> None:
@@ -335,7 +338,7 @@ class Predictor:
         if from_self:
             self._hook(ns, "raw", "PREROUTING", pkt, "lo", "", ct)
         self._hook(ns, "filter", "INPUT", pkt, iif, "", ct)
-        self._unnat_src(ns, pkt, trace, ct)
+        self._unnat(ns, pkt, trace, ct, "dnat")
         return _Arrival(ns, pkt, iif)
 
     def _post(self, ns: Netns, route: Route, pkt: Pkt, trace: Trace, ct: str, iif: str = ""):
@@ -392,21 +395,17 @@ class Predictor:
         pkt.dst, pkt.dport = to
         return True
 
-    def _unnat_dst(self, ns: Netns, pkt: Pkt, trace: Trace, ct: str) -> None:
-        """A reply to a connection this namespace SNATed: give it back its real destination."""
-        if ct == "new":
+    def _unnat(self, ns: Netns, pkt: Pkt, trace: Trace, ct: str, kind: str) -> None:
+        """A reply in a connection this namespace NATed: conntrack gives back what the first
+        packet had (after SNAT, the reply's destination; after DNAT, its source)."""
+        if ct == "new" or not trace.nat:
             return
+        addr, port = _REVERSED[kind]
         for n in trace.nat:
-            if n.ns == ns.id and n.kind == "snat" and (pkt.dst, pkt.dport) == n.after:
-                pkt.dst, pkt.dport = n.before
-
-    def _unnat_src(self, ns: Netns, pkt: Pkt, trace: Trace, ct: str) -> None:
-        """A reply from a connection this namespace DNATed: restore the address it was sent to."""
-        if ct == "new":
-            return
-        for n in trace.nat:
-            if n.ns == ns.id and n.kind == "dnat" and (pkt.src, pkt.sport) == n.after:
-                pkt.src, pkt.sport = n.before
+            if n.ns == ns.id and n.kind == kind and (getattr(pkt, addr), getattr(pkt, port)) \
+                    == n.after:
+                setattr(pkt, addr, n.before[0])
+                setattr(pkt, port, n.before[1])
 
     # --- routing ------------------------------------------------------------------------
     def _routes(self, ns: Netns) -> list[Route]:
@@ -577,11 +576,11 @@ class Predictor:
         if not ns.bridge_nf:
             return
         self._hook(ns, "raw", "PREROUTING", pkt, br, "", ct)
-        self._unnat_dst(ns, pkt, trace, ct)
+        self._unnat(ns, pkt, trace, ct, "snat")
         d = self._hook(ns, "filter", "FORWARD", pkt, br, br, ct)
         if d and d.rule and ct == "new":
             trace.notes.append(f"{ns.label} FORWARD (bridged): {d.rule.origin}")
-        self._unnat_src(ns, pkt, trace, ct)
+        self._unnat(ns, pkt, trace, ct, "dnat")
 
     def _tunnel_carry(self, a: Iface, b: Iface, pkt: Pkt, trace: Trace) -> None:
         """The frame rides the underlay as the tunnel kind says: that packet is sent from

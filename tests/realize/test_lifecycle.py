@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from netsim.lab import labs
 from netsim.realize import lifecycle, sandbox
 from tests.conftest import ROOT, SCENARIOS, needs_root
 
@@ -82,6 +83,8 @@ def test_cleanup_all_removes_a_lab_that_is_up_and_kills_its_services(tmp_path: P
     assert up.returncode == 0, up.stderr
     keeper = sandbox.read_journal("bridge").keeper.pid
     assert Path(f"/proc/{keeper}").exists()
+    [shown] = [u for u in labs() if u.name == "bridge"]  # what `netsim ls` prints
+    assert (shown.keeper, shown.namespaces) == (keeper, len(ours("bridge"))) and not shown.broken
     kept = netsim("cleanup")  # up on purpose: named, left alone
     assert kept.returncode == 0 and "bridge: left alone: up" in kept.stderr, kept.stderr
     assert ours("bridge") and Path(f"/proc/{keeper}").exists()
