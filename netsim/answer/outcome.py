@@ -1,7 +1,8 @@
 """What a probe came to, in one shape for the predictor and the prober alike.
 
-The predictor fills `path` and `why` (the rule that decided); the prober fills `evidence`
-(the answer, the errno, the ICMP error) and `attempts`. Both give `result` and `source_seen`.
+The predictor fills `path`, `steps` and `why` (its steps in words: the rule that decided);
+the prober fills `evidence` (the answer, the errno, the ICMP error) and `attempts`. Both
+give `result` and `source_seen`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
+from netsim.answer.says import render
+from netsim.answer.step import Step
 from netsim.answer.verdict import Result
 
 
@@ -17,7 +20,7 @@ class Outcome:
     result: Result  # a Verdict, or the address a lookup answered
     source_seen: IPv4Address | None = None
     path: list[str] = field(default_factory=list)
-    why: str = ""
+    said: str = ""  # its words where they are not its steps' (a prober's; `why` reads them)
     dst: IPv4Address | None = None  # the address probed (after resolving a name)
     cold_arp: bool = False  # decided by an unanswered ARP: probe it with cold caches only
     # the model: (namespace, table, chain, index) of the rule that drops it (index = the
@@ -26,3 +29,15 @@ class Outcome:
     counted: bool = False  # the kernel: a rule's counter showed the drop (no retry needed)
     attempts: int = 1
     evidence: list[str] = field(default_factory=list)
+    # the predictor's: what `why` says, as data (answer/step.py; empty for an observation)
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def why(self) -> str:
+        """Its words: what was said, else its steps rendered, when asked (a matrix of a
+        million pairs reads few)."""
+        return self.said if self.said or not self.steps else render(self.steps)
+
+    @why.setter
+    def why(self, text: str) -> None:
+        self.said = text

@@ -63,12 +63,14 @@ def relabel(tw: Twins, rep: Probe, got: Outcome, p: Probe, rparts: Parts | None 
     if rs is not None and rs == rd:  # a container's probe to itself: one pair
         pairs = [(rs, s)] if rs != s else []
     if not pairs:
-        return replace(got, path=list(got.path), evidence=list(got.evidence))
+        return replace(got, path=list(got.path), evidence=list(got.evidence),
+                       steps=list(got.steps))
     sw = tw.swap(pairs)
+    steps = tw.relabel_steps(got.steps, sw)  # fields, not words: `why` renders them
     # every field named: dataclasses.replace costs as much again (it reads fields() per call)
     return Outcome(result=got.result, source_seen=sw.addr(got.source_seen),
-                   path=[sw.word(x) for x in got.path], why=tw.relabel(got.why, sw),
+                   path=[sw.word(x) for x in got.path], said=got.said,
                    dst=sw.addr(got.dst), cold_arp=got.cold_arp,
                    dropped_by=tw.rule_index(pairs, got.dropped_by) if got.dropped_by else None,
                    counted=got.counted, attempts=got.attempts,
-                   evidence=[tw.relabel(e, sw) for e in got.evidence])
+                   evidence=[tw.relabel(e, sw) for e in got.evidence], steps=steps)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from ipaddress import IPv4Address, IPv4Network
 from operator import attrgetter
 
+from netsim.answer.step import Step
 from netsim.model.graph import IfKind, Model, NodeKind
 from netsim.model.rules import Rule
 
@@ -187,6 +188,22 @@ class Twins:
             return text
         dst = sw.dst
         return "".join([p if i % 2 == 0 else dst[p[0]][p[1]] for i, p in enumerate(parts)])
+
+    def relabel_steps(self, steps: list[Step], sw: Swap) -> list[Step]:
+        """Each step's fields: its place a member's name swapped, an address its twin's, a
+        rule's or link's text its tokens swapped, an inner connection's steps likewise."""
+        return [Step(st.kind, sw.word(st.ns), tuple([self._arg(a, sw) for a in st.args]))
+                if st.args or st.ns else st for st in steps]
+
+    def _arg(self, a: object, sw: Swap) -> object:
+        t = type(a)
+        if t is IPv4Address:
+            return sw.addr(a)
+        if t is str:
+            return self.relabel(a, sw)
+        if t is tuple:
+            return tuple(self.relabel_steps(list(a), sw))
+        return a
 
     def rule_index(self, pairs: list[tuple[str, str]], dropped: tuple) -> tuple:
         """The rule that plays the same part for the twin: in its own namespace, or the one

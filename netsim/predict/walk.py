@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from netsim.answer.outcome import Outcome
-from netsim.answer.verdict import Verdict
+from netsim.answer.step import Step
+from netsim.answer.verdict import Result, Verdict
 from netsim.gcpause import paused
 from netsim.links.kind import State, Tunnel
 from netsim.links.registry import LINKS
@@ -67,7 +68,7 @@ class Nat:
 class Trace:
     path: list[str] = field(default_factory=list)
     nat: list[Nat] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Step] = field(default_factory=list)
     src: IPv4Address | None = None  # the source address the kernel chose for the first packet
 
     def hop(self, name: str) -> None:
@@ -85,14 +86,21 @@ RX_SLACK = 4
 
 
 class Fail(Exception):
-    """The packet died; `why` says where and by which rule."""
+    """The packet died; `step` says where and by which rule."""
 
-    def __init__(self, why: str, arp: bool = False,
+    def __init__(self, step: Step, arp: bool = False,
                  rule: tuple[str, str, str, int] | None = None):
-        super().__init__(why)
-        self.why = why
+        super().__init__(step)
+        self.step = step
         self.arp = arp  # ARP went unanswered: a verdict that a warm neighbour cache would change
         self.rule = rule  # (namespace, table, chain, index) of the rule that dropped it
+
+
+def _outcome(result: Result, seen: IPv4Address | None, path: list[str], steps: list[Step],
+             dst: IPv4Address, **kw) -> Outcome:
+    """An outcome with its steps, and their words (netsim.answer.says: one renderer)."""
+    return Outcome(result, seen, path, "" if steps else "delivered", dst, steps=list(steps),
+                   **kw)
 
 
 @dataclass
@@ -122,7 +130,7 @@ class Predictor:
         self._policy = {k: self._rules(ns) for k, ns in model.ns.items() if ns.policy}
         self._bfs: dict[tuple[str, bool], tuple[dict, dict, dict]] = {}
         self._paths: dict[tuple[str, IPv4Address, bool], list | None] = {}
-        self._underlay: dict[tuple[str, str], str | None] = {}
+        self._underlay: dict[tuple[str, str], tuple[Step, ...] | None] = {}
         self._iface = {i.id: i for ns in model.ns.values() for i in ns.ifaces.values()}
         self._ips = {k: [a.ip for a in i.addrs] for k, i in self._iface.items()}
         self._weak = {k: [ip for ip in v if ip not in LOOPBACK] for k, v in self.local.items()}
@@ -185,8 +193,8 @@ class Predictor:
         try:
             arrival = self._deliver(src_ns, pkt, trace, ct="new")
         except Fail as f:
-            return Outcome(Verdict.BLOCKED, None, trace.path, f.why, pkt.dst, cold_arp=f.arp,
-                           dropped_by=f.rule)
+            return _outcome(Verdict.BLOCKED, None, trace.path, [f.step], pkt.dst,
+                            cold_arp=f.arp, dropped_by=f.rule)
         origin.src = trace.src
         server = arrival.ns
         seen = arrival.pkt.src
@@ -194,34 +202,29 @@ class Predictor:
             return self._reply(server, arrival.pkt, origin, src_ns, trace, Verdict.REACH, seen)
         listener = self._listener(server, arrival.pkt)
         vrf = self._vrf_of(server, arrival.iif)
+        got = (arrival.pkt.dst, arrival.pkt.dport, pkt.proto)
+        refused = "RST" if pkt.proto == "tcp" else "ICMP port unreachable"
         if listener is not None and vrf:  # tcp/udp_l3mdev_accept=0: the socket is VRF-less
-            trace.notes.append(f"{arrival.pkt.dst}:{arrival.pkt.dport}/{pkt.proto} in "
-                               f"{server.label} is bound to no VRF: it hears nothing that "
-                               f"arrives by {arrival.iif}, a link of VRF {vrf}")
-            listener = None
+            trace.notes.append(Step("vrf_unbound", server.label,
+                                    (*got, arrival.iif, vrf, refused)))
+            return self._reply(server, arrival.pkt, origin, src_ns, trace, Verdict.CLOSED, None)
         if listener is None:
-            refused = "RST" if pkt.proto == "tcp" else "ICMP port unreachable"
-            if not vrf:
-                trace.notes.append(f"nothing listens on {arrival.pkt.dst}:"
-                                   f"{arrival.pkt.dport}/{pkt.proto} in {server.label}")
-            trace.notes[-1] += f": {refused}"
+            trace.notes.append(Step("no_listener", server.label, (*got, refused)))
             return self._reply(server, arrival.pkt, origin, src_ns, trace, Verdict.CLOSED, None)
         if listener.role in TUNNEL_ROLES:
-            trace.notes.append(f"{server.label}:{listener.port}/{listener.proto} is the "
-                               f"{TUNNEL_ROLES[listener.role]} socket: it answers nothing")
-            return Outcome(Verdict.BLOCKED, None, trace.path, "; ".join(trace.notes), origin.dst)
+            trace.notes.append(Step("tunnel_socket", server.label, (
+                listener.port, listener.proto, TUNNEL_ROLES[listener.role])))
+            return _outcome(Verdict.BLOCKED, None, trace.path, trace.notes, origin.dst)
         if listener.role == "proxy" and depth < 4:
-            trace.notes.append(f"docker-proxy in {server.label} relays to "
-                               f"{listener.target[0]}:{listener.target[1]}")
+            trace.notes.append(Step("proxy", server.label, listener.target))
             inner = self._connect(server.id, Pkt(None, listener.target[0], pkt.proto,
                                                  EPHEMERAL_SPORT + 1, listener.target[1]),
                                   trace, depth + 1)
             if inner.result != Verdict.OPEN and pkt.proto == "udp":  # nothing comes back
-                return Outcome(Verdict.BLOCKED, None, trace.path, f"docker-proxy got no answer: "
-                               f"{inner.why}", origin.dst)
+                return _outcome(Verdict.BLOCKED, None, trace.path, [
+                    Step("proxy_no_answer", "", (tuple(inner.steps),))], origin.dst)
             if inner.result != Verdict.OPEN:  # docker-proxy accepted, then closes: connect succeeds
-                trace.notes.append(f"but its own connection failed ({inner.why}): the client's "
-                                   "connection opens and closes without data")
+                trace.notes.append(Step("proxy_failed", "", (tuple(inner.steps),)))
                 return self._reply(server, arrival.pkt, origin, src_ns, trace, Verdict.OPEN, None)
             return self._reply(server, arrival.pkt, origin, src_ns, trace, Verdict.OPEN,
                                inner.source_seen, routed_source=listener.routed_reply)
@@ -239,16 +242,13 @@ class Predictor:
         try:
             arrival = self._deliver(server.id, back, rtrace, ct=ct)
         except Fail as f:
-            return Outcome(Verdict.BLOCKED, None, path, f"no reply: {f.why}", origin.dst,
-                           dropped_by=f.rule)
+            return _outcome(Verdict.BLOCKED, None, path, [Step("no_reply", "", ((f.step,),))],
+                            origin.dst, dropped_by=f.rule)
         if arrival.ns.id != src_ns or arrival.pkt.src != origin.dst:
-            said = "docker-proxy (bound to 0.0.0.0) answered from the address of its route " \
-                "to the client; " if routed_source else ""
-            return Outcome(Verdict.BLOCKED, None, path, f"{said}the reply reached "
-                           f"{arrival.ns.label} from {arrival.pkt.src}, not the client from "
-                           f"{origin.dst}", origin.dst)
-        why = "; ".join(trace.notes) or "delivered"
-        return Outcome(result, seen, path, why, origin.dst)
+            kind = "wrong_reply_routed" if routed_source else "wrong_reply"
+            return _outcome(Verdict.BLOCKED, None, path, [Step(kind, arrival.ns.label, (
+                arrival.pkt.src, origin.dst))], origin.dst)
+        return _outcome(result, seen, path, trace.notes, origin.dst)
 
     @staticmethod
     def _vrf_of(ns: Netns, iif: str) -> str | None:
@@ -278,7 +278,7 @@ class Predictor:
             nxt, iif = self._l2(ns, oif, nexthop, pkt, trace, ct)
             trace.hop(nxt.label)
             step = self._input(nxt, iif, pkt, trace, ct)
-        raise Fail("routing loop: more than 32 hops")
+        raise Fail(Step("loop"))
 
     def _output(self, ns: Netns, pkt: Pkt, trace: Trace, ct: str):
         route = self._route(ns, pkt.dst, pkt.src)
@@ -304,8 +304,7 @@ class Predictor:
             trace.hop(self.model.ns[child.ns].label)
             return self._input(self.model.ns[child.ns], child, pkt, trace, ct)
         if _loopback(pkt.dst) and not iif.route_localnet:
-            raise Fail(f"{ns.label} drops {pkt.dst} arriving on {iif.name}: martian (loopback "
-                       "address from outside)")
+            raise Fail(Step("martian", ns.label, (pkt.dst, iif.name)))
         self._hook(ns, "raw", "PREROUTING", pkt, iif.name, "", ct)
         self._unnat(ns, pkt, trace, ct, "snat")
         dnat = ct == "new" and self._dnat(ns, "PREROUTING", pkt, iif.name, "", ct, trace)
@@ -315,11 +314,10 @@ class Predictor:
         if dnat and ns.bridge_nf and route.dev == iif.name and pkt.port is not None:
             self._bridge_hairpin(ns, iif, route, pkt)
         if not ns.forwarding:
-            raise Fail(f"{ns.label} does not route: IP forwarding is disabled "
-                       "(\"IPv4 forwarding is disabled. Networking will not work.\")")
+            raise Fail(Step("no_forwarding", ns.label))
         d = self._hook(ns, "filter", "FORWARD", pkt, iif.name, route.dev, ct)
         if d and d.rule:
-            trace.notes.append(f"{ns.label} FORWARD: {d.rule.origin}")
+            trace.notes.append(Step("forward", ns.label, (d.rule.origin,)))
         self._unnat(ns, pkt, trace, ct, "dnat")
         return self._post(ns, route, pkt, trace, ct, iif=iif.name)
 
@@ -330,8 +328,7 @@ class Predictor:
         steps = self._path(bridge, route.via or pkt.dst)
         out_port = steps[0][2] if steps else None
         if out_port is not None and out_port.id == pkt.port.id and not pkt.port.hairpin:
-            raise Fail(f"{ns.label}: the DNATed packet goes back out {pkt.port.name}, the port "
-                       f"it came in by, and {pkt.port.name} is not in hairpin mode")
+            raise Fail(Step("hairpin", ns.label, (pkt.port.name,)))
 
     def _local(self, ns: Netns, iif: str, pkt: Pkt, trace: Trace, ct: str,
                from_self: bool = False) -> _Arrival:
@@ -348,12 +345,11 @@ class Predictor:
                 new = d.action.to if isinstance(d.action, Snat) else self._source(ns, route, pkt.dst)
                 if new != pkt.src:
                     trace.nat.append(Nat(ns.id, "snat", (pkt.src, pkt.sport), (new, pkt.sport)))
-                    trace.notes.append(f"{ns.label} {type(d.action).__name__.upper()} "
-                                       f"{pkt.src} -> {new} ({d.rule.origin})")
+                    trace.notes.append(Step("snat", ns.label, (
+                        type(d.action).__name__.upper(), pkt.src, new, d.rule.origin)))
                     pkt.src = new
         if _loopback(pkt.src) and not ns.ifaces[route.dev].route_localnet:
-            raise Fail(f"{ns.label} will not send {pkt.src} out of {route.dev}: loopback source "
-                       "(route_localnet is off)")
+            raise Fail(Step("loopback_source", ns.label, (pkt.src, route.dev)))
         return ns, ns.ifaces[route.dev], route.via or pkt.dst
 
     # --- netfilter ----------------------------------------------------------------------
@@ -377,7 +373,7 @@ class Predictor:
         d = self._decide(ns, table, chain, pkt, iif, oif, ct)
         if isinstance(d.action, Drop):
             rule = d.rule.origin if d.rule else f"policy DROP of {chain}"
-            raise Fail(f"dropped in {ns.label} {table} {d.chain}: {rule}",
+            raise Fail(Step("dropped", ns.label, (table, d.chain, rule)),
                        rule=(ns.id, table, d.chain, d.index))
         return d
 
@@ -390,8 +386,7 @@ class Predictor:
             return False
         to = (d.action.to, d.action.port or pkt.dport)
         trace.nat.append(Nat(ns.id, "dnat", (pkt.dst, pkt.dport), to))
-        trace.notes.append(f"{ns.label} DNAT {pkt.dst}:{pkt.dport} -> {to[0]}:{to[1]} "
-                           f"({d.rule.origin})")
+        trace.notes.append(Step("dnat", ns.label, (pkt.dst, pkt.dport, *to, d.rule.origin)))
         pkt.dst, pkt.dport = to
         return True
 
@@ -443,8 +438,7 @@ class Predictor:
             if d & mask == net:
                 return r
         # a packet it forwards counts in IpExt InNoRoutes (what the prober reads)
-        raise Fail(f"{ns.label} has no route to {dst} (Network is unreachable)",
-                   rule=(ns.id, "snmp", "InNoRoutes", 0))
+        raise Fail(Step("no_route", ns.label, (dst,)), rule=(ns.id, "snmp", "InNoRoutes", 0))
 
     def _by_rules(self, ns: Netns, d: int, src: IPv4Address | None) -> Route:
         s = None if src is None else int(src)
@@ -457,8 +451,7 @@ class Predictor:
                 if d & rmask == rnet:
                     return r
         tables = ", ".join(f"table {p.table} from {p.src}" for p in ns.policy)
-        raise Fail(f"{ns.label} has no route to {IPv4Address(d)} (Network is unreachable): "
-                   f"main has none, and {tables} is read only for traffic from that address",
+        raise Fail(Step("no_route_policy", ns.label, (IPv4Address(d), tables)),
                    rule=(ns.id, "snmp", "InNoRoutes", 0))
 
     def _source(self, ns: Netns, route: Route | None, dst: IPv4Address) -> IPv4Address:
@@ -473,29 +466,27 @@ class Predictor:
                 return a.ip
         if iface.addrs:
             return iface.addrs[0].ip
-        raise Fail(f"{ns.label} has no address on {route.dev}")
+        raise Fail(Step("no_address", ns.label, (route.dev,)))
 
     # --- layer 2 ------------------------------------------------------------------------
     def _l2(self, ns: Netns, oif: Iface, nexthop: IPv4Address, pkt: Pkt,
             trace: Trace, ct: str) -> tuple[Netns, Iface]:
         if pkt.size > oif.mtu:
             if pkt.df:
-                raise Fail(f"{pkt.size}-byte packet, MTU {oif.mtu} on {ns.label} {oif.name}: "
-                           "frag needed and DF set")
-            trace.notes.append(f"{ns.label} fragments the {pkt.size}-byte packet to MTU "
-                               f"{oif.mtu} on {oif.name}")
+                raise Fail(Step("frag_needed", ns.label, (pkt.size, oif.mtu, oif.name)))
+            trace.notes.append(Step("fragments", ns.label, (pkt.size, oif.mtu, oif.name)))
             pkt.size = oif.mtu  # the largest fragment is what the next links must carry
         steps = self._path(oif, nexthop, arp=ct == "new")
         if steps is None:
-            raise Fail(f"{ns.label}: no answer to ARP for {nexthop} on {oif.name}", arp=True)
+            raise Fail(Step("no_arp", ns.label, (nexthop, oif.name)), arp=True)
         for kind, a, b in steps:
             if kind == "bridged":  # forwarded by a bridge from port a to port b
                 self._bridged(a, pkt, trace, ct)
             elif kind == "tunnel":
                 self._tunnel_carry(a, b, pkt, trace)
             if pkt.size > b.mtu + RX_SLACK:
-                raise Fail(f"{pkt.size}-byte frame dropped at {b.id}: MTU {b.mtu} "
-                           f"(+{RX_SLACK}; no ICMP: a silent drop)")
+                raise Fail(Step("frame_too_big", self.model.ns[b.ns].label,
+                                (pkt.size, b.id, b.mtu, RX_SLACK)))
         recv = steps[-1][2] if steps else oif
         pkt.port = steps[-1][1] if steps and recv.kind == IfKind.BRIDGE else None
         if recv.ns != oif.ns:
@@ -579,7 +570,7 @@ class Predictor:
         self._unnat(ns, pkt, trace, ct, "snat")
         d = self._hook(ns, "filter", "FORWARD", pkt, br, br, ct)
         if d and d.rule and ct == "new":
-            trace.notes.append(f"{ns.label} FORWARD (bridged): {d.rule.origin}")
+            trace.notes.append(Step("forward_bridged", ns.label, (d.rule.origin,)))
         self._unnat(ns, pkt, trace, ct, "dnat")
 
     def _tunnel_carry(self, a: Iface, b: Iface, pkt: Pkt, trace: Trace) -> None:
@@ -595,22 +586,21 @@ class Predictor:
         problem = self._underlay[key]
         if problem:
             where = f":{port}" if port is not None else ""
-            raise Fail(f"{tun.name} from {host_a} to {b.vtep}{where}/{tun.proto}: {problem}")
+            raise Fail(Step("underlay", host_a, (tun.name, b.vtep, where, tun.proto, problem)))
         mtu = self._underlay_mtu(host_a, b.vtep)
         if pkt.size + tun.overhead > mtu:
-            raise Fail(f"{tun.name} packet of {pkt.size + tun.overhead} bytes exceeds the {mtu} "
-                       "the underlay carries: dropped without an error (overlay MTU blackhole, "
-                       "P13)")
+            raise Fail(Step("tunnel_mtu", "", (tun.name, pkt.size + tun.overhead, mtu)))
 
     def _underlay_check(self, host: str, vtep: IPv4Address, tun: Tunnel,
-                        port: int | None) -> str | None:
+                        port: int | None) -> tuple[Step, ...] | None:
         pkt = Pkt(None, vtep, tun.proto, port, port)
         try:
             arrival = self._deliver(host, pkt, Trace(), ct="new")
         except Fail as f:
-            return f.why
+            return (f.step,)
         lst = self._listener(arrival.ns, arrival.pkt)
-        return None if lst and lst.role == tun.role else f"no {tun.name} endpoint answers there"
+        return None if lst and lst.role == tun.role else (Step("underlay_silent", "",
+                                                                (tun.name,)),)
 
     def _underlay_mtu(self, host: str, vtep: IPv4Address) -> int:
         """The largest VXLAN packet the path carries: the sender's NIC is a hard limit; every

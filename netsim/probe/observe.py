@@ -14,6 +14,7 @@ from typing import Protocol
 
 from netsim.answer.outcome import Outcome
 from netsim.answer.probe import Probe
+from netsim.answer.says import NO_ROUTE
 from netsim.answer.verdict import Verdict
 from netsim.gcpause import paused
 from netsim.model import dns
@@ -113,7 +114,8 @@ class Predicted:
         else:
             src = self.model.endpoints[view.container].ns
         got = self.predictor.probe(src, view.upstream or router, "udp", 53)
-        if got.result == Verdict.BLOCKED and "Network is unreachable" in got.why and not got.path[1:]:
+        if got.result == Verdict.BLOCKED and got.steps and got.steps[0].kind in NO_ROUTE \
+                and not got.path[1:]:
             return Verdict.UNREACHABLE
         return got.result
 

@@ -9,17 +9,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from netsim.answer.says import place, say
 from netsim.probe.trace import Hop, Trace
 
 
 def predicted_at(trace: Trace) -> dict[str, list[str]]:
-    """The model's reasons, each given to the first hop of the path it names."""
-    out: dict[str, list[str]] = {h: [] for h in trace.predicted.path}
-    for note in (n.strip() for n in trace.predicted.why.split("; ") if n.strip()):
-        hop = next((h for h in trace.predicted.path
-                    if re.search(rf"(^|\s){re.escape(h)}(\s|$)", note)), None)
-        out.setdefault(hop or trace.predicted.path[-1] if trace.predicted.path else "", []
-                       ).append(note)
+    """The model's reasons, each given to the hop of the path where it happened (its step's
+    place), else to the last."""
+    path = trace.predicted.path
+    out: dict[str, list[str]] = {h: [] for h in path}
+    for step in trace.predicted.steps:
+        where = place(step)
+        out.setdefault(where if where in out else path[-1] if path else "", []).append(say(step))
     return out
 
 
