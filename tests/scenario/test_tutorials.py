@@ -121,5 +121,7 @@ def test_the_overlay_tutorial_on_a_real_two_host_swarm_gives_the_addresses_predi
     lab = Lab.load(CORPUS / "overlay-standalone.yml", "docker")
     assert lab.model.endpoints["alpine2"].primary == IPv4Address("10.0.1.4")
     report = lab.run(full_matrix=False)
-    assert report.ok and not report.findings, report.findings  # the engine's addresses
+    said = [(r.probe.label, r.predicted.result, r.observed, r.seen.evidence if r.seen else None)
+            for r in report.expectations if not r.ok]
+    assert report.ok and not report.findings, (report.findings, said)  # the engine's addresses
     assert [r.observed for r in report.expectations] == ["reach", "reach"]

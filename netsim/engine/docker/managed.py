@@ -58,6 +58,8 @@ def up(loaded: Loaded, model: Model, world: Model, binary: str) -> Running:
         seen = inspect(model, clients, applied)
         names |= attach(lab, model, seen)
         findings = compare_addresses(lab, model, clients, applied, seen)
+        if manager is not None:
+            findings += swarm.settle(clients, _overlays(loaded, model, applied))
         write_files(lab, model, seen)
         sockets = {h: m.socket for h, m in started.items()}
         sandbox.update_journal(lab, lambda j: setattr(j, "engine", {
@@ -88,6 +90,22 @@ def _start_daemons(lab: str, model: Model, names: dict[str, str], hosts: dict,
         if not spec.ip_forward:  # reset after dockerd turned it on
             sandbox.write_sysctl(names[h], "net.ipv4.ip_forward", "0")
     return started
+
+
+def _overlays(loaded: Loaded, model: Model,
+               applied: apply.Applied) -> dict[str, tuple[str, dict[str, str]]]:
+    """Each overlay the engines made: its containers that run (the model's endpoints of it,
+    after connects and removals) and their hosts."""
+    out = {}
+    for name, spec in loaded.scenario.networks.items():
+        net = model.networks.get(f"swarm/{name}")
+        if spec.driver != "overlay" or net is None or name not in applied.networks:
+            continue
+        members = {c: model.containers[c].host for c in net.endpoints
+                   if c in applied.containers and c in model.containers}
+        if members:
+            out[applied.networks[name]] = (name, members)
+    return out
 
 
 def apply_scenario(target: apply.Target, loaded: Loaded, model: Model) -> apply.Applied:
