@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 
 from netsim.scenario.shell import Typed
 
@@ -13,13 +13,13 @@ class Probe:
     src: str  # endpoint name
     src_ns: str
     to: str  # as written
-    dst: IPv4Address | None
+    dst: IPv4Address | IPv6Address | None
     proto: str  # icmp | tcp | udp
     port: int | None
     size: int | None
     expected: str | None
     source_expected: str | None
-    source_ips: frozenset[IPv4Address]
+    source_ips: frozenset[IPv4Address | IPv6Address]
     origin: str  # "expect[3]" or "matrix"
     name: str | None = None  # resolve this first (proto "dns": only resolve it)
     cold: bool = False  # the verdict hangs on ARP: nothing may warm the caches it relies on
@@ -29,6 +29,7 @@ class Probe:
     # timeout; never a verdict
     drop: tuple[str, str, str, int, str] | None = None
     typed: Typed | None = None  # the command a tutorial typed for it (commands:)
+    family: int = 4  # the IP version probed (a name stands for its address in that family)
 
     @property
     def label(self) -> str:
@@ -42,4 +43,7 @@ class Probe:
             return f"{self.src} -> {self.name} (by name):{self.port}/{self.proto}"
         port = f":{self.port}/{self.proto}" if self.port else (
             f" icmp {self.size}B DF" if self.size is not None else " icmp")
-        return f"{self.src} -> {self.to}{port}"
+        # a name's IPv6 address says so; a literal shows its family itself
+        six = " (IPv6)" if self.family == 6 and ":" not in self.to else ""
+        to = f"[{self.to}]" if ":" in self.to and self.port else self.to
+        return f"{self.src} -> {to}{six}{port}"

@@ -14,6 +14,7 @@ SAYS: dict[str, str] = {
     "martian": "{ns} drops {0} arriving on {1}: martian (loopback address from outside)",
     "no_forwarding": "{ns} does not route: IP forwarding is disabled (\"IPv4 forwarding is "
                      "disabled. Networking will not work.\")",
+    "no_forwarding6": "{ns} does not route IPv6: net.ipv6.conf.all.forwarding is 0",
     "no_route": "{ns} has no route to {0} (Network is unreachable)",
     "no_route_policy": "{ns} has no route to {0} (Network is unreachable): main has none, "
                        "and {1} is read only for traffic from that address",
@@ -32,6 +33,9 @@ SAYS: dict[str, str] = {
     "frag_needed": "{0}-byte packet, MTU {1} on {ns} {2}: frag needed and DF set",
     "fragments": "{ns} fragments the {0}-byte packet to MTU {1} on {2}",
     "no_arp": "{ns}: no answer to ARP for {0} on {1}",
+    "no_ndp": "{ns}: no answer to neighbour solicitation for {0} on {1}",
+    "too_big6": "{0}-byte packet, MTU {1} on {ns} {2}: ICMPv6 packet too big (IPv6 routers "
+                "never fragment)",
     "frame_too_big": "{0}-byte frame dropped at {1}: MTU {2} (+{3}; no ICMP: a silent drop)",
     "underlay": "{0} from {ns} to {1}{2}/{3}: {4}",
     "underlay_silent": "no {0} endpoint answers there",

@@ -8,7 +8,7 @@ the LAN (netsim.model.lan) is built on it first.
 from __future__ import annotations
 
 import hashlib
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address
 
 from netsim.errors import ScenarioError
 from netsim.model.graph import Endpoint, Iface, IfKind, Listener, Model, Netns, NodeKind
@@ -26,6 +26,7 @@ class Assembly:
         self.used_lan: dict[IPv4Address, str] = {}  # LAN address -> who holds it
         self.used_vlan: dict[int, dict[IPv4Address, str]] = {}  # the same, per 802.1Q VLAN
         self.lan_gateway: IPv4Address | None = None
+        self.lan_gateway6: IPv6Address | None = None  # the router on lan.ipv6
         # another L2 segment behind the router (a host outside the LAN's subnet) -> its bridge
         self.segments: dict[IPv4Network, str] = {}
         self.default_hosts: dict | None = None  # no `hosts:`: one (model.lan.hosts)
@@ -61,9 +62,11 @@ class Assembly:
                 have.add((ip, p.port, p.proto))
                 ns.listeners.append(Listener(ip, p.port, p.proto, "echo", None, origin))
 
-    def endpoint(self, name: str, kind: NodeKind, ns: str, addresses: dict) -> Endpoint:
+    def endpoint(self, name: str, kind: NodeKind, ns: str, addresses: dict,
+                 addresses6: dict | None = None) -> Endpoint:
         primary = next(iter(addresses.values()), None)
-        ep = Endpoint(name, kind, ns, dict(addresses), primary)
+        six = dict(addresses6 or {})
+        ep = Endpoint(name, kind, ns, dict(addresses), primary, six, next(iter(six.values()), None))
         self.model.endpoints[name] = ep
         return ep
 

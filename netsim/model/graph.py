@@ -11,13 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+    IPv6Network,
+)
 
 import networkx as nx
 
 from netsim.model.dns import NameView
 from netsim.model.rules import Ruleset
 
+# both families: a model holds IPv4 and, where a scenario asks for it, IPv6 (dual stack)
+IPAddress = IPv4Address | IPv6Address
+IPInterface = IPv4Interface | IPv6Interface
+IPNetwork = IPv4Network | IPv6Network
+ANY6 = IPv6Address("::")
 
 class NodeKind(StrEnum):
     HOST = "host"  # a container host's network namespace (Docker host, CNI node)
@@ -61,7 +73,7 @@ class Iface:
     ns: str
     name: str
     kind: IfKind
-    addrs: list[IPv4Interface] = field(default_factory=list)
+    addrs: list[IPInterface] = field(default_factory=list)  # IPv4 first, then IPv6
     mac: str | None = None
     mtu: int = 1500
     master: str | None = None  # bridge name in the same namespace
@@ -96,10 +108,10 @@ MAIN_PRIORITY = 32766  # the rule `from all lookup main`
 
 @dataclass(frozen=True)
 class Route:
-    dst: IPv4Network
+    dst: IPNetwork  # its family is the route's: `ip -6 route` for an IPv6 one
     dev: str
-    via: IPv4Address | None = None
-    src: IPv4Address | None = None
+    via: IPAddress | None = None
+    src: IPAddress | None = None
     onlink: bool = False  # the gateway is on the link though no address says so (flannel)
     table: int = MAIN_TABLE  # another table is read only when a PolicyRule points at it
 
@@ -116,15 +128,19 @@ class PolicyRule:
 
 @dataclass(frozen=True)
 class Listener:
-    """A socket in a namespace: an echo service, Docker's userland proxy, or a VXLAN endpoint."""
+    """A socket in a namespace: an echo service, Docker's userland proxy, or a VXLAN endpoint.
+    `::` takes IPv4 too (as Linux's bindv6only=0 does) unless `v6only`; netsim's own echo
+    services at 0.0.0.0 answer over IPv6 too wherever the namespace has IPv6 (`dual`)."""
 
-    ip: IPv4Address  # 0.0.0.0 = any
+    ip: IPAddress  # 0.0.0.0 = any IPv4 address; :: = any
     port: int
     proto: str
     role: str  # "echo" | "proxy" | "vxlan"
     target: tuple[IPv4Address, int] | None = None  # proxy: container address and port
     origin: str = ""
     routed_reply: bool = False  # answers from the route's source address, not the one asked
+    v6only: bool = False  # IPV6_V6ONLY (Go's "tcp6" listeners: docker-proxy on [::])
+    dual: bool = False  # 0.0.0.0 and [::] (netsim's echo services in a dual-stack namespace)
 
 
 @dataclass
@@ -138,11 +154,13 @@ class Netns:
     # ("docker": then dockerd also set FORWARD DROP), None while it is off
     forwarding_by: str | None = None
     bridge_nf: bool = False  # bridged IPv4 traverses this namespace's ip hooks (br_netfilter)
-    # a real tool configures IPv6 here (carried as written, not modelled yet): IPv6 stays on
+    # a real tool configures IPv6 here that the model does not hold: IPv6 stays on
     carries_ipv6: bool = False
+    forwarding6: bool = False  # net.ipv6.conf.all.forwarding
     routes: list[Route] = field(default_factory=list)
     policy: list[PolicyRule] = field(default_factory=list)  # ip rules besides local/main
     rules: Ruleset = field(default_factory=Ruleset)
+    rules6: Ruleset = field(default_factory=lambda: Ruleset(family="ip6"))  # ip6tables
     listeners: list[Listener] = field(default_factory=list)
     ifaces: dict[str, Iface] = field(default_factory=dict)
     rules_by: str | None = None  # a runtime's tool installs these rules itself (CNI plugins)
@@ -245,6 +263,12 @@ class Endpoint:
     ns: str
     addresses: dict[str, IPv4Address]  # network (or role) -> address
     primary: IPv4Address | None
+    addresses6: dict[str, IPv6Address] = field(default_factory=dict)  # the same, IPv6
+    primary6: IPv6Address | None = None
+
+    def of(self, family: int) -> IPAddress | None:
+        """Its address in one family (4 or 6), None when it has none there."""
+        return self.primary if family == 4 else self.primary6
 
 
 class Model:
@@ -368,5 +392,11 @@ class Model:
         """Whose behaviour this model reproduces, as each runtime says it."""
         return ", ".join(self.behaviours) or "no runtime"
 
-    def local_addresses(self, ns_id: str) -> set[IPv4Address]:
+    def local_addresses(self, ns_id: str) -> set[IPAddress]:
         return {a.ip for i in self.ns[ns_id].ifaces.values() for a in i.addrs}
+
+    def ipv6_on(self, ns_id: str) -> bool:
+        """IPv6 is on in the namespace: it holds an IPv6 address, or a real tool puts one."""
+        ns = self.ns[ns_id]
+        return ns.carries_ipv6 or any(a.version == 6 for i in ns.ifaces.values()
+                                      for a in i.addrs)

@@ -7,7 +7,15 @@ address on the LAN and a default route to the router. What runs inside is the ru
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+    IPv6Network,
+    ip_network,
+)
 
 from netsim.model import dns
 from netsim.model.assembly import ANY, Assembly
@@ -22,6 +30,38 @@ OUTSIDE_ADDR = IPv4Address("203.0.113.10")
 DEFAULT_LISTEN = (PortProto(80, "tcp"), PortProto(53, "udp"))
 SWITCH = "_lan"  # node ids starting with "_" cannot clash with scenario names
 DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")
+# the world behind the router in IPv6 (RFC 3849 documentation space), with lan.ipv6
+OUTSIDE_NET6 = IPv6Network("2001:db8:ffff::/64")
+OUTSIDE_ROUTER6 = IPv6Address("2001:db8:ffff::1")
+OUTSIDE_ADDR6 = IPv6Address("2001:db8:ffff::10")
+DEFAULT_ROUTE6 = IPv6Network("::/0")
+
+
+def v6_of(prefix: IPv6Network, v4: IPv4Address, subnet: IPv4Network) -> IPv6Address:
+    """A LAN machine's IPv6 address by default: the prefix + its IPv4 host part written in the
+    same digits (.1 -> ::1, .10 -> ::10, .50 -> ::50), so the two read alike."""
+    host = int(v4) - int(subnet.network_address)
+    return prefix.network_address + (int(str(host), 16) if host <= 9999 else host)
+
+
+def _dual(asm: Assembly, ns_id: str, iface: Iface, v4: IPv4Address,
+          given: IPv6Address | None, path: tuple, route: bool = True) -> IPv6Address | None:
+    """With lan.ipv6, the machine's IPv6 address on its LAN port (given or derived) and its
+    IPv6 default route to the router; None on a LAN without IPv6."""
+    prefix = asm.sc.lan.ipv6
+    if prefix is None:
+        if given is not None:
+            raise asm.error((*path, "address6"), "the LAN has no IPv6 prefix",
+                            "lan: {ipv6: 2001:db8:1::/64}")
+        return None
+    addr = given or v6_of(prefix, v4, asm.sc.lan.subnet)
+    _claim_on(asm, asm.used_lan, ns_id, addr, (*path, "address6") if given else path, prefix,
+              "the LAN")
+    iface.addrs.append(IPv6Interface(f"{addr}/{prefix.prefixlen}"))
+    if route:
+        asm.model.ns[ns_id].routes.append(Route(DEFAULT_ROUTE6, iface.name,
+                                                via=asm.lan_gateway6))
+    return addr
 
 
 def hosts(asm: Assembly) -> dict[str, Host]:
@@ -69,8 +109,8 @@ def build(asm: Assembly) -> None:
             Match(proto=p.proto, dport=p.port), Drop(),
             f"scenario lan.block: {p} is filtered between LAN machines"))
     asm.model.add_iface(Iface(SWITCH, "br0", IfKind.BRIDGE, mtu=lan.mtu, hairpin=lan.hairpin))
-    asm.add_ns("router", NodeKind.ROUTER, "router", forwarding=True)
-    port(asm, "router", "eth0", gateway, ("lan", "gateway"))
+    router = asm.add_ns("router", NodeKind.ROUTER, "router", forwarding=True)
+    r_lan = port(asm, "router", "eth0", gateway, ("lan", "gateway"))
     out = asm.add_ns("outside", NodeKind.OUTSIDE, "outside")
     r_out = Iface("router", "eth1", IfKind.VETH, addrs=[IPv4Interface(f"{OUTSIDE_ROUTER}/24")])
     o_if = Iface("outside", "eth0", IfKind.VETH, addrs=[IPv4Interface(f"{OUTSIDE_ADDR}/24")])
@@ -78,24 +118,38 @@ def build(asm: Assembly) -> None:
     asm.model.add_iface(o_if)
     asm.model.link_veth(r_out, o_if)
     out.routes.append(Route(DEFAULT_ROUTE, "eth0", via=OUTSIDE_ROUTER))
+    router6 = out6 = None
+    if lan.ipv6 is not None:
+        if lan.ipv6.overlaps(OUTSIDE_NET6):
+            raise asm.error(("lan", "ipv6"), f"{lan.ipv6} overlaps {OUTSIDE_NET6}, where "
+                            "netsim puts `outside`", "another prefix, e.g. 2001:db8:1::/64")
+        router.forwarding6 = True
+        router6 = asm.lan_gateway6 = _dual(asm, "router", r_lan, gateway, None,
+                                           ("lan", "ipv6"), route=False)
+        r_out.addrs.append(IPv6Interface(f"{OUTSIDE_ROUTER6}/64"))
+        o_if.addrs.append(IPv6Interface(f"{OUTSIDE_ADDR6}/64"))
+        out.routes.append(Route(DEFAULT_ROUTE6, "eth0", via=OUTSIDE_ROUTER6))
+        out6 = {"outside": OUTSIDE_ADDR6}
     if lan.dns.enabled:  # the hosts' upstream DNS server (see model/dns.py)
         asm.model.ns["router"].listeners.append(Listener(
             ANY, 53, "udp", "dns", None, "the LAN's DNS server"))
         asm.model.lan_dns = {dns.canonical(k): [v] for k, v in lan.dns.records.items()}
     listen = tuple(lan.listen) if lan.listen is not None else DEFAULT_LISTEN
     asm.listen(out, listen, "outside's echo service")
-    asm.endpoint("outside", NodeKind.OUTSIDE, "outside", {"outside": OUTSIDE_ADDR})
-    asm.endpoint("router", NodeKind.ROUTER, "router", {"lan": gateway, "outside": OUTSIDE_ROUTER})
-    peers = {"lan": (lan.address or subnet.network_address + 2, None, ("lan", "address"))}
+    asm.endpoint("outside", NodeKind.OUTSIDE, "outside", {"outside": OUTSIDE_ADDR}, out6)
+    asm.endpoint("router", NodeKind.ROUTER, "router", {"lan": gateway, "outside": OUTSIDE_ROUTER},
+                 router6 and {"lan": router6, "outside": OUTSIDE_ROUTER6})
+    peers = {"lan": (lan.address or subnet.network_address + 2, None, ("lan", "address"), None)}
     for name, peer in lan.peers.items():
-        peers[name] = (peer.address, peer.listen, ("lan", "peers", name))
-    for name, (addr, plisten, path) in peers.items():
+        peers[name] = (peer.address, peer.listen, ("lan", "peers", name), peer.address6)
+    for name, (addr, plisten, path, given6) in peers.items():
         ns = asm.add_ns(name, NodeKind.LAN_PEER, name)
-        port(asm, name, "eth0", addr, path)
+        eth0 = port(asm, name, "eth0", addr, path)
         ns.routes.append(Route(DEFAULT_ROUTE, "eth0", via=gateway))
+        six = _dual(asm, name, eth0, addr, given6, path)
         chosen = tuple(plisten) if plisten is not None else listen
         asm.listen(ns, chosen, f"{name}'s echo service")
-        asm.endpoint(name, NodeKind.LAN_PEER, name, {"lan": addr})
+        asm.endpoint(name, NodeKind.LAN_PEER, name, {"lan": addr}, six and {"lan": six})
     for vid in lan.vlans:
         vlan(asm, vid, listen)
 
@@ -215,6 +269,12 @@ def add_host(asm: Assembly, index: int, name: str, spec: Host) -> IPv4Address:
         iface.addrs.append(IPv4Interface(f"{extra}/{iface.addrs[0].network.prefixlen}"))
     gateway = seg.network_address + 1 if seg else asm.lan_gateway
     ns.routes.append(Route(DEFAULT_ROUTE, spec.interface, via=gateway))
+    six = None
+    if seg is None:
+        six = _dual(asm, name, iface, addr, spec.address6, path)
+    elif spec.address6 is not None:
+        raise asm.error((*path, "address6"), f"{name} sits on segment {seg}, which carries "
+                        "no IPv6", "an IPv4 address in the LAN's subnet, or no address6")
     for n, nic in enumerate(spec.nics, 1):
         if nic in ns.ifaces:
             raise asm.error((*path, "nics", n - 1), f"{name} already has an interface {nic}",
@@ -222,7 +282,7 @@ def add_host(asm: Assembly, index: int, name: str, spec: Host) -> IPv4Address:
         _switch_port(asm, name, nic, None, seg, spec.mtu, spec.hairpin, nic=n)
     for p in spec.listen:
         asm.listen(ns, [p], f"{name}'s own service", ip=p.ip or ANY)
-    asm.endpoint(name, NodeKind.HOST, name, {"lan": addr})
+    asm.endpoint(name, NodeKind.HOST, name, {"lan": addr}, six and {"lan": six})
     return addr
 
 
@@ -232,13 +292,17 @@ def routes(asm: Assembly) -> None:
     for cidr, via in asm.sc.lan.routes.items():
         path = ("lan", "routes", cidr)
         try:
-            dst = IPv4Network(cidr)
+            dst = ip_network(cidr)
         except ValueError:
-            raise asm.error(path, f'"{cidr}" is not a subnet', "CIDR such as 172.16.0.0/12",
-                            at_key=True) from None
+            raise asm.error(path, f'"{cidr}" is not a subnet', "CIDR such as 172.16.0.0/12 "
+                            "or fd00:30::/64", at_key=True) from None
         if via not in machines:
             raise asm.error(path, f"'{via}' is not a machine on the LAN", ", ".join(machines))
-        gw = asm.endpoint_address(via)
+        gw = asm.endpoint_address(via) if dst.version == 4 else \
+            asm.model.endpoints[via].addresses6.get("lan")
+        if gw is None:
+            raise asm.error(path, f"{via} has no IPv6 address on the LAN",
+                            "lan: {ipv6: 2001:db8:1::/64}")
         for ns in asm.model.ns.values():
             if ns.kind in (NodeKind.LAN_PEER, NodeKind.ROUTER) and ns.id != via:
                 ns.routes.append(Route(dst, "eth0", via=gw))

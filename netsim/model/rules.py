@@ -8,7 +8,7 @@ insert/append operations Docker uses, so the order inside each chain matches `ip
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 
 # table -> built-in chain -> netfilter hook; iptables-nft priorities follow from the table
 BUILTIN: dict[str, tuple[str, ...]] = {
@@ -32,9 +32,9 @@ class Match:
 
     iif: Is | None = None  # -i / iifname
     oif: Is | None = None  # -o / oifname
-    saddr: Is | None = None  # -s (IPv4Network)
-    daddr: Is | None = None  # -d (IPv4Network)
-    proto: str | None = None  # tcp | udp | icmp
+    saddr: Is | None = None  # -s (a network of the ruleset's family)
+    daddr: Is | None = None  # -d
+    proto: str | None = None  # tcp | udp | icmp | ipv6-icmp
     dport: int | None = None
     sport: int | None = None
     ct_state: frozenset[str] | None = None  # conntrack states, e.g. {"related", "established"}
@@ -71,13 +71,13 @@ class Masquerade:
 
 @dataclass(frozen=True)
 class Snat:
-    to: IPv4Address
+    to: IPv4Address | IPv6Address
     port: int | None = None
 
 
 @dataclass(frozen=True)
 class Dnat:
-    to: IPv4Address
+    to: IPv4Address | IPv6Address
     port: int | None = None
 
 
@@ -128,6 +128,7 @@ class Op:
 @dataclass
 class Ruleset:
     tables: dict[str, dict[str, Chain]] = field(default_factory=dict)
+    family: str = "ip"  # ip (iptables) | ip6 (ip6tables): a namespace holds one of each
     writer: str | None = None  # the runtime making changes now (recorded in each Op)
     ops: list[Op] = field(default_factory=list)
 
@@ -162,5 +163,6 @@ class Ruleset:
         return sum(len(c.rules) for t in self.tables.values() for c in t.values())
 
 
-def net(text: str | IPv4Network | IPv4Address) -> IPv4Network:
-    return IPv4Network(text) if not isinstance(text, IPv4Network) else text
+def net(text: str | IPv4Network | IPv4Address | IPv6Network | IPv6Address
+        ) -> IPv4Network | IPv6Network:
+    return text if isinstance(text, (IPv4Network, IPv6Network)) else ip_network(text)

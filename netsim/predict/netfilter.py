@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from operator import attrgetter
 
 from netsim.model.rules import (
@@ -62,15 +62,19 @@ class Seen:
         self.mark = mark  # the packet's mark; a SetMark rule changes it as the walk goes on
 
 
+_NETS = (IPv4Network, IPv6Network)
+
+
 def _is(value: Is, actual: object) -> bool:
-    hit = actual in value.value if isinstance(value.value, IPv4Network) else actual == value.value
+    hit = actual in value.value if isinstance(value.value, _NETS) else actual == value.value
     return hit != value.negate
 
 
 def _prefix(value: Is) -> tuple[int, int, bool]:
     """An address match as (network, mask, negate) integers, compiled once per rule:
-    ipaddress's `in` and hashing cost microseconds each, on every rule of every hop."""
-    net = value.value if isinstance(value.value, IPv4Network) else IPv4Network(value.value)
+    ipaddress's `in` and hashing cost microseconds each, on every rule of every hop. A
+    ruleset holds one family, so IPv4 and IPv6 integers never meet."""
+    net = value.value if isinstance(value.value, _NETS) else ip_network(value.value)
     return int(net.network_address), int(net.netmask), value.negate
 
 
@@ -124,7 +128,8 @@ class _Compiled:
 
 def _index_key(m: Match) -> tuple[str, object] | None:
     """The most selective exact, positive match of a rule (used to skip rules that cannot match)."""
-    if m.daddr and not m.daddr.negate and m.daddr.value.prefixlen == 32:
+    if m.daddr and not m.daddr.negate and m.daddr.value.prefixlen == \
+            m.daddr.value.max_prefixlen:
         return ("d", int(m.daddr.value.network_address))
     if m.dport is not None:  # a published port's DNAT: one rule per port, no address
         return ("p", m.dport)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address
 
 from netsim.answer.outcome import Outcome
 from netsim.answer.step import Step
@@ -20,12 +20,31 @@ from netsim.answer.verdict import Result, Verdict
 from netsim.gcpause import paused
 from netsim.links.kind import State, Tunnel
 from netsim.links.registry import LINKS
-from netsim.model.graph import MAIN_PRIORITY, MAIN_TABLE, Iface, IfKind, Listener, Model, Netns, Route
+from netsim.model.graph import (
+    ANY6,
+    MAIN_PRIORITY,
+    MAIN_TABLE,
+    Iface,
+    IfKind,
+    IPAddress,
+    Listener,
+    Model,
+    Netns,
+    Route,
+)
 from netsim.model.rules import Dnat, Drop, Masquerade, Snat
 from netsim.predict.netfilter import Decision, Netfilter, Seen
 
 LOOPBACK = IPv4Network("127.0.0.0/8")
 ANY = IPv4Address("0.0.0.0")
+LOOPBACK6 = IPv6Address("::1")
+V6 = 1 << 128  # an IPv6 address's integer in a set that holds IPv4 ones too: never equal
+# a failure's step in IPv4 -> in IPv6, where the kernel's mechanism differs
+IN_IPV6 = {"no_arp": "no_ndp", "frag_needed": "too_big6", "no_forwarding": "no_forwarding6"}
+
+
+def _family(kind: str, pkt: Pkt) -> str:
+    return IN_IPV6[kind] if pkt.v6 else kind
 EPHEMERAL_SPORT = 40000
 MAX_HOPS = 32
 # a listener of one of these roles is a tunnel's endpoint, which answers nothing itself
@@ -34,15 +53,16 @@ TUNNEL_ROLES = {k.tunnel.role: k.tunnel.name for k in LINKS.values() if k.tunnel
 
 @dataclass
 class Pkt:
-    src: IPv4Address | None
-    dst: IPv4Address
-    proto: str  # icmp | tcp | udp
+    src: IPAddress | None
+    dst: IPAddress
+    proto: str  # icmp (ICMPv6 in IPv6) | tcp | udp
     sport: int | None = None
     dport: int | None = None
-    size: int = 84  # IPv4 total length (ping -s 56)
-    df: bool = False
+    size: int = 84  # the IP packet's length: ping -s 56 is 84 in IPv4, 104 in IPv6
+    df: bool = False  # IPv6: always (only the sender fragments; routers send Packet Too Big)
     port: Iface | None = None  # the bridge port the packet last entered a bridge by
     mark: int = 0  # skb mark: set by MARK rules, scrubbed when it crosses into another netns
+    v6: bool = False  # an IPv6 packet: routes, rules (ip6tables) and neighbours of that family
 
     def copy(self) -> Pkt:
         """A shallow copy (copy.copy and dataclasses.replace cost several times as much)."""
@@ -51,9 +71,9 @@ class Pkt:
         return new
 
 
-def _loopback(a: IPv4Address) -> bool:
-    """In 127.0.0.0/8 (an integer test: ipaddress's `in` costs a microsecond or two)."""
-    return int(a) >> 24 == 127
+def _loopback(a: IPAddress, v6: bool) -> bool:
+    """In 127.0.0.0/8, or ::1 (an integer test: ipaddress's `in` costs a microsecond or two)."""
+    return int(a) == 1 if v6 else int(a) >> 24 == 127
 
 
 @dataclass
@@ -120,11 +140,18 @@ class Predictor:
     def __init__(self, model: Model):
         self.model = model
         self.nf = {k: Netfilter(ns.rules) for k, ns in model.ns.items()}
+        self.nf6 = {k: Netfilter(ns.rules6) for k, ns in model.ns.items()}
         self.local = {k: model.local_addresses(k) for k in model.ns}
-        self.table = {k: self._routes(ns) for k, ns in model.ns.items()}
+        self.v6on = {k for k in model.ns if model.ipv6_on(k)}
+        tables = {k: self._routes(ns) for k, ns in model.ns.items()}
+        self.table = {k: [r for r in t if r.dst.version == 4] for k, t in tables.items()}
+        self.table6 = {k: [r for r in t if r.dst.version == 6] for k, t in tables.items()}
         # the same as integers, for the hot path: ipaddress's `in` and hash cost microseconds
-        self._local_i = {k: {int(a) for a in v} for k, v in self.local.items()}
+        # (an IPv6 address's with V6 set: one set holds both families)
+        self._local_i = {k: {int(a) | (V6 if a.version == 6 else 0) for a in v}
+                         for k, v in self.local.items()}
         self._rtab = {k: _indexed(t) for k, t in self.table.items()}
+        self._rtab6 = {k: _indexed(t) for k, t in self.table6.items()}
         # policy routing (ip rules): per namespace that has any, the rules in priority order,
         # main among them, each with its table indexed (None: main, the hot path's own)
         self._policy = {k: self._rules(ns) for k, ns in model.ns.items() if ns.policy}
@@ -133,7 +160,9 @@ class Predictor:
         self._underlay: dict[tuple[str, str], tuple[Step, ...] | None] = {}
         self._iface = {i.id: i for ns in model.ns.values() for i in ns.ifaces.values()}
         self._ips = {k: [a.ip for a in i.addrs] for k, i in self._iface.items()}
-        self._weak = {k: [ip for ip in v if ip not in LOOPBACK] for k, v in self.local.items()}
+        # IPv4 only: ARP answers for any of the host's addresses; NDP only for the link's own
+        self._weak = {k: [ip for ip in v if ip.version == 4 and ip not in LOOPBACK]
+                      for k, v in self.local.items()}
         self._ports: dict[str, list[Iface]] = {}
         self._kids: dict[str, list[Iface]] = {}
         # each interface's kind, looked up once: enum hashing is slow on the hot path
@@ -180,11 +209,13 @@ class Predictor:
         return self._kind[iface.id].transmit(self, iface)
 
     # --- public -----------------------------------------------------------------------
-    def probe(self, src_ns: str, dst: IPv4Address, proto: str = "icmp", port: int | None = None,
+    def probe(self, src_ns: str, dst: IPAddress, proto: str = "icmp", port: int | None = None,
               size: int | None = None) -> Outcome:
         pkt = Pkt(None, dst, proto, EPHEMERAL_SPORT if proto != "icmp" else None, port)
-        if size is not None:
-            pkt.size, pkt.df = size + 28, True  # ICMP payload + ICMP 8 + IPv4 20
+        if dst.version == 6:
+            pkt.v6, pkt.size, pkt.df = True, 104, True
+        if size is not None:  # ICMP payload + ICMP 8 + the IP header (20, IPv6 40)
+            pkt.size, pkt.df = size + (48 if pkt.v6 else 28), True
         return self._connect(src_ns, pkt, Trace(), depth=0)
 
     # --- a connection: request, service, reply ----------------------------------------
@@ -217,9 +248,9 @@ class Predictor:
             return _outcome(Verdict.BLOCKED, None, trace.path, trace.notes, origin.dst)
         if listener.role == "proxy" and depth < 4:
             trace.notes.append(Step("proxy", server.label, listener.target))
-            inner = self._connect(server.id, Pkt(None, listener.target[0], pkt.proto,
-                                                 EPHEMERAL_SPORT + 1, listener.target[1]),
-                                  trace, depth + 1)
+            inner_pkt = Pkt(None, listener.target[0], pkt.proto, EPHEMERAL_SPORT + 1,
+                            listener.target[1], v6=listener.target[0].version == 6)
+            inner = self._connect(server.id, inner_pkt, trace, depth + 1)
             if inner.result != Verdict.OPEN and pkt.proto == "udp":  # nothing comes back
                 return _outcome(Verdict.BLOCKED, None, trace.path, [
                     Step("proxy_no_answer", "", (tuple(inner.steps),))], origin.dst)
@@ -235,7 +266,8 @@ class Predictor:
         # the kernel's ICMP socket answers with IP_PMTUDISC_DONT: an echo reply above the
         # server's MTU is fragmented, never dropped (observed: a pod whose MTU tuning lowered)
         back = Pkt(None if routed_source else got.dst, got.src, got.proto, got.dport,
-                   got.sport, size=got.size, df=got.df and got.proto != "icmp")
+                   got.sport, size=got.size, df=got.df and (got.proto != "icmp" or got.v6),
+                   v6=got.v6)
         ct = "related" if result == Verdict.CLOSED and got.proto == "udp" else "established"
         rtrace = Trace(nat=trace.nat)
         path = list(trace.path)
@@ -257,9 +289,18 @@ class Predictor:
 
     def _listener(self, ns: Netns, pkt: Pkt) -> Listener | None:
         for lst in ns.listeners:
-            if lst.port == pkt.dport and lst.proto == pkt.proto and lst.ip in (ANY, pkt.dst):
+            if lst.port == pkt.dport and lst.proto == pkt.proto and (
+                    lst.ip == pkt.dst or self._any(ns, lst, pkt.v6)):
                 return lst
         return None
+
+    def _any(self, ns: Netns, lst: Listener, v6: bool) -> bool:
+        """A wildcard socket hears the packet's family: 0.0.0.0 IPv4 (and IPv6 too for
+        netsim's echo services where the namespace has IPv6: they bind [::] as well), ::
+        IPv6 and, unless IPV6_V6ONLY, IPv4."""
+        if v6:
+            return lst.ip == ANY6 or (lst.ip == ANY and lst.role == "echo" and ns.id in self.v6on)
+        return lst.ip == ANY or (lst.ip == ANY6 and not lst.v6only)
 
     # --- one direction: from a namespace's socket to another namespace's socket --------
     def _deliver(self, ns_id: str, pkt: Pkt, trace: Trace, ct: str) -> _Arrival:
@@ -303,7 +344,7 @@ class Predictor:
         if child is not None:  # ipvlan l3: handed over by address before the lower's IP layer
             trace.hop(self.model.ns[child.ns].label)
             return self._input(self.model.ns[child.ns], child, pkt, trace, ct)
-        if _loopback(pkt.dst) and not iif.route_localnet:
+        if _loopback(pkt.dst, pkt.v6) and (pkt.v6 or not iif.route_localnet):
             raise Fail(Step("martian", ns.label, (pkt.dst, iif.name)))
         self._hook(ns, "raw", "PREROUTING", pkt, iif.name, "", ct)
         self._unnat(ns, pkt, trace, ct, "snat")
@@ -313,8 +354,8 @@ class Predictor:
             return self._local(ns, iif.name, pkt, trace, ct)
         if dnat and ns.bridge_nf and route.dev == iif.name and pkt.port is not None:
             self._bridge_hairpin(ns, iif, route, pkt)
-        if not ns.forwarding:
-            raise Fail(Step("no_forwarding", ns.label))
+        if not (ns.forwarding6 if pkt.v6 else ns.forwarding):
+            raise Fail(Step(_family("no_forwarding", pkt), ns.label))
         d = self._hook(ns, "filter", "FORWARD", pkt, iif.name, route.dev, ct)
         if d and d.rule:
             trace.notes.append(Step("forward", ns.label, (d.rule.origin,)))
@@ -339,7 +380,7 @@ class Predictor:
         return _Arrival(ns, pkt, iif)
 
     def _post(self, ns: Netns, route: Route, pkt: Pkt, trace: Trace, ct: str, iif: str = ""):
-        if ct == "new" and self.nf[ns.id].has("nat", "POSTROUTING"):
+        if ct == "new" and self._nf(ns, pkt).has("nat", "POSTROUTING"):
             d = self._decide(ns, "nat", "POSTROUTING", pkt, iif, route.dev, ct)
             if isinstance(d.action, (Masquerade, Snat)):
                 new = d.action.to if isinstance(d.action, Snat) else self._source(ns, route, pkt.dst)
@@ -348,38 +389,46 @@ class Predictor:
                     trace.notes.append(Step("snat", ns.label, (
                         type(d.action).__name__.upper(), pkt.src, new, d.rule.origin)))
                     pkt.src = new
-        if _loopback(pkt.src) and not ns.ifaces[route.dev].route_localnet:
+        if _loopback(pkt.src, pkt.v6) and (pkt.v6 or not ns.ifaces[route.dev].route_localnet):
             raise Fail(Step("loopback_source", ns.label, (pkt.src, route.dev)))
         return ns, ns.ifaces[route.dev], route.via or pkt.dst
 
     # --- netfilter ----------------------------------------------------------------------
+    def _nf(self, ns: Netns, pkt: Pkt) -> Netfilter:
+        """The ruleset of the packet's family: iptables' or ip6tables'."""
+        return self.nf6[ns.id] if pkt.v6 else self.nf[ns.id]
+
     def _seen(self, ns: Netns, pkt: Pkt, iif: str, oif: str, ct: str) -> Seen:
         local = self._local_i[ns.id]
         d, s = int(pkt.dst), int(pkt.src)
+        if pkt.v6:
+            return Seen(iif, oif, s, d, "icmpv6" if pkt.proto == "icmp" else pkt.proto,
+                        pkt.dport, pkt.sport, ct, d | V6 in local or d == 1, s | V6 in local,
+                        pkt.mark)
         return Seen(iif, oif, s, d, pkt.proto, pkt.dport, pkt.sport, ct,
                     d in local or d >> 24 == 127, s in local, pkt.mark)
 
     def _decide(self, ns: Netns, table: str, chain: str, pkt: Pkt, iif: str, oif: str,
                 ct: str) -> Decision:
         seen = self._seen(ns, pkt, iif, oif, ct)
-        decision = self.nf[ns.id].decide(table, chain, seen)
+        decision = self._nf(ns, pkt).decide(table, chain, seen)
         pkt.mark = seen.mark
         return decision
 
     def _hook(self, ns: Netns, table: str, chain: str, pkt: Pkt, iif: str, oif: str,
               ct: str) -> Decision | None:
-        if not self.nf[ns.id].has(table, chain):
+        if not self._nf(ns, pkt).has(table, chain):
             return None
         d = self._decide(ns, table, chain, pkt, iif, oif, ct)
         if isinstance(d.action, Drop):
             rule = d.rule.origin if d.rule else f"policy DROP of {chain}"
             raise Fail(Step("dropped", ns.label, (table, d.chain, rule)),
-                       rule=(ns.id, table, d.chain, d.index))
+                       rule=(ns.id, f"ip6 {table}" if pkt.v6 else table, d.chain, d.index))
         return d
 
     def _dnat(self, ns: Netns, chain: str, pkt: Pkt, iif: str, oif: str, ct: str,
               trace: Trace) -> bool:
-        if not self.nf[ns.id].has("nat", chain):
+        if not self._nf(ns, pkt).has("nat", chain):
             return False
         d = self._decide(ns, "nat", chain, pkt, iif, oif, ct)
         if not isinstance(d.action, Dnat):
@@ -426,10 +475,18 @@ class Predictor:
         rules.sort(key=lambda r: r[0])  # stable: main's rule before another of its priority
         return [r[1:] for r in rules]
 
-    def _route(self, ns: Netns, dst: IPv4Address, src: IPv4Address | None = None) -> Route | None:
+    def _route(self, ns: Netns, dst: IPAddress, src: IPAddress | None = None) -> Route | None:
         """None = local delivery. Raises Fail when there is no route. `src`: the packet's
         source, None while an unbound socket's lookup has none (no `from` rule matches)."""
         d = int(dst)
+        if dst.version == 6:  # no policy routing modelled for IPv6
+            if d | V6 in self._local_i[ns.id] or d == 1:
+                return None
+            for net, mask, r in self._rtab6[ns.id]:
+                if d & mask == net:
+                    return r
+            raise Fail(Step("no_route", ns.label, (dst,)),
+                       rule=(ns.id, "snmp", "Ip6InNoRoutes", 0))
         if d in self._local_i[ns.id] or d >> 24 == 127:  # 127.0.0.0/8
             return None
         if ns.id in self._policy:
@@ -454,9 +511,12 @@ class Predictor:
         raise Fail(Step("no_route_policy", ns.label, (IPv4Address(d), tables)),
                    rule=(ns.id, "snmp", "InNoRoutes", 0))
 
-    def _source(self, ns: Netns, route: Route | None, dst: IPv4Address) -> IPv4Address:
+    def _source(self, ns: Netns, route: Route | None, dst: IPAddress) -> IPAddress:
+        v6 = dst.version == 6
         if route is None:
-            return dst if dst in LOOPBACK or dst in self.local[ns.id] else IPv4Address("127.0.0.1")
+            if dst in self.local[ns.id] or _loopback(dst, v6):
+                return dst
+            return LOOPBACK6 if v6 else IPv4Address("127.0.0.1")
         if route.src:
             return route.src
         iface = ns.ifaces[route.dev]
@@ -464,8 +524,11 @@ class Predictor:
         for a in iface.addrs:
             if target in a.network:
                 return a.ip
-        if iface.addrs:
-            return iface.addrs[0].ip
+        mine = [a.ip for a in iface.addrs if a.version == dst.version]
+        if v6 and not mine:  # IPv6 picks a global address of another link (RFC 6724)
+            mine = [a for a in self.local[ns.id] if a.version == 6 and a != LOOPBACK6]
+        if mine:
+            return mine[0]
         raise Fail(Step("no_address", ns.label, (route.dev,)))
 
     # --- layer 2 ------------------------------------------------------------------------
@@ -473,12 +536,13 @@ class Predictor:
             trace: Trace, ct: str) -> tuple[Netns, Iface]:
         if pkt.size > oif.mtu:
             if pkt.df:
-                raise Fail(Step("frag_needed", ns.label, (pkt.size, oif.mtu, oif.name)))
+                raise Fail(Step(_family("frag_needed", pkt), ns.label,
+                                (pkt.size, oif.mtu, oif.name)))
             trace.notes.append(Step("fragments", ns.label, (pkt.size, oif.mtu, oif.name)))
             pkt.size = oif.mtu  # the largest fragment is what the next links must carry
         steps = self._path(oif, nexthop, arp=ct == "new")
         if steps is None:
-            raise Fail(Step("no_arp", ns.label, (nexthop, oif.name)), arp=True)
+            raise Fail(Step(_family("no_arp", pkt), ns.label, (nexthop, oif.name)), arp=True)
         for kind, a, b in steps:
             if kind == "bridged":  # forwarded by a bridge from port a to port b
                 self._bridged(a, pkt, trace, ct)

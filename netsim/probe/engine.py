@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
+from ipaddress import ip_address
 from pathlib import Path
 
 from netsim.answer.outcome import Outcome
@@ -38,19 +38,33 @@ from netsim.realize import sandbox
 
 TIMEOUT = 1.0
 IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2
+IPV6_MTU_DISCOVER = 23  # linux/in6.h (IPV6_PMTUDISC_DO is 2 too)
+FAMILY = {4: socket.AF_INET, 6: socket.AF_INET6}
+ECHO6_REQUEST, ECHO6_REPLY = 128, 129
+ICMP6_ERRORS = {1: "destination unreachable", 2: "packet too big", 3: "time exceeded"}
 NEGATIVE = (Verdict.BLOCKED,)  # answers that may be a lost packet: retried, never trusted
 SENDERS = min(2, os.cpu_count() or 1)  # threads sending a wave: the kernel's work per probe
 SPLIT_FROM = 64  # (sendto, connect) runs in the sender's syscall, the GIL released
 
 
-def neigh_stats() -> dict[str, int]:
-    """The machine-wide IPv4 neighbour table (read-only; its limit lives in the root ns)."""
-    rows = [r.split() for r in Path("/proc/net/stat/arp_cache").read_text().splitlines()]
-    col = {name: i for i, name in enumerate(rows[0])}
+def _table(name: str) -> tuple[int, int]:
+    """A machine-wide neighbour table's entries and table_fulls (/proc/net/stat)."""
+    path = Path("/proc/net/stat") / name
+    if not path.exists():  # ndisc_cache without IPv6
+        return 0, 0
+    rows = [r.split() for r in path.read_text().splitlines()]
+    col = {n: i for i, n in enumerate(rows[0])}
     cpus = [[int(x, 16) for x in r] for r in rows[1:] if r]
+    return cpus[0][col["entries"]], sum(r[col["table_fulls"]] for r in cpus)
+
+
+def neigh_stats() -> dict[str, int]:
+    """The machine-wide neighbour tables, ARP's and NDP's (read-only; their limits live in
+    the root ns): waves are sized by ARP's; an overflow of either makes a verdict doubtful."""
+    entries, fulls = _table("arp_cache")
+    fulls += _table("ndisc_cache")[1]
     thresh = int(Path("/proc/sys/net/ipv4/neigh/default/gc_thresh3").read_text())
-    return {"entries": cpus[0][col["entries"]], "table_fulls": sum(r[col["table_fulls"]] for r in cpus),
-            "gc_thresh3": thresh}
+    return {"entries": entries, "table_fulls": fulls, "gc_thresh3": thresh}
 
 
 class _Flusher:
@@ -116,12 +130,19 @@ GRACE = 0.02  # s: how long a wave's packets get to reach the rules before count
 def _snmp() -> dict[tuple[str, str, int], int]:
     """The calling thread's namespace's IpExt counters (InNoRoutes: forwarded packets with no
     route), keyed like rule counters."""
+    out = {}
     lines = Path("/proc/thread-self/net/netstat").read_text().splitlines()
     for names, values in zip(lines[::2], lines[1::2], strict=False):
         if names.startswith("IpExt:"):
-            return {("snmp", n, 0): int(v) for n, v in zip(names.split()[1:],
-                                                          values.split()[1:], strict=True)}
-    return {}
+            out = {("snmp", n, 0): int(v) for n, v in zip(names.split()[1:],
+                                                         values.split()[1:], strict=True)}
+    six = Path("/proc/thread-self/net/snmp6")  # IPv6's (Ip6InNoRoutes): absent without IPv6
+    if six.exists():
+        for line in six.read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name.startswith("Ip6"):
+                out[("snmp", name, 0)] = int(value.strip())
+    return out
 
 
 class _Counted:
@@ -178,7 +199,8 @@ class _Counted:
                 self.before[ns].get((table, chain, index), 0)
             if rose != len(hit):
                 continue
-            name = f"IpExt {chain}" if table == "snmp" else f"{table} {chain} {what}"
+            name = f"{'IpExt ' * (not chain.startswith('Ip6'))}{chain}" if table == "snmp" \
+                else f"{table} {chain} {what}"
             for k in ks:
                 out[k].counted = True
                 out[k].evidence.append(f"dropped: the counter of {name} in {ns} rose by {rose} "
@@ -319,7 +341,9 @@ class Prober:
                              else selectors.EVENT_READ, (k, p))
             pending += len(socks)
         for ns in {n for n, _, _ in icmp_wait}:
-            sel.register(self.icmp[ns], selectors.EVENT_READ, ("icmp", ns))
+            for key in (ns, f"{ns}/6"):
+                if key in self.icmp:
+                    sel.register(self.icmp[key], selectors.EVENT_READ, ("icmp", key))
         start = time.monotonic()
         deadline = start + self.timeout
         while (pending or icmp_wait) and time.monotonic() < deadline:
@@ -382,7 +406,7 @@ class Prober:
     def _open(self, ns: str, p: Probe) -> socket.socket:
         self.enter(ns)
         kind = socket.SOCK_STREAM if p.proto == "tcp" else socket.SOCK_DGRAM
-        s = socket.socket(socket.AF_INET, kind)
+        s = socket.socket(FAMILY[p.dst.version], kind)
         s.setblocking(False)
         if p.proto == "tcp":
             rc = s.connect_ex((str(p.dst), p.port))
@@ -423,7 +447,7 @@ class Prober:
             out[k].evidence.append(f"echo {line!r}" if line else "closed without an answer")
             if line:
                 try:
-                    out[k].source_seen = IPv4Address(line.rsplit(":", 1)[0])
+                    out[k].source_seen = ip_address(line.rsplit(":", 1)[0])
                 except ValueError:
                     pass
         sel.unregister(s)
@@ -432,19 +456,30 @@ class Prober:
 
     # --- ICMP ---------------------------------------------------------------------------
     def _ping(self, ns: str, p: Probe) -> tuple[int, int]:
-        if ns not in self.icmp:
+        v6 = p.dst.version == 6
+        key = f"{ns}/6" if v6 else ns  # one raw socket per namespace and family
+        if key not in self.icmp:
             self.enter(ns)
-            self.icmp[ns] = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-            self.icmp[ns].setblocking(False)
-        s = self.icmp[ns]
+            self.icmp[key] = socket.socket(FAMILY[p.dst.version], socket.SOCK_RAW,
+                                           socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
+            self.icmp[key].setblocking(False)
+        s = self.icmp[key]
         df = IP_PMTUDISC_DO if p.size is not None else 0
-        s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, df)
+        if v6:  # IPv6 never fragments on the way; DO: the sender does not either
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, df)
+        else:
+            s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, df)
         ident, seq = random.randint(1, 65535), random.randint(1, 65535)
         payload = b"\x00" * (p.size if p.size is not None else 56)
-        s.sendto(echo_request(ident, seq, payload), (str(p.dst), 0))
+        # ICMPv6: the kernel fills in the checksum (it covers a pseudo-header it writes)
+        s.sendto(echo_request(ident, seq, payload, ECHO6_REQUEST if v6 else 8), (str(p.dst), 0))
         return ident, seq
 
-    def _pong(self, s: socket.socket, ns: str, wait: dict, out: list[Outcome]) -> None:
+    def _pong(self, s: socket.socket, key: str, wait: dict, out: list[Outcome]) -> None:
+        if key.endswith("/6"):
+            self._pong6(s, key[:-2], wait, out)
+            return
+        ns = key
         while True:
             try:
                 data = s.recv(65535)
@@ -460,6 +495,27 @@ class Prober:
                     out[k].evidence.append(f"echo reply from {socket.inet_ntoa(data[12:16])}")
             elif kind in (3, 11):
                 self._icmp_error(data, ns, wait, out)
+
+    def _pong6(self, s: socket.socket, ns: str, wait: dict, out: list[Outcome]) -> None:
+        """ICMPv6 from a raw socket (no IP header): echo replies, and the errors that quote
+        our echo request (its IPv6 header is 40 bytes, our id and seq follow the type)."""
+        while True:
+            try:
+                data, peer = s.recvfrom(65535)
+            except BlockingIOError:
+                return
+            kind = data[0]
+            if kind == ECHO6_REPLY:
+                k = wait.pop((ns, *struct.unpack_from("!HH", data, 4)), None)
+                if k is not None:
+                    out[k].result = Verdict.REACH
+                    out[k].evidence.append(f"echo reply from {peer[0]}")
+            elif kind in ICMP6_ERRORS and len(data) >= 8 + 40 + 8 and data[8 + 40] == \
+                    ECHO6_REQUEST:
+                k = wait.pop((ns, *struct.unpack_from("!HH", data, 8 + 40 + 4)), None)
+                if k is not None:
+                    out[k].evidence.append(f"ICMPv6 {ICMP6_ERRORS[kind]} (code {data[1]}) "
+                                           f"from {peer[0]}")
 
     def _icmp_error(self, data: bytes, ns: str, wait: dict, out: list[Outcome]) -> None:
         """Unreachable / time exceeded: scapy dissects the quoted packet for the evidence."""
@@ -484,7 +540,10 @@ def _checksum(data: bytes) -> int:
     return ~total & 0xFFFF
 
 
-def echo_request(ident: int, seq: int, payload: bytes) -> bytes:
-    """ICMP echo request (RFC 792); the kernel adds the IPv4 header."""
-    head = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+def echo_request(ident: int, seq: int, payload: bytes, kind: int = 8) -> bytes:
+    """ICMP echo request (RFC 792), or ICMPv6's (kind 128: the kernel sums it); the kernel
+    adds the IP header."""
+    head = struct.pack("!BBHHH", kind, 0, 0, ident, seq)
+    if kind != 8:
+        return head + payload
     return struct.pack("!BBHHH", 8, 0, _checksum(head + payload), ident, seq) + payload

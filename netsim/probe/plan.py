@@ -2,18 +2,19 @@
 
 Endpoint words (contract): a container, a host, `lan`, a LAN peer, `outside`, `router`,
 `name@network` (that node's address on one network; a host's is the network's gateway),
-or a literal IPv4 address (as a destination or an expected source only).
+or a literal IPv4 or IPv6 address (as a destination or an expected source only). A word
+stands for its address in the probe's family (`family:`; 4 unless said or a literal's own).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, ip_address
 
 from netsim.answer.probe import Probe
 from netsim.answer.verdict import Verdict
 from netsim.errors import ScenarioError
-from netsim.model.graph import Model, NodeKind
+from netsim.model.graph import IPAddress, Model, NodeKind
 from netsim.scenario.load import Loaded
 
 
@@ -21,39 +22,61 @@ def _names(model: Model) -> str:
     return ", ".join(model.endpoints)
 
 
-def address_of(model: Model, word: str) -> IPv4Address | str | None:
-    """The address a word stands for; a str is an error message."""
+def address_of(model: Model, word: str, family: int = 4) -> IPAddress | str | None:
+    """The address a word stands for in `family`; a str is an error message."""
     if "@" in word:
         name, _, net = word.partition("@")
         ep = model.endpoints.get(name)
         if ep is None:
             return f"'{name}' is not a node of this scenario"
-        if ep.kind == NodeKind.HOST:
+        if ep.kind == NodeKind.HOST and family == 4:
             dn = model.networks.get(f"{name}/{net}")
             if dn is None or dn.gateway is None:
                 return f"{name} has no address on network '{net}'"
             return dn.gateway
-        if net not in ep.addresses:
-            return f"{name} is not on network '{net}' (it is on {', '.join(ep.addresses) or 'none'})"
-        return ep.addresses[net]
+        book = ep.addresses if family == 4 else ep.addresses6
+        if net not in book:
+            return f"{name} is not on network '{net}' in IPv{family} (it is on " \
+                f"{', '.join(book) or 'none'})"
+        return book[net]
     if word in model.endpoints:
-        primary = model.endpoints[word].primary
-        return primary if primary is not None else f"{word} has no IPv4 address (its network " \
-            "gives it none): nothing can reach it by address"
+        got = model.endpoints[word].of(family)
+        return got if got is not None else f"{word} has no IPv{family} address (" + (
+            "its network gives it none): nothing can reach it by address" if family == 4 else
+            "lan.ipv6 gives the LAN's machines theirs; a container gets one from an IPv6 "
+            "subnet of its network)")
     try:
-        return IPv4Address(word)
+        return ip_address(word)
     except ValueError:
-        return f"'{word}' is not a node of this scenario nor an IPv4 address"
+        return f"'{word}' is not a node of this scenario nor an IP address"
 
 
-def _source_ips(model: Model, word: str) -> frozenset[IPv4Address] | str:
+def _source_ips(model: Model, word: str) -> frozenset[IPAddress] | str:
     if "@" not in word and word in model.endpoints:
         ep = model.endpoints[word]
         if ep.kind == NodeKind.HOST:
-            return frozenset({ep.addresses["lan"]})
-        return frozenset(ep.addresses.values())
+            return frozenset(a for a in (ep.addresses["lan"], ep.addresses6.get("lan")) if a)
+        return frozenset([*ep.addresses.values(), *ep.addresses6.values()])
     got = address_of(model, word)
     return got if isinstance(got, str) else frozenset({got})
+
+
+def families(e, path: tuple, positions) -> tuple[int, ...]:
+    """The families an expectation probes: `family:` (both: each), else a literal
+    destination's own, else IPv4."""
+    literal = None
+    try:
+        literal = ip_address(e.to) if e.to else None
+    except ValueError:
+        pass
+    if e.family is None:
+        return (literal.version if literal else 4,)
+    wanted = (4, 6) if e.family == "both" else (e.family,)
+    if literal and wanted != (literal.version,):
+        raise ScenarioError(f"{e.to} is an IPv{literal.version} address; family: {e.family} "
+                            "asks for another", positions.where((*path, "family")),
+                            str(literal.version))
+    return wanted
 
 
 def expectations(loaded: Loaded, model: Model) -> list[Probe]:
@@ -71,10 +94,6 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
         if e.resolve is not None or e.by == "name":
             probes.append(_by_name(model, e, src, i, pos))
             continue
-        dst = address_of(model, e.to)
-        if isinstance(dst, str):
-            raise ScenarioError(dst, pos.where((*path, "to")),
-                                f"{_names(model)}, name@network or an IPv4 address")
         sips: frozenset = frozenset()
         if e.source is not None:
             got = _source_ips(model, e.source)
@@ -82,8 +101,14 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
                 raise ScenarioError(got, pos.where((*path, "source")), _names(model))
             sips = got
         proto = e.port.proto if e.port else "icmp"
-        probes.append(Probe(e.from_, src.ns, e.to, dst, proto, e.port.port if e.port else None,
-                            e.size, e.result, e.source, sips, f"expect[{i}]"))
+        for family in families(e, path, pos):
+            dst = address_of(model, e.to, family)
+            if isinstance(dst, str):
+                raise ScenarioError(dst, pos.where((*path, "to")),
+                                    f"{_names(model)}, name@network or an IP address")
+            probes.append(Probe(e.from_, src.ns, e.to, dst, proto,
+                                e.port.port if e.port else None, e.size, e.result, e.source,
+                                sips, f"expect[{i}]", family=family))
     return probes
 
 

@@ -26,6 +26,14 @@ from netsim.model.rules import (
 )
 
 TABLE_ORDER = ("raw", "filter", "nat")
+IPTABLES_PROTO = {"icmpv6": "ipv6-icmp"}  # the model's protocol name -> ip6tables-save's
+
+
+def _endpoint(to: object, port: int | None) -> str:
+    """A NAT target as iptables-save prints it: an IPv6 address in brackets with a port."""
+    if port is None:
+        return str(to)
+    return f"[{to}]:{port}" if getattr(to, "version", 4) == 6 else f"{to}:{port}"
 
 
 def _neg(v: Is, flag: str, text: str) -> str:
@@ -43,7 +51,7 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
     "daddr": lambda v, m: _addr(v, "-d"),
     "iif": lambda v, m: _neg(v, "-i", v.value),
     "oif": lambda v, m: _neg(v, "-o", v.value),
-    "proto": lambda v, m: f"-p {v}",
+    "proto": lambda v, m: f"-p {IPTABLES_PROTO.get(v, v)}",
     "sport": lambda v, m: f"-m {m.proto} --sport {v}",
     "dport": lambda v, m: f"-m {m.proto} --dport {v}",
     "ct_state": lambda v, m: "-m conntrack --ctstate " + ",".join(
@@ -63,8 +71,8 @@ TARGETS: dict[type, Callable[[object], str]] = {
     Return: lambda a: "-j RETURN",
     Masquerade: lambda a: "-j MASQUERADE" + (" --random-fully" if a.random_fully else ""),
     Jump: lambda a: f"-j {a.chain}",
-    Dnat: lambda a: f"-j DNAT --to-destination {a.to}" + (f":{a.port}" if a.port else ""),
-    Snat: lambda a: f"-j SNAT --to-source {a.to}" + (f":{a.port}" if a.port else ""),
+    Dnat: lambda a: f"-j DNAT --to-destination {_endpoint(a.to, a.port)}",
+    Snat: lambda a: f"-j SNAT --to-source {_endpoint(a.to, a.port)}",
     SetMark: lambda a: f"-j MARK --set-xmark {a.value:#x}/{a.mask:#x}",
 }
 

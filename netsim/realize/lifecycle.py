@@ -59,8 +59,9 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
         t1 = time.perf_counter()
         shared = {ns_id: shared_phases(ns) for ns_id, ns in model.ns.items() if ns.rules_by}
         for ns_id, ns in model.ns.items():
-            if ns.rules.count() and not ns.rules_by:
-                nft.load(names[ns_id], ns.rules, replace=False)  # fresh namespace
+            for rules in (ns.rules, ns.rules6):
+                if rules.count() and not ns.rules_by:
+                    nft.load(names[ns_id], rules, replace=False)  # fresh namespace
         for ns_id, (before, _) in shared.items():
             xtables.restore(names[ns_id], before)
         times["rules"] = time.perf_counter() - t1

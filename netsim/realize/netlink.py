@@ -75,13 +75,20 @@ def check_kernel(model: Model) -> None:
 
 def sysctls(model: Model, ns_id: str) -> dict[str, str]:
     ns = model.ns[ns_id]
-    off = "0" if ns.carries_ipv6 else "1"  # IPv4 model: keep DAD and RS noise out
+    v6 = model.ipv6_on(ns_id)
+    off = "0" if v6 else "1"  # IPv4 only: keep DAD and RS noise out
     out = {
         "net.ipv6.conf.all.disable_ipv6": off,
         "net.ipv6.conf.default.disable_ipv6": off,
         "net.ipv4.ip_forward": "1" if ns.forwarding else "0",
         "net.bridge.bridge-nf-call-iptables": "1" if ns.bridge_nf else "0",
     }
+    if v6:  # links usable at once (no DAD: their addresses are nodad, fe80:: too), no RS
+        out |= {"net.ipv6.conf.all.forwarding": "1" if ns.forwarding6 else "0",
+                "net.ipv6.conf.all.accept_dad": "0", "net.ipv6.conf.default.accept_dad": "0",
+                "net.ipv6.conf.default.router_solicitations": "0",
+                "net.ipv6.conf.default.accept_ra": "0",
+                "net.bridge.bridge-nf-call-ip6tables": "1" if ns.bridge_nf else "0"}
     if ns.kind == NodeKind.CONTAINER:  # what Docker sets in every container (observed)
         out["net.ipv4.ping_group_range"] = "0 2147483647"
     return out

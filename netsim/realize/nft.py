@@ -61,6 +61,17 @@ def _net(v: Is) -> str:
     return f"{_op(v)}{n.network_address}/{n.prefixlen}"
 
 
+def _fam(v: Is) -> str:
+    """nft's address match keyword: ip or ip6 (a ruleset holds one family)."""
+    return "ip6" if v.value.version == 6 else "ip"
+
+
+def _to(to: object, port: int | None) -> str:
+    if port is None:
+        return str(to)
+    return f"[{to}]:{port}" if to.version == 6 else f"{to}:{port}"
+
+
 def _l4(v: object, m: Match) -> str:
     return "" if (m.dport or m.sport) else f"meta l4proto {v}"
 
@@ -80,8 +91,8 @@ def _ifname(v: Is) -> str:
 RENDERERS: dict[str, Callable[[object, Match], str]] = {
     "iif": lambda v, m: f"iifname {_ifname(v)}",
     "oif": lambda v, m: f"oifname {_ifname(v)}",
-    "saddr": lambda v, m: f"ip saddr {_net(v)}",
-    "daddr": lambda v, m: f"ip daddr {_net(v)}",
+    "saddr": lambda v, m: f"{_fam(v)} saddr {_net(v)}",
+    "daddr": lambda v, m: f"{_fam(v)} daddr {_net(v)}",
     "proto": _l4,
     "sport": lambda v, m: f"{m.proto} sport {v}",
     "dport": lambda v, m: f"{m.proto} dport {v}",
@@ -100,8 +111,8 @@ ACTIONS: dict[type, Callable[[object], str]] = {
     Return: lambda a: "return",
     Masquerade: lambda a: "masquerade" + (" fully-random" if a.random_fully else ""),
     Jump: lambda a: f"jump {a.chain}",
-    Dnat: lambda a: f"dnat to {a.to}" + (f":{a.port}" if a.port else ""),
-    Snat: lambda a: f"snat to {a.to}" + (f":{a.port}" if a.port else ""),
+    Dnat: lambda a: f"dnat to {_to(a.to, a.port)}",
+    Snat: lambda a: f"snat to {_to(a.to, a.port)}",
     SetMark: lambda a: f"meta mark set meta mark & {~a.mask & 0xFFFFFFFF:#x} ^ {a.value:#x}",
 }
 
@@ -119,13 +130,14 @@ def render(ruleset: Ruleset, replace: bool = True) -> str:
     """`replace`: each table is created, deleted and defined again in one transaction, so the
     script can be reloaded. A fresh namespace skips that: the delete costs ~10 ms (measured)."""
     out = []
+    family = ruleset.family
     for table in TABLES:
         chains = ruleset.tables.get(table)
         if not chains:
             continue
         if replace:
-            out += [f"table ip {table}", f"delete table ip {table}"]
-        out.append(f"table ip {table} {{")
+            out += [f"table {family} {table}", f"delete table {family} {table}"]
+        out.append(f"table {family} {table} {{")
         for name in sorted(chains, key=lambda c: (c not in BUILTIN[table], c)):
             chain = chains[name]
             out.append(f"  chain {name} {{")
@@ -219,7 +231,9 @@ def counters(chains: set[tuple[str, str]]) -> dict[tuple[str, str, int], int]:
 
 
 def _chain_counters(table: str, chain: str) -> dict[tuple[str, str, int], int]:
-    command = f"list chain ip {table} {chain}"
+    """`table`: "filter", or "ip6 filter" for ip6tables' (the walk names it so)."""
+    family, _, name = table.rpartition(" ")
+    command = f"list chain {family or 'ip'} {name} {chain}"
     lib = _lib()
     if lib.lib is not None:
         text = lib.query(command)

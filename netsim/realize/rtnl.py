@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import socket
 import struct
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE = 16, 20, 24
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 0x1, 0x4, 0x200, 0x400
@@ -21,6 +21,8 @@ IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_OIF, RTA_GATEWAY = 1, 4, 5
 RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST = 254, 3, 0, 1
 RTNH_F_ONLINK = 4  # rtm_flags: the gateway is on the link (ip route ... onlink)
+IFA_F_NODAD = 0x02  # an IPv6 address usable at once: no duplicate address detection (nodad)
+FAMILY = {4: socket.AF_INET, 6: socket.AF_INET6}
 
 
 class RtnlError(OSError):
@@ -53,14 +55,16 @@ class Batch:
             body += _attr(IFLA_MASTER, struct.pack("I", master))
         self._add(RTM_NEWLINK, 0, body, f"link {index}")
 
-    def addr(self, index: int, ip: IPv4Address, prefixlen: int) -> None:
-        body = struct.pack("BBBBI", socket.AF_INET, prefixlen, 0, 0, index)
+    def addr(self, index: int, ip: IPv4Address | IPv6Address, prefixlen: int) -> None:
+        """`ip addr add` (IPv6: nodad, as Docker's and the CNI plugins' addresses are)."""
+        flags = IFA_F_NODAD if ip.version == 6 else 0
+        body = struct.pack("BBBBI", FAMILY[ip.version], prefixlen, flags, 0, index)
         body += _attr(IFA_LOCAL, ip.packed) + _attr(IFA_ADDRESS, ip.packed)
         self._add(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body, f"address {ip}/{prefixlen}")
 
-    def route(self, dst: IPv4Network, oif: int, via: IPv4Address | None,
-              onlink: bool = False) -> None:
-        body = struct.pack("BBBBBBBBI", socket.AF_INET, dst.prefixlen, 0, 0, RT_TABLE_MAIN,
+    def route(self, dst: IPv4Network | IPv6Network, oif: int,
+              via: IPv4Address | IPv6Address | None, onlink: bool = False) -> None:
+        body = struct.pack("BBBBBBBBI", FAMILY[dst.version], dst.prefixlen, 0, 0, RT_TABLE_MAIN,
                            RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST,
                            RTNH_F_ONLINK if onlink else 0)
         if dst.prefixlen:

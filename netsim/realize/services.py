@@ -23,16 +23,26 @@ from netsim.realize import sandbox
 
 ANSWER_TIMEOUT = 1.0
 IP_PKTINFO = 8  # linux/in.h: learn a datagram's destination, answer from that same address
+IPV6_RECVPKTINFO, IPV6_PKTINFO = 49, 50  # linux/in6.h: the same for IPv6
 
 
-def _bind(ns: str, lst: Listener) -> socket.socket:
+def _bind(ns: str, lst: Listener, family: int) -> socket.socket:
+    """The listener's socket in `family`: an IPv6 one for an IPv6 address, and the [::] twin
+    of an echo service at 0.0.0.0 (IPV6_V6ONLY: its IPv4 socket takes IPv4)."""
     with sandbox.in_netns(ns):
         kind = socket.SOCK_STREAM if lst.proto == "tcp" else socket.SOCK_DGRAM
-        s = socket.socket(socket.AF_INET, kind)
+        s = socket.socket(socket.AF_INET6 if family == 6 else socket.AF_INET, kind)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((str(lst.ip), lst.port))
+    ip = str(lst.ip)
+    if family == 6:
+        twin = lst.ip.version == 4
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(twin or lst.v6only))
+        ip = "::" if twin else ip
+    s.bind((ip, lst.port))
     if lst.proto == "tcp":
         s.listen(256)
+    elif family == 6:
+        s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
     else:
         s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
     s.setblocking(False)
@@ -49,17 +59,23 @@ def _echo_tcp(sock: socket.socket) -> None:
 
 
 def _recv_udp(sock: socket.socket) -> tuple[bytes, tuple, bytes]:
-    """A datagram, its sender, and the local address it was sent to (IP_PKTINFO)."""
-    data, anc, _, peer = sock.recvmsg(2048, socket.CMSG_SPACE(12))
-    local = b"\0\0\0\0"
+    """A datagram, its sender, and the local address it was sent to (IP(V6)_PKTINFO)."""
+    data, anc, _, peer = sock.recvmsg(2048, socket.CMSG_SPACE(20))
+    local = b"\0" * (16 if sock.family == socket.AF_INET6 else 4)
     for level, kind, value in anc:
         if level == socket.IPPROTO_IP and kind == IP_PKTINFO:
             local = value[8:12]  # in_pktinfo.ipi_addr: the header's destination address
+        elif level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO:
+            local = value[:16]  # in6_pktinfo.ipi6_addr
     return data, peer, local
 
 
 def _send_udp(sock: socket.socket, data: bytes, peer: tuple, local: bytes) -> None:
     """Answer from the address the client wrote to, as a connected client requires."""
+    if sock.family == socket.AF_INET6:
+        info = struct.pack("16sI", local, 0)
+        sock.sendmsg([data], [(socket.IPPROTO_IPV6, IPV6_PKTINFO, info)], 0, peer)
+        return
     info = struct.pack("I4s4s", 0, local, b"\0\0\0\0")
     sock.sendmsg([data], [(socket.IPPROTO_IP, IP_PKTINFO, info)], 0, peer)
 
@@ -82,7 +98,7 @@ def _relay_tcp(conn: socket.socket, ns: str, lst: Listener) -> None:
     """docker-proxy: a second connection from the host namespace; relay the answer back."""
     with conn:
         with sandbox.in_netns(ns):
-            back = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            back = socket.socket(_family(lst.target[0]), socket.SOCK_STREAM)
         with back:
             back.settimeout(ANSWER_TIMEOUT)
             try:
@@ -102,7 +118,7 @@ def _proxy_udp(sock: socket.socket, ns: str, lst: Listener) -> None:
 
     def relay() -> None:
         with sandbox.in_netns(ns):
-            back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            back = socket.socket(_family(lst.target[0]), socket.SOCK_DGRAM)
         with back:
             back.settimeout(ANSWER_TIMEOUT)
             try:
@@ -167,6 +183,10 @@ def _forward(sock: socket.socket, data: bytes, peer: tuple, local: bytes, conf: 
     _send_udp(sock, answer, peer, local)
 
 
+def _family(ip: object) -> int:
+    return socket.AF_INET6 if getattr(ip, "version", 4) == 6 else socket.AF_INET
+
+
 def serve(entries: list[tuple[str, Listener, socket.socket]], dns: dict) -> None:
     sel = selectors.DefaultSelector()
     for ns, lst, sock in entries:
@@ -184,9 +204,19 @@ def serve(entries: list[tuple[str, Listener, socket.socket]], dns: dict) -> None
             key.data(key.fileobj)
 
 
-def listeners(model: Model, names: dict[str, str]) -> list[tuple[str, Listener]]:
-    return [(names[ns_id], lst) for ns_id, ns in model.ns.items() for lst in ns.listeners
-            if lst.role in ("echo", "proxy", "dns")]
+def listeners(model: Model, names: dict[str, str]) -> list[tuple[str, Listener, int]]:
+    """(namespace, listener, family) per socket: an echo service at 0.0.0.0 in a namespace
+    with IPv6 has a [::] twin (the model's Listener says so)."""
+    out = []
+    for ns_id, ns in model.ns.items():
+        v6 = model.ipv6_on(ns_id)
+        for lst in ns.listeners:
+            if lst.role not in ("echo", "proxy", "dns"):
+                continue
+            out.append((names[ns_id], lst, lst.ip.version))
+            if v6 and lst.role == "echo" and lst.ip.version == 4 and lst.ip.is_unspecified:
+                out.append((names[ns_id], lst, 6))
+    return out
 
 
 def dns_tables(model: Model, names: dict[str, str]) -> dict[tuple[str, int], dict]:
@@ -224,7 +254,7 @@ def start(model: Model, names: dict[str, str], home_ns: str) -> int:
             os.closerange(w + 1, limit)
             os.setsid()
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            entries = [(ns, lst, _bind(ns, lst)) for ns, lst in wanted]
+            entries = [(ns, lst, _bind(ns, lst, family)) for ns, lst, family in wanted]
             fd = os.open(sandbox.NETNS_DIR / home_ns, os.O_RDONLY)
             sandbox.setns(fd)  # live in the lab: cleanup finds us by namespace too
             os.close(fd)

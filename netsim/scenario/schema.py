@@ -51,6 +51,37 @@ def _ipv4(v: Any) -> ipaddress.IPv4Address:
         raise FieldProblem(f'"{v}" is not an IPv4 address', "e.g. 192.168.1.10") from None
 
 
+def _ipv6(v: Any) -> ipaddress.IPv6Address:
+    try:
+        return ipaddress.IPv6Address(str(v).strip())
+    except ValueError:
+        raise FieldProblem(f'"{v}" is not an IPv6 address', "e.g. 2001:db8:1::10") from None
+
+
+def _net6(v: Any) -> ipaddress.IPv6Network:
+    """An IPv6 prefix for a LAN: /64 as SLAAC wants it, up to /120 (room for its hosts)."""
+    text = str(v).strip()
+    try:
+        net = ipaddress.IPv6Network(text)
+    except ValueError as e:
+        if "host bits set" in str(e):
+            fixed = ipaddress.IPv6Network(text, strict=False)
+            raise FieldProblem(f'"{v}" has host bits set', f"{fixed}") from None
+        raise FieldProblem(f'"{v}" is not an IPv6 prefix', "e.g. 2001:db8:1::/64") from None
+    if "/" not in text or not 16 <= net.prefixlen <= 120:
+        raise FieldProblem(f'"{v}" is not a LAN prefix', "a /16 to /120, e.g. 2001:db8:1::/64")
+    return net
+
+
+def _family(v: Any) -> int | str:
+    text = str(v).strip().lower().removeprefix("ipv")
+    if text in ("4", "6"):
+        return int(text)
+    if text == "both":
+        return "both"
+    raise FieldProblem(f"'{v}' is not an address family", "4, 6, both")
+
+
 def _net(v: Any) -> ipaddress.IPv4Network:
     text = str(v).strip()
     if "/" not in text:
@@ -161,6 +192,10 @@ def map_of_empty(v: Any) -> Any:
 
 IPv4 = Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4)]
 Net = Annotated[ipaddress.IPv4Network, BeforeValidator(_net)]
+IPv6 = Annotated[ipaddress.IPv6Address, BeforeValidator(_ipv6)]
+Net6 = Annotated[ipaddress.IPv6Network, BeforeValidator(_net6)]
+Family = Annotated[int | str, BeforeValidator(_family), WithJsonSchema(
+    {"enum": [4, 6, "both"], "description": "4, 6, or both (each probed; both must hold)"})]
 ContainerName = Annotated[str, BeforeValidator(_name("container"))]
 NodeName = Annotated[str, BeforeValidator(_name("host"))]  # a host or a LAN machine
 NetworkName = Annotated[str, BeforeValidator(_name("network"))]
@@ -224,6 +259,7 @@ _KNOWN: dict[type, frozenset[str]] = {}
 
 class Peer(Strict):
     address: IPv4
+    address6: IPv6 | None = None  # with lan.ipv6; default: the prefix + the IPv4's host digits
     listen: list[Port] | None = None
 
 
@@ -270,6 +306,10 @@ class Lan(Strict):
     subnet: Net = ipaddress.IPv4Network("192.168.1.0/24")
     gateway: IPv4 | None = None  # default: the subnet's first address
     address: IPv4 | None = None  # the node `lan`; default: the subnet's second address
+    # an IPv6 prefix the LAN also carries (dual stack): the router ::1, `lan` ::2, hosts ::10,
+    # ::11 ... (each machine: the prefix + its IPv4 host part's digits); `outside` then has
+    # 2001:db8:ffff::10 behind the router
+    ipv6: Net6 | None = None
     peers: Annotated[dict[NodeName, Annotated[Peer, BeforeValidator(_peer),
                                               Shorthand({"type": "string", "format": "ipv4"})]],
                      BeforeValidator(none_is_empty)] = {}
@@ -290,6 +330,7 @@ class Host(Strict):
     runtime: Runtimes = ("docker",)  # who wires its containers, in start order (RUNTIMES)
     address: IPv4 | None = None  # default: .10, .11, ... in file order
     addresses: list[IPv4] = []  # more addresses on the same interface
+    address6: IPv6 | None = None  # with lan.ipv6; default: the prefix + the IPv4's host digits
     interface: Uplink = "eth0"
     # more NICs cabled to the LAN's switch, with no address: what a CNI host-device or a
     # macvlan master can take (a second port, an SR-IOV VF as the node sees it)
@@ -362,6 +403,9 @@ class Expect(Strict):
     size: Annotated[int, Field(ge=0, le=65507)] | None = None
     by: Text | None = None  # "name": resolve `to` inside the source first (issue 5)
     resolve: Annotated[str, BeforeValidator(_dns_name)] | None = None  # a DNS probe
+    # the address family probed: 4, 6, or both (each probed, both must hold); default: that of
+    # a literal address, else 4 (by name: the family the client's resolver gives first)
+    family: Family | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> Expect:
@@ -383,10 +427,10 @@ class Expect(Strict):
             raise FieldProblem("a DNS probe has resolve: and no to:", sub=("to",))
         if self.resolve is not None and self.result not in RESULTS_DNS:
             try:
-                ipaddress.IPv4Address(self.result)
+                ipaddress.ip_address(self.result)
             except ValueError:
                 raise FieldProblem(f"'{self.result}' is not a result of a DNS probe",
-                                   "an IPv4 address, " + ", ".join(RESULTS_DNS),
+                                   "an IPv4 or IPv6 address, " + ", ".join(RESULTS_DNS),
                                    ("result",)) from None
         if self.resolve is None:
             valid = RESULTS_PORT if self.port else RESULTS_ICMP
