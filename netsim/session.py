@@ -116,7 +116,9 @@ class Session:
             return (names[ns_id], table, chain, index, "(no route)")
         if ns.rules_by:  # iptables written by a runtime's own tool: no counter netsim placed
             return None
-        last = len(ns.rules.tables[table][chain].rules)
+        family, _, name = table.rpartition(" ")  # "ip6 filter": ip6tables' (walk.py)
+        rules = ns.rules6 if family == "ip6" else ns.rules
+        last = len(rules.tables[name][chain].rules)
         return (names[ns_id], table, chain, index,
                 "policy" if index == last else f"rule {index + 1}")
 

@@ -21,6 +21,8 @@ SAYS: dict[str, str] = {
     "no_address": "{ns} has no address on {0}",
     "loopback_source": "{ns} will not send {0} out of {1}: loopback source (route_localnet "
                        "is off)",
+    "loopback_source6": "{ns} will not send {0} out of {1}: ::1 never leaves a host (IPv6 has "
+                        "no route_localnet)",
     # netfilter: {0} is the rule's own text
     "forward": "{ns} FORWARD: {0}",
     "forward_bridged": "{ns} FORWARD (bridged): {0}",
@@ -69,8 +71,15 @@ def place(step: Step) -> str:
     return next((place(s) for a in step.args if type(a) is tuple for s in a), "")
 
 
+# kind -> the args that are an address followed by its port: an IPv6 one is written [addr]
+ENDPOINTS = {"dnat": (0, 2), "proxy": (0,), "no_listener": (0,), "vrf_unbound": (0,)}
+
+
 def say(step: Step) -> str:
     args = [render(a) if type(a) is tuple else a for a in step.args]
+    for i in ENDPOINTS.get(step.kind, ()):
+        if getattr(args[i], "version", 4) == 6:
+            args[i] = f"[{args[i]}]"
     return SAYS[step.kind].format(*args, ns=step.ns)
 
 

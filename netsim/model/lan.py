@@ -104,10 +104,11 @@ def build(asm: Assembly) -> None:
         raise asm.error(("lan", "subnet"), f"{subnet} overlaps {OUTSIDE_NET}, where netsim "
                         "puts `outside`", "any other private subnet")
     switch = asm.add_ns(SWITCH, NodeKind.SWITCH, "LAN", bridge_nf=bool(lan.block))
-    for p in lan.block:  # a firewall between the LAN's machines (P14)
-        switch.rules.append("filter", "FORWARD", Rule(
-            Match(proto=p.proto, dport=p.port), Drop(),
-            f"scenario lan.block: {p} is filtered between LAN machines"))
+    for p in lan.block:  # a firewall between the LAN's machines (P14), in each family
+        for rules in (switch.rules, switch.rules6) if lan.ipv6 else (switch.rules,):
+            rules.append("filter", "FORWARD", Rule(
+                Match(proto=p.proto, dport=p.port), Drop(),
+                f"scenario lan.block: {p} is filtered between LAN machines"))
     asm.model.add_iface(Iface(SWITCH, "br0", IfKind.BRIDGE, mtu=lan.mtu, hairpin=lan.hairpin))
     router = asm.add_ns("router", NodeKind.ROUTER, "router", forwarding=True)
     r_lan = port(asm, "router", "eth0", gateway, ("lan", "gateway"))

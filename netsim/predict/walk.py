@@ -40,7 +40,8 @@ ANY = IPv4Address("0.0.0.0")
 LOOPBACK6 = IPv6Address("::1")
 V6 = 1 << 128  # an IPv6 address's integer in a set that holds IPv4 ones too: never equal
 # a failure's step in IPv4 -> in IPv6, where the kernel's mechanism differs
-IN_IPV6 = {"no_arp": "no_ndp", "frag_needed": "too_big6", "no_forwarding": "no_forwarding6"}
+IN_IPV6 = {"no_arp": "no_ndp", "frag_needed": "too_big6", "no_forwarding": "no_forwarding6",
+           "loopback_source": "loopback_source6"}
 
 
 def _family(kind: str, pkt: Pkt) -> str:
@@ -390,7 +391,7 @@ class Predictor:
                         type(d.action).__name__.upper(), pkt.src, new, d.rule.origin)))
                     pkt.src = new
         if _loopback(pkt.src, pkt.v6) and (pkt.v6 or not ns.ifaces[route.dev].route_localnet):
-            raise Fail(Step("loopback_source", ns.label, (pkt.src, route.dev)))
+            raise Fail(Step(_family("loopback_source", pkt), ns.label, (pkt.src, route.dev)))
         return ns, ns.ifaces[route.dev], route.via or pkt.dst
 
     # --- netfilter ----------------------------------------------------------------------

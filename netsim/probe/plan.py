@@ -224,6 +224,8 @@ def matrix_parts(model: Model, by_class: bool) -> tuple[list[Probe], list[Block]
     for info in model.containers.values():
         for pb in info.ports:
             host = model.endpoints[info.host]
+            if pb.host_ip.version == 6:  # the IPv6 half: _matrix6
+                continue
             if pb.host_ip.is_loopback:
                 out += [_mk(s, str(pb.host_ip), pb.host_ip, pb.proto, pb.host_port)
                         for s in eps if s.ns == host.ns]
@@ -234,12 +236,44 @@ def matrix_parts(model: Model, by_class: bool) -> tuple[list[Probe], list[Block]
                     (info.host, dst))
             out += [_mk(s, info.host, dst, pb.proto, pb.host_port)
                     for s in (others if by_class else eps)]
+    out += _matrix6(model, eps)
     return out, [(key[0], key[1], list(dict.fromkeys(targets)))
                  for key, targets in blocks.items()]
 
 
-def _mk(s, to: str, dst: IPv4Address, proto: str, port: int | None) -> Probe:
-    return Probe(s.name, s.ns, to, dst, proto, port, None, None, None, frozenset(), "matrix")
+def _matrix6(model: Model, eps: list) -> list[Probe]:
+    """The matrix's IPv6 half, listed probe by probe (never by class): from every endpoint
+    whose namespace has IPv6 to every IPv6 address (ICMPv6), each container's listened ports
+    and each host's IPv6 published ports."""
+    six = [ep for ep in eps if model.ipv6_on(ep.ns)]
+    if not six:
+        return []
+    out = [_mk(s, t.name, t.primary6, "icmp", None, 6) for s in six for t in six
+           if s.name != t.name and t.primary6 is not None]
+    for t in six:
+        if t.kind != NodeKind.CONTAINER or t.primary6 is None:
+            continue
+        for lst in model.ns[t.ns].listeners:
+            if lst.role == "echo":
+                out += [_mk(s, t.name, t.primary6, lst.proto, lst.port, 6) for s in six
+                        if s.name != t.name]
+    for info in model.containers.values():
+        host = model.endpoints[info.host]
+        for pb in info.ports:
+            if pb.host_ip.version != 6 or host.primary6 is None:
+                continue
+            if pb.host_ip.is_loopback:
+                out += [_mk(s, str(pb.host_ip), pb.host_ip, pb.proto, pb.host_port, 6)
+                        for s in six if s.ns == host.ns]
+                continue
+            dst = host.primary6 if pb.host_ip.is_unspecified else pb.host_ip
+            out += [_mk(s, info.host, dst, pb.proto, pb.host_port, 6) for s in six]
+    return out
+
+
+def _mk(s, to: str, dst: IPAddress, proto: str, port: int | None, family: int = 4) -> Probe:
+    return Probe(s.name, s.ns, to, dst, proto, port, None, None, None, frozenset(), "matrix",
+                 family=family)
 
 
 def single(model: Model, frm: str, to: str, port: str | None = None) -> Probe:

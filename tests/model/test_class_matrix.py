@@ -20,7 +20,7 @@ SHIPPED = sorted(SCENARIOS.glob("*.yml"))
 
 
 def _key(r) -> tuple:
-    return (r.probe.src, r.probe.to, r.probe.proto, r.probe.port)
+    return (r.probe.src, r.probe.to, r.probe.proto, r.probe.port, r.probe.family)
 
 
 def _compare(scenario: Lab, monkeypatch) -> MatrixRows:

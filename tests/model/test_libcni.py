@@ -127,16 +127,33 @@ def test_an_error_points_at_the_users_own_file_and_line(tmp_path) -> None:
                               "struct field NetConf.isGateway of type bool"
 
 
-def test_ipv6_ranges_and_routes_are_carried_and_said_the_ipv4_side_predicted(tmp_path) -> None:
+def test_a_bridge_with_host_local_predicts_both_families_in_the_ranges_order(tmp_path) -> None:
     lab = scenario(tmp_path, '{"cniVersion": "1.0.0", "name": "net", "plugins": [{"type": '
                    '"bridge", "isGateway": true, "ipam": {"type": "host-local", "ranges": '
+                   '[[{"subnet": "fd00::/64"}], [{"subnet": "10.1.0.0/24"}]], "routes": '
+                   '[{"dst": "::/0"}, {"dst": "0.0.0.0/0"}]}}]}')
+    ep = lab.model.endpoints["pa"]
+    assert (str(ep.primary), str(ep.primary6)) == ("10.1.0.2", "fd00::2")
+    assert not [w for c, w in lab.model.warnings if c == "C06"]
+    assert [(str(r.dst), str(r.via)) for r in lab.model.ns["pa"].routes] == [
+        ("::/0", "fd00::1"), ("0.0.0.0/0", "10.1.0.1")]
+    assert [str(a) for a in lab.model.ns["node1"].ifaces["cni0"].addrs] == [
+        "fd00::1/64", "10.1.0.1/24"]
+    assert lab.model.ns["node1"].forwarding6 and lab.model.ns["node1"].forwarding
+    assert lab.model.tool_runs[0].expected_ips == ["fd00::2/64", "10.1.0.2/24"]
+
+
+def test_ipv6_of_a_plugin_not_modelled_in_it_is_carried_and_said(tmp_path) -> None:
+    lab = scenario(tmp_path, '{"cniVersion": "1.0.0", "name": "net", "plugins": [{"type": '
+                   '"ptp", "ipam": {"type": "host-local", "ranges": '
                    '[[{"subnet": "fd00::/64"}], [{"subnet": "10.1.0.0/24"}]], "routes": '
                    '[{"dst": "::/0"}, {"dst": "0.0.0.0/0"}]}}]}')
     assert str(lab.model.endpoints["pa"].primary) == "10.1.0.2"
     said = [w for c, w in lab.model.warnings if c == "C06"]
     assert said == ["cni.net: IPv6 range fd00::/64, route ::/0: carried to the real plugins as "
                     "written, not modelled yet; the IPv4 side is predicted"]
-    assert [str(r.dst) for r in lab.model.ns["pa"].routes] == ["0.0.0.0/0"]
+    assert all(r.dst.version == 4 for r in lab.model.ns["pa"].routes)
+    assert lab.model.ns["pa"].carries_ipv6 and lab.model.endpoints["pa"].primary6 is None
 
 
 def test_host_local_checks_its_range_sets_as_the_plugin_does(tmp_path) -> None:

@@ -132,23 +132,34 @@ def test_a_plugin_address_the_model_did_not_predict_is_a_finding() -> None:
 
 
 @pytest.mark.parametrize("which", ["cni-containerd", "cni-podman", "cni-hairpin", "cni-ptp",
-                                   "cni-nerdctl", "cni-docker-node"])
+                                   "cni-nerdctl", "cni-docker-node", "cni-dualstack"])
 def test_the_nodes_iptables_save_is_the_models_rendering_line_for_line(which) -> None:
     """`netsim inspect` prints what iptables-save shows on the node: the plugins' chains
     (CNI-<hash>, CNI-DN-<hash>, portmap's and firewall's, with their comments), and on a node
-    that also runs Docker, dockerd's beside them in the order the two started."""
+    that also runs Docker, dockerd's beside them in the order the two started; and where the
+    model holds the conflist's IPv6 (bridge with host-local), ip6tables-save as well."""
     from netsim.lab import Lab
     from netsim.realize.iptables_save import render
     from tests.conftest import SCENARIOS
 
     lab = Lab.load(SCENARIOS / f"{which}.yml")
     nodes = [n for n, ns in lab.model.ns.items() if ns.rules_by]
+    six = all(run.ipv6 for run in lab.model.tool_runs)
     with lab.up():
-        real = {n: inside(sandbox.ns_name(lab.name, n), "iptables-save") for n in nodes}
+        real = {(n, tool): inside(sandbox.ns_name(lab.name, n), tool) for n in nodes
+                for tool in ("iptables-save", "ip6tables-save")}
     for n in nodes:
-        saved = "".join(line + "\n" for line in real[n].splitlines() if not line.startswith("#"))
-        assert saved == render(lab.model.ns[n].rules), n
-        assert saved.count("-A CNI-") >= 2, saved  # the plugins did write here
+        for tool, rules in (("iptables-save", lab.model.ns[n].rules),
+                            ("ip6tables-save", lab.model.ns[n].rules6)):
+            if tool == "ip6tables-save" and not six:
+                continue
+            saved = "".join(line + "\n" for line in real[n, tool].splitlines()
+                            if not line.startswith("#"))
+            assert saved.strip() == render(rules).strip(), (n, tool)
+        assert real[n, "iptables-save"].count("-A CNI-") >= 2  # the plugins did write here
+    if which in ("cni-containerd", "cni-dualstack"):  # containerd's conflist: IPv6 ipMasq too
+        pods = len(lab.model.containers)
+        assert real["node1", "ip6tables-save"].count("! -d ff00::/8") == pods >= 2
 
 
 def test_tuning_bandwidth_static_and_ips_as_the_model_says() -> None:

@@ -92,7 +92,9 @@ def test_multus_is_followed_to_its_cluster_network_by_delegate_or_by_file(tmp_pa
     assert result.exit_code == 0, result.output
     assert "Multus runs its clusterNetwork" in " ".join(result.output.split())
     report = json.loads(out.read_text())
-    assert {p["dst"] for p in report["probes"] if p["to"] == "pod1"} == {"10.88.0.2"}
+    # containerd's conflist: an address per range set, both probed
+    assert {p["dst"] for p in report["probes"] if p["to"] == "pod1"} == {
+        "10.88.0.2", "2001:4860:4860::2"}
     shutil.copy(CORPUS / "multus" / "01-multus-cni_fl_ptp_br.conf", netd / "00-multus.conf")
     result = CliRunner().invoke(main, ["check", str(netd), "--json", str(out)])
     text = " ".join(result.output.split())

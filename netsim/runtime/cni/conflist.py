@@ -40,7 +40,7 @@ def load(cni: Cni) -> None:
         conf["plugins"] = [_plugin(cni, p, (*path, "plugins", i))
                            for i, p in enumerate(conf["plugins"])]
         cni.conflists[name] = conf
-        v6 = ipv6(conf)
+        v6 = ipv6(conf, cni.plugins)
         if v6:
             cni.warn("C06", f"cni.{name}: IPv6 {', '.join(v6)}: carried to the real plugins as "
                      "written, not modelled yet; the IPv4 side is predicted")
@@ -75,18 +75,28 @@ def _follow(cni: Cni, name: str, c: multus.Cluster, source: Source, path: tuple)
     return conf
 
 
-def ipv6(conf: dict) -> list[str]:
+def ipv6(conf: dict, plugins: dict | None = None) -> list[str]:
     """The IPv6 ranges, routes and addresses of a conflist's IPAM (decoded by type: a JSON
-    null stands where Go would leave a zero value)."""
+    null stands where Go would leave a zero value); with `plugins` (type -> model), only
+    those the model does not hold (a main plugin whose model says IPV6, with host-local)."""
     out = []
     for p in conf["plugins"]:
         ipam = p.get("ipam") or {}
+        if plugins is not None and modelled_v6(p, plugins):
+            continue
         firsts = [(rs or [None])[0] for rs in ipam.get("ranges") or []]
         for what, key, items in (("range", "subnet", firsts),
                                  ("route", "dst", ipam.get("routes") or []),
                                  ("address", "address", ipam.get("addresses") or [])):
             out += [f"{what} {x[key]}" for x in items if ":" in (x or {}).get(key, "")]
     return out
+
+
+def modelled_v6(plugin: dict, plugins: dict) -> bool:
+    """The model holds this plugin's IPv6 (bridge with host-local: both families)."""
+    model = plugins.get(plugin.get("type"))
+    return bool(getattr(model, "IPV6", False)) and \
+        (plugin.get("ipam") or {}).get("type") == "host-local"
 
 
 def _read(cni: Cni, name: str, value: dict, path: tuple) -> tuple[object, Source]:

@@ -4,10 +4,10 @@ and the typed request each plugin model receives (`Add`, like one plugin's ADD).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from netsim.errors import ScenarioError
 from netsim.model.assembly import Assembly
+from netsim.model.graph import IPAddress, IPInterface, IPNetwork
 from netsim.scenario.schema import Container, Host
 from netsim.scenario.yamlpos import Positions
 
@@ -17,12 +17,12 @@ class Store:
     """host-local's store for one network on one node: its own file per address, so two
     networks sharing a range never know of each other (cni.md §5)."""
 
-    subnet: IPv4Network
-    start: IPv4Address
-    end: IPv4Address
-    gateway: IPv4Address
-    used: set[IPv4Address] = field(default_factory=set)
-    last: IPv4Address | None = None  # last_reserved_ip: the next search starts after it
+    subnet: IPNetwork  # one range set's first range: IPv4 or IPv6
+    start: IPAddress
+    end: IPAddress
+    gateway: IPAddress
+    used: set[IPAddress] = field(default_factory=set)
+    last: IPAddress | None = None  # last_reserved_ip: the next search starts after it
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,9 @@ class Lease:
     """What an IPAM plugin gives one container: its address, the gateway (None: the IPAM
     plugin names none) and the routes (destination, via; None: via the gateway)."""
 
-    address: IPv4Interface
-    gateway: IPv4Address | None
-    routes: list[tuple[IPv4Network, IPv4Address | None]]
+    address: IPInterface
+    gateway: IPAddress | None
+    routes: list[tuple[IPNetwork, IPAddress | None]]  # of the address's family
 
 
 @dataclass
@@ -40,7 +40,8 @@ class Node:
     name: str
     ns: str
     spec: Host
-    stores: dict[str, Store] = field(default_factory=dict)  # network name -> store
+    # network name -> its first IPv4 range set's store; "<name>/<set>" -> another set's
+    stores: dict[str, Store] = field(default_factory=dict)
 
 
 @dataclass

@@ -5,7 +5,7 @@ whose results `exec.run` compares with the model's."""
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address
+from ipaddress import ip_address
 from pathlib import PurePath
 
 from netsim.model import dns
@@ -95,22 +95,31 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
                             f"the {plugin['type']} plugin's documented keys") from None
         executed.append(add.runs_as or plugin)
     ips = [ip["address"] for ip in (result or {}).get("ips", [])]
-    address = next((i.addrs[0].ip for i in cni.model.ns[name].ifaces.values()
-                    if i.name == IFNAME and i.addrs), None)
-    asm.endpoint(name, NodeKind.CONTAINER, name, {network: address} if address else {})
+    own = cni.model.ns[name].ifaces.get(IFNAME)
+    mine = own.addrs if own is not None else []
+    address = next((a.ip for a in mine if a.version == 4), None)
+    address6 = next((a.ip for a in mine if a.version == 6), None)
+    asm.endpoint(name, NodeKind.CONTAINER, name, {network: address} if address else {},
+                 {network: address6} if address6 else {})
     _record(cni, node, conf, executed[0], result or {}, name)
+    run_ipv6 = not conflist.ipv6(conf, cni.plugins)  # the model holds its IPv6 too
     info = ContainerInfo(name, asm.digest("container", name), host, NAME, "networks", None,
                          [network])
     cni.model.containers[name] = info
-    if address:
-        info.ports = [PortBinding(IPv4Address(m.get("hostIP", "0.0.0.0")), m["hostPort"],
-                                  m["protocol"], name, address, m["containerPort"], network,
-                                  m["spec"]) for m in args.get("portMappings", [])]
+    for pod in (address, address6):
+        if pod is None or (pod.version == 6 and not run_ipv6):
+            continue
+        any_ip = "0.0.0.0" if pod.version == 4 else "::"  # portmap maps each family
+        info.ports += [PortBinding(ip_address(m.get("hostIP", any_ip)), m["hostPort"],
+                                   m["protocol"], name, pod, m["containerPort"], network,
+                                   m["spec"]) for m in args.get("portMappings", [])
+                       if ip_address(m.get("hostIP", any_ip)).version == pod.version]
     runtime_args = {k: [{f: x for f, x in m.items() if f != "spec"} for m in v]
                     if k == "portMappings" else v for k, v in args.items()}
     cni.model.tool_runs.append(PluginRun(
         cni_exec.TOOL, name, host, ns=name, ifname=IFNAME,
-        conflist={**conf, "plugins": executed}, args=runtime_args, expected_ips=ips))
+        conflist={**conf, "plugins": executed}, args=runtime_args, expected_ips=ips,
+        ipv6=run_ipv6))
     listen = spec.listen if spec.listen is not None else (
         images.ports_of(spec.image, asm.sc.images) or [])
     for p in listen:

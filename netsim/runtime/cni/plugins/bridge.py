@@ -7,7 +7,7 @@ sets the port's hairpin, `mtu` the veth's."""
 from __future__ import annotations
 
 import hashlib
-from ipaddress import IPv4Interface, IPv4Network
+from ipaddress import IPv4Network, IPv6Network, ip_interface, ip_network
 
 from netsim.links import limits
 from netsim.model.graph import Iface, IfKind, Route
@@ -24,7 +24,9 @@ CONF = extend(libcni.NETCONF, "NetConf", bridge=STRING, isGateway=BOOL, isDefaul
 DECODE = "failed to load netconf: "
 
 BUILT_BY = "cni"
-MULTICAST = IPv4Network("224.0.0.0/4")
+MULTICAST = {4: IPv4Network("224.0.0.0/4"), 6: IPv6Network("ff00::/8")}  # never masqueraded
+DEFAULT = {4: IPv4Network("0.0.0.0/0"), 6: IPv6Network("::/0")}
+IPV6 = True  # models both families: its IPv6 (with host-local) is predicted, not carried
 
 
 def chain_name(network: str, container_id: str) -> str:
@@ -44,8 +46,7 @@ def add(a: Add) -> dict:
     bridge = host.ifaces.get(br)
     _ensure_bridge(a, br, mtu, bridge)  # before IPAM, as setupBridge comes first
     mtu = mtu if mtu > 0 else 1500
-    got = ipam.lease(a, l2=True)  # None: an L2-only link (no IPAM), or IPv6 only
-    addr = got.address if got else None
+    got = ipam.leases(a, l2=True)  # none: an L2-only link (no IPAM)
     if bridge is None:
         bridge = model.add_iface(Iface(node.ns, br, IfKind.BRIDGE, mtu=mtu, built_by=BUILT_BY,
                                        network=a.conflist["name"],
@@ -53,7 +54,7 @@ def add(a: Add) -> dict:
     veth = "veth" + a.cni.asm.digest("cni-veth", node.name, a.container)[:8]
     outer = Iface(node.ns, veth, IfKind.VETH, mtu=mtu, master=br, built_by=BUILT_BY,
                   hairpin=bool(p.get("hairpinMode")), network=a.conflist["name"])
-    inner = Iface(a.ns, a.ifname, IfKind.VETH, mtu=mtu, addrs=[addr] if addr else [],
+    inner = Iface(a.ns, a.ifname, IfKind.VETH, mtu=mtu, addrs=[lease.address for lease in got],
                   built_by=BUILT_BY, network=a.conflist["name"],
                   mac=a.cni.asm.mac(("cni-pod", a.container, a.conflist["name"])))
     model.add_iface(outer)
@@ -62,8 +63,7 @@ def add(a: Add) -> dict:
     result = {"cniVersion": a.conflist["cniVersion"],
               "interfaces": [{"name": br}, {"name": veth}, {"name": a.ifname,
                                                               "sandbox": a.ns}], "ips": []}
-    if got is not None:
-        result["ips"] = [_layer3(a, got, bridge, gateway_mode)]
+    result["ips"] = [_layer3(a, lease, bridge, gateway_mode) for lease in got]
     return result
 
 
@@ -82,37 +82,45 @@ def _ensure_bridge(a: Add, br: str, mtu: int, have: Iface | None) -> None:
 
 
 def _layer3(a: Add, got: Lease, bridge: Iface, gateway_mode: bool) -> dict:
-    """What the plugin does once IPAM gave an address: the gateway on the bridge, the routes,
-    ipMasq; the result's `ips` entry."""
+    """What the plugin does once IPAM gave an address, per family: the gateway on the bridge
+    (and forwarding on, net.ipv6.conf.all.forwarding for IPv6), the routes, ipMasq (in
+    ip6tables for IPv6); the result's `ips` entry."""
     p, addr, host = a.plugin, got.address, a.cni.model.ns[a.node.ns]
+    family = addr.version
     gateway = got.gateway or (addr.network.network_address + 1 if gateway_mode else None)
     if gateway_mode:
-        gw_addr = IPv4Interface(f"{gateway}/{addr.network.prefixlen}")
-        if bridge.addrs and gw_addr not in bridge.addrs:
+        gw_addr = ip_interface(f"{gateway}/{addr.network.prefixlen}")
+        have = [x for x in bridge.addrs if x.version == family]
+        if have and gw_addr not in have:
             raise a.cni.error(a.path, f'failed to set bridge addr: "{bridge.name}" already has '
                               f"an IP address different from {gw_addr}")
-        if not bridge.addrs:
+        if not have:
             bridge.addrs.append(gw_addr)
-        host.forward_on("cni")
+        if family == 6:
+            host.forwarding6 = True
+        else:
+            host.forward_on("cni")
     pod = a.cni.model.ns[a.ns]
     for dst, gw in got.routes:
         pod.routes.append(Route(dst, a.ifname, via=gw or gateway))
-    if p.get("isDefaultGateway") and not any(r.dst.prefixlen == 0 for r in pod.routes):
-        pod.routes.append(Route(IPv4Network("0.0.0.0/0"), a.ifname, via=gateway))
+    if p.get("isDefaultGateway") and not any(r.dst == DEFAULT[family] for r in pod.routes):
+        pod.routes.append(Route(DEFAULT[family], a.ifname, via=gateway))
     if p.get("ipMasq"):
         masquerade(a, addr)
     return ipam.ip_entry(addr, gateway, 2)
 
 
-def masquerade(a: Add, addr: IPv4Interface) -> None:
+def masquerade(a: Add, addr) -> None:
     """POSTROUTING -s <pod> -j CNI-<hash>; the chain ACCEPTs the pod's own network, then
-    MASQUERADEs all but multicast (all appended, as SetupIPMasq does)."""
-    rules = a.cni.model.ns[a.node.ns].rules
+    MASQUERADEs all but multicast (all appended, as SetupIPMasq does), in the address's
+    family's tables (the same chain name in both)."""
+    node = a.cni.model.ns[a.node.ns]
+    rules = node.rules6 if addr.version == 6 else node.rules
     chain = chain_name(a.conflist["name"], a.container)
     why = f'name: "{a.conflist["name"]}" id: "{a.container}"'
     rules.append("nat", chain, Rule(Match(daddr=Is(addr.network)), Accept(),
                                     f"CNI bridge ipMasq ({why}): the pod's own network", why))
-    rules.append("nat", chain, Rule(Match(daddr=Is(MULTICAST, negate=True)), Masquerade(),
-                                    f"CNI bridge ipMasq ({why})", why))
-    rules.append("nat", "POSTROUTING", Rule(Match(saddr=Is(IPv4Network(f"{addr.ip}/32"))),
+    rules.append("nat", chain, Rule(Match(daddr=Is(MULTICAST[addr.version], negate=True)),
+                                    Masquerade(), f"CNI bridge ipMasq ({why})", why))
+    rules.append("nat", "POSTROUTING", Rule(Match(saddr=Is(ip_network(addr.ip))),
                                             Jump(chain), f"CNI bridge ipMasq ({why})", why))

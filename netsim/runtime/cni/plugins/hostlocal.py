@@ -1,5 +1,5 @@
 """IPAM `host-local` (containernetworking/plugins plugins/ipam/host-local): the first range of
-the first range set (IPv4), the gateway reserved, addresses handed out in turn after the
+each range set (one per family: IPv4 and IPv6), the gateway reserved, addresses handed out in turn after the
 last one reserved, one store per network per node; an address asked for through the `ips`
 capability is taken if it is in the range and free, in the plugin's words otherwise."""
 
@@ -9,8 +9,11 @@ from ipaddress import (
     IPv4Address,
     IPv4Interface,
     IPv4Network,
+    IPv6Address,
+    IPv6Interface,
     IPv6Network,
     ip_address,
+    ip_interface,
     ip_network,
 )
 
@@ -28,6 +31,8 @@ CONF = struct("Net", ipam=struct("IPAMConfig", **dict(RANGE.fields), type=STRING
                                                 "[]allocator.RangeSet")))
 DECODE = ""
 IPNetwork = IPv4Network | IPv6Network
+IPAddress = IPv4Address | IPv6Address
+IPInterface = IPv4Interface | IPv6Interface
 
 
 def range_sets(a: Add, ipam: dict) -> list[list[dict]]:
@@ -79,54 +84,84 @@ def _check_range(a: Add, r: dict, net: IPNetwork, i: int, where: tuple) -> None:
             raise a.cni.error(where, f"invalid range set {i}: {what} not in network {net}")
 
 
-def store(a: Add, ipam: dict) -> Store | None:
-    """The network's store on this node, for its first IPv4 range set (None: IPv6 only; IPv6
-    range sets are carried to the real plugin, not modelled yet: conflist.ipv6 says so)."""
-    if a.conflist["name"] in a.node.stores:
-        return a.node.stores[a.conflist["name"]]
-    v4 = [rs[0] for rs in range_sets(a, ipam)
-          if ip_network(rs[0]["subnet"], strict=False).version == 4]  # checked: valid
-    if not v4:
-        return None
-    r = v4[0]
-    subnet = IPv4Network(r["subnet"], strict=False)
-    start = IPv4Address(r.get("rangeStart", subnet.network_address + 1))
-    end = IPv4Address(r.get("rangeEnd", subnet.broadcast_address - 1))
-    gateway = IPv4Address(r.get("gateway", subnet.network_address + 1))
-    st = Store(subnet, start, end, gateway)
-    a.node.stores[a.conflist["name"]] = st
+def _last(subnet: IPNetwork) -> IPAddress:
+    """lastIP(): the subnet's last address, less the broadcast in IPv4."""
+    return subnet.broadcast_address - (1 if subnet.version == 4 else 0)
+
+
+def _store(a: Add, r: dict, key: str) -> Store:
+    if key in a.node.stores:
+        return a.node.stores[key]
+    subnet = ip_network(r["subnet"], strict=False)  # checked: valid
+    start = ip_address(r.get("rangeStart", subnet.network_address + 1))
+    end = ip_address(r.get("rangeEnd", _last(subnet)))
+    gateway = ip_address(r.get("gateway", subnet.network_address + 1))
+    st = a.node.stores[key] = Store(subnet, start, end, gateway)
     return st
 
 
+def stores(a: Add, ipam: dict, families: tuple[int, ...] = (4, 6)) -> list[Store]:
+    """The network's stores on this node, one per range set of `families` in the conf's
+    order (the first range of each; a set's last_reserved_ip is its own, as the plugin's
+    `last_reserved_ip.<set>` files are). The first IPv4 set keys by the network's name."""
+    out, name = [], a.conflist["name"]
+    for i, rs in enumerate(range_sets(a, ipam)):
+        if ip_network(rs[0]["subnet"], strict=False).version not in families:
+            continue
+        key = name if not any(s.subnet.version == 4 for s in out) and \
+            ip_network(rs[0]["subnet"], strict=False).version == 4 else f"{name}/{i}"
+        out.append(_store(a, rs[0], key))
+    return out
+
+
+def store(a: Add, ipam: dict) -> Store | None:
+    """The network's store for its first IPv4 range set (None: IPv6 only)."""
+    return next(iter(stores(a, ipam, (4,))), None)
+
+
 def lease(a: Add, ipam: dict) -> Lease | None:
-    got = allocate(a, ipam)
-    if got is None:
-        return None
-    addr, gateway, _ = got
-    return Lease(addr, gateway, routes(a, ipam))
+    got = leases(a, ipam, (4,))
+    return got[0] if got else None
+
+
+def leases(a: Add, ipam: dict, families: tuple[int, ...] = (4, 6)) -> list[Lease]:
+    """An address from each range set of `families`, each with its family's routes (a route
+    without gw goes via that family's gateway)."""
+    out = []
+    for st in stores(a, ipam, families):
+        addr = allocate_in(a, st)
+        out.append(Lease(addr, st.gateway, routes(a, ipam, st.subnet.version)))
+    return out
 
 
 def allocate(a: Add, ipam: dict) -> tuple[IPv4Interface, IPv4Address, Store] | None:
     st = store(a, ipam)
     if st is None:
         return None
-    wanted = a.args.get("ips")
+    return allocate_in(a, st), st.gateway, st
+
+
+def allocate_in(a: Add, st: Store) -> IPInterface:
+    """The `ips` capability's address of this store's family, else the next free one after
+    the last reserved."""
+    wanted = [w for w in a.args.get("ips") or [] if ip_interface(w).version == st.subnet.version]
     if wanted:
-        return _requested(a, st, IPv4Interface(wanted[0]).ip), st.gateway, st
+        return _requested(a, st, ip_interface(wanted[0]).ip)
     first = int(st.start)
     size = int(st.end) - first + 1
     after = int(st.last) + 1 - first if st.last is not None else 0
     for k in range(size):
-        ip = IPv4Address(first + (after + k) % size)
+        ip = ip_address(first + (after + k) % size) if st.subnet.version == 4 else \
+            IPv6Address(first + (after + k) % size)
         if ip != st.gateway and ip not in st.used:
             st.used.add(ip)
             st.last = ip
-            return IPv4Interface(f"{ip}/{st.subnet.prefixlen}"), st.gateway, st
+            return ip_interface(f"{ip}/{st.subnet.prefixlen}")
     raise a.cni.error((*a.path, "ipam"), f"failed to allocate for range 0: no IP addresses "
                       f"available in range set: {st.start}-{st.end}")
 
 
-def _requested(a: Add, st: Store, ip: IPv4Address) -> IPv4Interface:
+def _requested(a: Add, st: Store, ip: IPAddress) -> IPInterface:
     where = (*a.path, "ipam")
     span = f"{st.start}-{st.end}"
     if not int(st.start) <= int(ip) <= int(st.end):  # observed, 1.1.1
@@ -140,11 +175,11 @@ def _requested(a: Add, st: Store, ip: IPv4Address) -> IPv4Interface:
                           f"is not available in range set {span}")
     st.used.add(ip)
     st.last = ip
-    return IPv4Interface(f"{ip}/{st.subnet.prefixlen}")
+    return ip_interface(f"{ip}/{st.subnet.prefixlen}")
 
 
-def routes(a: Add, ipam: dict) -> list[tuple[IPv4Network, IPv4Address | None]]:
-    """The IPv4 routes (IPv6 ones are carried to the real plugin, not modelled yet)."""
+def routes(a: Add, ipam: dict, family: int = 4) -> list[tuple[IPNetwork, IPAddress | None]]:
+    """The routes of one family (the plugin hands each to the kernel in its family)."""
     out = []
     where = (*a.path, "ipam", "routes")
     for r in ipam.get("routes") or []:
@@ -154,6 +189,6 @@ def routes(a: Add, ipam: dict) -> list[tuple[IPv4Network, IPv4Address | None]]:
         if gw is not None and gw.version != dst.version:  # the kernel's refusal, as netlink
             raise a.cni.error(where, f"failed to add route '{dst} via {gw} dev eth0': "
                               "invalid argument")
-        if dst.version == 4:
+        if dst.version == family:
             out.append((dst, gw))
     return out
