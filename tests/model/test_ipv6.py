@@ -46,7 +46,7 @@ def test_a_lan_without_ipv6_is_unchanged_and_refuses_address6() -> None:
     assert s.model.endpoints["docker1"].primary6 is None
     assert not any(s.model.ipv6_on(n) for n in s.model.ns)
     with pytest.raises(ScenarioError, match="the LAN has no IPv6 prefix") as e:
-        lab("name: v4\nhosts: {docker1: {address6: '2001:db8:1::10'}}\n").model
+        assert lab("name: v4\nhosts: {docker1: {address6: '2001:db8:1::10'}}\n").model
     assert e.value.valid == "lan: {ipv6: 2001:db8:1::/64}"
 
 
