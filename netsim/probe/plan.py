@@ -65,10 +65,11 @@ def families(e, path: tuple, positions) -> tuple[int, ...]:
     """The families an expectation probes: `family:` (both: each), else a literal
     destination's own, else IPv4."""
     literal = None
-    try:
-        literal = ip_address(e.to) if e.to else None
-    except ValueError:
-        pass
+    if e.to and (e.to[0].isdigit() or ":" in e.to):  # a name: no parse (a refusal is slow)
+        try:
+            literal = ip_address(e.to)
+        except ValueError:
+            pass
     if e.family is None:
         return (literal.version if literal else 4,)
     wanted = (4, 6) if e.family == "both" else (e.family,)
