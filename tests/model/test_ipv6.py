@@ -111,3 +111,18 @@ def test_the_dual_stack_cni_scenario_predicts_both_families() -> None:
     assert (str(web.primary), str(web.primary6)) == ("10.88.0.2", "2001:4860:4860::2")
     assert sorted(str(pb.host_ip) for pb in s.model.containers["web"].ports) == [
         "0.0.0.0", "0.0.0.0", "127.0.0.1", "::", "::"]
+
+
+def test_a_public_ipv6_range_is_said_and_googles_dns_prefix_named() -> None:
+    from netsim.lab import Lab
+
+    s = Lab.load(SCENARIOS / "cni-dualstack.yml")
+    said = [w for c, w in s.model.warnings if c == "C07"]
+    assert len(said) == 1 and "2001:4860:4860::/64 is Google Public DNS's prefix" in said[0]
+    dns = next(r for r in s.check().expectations if str(r.probe.dst) == "2001:4860:4860::8888")
+    assert dns.predicted.why == "web: no answer to neighbour solicitation for " \
+        "2001:4860:4860::8888 on eth0"
+    ula = lab("name: ula\nhosts: {node1: {runtime: cni}}\ncni: {n: {cniVersion: 1.0.0, "
+              "plugins: [{type: bridge, isGateway: true, ipam: {type: host-local, ranges: "
+              "[[{subnet: 'fd00:88::/64'}]]}}]}}\ncontainers: {p: {}}\n")
+    assert not [w for c, w in ula.model.warnings if c == "C07"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv6Network
+
 from netsim.model.graph import IfKind
 from netsim.runtime.cni.context import Cni
 
@@ -72,5 +74,27 @@ def one_mac_for_all(cni: Cni) -> None:
                      "bridge; give the MAC per pod (the mac capability, CNI_ARGS MAC=)")
 
 
+# public IPv6 space that conflists are known to hand out: whose it is
+WELL_KNOWN6 = {IPv6Network("2001:4860:4860::/48"): "Google Public DNS's prefix "
+               "(2001:4860:4860::8888 and ::8844 are then on-link on the bridge: a pod's DNS "
+               "queries to them never leave the node)"}
+
+
+def public_ipv6_range(cni: Cni) -> None:
+    """An IPv6 range in someone else's global space (containerd's default conflist hands out
+    2001:4860:4860::/64): its addresses shadow the real owner's for every pod."""
+    seen = set()
+    for node in cni.nodes.values():
+        for network, store in node.stores.items():
+            net = store.subnet
+            if net.version != 6 or not net.is_global or net in seen:
+                continue
+            seen.add(net)
+            whose = next((w for known, w in WELL_KNOWN6.items() if net.subnet_of(known)),
+                         "global unicast space that is not yours")
+            cni.warn("C07", f"cni.{network.split('/')[0]}: IPv6 range {net} is {whose}; give "
+                     "pods a ULA prefix (fd00::/8) of your own")
+
+
 CHECKS = (hostport_without_hairpin, no_masquerade, shared_range, docker_forward_drop,
-          one_mac_for_all)
+          one_mac_for_all, public_ipv6_range)
