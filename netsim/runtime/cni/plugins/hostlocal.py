@@ -1,22 +1,13 @@
 """IPAM `host-local` (containernetworking/plugins plugins/ipam/host-local): the first range of
-each range set (one per family: IPv4 and IPv6), the gateway reserved, addresses handed out in turn after the
-last one reserved, one store per network per node; an address asked for through the `ips`
+each range set (one per family: IPv4 and IPv6), the gateway reserved, addresses handed out in
+turn after the last one reserved, one store per network per node; an address asked for through the `ips`
 capability is taken if it is in the range and free, in the plugin's words otherwise."""
 
 from __future__ import annotations
 
-from ipaddress import (
-    IPv4Address,
-    IPv4Interface,
-    IPv4Network,
-    IPv6Address,
-    IPv6Interface,
-    IPv6Network,
-    ip_address,
-    ip_interface,
-    ip_network,
-)
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, ip_address, ip_interface, ip_network
 
+from netsim.model.graph import IPAddress, IPInterface, IPNetwork
 from netsim.runtime.cni.context import Add, Lease, Store
 from netsim.scenario.cni.gojson import CIDR, IP, STRING, list_of, parse_cidr, struct
 
@@ -30,9 +21,6 @@ CONF = struct("Net", ipam=struct("IPAMConfig", **dict(RANGE.fields), type=STRING
                                  ranges=list_of(list_of(RANGE, "allocator.RangeSet"),
                                                 "[]allocator.RangeSet")))
 DECODE = ""
-IPNetwork = IPv4Network | IPv6Network
-IPAddress = IPv4Address | IPv6Address
-IPInterface = IPv4Interface | IPv6Interface
 
 
 def range_sets(a: Add, ipam: dict) -> list[list[dict]]:
