@@ -130,7 +130,8 @@ class PolicyRule:
 class Listener:
     """A socket in a namespace: an echo service, Docker's userland proxy, or a VXLAN endpoint.
     `::` takes IPv4 too (as Linux's bindv6only=0 does) unless `v6only`; netsim's own echo
-    services at 0.0.0.0 answer over IPv6 too wherever the namespace has IPv6 (`dual`)."""
+    services (role echo) at 0.0.0.0 answer over IPv6 too wherever the namespace has IPv6:
+    the realizer binds a [::] twin for each (Model.ipv6_on)."""
 
     ip: IPAddress  # 0.0.0.0 = any IPv4 address; :: = any
     port: int
@@ -140,7 +141,6 @@ class Listener:
     origin: str = ""
     routed_reply: bool = False  # answers from the route's source address, not the one asked
     v6only: bool = False  # IPV6_V6ONLY (Go's "tcp6" listeners: docker-proxy on [::])
-    dual: bool = False  # 0.0.0.0 and [::] (netsim's echo services in a dual-stack namespace)
 
 
 @dataclass
