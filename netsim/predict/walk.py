@@ -146,13 +146,13 @@ class Predictor:
         self.v6on = {k for k in model.ns if model.ipv6_on(k)}
         tables = {k: self._routes(ns) for k, ns in model.ns.items()}
         self.table = {k: [r for r in t if r.dst.version == 4] for k, t in tables.items()}
-        self.table6 = {k: [r for r in t if r.dst.version == 6] for k, t in tables.items()}
         # the same as integers, for the hot path: ipaddress's `in` and hash cost microseconds
         # (an IPv6 address's with V6 set: one set holds both families)
         self._local_i = {k: {int(a) | (V6 if a.version == 6 else 0) for a in v}
                          for k, v in self.local.items()}
         self._rtab = {k: _indexed(t) for k, t in self.table.items()}
-        self._rtab6 = {k: _indexed(t) for k, t in self.table6.items()}
+        self._rtab6 = {k: _indexed([r for r in t if r.dst.version == 6])
+                       for k, t in tables.items()}
         # policy routing (ip rules): per namespace that has any, the rules in priority order,
         # main among them, each with its table indexed (None: main, the hot path's own)
         self._policy = {k: self._rules(ns) for k, ns in model.ns.items() if ns.policy}

@@ -93,6 +93,10 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
             raise ScenarioError(f"'{e.from_}' is not a node of this scenario",
                                 pos.where((*path, "from")), _names(model))
         if e.resolve is not None or e.by == "name":
+            if e.family not in (None, 4):  # refused, not ignored: the answer would be IPv4's
+                raise ScenarioError("names are resolved and probed in IPv4 only so far (AAAA "
+                                    "answers come with Docker's IPv6)",
+                                    pos.where((*path, "family")), "family: 4, or no family")
             probes.append(_by_name(model, e, src, i, pos))
             continue
         sips: frozenset = frozenset()

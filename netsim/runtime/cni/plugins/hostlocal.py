@@ -5,7 +5,7 @@ capability is taken if it is in the range and free, in the plugin's words otherw
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Interface, IPv6Address, ip_address, ip_interface, ip_network
+from ipaddress import IPv6Address, ip_address, ip_interface, ip_network
 
 from netsim.model.graph import IPAddress, IPInterface, IPNetwork
 from netsim.runtime.cni.context import Add, Lease, Store
@@ -120,13 +120,6 @@ def leases(a: Add, ipam: dict, families: tuple[int, ...] = (4, 6)) -> list[Lease
         addr = allocate_in(a, st)
         out.append(Lease(addr, st.gateway, routes(a, ipam, st.subnet.version)))
     return out
-
-
-def allocate(a: Add, ipam: dict) -> tuple[IPv4Interface, IPv4Address, Store] | None:
-    st = store(a, ipam)
-    if st is None:
-        return None
-    return allocate_in(a, st), st.gateway, st
 
 
 def allocate_in(a: Add, st: Store) -> IPInterface:
