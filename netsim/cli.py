@@ -37,10 +37,18 @@ def _interrupted() -> None:
     sys.exit(130)
 
 
+def _interrupts_raise() -> None:
+    """From here a Ctrl-C raises KeyboardInterrupt (netsim.entry's exit-at-once goes; nohup's
+    SIG_IGN stays), and one that a callback swallowed comes back: a command's first imports
+    (netsim.lab, whose models pydantic-core builds) are such a place."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.unraisablehook = _redeliver_signal
+
+
 def _sigterm_is_exit() -> None:
     """So that `finally:` blocks tear the lab down when CI kills us politely."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    sys.unraisablehook = _redeliver_signal
 
 
 _SIGNAL_OF = {KeyboardInterrupt: signal.SIGINT, SystemExit: signal.SIGTERM}
@@ -85,8 +93,7 @@ class _Command(click.Group):
     a CI reads as "a probe disagreed"); each command's own handler tears its lab down first."""
 
     def main(self, *args, **kwargs):
-        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # nohup's stays
-            signal.signal(signal.SIGINT, signal.default_int_handler)  # netsim.entry's goes
+        _interrupts_raise()
         try:
             return super().main(*args, standalone_mode=False, **kwargs)
         except (KeyboardInterrupt, click.exceptions.Abort):

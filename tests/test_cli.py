@@ -154,7 +154,7 @@ def _interrupted_by(swallow: str) -> subprocess.CompletedProcess:
     code = textwrap.dedent("""
         import sys, time, types, weakref
         from netsim import cli
-        cli._sigterm_is_exit()
+        cli._interrupts_raise()
         SWALLOW
         try:
             for _ in range(100):
@@ -183,6 +183,33 @@ def test_a_signal_a_c_extension_swallowed_without_a_value_is_raised_again() -> N
                           "exc_value=None, exc_traceback=None, err_msg=None, "
                           "object='IPv4Address'))")
     assert out.stdout.strip() == "interrupted" and "Traceback" not in out.stderr, out
+
+
+def test_a_signal_swallowed_while_a_command_imports_the_lab_is_exit_130() -> None:
+    """The hook is in place from the moment a Ctrl-C raises (the CLI's main), not only once
+    a command started building: `netsim check` swallowing one while it imports netsim.lab
+    (pydantic-core building its models: seen in CI, the run finished with 0) ends 130."""
+    code = textwrap.dedent("""
+        import builtins, sys, time, types
+        from netsim import cli
+        real = builtins.__import__
+
+        def swallowing(name, *args, **kwargs):
+            if name == "netsim.lab" and not getattr(swallowing, "done", False):
+                swallowing.done = True
+                sys.unraisablehook(types.SimpleNamespace(
+                    exc_type=KeyboardInterrupt, exc_value=None, exc_traceback=None,
+                    err_msg=None, object="IPv4Address"))
+                time.sleep(0.5)
+            return real(name, *args, **kwargs)
+
+        builtins.__import__ = swallowing
+        sys.argv = ["netsim", "check", "-q", "SCENARIO"]
+        cli.main()
+    """).replace("SCENARIO", str(SCENARIOS / "bridge.yml"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 130 and out.stderr.strip() == "netsim: interrupted", out
 
 
 def test_a_flannel_clusters_files_become_a_scenario(tmp_path: Path) -> None:
