@@ -194,6 +194,9 @@ class NetRecord:
     endpoints: dict[str, IPv4Interface] = field(default_factory=dict)  # container -> address
     vni: int | None = None
     hosts: tuple[str, ...] = ()
+    subnet6: IPv6Network | None = None  # --ipv6 --subnet <v6>
+    gateway6: IPv6Address | None = None
+    endpoints6: dict[str, IPv6Interface] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

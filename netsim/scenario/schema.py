@@ -257,6 +257,43 @@ class Strict(BaseModel):
 _KNOWN: dict[type, frozenset[str]] = {}
 
 
+def _subnet6(v: Any) -> ipaddress.IPv6Network:
+    """A container network's IPv6 subnet (`--subnet fd00:30::/64`, `fixed-cidr-v6`)."""
+    text = str(v).strip()
+    try:
+        net = ipaddress.IPv6Network(text)
+    except ValueError as e:
+        if "host bits set" in str(e):
+            fixed = ipaddress.IPv6Network(text, strict=False)
+            raise FieldProblem(f'"{v}" has host bits set', f"{fixed}") from None
+        raise FieldProblem(f'"{v}" is not an IPv6 subnet', "e.g. fd00:30::/64") from None
+    if "/" not in text or net.prefixlen > 124:
+        raise FieldProblem(f'"{v}" leaves no room for addresses', "a /64 to /124, e.g. "
+                           "fd00:30::/64")
+    return net
+
+
+def _subnets(v: Any) -> Any:
+    """`subnet: [172.30.0.0/24, "fd00:30::/64"]` (like --subnet twice) -> subnet + subnet6."""
+    if not isinstance(v, dict) or not isinstance(v.get("subnet"), list):
+        return v
+    out, given = dict(v), v["subnet"]
+    out["subnet"] = None
+    for i, item in enumerate(given):
+        key = "subnet6" if ":" in str(item) else "subnet"
+        if out.get(key) is not None:
+            raise FieldProblem("one subnet per address family (netsim models no more)",
+                               "one IPv4 and one IPv6 subnet", sub=("subnet", i))
+        try:
+            out[key] = _subnet6(item) if key == "subnet6" else _net(item)
+        except FieldProblem as e:
+            raise FieldProblem(e.message, e.valid, sub=("subnet", i)) from None
+    return out
+
+
+Subnet6 = Annotated[ipaddress.IPv6Network, BeforeValidator(_subnet6)]
+
+
 class Peer(Strict):
     address: IPv4
     address6: IPv6 | None = None  # with lan.ipv6; default: the prefix + the IPv4's host digits
@@ -344,11 +381,18 @@ class Host(Strict):
     listen: list[Listen] = []  # services of the host itself
 
 
+_SUBNETS = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"},
+                                           "maxItems": 2}],
+            "description": "a subnet, or one per family: [IPv4, IPv6] (--subnet twice)"}
+
+
 class Network(Strict):
     driver: Text = "bridge"
     host: NodeName | None = None
     hosts: list[NodeName] | None = None  # overlay: the swarm nodes it spans (default: all)
-    subnet: Net | None = None
+    subnet: Annotated[Net | None, WithJsonSchema(_SUBNETS)] = None
+    subnet6: Subnet6 | None = None  # what subnet's IPv6 item becomes (--subnet fd00::/64)
+    ipv6: bool = False  # --ipv6
     gateway: IPv4 | None = None
     ip_range: Net | None = None
     aux_addresses: Annotated[dict[str, IPv4], BeforeValidator(none_is_empty)] = {}
@@ -359,9 +403,15 @@ class Network(Strict):
     mode: Text | None = None  # macvlan: -o macvlan_mode=
     shim: bool = False  # issue 4: host-side macvlan so the host reaches its containers
 
+    @model_validator(mode="before")
+    @classmethod
+    def _split_subnets(cls, v: Any) -> Any:
+        return _subnets(v)
+
 
 class Attach(Strict):
     ip: IPv4 | None = None
+    ip6: IPv6 | None = None  # --ip6
     aliases: list[Text] = []
     connect: bool | ContainerName = False  # `network connect`: at the end, or before NAME runs
     removed: bool | ContainerName = False  # `network disconnect`: at the end, or before NAME

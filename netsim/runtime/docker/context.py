@@ -8,7 +8,7 @@ in by the runtime, so drivers never import their own registry).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
 from netsim.errors import ScenarioError
@@ -32,6 +32,7 @@ class NetState:
     user_subnet: bool
     overlay_ns: dict[str, str] = field(default_factory=dict)  # overlay: host -> namespace id
     extra: dict[str, Any] = field(default_factory=dict)  # driver-private facts (macvlan parent)
+    pool6: AddressPool | None = None  # --ipv6: the IPv6 subnet's addresses
 
 
 @dataclass
@@ -46,10 +47,22 @@ class Daemon:
     nets: dict[str, NetState] = field(default_factory=dict)
     ports: PortAllocator = field(default_factory=PortAllocator)
     gwbridge: NetState | None = None
+    ipv6: bool = False  # daemon.json ipv6: docker0 gets fixed-cidr-v6
+    fixed_cidr_v6: IPv6Network | None = None
+    ip6tables: bool = False  # daemon.json ip6tables (the version's default when not given)
+    subnets6: list[IPv6Network] = field(default_factory=list)  # IPv6 subnets in use
 
     def addresses(self, model: Model) -> set[IPv4Address]:
         """Every address the host holds now (LAN, extra ones, bridge gateways, loopback)."""
         return model.local_addresses(self.ns)
+
+    def families(self) -> tuple[int, ...]:
+        """The address families dockerd programs: IPv6 too with ip6tables (ipv6.md §1)."""
+        return (4, 6) if self.ip6tables else (4,)
+
+    def ipv6_used(self, model: Model) -> None:
+        """A network with IPv6: dockerd turns IPv6 forwarding on (also without ip6tables)."""
+        model.ns[self.ns].forwarding6 = True
 
 
 class RunFailed(ScenarioError):
@@ -77,6 +90,7 @@ class Run:
     path: tuple
     nets: list[NetRequest]
     target: str | None = None  # container:NAME
+    ip6: dict[str, IPv6Address] = field(default_factory=dict)  # network -> its IPv6 address
 
 
 @dataclass
@@ -90,6 +104,7 @@ class Join:
     ip: IPv4Address
     ifname: str
     ns: str  # the container's namespace
+    ip6: IPv6Address | None = None  # on a network with IPv6
 
 
 class Docker:
@@ -130,18 +145,46 @@ class Docker:
             raise self.error((*path, "subnet") if spec.subnet else path,
                              f"Error response from daemon: {e}") from None
         pool, gateway = self.address_pool(subnet, spec, path)
+        subnet6 = self.subnet6(d, spec, path, driver)
+        pool6 = AddressPool(subnet6) if subnet6 is not None else None
         net = NetRecord(
             name=name, driver=driver, scope="local", id=self.digest("network", d.name, name),
             subnet=subnet, gateway=gateway, gateway_in_config=spec.gateway is not None,
             ip_range=spec.ip_range, internal=spec.internal,
-            options={**(options or {}), **spec.options}, host=d.name, device=None)
-        st = NetState(net, pool, path, user_subnet=spec.subnet is not None)
+            options={**(options or {}), **spec.options}, host=d.name, device=None,
+            subnet6=subnet6, gateway6=pool6.next() if pool6 else None)
+        st = NetState(net, pool, path, user_subnet=spec.subnet is not None, pool6=pool6)
         d.nets[name] = st
         self.model.add_network(f"{d.name}/{name}", net)
         self.drivers[driver].create(self, d, st, spec)
         if net.device and f"{d.ns}/{net.device}" in self.model.graph:
             self.model.attach(f"{d.name}/{name}", f"{d.ns}/{net.device}")
         return st
+
+    def subnet6(self, d: Daemon, spec: Network, path: tuple,
+                driver: str) -> IPv6Network | None:
+        """`--ipv6 --subnet <v6>` (ipv6.md §1): the IPv6 subnet, checked against the daemon's
+        other IPv6 subnets as Docker's IPAM checks it."""
+        if not spec.ipv6:
+            if spec.subnet6 is not None:
+                raise self.error((*path, "subnet"), "an IPv6 subnet needs IPv6 on the network "
+                                 "(--ipv6)", "ipv6: true")
+            return None
+        if not self.profile.ipv6_observed:
+            raise self.error((*path, "ipv6"), f"netsim reproduces IPv6 as Docker 20.10 and 28 "
+                             f"do; Docker {self.profile.name}'s was not observed",
+                             'docker: "28" or docker: "20.10"')
+        if driver != "bridge":
+            raise self.error((*path, "ipv6"), f"netsim models IPv6 on bridge networks only "
+                             f"(not {driver}) so far", "a bridge network")
+        if spec.subnet6 is None:
+            raise self.error((*path, "ipv6"), "give the IPv6 subnet: netsim does not model "
+                             "Docker's automatic IPv6 pools", "subnet: [<IPv4>, fd00:30::/64]")
+        if any(spec.subnet6.overlaps(u) for u in d.subnets6):
+            raise self.error((*path, "subnet"), f"Error response from daemon: "
+                             f"{self.profile.v6_overlaps}")
+        d.subnets6.append(spec.subnet6)
+        return spec.subnet6
 
     def address_pool(self, subnet: IPv4Network, spec: Network,
                      path: tuple) -> tuple[AddressPool, IPv4Address | None]:
@@ -212,21 +255,41 @@ class Docker:
     def take_ip(self, st: NetState, ip: IPv4Address | None, path: tuple,
                 is_default: bool) -> IPv4Address:
         """Static `--ip` or the lowest free address (spec §2.4)."""
+        return self._take(st.pool, st.net.subnet, st.user_subnet, st.net.name, ip,
+                          path, "ip", is_default)
+
+    def take_ip6(self, st: NetState, ip: IPv6Address | None, path: tuple, is_default: bool,
+                 v4: IPv4Address) -> IPv6Address | None:
+        """Static `--ip6` or the next address on a network with IPv6 (ipv6.md §2): 20.10 gives
+        docker0's containers the address derived from their MAC (02:42 + the IPv4 address)."""
+        if st.pool6 is None:
+            if ip is not None:
+                raise self.error((*path, "ip6"), self.profile.static_ip_default_bridge
+                                 if is_default else self.profile.static_ip_auto_subnet)
+            return None
+        subnet = st.net.subnet6
+        if ip is None and is_default and self.profile.mac_derived_v6 and subnet.prefixlen <= 80:
+            derived = subnet.network_address + (0x0242 << 32 | int(v4))
+            return st.pool6.take(derived)
+        return self._take(st.pool6, subnet, True, st.net.name, ip, path, "ip6", is_default)
+
+    def _take(self, pool: AddressPool, subnet, user_subnet: bool, network: str, ip,
+              path: tuple, key: str, is_default: bool):
         if ip is None:
             try:
-                return st.pool.next()
+                return pool.next()
             except IpamError as e:
                 raise self.error(path, f"{self.profile.wrap_prefix}{e}") from None
-        ip_path = (*path, "ip")
+        ip_path = (*path, key)
         if is_default:
             raise self.error(ip_path, self.profile.static_ip_default_bridge)
-        if not st.user_subnet:
+        if not user_subnet:
             raise self.error(ip_path, self.profile.static_ip_auto_subnet,
                              "set subnet: on the network to use a static ip")
-        if ip not in st.net.subnet:
+        if ip not in subnet:
             raise self.error(ip_path, self.profile.ip_outside_subnet.format(
-                ip=ip, network=st.net.name), f"an address in {st.net.subnet}")
+                ip=ip, network=network), f"an address in {subnet}")
         try:
-            return st.pool.take(ip)
+            return pool.take(ip)
         except IpamError as e:
-            raise self.error(ip_path, f"{e} ({ip} on {st.net.name})") from None
+            raise self.error(ip_path, f"{e} ({ip} on {network})") from None

@@ -64,10 +64,36 @@ def start(dk: Docker, name: str, spec: Host) -> None:
     d = Daemon(name, name, spec, dk.asm.endpoint_address(name), dk.new_subnets(),
                ports=PortAllocator(overlap=dk.profile.port_overlap))
     dk.daemons[name] = d
+    _ipv6_config(dk, d, ("hosts", name, "daemon"))
     bridge.daemon_start(dk, d)
     icc = {bridge.ICC: "false"} if not spec.icc else {}
-    dk.local_network(d, "bridge", Network(options=icc), ("hosts", name),
+    v6 = {"ipv6": True, "subnet6": d.fixed_cidr_v6} if d.ipv6 else {}
+    dk.local_network(d, "bridge", Network(options=icc, **v6), ("hosts", name),
                      options=DEFAULT_BRIDGE)
+
+
+def _ipv6_config(dk: Docker, d: Daemon, path: tuple) -> None:
+    """daemon.json's ipv6 / fixed-cidr-v6 / ip6tables, as this version takes them (ipv6.md
+    §1)."""
+    conf, profile = d.spec.daemon, dk.profile
+    d.ip6tables = profile.ip6tables_default
+    if conf is None:
+        return
+    if (conf.ipv6 or conf.ip6tables) and not profile.ipv6_observed:
+        raise dk.error((*path, "ipv6" if conf.ipv6 else "ip6tables"), f"netsim reproduces "
+                       f"IPv6 as Docker 20.10 and 28 do; Docker {profile.name}'s was not "
+                       "observed", 'docker: "28" or docker: "20.10"')
+    if conf.ip6tables and profile.ip6tables_needs_experimental and not conf.experimental:
+        raise dk.error((*path, "ip6tables"), "failed to start daemon: ip6tables rules are only "
+                       "available if experimental features are enabled",
+                       "experimental: true with ip6tables: true")
+    if conf.ip6tables is not None:
+        d.ip6tables = conf.ip6tables
+    if conf.ipv6 and conf.fixed_cidr_v6 is None:
+        raise dk.error((*path, "ipv6"), "give fixed-cidr-v6 with ipv6: true: netsim does not "
+                       "model Docker's automatic IPv6 pool for docker0",
+                       'fixed-cidr-v6: "fd00:d0c::/64"')
+    d.ipv6, d.fixed_cidr_v6 = conf.ipv6, conf.fixed_cidr_v6 if conf.ipv6 else None
 
 
 def network_create(dk: Docker, name: str, spec: Network, path: tuple) -> None:

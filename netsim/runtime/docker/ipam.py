@@ -8,7 +8,7 @@ lowest-free; network and broadcast addresses are reserved; the gateway is reques
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Network
 
 # ipamutils.localScopeDefaultNetworks: (base, size of each subnet)
 LOCAL_POOLS: tuple[tuple[str, int], ...] = (
@@ -66,11 +66,13 @@ class SubnetAllocator:
 class AddressPool:
     """The addresses of one network: lowest free first, from `ip_range` when one is set."""
 
-    def __init__(self, subnet: IPv4Network, ip_range: IPv4Network | None = None):
+    def __init__(self, subnet: IPv4Network | IPv6Network, ip_range: IPv4Network | None = None):
         self.subnet = subnet
         self.range = ip_range or subnet
         self.used: set[int] = set()
-        if subnet.prefixlen < 31:
+        if subnet.version == 6:  # IPv6 has no broadcast: only the subnet-router anycast
+            self.used.add(int(subnet.network_address))
+        elif subnet.prefixlen < 31:
             self.used |= {int(subnet.network_address), int(subnet.broadcast_address)}
         self._cursor = int(self.range.network_address)
 
@@ -88,7 +90,7 @@ class AddressPool:
             self._cursor += 1
         if self._cursor > last:
             raise IpamError("no available addresses on this pool")
-        ip = IPv4Address(self._cursor)
+        ip = self.subnet.network_address + (self._cursor - int(self.subnet.network_address))
         self.used.add(self._cursor)
         return ip
 

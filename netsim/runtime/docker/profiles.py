@@ -47,6 +47,13 @@ class Profile:
     port_allocated: str  # {ip} {port}: the allocator refuses
     bind_in_use: str  # {proto} {ip} {port}: the socket's bind() refuses (20.10's proxy)
     bind_unassigned: str  # {proto} {hip} {hport} {cip} {cport}: a host address it lacks
+    # IPv6 (ipv6.md, observed on 20.10.24 and 28.5.2; 26 was not asked)
+    ipv6_observed: bool
+    ip6tables_default: bool  # 20.10: off; 27+: on
+    ip6tables_needs_experimental: bool  # 20.10: dockerd refuses to start without it
+    mac_derived_v6: bool  # 20.10: docker0's containers get prefix + their MAC
+    bridge_link_local6: bool  # 20.10: every bridge also carries fe80::1/64
+    v6_overlaps: str  # network create over another network's IPv6 subnet
 
 
 DOCKER_20_10 = Profile(
@@ -68,9 +75,12 @@ DOCKER_20_10 = Profile(
                 "already in use",
     bind_unassigned="Error starting userland proxy: listen {proto}4 {hip}:{hport}: bind: "
                     "cannot assign requested address",
+    ipv6_observed=True, ip6tables_default=False, ip6tables_needs_experimental=True,
+    mac_derived_v6=True, bridge_link_local6=True,
+    v6_overlaps="Pool overlaps with other one on this address space",
 )
 DOCKER_26 = replace(
-    DOCKER_20_10, name="26", internal_default_route=False,
+    DOCKER_20_10, name="26", internal_default_route=False, ipv6_observed=False,
     dns_upstream_failure=DnsFailure.SERVFAIL,
     ip_outside_subnet="invalid config for network {network}: invalid endpoint settings: no "
                       "configured subnet or ip-range contain the IP address {ip}",
@@ -79,7 +89,9 @@ DOCKER_28 = replace(
     DOCKER_26, name="28", mac=MacScheme.RANDOM, templates=DOCKER_FORWARD,
     hairpin_masq_always=False, macvlan_share_parent=True, publish_all_descending=False,
     port_overlap=True, binds_without_proxy=True, forwarding_warning=None,
-    udp_proxy_routed_reply=False,
+    udp_proxy_routed_reply=False, ipv6_observed=True, ip6tables_default=True,
+    ip6tables_needs_experimental=False, mac_derived_v6=False, bridge_link_local6=False,
+    v6_overlaps="invalid pool request: Pool overlaps with other one on this address space",
     pool_exhausted="all predefined address pools have been fully subnetted",
     wrap_prefix="failed to set up container networking: ",
     static_ip_default_bridge="invalid config for network bridge: invalid endpoint settings:\n"

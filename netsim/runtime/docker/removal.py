@@ -16,6 +16,9 @@ def disconnect(dk: Docker, name: str, network: str) -> None:
         return
     addr = st.net.endpoints.pop(name)
     st.pool.release(addr.ip)
+    addr6 = st.net.endpoints6.pop(name, None)
+    if addr6 is not None and st.pool6 is not None:
+        st.pool6.release(addr6.ip)
     ns = dk.model.ns[dk.model.endpoints[name].ns]
     iface = next(i for i in ns.ifaces.values() if i.network == network and addr in i.addrs)
     for dead in filter(None, [iface.id, iface.peer]):
@@ -23,16 +26,20 @@ def disconnect(dk: Docker, name: str, network: str) -> None:
     ns.routes = [r for r in ns.routes if r.dev != iface.name]
     undo(dk, (name, network))
     unpublish(dk, name, network)
-    dk.model.endpoints[name].addresses.pop(network, None)
-    dk.model.endpoints[name].primary = next(iter(dk.model.endpoints[name].addresses.values()),
-                                            None)
+    ep = dk.model.endpoints[name]
+    ep.addresses.pop(network, None)
+    ep.addresses6.pop(network, None)
+    ep.primary = next(iter(ep.addresses.values()), None)
+    ep.primary6 = next(iter(ep.addresses6.values()), None)
     info.networks = [n for n in info.networks if n != network]
 
 
 def undo(dk: Docker, owner: tuple[str, str]) -> None:
     """Take out the rules and docker-proxy listeners an owner installed."""
     for owner_ns, table, chain, item in dk.owned.pop(owner, []):
-        if table:
+        if table.startswith("ip6 "):
+            dk.model.ns[owner_ns].rules6.delete(table[4:], chain, item)
+        elif table:
             dk.model.ns[owner_ns].rules.delete(table, chain, item)
         else:
             host_ip, port, proto = item

@@ -39,7 +39,7 @@ START_LEGACY: list[T] = [
 START_NAT: list[T] = [
     ("append", "nat", "PREROUTING", "always", {"dst_type": "local"}, Jump("DOCKER"),
      "§3.2 published ports: DNAT for local addresses"),
-    ("append", "nat", "OUTPUT", "proxy", {"daddr": "!127.0.0.0/8", "dst_type": "local"},
+    ("append", "nat", "OUTPUT", "proxy", {"daddr": "!{loopback}", "dst_type": "local"},
      Jump("DOCKER"), "§3.2 host-local DNAT, loopback left to docker-proxy"),
     ("append", "nat", "OUTPUT", "noproxy", {"dst_type": "local"}, Jump("DOCKER"),
      "§3.5 userland-proxy=false: DNAT loopback too"),
@@ -67,6 +67,8 @@ NET_28: list[T] = [
     ("append", "filter", "DOCKER-CT", "external", {"oif": "{br}", "ct_state": "related,established"},
      Accept(), "§3.3 replies to the network"),
     ("append", "filter", "DOCKER-BRIDGE", "external", {"oif": "{br}"}, Jump("DOCKER"), "§3.3"),
+    ("append", "filter", "DOCKER", "routed6", {"oif": "{br}", "proto": "icmpv6"}, Accept(),
+     "§3.3 gateway_mode_ipv6=routed: ICMPv6 to the network (ipv6.md §3)"),
     ("append", "filter", "DOCKER", "external", {"iif": "!{br}", "oif": "{br}"}, Drop(),
      "§3.3 28.x: unpublished ports closed to other interfaces"),
     ("append", "filter", "DOCKER-ISOLATION-STAGE-1", "external", {"iif": "{br}", "oif": "!{br}"},
@@ -112,33 +114,33 @@ NET_LEGACY: list[T] = [
      Drop(), "§3.5 --internal: nothing from outside the subnet"),
 ]
 ENDPOINT_28: list[T] = [
-    ("append", "raw", "PREROUTING", "always", {"daddr": "{ip}/32", "iif": "!{br}"}, Drop(),
+    ("append", "raw", "PREROUTING", "always", {"daddr": "{ip}/{bits}", "iif": "!{br}"}, Drop(),
      "§3.3 28.x raw: no direct access to container addresses"),
 ]
 HAIRPIN: list[T] = [
-    ("append", "nat", "POSTROUTING", "hairpin", {"saddr": "{ip}/32", "daddr": "{ip}/32",
+    ("append", "nat", "POSTROUTING", "hairpin", {"saddr": "{ip}/{bits}", "daddr": "{ip}/{bits}",
      "proto": "{proto}", "dport": "{cport}"}, Masquerade(), "§3.6 hairpin to itself"),
 ]
 PORT_28: list[T] = [  # once per container port/proto
-    ("insert", "filter", "DOCKER", "always", {"daddr": "{ip}/32", "iif": "!{br}", "oif": "{br}",
+    ("insert", "filter", "DOCKER", "always", {"daddr": "{ip}/{bits}", "iif": "!{br}", "oif": "{br}",
      "proto": "{proto}", "dport": "{cport}"}, Accept(), "§3.3 published port"),
     *HAIRPIN,
 ]
 PORT_LEGACY: list[T] = [
-    ("append", "filter", "DOCKER", "always", {"daddr": "{ip}/32", "iif": "!{br}", "oif": "{br}",
+    ("append", "filter", "DOCKER", "always", {"daddr": "{ip}/{bits}", "iif": "!{br}", "oif": "{br}",
      "proto": "{proto}", "dport": "{cport}"}, Accept(), "§3.4 published port"),
     *HAIRPIN,
 ]
 PORT_BINDING: list[T] = [  # once per host binding
     ("append", "nat", "DOCKER", "proxy_any", {"iif": "!{br}", "proto": "{proto}", "dport": "{hport}"},
      "DNAT", "§3.3 -p: DNAT to the container"),
-    ("append", "nat", "DOCKER", "proxy_ip", {"daddr": "{hip}/32", "iif": "!{br}", "proto": "{proto}",
+    ("append", "nat", "DOCKER", "proxy_ip", {"daddr": "{hip}/{bits}", "iif": "!{br}", "proto": "{proto}",
      "dport": "{hport}"}, "DNAT", "§3.5 -p IP:HOST:CONTAINER: DNAT for that address only"),
     ("append", "nat", "DOCKER", "noproxy_any", {"proto": "{proto}", "dport": "{hport}"},
      "DNAT", "§3.5 -p without proxy: DNAT from everywhere"),
-    ("append", "nat", "DOCKER", "noproxy_ip", {"daddr": "{hip}/32", "proto": "{proto}",
+    ("append", "nat", "DOCKER", "noproxy_ip", {"daddr": "{hip}/{bits}", "proto": "{proto}",
      "dport": "{hport}"}, "DNAT", "§3.5 -p IP:HOST:CONTAINER without proxy"),
-    ("append", "raw", "PREROUTING", "loopback", {"daddr": "{hip}/32", "iif": "!lo",
+    ("append", "raw", "PREROUTING", "loopback", {"daddr": "{hip}/{bits}", "iif": "!lo",
      "proto": "{proto}", "dport": "{hport}"}, Drop(), "§3.5 28.x: 127.0.0.1 ports only from lo"),
 ]
 BINDING_LEGACY: list[T] = [t for t in PORT_BINDING if t[3] != "loopback"]
@@ -154,6 +156,21 @@ class RuleTemplates:
     endpoint: tuple[T, ...]  # each endpoint on a non-internal bridge
     port: tuple[T, ...]  # each published container port/proto
     binding: tuple[T, ...]  # each host binding of it
+    # the ip6tables side (ipv6.md §3): the same templates, less the chains this layout does
+    # not install for IPv6 (20.10: no DOCKER-USER), with extra match words on every DNAT
+    # (28: `! -s fe80::/10`)
+    skip6: tuple[str, ...] = ()
+    dnat6: tuple[tuple[str, str], ...] = ()
+
+    def chains_of(self, family: int) -> tuple[tuple[str, str], ...]:
+        return tuple(c for c in self.chains if family == 4 or c[1] not in self.skip6)
+
+    def of(self, family: int, stage: tuple[T, ...]) -> tuple[T, ...]:
+        """A stage's templates for one family."""
+        if family == 4:
+            return stage
+        return tuple(t for t in stage if t[2] not in self.skip6 and not (
+            isinstance(t[5], Jump) and t[5].chain in self.skip6))
 
 
 _BASE_CHAINS = (("filter", "DOCKER"), ("filter", "DOCKER-ISOLATION-STAGE-1"),
@@ -163,13 +180,14 @@ _BASE_CHAINS = (("filter", "DOCKER"), ("filter", "DOCKER-ISOLATION-STAGE-1"),
 LEGACY = RuleTemplates(  # 20.10, 26.x: DOCKER-USER RETURN, per-bridge FORWARD block
     chains=_BASE_CHAINS, start=(*START_LEGACY, *START_NAT),
     network=(*NET_NAT, *LOCAL_LEGACY, *NET_LEGACY),
-    endpoint=(), port=tuple(PORT_LEGACY), binding=tuple(BINDING_LEGACY))
+    endpoint=(), port=tuple(PORT_LEGACY), binding=tuple(BINDING_LEGACY),
+    skip6=("DOCKER-USER",))
 DOCKER_FORWARD = RuleTemplates(  # 28.x: DOCKER-FORWARD / -CT / -BRIDGE, raw protection
     chains=(*_BASE_CHAINS, ("filter", "DOCKER-BRIDGE"), ("filter", "DOCKER-CT"),
             ("filter", "DOCKER-FORWARD"), ("raw", "PREROUTING")),
     start=(*START_28, *START_NAT), network=(*NET_NAT, *LOCAL_28, *NET_28),
     endpoint=tuple(ENDPOINT_28),
-    port=tuple(PORT_28), binding=tuple(PORT_BINDING))
+    port=tuple(PORT_28), binding=tuple(PORT_BINDING), dnat6=(("saddr", "!fe80::/10"),))
 
 
 def why(origin: str) -> str:

@@ -7,10 +7,18 @@ applied with Docker's own insert/append operations so that chain order matches
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from dataclasses import replace
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv6Address,
+    IPv6Interface,
+    ip_address,
+    ip_network,
+)
 
 from netsim.links import limits
-from netsim.model.graph import Iface, IfKind, Listener, PortBinding
+from netsim.model.graph import Iface, IfKind, Listener, NetRecord, PortBinding
 from netsim.model.rules import Dnat, Is, Match, Rule, Snat
 from netsim.runtime.docker.context import Daemon, Docker, Join, NetState
 from netsim.runtime.docker.drivers import mtu as mtu_option
@@ -23,7 +31,8 @@ NAME = "com.docker.network.bridge.name"
 MTU = "com.docker.network.driver.mtu"
 HOST_BINDING = "com.docker.network.bridge.host_binding_ipv4"
 HOST_IPV4 = "com.docker.network.host_ipv4"
-OPTIONS = (ICC, MASQ, NAME, MTU, HOST_BINDING, HOST_IPV4,
+GATEWAY_MODE6 = "com.docker.network.bridge.gateway_mode_ipv6"
+OPTIONS = (ICC, MASQ, NAME, MTU, HOST_BINDING, HOST_IPV4, GATEWAY_MODE6,
            "com.docker.network.bridge.default_bridge", "com.docker.network.bridge.inhibit_ipv4",
            "com.docker.network.container_iface_prefix")
 
@@ -36,7 +45,7 @@ def m(**kw: object) -> Match:
             text = str(value)
             neg = text.startswith("!")
             text = text.lstrip("!")
-            val: object = IPv4Network(text) if key in ("saddr", "daddr") else text
+            val: object = ip_network(text) if key in ("saddr", "daddr") else text
             out[key] = Is(val, neg)
         elif key == "ct_state":
             out[key] = frozenset(str(value).split(","))
@@ -45,23 +54,33 @@ def m(**kw: object) -> Match:
     return Match(**out)
 
 
+FAMILY = {4: {"bits": 32, "loopback": "127.0.0.0/8"}, 6: {"bits": 128, "loopback": "::1/128"}}
+
+
 def apply(dk: Docker, d: Daemon, templates: tuple[T, ...], when: set[str], fill: dict,
-          owner: tuple[str, str] | None = None) -> None:
-    """Install the templates that hold; `owner` (container, network) records the rules so that
-    `docker rm` / `network disconnect` can take them out again."""
-    rules = dk.model.ns[d.ns].rules
-    block = 2  # legacy FORWARD: below the two jumps, this network's rules in template order
-    for op, table, chain, cond, words, action, origin in templates:
+          owner: tuple[str, str] | None = None, family: int = 4) -> None:
+    """Install the templates that hold, in iptables (4) or ip6tables (6); `owner` (container,
+    network) records the rules so that `docker rm` / `network disconnect` can take them out."""
+    ns = dk.model.ns[d.ns]
+    rules = ns.rules if family == 4 else ns.rules6
+    layout = dk.profile.templates
+    fill = {**FAMILY[family], **fill}
+    # legacy FORWARD: below the daemon's own jumps, this network's rules in template order
+    block = sum(1 for t in layout.of(family, layout.start) if t[2] == "FORWARD")
+    for op, table, chain, cond, words, action, origin in layout.of(family, templates):
         if cond not in when:
             continue
+        if action == "DNAT" and family == 6:
+            words = {**dict(layout.dnat6), **words}
         match = m(**{k: _fill(v, fill) for k, v in words.items()})
         if action == "DNAT":
-            action = Dnat(fill["ip"], fill["cport"])
+            action = Dnat(ip_address(str(fill["ip"])), fill["cport"])
         elif action == "SNAT":
             action = Snat(fill["host_ipv4"])
         rule = Rule(match, action, why(origin))
         if owner is not None:
-            dk.owned.setdefault(owner, []).append((d.ns, table, chain, rule))
+            dk.owned.setdefault(owner, []).append((d.ns, table if family == 4 else
+                                                   f"ip6 {table}", chain, rule))
         if op == "append":
             rules.append(table, chain, rule)
         elif op == "insert":
@@ -79,16 +98,20 @@ def _fill(value: object, fill: dict) -> object:
 
 
 def daemon_start(dk: Docker, d: Daemon) -> None:
-    """What dockerd sets up before any network (spec §3.1, observed baseline)."""
+    """What dockerd sets up before any network (spec §3.1, observed baseline; ipv6.md §1:
+    with ip6tables the same in ip6tables, FORWARD DROP there too)."""
     ns = dk.model.ns[d.ns]
-    rules = ns.rules
-    for table, chain in dk.profile.templates.chains:
-        rules.chain(table, chain)
     if ns.forwarding_by is None:  # dockerd turns forwarding on itself, so it sets FORWARD
         ns.forwarding_by = "docker"  # DROP; when it was on already it leaves the policy
-        rules.policy("filter", "FORWARD", "drop")
+        ns.rules.policy("filter", "FORWARD", "drop")
     when = {"always", "proxy" if d.spec.userland_proxy else "noproxy"}
-    apply(dk, d, dk.profile.templates.start, when, {})
+    for family in d.families():
+        rules = ns.rules if family == 4 else ns.rules6
+        for table, chain in dk.profile.templates.chains_of(family):
+            rules.chain(table, chain)
+        if family == 6:
+            rules.policy("filter", "FORWARD", "drop")
+        apply(dk, d, dk.profile.templates.start, when, {}, family=family)
 
 
 def mtu_of(dk: Docker, st: NetState) -> int:
@@ -162,7 +185,8 @@ def create(dk: Docker, d: Daemon, st: NetState, spec: Network) -> None:
     mtu = mtu_of(dk, st)  # out of range: create succeeds, each endpoint fails (bad_mtu)
     bridge = Iface(d.ns, br_name, IfKind.BRIDGE, mtu=mtu if bad_mtu(mtu) is None else 1500,
                    network=net.name,
-                   addrs=[IPv4Interface(f"{net.gateway}/{net.subnet.prefixlen}")],
+                   addrs=[IPv4Interface(f"{net.gateway}/{net.subnet.prefixlen}"),
+                          *_gateway6(dk, net)],
                    mac=dk.asm.mac(("bridge", d.name, net.name)),
                    route_localnet=not d.spec.userland_proxy)
     dk.model.add_iface(bridge)
@@ -184,6 +208,30 @@ def create(dk: Docker, d: Daemon, st: NetState, spec: Network) -> None:
     fill = {"br": br_name, "subnet": str(net.subnet),
             "host_ipv4": IPv4Address(opts.get(HOST_IPV4, "0.0.0.0"))}
     apply(dk, d, dk.profile.templates.network, when, fill)
+    if net.subnet6 is not None:
+        d.ipv6_used(dk.model)
+        if d.ip6tables:
+            routed = routed6(net)
+            when6 = (when - {"masq", "masq_proxy", "noproxy_ext"}) | {"routed6"} if routed \
+                else when
+            apply(dk, d, dk.profile.templates.network, when6 - {"snat"},
+                  {**fill, "subnet": str(net.subnet6)}, family=6)
+
+
+def routed6(net: NetRecord) -> bool:
+    """28's `com.docker.network.bridge.gateway_mode_ipv6=routed` (ipv6.md §3): no NAT66, no
+    DNAT, no raw DROP for the network's IPv6; published container ports and ICMPv6 open."""
+    return net.options.get(GATEWAY_MODE6) == "routed"
+
+
+def _gateway6(dk: Docker, net: NetRecord) -> list[IPv6Interface]:
+    """The IPv6 gateway on the bridge; 20.10 also gives each bridge fe80::1 (ipv6.md §2)."""
+    if net.subnet6 is None:
+        return []
+    out = [IPv6Interface(f"{net.gateway6}/{net.subnet6.prefixlen}")]
+    if dk.profile.bridge_link_local6:
+        out.append(IPv6Interface("fe80::1/64"))
+    return out
 
 
 def attach(j: Join) -> Iface:
@@ -196,14 +244,20 @@ def attach(j: Join) -> Iface:
     host_end = Iface(d.ns, veth_name(dk, d, name, net.name), IfKind.VETH, mtu=mtu,
                      master=net.device, network=net.name, hairpin=not d.spec.userland_proxy)
     mac = dk.mac(("endpoint", name, net.name), ip)
+    addrs: list = [IPv4Interface(f"{ip}/{net.subnet.prefixlen}")]
+    if j.ip6 is not None:
+        addrs.append(IPv6Interface(f"{j.ip6}/{net.subnet6.prefixlen}"))
     inside = Iface(j.ns, j.ifname, IfKind.VETH, mtu=mtu, mac=mac, network=net.name,
-                   addrs=[IPv4Interface(f"{ip}/{net.subnet.prefixlen}")])
+                   addrs=addrs)
     dk.model.add_iface(host_end)
     dk.model.add_iface(inside)
     dk.model.link_veth(host_end, inside)
     if not net.internal:
         apply(dk, d, dk.profile.templates.endpoint, {"always"}, {"ip": str(ip), "br": net.device},
               owner=(name, net.name))
+        if j.ip6 is not None and d.ip6tables and not routed6(net):
+            apply(dk, d, dk.profile.templates.endpoint, {"always"},
+                  {"ip": str(j.ip6), "br": net.device}, owner=(name, net.name), family=6)
     return inside
 
 
@@ -248,10 +302,49 @@ def publish(dk: Docker, d: Daemon, st: NetState, bindings: list[PortBinding]) ->
             when.add("loopback")
         apply(dk, d, templates.binding, when, fill, owner=ports_owner(pb))
         if proxy:
-            dk.owned.setdefault(ports_owner(pb), []).append(
-                (d.ns, "", "", (pb.host_ip, pb.host_port, pb.proto)))
-            dk.model.ns[d.ns].listeners.append(Listener(
-                pb.host_ip, pb.host_port, pb.proto, "proxy", (pb.container_ip, pb.container_port),
-                f"docker-proxy -proto {pb.proto} -host-ip {pb.host_ip} -host-port {pb.host_port} "
-                f"-container-ip {pb.container_ip} -container-port {pb.container_port}",
-                routed_reply=pb.proto == "udp" and any_ip and dk.profile.udp_proxy_routed_reply))
+            _proxy(dk, d, pb, routed_reply=pb.proto == "udp" and any_ip
+                   and dk.profile.udp_proxy_routed_reply)
+        if any_ip and not pb.spec.startswith("0.0.0.0:") and dk.model.ipv6_on(d.ns):
+            _publish6(dk, d, st, pb, fill)
+
+
+def _proxy(dk: Docker, d: Daemon, pb: PortBinding, routed_reply: bool = False) -> None:
+    """A docker-proxy process for one host binding; on [::] Go listens "tcp6" (V6ONLY)."""
+    dk.owned.setdefault(ports_owner(pb), []).append(
+        (d.ns, "", "", (pb.host_ip, pb.host_port, pb.proto)))
+    dk.model.ns[d.ns].listeners.append(Listener(
+        pb.host_ip, pb.host_port, pb.proto, "proxy", (pb.container_ip, pb.container_port),
+        f"docker-proxy -proto {pb.proto} -host-ip {pb.host_ip} -host-port {pb.host_port} "
+        f"-container-ip {pb.container_ip} -container-port {pb.container_port}",
+        routed_reply=routed_reply, v6only=pb.host_ip.version == 6))
+
+
+def _publish6(dk: Docker, d: Daemon, st: NetState, pb: PortBinding, fill: dict) -> None:
+    """The IPv6 side of an address-less `-p` (ipv6.md §3, §4): `[::]:PORT` too. To the
+    container's IPv6 address: ip6tables DNAT where ip6tables is on, docker-proxy with the
+    proxy on; to an IPv4-only container only docker-proxy, into its IPv4 address. Routed
+    mode maps no host port: the container port is opened instead."""
+    ip6 = st.net.endpoints6.get(pb.container)
+    proxy = d.spec.userland_proxy
+    if ip6 is not None and d.ip6tables and routed6(st.net):
+        apply(dk, d, dk.profile.templates.port, {"always"}, {**fill, "ip": str(ip6.ip)},
+              owner=ports_owner(pb), family=6)
+        return
+    if ip6 is None and not proxy:
+        return  # dockerd maps an IPv4-only container's port over IPv4 only (ipv6.md §3)
+    target = ip6.ip if ip6 is not None else pb.container_ip
+    pb6 = replace(pb, host_ip=IPv6Address("::"), container_ip=target)
+    dk.model.containers[pb.container].ports.append(pb6)
+    if ip6 is not None and d.ip6tables:
+        fill6 = {**fill, "ip": str(ip6.ip), "hip": "::"}
+        when = {"always"}
+        if not proxy or dk.profile.hairpin_masq_always:
+            when.add("hairpin")
+        if not any(x.proto == pb.proto and x.container_port == pb.container_port
+                   and x.host_ip.version == 6 and x is not pb6
+                   for x in dk.model.containers[pb.container].ports):
+            apply(dk, d, dk.profile.templates.port, when, fill6, owner=ports_owner(pb), family=6)
+        apply(dk, d, dk.profile.templates.binding, {"proxy_any" if proxy else "noproxy_any"},
+              fill6, owner=ports_owner(pb), family=6)
+    if proxy:
+        _proxy(dk, d, pb6)

@@ -3,7 +3,7 @@ overlay networks, the default route, and port publishing (spec §1.6, §2.4, §4
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from netsim.model.assembly import ANY
 from netsim.model.graph import Iface, NodeKind, PortBinding, Route
@@ -15,6 +15,7 @@ from netsim.scenario.portspec import PortRequest
 from netsim.scenario.schema import Container, Network
 
 DEFAULT = IPv4Network("0.0.0.0/0")
+DEFAULT6 = IPv6Network("::/0")
 
 
 def validate_bridge(dk: Docker, name: str, spec: Network, path: tuple) -> None:
@@ -44,11 +45,14 @@ def run(r: Run) -> None:
     except RunFailed:
         for _, st, ip in joins + ([gw] if gw and gw[0] is None else []):
             st.pool.release(ip)
+        _release6(r, joins)
         raise
     dk.asm.add_ns(name, NodeKind.CONTAINER, name, host=d.name)
     dk.asm.endpoint(name, NodeKind.CONTAINER, name, {})
+    if r.ip6:  # twins are found by IPv4 rules only
+        dk.model.containers[name].swappable = False
     for req, st, ip in joins:
-        _join(dk, d, name, req.name, st, ip)
+        _join(dk, d, name, req.name, st, ip, r.ip6.get(req.name))
     if gw is not None and gw[0] is None:  # overlay endpoints give no gateway (spec §7.3)
         _join(dk, d, name, "docker_gwbridge", gw[1], gw[2])
     if gw is not None:
@@ -73,7 +77,10 @@ def connect(dk: Docker, name: str, req: NetRequest) -> None:
                        f"already exists in network {req.name}")
     is_default = st.net.name == "bridge" and st.net.scope == "local"
     ip = dk.take_ip(st, req.attach.ip if req.attach else None, req.path, is_default)
-    _join(dk, d, name, req.name, st, ip)
+    ip6 = dk.take_ip6(st, req.attach.ip6 if req.attach else None, req.path, is_default, ip)
+    if ip6 is not None:
+        info.swappable = False
+    _join(dk, d, name, req.name, st, ip, ip6)
     info.networks.append(req.name)
     spec = dk.sc.containers[name]
     current = [(NetRequest(n, (spec.networks or {}).get(n), req.path), _state(dk, d, n),
@@ -85,7 +92,7 @@ def connect(dk: Docker, name: str, req: NetRequest) -> None:
     new_dev = _ifname(dk, name, gw[1].net.name) if gw else None
     if gw is None or (old is not None and old.dev == new_dev):
         return
-    dk.model.ns[name].routes = [r for r in routes if r.dst != DEFAULT]
+    dk.model.ns[name].routes = [r for r in routes if r.dst not in (DEFAULT, DEFAULT6)]
     _route(dk, name, gw[1])
     if info.ports:  # the published ports follow the gateway endpoint
         unpublish(dk, name, info.ports[0].network)
@@ -99,15 +106,21 @@ def _state(dk: Docker, d: Daemon, net: str) -> NetState:
     return d.nets.get(net) or dk.swarm[net]
 
 
-def _join(dk: Docker, d: Daemon, name: str, net: str, st: NetState, ip: IPv4Address) -> None:
+def _join(dk: Docker, d: Daemon, name: str, net: str, st: NetState, ip: IPv4Address,
+          ip6: IPv6Address | None = None) -> None:
     ns = dk.model.ns[dk.model.endpoints[name].ns]
     index = sum(1 for i in ns.ifaces.values() if i.name.startswith("eth"))
-    iface = dk.drivers[st.net.driver].attach(Join(dk, d, st, name, ip, f"eth{index}", name))
+    iface = dk.drivers[st.net.driver].attach(Join(dk, d, st, name, ip, f"eth{index}", name,
+                                                  ip6))
     _endpoint(dk, st, name, iface)
     ep = dk.model.endpoints[name]
     ep.addresses[net] = ip
     if ep.primary is None:
         ep.primary = ip
+    if ip6 is not None:
+        ep.addresses6[net] = ip6
+        if ep.primary6 is None:
+            ep.primary6 = ip6
 
 
 def _ifname(dk: Docker, name: str, net: str) -> str | None:
@@ -116,9 +129,12 @@ def _ifname(dk: Docker, name: str, net: str) -> str | None:
 
 
 def _route(dk: Docker, name: str, st: NetState) -> None:
-    """`default via` the network's gateway (ipvlan l3 has none: `default dev eth0`)."""
-    dk.model.ns[name].routes.append(Route(DEFAULT, _ifname(dk, name, st.net.name),
-                                          via=st.net.gateway))
+    """`default via` the network's gateway (ipvlan l3 has none: `default dev eth0`), in each
+    family the network has (ipv6.md §2: metric 1024, the kernel's default for IPv6)."""
+    dev = _ifname(dk, name, st.net.name)
+    dk.model.ns[name].routes.append(Route(DEFAULT, dev, via=st.net.gateway))
+    if st.net.gateway6 is not None:
+        dk.model.ns[name].routes.append(Route(DEFAULT6, dev, via=st.net.gateway6))
 
 
 def _addresses(r: Run) -> list[tuple[NetRequest, NetState, IPv4Address]]:
@@ -140,11 +156,22 @@ def _addresses(r: Run) -> list[tuple[NetRequest, NetState, IPv4Address]]:
                 raise RunFailed(problem, dk.error(req.path, "").where)
             ip = dk.take_ip(st, req.attach.ip if req.attach else None, req.path, is_default)
             out.append((req, st, ip))
+            ip6 = dk.take_ip6(st, req.attach.ip6 if req.attach else None, req.path,
+                              is_default, ip)
+            if ip6 is not None:
+                r.ip6[req.name] = ip6
     except BaseException:
         for _, st, ip in out:
             st.pool.release(ip)
+        _release6(r, out)
         raise
     return out
+
+
+def _release6(r: Run, joins: list) -> None:
+    for req, st, _ in joins:
+        if req.name in r.ip6:
+            st.pool6.release(r.ip6.pop(req.name))
 
 
 def _gateway(dk: Docker, joins: list) -> tuple | None:
@@ -162,6 +189,9 @@ def _gateway(dk: Docker, joins: list) -> tuple | None:
 
 def _endpoint(dk: Docker, st: NetState, name: str, iface: Iface) -> None:
     st.net.endpoints[name] = iface.addrs[0]
+    six = [a for a in iface.addrs if a.version == 6]
+    if six:
+        st.net.endpoints6[name] = six[0]
     dk.model.attach(f"{st.net.host or 'swarm'}/{st.net.name}", iface.id)
 
 
