@@ -40,6 +40,7 @@ ANY = IPv4Address("0.0.0.0")
 LOOPBACK6 = IPv6Address("::1")
 V6 = 1 << 128  # an IPv6 address's integer in a set that holds IPv4 ones too: never equal
 # a failure's step in IPv4 -> in IPv6, where the kernel's mechanism differs
+SOLICITED = int(IPv6Address("ff02::1:ff00:0"))  # + the low 24 bits of the address sought
 IN_IPV6 = {"no_arp": "no_ndp", "frag_needed": "too_big6", "no_forwarding": "no_forwarding6",
            "loopback_source": "loopback_source6"}
 
@@ -544,6 +545,8 @@ class Predictor:
         steps = self._path(oif, nexthop, arp=ct == "new")
         if steps is None:
             raise Fail(Step(_family("no_arp", pkt), ns.label, (nexthop, oif.name)), arp=True)
+        if pkt.v6 and ct == "new":
+            self._solicit(steps, nexthop, pkt)
         for kind, a, b in steps:
             if kind == "bridged":  # forwarded by a bridge from port a to port b
                 self._bridged(a, pkt, trace, ct)
@@ -618,6 +621,18 @@ class Predictor:
                 or q.id in self._kids):
             return None
         return [("wire", oif, port), ("bridged", port, q), ("wire", q, t)]
+
+    def _solicit(self, steps: list, nexthop: IPAddress, pkt: Pkt) -> None:
+        """IPv6 neighbour discovery: the solicitation, to the target's solicited-node group
+        (ff02::1:ffXX:XXXX), is bridged like any frame and, with br_netfilter, meets ip6tables
+        FORWARD: a rule that drops it leaves the neighbour unresolved (ipv6.md §7: 20.10's
+        --internal rules). ARP is not IP: IPv4 has no such step."""
+        for kind, a, _ in steps:
+            if kind != "bridged" or not self.model.ns[a.ns].bridge_nf:
+                continue
+            group = IPv6Address(SOLICITED | int(nexthop) & 0xFFFFFF)
+            self._hook(self.model.ns[a.ns], "filter", "FORWARD",
+                       Pkt(pkt.src, group, "icmp", v6=True), a.master, a.master, "new")
 
     def _bridged(self, port: Iface, pkt: Pkt, trace: Trace, ct: str) -> None:
         """Frames forwarded by a bridge see its namespace's ip hooks when br_netfilter is on,

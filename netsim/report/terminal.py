@@ -31,12 +31,17 @@ def plan(model: Model) -> Table:
     for _key, net in model.networks.items():
         host = net.host or "swarm"
         extra = f" vni {net.vni}" if net.vni else (" internal" if net.internal else "")
-        t.add_row(host, net.name, net.driver + extra, str(net.subnet), str(net.gateway or "-"),
+        six = net.subnet6 is not None  # a dual-stack network: each cell holds both families
+        t.add_row(host, net.name, net.driver + extra,
+                  str(net.subnet) + (f"\n{net.subnet6}" if six else ""),
+                  str(net.gateway or "-") + (f"\n{net.gateway6}" if six else ""),
                   net.device or "-", "", "", "", "")
         for cname, addr in net.endpoints.items():
             iface = _iface_of(model, cname, addr)
-            t.add_row("", "", "", "", "", "", cname, str(addr.ip), iface.mac if iface else "",
-                      iface.name if iface else "")
+            addr6 = net.endpoints6.get(cname)
+            t.add_row("", "", "", "", "", "", cname,
+                      str(addr.ip) + (f"\n{addr6.ip}" if addr6 else ""),
+                      iface.mac if iface else "", iface.name if iface else "")
     for cname, info in model.containers.items():
         if info.mode in ("host", "none", "container"):
             how = {"host": f"host network of {info.host}", "none": "none: lo only",
@@ -80,8 +85,9 @@ def ports(model: Model) -> Table | None:
     for col in ("host", "container", "mapping", "spec"):
         t.add_column(col)
     for host, pb in rows:
-        t.add_row(host, pb.container, f"{pb.container_port}/{pb.proto} -> {pb.host_ip}:"
-                  f"{pb.host_port}", pb.spec)
+        hip = f"[{pb.host_ip}]" if pb.host_ip.version == 6 else str(pb.host_ip)
+        t.add_row(host, pb.container, escape(f"{pb.container_port}/{pb.proto} -> {hip}:"
+                  f"{pb.host_port}"), escape(pb.spec))
     return t
 
 
@@ -99,14 +105,15 @@ def expectations(rows: list[Row], observed: bool = False, engines: list[str] | N
         p = r.probe
         exp = (p.expected or "-") + (f" from {p.source_expected}" if p.source_expected else "")
         src = r.source_seen if observed and r.observed else r.predicted.source_seen
-        cells = [str(i), p.label, exp, MARK.get(r.predicted.result, r.predicted.result)]
+        cells = [str(i), escape(p.label), escape(exp),
+                 MARK.get(r.predicted.result, r.predicted.result)]
         if observed:
             cells.append(MARK.get(r.observed or "", r.observed or "-"))
         for e in (many or [])[1:]:
             got = r.also[e].result if e in r.also else "-"
             cells.append(MARK.get(got, got))
         ok = "[green]yes[/]" if r.ok else "[red]NO[/]"
-        t.add_row(*cells, str(src or "-"), ok, r.predicted.why)
+        t.add_row(*cells, str(src or "-"), ok, escape(r.predicted.why))
     return t
 
 
@@ -245,8 +252,9 @@ def mismatches(rows: list[Row]) -> Table | None:
     for r in bad[:ROW_LIMIT]:
         seen = " / ".join([r.observed or "-", *(f"{k.split()[0]}: {o.result}"
                                                   for k, o in r.also.items())])
-        t.add_row(r.probe.label, r.predicted.result, seen, "; ".join(r.notes),
-                  " -> ".join(r.predicted.path) + ": " + r.predicted.why)
+        t.add_row(escape(r.probe.label), r.predicted.result, escape(seen),
+                  escape("; ".join(r.notes)),
+                  escape(" -> ".join(r.predicted.path) + ": " + r.predicted.why))
     return t
 
 

@@ -46,23 +46,27 @@ def _network(model: Model, net: NetRecord) -> dict:
         config["IPRange"] = str(net.ip_range)
     if net.gateway:
         config["Gateway"] = str(net.gateway)
+    configs = [config] if config else []
+    if net.subnet6 is not None:
+        configs.append({"Subnet": str(net.subnet6), "Gateway": str(net.gateway6)})
     return {
         "Name": net.name, "Id": net.id, "Scope": net.scope, "Driver": net.driver,
-        "EnableIPv6": False,
+        "EnableIPv6": net.subnet6 is not None,
         "IPAM": {"Driver": "default", "Options": None if net.options.get(_DEFAULT) else {},
-                 "Config": [config] if config else []},
+                 "Config": configs},
         "Internal": net.internal,
-        "Containers": {model.containers[c].id: _endpoint(model, c, addr)
+        "Containers": {model.containers[c].id: _endpoint(model, c, addr,
+                                                         net.endpoints6.get(c))
                        for c, addr in net.endpoints.items() if c in model.containers},
         "Options": dict(net.options),
     }
 
 
-def _endpoint(model: Model, container: str, addr) -> dict:
+def _endpoint(model: Model, container: str, addr, addr6=None) -> dict:
     ns = model.ns.get(container)
     mac = next((i.mac for i in ns.ifaces.values() if addr in i.addrs), None) if ns else None
     return {"Name": container, "MacAddress": mac or "", "IPv4Address": str(addr),
-            "IPv6Address": ""}
+            "IPv6Address": str(addr6) if addr6 else ""}
 
 
 def port(model: Model, host: str, names: list[str]) -> str:
@@ -73,10 +77,15 @@ def port(model: Model, host: str, names: list[str]) -> str:
     if info is None or info.host != host:
         raise NetsimError(f"Error response from daemon: No such container: {names[0]}")
     groups: dict[tuple[int, str], tuple[list[str], list[str]]] = {}  # IPv4 lines, IPv6 lines
+    # the model holds the [::] bindings where the host has IPv6; elsewhere they are derived
+    modelled = any(pb.host_ip.version == 6 for pb in info.ports)
     for pb in info.ports:
         v4, v6 = groups.setdefault((pb.container_port, pb.proto), ([], []))
+        if pb.host_ip.version == 6:
+            v6.append(f"{pb.container_port}/{pb.proto} -> [{pb.host_ip}]:{pb.host_port}")
+            continue
         v4.append(f"{pb.container_port}/{pb.proto} -> {pb.host_ip}:{pb.host_port}")
-        if str(pb.host_ip) == "0.0.0.0" and not pb.spec.startswith("0.0.0.0:"):
+        if not modelled and str(pb.host_ip) == "0.0.0.0" and not pb.spec.startswith("0.0.0.0:"):
             v6.append(f"{pb.container_port}/{pb.proto} -> [::]:{pb.host_port}")
     return "\n".join(line for v4, v6 in groups.values() for line in (*v4, *v6))
 

@@ -75,10 +75,14 @@ NET_28: list[T] = [
      Jump("DOCKER-ISOLATION-STAGE-2"), "§3.3 isolation between bridges"),
     ("insert", "filter", "DOCKER-ISOLATION-STAGE-2", "external", {"oif": "{br}"}, Drop(),
      "§3.3 isolation between bridge networks"),
-    ("append", "filter", "DOCKER-ISOLATION-STAGE-1", "internal", {"saddr": "!{subnet}", "oif": "{br}"},
-     Drop(), "§3.5 --internal: nothing from outside the subnet"),
-    ("append", "filter", "DOCKER-ISOLATION-STAGE-1", "internal", {"daddr": "!{subnet}", "iif": "{br}"},
-     Drop(), "§3.5 --internal: nothing leaves the subnet"),
+    # 28 qualifies both with the other side (ipv6.md §3): bridged traffic is not routed, so
+    # neither rule meets it (20.10's do, and break IPv6 neighbour discovery: §7)
+    ("append", "filter", "DOCKER-ISOLATION-STAGE-1", "internal",
+     {"saddr": "!{subnet}", "iif": "!{br}", "oif": "{br}"}, Drop(),
+     "§3.5 --internal: nothing from outside the subnet"),
+    ("append", "filter", "DOCKER-ISOLATION-STAGE-1", "internal",
+     {"daddr": "!{subnet}", "iif": "{br}", "oif": "!{br}"}, Drop(),
+     "§3.5 --internal: nothing leaves the subnet"),
     ("append", "filter", "DOCKER-FORWARD", "external_icc", {"iif": "{br}"}, Accept(),
      "§3.3 traffic from the network"),
     ("append", "filter", "DOCKER-FORWARD", "external_noicc", {"iif": "{br}", "oif": "{br}"}, Drop(),
