@@ -27,6 +27,8 @@ SAYS: dict[str, str] = {
     "forward": "{ns} FORWARD: {0}",
     "forward_bridged": "{ns} FORWARD (bridged): {0}",
     "dropped": "dropped in {ns} {0} {1}: {2}",
+    "ndp_dropped": "{ns}'s bridge drops the neighbour solicitation for {0} (br_netfilter): "
+                   "{1} {2}: {3}",
     "snat": "{ns} {0} {1} -> {2} ({3})",
     "dnat": "{ns} DNAT {0}:{1} -> {2}:{3} ({4})",
     "hairpin": "{ns}: the DNATed packet goes back out {0}, the port it came in by, and {0} "

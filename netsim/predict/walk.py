@@ -631,8 +631,12 @@ class Predictor:
             if kind != "bridged" or not self.model.ns[a.ns].bridge_nf:
                 continue
             group = IPv6Address(SOLICITED | int(nexthop) & 0xFFFFFF)
-            self._hook(self.model.ns[a.ns], "filter", "FORWARD",
-                       Pkt(pkt.src, group, "icmp", v6=True), a.master, a.master, "new")
+            try:
+                self._hook(self.model.ns[a.ns], "filter", "FORWARD",
+                           Pkt(pkt.src, group, "icmp", v6=True), a.master, a.master, "new")
+            except Fail as e:
+                raise Fail(Step("ndp_dropped", e.step.ns, (nexthop, *e.step.args)),
+                           rule=e.rule) from None
 
     def _bridged(self, port: Iface, pkt: Pkt, trace: Trace, ct: str) -> None:
         """Frames forwarded by a bridge see its namespace's ip hooks when br_netfilter is on,
