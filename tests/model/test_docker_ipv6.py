@@ -1,0 +1,147 @@
+"""Docker's IPv6 in the model (no root), per version as the real engines do it (ipv6.md):
+daemon.json, addresses, the ip6tables layouts, [::] published ports, the error texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from netsim.errors import ScenarioError
+from netsim.realize.iptables_save import render
+from netsim.runtime.docker import inspect
+from tests.conftest import lab
+
+
+def _sc(version: str, daemon: str = "{ipv6: true, fixed-cidr-v6: 'fd00:d0c::/64'}",
+        extra: str = "") -> str:
+    return (f"name: d6\ndocker: '{version}'\nlan: {{ipv6: '2001:db8:1::/64'}}\n"
+            f"hosts: {{docker1: {{daemon: {daemon}}}}}\n"
+            "networks:\n  app: {ipv6: true, subnet: [172.30.0.0/24, 'fd00:30::/64']}\n"
+            "containers:\n  b1: {image: nginx}\n  b2: {image: nginx}\n"
+            "  web: {network: app, image: nginx, ports: ['8080:80']}\n"
+            "  api: {network: app, image: nginx}\n" + extra)
+
+
+def _addrs(s, name: str) -> list[str]:
+    return [str(a) for a in s.model.ns[name].ifaces["eth0"].addrs]
+
+
+def test_28_hands_out_addresses_in_order_and_2010_derives_docker0s_from_the_mac() -> None:
+    new, old = lab(_sc("28")), lab(_sc("20.10"))
+    assert _addrs(new, "b1")[1:] == ["fd00:d0c::2/64"] and _addrs(new, "b2")[1:] == [
+        "fd00:d0c::3/64"]
+    assert _addrs(old, "b1") == ["172.17.0.2/16", "fd00:d0c::242:ac11:2/64"]
+    assert old.model.ns["b1"].ifaces["eth0"].mac == "02:42:ac:11:00:02"
+    for s in (new, old):  # user networks: in order in both versions
+        assert _addrs(s, "web")[1:] == ["fd00:30::2/64"]
+        assert _addrs(s, "api")[1:] == ["fd00:30::3/64"]
+        routes = {(str(r.dst), str(r.via)) for r in s.model.ns["web"].routes}
+        assert ("::/0", "fd00:30::1") in routes
+        assert s.model.ns["docker1"].forwarding6
+    docker0 = {v: [str(a) for a in s.model.ns["docker1"].ifaces["docker0"].addrs]
+               for v, s in (("28", new), ("20.10", old))}
+    assert docker0 == {"28": ["172.17.0.1/16", "fd00:d0c::1/64"],
+                       "20.10": ["172.17.0.1/16", "fd00:d0c::1/64", "fe80::1/64"]}
+
+
+def test_the_ip6tables_layout_is_each_versions() -> None:
+    new = render(lab(_sc("28")).model.ns["docker1"].rules6)
+    assert "-A DOCKER ! -s fe80::/10 ! -i br-" in new and "--to-destination [fd00:30::2]:80" in new
+    assert "-A PREROUTING -d fd00:30::2/128 ! -i br-" in new  # raw: no direct access
+    assert "-A OUTPUT ! -d ::1/128 -m addrtype --dst-type LOCAL -j DOCKER" in new
+    assert "-A POSTROUTING -s fd00:30::/64 ! -o br-" in new and ":FORWARD DROP" in new
+    # 20.10 writes no IPv6 rule unless experimental + ip6tables, and then no DOCKER-USER
+    assert render(lab(_sc("20.10")).model.ns["docker1"].rules6).strip() == ""
+    on = render(lab(_sc("20.10", "{ipv6: true, fixed-cidr-v6: 'fd00:d0c::/64', "
+                        "experimental: true, ip6tables: true}")).model.ns["docker1"].rules6)
+    assert "DOCKER-USER" not in on and "fe80::/10" not in on and "*raw" not in on
+    assert on.index("-A FORWARD -j DOCKER-ISOLATION-STAGE-1") < on.index("-A FORWARD -o br-")
+    assert "-A DOCKER ! -i br-" in on and "--to-destination [fd00:30::2]:80" in on
+    # 28 with ip6tables: false installs nothing at all
+    off = lab(_sc("28", "{ipv6: true, fixed-cidr-v6: 'fd00:d0c::/64', ip6tables: false}"))
+    assert render(off.model.ns["docker1"].rules6).strip() == ""
+
+
+def test_a_default_publish_is_on_both_families_and_docker_port_says_so() -> None:
+    s = lab(_sc("28", extra="  old: {network: bridge, image: nginx, ports: ['8082:80']}\n"))
+    assert inspect.render(s.model, "docker1", ["port", "web"]).splitlines() == [
+        "80/tcp -> 0.0.0.0:8080", "80/tcp -> [::]:8080"]
+    proxies = {(str(x.ip), x.port, x.target[0].exploded if x.target else None, x.v6only)
+               for x in s.model.ns["docker1"].listeners if x.role == "proxy"}
+    assert ("::", 8080, "fd00:0030:0000:0000:0000:0000:0000:0002", True) in proxies
+    # docker0 has IPv6 here: old gets fd00:d0c::3, and [::]:8082 goes to it
+    assert any(p[:2] == ("::", 8082) for p in proxies)
+    net = inspect.render(s.model, "docker1", ["network", "inspect", "app"])
+    assert '"EnableIPv6": true' in net and '"Subnet": "fd00:30::/64"' in net
+
+
+def test_an_ipv4_only_container_is_reached_over_ipv6_through_docker_proxy() -> None:
+    s = lab("name: d6\nlan: {ipv6: '2001:db8:1::/64'}\nhosts: {docker1: {}}\n"
+            "containers:\n  old: {image: nginx, ports: ['8082:80']}\n")
+    proxy = next(x for x in s.model.ns["docker1"].listeners
+                 if x.role == "proxy" and x.ip.version == 6)
+    assert str(proxy.target[0]) == "172.17.0.2"
+    off = lab("name: d6\nlan: {ipv6: '2001:db8:1::/64'}\n"
+              "hosts: {docker1: {daemon: {userland-proxy: false}}}\n"
+              "containers:\n  old: {image: nginx, ports: ['8082:80']}\n")
+    assert all(pb.host_ip.version == 4 for pb in off.model.containers["old"].ports)
+
+
+@pytest.mark.parametrize(("version", "daemon", "where", "words"), [
+    ("20.10", "{ipv6: true, fixed-cidr-v6: 'fd00:d0c::/64', ip6tables: true}",
+     "hosts.docker1.daemon.ip6tables", "failed to start daemon: ip6tables rules are only "
+     "available if experimental features are enabled"),
+    ("28", "{ipv6: true}", "hosts.docker1.daemon.ipv6", "give fixed-cidr-v6"),
+    ("26", "{ipv6: true, fixed-cidr-v6: 'fd00:d0c::/64'}", "hosts.docker1.daemon.ipv6",
+     "Docker 26's was not observed"),
+    ("28", "{mtu: 1400}", "hosts.docker1.daemon.mtu", "does not reproduce dockerd's \"mtu\""),
+    ("28", "{bogus: 1}", "hosts.docker1.daemon.bogus",
+     "the following directives don't match any configuration option: bogus"),
+])
+def test_daemon_json_is_refused_as_dockerd_refuses_it(version, daemon, where, words) -> None:
+    with pytest.raises(ScenarioError) as e:
+        assert lab(_sc(version, daemon)).model
+    assert e.value.where.field == where and words in e.value.message
+
+
+def test_daemon_json_and_its_shorthand_together_are_dockerds_conflict() -> None:
+    with pytest.raises(ScenarioError, match="specified both as a flag and in the configuration "
+                       "file: icc"):
+        assert lab("name: x\nhosts: {docker1: {icc: false, daemon: {icc: true}}}\n").model
+    s = lab("name: x\nhosts: {docker1: {daemon: {icc: false, log-driver: journald}}}\n")
+    assert s.model.networks["docker1/bridge"].options["com.docker.network.bridge.enable_icc"] \
+        == "false"
+
+
+@pytest.mark.parametrize(("version", "words"), [
+    ("28", "invalid config for network app: invalid endpoint settings: no configured subnet "
+           "or ip-range contain the IP address fd00:99::5"),
+    ("20.10", "Invalid address fd00:99::5: It does not belong to any of this network's "
+              "subnets")])
+def test_ip6_outside_the_subnet_in_each_versions_words(version, words) -> None:
+    text = _sc(version) + "  s1: {networks: {app: {ip6: 'fd00:99::5'}}}\n"
+    with pytest.raises(ScenarioError) as e:
+        assert lab(text).model
+    assert e.value.message == words and e.value.where.field == "containers.s1.networks.app.ip6"
+    fixed = lab(_sc(version) + "  s1: {networks: {app: {ip6: 'fd00:30::99'}}}\n")
+    assert "fd00:30::99/64" in _addrs(fixed, "s1")
+
+
+@pytest.mark.parametrize(("version", "words"), [
+    ("28", "Error response from daemon: invalid pool request: Pool overlaps with other one on "
+           "this address space"),
+    ("20.10", "Error response from daemon: Pool overlaps with other one on this address "
+              "space")])
+def test_an_overlapping_ipv6_subnet_in_each_versions_words(version, words) -> None:
+    text = _sc(version).replace("containers:", "  n2: {ipv6: true, subnet: [172.31.0.0/24, "
+                                "'fd00:d0c::/80']}\ncontainers:")
+    with pytest.raises(ScenarioError) as e:
+        assert lab(text).model
+    assert e.value.message == words
+
+
+def test_an_ipv6_network_without_its_subnet_or_a_subnet_without_ipv6_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="does not model Docker's automatic IPv6 pools"):
+        assert lab("name: x\nhosts: {docker1: {}}\nnetworks: {n: {ipv6: true}}\n").model
+    with pytest.raises(ScenarioError, match=r"needs IPv6 on the network \(--ipv6\)"):
+        assert lab("name: x\nhosts: {docker1: {}}\n"
+                   "networks: {n: {subnet: [10.5.0.0/24, 'fd00:5::/64']}}\n").model
