@@ -38,7 +38,7 @@ class Probe:
         if self.proto == "run":
             return f"docker run {self.src}"
         if self.proto == "dns":
-            return f"{self.src} resolves {self.name}"
+            return f"{self.src} resolves {self.name}" + (" (AAAA)" if self.family == 6 else "")
         if self.port and self.name:
             return f"{self.src} -> {self.name} (by name):{self.port}/{self.proto}"
         port = f":{self.port}/{self.proto}" if self.port else (

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 
 from netsim.answer.verdict import Verdict
 
@@ -36,6 +36,7 @@ class NameView:
     nameserver: IPv4Address | None
     hosts: dict[str, list[IPv4Address]] = field(default_factory=dict)  # /etc/hosts (--link)
     names: dict[str, list[IPv4Address]] = field(default_factory=dict)  # embedded resolver
+    names6: dict[str, list[IPv6Address]] = field(default_factory=dict)  # its AAAA answers
     forwards: bool = True  # unknown names go upstream (not from internal-only containers)
     resolv_conf: str = ""
     hosts_file: str = ""  # /etc/hosts as the runtime writes it
@@ -47,7 +48,7 @@ class NameView:
 @dataclass(frozen=True)
 class Answer:
     result: str  # an address | nxdomain | servfail | timeout | refused | unreachable
-    addresses: tuple[IPv4Address, ...]
+    addresses: tuple[IPv4Address | IPv6Address, ...]
     why: str
 
 
@@ -90,16 +91,25 @@ def hosts_file(view: NameView, own: list[tuple[IPv4Address, list[str]]]) -> str:
 
 
 def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | None,
-           path: str) -> Answer:
+           path: str, family: int = 4) -> Answer:
     """Resolve like the container's libc would: /etc/hosts, then its nameserver.
     `upstream`: the LAN server's records (None: no server); `path`: what a UDP packet to it
-    would meet on the way the query takes (open, closed, blocked, unreachable)."""
+    would meet on the way the query takes (open, closed, blocked, unreachable); `family` 6
+    asks for AAAA (getaddrinfo with AF_INET6)."""
     q = canonical(name)
     if q == "localhost":
-        return Answer("127.0.0.1", (IPv4Address("127.0.0.1"),), "/etc/hosts: localhost")
-    if q in view.hosts:
+        loop = IPv4Address("127.0.0.1") if family == 4 else IPv6Address("::1")
+        return Answer(str(loop), (loop,), "/etc/hosts: localhost")
+    if q in view.hosts and family == 4:
         ips = tuple(view.hosts[q])
         return Answer(str(ips[0]), ips, f"/etc/hosts entry written by --link: {q}")
+    if view.embedded and family == 6 and q in view.names:
+        ips6 = tuple(view.names6.get(q, ()))
+        if not ips6:  # NOERROR without an answer: getaddrinfo's EAI_NODATA
+            return Answer("nxdomain", (), f"Docker's embedded DNS knows {q} but has no IPv6 "
+                          "address for it (no AAAA record)")
+        return Answer(str(ips6[0]), ips6, f"Docker's embedded DNS at 127.0.0.11 has {q}'s "
+                      "AAAA record")
     if view.embedded and q in view.names:
         ips = tuple(view.names[q])
         return Answer(str(ips[0]), ips, f"Docker's embedded DNS at 127.0.0.11 knows {q}")
@@ -115,6 +125,8 @@ def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | N
         kind = {Verdict.CLOSED: Verdict.REFUSED,
                 Verdict.UNREACHABLE: Verdict.UNREACHABLE}.get(path, Verdict.TIMEOUT)
         return Answer(kind, (), f"{q}: {where}, which cannot be reached ({path})")
+    if q in upstream and family == 6:  # lan.dns holds A records only
+        return Answer(Verdict.NXDOMAIN, (), f"{q}: {where}, which has no AAAA record for it")
     if q in upstream:
         ips = tuple(upstream[q])
         return Answer(str(ips[0]), ips, f"{q}: {where}, which has a record")

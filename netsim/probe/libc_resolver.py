@@ -52,7 +52,7 @@ def _nameserver() -> str | None:
     return None
 
 
-def _ask(server: str, name: str) -> tuple[str, str]:
+def _ask(server: str, name: str, qtype: str = "A") -> tuple[str, str]:
     """One plain query: what the nameserver itself says (the kind of failure)."""
     from dnslib import DNSError, DNSRecord
 
@@ -60,7 +60,7 @@ def _ask(server: str, name: str) -> tuple[str, str]:
     s.settimeout(TIMEOUT)
     try:
         s.connect((server, 53))
-        s.send(DNSRecord.question(name, "A").pack())
+        s.send(DNSRecord.question(name, qtype).pack())
         reply = DNSRecord.parse(s.recv(4096))
     except TimeoutError:
         return Verdict.TIMEOUT, f"no answer from {server} in {TIMEOUT:.0f} s"
@@ -78,10 +78,13 @@ def _ask(server: str, name: str) -> tuple[str, str]:
     return kinds.get(rcode, Verdict.TIMEOUT), f"{server} answered rcode {rcode}"
 
 
-def _resolve(name: str) -> dict:
+def _resolve(asked: list) -> dict:
+    """[name, family]: getaddrinfo in that family (6: AF_INET6, the AAAA answers)."""
+    name, family = asked
     t0 = time.monotonic()
     try:
-        got = socket.getaddrinfo(name, None, socket.AF_INET, socket.SOCK_DGRAM)
+        got = socket.getaddrinfo(name, None, socket.AF_INET6 if family == 6 else socket.AF_INET,
+                                 socket.SOCK_DGRAM)
     except socket.gaierror as e:
         took = f"getaddrinfo({name}): {e.strerror} after {time.monotonic() - t0:.2f} s"
         if e.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)):
@@ -89,7 +92,7 @@ def _resolve(name: str) -> dict:
         server = _nameserver()
         if server is None:
             return {"result": Verdict.UNREACHABLE, "evidence": [took, "resolv.conf has no nameserver"]}
-        kind, note = _ask(server, name)
+        kind, note = _ask(server, name, "AAAA" if family == 6 else "A")
         return {"result": kind, "evidence": [took, note]}
     addrs = list(dict.fromkeys(a[4][0] for a in got))
     return {"result": addrs[0], "evidence": [f"getaddrinfo({name}): {', '.join(addrs)}"]}

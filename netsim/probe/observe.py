@@ -97,15 +97,15 @@ class Predicted:
             return Outcome(Verdict.FAILED if why else Verdict.STARTED, None, [p.src],
                            why or f"docker run {p.src} starts")
         if p.proto == "dns":
-            ans = self.resolve(p.src, p.name)
+            ans = self.resolve(p.src, p.name, p.family)
             return Outcome(ans.result, None, [p.src], ans.why, p.dst)
         return self.predictor.probe(p.src_ns, p.dst, p.proto, p.port, p.size)
 
-    def resolve(self, container: str, name: str) -> dns.Answer:
+    def resolve(self, container: str, name: str, family: int = 4) -> dns.Answer:
         view = self.model.names[container]
         router = self.model.endpoints["router"].addresses["lan"]
         records = dns.upstream_records(view, router, self.model.lan_dns)
-        return dns.lookup(view, name, records, self._upstream(view, router))
+        return dns.lookup(view, name, records, self._upstream(view, router), family)
 
     def _upstream(self, view: dns.NameView, router: IPv4Address) -> str:
         """Can a query reach the upstream server, along the path it really takes?"""

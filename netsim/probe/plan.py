@@ -93,10 +93,12 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
             raise ScenarioError(f"'{e.from_}' is not a node of this scenario",
                                 pos.where((*path, "from")), _names(model))
         if e.resolve is not None or e.by == "name":
-            if e.family not in (None, 4):  # refused, not ignored: the answer would be IPv4's
-                raise ScenarioError("names are resolved and probed in IPv4 only so far (AAAA "
-                                    "answers come with Docker's IPv6)",
+            if e.by == "name" and e.family not in (None, 4):  # refused, not ignored
+                raise ScenarioError("a by-name probe connects over IPv4 only so far",
                                     pos.where((*path, "family")), "family: 4, or no family")
+            if e.family == "both":  # one answer per expectation
+                raise ScenarioError("resolve asks one family at a time",
+                                    pos.where((*path, "family")), "family: 4 or family: 6")
             probes.append(_by_name(model, e, src, i, pos))
             continue
         sips: frozenset = frozenset()
@@ -175,7 +177,8 @@ def _by_name(model: Model, e, src, i: int, pos) -> Probe:
                             ", ".join(model.names))
     if e.resolve is not None:
         return Probe(e.from_, src.ns, f"resolve {e.resolve}", view.nameserver, "dns", 53, None,
-                     e.result, None, frozenset(), f"expect[{i}]", e.resolve)
+                     e.result, None, frozenset(), f"expect[{i}]", e.resolve,
+                     family=e.family or 4)
     sips: frozenset = frozenset()
     if e.source is not None:
         got = _source_ips(model, e.source)

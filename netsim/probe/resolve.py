@@ -34,7 +34,7 @@ def run(probes: list[Probe], names: dict[str, str], files: Path) -> list[Outcome
     for src, idx in groups.items():
         ns = names[probes[idx[0]].src_ns]
         argv = [sys.executable, "-m", "netsim.probe.libc_resolver", ns, str(files / src),
-                json.dumps([probes[k].name for k in idx])]
+                json.dumps([[probes[k].name, probes[k].family] for k in idx])]
         env = {**os.environ, "RES_OPTIONS": RES_OPTIONS}
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, env=env)

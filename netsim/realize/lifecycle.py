@@ -16,7 +16,7 @@ from netsim.errors import EnvironmentProblem, NetsimError
 from netsim.model import dns
 from netsim.model.graph import IfKind, Model, Netns
 from netsim.model.lan import SWITCH
-from netsim.model.rules import Op
+from netsim.model.rules import Op, Ruleset
 from netsim.realize import netlink, nft, sandbox, services, tools, xtables
 from netsim.realize.journal import Journal, Process
 
@@ -57,19 +57,21 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
         names = sandbox.in_thread(lambda: _links(model, lab))
         times["links"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        shared = {ns_id: shared_phases(ns) for ns_id, ns in model.ns.items() if ns.rules_by}
+        shared = {(ns_id, rules.family): shared_phases(ns, rules)
+                  for ns_id, ns in model.ns.items() if ns.rules_by
+                  for rules in (ns.rules, ns.rules6)}
         for ns_id, ns in model.ns.items():
             for rules in (ns.rules, ns.rules6):
                 if rules.count() and not ns.rules_by:
                     nft.load(names[ns_id], rules, replace=False)  # fresh namespace
-        for ns_id, (before, _) in shared.items():
-            xtables.restore(names[ns_id], before)
+        for (ns_id, family), (before, _) in shared.items():
+            xtables.restore(names[ns_id], before, family)
         times["rules"] = time.perf_counter() - t1
         write_files(model, lab)
         t3 = time.perf_counter()
         said = _run_tools(model, lab, names, runners or {})
-        for ns_id, (_, after) in shared.items():
-            xtables.restore(names[ns_id], after)
+        for (ns_id, family), (_, after) in shared.items():
+            xtables.restore(names[ns_id], after, family)
         times["plugins"] = time.perf_counter() - t3
         t2 = time.perf_counter()
         pid = services.start(model, names, names[SWITCH])
@@ -104,11 +106,11 @@ def open_journal(lab: str, scenario_text: str, scenario_path: str, engine: dict)
                         "netsim cleanup)")
 
 
-def shared_phases(ns: Netns) -> tuple[list[Op], list[Op]]:
+def shared_phases(ns: Netns, rules: Ruleset) -> tuple[list[Op], list[Op]]:
     """A namespace whose rules a runtime's own tool writes (the CNI plugins): what netsim
     writes there for the other runtime (dockerd's chains on a Docker + CNI node), split into
-    the ops made before the tool ran and after, so each lands at its place."""
-    ops = ns.rules.ops
+    the ops made before the tool ran and after, so each lands at its place (each family)."""
+    ops = rules.ops
     theirs = [i for i, op in enumerate(ops) if op.writer == ns.rules_by]
     if not theirs:
         return list(ops), []

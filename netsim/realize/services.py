@@ -137,7 +137,7 @@ def _proxy_udp(sock: socket.socket, ns: str, lst: Listener) -> None:
 def _dns(sock: socket.socket, conf: dict) -> None:
     """Docker's embedded resolver (names of this container's networks, the rest forwarded from
     the host namespace), or the LAN's server (records, else NXDOMAIN)."""
-    from dnslib import QTYPE, RCODE, RR, A, DNSError, DNSRecord
+    from dnslib import AAAA, QTYPE, RCODE, RR, A, DNSError, DNSRecord
 
     try:
         data, peer, local = _recv_udp(sock)
@@ -150,6 +150,9 @@ def _dns(sock: socket.socket, conf: dict) -> None:
         if query.q.qtype == QTYPE.A:
             for ip in conf["names"][name]:
                 reply.add_answer(RR(query.q.qname, QTYPE.A, rdata=A(str(ip)), ttl=600))
+        elif query.q.qtype == QTYPE.AAAA:  # a name without IPv6: NOERROR, no answer
+            for ip in conf.get("names6", {}).get(name, ()):
+                reply.add_answer(RR(query.q.qname, QTYPE.AAAA, rdata=AAAA(ip), ttl=600))
         _send_udp(sock, reply.pack(), peer, local)
         return
     if conf["forward"] is not None:
@@ -231,6 +234,7 @@ def dns_tables(model: Model, names: dict[str, str]) -> dict[tuple[str, int], dic
             if view.forwards else None
         out.setdefault((names[ns_id], view.resolver_port), {
             "names": {n: [str(ip) for ip in ips] for n, ips in view.names.items()},
+            "names6": {n: [str(ip) for ip in ips] for n, ips in view.names6.items()},
             "forward": forward, "failure": view.failure})
     if model.lan_dns is not None:
         out[(names["router"], 53)] = {

@@ -13,19 +13,21 @@ from netsim.realize import sandbox
 from netsim.realize.iptables_save import restore_script
 
 
-def binary() -> str:
-    found = shutil.which("iptables-restore", path="/usr/sbin:/usr/bin:/sbin:/bin")
+def binary(family: str = "ip") -> str:
+    tool = "ip6tables-restore" if family == "ip6" else "iptables-restore"
+    found = shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin")
     if found is None:
-        raise EnvironmentProblem("iptables-restore is not installed", "apt-get install iptables")
+        raise EnvironmentProblem(f"{tool} is not installed", "apt-get install iptables")
     return found
 
 
-def restore(ns_name: str, ops: list[Op]) -> None:
-    """Apply `ops` in namespace `ns_name` (a thread inside it starts the tool)."""
+def restore(ns_name: str, ops: list[Op], family: str = "ip") -> None:
+    """Apply `ops` in namespace `ns_name` (a thread inside it starts the tool), with
+    ip6tables-restore for an `ip6` ruleset's."""
     text = restore_script(ops)
     if not text:
         return
-    exe = binary()
+    exe = binary(family)
 
     def run() -> subprocess.CompletedProcess:
         with sandbox.in_netns(ns_name):
@@ -34,6 +36,6 @@ def restore(ns_name: str, ops: list[Op]) -> None:
 
     done = sandbox.in_thread(run)
     if done.returncode:
-        raise EnvironmentProblem(f"iptables-restore refused the rules for {ns_name}: "
+        raise EnvironmentProblem(f"{exe.rsplit('/', 1)[-1]} refused the rules for {ns_name}: "
                                  f"{done.stderr.strip()}")
 

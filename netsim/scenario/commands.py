@@ -105,9 +105,10 @@ def _opts(argv: list[str], flags: dict[str, str], switches: dict[str, str],
 NET_FLAGS = {"-d": "driver", "--driver": "driver", "--subnet": "subnet", "--gateway": "gateway",
              "--ip-range": "ip_range", "--aux-address": "aux", "-o": "opt", "--opt": "opt",
              "--label": "label"}
-NET_SWITCHES = {"--internal": "internal", "--attachable": "attachable"}
+NET_SWITCHES = {"--internal": "internal", "--attachable": "attachable", "--ipv6": "ipv6"}
 RUN_FLAGS = {"--name": "name", "--network": "network", "--net": "network",
-             "--network-alias": "alias", "--alias": "alias", "--ip": "ip", "-p": "publish",
+             "--network-alias": "alias", "--alias": "alias", "--ip": "ip", "--ip6": "ip6",
+             "-p": "publish",
              "--publish": "publish", "--expose": "expose", "--link": "link",
              "--hostname": "hostname", "-h": "hostname", "--dns": "dns", "--add-host": "add_host"}
 RUN_SWITCHES = {"-d": "detach", "--detach": "detach", "--rm": "rm", "-i": "i",
@@ -125,8 +126,9 @@ IGNORED = {f: True for f in (
     "--mac-address", "--sysctl", "--label-file", "--cgroupns", "--ipc", "--pid", "--uts")}
 IGNORED |= {f: False for f in ("--privileged", "--init", "--read-only", "--no-healthcheck",
                                "--oom-kill-disable", "--sig-proxy")}
-CONNECT_FLAGS = {"--alias": "alias", "--ip": "ip"}
-REPEAT = {"aux", "opt", "publish", "expose", "link", "alias", "network", "dns", "add_host"}
+CONNECT_FLAGS = {"--alias": "alias", "--ip": "ip", "--ip6": "ip6"}
+REPEAT = {"aux", "opt", "publish", "expose", "link", "alias", "network", "dns", "add_host",
+          "subnet"}
 
 
 def _kv(items: list[str], what: str) -> dict[str, str]:
@@ -148,9 +150,14 @@ def network_create(host: str, argv: list[str], data: dict) -> tuple[str, str]:
     net: dict = {"driver": o.get("driver", "bridge")}
     if net["driver"] != "overlay":
         net["host"] = host
-    for key in ("subnet", "gateway", "ip_range"):
+    subnets = o.get("subnet", [])
+    if subnets:  # --subnet once per family: [IPv4, IPv6] (schema.Network reads either)
+        net["subnet"] = subnets[0] if len(subnets) == 1 else subnets
+    for key in ("gateway", "ip_range"):
         if key in o:
             net[key] = o[key]
+    if o.get("ipv6"):
+        net["ipv6"] = True
     if o.get("aux"):
         net["aux_addresses"] = _kv(o["aux"], "--aux-address")
     if o.get("internal"):
@@ -175,8 +182,8 @@ def run(host: str, argv: list[str], data: dict) -> tuple[str, str]:
     name = o.get("name") or _unnamed(rest[0], data)
     nets = o.get("network", [])
     ctr: dict = {"host": host, "image": rest[0]}
-    aliases, ip = o.get("alias", []), o.get("ip")
-    if len(nets) > 1 or aliases or ip:
+    aliases, ip, ip6 = o.get("alias", []), o.get("ip"), o.get("ip6")
+    if len(nets) > 1 or aliases or ip or ip6:
         ctr["networks"] = {}
         for i, n in enumerate(nets or ["bridge"]):
             entry: dict = {}
@@ -184,6 +191,8 @@ def run(host: str, argv: list[str], data: dict) -> tuple[str, str]:
                 entry["aliases"] = aliases
             if i == 0 and ip:
                 entry["ip"] = ip
+            if i == 0 and ip6:
+                entry["ip6"] = ip6
             ctr["networks"][n] = entry
     elif nets:
         ctr["network"] = nets[0]
@@ -296,8 +305,9 @@ def network_connect(host: str, argv: list[str], data: dict) -> tuple[str, str]:
     entry: dict = {"connect": True}  # at the end, unless a later `docker run` comes first
     if o.get("alias"):
         entry["aliases"] = o["alias"]
-    if o.get("ip"):
-        entry["ip"] = o["ip"]
+    for key in ("ip", "ip6"):
+        if o.get(key):
+            entry[key] = o[key]
     ctr["networks"][net] = entry
     data.setdefault("_pending", []).append((entry, "connect"))
     return "containers", name

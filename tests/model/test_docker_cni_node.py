@@ -58,9 +58,11 @@ def test_forwarding_already_on_when_dockerd_starts_leaves_the_policy_alone() -> 
 
 
 def test_the_realizer_replays_dockers_rules_before_or_after_the_plugins() -> None:
-    first = shared_phases(lab(node("[docker, cni]")).model.ns["node1"])
+    ns = lab(node("[docker, cni]")).model.ns["node1"]
+    first = shared_phases(ns, ns.rules)
     assert first[0] and not first[1] and {op.writer for op in first[0]} == {"docker"}
-    before, after = shared_phases(lab(node("[cni, docker]")).model.ns["node1"])
+    ns = lab(node("[cni, docker]")).model.ns["node1"]
+    before, after = shared_phases(ns, ns.rules)
     assert not before and {op.writer for op in after} == {"docker"}
     script = restore_script(after)
     assert ":DOCKER - [0:0]" in script and ":FORWARD DROP" not in script

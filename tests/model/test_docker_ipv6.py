@@ -145,3 +145,16 @@ def test_an_ipv6_network_without_its_subnet_or_a_subnet_without_ipv6_is_refused(
     with pytest.raises(ScenarioError, match=r"needs IPv6 on the network \(--ipv6\)"):
         assert lab("name: x\nhosts: {docker1: {}}\n"
                    "networks: {n: {subnet: [10.5.0.0/24, 'fd00:5::/64']}}\n").model
+
+
+def test_the_docker_cli_lines_of_an_ipv6_network_load_as_the_same_scenario() -> None:
+    s = lab("name: cl\nlan: {ipv6: '2001:db8:1::/64'}\nhosts: {docker1: {}}\ncommands:\n"
+            "  docker1: |\n"
+            "    docker network create --ipv6 --subnet 172.31.0.0/24 --subnet fd00:31::/64 n6\n"
+            "    docker run -d --name web --network n6 --ip6 fd00:31::99 nginx\n"
+            "    docker run -d --name cli --network n6 nginx\n")
+    net = s.model.networks["docker1/n6"]
+    assert (str(net.subnet), str(net.subnet6), str(net.gateway6)) == (
+        "172.31.0.0/24", "fd00:31::/64", "fd00:31::1")
+    assert {c: str(a.ip) for c, a in net.endpoints6.items()} == {
+        "web": "fd00:31::99", "cli": "fd00:31::2"}

@@ -24,18 +24,22 @@ def build(dk: Docker) -> None:
     """Who can resolve which name, per container, and Docker's resolver wiring."""
     tables = {key: network_names(dk, net) for key, net in dk.model.networks.items()
               if is_user_defined(net)}
+    tables6 = {key: network_names(dk, net, six=True) for key, net in dk.model.networks.items()
+               if is_user_defined(net) and net.endpoints6}
     for name, info in dk.model.containers.items():
         if info.runtime != "docker":
             continue
         view = _view(dk, name, tables)
+        _names6(dk, name, view, tables6)
         view.resolv_conf = dns.resolv_conf(view)
         dk.model.names[name] = view
 
 
-def network_names(dk: Docker, net: NetRecord) -> Table:
-    """Name, aliases, short ID, hostname and name.network of every endpoint of a network."""
+def network_names(dk: Docker, net: NetRecord, six: bool = False) -> Table:
+    """Name, aliases, short ID, hostname and name.network of every endpoint of a network
+    (`six`: their IPv6 addresses, the embedded DNS's AAAA answers: ipv6.md §8)."""
     table: Table = {}
-    for cname, addr in net.endpoints.items():
+    for cname, addr in (net.endpoints6 if six else net.endpoints).items():
         spec = dk.sc.containers[cname]
         names = [cname, dk.model.containers[cname].short_id, f"{cname}.{net.name}"]
         if spec.hostname:
@@ -88,6 +92,17 @@ def _view(dk: Docker, name: str, tables: dict[str, Table]) -> dns.NameView:
     if mine:
         _wire_resolver(dk, name, view)
     return view
+
+
+def _names6(dk: Docker, name: str, view: dns.NameView, tables6: dict[str, Table]) -> None:
+    """The AAAA side of the embedded DNS: the same names, from the container's networks with
+    IPv6 (the first network's address wins, as for A)."""
+    if not view.embedded or dk.model.containers[name].mode == "container":
+        return
+    for key, table in tables6.items():
+        if name in dk.model.networks[key].endpoints:
+            for n, ips in table.items():
+                view.names6.setdefault(n, ips)
 
 
 def _host_gateway(dk: Docker, name: str, host: str) -> IPv4Address:

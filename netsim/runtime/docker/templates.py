@@ -167,7 +167,10 @@ class RuleTemplates:
     dnat6: tuple[tuple[str, str], ...] = ()
 
     def chains_of(self, family: int) -> tuple[tuple[str, str], ...]:
-        return tuple(c for c in self.chains if family == 4 or c[1] not in self.skip6)
+        """The chains made at start; ip6tables' raw table comes with its first rule (an
+        endpoint with IPv6), so an IPv4-only daemon shows none there."""
+        return tuple(c for c in self.chains if family == 4 or (
+            c[1] not in self.skip6 and c[0] != "raw"))
 
     def of(self, family: int, stage: tuple[T, ...]) -> tuple[T, ...]:
         """A stage's templates for one family."""
