@@ -158,3 +158,19 @@ def test_the_docker_cli_lines_of_an_ipv6_network_load_as_the_same_scenario() -> 
         "172.31.0.0/24", "fd00:31::/64", "fd00:31::1")
     assert {c: str(a.ip) for c, a in net.endpoints6.items()} == {
         "web": "fd00:31::99", "cli": "fd00:31::2"}
+
+
+def test_the_ipv6_traps_are_warned_of_before_anything_is_built() -> None:
+    def codes(s) -> set[str]:
+        return {pid for pid, _ in s.model.warnings}
+
+    old, new = lab(_sc("20.10")), lab(_sc("28"))
+    assert {"P30", "P31"} <= codes(old) and not {"P30", "P31", "P32"} & codes(new)
+    routed = lab(_sc("20.10").replace("lan: {ipv6: '2001:db8:1::/64'}", "lan: {ipv6: "
+                                      "'2001:db8:1::/64', routes: {'fd00::/16': docker1}}"))
+    assert "P31" not in codes(routed) and "P30" in codes(routed)
+    inner = ("  inner: {ipv6: true, internal: true, subnet: [172.32.0.0/24, 'fd00:32::/64']}\n"
+             "containers:\n  i1: {network: inner}\n  i2: {network: inner}\n")
+    on = "{ipv6: true, fixed-cidr-v6: 'fd00:d0c::/64', experimental: true, ip6tables: true}"
+    assert "P32" in codes(lab(_sc("20.10", on).replace("containers:\n", inner)))
+    assert "P32" not in codes(lab(_sc("28").replace("containers:\n", inner)))

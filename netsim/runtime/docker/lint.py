@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv6Network
+
 from netsim.links.vxlan import OVERHEAD as VXLAN_OVERHEAD
 from netsim.runtime.docker.context import Docker
+from netsim.runtime.docker.templates import LEGACY
 
 
 def run(dk: Docker) -> None:
@@ -111,6 +114,48 @@ def macvlan_passthru(dk: Docker) -> None:
                       f"to one container: {d.name} itself no longer hears anything on that link")
 
 
-CHECKS = (macvlan_host_isolation, macvlan_passthru, macvlan_default_pool, subnet_collides_with_lan,
+def ipv6_unfiltered(dk: Docker) -> None:
+    """ip6tables off (20.10's default, or `ip6tables: false`): no IPv6 rule at all (ipv6.md
+    §3, §6, §7)."""
+    for d in dk.daemons.values():
+        six = [st.net.name for st in d.nets.values() if st.net.subnet6 is not None]
+        if six and not d.ip6tables:
+            _warn(dk, "P30", f"hosts.{d.name}: ip6tables is off, so nothing filters IPv6 on "
+                  f"{', '.join(six)}: icc=false, --internal and the isolation between networks "
+                  "do not hold there, and the LAN reaches every container directly where it "
+                  "routes the subnet")
+
+
+def ipv6_no_route_back(dk: Docker) -> None:
+    """IPv6 leaving without NAT66 keeps the container's address: the LAN must route it back."""
+    routed = [net for net in dk.sc.lan.routes if ":" in net]
+    for d in dk.daemons.values():
+        for st in d.nets.values():
+            net = st.net
+            if net.subnet6 is None or net.internal or not net.endpoints6:
+                continue
+            if d.ip6tables and net.options.get("com.docker.network.bridge.gateway_mode_ipv6") \
+                    != "routed":
+                continue  # NAT66
+            if not any(net.subnet6.subnet_of(IPv6Network(r, strict=False)) for r in routed):
+                _warn(dk, "P31", f"networks.{net.name}: IPv6 from {net.subnet6} leaves "
+                      f"{d.name} without NAT66 and the LAN has no route back to it: replies "
+                      f"never come (lan.routes: {net.subnet6} -> {d.name})")
+
+
+def ipv6_internal_ndp(dk: Docker) -> None:
+    """20.10 with ip6tables: its --internal rules meet bridged neighbour solicitations."""
+    if dk.profile.templates is not LEGACY:  # 28 qualifies them: bridged traffic passes
+        return
+    for d in dk.daemons.values():
+        for st in d.nets.values():
+            if d.ip6tables and st.net.internal and len(st.net.endpoints6) > 1:
+                _warn(dk, "P32", f"networks.{st.net.name}: Docker {dk.profile.name}'s "
+                      "--internal rules in ip6tables drop the neighbour solicitations bridged "
+                      "between its containers: they reach each other over IPv4 only")
+
+
+CHECKS = (ipv6_unfiltered, ipv6_no_route_back, ipv6_internal_ndp,
+          macvlan_host_isolation, macvlan_passthru, macvlan_default_pool, subnet_collides_with_lan,
           ip_range_without_gateway, host_mode_port_clash, overlay_mtu, too_many_endpoints,
           internal_default_route)
