@@ -58,16 +58,21 @@ def _ipv6(v: Any) -> ipaddress.IPv6Address:
         raise FieldProblem(f'"{v}" is not an IPv6 address', "e.g. 2001:db8:1::10") from None
 
 
-def _net6(v: Any) -> ipaddress.IPv6Network:
-    """An IPv6 prefix for a LAN: /64 as SLAAC wants it, up to /120 (room for its hosts)."""
+def _prefix6(v: Any, what: str, example: str) -> tuple[str, ipaddress.IPv6Network]:
+    """(the text, its IPv6 network), refused with the network it meant if host bits are set."""
     text = str(v).strip()
     try:
-        net = ipaddress.IPv6Network(text)
+        return text, ipaddress.IPv6Network(text)
     except ValueError as e:
         if "host bits set" in str(e):
             fixed = ipaddress.IPv6Network(text, strict=False)
             raise FieldProblem(f'"{v}" has host bits set', f"{fixed}") from None
-        raise FieldProblem(f'"{v}" is not an IPv6 prefix', "e.g. 2001:db8:1::/64") from None
+        raise FieldProblem(f'"{v}" is not an IPv6 {what}', f"e.g. {example}") from None
+
+
+def _net6(v: Any) -> ipaddress.IPv6Network:
+    """An IPv6 prefix for a LAN: /64 as SLAAC wants it, up to /120 (room for its hosts)."""
+    text, net = _prefix6(v, "prefix", "2001:db8:1::/64")
     if "/" not in text or not 16 <= net.prefixlen <= 120:
         raise FieldProblem(f'"{v}" is not a LAN prefix', "a /16 to /120, e.g. 2001:db8:1::/64")
     return net
@@ -259,14 +264,7 @@ _KNOWN: dict[type, frozenset[str]] = {}
 
 def _subnet6(v: Any) -> ipaddress.IPv6Network:
     """A container network's IPv6 subnet (`--subnet fd00:30::/64`, `fixed-cidr-v6`)."""
-    text = str(v).strip()
-    try:
-        net = ipaddress.IPv6Network(text)
-    except ValueError as e:
-        if "host bits set" in str(e):
-            fixed = ipaddress.IPv6Network(text, strict=False)
-            raise FieldProblem(f'"{v}" has host bits set', f"{fixed}") from None
-        raise FieldProblem(f'"{v}" is not an IPv6 subnet', "e.g. fd00:30::/64") from None
+    text, net = _prefix6(v, "subnet", "fd00:30::/64")
     if "/" not in text or net.prefixlen > 124:
         raise FieldProblem(f'"{v}" leaves no room for addresses', "a /64 to /124, e.g. "
                            "fd00:30::/64")
