@@ -3,6 +3,8 @@ daemon.json, addresses, the ip6tables layouts, [::] published ports, the error t
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from netsim.errors import ScenarioError
@@ -174,3 +176,27 @@ def test_the_ipv6_traps_are_warned_of_before_anything_is_built() -> None:
     on = "{ipv6: true, fixed-cidr-v6: 'fd00:d0c::/64', experimental: true, ip6tables: true}"
     assert "P32" in codes(lab(_sc("20.10", on).replace("containers:\n", inner)))
     assert "P32" not in codes(lab(_sc("28").replace("containers:\n", inner)))
+
+
+def _corpus() -> list[dict]:
+    import yaml
+
+    from tests.conftest import ROOT
+    return yaml.safe_load((ROOT / "tests/corpus/daemon-json/SOURCES.yml").read_text())
+
+
+@pytest.mark.parametrize("entry", _corpus(), ids=lambda e: e["file"])
+def test_real_daemon_json_files_load_as_dockerd_takes_them(entry) -> None:
+    from tests.conftest import ROOT
+    text = (ROOT / "tests/corpus/daemon-json" / entry["file"]).read_text()
+    scenario = (f"name: dj\ndocker: '{entry['docker']}'\nlan: {{ipv6: '2001:db8:ff::/64'}}\n"
+                f"hosts:\n  docker1:\n    daemon: {' '.join(text.split())}\n"
+                "containers: {web: {image: nginx}}\n")
+    if entry["expect"] != "valid":
+        with pytest.raises(ScenarioError, match=entry["expect"]):
+            assert lab(scenario).model
+        return
+    s = lab(scenario)
+    net = s.model.networks["docker1/bridge"]
+    fixed = str(json.loads(text)["fixed-cidr-v6"])
+    assert str(net.subnet6) == fixed and s.model.endpoints["web"].primary6 in net.subnet6
