@@ -26,6 +26,10 @@ def up(loaded: Loaded, model: Model, options: dict) -> Running:
     import docker.errors
     import requests
 
+    if any(net.subnet6 is not None for net in model.networks.values()):
+        raise NetsimError(f"lab '{loaded.scenario.name}': --engine docker does not create "
+                          "Docker's IPv6 networks yet (netsim's own engine builds them): run "
+                          "it without --engine docker")
     try:
         if options.get("docker_host"):
             return existing.up(loaded, model, options["docker_host"], options.get("probe_by"))
