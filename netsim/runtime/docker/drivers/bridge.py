@@ -287,6 +287,7 @@ def publish(dk: Docker, d: Daemon, st: NetState, bindings: list[PortBinding]) ->
     proxy = d.spec.userland_proxy
     templates = dk.profile.templates
     seen: set[tuple[str, int]] = set()
+    seen6: set[tuple[str, int]] = set()  # the same, for the [::] side
     for pb in bindings:
         fill = {"br": br, "ip": pb.container_ip, "cport": pb.container_port, "proto": pb.proto,
                 "hport": pb.host_port, "hip": str(pb.host_ip)}
@@ -305,7 +306,7 @@ def publish(dk: Docker, d: Daemon, st: NetState, bindings: list[PortBinding]) ->
             _proxy(dk, d, pb, routed_reply=pb.proto == "udp" and any_ip
                    and dk.profile.udp_proxy_routed_reply)
         if any_ip and not pb.spec.startswith("0.0.0.0:") and dk.model.ipv6_on(d.ns):
-            _publish6(dk, d, st, pb, fill)
+            _publish6(dk, d, st, pb, fill, seen6)
 
 
 def _proxy(dk: Docker, d: Daemon, pb: PortBinding, routed_reply: bool = False) -> None:
@@ -319,7 +320,8 @@ def _proxy(dk: Docker, d: Daemon, pb: PortBinding, routed_reply: bool = False) -
         routed_reply=routed_reply, v6only=pb.host_ip.version == 6))
 
 
-def _publish6(dk: Docker, d: Daemon, st: NetState, pb: PortBinding, fill: dict) -> None:
+def _publish6(dk: Docker, d: Daemon, st: NetState, pb: PortBinding, fill: dict,
+              seen6: set[tuple[str, int]]) -> None:
     """The IPv6 side of an address-less `-p` (ipv6.md §3, §4): `[::]:PORT` too. To the
     container's IPv6 address: ip6tables DNAT where ip6tables is on, docker-proxy with the
     proxy on; to an IPv4-only container only docker-proxy, into its IPv4 address. Routed
@@ -327,8 +329,10 @@ def _publish6(dk: Docker, d: Daemon, st: NetState, pb: PortBinding, fill: dict) 
     ip6 = st.net.endpoints6.get(pb.container)
     proxy = d.spec.userland_proxy
     if ip6 is not None and d.ip6tables and routed6(st.net):
-        apply(dk, d, dk.profile.templates.port, {"always"}, {**fill, "ip": str(ip6.ip)},
-              owner=ports_owner(pb), family=6)
+        if (pb.proto, pb.container_port) not in seen6:
+            seen6.add((pb.proto, pb.container_port))
+            apply(dk, d, dk.profile.templates.port, {"always"}, {**fill, "ip": str(ip6.ip)},
+                  owner=ports_owner(pb), family=6)
         return
     if ip6 is None and not proxy:
         return  # dockerd maps an IPv4-only container's port over IPv4 only (ipv6.md §3)
@@ -340,9 +344,8 @@ def _publish6(dk: Docker, d: Daemon, st: NetState, pb: PortBinding, fill: dict) 
         when = {"always"}
         if not proxy or dk.profile.hairpin_masq_always:
             when.add("hairpin")
-        if not any(x.proto == pb.proto and x.container_port == pb.container_port
-                   and x.host_ip.version == 6 and x is not pb6
-                   for x in dk.model.containers[pb.container].ports):
+        if (pb.proto, pb.container_port) not in seen6:  # once per container port/proto
+            seen6.add((pb.proto, pb.container_port))
             apply(dk, d, dk.profile.templates.port, when, fill6, owner=ports_owner(pb), family=6)
         apply(dk, d, dk.profile.templates.binding, {"proxy_any" if proxy else "noproxy_any"},
               fill6, owner=ports_owner(pb), family=6)
