@@ -8,7 +8,7 @@ from netsim.links.kind import Build, Frames, LinkKind, State, Style, Tunnel
 from netsim.model.graph import Iface, IfKind, Model
 
 PORT = 4789  # IANA VXLAN (Docker's overlay; flannel uses 8472)
-OVERHEAD = 50  # inner Ethernet 14 + outer IPv4 20 + UDP 8 + VXLAN 8 (spec §7.4)
+OVERHEAD = 50  # inner Ethernet 14 + outer IPv4 20 + UDP 8 + VXLAN 8 (spec §7.4); IPv6: 70
 
 
 def transmit(f: Frames, iface: Iface) -> list[State]:
@@ -20,8 +20,9 @@ def build(b: Build, model: Model, i: Iface) -> None:
     host = model.ns[i.ns].host
     # Docker's vxlan0 (a bridge port) answers ARP from its neighbour table; flannel's device is
     # routed to through permanent neighbours, never ARPed across
+    local = {"vxlan_local6" if i.vtep.version == 6 else "vxlan_local": str(i.vtep)}
     b.sock(host).link("add", ifname=i.name, kind="vxlan", vxlan_id=i.vni,
-                      vxlan_port=port(i), vxlan_local=str(i.vtep), vxlan_learning=0,
+                      vxlan_port=port(i), vxlan_learning=0, **local,
                       vxlan_proxy=int(i.master is not None), net_ns_fd=b.fd(i.ns), mtu=i.mtu,
                       **({"address": i.mac} if i.mac else {}))
 

@@ -82,7 +82,7 @@ class Iface:
     mode: str | None = None  # macvlan mode (bridge, private, ...) or ipvlan mode (l2, l3)
     vlan_id: int | None = None  # vlan: the 802.1q tag
     vni: int | None = None  # vxlan
-    vtep: IPv4Address | None = None  # vxlan: local underlay address
+    vtep: IPAddress | None = None  # vxlan: local underlay address (its family: the underlay's)
     port: int | None = None  # vxlan: its UDP port (None: IANA's 4789, as Docker sets it)
     hairpin: bool = False  # bridge port reflects frames back out (VEPA switch)
     route_localnet: bool = False
@@ -165,8 +165,12 @@ class Netns:
     ifaces: dict[str, Iface] = field(default_factory=dict)
     rules_by: str | None = None  # a runtime's tool installs these rules itself (CNI plugins)
     # static entries a control plane would program (overlay peers, spec §7.3)
-    neighbours: list[tuple[str, IPv4Address, str]] = field(default_factory=list)  # dev, ip, mac
-    fdb: list[tuple[str, str, IPv4Address]] = field(default_factory=list)  # dev, mac, remote VTEP
+    neighbours: list[tuple[str, IPAddress, str]] = field(default_factory=list)  # dev, ip, mac
+    fdb: list[tuple[str, str, IPAddress]] = field(default_factory=list)  # dev, mac, remote VTEP
+
+    def ruleset(self, family: int) -> Ruleset:
+        """iptables' rules (family 4) or ip6tables' (6)."""
+        return self.rules6 if family == 6 else self.rules
 
     def forward_on(self, by: str) -> None:
         """sysctl net.ipv4.ip_forward=1 by `by`; the first to turn it on is remembered."""

@@ -105,6 +105,8 @@ _REVERSED = {"snat": ("dst", "dport"), "dnat": ("src", "sport")}
 # child) passes when it fits that device's MTU plus room for one VLAN tag (VLAN_HLEN); only
 # the sender checks its own MTU exactly (observed with a pod whose MTU tuning lowered)
 RX_SLACK = 4
+# a tunnel's overhead is given for an IPv4 underlay; an IPv6 outer header is 20 bytes longer
+V4_HEADER, V6_HEADER = 20, 40
 
 
 class Fail(Exception):
@@ -672,12 +674,13 @@ class Predictor:
             where = f":{port}" if port is not None else ""
             raise Fail(Step("underlay", host_a, (tun.name, b.vtep, where, tun.proto, problem)))
         mtu = self._underlay_mtu(host_a, b.vtep)
-        if pkt.size + tun.overhead > mtu:
-            raise Fail(Step("tunnel_mtu", "", (tun.name, pkt.size + tun.overhead, mtu)))
+        outer = pkt.size + tun.overhead + (V6_HEADER - V4_HEADER) * (b.vtep.version == 6)
+        if outer > mtu:
+            raise Fail(Step("tunnel_mtu", "", (tun.name, outer, mtu)))
 
-    def _underlay_check(self, host: str, vtep: IPv4Address, tun: Tunnel,
+    def _underlay_check(self, host: str, vtep: IPAddress, tun: Tunnel,
                         port: int | None) -> tuple[Step, ...] | None:
-        pkt = Pkt(None, vtep, tun.proto, port, port)
+        pkt = Pkt(None, vtep, tun.proto, port, port, v6=vtep.version == 6)
         try:
             arrival = self._deliver(host, pkt, Trace(), ct="new")
         except Fail as f:
@@ -686,7 +689,7 @@ class Predictor:
         return None if lst and lst.role == tun.role else (Step("underlay_silent", "",
                                                                 (tun.name,)),)
 
-    def _underlay_mtu(self, host: str, vtep: IPv4Address) -> int:
+    def _underlay_mtu(self, host: str, vtep: IPAddress) -> int:
         """The largest VXLAN packet the path carries: the sender's NIC is a hard limit; every
         later hop (a veth or bridge port receiving it) takes RX_SLACK bytes more."""
         route = self._route(self.model.ns[host], vtep)

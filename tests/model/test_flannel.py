@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address
 
 import pytest
+import yaml
 
 from netsim.errors import ScenarioError
 from netsim.lab import Lab
@@ -181,3 +182,91 @@ def test_out_of_subnets() -> None:
     with pytest.raises(ScenarioError, match="failed to acquire lease: out of subnets"):
         _ = lab(cluster("{Network: 10.244.0.0/22, SubnetLen: 24, Backend: {Type: vxlan}}",
                         hosts=hosts, containers="pa: {host: n0}")).model
+
+
+DUAL = ("{Network: 10.244.0.0/16, EnableIPv6: true, IPv6Network: 'fd00:10:244::/56', "
+        "Backend: {Type: vxlan}}")
+LAN6 = "lan: {ipv6: '2001:db8:1::/64'}\n"
+
+
+def test_ipv6_leases_subnet_env_and_both_ranges_for_the_plugin() -> None:
+    m = lab(cluster(DUAL, extra=LAN6)).model
+    assert m.file("node2", "/run/flannel/subnet.env") == (
+        "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\n"
+        "FLANNEL_IPV6_NETWORK=fd00:10:244::/56\nFLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64\n"
+        "FLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n")
+    ipam = m.tool_runs[0].conflist["plugins"][0]["ipam"]
+    assert ipam["ranges"] == [[{"subnet": "10.244.0.0/24"}], [{"subnet": "fd00:10:244::/64"}]]
+    assert ipam["routes"] == [{"dst": "10.244.0.0/16"}, {"dst": "fd00:10:244::/56"}]
+    assert str(m.endpoints["pb"].primary6) == "fd00:10:244:1::2"
+
+
+def test_ipv6_vxlan_device_is_clamped_and_routed_like_flannel_1() -> None:
+    m = lab(cluster(DUAL, extra=LAN6)).model
+    node1 = m.ns["node1"]
+    vx = node1.ifaces["flannel-v6.1"]
+    assert (vx.mtu, str(vx.vtep), [str(a) for a in vx.addrs]) == (
+        1430, "2001:db8:1::10", ["fd00:10:244::/128"])
+    [route] = [r for r in node1.routes if r.dev == "flannel-v6.1"]
+    assert (str(route.dst), str(route.via), route.onlink) == (
+        "fd00:10:244:1::/64", "fd00:10:244:1::", True)
+    assert ("flannel-v6.1", m.ns["node2"].ifaces["flannel-v6.1"].mac,
+            IPv6Address("2001:db8:1::11")) in node1.fdb
+    rules6 = render(node1.rules6)
+    assert "-A FLANNEL-POSTRTG -s fd00:10:244::/56 ! -d ff00::/8" in rules6
+    assert "-A FLANNEL-FWD -s fd00:10:244::/56" in rules6
+    assert any(pid == "F05" for pid, _ in m.warnings)
+    p = Predictor(m)
+    assert p.probe("pb", IPv6Address("fd00:10:244::2"), "tcp", 80).result == "open"
+    assert p.probe("pb", IPv6Address("fd00:10:244::2"), "icmp", size=1450).result == "blocked"
+
+
+def test_ipv6_host_gw_routes_via_the_nodes_ipv6_addresses() -> None:
+    m = lab(cluster(DUAL.replace("vxlan", "host-gw"), extra=LAN6)).model
+    routes = {str(r.dst): str(r.via) for r in m.ns["node1"].routes if r.dev == "eth0"}
+    assert routes["fd00:10:244:1::/64"] == "2001:db8:1::11"
+    assert routes["10.244.1.0/24"] == "192.168.1.11"
+
+
+@pytest.mark.parametrize(("flannel", "extra", "words"), [
+    ("{Network: 10.244.0.0/16, EnableIPv6: true, Backend: {Type: vxlan}}", LAN6,
+     "please define a correct IPv6Network parameter"),
+    ("{Network: 10.244.0.0/16, EnableIPv6: true, IPv6Network: 'fd00::/64', IPv6SubnetLen: 127,"
+     " Backend: {Type: vxlan}}", LAN6, "SubnetLen must be less than /127"),
+    ("{Network: 10.244.0.0/16, EnableIPv6: true, IPv6Network: 'fd00::/125', "
+     "Backend: {Type: vxlan}}", LAN6, "IPv6Network is too small. Minimum useful network "
+     "prefix is /124"),
+    ("{Network: 10.244.0.0/16, EnableIPv6: true, IPv6Network: 'fd00::/56', IPv6SubnetMin: "
+     "'fd01::', Backend: {Type: vxlan}}", LAN6, "IPv6SubnetMin is not in the range of the "
+     "IPv6Network"),
+    ("{Network: 10.244.0.0/16, IPv6Network: 'nope', Backend: {Type: vxlan}}", LAN6,
+     "invalid CIDR address: nope"),
+    (DUAL, "", "failed to find IPv6 address for interface eth0"),
+])
+def test_ipv6_net_conf_refused_in_flanneld_words(flannel, extra, words) -> None:
+    with pytest.raises(ScenarioError, match=words):
+        _ = lab(cluster(flannel, extra=extra)).model
+
+
+def _netconf_corpus() -> list[dict]:
+    from tests.conftest import ROOT
+    return yaml.safe_load((ROOT / "tests/corpus/flannel-netconf/SOURCES.yml").read_text())
+
+
+@pytest.mark.parametrize("entry", _netconf_corpus(), ids=lambda e: e["file"])
+def test_real_net_conf_files_load_as_flanneld_takes_them(entry) -> None:
+    from tests.conftest import ROOT
+    path = ROOT / "tests/corpus/flannel-netconf" / entry["file"]
+    scenario = cluster(f"{{file: {path}}}", extra=LAN6)
+    if entry["expect"] != "valid":
+        with pytest.raises(ScenarioError, match=entry["expect"]) as e:
+            _ = lab(scenario).model
+        assert e.value.where is not None and entry["file"] in str(e.value.where)
+        return
+    m = lab(scenario).model
+    doc = json.loads(path.read_text())
+    families = {4, 6} if doc.get("EnableIPv6") else {4}
+    assert {a.version for a in m.ns["pa"].ifaces["eth0"].addrs if not a.is_link_local} == \
+        families
+    assert ("flannel-v6.1" in m.ns["node1"].ifaces) == (
+        6 in families and doc["Backend"]["Type"] == "vxlan")

@@ -127,3 +127,54 @@ def test_docker_on_a_flannel_node_flannel_fwd_keeps_the_pods_working() -> None:
     assert not bad and report.ok, bad
     assert not any(pid == "C04" for pid, _ in lab_.model.warnings)
     assert lab_.model.ns["node1"].rules.tables["filter"]["FORWARD"].policy == "drop"
+
+
+def test_flannel_in_both_families_meets_every_expectation_and_the_whole_matrix() -> None:
+    report = Lab.load(SCENARIOS / "flannel-ipv6.yml").run(full_matrix=True)
+    bad = [(r.probe.label, r.predicted.result, r.observed) for r in report.rows if not r.ok]
+    assert not bad and report.ok, bad
+    assert len(report.rows) > 250
+
+
+def test_flannel_v6_device_routes_rules_and_the_kernels_mtu_clamp() -> None:
+    lab_ = Lab.load(SCENARIOS / "flannel-ipv6.yml")
+    m = lab_.model
+    with lab_.up():
+        ns = {n: sandbox.ns_name(lab_.name, n) for n in m.ns}
+        [link] = ip_json(ns["node1"], "-d", "link", "show", "flannel-v6.1")
+        info = link["linkinfo"]["info_data"]
+        assert (info["id"], info["port"], info["local6"]) == (1, 8472, "2001:db8:1::10")
+        assert link["mtu"] == m.ns["node1"].ifaces["flannel-v6.1"].mtu == 1430
+        routes = {r["dst"]: r for r in ip_json(ns["node1"], "-6", "route")}
+        assert routes["fd00:10:244:1::/64"]["gateway"] == "fd00:10:244:1::"
+        assert routes["fd00:10:244:1::/64"]["dev"] == "flannel-v6.1"
+        fdb = json.loads(inside(ns["node1"], "bridge", "-j", "fdb", "show", "dev",
+                                "flannel-v6.1").stdout)
+        assert {(f["mac"], f["dst"]) for f in fdb} == {
+            (m.ns[n].ifaces["flannel-v6.1"].mac, f"2001:db8:1::{11 + k}")
+            for k, n in enumerate(("node2", "node3"))}
+        # what flanneld would get: a VXLAN device over IPv6 bound to eth0, asked for 1450
+        # (FLANNEL_MTU), is clamped by the kernel to what the model holds
+        asked = inside(ns["node1"], "ip", "link", "add", "clamp6", "mtu", "1450", "type",
+                       "vxlan", "id", "99", "local", "2001:db8:1::10", "dstport", "8999",
+                       "dev", "eth0")
+        assert asked.returncode == 0, asked.stderr
+        [clamp] = ip_json(ns["node1"], "link", "show", "clamp6")
+        inside(ns["node1"], "ip", "link", "del", "clamp6")
+        assert clamp["mtu"] == m.ns["node1"].ifaces["flannel-v6.1"].mtu
+        [pod] = ip_json(ns["web"], "addr", "show", "eth0")
+        assert pod["mtu"] == 1450
+        assert {a["local"] for a in pod["addr_info"] if a["scope"] == "global"} == {
+            "10.42.0.2", "fd00:10:244::2"}
+        for node in ("node1", "node2", "node3"):
+            for cmd, rules in (("iptables-save", m.ns[node].rules),
+                               ("ip6tables-save", m.ns[node].rules6)):
+                saved = "".join(line + "\n" for line in inside(ns[node], cmd).stdout
+                                .splitlines() if not line.startswith("#"))
+                assert saved == render(rules), (node, cmd)
+                assert "-A FLANNEL-POSTRTG" in saved and "-A FLANNEL-FWD" in saved
+        env = sandbox.files_dir(lab_.name) / "node2" / "run" / "flannel" / "subnet.env"
+        assert env.read_text() == (
+            "FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=10.42.1.1/24\n"
+            "FLANNEL_IPV6_NETWORK=fd00:10:244::/56\nFLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64\n"
+            "FLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n")

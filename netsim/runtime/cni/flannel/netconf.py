@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network, ip_address, ip_network
 from pathlib import Path
 
 from netsim.errors import ScenarioError
 from netsim.model.assembly import Assembly
+from netsim.model.graph import IPAddress, IPNetwork
 from netsim.scenario import jsonpos, userfile
 from netsim.scenario.cni import gojson
 from netsim.scenario.yamlpos import Positions
 
 KEYS = ("Network", "SubnetLen", "SubnetMin", "SubnetMax", "Backend", "EnableIPv4",
-        "EnableIPv6", "IPv6Network", "EnableNFTables")
+        "EnableIPv6", "IPv6Network", "IPv6SubnetLen", "IPv6SubnetMin", "IPv6SubnetMax",
+        "EnableNFTables")
 NETSIM_KEYS = ("ip_masq", "file")  # flanneld's --ip-masq (kube-flannel.yml passes it)
 BACKEND_KEYS = {"vxlan": ("Type", "VNI", "Port", "GBP", "Learning", "DirectRouting", "MTU"),
                 "host-gw": ("Type",)}
@@ -33,23 +35,60 @@ VXLAN = gojson.struct("", "struct", VNI=gojson.INT, Port=gojson.INT, MTU=gojson.
 
 
 @dataclass(frozen=True)
-class NetConf:
-    network: IPv4Network
+class Family:
+    """What net-conf.json calls one family's keys, and flanneld's limits for it
+    (CheckNetworkConfig)."""
+
+    network: str  # its Network key
+    subnet_len: str
+    subnet_min: str
+    subnet_max: str
+    longest: int  # the longest SubnetLen (a tunnel and a bridge address per node)
+    smallest: int  # the longest Network prefix that still holds four subnets
+    default_len: int  # SubnetLen when not given and the Network is big enough
+    bits: int
+
+
+FAMILIES = {
+    4: Family("Network", "SubnetLen", "SubnetMin", "SubnetMax", 30, 28, 24, 32),
+    6: Family("IPv6Network", "IPv6SubnetLen", "IPv6SubnetMin", "IPv6SubnetMax", 126, 124, 64,
+              128),
+}
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One family's pod network: the Network and the node subnets it leases."""
+
+    network: IPNetwork
     subnet_len: int
-    subnet_min: IPv4Address
-    subnet_max: IPv4Address
+    subnet_min: IPAddress
+    subnet_max: IPAddress
+
+    def subnets(self) -> Iterator[IPNetwork]:
+        """The leases a node may get, in order, from SubnetMin to SubnetMax: as many as are
+        asked for (a /8 of /30s is four million, a /48 of /64s 65536)."""
+        size = 1 << (self.network.max_prefixlen - self.subnet_len)
+        first, last = int(self.subnet_min), int(self.subnet_max)
+        return (ip_network((a, self.subnet_len)) for a in range(first, last + 1, size))
+
+
+@dataclass(frozen=True)
+class NetConf:
+    pools: dict[int, Pool]  # by family: 4, and 6 with EnableIPv6
     backend: str  # vxlan | host-gw
     vni: int
     port: int
     direct_routing: bool
     ip_masq: bool  # flanneld --ip-masq: flanneld masquerades, the bridge does not
 
-    def subnets(self) -> Iterator[IPv4Network]:
-        """The leases a node may get, in order, from SubnetMin to SubnetMax: as many as are
-        asked for (a /8 of /30s is four million)."""
-        size = 1 << (32 - self.subnet_len)
-        first, last = int(self.subnet_min), int(self.subnet_max)
-        return (IPv4Network((a, self.subnet_len)) for a in range(first, last + 1, size))
+    @property
+    def network(self) -> IPv4Network:
+        return self.pools[4].network  # type: ignore[return-value]
+
+    @property
+    def families(self) -> tuple[int, ...]:
+        return tuple(self.pools)
 
 
 class _Errors:
@@ -86,23 +125,33 @@ def _conf(asm: _Errors, doc: dict, value: dict) -> NetConf:
         if key not in (*KEYS, *NETSIM_KEYS):
             raise asm.error(("flannel", key), f"unknown net-conf key {key!r}",
                             ", ".join((*KEYS, "ip_masq")), at_key=True)
-    if doc.get("EnableIPv6") or doc.get("IPv6Network"):
-        raise asm.error(("flannel", "EnableIPv6"), "netsim models IPv4 pod networks only")
+    if doc.get("EnableIPv4") is False:
+        raise asm.error(("flannel", "EnableIPv4"), "netsim models flannel with IPv4 on; an "
+                        "IPv6-only pod network (EnableIPv4: false) is not modelled yet",
+                        "EnableIPv4: true, with EnableIPv6 for dual stack")
     if doc.get("EnableNFTables"):
         raise asm.error(("flannel", "EnableNFTables"), "netsim plays flanneld in iptables "
                         "mode (EnableNFTables: false), the mode kube-flannel ships")
-    network = _network(asm, doc)
-    subnet_len = _subnet_len(asm, doc, network)
-    size = 1 << (32 - subnet_len)
-    # kube-flannel leases each node its podCIDR, which kube-controller-manager hands out from
-    # the Network's first subnet on (flanneld's own etcd mode would skip that one)
-    low = _bound(asm, doc, "SubnetMin", network, subnet_len, network.network_address)
-    high = _bound(asm, doc, "SubnetMax", network, subnet_len,
-                  IPv4Address(int(network.broadcast_address) + 1 - size))
+    six = _network(asm, doc, 6, required=bool(doc.get("EnableIPv6")))
+    pools = {4: _pool(asm, doc, 4, _network(asm, doc, 4, required=True))}
+    if doc.get("EnableIPv6"):
+        pools[6] = _pool(asm, doc, 6, six)
     backend = _backend(asm, doc.get("Backend"))
-    return NetConf(network, subnet_len, low, high, backend["Type"],
-                   backend.get("VNI", 1), backend.get("Port") or KERNEL_PORT,
-                   bool(backend.get("DirectRouting")), bool(value.get("ip_masq", True)))
+    return NetConf(pools, backend["Type"], backend.get("VNI", 1),
+                   backend.get("Port") or KERNEL_PORT, bool(backend.get("DirectRouting")),
+                   bool(value.get("ip_masq", True)))
+
+
+def _pool(asm: _Errors, doc: dict, family: int, network: IPNetwork) -> Pool:
+    """kube-flannel leases each node its podCIDR, which kube-controller-manager hands out from
+    the Network's first subnet on (flanneld's own etcd mode would skip that one)."""
+    keys = FAMILIES[family]
+    subnet_len = _subnet_len(asm, doc, keys, network)
+    size = 1 << (keys.bits - subnet_len)
+    low = _bound(asm, doc, keys, keys.subnet_min, network, subnet_len, network.network_address)
+    high = _bound(asm, doc, keys, keys.subnet_max, network, subnet_len,
+                  ip_address(int(network.broadcast_address) + 1 - size))
+    return Pool(network, subnet_len, low, high)
 
 
 def _file(asm: Assembly, value: dict) -> tuple[dict, Positions]:
@@ -119,41 +168,60 @@ def _file(asm: Assembly, value: dict) -> tuple[dict, Positions]:
     return data, positions
 
 
-def _network(asm: _Errors, doc: dict) -> IPv4Network:
+def _network(asm: _Errors, doc: dict, family: int, required: bool) -> IPNetwork:
+    """A family's Network; Go decodes it whether or not that family is on (k3s writes
+    IPv6Network "::/0" with EnableIPv6 false)."""
+    keys = FAMILIES[family]
+    text = doc.get(keys.network)
     try:
-        return IPv4Network(str(doc["Network"]))
-    except (KeyError, ValueError):
-        raise asm.error(("flannel", "Network"), "please define a correct Network parameter "
-                        "in the flannel config", "Network: 10.244.0.0/16") from None
+        network = ip_network(str(text), strict=False)
+    except ValueError:
+        network = None
+    if network is not None and network.version == family:
+        return network
+    if not required:  # Go's json.Unmarshal parses it anyway (net.ParseCIDR)
+        if text is not None and network is None:
+            raise asm.error(("flannel", keys.network), f"invalid CIDR address: {text}")
+        return ip_network("::/0" if family == 6 else "0.0.0.0/0")
+    raise asm.error(("flannel", keys.network), f"please define a correct {keys.network} "
+                    "parameter in the flannel config", f"{keys.network}: "
+                    + ("fd00:10:244::/56" if family == 6 else "10.244.0.0/16"))
 
 
-def _subnet_len(asm: _Errors, doc: dict, network: IPv4Network) -> int:
+def _subnet_len(asm: _Errors, doc: dict, keys: Family, network: IPNetwork) -> int:
     """The defaults and limits of CheckNetworkConfig."""
-    if not doc.get("SubnetLen"):
-        if network.prefixlen > 28:
-            raise asm.error(("flannel", "Network"), "network is too small. Minimum useful "
-                            "network prefix is /28")
-        return 24 if network.prefixlen <= 22 else network.prefixlen + 2
-    n = doc["SubnetLen"]
-    if not isinstance(n, int) or n > 30:
-        raise asm.error(("flannel", "SubnetLen"), "SubnetLen must be less than /31")
+    if not doc.get(keys.subnet_len):
+        if network.prefixlen > keys.smallest:
+            name = "network" if keys.network == "Network" else keys.network
+            raise asm.error(("flannel", keys.network), f"{name} is too small. Minimum useful "
+                            f"network prefix is /{keys.smallest}")
+        if network.prefixlen <= keys.default_len - 2:
+            return keys.default_len
+        return network.prefixlen + 2
+    n = doc[keys.subnet_len]
+    if not isinstance(n, int) or n > keys.longest:
+        raise asm.error(("flannel", keys.subnet_len), "SubnetLen must be less than "
+                        f"/{keys.longest + 1}")
     if n < network.prefixlen + 2:
-        raise asm.error(("flannel", "SubnetLen"), "network must be able to accommodate at "
-                        "least four subnets")
+        raise asm.error(("flannel", keys.subnet_len), "network must be able to accommodate "
+                        "at least four subnets")
     return n
 
 
-def _bound(asm: _Errors, doc: dict, key: str, network: IPv4Network, subnet_len: int,
-           default: IPv4Address) -> IPv4Address:
+def _bound(asm: _Errors, doc: dict, keys: Family, key: str, network: IPNetwork,
+           subnet_len: int, default: IPAddress) -> IPAddress:
     if key not in doc:
         return default
     try:
-        value = IPv4Address(str(doc[key]))
+        value = ip_address(str(doc[key]))
     except ValueError:
-        raise asm.error(("flannel", key), f"{doc[key]!r} is not an IPv4 address") from None
+        value = None
+    if value is None or value.version != network.version:
+        raise asm.error(("flannel", key), f"{doc[key]!r} is not an IPv{network.version} "
+                        "address") from None
     if value not in network:
-        raise asm.error(("flannel", key), f"{key} is not in the range of the Network")
-    if int(value) & ((1 << (32 - subnet_len)) - 1):
+        raise asm.error(("flannel", key), f"{key} is not in the range of the {keys.network}")
+    if int(value) & ((1 << (keys.bits - subnet_len)) - 1):
         raise asm.error(("flannel", key), f"{key} is not on a SubnetLen boundary: {value}")
     return value
 

@@ -115,7 +115,7 @@ def masquerade(a: Add, addr) -> None:
     MASQUERADEs all but multicast (all appended, as SetupIPMasq does), in the address's
     family's tables (the same chain name in both)."""
     node = a.cni.model.ns[a.node.ns]
-    rules = node.rules6 if addr.version == 6 else node.rules
+    rules = node.ruleset(addr.version)
     chain = chain_name(a.conflist["name"], a.container)
     why = f'name: "{a.conflist["name"]}" id: "{a.container}"'
     rules.append("nat", chain, Rule(Match(daddr=Is(addr.network)), Accept(),

@@ -1,8 +1,8 @@
 """`flannel` (flannel-io/cni-plugin): reads the node's subnet.env and delegates, by default to
 `bridge` with `isGateway`, `ipMasq = !FLANNEL_IPMASQ`, `mtu = FLANNEL_MTU` and host-local on
-FLANNEL_SUBNET with a route to FLANNEL_NETWORK; the conflist's `delegate` keys win. The plugin
-is not packaged here: the realizer runs the delegate conf it generates with the real
-plugins (`Add.runs_as`)."""
+FLANNEL_SUBNET (and FLANNEL_IPV6_SUBNET) with a route to each network; the conflist's
+`delegate` keys win. The plugin is not packaged here: the realizer runs the delegate conf it
+generates with the real plugins (`Add.runs_as`)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,10 @@ def delegate(a: Add) -> dict:
     conf["cniVersion"] = a.conflist["cniVersion"]
     ipam = dict(a.plugin.get("ipam") or {})
     ipam.setdefault("type", "host-local")
-    ipam["ranges"] = [[{"subnet": str(lease.subnet)}]]
-    ipam["routes"] = [*(ipam.get("routes") or []), {"dst": str(fl.conf.network)}]
+    # one range set and one route per family subnet.env carries (getDelegateIPAM)
+    ipam["ranges"] = [[{"subnet": str(s)}] for s in lease.subnets.values()]
+    ipam["routes"] = [*(ipam.get("routes") or []),
+                      *({"dst": str(fl.conf.pools[f].network)} for f in lease.subnets)]
     conf["ipam"] = ipam
     return conf
 

@@ -69,7 +69,7 @@ def _forward(a: Add, pod, mappings: list[dict]) -> None:
     most 15 ports a multiport rule; then per mapping of this family (a hostIP of the other
     family is skipped here, its jump stays) the marks of what is masqueraded, the DNAT."""
     node = a.cni.model.ns[a.node.ns]
-    rules = node.rules6 if pod.version == 6 else node.rules
+    rules = node.ruleset(pod.version)
     mark = 1 << int(a.plugin.get("markMasqBit", 13))
     _entry_chains(rules, mark)
     chain = dn_chain(a.conflist["name"], a.container)

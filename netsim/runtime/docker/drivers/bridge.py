@@ -62,7 +62,7 @@ def apply(dk: Docker, d: Daemon, templates: tuple[T, ...], when: set[str], fill:
     """Install the templates that hold, in iptables (4) or ip6tables (6); `owner` (container,
     network) records the rules so that `docker rm` / `network disconnect` can take them out."""
     ns = dk.model.ns[d.ns]
-    rules = ns.rules if family == 4 else ns.rules6
+    rules = ns.ruleset(family)
     layout = dk.profile.templates
     fill = {**FAMILY[family], **fill}
     # legacy FORWARD: below the daemon's own jumps, this network's rules in template order
@@ -106,7 +106,7 @@ def daemon_start(dk: Docker, d: Daemon) -> None:
         ns.rules.policy("filter", "FORWARD", "drop")
     when = {"always", "proxy" if d.spec.userland_proxy else "noproxy"}
     for family in d.families():
-        rules = ns.rules if family == 4 else ns.rules6
+        rules = ns.ruleset(family)
         for table, chain in dk.profile.templates.chains_of(family):
             rules.chain(table, chain)
         if family == 6:
