@@ -148,6 +148,23 @@ def test_every_report_format_renders_a_faked_run(bridge: Lab, tmp_path: Path) ->
     assert int(suite.get("failures") or suite[0].get("failures")) > 0
 
 
+def test_each_family_is_a_row_of_its_own_in_every_report(tmp_path: Path) -> None:
+    from netsim.report.html import rows_table
+
+    report = Lab.load(SCENARIOS / "ipv6-bridge.yml").check()
+    rows = [r for r in report.rows if r.probe.expected is not None]
+    assert {r.probe.family for r in rows} == {4, 6}
+    junit.write(tmp_path / "r.xml", report.lab, rows, report.seconds)
+    cases = ET.parse(tmp_path / "r.xml").getroot().iter("testcase")
+    families = [c.find("properties/property[@name='family']").get("value") for c in cases]
+    assert families == [f"IPv{r.probe.family}" for r in rows]
+    html = rows_table(rows, False, "t")
+    assert "<th>family</th>" in html and "<td>IPv6</td>" in html and "<td>IPv4</td>" in html
+    jsonout.stream(tmp_path / "r.json", report.lab, report.profile, rows, report.seconds, [])
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert [r["family"] for r in data["probes"]] == [r.probe.family for r in rows]
+
+
 def test_a_host_the_lab_has_not_is_said_with_the_valid_ones(bridge: Lab) -> None:
     from netsim.errors import NetsimError
 

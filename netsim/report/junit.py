@@ -16,6 +16,8 @@ def write(path: str | Path, lab: str, rows: list[Row], seconds: float) -> None:
     for r in cases:
         case = ET.SubElement(suite, "testcase", classname=f"netsim.{lab}",
                              name=f"{r.probe.origin}: {r.probe.label}")
+        props = ET.SubElement(case, "properties")  # each family is a case of its own
+        ET.SubElement(props, "property", name="family", value=f"IPv{r.probe.family}")
         if not r.ok:
             got = r.observed or r.predicted.result
             failure = ET.SubElement(case, "failure", message=(

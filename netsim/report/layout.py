@@ -78,9 +78,15 @@ def colours(model: Model) -> dict[str, str]:
     return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
 
 
-def label(name: str, addr: object = None) -> str:
+def label(name: str, addr: object = None, addr6: object = None) -> str:
+    """A box's words: its name, then its address in each family it has."""
     text = name if len(name) <= 16 else name[:15] + "…"
-    return f"{text}\n{addr}" if addr is not None else text
+    return "\n".join([text, *(str(a) for a in (addr, addr6) if a is not None)])
+
+
+def _addrs(net: NetRecord, cname: str) -> tuple:
+    six = net.endpoints6.get(cname)
+    return net.endpoints[cname].ip, six.ip if six is not None else None
 
 
 def layout(model: Model) -> Layout:
@@ -140,6 +146,7 @@ def _link_kind(model: Model, cname: str, network: str) -> IfKind:
 def _hub_text(net: NetRecord) -> str:
     words = [f"{net.name}" + (f" ({net.driver})" if net.driver not in ("bridge", "null")
                               else ""), str(net.subnet)]
+    words += [str(net.subnet6)] if net.subnet6 is not None else []
     notes = [w for (k, v), w in HUB_NOTES.items() if net.options.get(k) == v]
     notes += ["internal"] if net.internal else []
     mode = net.options.get("macvlan_mode") or net.options.get("ipvlan_mode")
@@ -173,10 +180,10 @@ def _host_column(model: Model, lay: Layout, host: str, x0: float, colour: dict,
             x0 + HUB_W / 2, y + (n_rows - 1) * CELL_H / 2, HUB_W - 0.3, 0.8, _hub_text(net),
             "hub", colour[net.name]))
         for i, cname in enumerate(members):
-            addr = net.endpoints[cname].ip
             lay.add(cname, Node(x0 + HUB_W + CELL_W * (i % PER_ROW) + CELL_W / 2,
                                 y + CELL_H * (i // PER_ROW), CELL_W - 0.24, 0.68,
-                                label(cname, addr), "container", colour[net.name]))
+                                label(cname, *_addrs(net, cname)), "container",
+                                colour[net.name]))
         _bus(model, lay, net, hub, members)
         elsewhere = [c for c in net.endpoints if model.containers[c].host == host
                      and c in lay.nodes and c not in members]
@@ -268,7 +275,7 @@ def _lan_children(model: Model, lay: Layout, host: str, x0: float, nets: list, c
         for cname in net.endpoints:
             kind = LINKS[_link_kind(model, cname, net.name)].style
             at = lay.add(cname, Node(x + CELL_W / 2, LAN_ROW, CELL_W - 0.24, 0.68,
-                                     label(cname, net.endpoints[cname].ip), "container",
+                                     label(cname, *_addrs(net, cname)), "container",
                                      colour[net.name]))
             lay.link(at, (at[0], bar_y), kind.linestyle, colour[net.name], kind.label)
             x += CELL_W
@@ -292,7 +299,10 @@ def _overlays(lay: Layout, overlays: list, colour: dict) -> None:
 def _lan(model: Model, lay: Layout, hosts: list[str], bar_y: float) -> None:
     """The LAN bar under the hosts with its box at the left end, and its machines under it."""
     lan_net = _lan_subnet(model)
-    lay.add("hub:lan", Node(-1.6, bar_y, HUB_W - 0.3, 0.8, f"LAN\n{lan_net}", "hub", GREY))
+    six = next((a.network for i in model.ns["router"].ifaces.values() if i.name == "eth0"
+                for a in i.addrs if a.version == 6 and not a.is_link_local), None)
+    lay.add("hub:lan", Node(-1.6, bar_y, HUB_W - 0.3, 0.8, label("LAN", lan_net, six), "hub",
+                            GREY))
     lay.link((-1.6, bar_y), (lay.width, bar_y), LAN_BAR, GREY)
     on_segment = {}  # host -> its segment, when it sits behind the router
     for host in hosts:
@@ -308,12 +318,13 @@ def _lan(model: Model, lay: Layout, hosts: list[str], bar_y: float) -> None:
     y = bar_y - 1.2
     for i, ep in enumerate(others):
         at = lay.add(ep.name, Node(CELL_W * i + CELL_W / 2, y, CELL_W - 0.24, 0.68,
-                                   label(ep.name, ep.addresses.get("lan")), "lan", GREY))
+                                   label(ep.name, ep.addresses.get("lan"),
+                                         ep.addresses6.get("lan")), "lan", GREY))
         lay.link((at[0], bar_y), at, VETH, GREY)
     rx, ry = lay.nodes["router"].x, lay.nodes["router"].y
     out = lay.add("outside", Node(rx, ry - 1.4, CELL_W - 0.24, 0.68,
-                                  label("outside", model.endpoints["outside"].primary), "lan",
-                                  GREY))
+                                  label("outside", model.endpoints["outside"].primary,
+                                        model.endpoints["outside"].primary6), "lan", GREY))
     lay.link((rx, ry), out, VETH, GREY)
     bottom = ry - 1.9
     for segment in sorted(set(on_segment.values())):

@@ -147,10 +147,18 @@ def _record(cni: Cni, node: Node, conf: dict, first: dict, result: dict,
                         gateway=store.gateway if store else None, gateway_in_config=False,
                         ip_range=None, internal=False, options={}, host=node.name,
                         device=device)
+        six = next((s for k, s in node.stores.items() if k.startswith(f"{conf['name']}/")
+                    and s.subnet.version == 6), None)
+        if six is not None:  # host-local's IPv6 range set: for the plan and the pictures
+            net.subnet6, net.gateway6 = six.subnet, six.gateway
         cni.model.add_network(key, net)
     iface = cni.model.ns[container].ifaces.get(IFNAME)
     if iface is not None and iface.addrs:
         net.endpoints[container] = iface.addrs[0]
+        six_addr = next((a for a in iface.addrs if a.version == 6 and not a.is_link_local),
+                        None)
+        if six_addr is not None:
+            net.endpoints6[container] = six_addr
         cni.model.attach(key, iface.id)
 
 
