@@ -29,7 +29,9 @@ class Probe:
     # timeout; never a verdict
     drop: tuple[str, str, str, int, str] | None = None
     typed: Typed | None = None  # the command a tutorial typed for it (commands:)
-    family: int = 4  # the IP version probed (a name stands for its address in that family)
+    # the IP version probed (a name stands for its address in that family); 0: a name looked
+    # up as a client does (getaddrinfo AF_UNSPEC), probed in the family of the first answer
+    family: int = 4
 
     @property
     def label(self) -> str:
@@ -40,7 +42,8 @@ class Probe:
         if self.proto == "dns":
             return f"{self.src} resolves {self.name}" + (" (AAAA)" if self.family == 6 else "")
         if self.port and self.name:
-            return f"{self.src} -> {self.name} (by name):{self.port}/{self.proto}"
+            how = "by name" + (f", IPv{self.family}" if self.family else "")
+            return f"{self.src} -> {self.name} ({how}):{self.port}/{self.proto}"
         port = f":{self.port}/{self.proto}" if self.port else (
             f" icmp {self.size}B DF" if self.size is not None else " icmp")
         # a name's IPv6 address says so; a literal shows its family itself

@@ -479,6 +479,19 @@ class Predictor:
         rules.sort(key=lambda r: r[0])  # stable: main's rule before another of its priority
         return [r[1:] for r in rules]
 
+    def usable(self, ns_id: str, dst: IPAddress) -> bool:
+        """Would a socket in `ns_id` connect() to `dst`: an address of its family to send
+        from and a route (getaddrinfo's rule 1, "avoid unusable destinations")?"""
+        ns = self.model.ns[ns_id]
+        if not any(a.version == dst.version and not a.is_link_local and not a.is_loopback
+                   for i in ns.ifaces.values() for a in i.addrs):
+            return False
+        try:
+            self._route(ns, dst)
+        except Fail:
+            return False
+        return True
+
     def _route(self, ns: Netns, dst: IPAddress, src: IPAddress | None = None) -> Route | None:
         """None = local delivery. Raises Fail when there is no route. `src`: the packet's
         source, None while an unbound socket's lookup has none (no `from` rule matches)."""

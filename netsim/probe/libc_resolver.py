@@ -78,13 +78,16 @@ def _ask(server: str, name: str, qtype: str = "A") -> tuple[str, str]:
     return kinds.get(rcode, Verdict.TIMEOUT), f"{server} answered rcode {rcode}"
 
 
+FAMILY = {0: socket.AF_UNSPEC, 4: socket.AF_INET, 6: socket.AF_INET6}
+
+
 def _resolve(asked: list) -> dict:
-    """[name, family]: getaddrinfo in that family (6: AF_INET6, the AAAA answers)."""
+    """[name, family]: getaddrinfo in that family (6: AF_INET6, the AAAA answers; 0:
+    AF_UNSPEC, both, in the order libc sorts them for this namespace, as a client asks)."""
     name, family = asked
     t0 = time.monotonic()
     try:
-        got = socket.getaddrinfo(name, None, socket.AF_INET6 if family == 6 else socket.AF_INET,
-                                 socket.SOCK_DGRAM)
+        got = socket.getaddrinfo(name, None, FAMILY[family], socket.SOCK_DGRAM)
     except socket.gaierror as e:
         took = f"getaddrinfo({name}): {e.strerror} after {time.monotonic() - t0:.2f} s"
         if e.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)):

@@ -8,7 +8,7 @@ first, then probe the address it got": both observers answer it the same way.
 from __future__ import annotations
 
 from dataclasses import replace
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, ip_address
 from pathlib import Path
 from typing import Protocol
 
@@ -18,7 +18,7 @@ from netsim.answer.says import NO_ROUTE
 from netsim.answer.verdict import Verdict
 from netsim.gcpause import paused
 from netsim.model import dns
-from netsim.model.graph import Model
+from netsim.model.graph import IPAddress, Model
 from netsim.predict import by_class
 from netsim.predict.twins import Twins
 from netsim.predict.walk import Predictor
@@ -40,16 +40,17 @@ def observe(observer: Observer, probes: list[Probe]) -> list[Outcome]:
     for k, got in zip(direct, observer.run([probes[k] for k in direct]), strict=True):
         out[k] = got
     lookups = observer.run([replace(probes[k], proto="dns", port=53, size=None) for k in by_name])
-    second: list[tuple[int, IPv4Address, Outcome]] = []
+    second: list[tuple[int, IPAddress, Outcome]] = []
     for k, ans in zip(by_name, lookups, strict=True):
         try:
-            second.append((k, IPv4Address(ans.result), ans))
+            second.append((k, ip_address(ans.result), ans))
         except ValueError:
             p = probes[k]
             out[k] = Outcome(Verdict.UNRESOLVED, None, [p.src], f"{p.name} does not resolve "
                              f"({ans.result}): {ans.why}" if ans.why else "", None,
                              attempts=ans.attempts, evidence=_named(p, ans))
-    probed = observer.run([replace(probes[k], dst=ip) for k, ip, _ in second])
+    probed = observer.run([replace(probes[k], dst=ip, family=ip.version)
+                           for k, ip, _ in second])
     for (k, ip, ans), got in zip(second, probed, strict=True):
         if ans.why:
             got.why = f"{probes[k].name} -> {ip} ({ans.why}); {got.why}"
@@ -97,7 +98,8 @@ class Predicted:
             return Outcome(Verdict.FAILED if why else Verdict.STARTED, None, [p.src],
                            why or f"docker run {p.src} starts")
         if p.proto == "dns":
-            ans = self.resolve(p.src, p.name, p.family)
+            ans = (self.as_client(p) if p.family == 0 else
+                   self.resolve(p.src, p.name, p.family))
             return Outcome(ans.result, None, [p.src], ans.why, p.dst)
         return self.predictor.probe(p.src_ns, p.dst, p.proto, p.port, p.size)
 
@@ -106,6 +108,19 @@ class Predicted:
         router = self.model.endpoints["router"].addresses["lan"]
         records = dns.upstream_records(view, router, self.model.lan_dns)
         return dns.lookup(view, name, records, self._upstream(view, router), family)
+
+    def as_client(self, p: Probe) -> dns.Answer:
+        """getaddrinfo(AF_UNSPEC) as glibc answers it: both families, sorted by RFC 3484 with
+        glibc's default table; where the source can use an IPv6 answer (an address and a
+        route), its precedence (::/0, 40) beats an IPv4 one's (::ffff:0:0/96, 10)."""
+        six = self.resolve(p.src, p.name, 6)
+        four = self.resolve(p.src, p.name, 4)
+        if six.addresses and self.predictor.usable(p.src_ns, six.addresses[0]):
+            return dns.Answer(six.result, six.addresses + four.addresses, f"{six.why}; getaddrinfo lists "
+                              "the IPv6 address first (RFC 3484, glibc's default precedence)")
+        if four.addresses or not six.addresses:
+            return four
+        return six
 
     def _upstream(self, view: dns.NameView, router: IPv4Address) -> str:
         """Can a query reach the upstream server, along the path it really takes?"""

@@ -93,13 +93,14 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
             raise ScenarioError(f"'{e.from_}' is not a node of this scenario",
                                 pos.where((*path, "from")), _names(model))
         if e.resolve is not None or e.by == "name":
-            if e.by == "name" and e.family not in (None, 4):  # refused, not ignored
-                raise ScenarioError("a by-name probe connects over IPv4 only so far",
-                                    pos.where((*path, "family")), "family: 4, or no family")
-            if e.family == "both":  # one answer per expectation
+            if e.family == "both" and e.resolve is not None:  # one answer per expectation
                 raise ScenarioError("resolve asks one family at a time",
                                     pos.where((*path, "family")), "family: 4 or family: 6")
-            probes.append(_by_name(model, e, src, i, pos))
+            # a name without `family` is looked up as a client does (AF_UNSPEC: family 0),
+            # with it as `curl -4` / `curl -6` do; `resolve` asks A unless told
+            for family in ((4, 6) if e.family == "both" else
+                           (e.family or (4 if e.resolve is not None else 0),)):
+                probes.append(_by_name(model, e, src, i, pos, family))
             continue
         sips: frozenset = frozenset()
         if e.source is not None:
@@ -168,7 +169,7 @@ def _run(loaded: Loaded, model: Model, e, i: int) -> Probe:
                  frozenset(), f"expect[{i}]", error=e.error)
 
 
-def _by_name(model: Model, e, src, i: int, pos) -> Probe:
+def _by_name(model: Model, e, src, i: int, pos, family: int) -> Probe:
     """A DNS probe (`resolve:`) or a probe whose target is resolved inside the source first."""
     view = model.names.get(e.from_)
     if view is None:
@@ -177,8 +178,7 @@ def _by_name(model: Model, e, src, i: int, pos) -> Probe:
                             ", ".join(model.names))
     if e.resolve is not None:
         return Probe(e.from_, src.ns, f"resolve {e.resolve}", view.nameserver, "dns", 53, None,
-                     e.result, None, frozenset(), f"expect[{i}]", e.resolve,
-                     family=e.family or 4)
+                     e.result, None, frozenset(), f"expect[{i}]", e.resolve, family=family)
     sips: frozenset = frozenset()
     if e.source is not None:
         got = _source_ips(model, e.source)
@@ -187,7 +187,7 @@ def _by_name(model: Model, e, src, i: int, pos) -> Probe:
         sips = got
     proto = e.port.proto if e.port else "icmp"
     return Probe(e.from_, src.ns, e.to, None, proto, e.port.port if e.port else None, e.size,
-                 e.result, e.source, sips, f"expect[{i}]", e.to)
+                 e.result, e.source, sips, f"expect[{i}]", e.to, family=family)
 
 
 def matrix(model: Model) -> list[Probe]:

@@ -33,6 +33,15 @@ class Row:
         return self.seen.source_seen if self.seen else None
 
     @property
+    def family(self) -> int | None:
+        """The family probed: the probe's, or for a name looked up as a client does, the
+        family of the address it got (observed, else predicted)."""
+        if self.probe.family:
+            return self.probe.family
+        got = self.seen if self.seen and self.seen.dst is not None else self.predicted
+        return got.dst.version if got.dst is not None else None
+
+    @property
     def attempts(self) -> int:
         return self.seen.attempts if self.seen else 0
 

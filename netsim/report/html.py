@@ -27,8 +27,8 @@ def rows_table(rows: list[Row], observed: bool, title: str) -> str:
         p = r.probe
         exp = (p.expected or "") + (f" from {p.source_expected}" if p.source_expected else "")
         seen = r.source_seen if observed and r.observed else r.predicted.source_seen
-        cells = [_cell(i), _cell(p.label), _cell(f"IPv{p.family}"), _cell(exp),
-                 _cell(r.predicted.result)]
+        family = f"IPv{r.family}" if r.family else None
+        cells = [_cell(i), _cell(p.label), _cell(family), _cell(exp), _cell(r.predicted.result)]
         if observed:
             cells.append(_cell(r.observed))
         ok = '<td style="color:#2ca02c">yes</td>' if r.ok else '<td style="color:#d62728">NO</td>'

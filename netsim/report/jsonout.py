@@ -16,7 +16,7 @@ def row(r: Row) -> dict:
     p = r.probe
     observed_src = r.source_seen if r.observed else None
     return {
-        "from": p.src, "to": p.to, "dst": str(p.dst) if p.dst else None, "family": p.family,
+        "from": p.src, "to": p.to, "dst": str(p.dst) if p.dst else None, "family": r.family,
         "proto": p.proto,
         "port": p.port, "size": p.size, "expected": p.expected,
         "predicted": r.predicted.result, "observed": r.observed,

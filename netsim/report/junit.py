@@ -17,7 +17,7 @@ def write(path: str | Path, lab: str, rows: list[Row], seconds: float) -> None:
         case = ET.SubElement(suite, "testcase", classname=f"netsim.{lab}",
                              name=f"{r.probe.origin}: {r.probe.label}")
         props = ET.SubElement(case, "properties")  # each family is a case of its own
-        ET.SubElement(props, "property", name="family", value=f"IPv{r.probe.family}")
+        ET.SubElement(props, "property", name="family", value=f"IPv{r.family}" if r.family else "-")
         if not r.ok:
             got = r.observed or r.predicted.result
             failure = ET.SubElement(case, "failure", message=(

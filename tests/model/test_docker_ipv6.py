@@ -8,6 +8,7 @@ import json
 import pytest
 
 from netsim.errors import ScenarioError
+from netsim.lab import Lab
 from netsim.realize.iptables_save import render
 from netsim.runtime.docker import inspect
 from tests.conftest import lab
@@ -200,3 +201,30 @@ def test_real_daemon_json_files_load_as_dockerd_takes_them(entry) -> None:
     net = s.model.networks["docker1/bridge"]
     fixed = str(json.loads(text)["fixed-cidr-v6"])
     assert str(net.subnet6) == fixed and s.model.endpoints["web"].primary6 in net.subnet6
+
+
+def test_a_name_is_probed_in_the_family_getaddrinfo_puts_first() -> None:
+    """glibc's RFC 3484 order: a usable IPv6 answer first; 20.10's unfiltered IPv6 lets a
+    by-name connect through icc=false (ipv6.md §8), `family: 4` is `curl -4`."""
+    from tests.conftest import SCENARIOS
+    report = Lab.load(SCENARIOS / "ipv6-2010.yml").check()
+    rows = {r.probe.label: r for r in report.expectations}
+    auto = rows["q1 -> q2 (by name):80/tcp"]
+    assert (auto.family, auto.predicted.result, str(auto.predicted.dst)) == (
+        6, "open", "fd00:31::3")
+    four = rows["q1 -> q2 (by name, IPv4):80/tcp"]
+    assert (four.family, four.predicted.result) == (4, "blocked")
+
+
+def test_without_a_usable_ipv6_route_the_client_takes_the_ipv4_answer() -> None:
+    s = lab("name: n\ndocker: '28'\nlan: {ipv6: '2001:db8:1::/64'}\n"
+            "hosts: {docker1: {daemon: {ipv6: true, fixed-cidr-v6: 'fd00:d0c::/64'}}}\n"
+            "networks:\n  app: {ipv6: true, subnet: [172.30.0.0/24, 'fd00:30::/64']}\n"
+            "  v4: {subnet: 172.31.0.0/24}\n"
+            "containers:\n  web: {networks: {app: {}, v4: {}}, image: nginx}\n"
+            "  old: {network: v4}\n"
+            "expect:\n  - {from: old, to: web, by: name, port: 80/tcp, result: open}\n"
+            "  - {from: web, to: web, by: name, port: 80/tcp, family: both, result: open}\n")
+    rows = s.check().expectations
+    assert [(r.family, str(r.predicted.dst)) for r in rows] == [
+        (4, "172.31.0.2"), (4, "172.30.0.2"), (6, "fd00:30::2")]

@@ -66,8 +66,6 @@ def test_family_both_probes_each_family_and_a_literal_keeps_its_own() -> None:
      "2001:db8:1::10 is an IPv6 address; family: 4 asks for another"),
     ("{from: lan, to: docker1, family: 6, result: reach}", "docker1 has no IPv6 address"),
     ("{from: lan, to: docker1, family: 5, result: reach}", "'5' is not an address family"),
-    ("{from: lan, to: docker1, by: name, family: 6, result: reach}",
-     "a by-name probe connects over IPv4 only so far"),
     ("{from: lan, resolve: docker1, family: both, result: nxdomain}",
      "resolve asks one family at a time"),
 ])
