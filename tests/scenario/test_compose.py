@@ -315,8 +315,8 @@ def test_invalid_files_are_refused_at_their_line(tmp_path, what, text, line, wor
     assert r.exit_code == 2 and words in r.output and "Traceback" not in r.output, r.output
 
 
-def test_ipv6_is_carried_with_a_word_and_the_ipv4_side_predicted(tmp_path) -> None:
-    """mailcow and others enable IPv6 by default: the project loads, the IPv4 side is checked."""
+def test_enable_ipv6_is_a_dual_stack_network_and_ipv6_address_its_ip6(tmp_path) -> None:
+    """mailcow and others enable IPv6 by default: `--ipv6` with ipam's IPv6 subnet."""
     lab = load(tmp_path, """name: six
 services:
   web:
@@ -327,7 +327,18 @@ networks:
     enable_ipv6: true
     ipam: {config: [{subnet: 172.28.0.0/16}, {subnet: "fd00:28::/64"}]}
 """)
-    assert str(lab.model.endpoints["six-web-1"].primary) == "172.28.0.10"
-    said = " ".join(w for c, w in lab.model.warnings if c == "compose")
-    assert "network 'front': enable_ipv6 (fd00:28::/64): IPv6 is not modelled yet" in said
-    assert "ipv6_address fd00:28::10" in said
+    web = lab.model.endpoints["six-web-1"]
+    assert (str(web.primary), str(web.primary6)) == ("172.28.0.10", "fd00:28::10")
+    assert str(lab.model.networks["docker1/six_front"].subnet6) == "fd00:28::/64"
+
+
+@pytest.mark.parametrize(("ipam", "words"), [
+    ('[{subnet: "fd00:28::/64"}, {subnet: "fd00:29::/64"}]', "one IPv6 subnet per network"),
+    ('[{subnet: "fd00:28::/64", gateway: "fd00:28::fe"}]', "does not model an IPv6 gateway"),
+])
+def test_ipv6_ipam_netsim_cannot_build_is_refused_at_its_line(tmp_path, ipam, words) -> None:
+    with pytest.raises(ScenarioError, match=words) as e:
+        load(tmp_path, "name: six\nservices: {web: {image: nginx, networks: [front]}}\n"
+             f"networks:\n  front: {{enable_ipv6: true, ipam: {{config: {ipam}}}}}\n")
+    assert e.value.where.line == 4 and e.value.where.path[:4] == ("networks", "front", "ipam",
+                                                                  "config")

@@ -15,6 +15,7 @@ from netsim.lab import Lab
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "compose"
 SOURCES = yaml.safe_load((CORPUS / "SOURCES.yml").read_text())
 VALID = [e["file"] for e in SOURCES if e["expect"] == "valid"]
+BASE = {e["file"]: e["base"] for e in SOURCES if e.get("base")}  # merged first, as its tests do
 INVALID = [(e["file"], e["at"], e["reason"]) for e in SOURCES if e["expect"] == "invalid"]
 
 
@@ -27,12 +28,25 @@ def test_every_file_has_its_source_and_a_permissive_licence() -> None:
 
 @pytest.mark.parametrize("file", VALID)
 def test_a_real_valid_project_is_mapped_and_predicted(file: str) -> None:
-    lab = Lab.load(CORPUS / file)
+    files = [CORPUS / BASE[file], CORPUS / file] if file in BASE else [CORPUS / file]
+    lab = Lab.load(files if len(files) > 1 else files[0])
     report = lab.check(full_matrix=True)
-    services = yaml.safe_load((CORPUS / file).read_text())["services"]
+    doc = yaml.safe_load((CORPUS / file).read_text())
+    services = doc["services"]
     assert len(lab.model.containers) >= sum(1 for s in services.values()
                                             if not (s or {}).get("profiles"))
     assert report.matrix and not report.failed
+    # enable_ipv6: a dual-stack network whose IPv6 subnet is ipam's, fixed ipv6_address kept
+    for net in (doc.get("networks") or {}).values():
+        six = [c["subnet"] for c in ((net or {}).get("ipam") or {}).get("config") or []
+               if ":" in str(c.get("subnet"))]
+        if (net or {}).get("enable_ipv6") and six:
+            assert six[0] in {str(n.subnet6) for n in lab.model.networks.values()}
+    fixed = {str(a["ipv6_address"]) for s in services.values()
+             if isinstance((s or {}).get("networks"), dict)
+             for a in s["networks"].values() if isinstance(a, dict) and a.get("ipv6_address")}
+    assert fixed <= {str(ep.primary6) for ep in lab.model.endpoints.values()} | {
+        str(i.ip) for n in lab.model.networks.values() for i in n.endpoints6.values()}
 
 
 @pytest.mark.parametrize(("file", "at", "reason"), INVALID)

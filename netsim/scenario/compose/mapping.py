@@ -215,12 +215,9 @@ class _Mapper:
                 if flag in spec:
                     net[flag] = _bool(spec[flag], self.p.where((*at, flag)))
                     self.place(("networks", name, flag), (*at, flag))
-            if _bool(spec.get("enable_ipv6", False), self.p.where((*at, "enable_ipv6"))):
-                v6 = [str(c.get("subnet")) for c in (spec.get("ipam") or {}).get("config") or []
-                      if ":" in str(c.get("subnet", ""))]
-                self.notes.append(("compose", f"network {key!r}: enable_ipv6" + (
-                    f" ({', '.join(v6)})" if v6 else "") + ": IPv6 is not modelled yet; its "
-                    "IPv4 side is predicted and built"))
+            if "enable_ipv6" in spec:  # --ipv6; its subnet is ipam's IPv6 config entry
+                net["ipv6"] = _bool(spec["enable_ipv6"], self.p.where((*at, "enable_ipv6")))
+                self.place(("networks", name, "ipv6"), (*at, "enable_ipv6"))
             if _external(spec):
                 for bad in ("driver", "driver_opts", "ipam", "internal"):
                     if bad in spec:
@@ -267,17 +264,32 @@ class _Mapper:
         return _external(spec) and not (isinstance(made, dict) and made.get("subnet"))
 
     def ipam(self, net: dict, name: str, ipam: dict, at: tuple) -> None:
-        configs = [c for c in ipam.get("config") or [] if ":" not in str(c.get("subnet", ""))]
-        if len(configs) > 1:
-            raise ScenarioError("netsim models one IPv4 subnet per network",
-                                self.p.where((*at, "ipam", "config", 1)), "one config entry")
+        """ipam.config: one entry per family (like --subnet given once per family)."""
+        entries = list(enumerate(ipam.get("config") or []))
+        four = [(i, c) for i, c in entries if ":" not in str(c.get("subnet", ""))]
+        six = [(i, c) for i, c in entries if ":" in str(c.get("subnet", ""))]
+        for family, got in ((4, four), (6, six)):
+            if len(got) > 1:
+                raise ScenarioError(f"netsim models one IPv{family} subnet per network",
+                                    self.p.where((*at, "ipam", "config", got[1][0])),
+                                    "one config entry per address family")
         if ipam.get("driver") not in (None, "default"):
             raise ScenarioError(f"ipam driver {ipam['driver']!r} is not modelled",
                                 self.p.where((*at, "ipam", "driver")), "default")
         for key in ("subnet", "gateway", "ip_range", "aux_addresses"):
-            if configs and key in configs[0]:
-                net[key] = configs[0][key]
-                self.place(("networks", name, key), (*at, "ipam", "config", 0, key))
+            if four and key in four[0][1]:
+                net[key] = four[0][1][key]
+                self.place(("networks", name, key), (*at, "ipam", "config", four[0][0], key))
+        if six:
+            i, entry = six[0]
+            for key in ("gateway", "ip_range", "aux_addresses"):
+                if key in entry:
+                    raise ScenarioError(f"netsim does not model an IPv6 {key} yet: Docker's "
+                                        "own (the subnet's first address) is taken",
+                                        self.p.where((*at, "ipam", "config", i, key)),
+                                        "subnet only, for the IPv6 entry")
+            net["subnet"] = [v for v in (net.get("subnet"), entry["subnet"]) if v is not None]
+            self.place(("networks", name, "subnet"), (*at, "ipam", "config", i, "subnet"))
 
     def service(self, name: str, containers: dict) -> None:
         svc = self.services[name]
@@ -326,10 +338,12 @@ class _Mapper:
                 if self.external_unknown(key):
                     raise self.static_on_external(key, str(spec["ipv4_address"]), where)
                 attach["ip"] = spec["ipv4_address"]
-            if spec.get("ipv6_address"):
-                self.notes.append(("compose", f"service {name}: ipv6_address "
-                                   f"{spec['ipv6_address']}: IPv6 is not modelled yet; its IPv4 "
-                                   "side is predicted and built"))
+            if spec.get("ipv6_address"):  # --ip6
+                if k:
+                    raise ScenarioError(f"service {name} has {_replicas(svc)} replicas and a "
+                                        "fixed ipv6_address: only one container can have it",
+                                        self.p.where((*where, "ipv6_address")))
+                attach["ip6"] = spec["ipv6_address"]
             if "gw_priority" in spec:
                 attach["gw_priority"] = spec["gw_priority"]
             net = self.net_name(key)
