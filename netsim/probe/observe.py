@@ -116,8 +116,9 @@ class Predicted:
         six = self.resolve(p.src, p.name, 6)
         four = self.resolve(p.src, p.name, 4)
         if six.addresses and self.predictor.usable(p.src_ns, six.addresses[0]):
-            return dns.Answer(six.result, six.addresses + four.addresses, f"{six.why}; getaddrinfo lists "
-                              "the IPv6 address first (RFC 3484, glibc's default precedence)")
+            return dns.Answer(six.result, six.addresses + four.addresses,
+                              f"{six.why}; getaddrinfo lists the IPv6 address first (RFC 3484, "
+                              "glibc's default precedence)")
         if four.addresses or not six.addresses:
             return four
         return six

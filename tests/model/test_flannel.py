@@ -270,3 +270,10 @@ def test_real_net_conf_files_load_as_flanneld_takes_them(entry) -> None:
         families
     assert ("flannel-v6.1" in m.ns["node1"].ifaces) == (
         6 in families and doc["Backend"]["Type"] == "vxlan")
+
+
+def test_an_ipv6_network_near_zero_leases_ipv6_subnets() -> None:
+    """Leases are made per family from integers: one below 2**32 must stay IPv6."""
+    m = lab(cluster("{Network: 10.244.0.0/16, EnableIPv6: true, IPv6Network: '::1:0/112', "
+                    "Backend: {Type: host-gw}}", extra=LAN6)).model
+    assert "FLANNEL_IPV6_SUBNET=::1:4001/114" in m.file("node2", "/run/flannel/subnet.env")

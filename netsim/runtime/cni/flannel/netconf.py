@@ -70,7 +70,8 @@ class Pool:
         asked for (a /8 of /30s is four million, a /48 of /64s 65536)."""
         size = 1 << (self.network.max_prefixlen - self.subnet_len)
         first, last = int(self.subnet_min), int(self.subnet_max)
-        return (ip_network((a, self.subnet_len)) for a in range(first, last + 1, size))
+        kind = type(self.network)  # an int alone would read as IPv4 below 2**32
+        return (kind((a, self.subnet_len)) for a in range(first, last + 1, size))
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def _pool(asm: _Errors, doc: dict, family: int, network: IPNetwork) -> Pool:
     size = 1 << (keys.bits - subnet_len)
     low = _bound(asm, doc, keys, keys.subnet_min, network, subnet_len, network.network_address)
     high = _bound(asm, doc, keys, keys.subnet_max, network, subnet_len,
-                  ip_address(int(network.broadcast_address) + 1 - size))
+                  type(network.network_address)(int(network.broadcast_address) + 1 - size))
     return Pool(network, subnet_len, low, high)
 
 
