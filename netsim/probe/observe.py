@@ -104,17 +104,22 @@ class Predicted:
         return self.predictor.probe(p.src_ns, p.dst, p.proto, p.port, p.size)
 
     def resolve(self, container: str, name: str, family: int = 4) -> dns.Answer:
+        return self._resolver(container)(name, family)
+
+    def _resolver(self, container: str):
+        """A lookup in the container's view; the path to its upstream is walked once."""
         view = self.model.names[container]
         router = self.model.endpoints["router"].addresses["lan"]
         records = dns.upstream_records(view, router, self.model.lan_dns)
-        return dns.lookup(view, name, records, self._upstream(view, router), family)
+        path = self._upstream(view, router)
+        return lambda name, family: dns.lookup(view, name, records, path, family)
 
     def as_client(self, p: Probe) -> dns.Answer:
         """getaddrinfo(AF_UNSPEC) as glibc answers it: both families, sorted by RFC 3484 with
         glibc's default table; where the source can use an IPv6 answer (an address and a
         route), its precedence (::/0, 40) beats an IPv4 one's (::ffff:0:0/96, 10)."""
-        six = self.resolve(p.src, p.name, 6)
-        four = self.resolve(p.src, p.name, 4)
+        lookup = self._resolver(p.src)
+        six, four = lookup(p.name, 6), lookup(p.name, 4)
         if six.addresses and self.predictor.usable(p.src_ns, six.addresses[0]):
             return dns.Answer(six.result, six.addresses + four.addresses,
                               f"{six.why}; getaddrinfo lists the IPv6 address first (RFC 3484, "

@@ -32,13 +32,19 @@ def ip_json(ns: str, *argv: str) -> list:
     return json.loads(inside(ns, "ip", "-j", *argv).stdout or "[]")
 
 
+def vxlan_of(ns: str, dev: str) -> tuple[dict, dict, set]:
+    """A VXLAN device as the kernel holds it: the link, its VXLAN data, its FDB (mac, dst)."""
+    [link] = ip_json(ns, "-d", "link", "show", dev)
+    fdb = json.loads(inside(ns, "bridge", "-j", "fdb", "show", "dev", dev).stdout)
+    return link, link["linkinfo"]["info_data"], {(f["mac"], f["dst"]) for f in fdb}
+
+
 def test_the_kernel_holds_what_flanneld_and_the_delegated_plugins_made() -> None:
     lab_ = Lab.load(SCENARIOS / "flannel.yml")
     m = lab_.model
     with lab_.up():
         ns = {n: sandbox.ns_name(lab_.name, n) for n in m.ns}
-        [link] = ip_json(ns["node1"], "-d", "link", "show", "flannel.1")
-        info = link["linkinfo"]["info_data"]
+        link, info, fdb = vxlan_of(ns["node1"], "flannel.1")
         assert (info["id"], info["port"], info["learning"], link["mtu"]) == (1, 8472, False, 1450)
         assert link["address"] == m.ns["node1"].ifaces["flannel.1"].mac
         routes = {r["dst"]: r for r in ip_json(ns["node1"], "route")}
@@ -47,9 +53,7 @@ def test_the_kernel_holds_what_flanneld_and_the_delegated_plugins_made() -> None
         neigh = {n["dst"]: n for n in ip_json(ns["node1"], "neigh", "show", "dev", "flannel.1")}
         assert neigh["10.244.2.0"]["lladdr"] == m.ns["node3"].ifaces["flannel.1"].mac
         assert "PERMANENT" in neigh["10.244.2.0"]["state"]
-        fdb = json.loads(inside(ns["node1"], "bridge", "-j", "fdb", "show", "dev",
-                                "flannel.1").stdout)
-        assert {(f["mac"], f["dst"]) for f in fdb} == {
+        assert fdb == {
             (m.ns[n].ifaces["flannel.1"].mac, f"192.168.1.{10 + k}") for k, n in
             ((1, "node2"), (2, "node3"))}
         # the real bridge plugin, from the delegate the flannel plugin would have generated
@@ -141,16 +145,13 @@ def test_flannel_v6_device_routes_rules_and_the_kernels_mtu_clamp() -> None:
     m = lab_.model
     with lab_.up():
         ns = {n: sandbox.ns_name(lab_.name, n) for n in m.ns}
-        [link] = ip_json(ns["node1"], "-d", "link", "show", "flannel-v6.1")
-        info = link["linkinfo"]["info_data"]
+        link, info, fdb = vxlan_of(ns["node1"], "flannel-v6.1")
         assert (info["id"], info["port"], info["local6"]) == (1, 8472, "2001:db8:1::10")
         assert link["mtu"] == m.ns["node1"].ifaces["flannel-v6.1"].mtu == 1430
         routes = {r["dst"]: r for r in ip_json(ns["node1"], "-6", "route")}
         assert routes["fd00:10:244:1::/64"]["gateway"] == "fd00:10:244:1::"
         assert routes["fd00:10:244:1::/64"]["dev"] == "flannel-v6.1"
-        fdb = json.loads(inside(ns["node1"], "bridge", "-j", "fdb", "show", "dev",
-                                "flannel-v6.1").stdout)
-        assert {(f["mac"], f["dst"]) for f in fdb} == {
+        assert fdb == {
             (m.ns[n].ifaces["flannel-v6.1"].mac, f"2001:db8:1::{11 + k}")
             for k, n in enumerate(("node2", "node3"))}
         # what flanneld would get: a VXLAN device over IPv6 bound to eth0, asked for 1450
