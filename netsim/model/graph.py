@@ -207,11 +207,11 @@ class NetRecord:
 class PortBinding:
     """A published port: host address and port -> container address and port."""
 
-    host_ip: IPv4Address
+    host_ip: IPAddress
     host_port: int
     proto: str
     container: str
-    container_ip: IPv4Address
+    container_ip: IPAddress
     container_port: int
     network: str
     spec: str  # as the user wrote it ("8080:80", "-P")

@@ -21,7 +21,7 @@ SYNTAX = "[IP:][HOST:]CONTAINER[/tcp|udp], e.g. 8080:80, 127.0.0.1:8081:80, 9090
 class PortRequest:
     """One container port and the host ports it may take (empty = random from the ephemeral range)."""
 
-    host_ip: str | None  # None: the network's host_binding_ipv4 (0.0.0.0)
+    host_ip: str | None  # None: the network's host_binding_ipv4 (0.0.0.0); IPv6 without brackets
     host_ports: tuple[int, ...]  # candidates, in order; () = random
     container_port: int
     proto: str
@@ -99,11 +99,9 @@ def parse_port_spec(raw: str) -> list[PortRequest]:
         ip = ip.strip("[]")
     if ip:
         try:
-            addr = ipaddress.ip_address(ip)
+            ipaddress.ip_address(ip)
         except ValueError:
             raise bad(f"invalid IP address: {ip}") from None
-        if addr.version != 4:
-            raise bad(f"{ip} is IPv6; netsim simulates IPv4 only")
     if not container:
         raise bad(f"no port specified: {text}<empty>")
     try:

@@ -4,6 +4,7 @@ daemon.json, addresses, the ip6tables layouts, [::] published ports, the error t
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -87,6 +88,49 @@ def test_an_ipv4_only_container_is_reached_over_ipv6_through_docker_proxy() -> N
               "hosts: {docker1: {daemon: {userland-proxy: false}}}\n"
               "containers:\n  old: {image: nginx, ports: ['8082:80']}\n")
     assert all(pb.host_ip.version == 4 for pb in off.model.containers["old"].ports)
+
+
+def test_a_port_on_an_ipv6_host_address_is_published_there_alone() -> None:
+    """ipv6.md §4: `-p '[::1]:8090:80'` and `-p '[HOST6]:8091:80'` make no IPv4 binding;
+    28 DNATs the host address in ip6tables and leaves ::1 to docker-proxy (no raw rule:
+    libnetwork filterPortMappedOnLoopback skips IPv6); `::1:8092:80` reads as [::1]."""
+    s = lab(_sc("28", extra="  lo6: {network: app, image: nginx, ports: ['[::1]:8090:80', "
+                "'::1:8092:80']}\n  h6: {network: app, image: nginx, "
+                "ports: ['[2001:db8:1::10]:8091:80']}\n"))
+    assert inspect.render(s.model, "docker1", ["port", "lo6"]).splitlines() == [
+        "80/tcp -> [::1]:8090", "80/tcp -> [::1]:8092"]
+    assert inspect.render(s.model, "docker1", ["port", "h6"]) == \
+        "80/tcp -> [2001:db8:1::10]:8091"
+    v4, v6 = (render(getattr(s.model.ns["docker1"], r)) for r in ("rules", "rules6"))
+    assert "8090" not in v4 and "8091" not in v4
+    assert ("-A DOCKER ! -s fe80::/10 -d 2001:db8:1::10/128 ! -i br-" in v6
+            and "--dport 8091 -j DNAT --to-destination [fd00:30::5]:80" in v6)
+    assert "-A PREROUTING -d ::1/128" not in v6
+    proxies = {(str(x.ip), x.port) for x in s.model.ns["docker1"].listeners if x.role == "proxy"}
+    assert {("::1", 8090), ("::1", 8092), ("2001:db8:1::10", 8091)} <= proxies
+    assert not {("0.0.0.0", 8090), ("::", 8091)} & proxies
+
+
+def test_an_ipv6_host_address_binding_fails_and_frees_as_docker_does() -> None:
+    # [::]:8080 is taken by web's plain -p; 0.0.0.0 and [::] are apart, an address is not
+    taken = _sc("28", extra="  xx: {network: app, image: nginx, ports: ['[2001:db8:1::10]:8080:80']}\n")
+    with pytest.raises(ScenarioError, match=r"Bind for :::8080 failed: port is already allocated"):
+        lab(taken).check()
+    # an IPv6 address the host lacks: 28's and 20.10's words, brackets as Go writes them
+    for version, words in (("28", "failed to bind host port for [2001:db8:1::99]:8081:"),
+                           ("20.10", "listen tcp6 [2001:db8:1::99]:8081: bind: cannot assign")):
+        with pytest.raises(ScenarioError, match=re.escape(words)):
+            lab(_sc(version, extra="  xx: {image: nginx, ports: ['[2001:db8:1::99]:8081:80']}\n")).check()
+    # an IPv4-only container without the proxy: nothing mapped, the port stays free
+    off = lab("name: d6\nlan: {ipv6: '2001:db8:1::/64'}\n"
+              "hosts: {docker1: {daemon: {userland-proxy: false}}}\n"
+              "containers:\n  old: {image: nginx, ports: ['[::1]:8082:80']}\n"
+              "  new: {image: nginx, ports: ['[::1]:8082:80']}\n")
+    assert off.model.containers["old"].ports == []
+    # a host netsim builds without IPv6 has no ::1 either: said before anything is built
+    with pytest.raises(ScenarioError, match="has no IPv6"):
+        lab("name: d4\nhosts: {docker1: {}}\n"
+            "containers:\n  xx: {image: nginx, ports: ['[::1]:80:80']}\n").check()
 
 
 @pytest.mark.parametrize(("version", "daemon", "where", "words"), [

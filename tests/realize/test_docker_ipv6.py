@@ -49,7 +49,7 @@ def test_the_kernels_addresses_and_rules_are_the_models_in_both_families(which) 
         assert any(k[0] == "ip6" for k in _kernel(listed["docker2"]))
     else:
         assert "fd00:d0c::2/64" in b1 and "fe80::1/64" not in docker0
-        assert len(_kernel(listed["docker1"])["ip6", "raw", "PREROUTING"]) == 5  # b1 web api q1 q2
+        assert len(_kernel(listed["docker1"])["ip6", "raw", "PREROUTING"]) == 7  # b1 web api q1 q2 lo6 h6
 
 
 def _kernel(listing: list[dict]) -> dict[tuple[str, str, str], list[str]]:

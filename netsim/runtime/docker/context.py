@@ -13,7 +13,7 @@ from typing import Any
 
 from netsim.errors import ScenarioError
 from netsim.model.assembly import Assembly
-from netsim.model.graph import Model, NetRecord
+from netsim.model.graph import IPAddress, Model, NetRecord
 from netsim.runtime.docker.ipam import LOCAL_POOLS, AddressPool, IpamError, SubnetAllocator
 from netsim.runtime.docker.portalloc import PortAllocator
 from netsim.runtime.docker.profiles import MacScheme, Profile
@@ -52,9 +52,11 @@ class Daemon:
     ip6tables: bool = False  # daemon.json ip6tables (the version's default when not given)
     subnets6: list[IPv6Network] = field(default_factory=list)  # IPv6 subnets in use
 
-    def addresses(self, model: Model) -> set[IPv4Address]:
-        """Every address the host holds now (LAN, extra ones, bridge gateways, loopback)."""
-        return model.local_addresses(self.ns)
+    def addresses(self, model: Model) -> set[IPAddress]:
+        """Every address the host holds now (LAN, extra ones, bridge gateways, loopback;
+        ::1 where IPv6 is on: the kernel gives lo that one itself)."""
+        held = model.local_addresses(self.ns)
+        return held | {IPv6Address("::1")} if model.ipv6_on(self.ns) else held
 
     def families(self) -> tuple[int, ...]:
         """The address families dockerd programs: IPv6 too with ip6tables (ipv6.md §1)."""

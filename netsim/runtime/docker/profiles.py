@@ -45,8 +45,8 @@ class Profile:
     static_ip_auto_subnet: str
     wrap_prefix: str  # 28.1+: "failed to set up container networking: "
     port_allocated: str  # {ip} {port}: the allocator refuses
-    bind_in_use: str  # {proto} {ip} {port}: the socket's bind() refuses (20.10's proxy)
-    bind_unassigned: str  # {proto} {hip} {hport} {cip} {cport}: a host address it lacks
+    bind_in_use: str  # {proto} {v} {ip} {port}: the socket's bind() refuses (20.10's proxy)
+    bind_unassigned: str  # {proto} {v} {hip} {hport} {cip} {cport}: a host address it lacks
     # IPv6 (ipv6.md, observed on 20.10.24 and 28.5.2; 26 was not asked)
     ipv6_observed: bool
     ip6tables_default: bool  # 20.10: off; 27+: on
@@ -71,9 +71,9 @@ DOCKER_20_10 = Profile(
                           "networks with user configured subnets",
     wrap_prefix="",
     port_allocated="Bind for {ip}:{port} failed: port is already allocated",
-    bind_in_use="Error starting userland proxy: listen {proto}4 {ip}:{port}: bind: address "
+    bind_in_use="Error starting userland proxy: listen {proto}{v} {ip}:{port}: bind: address "
                 "already in use",
-    bind_unassigned="Error starting userland proxy: listen {proto}4 {hip}:{hport}: bind: "
+    bind_unassigned="Error starting userland proxy: listen {proto}{v} {hip}:{hport}: bind: "
                     "cannot assign requested address",
     ipv6_observed=True, ip6tables_default=False, ip6tables_needs_experimental=True,
     mac_derived_v6=True, bridge_link_local6=True,

@@ -282,22 +282,24 @@ def ports_owner(pb: PortBinding) -> tuple[str, str]:
 
 
 def publish(dk: Docker, d: Daemon, st: NetState, bindings: list[PortBinding]) -> None:
-    """DNAT, filter ACCEPT, hairpin MASQUERADE and docker-proxy per binding (spec §3.3-3.6)."""
-    br = st.net.device
+    """DNAT, filter ACCEPT, hairpin MASQUERADE and docker-proxy per binding (spec §3.3-3.6);
+    a binding on an IPv6 host address goes to the IPv6 side alone (ipv6.md §4)."""
     proxy = d.spec.userland_proxy
     templates = dk.profile.templates
     seen: set[tuple[str, int]] = set()
-    seen6: set[tuple[str, int]] = set()  # the same, for the [::] side
+    seen6: set[tuple[str, int]] = set()  # the same, for the IPv6 side
     for pb in bindings:
-        fill = {"br": br, "ip": pb.container_ip, "cport": pb.container_port, "proto": pb.proto,
-                "hport": pb.host_port, "hip": str(pb.host_ip)}
+        if pb.host_ip.version == 6:
+            _publish6(dk, d, st, pb, seen6, explicit=True)
+            continue
+        fill = _binding_fill(st, pb)
         if (pb.proto, pb.container_port) not in seen:
             seen.add((pb.proto, pb.container_port))
             when = {"always"}
             if not proxy or dk.profile.hairpin_masq_always:
                 when.add("hairpin")
             apply(dk, d, templates.port, when, fill, owner=ports_owner(pb))
-        any_ip = pb.host_ip == IPv4Address("0.0.0.0")
+        any_ip = pb.host_ip.is_unspecified
         when = {("proxy_" if proxy else "noproxy_") + ("any" if any_ip else "ip")}
         if pb.host_ip.is_loopback:
             when.add("loopback")
@@ -306,7 +308,12 @@ def publish(dk: Docker, d: Daemon, st: NetState, bindings: list[PortBinding]) ->
             _proxy(dk, d, pb, routed_reply=pb.proto == "udp" and any_ip
                    and dk.profile.udp_proxy_routed_reply)
         if any_ip and not pb.spec.startswith("0.0.0.0:") and dk.model.ipv6_on(d.ns):
-            _publish6(dk, d, st, pb, fill, seen6)
+            _publish6(dk, d, st, replace(pb, host_ip=IPv6Address("::")), seen6)
+
+
+def _binding_fill(st: NetState, pb: PortBinding) -> dict:
+    return {"br": st.net.device, "ip": pb.container_ip, "cport": pb.container_port,
+            "proto": pb.proto, "hport": pb.host_port, "hip": str(pb.host_ip)}
 
 
 def _proxy(dk: Docker, d: Daemon, pb: PortBinding, routed_reply: bool = False) -> None:
@@ -320,34 +327,43 @@ def _proxy(dk: Docker, d: Daemon, pb: PortBinding, routed_reply: bool = False) -
         routed_reply=routed_reply, v6only=pb.host_ip.version == 6))
 
 
-def _publish6(dk: Docker, d: Daemon, st: NetState, pb: PortBinding, fill: dict,
-              seen6: set[tuple[str, int]]) -> None:
-    """The IPv6 side of an address-less `-p` (ipv6.md §3, §4): `[::]:PORT` too. To the
+def _publish6(dk: Docker, d: Daemon, st: NetState, pb: PortBinding,
+              seen6: set[tuple[str, int]], explicit: bool = False) -> None:
+    """The IPv6 side of a binding (ipv6.md §3, §4; libnetwork configurePortBindingIPv6):
+    `[::]:PORT` of an address-less `-p`, or the IPv6 host address written. To the
     container's IPv6 address: ip6tables DNAT where ip6tables is on, docker-proxy with the
-    proxy on; to an IPv4-only container only docker-proxy, into its IPv4 address. Routed
-    mode maps no host port: the container port is opened instead."""
+    proxy on; to an IPv4-only container only docker-proxy, into its IPv4 address (without
+    the proxy dockerd maps nothing and says so only in its log). Routed mode maps no host
+    port: the container port is opened instead."""
     ip6 = st.net.endpoints6.get(pb.container)
     proxy = d.spec.userland_proxy
-    if ip6 is not None and d.ip6tables and routed6(st.net):
+    ports = dk.model.containers[pb.container].ports
+    if explicit:
+        ports.remove(pb)  # put back below with the address it maps to
+    routed = ip6 is not None and d.ip6tables and routed6(st.net)
+    if routed or (ip6 is None and not proxy):
+        d.ports.release(pb.host_ip, pb.host_port, pb.proto)  # no IPv6 host port is taken
+    if routed:
         if (pb.proto, pb.container_port) not in seen6:
             seen6.add((pb.proto, pb.container_port))
-            apply(dk, d, dk.profile.templates.port, {"always"}, {**fill, "ip": str(ip6.ip)},
-                  owner=ports_owner(pb), family=6)
+            apply(dk, d, dk.profile.templates.port, {"always"},
+                  {**_binding_fill(st, pb), "ip": str(ip6.ip)}, owner=ports_owner(pb), family=6)
         return
     if ip6 is None and not proxy:
         return  # dockerd maps an IPv4-only container's port over IPv4 only (ipv6.md §3)
-    target = ip6.ip if ip6 is not None else pb.container_ip
-    pb6 = replace(pb, host_ip=IPv6Address("::"), container_ip=target)
-    dk.model.containers[pb.container].ports.append(pb6)
+    pb6 = replace(pb, container_ip=ip6.ip if ip6 is not None else pb.container_ip)
+    ports.append(pb6)
     if ip6 is not None and d.ip6tables:
-        fill6 = {**fill, "ip": str(ip6.ip), "hip": "::"}
+        fill6 = _binding_fill(st, pb6)
         when = {"always"}
         if not proxy or dk.profile.hairpin_masq_always:
             when.add("hairpin")
         if (pb.proto, pb.container_port) not in seen6:  # once per container port/proto
             seen6.add((pb.proto, pb.container_port))
             apply(dk, d, dk.profile.templates.port, when, fill6, owner=ports_owner(pb), family=6)
-        apply(dk, d, dk.profile.templates.binding, {"proxy_any" if proxy else "noproxy_any"},
+        any_ip = pb.host_ip.is_unspecified
+        apply(dk, d, dk.profile.templates.binding,
+              {("proxy_" if proxy else "noproxy_") + ("any" if any_ip else "ip")},
               fill6, owner=ports_owner(pb), family=6)
     if proxy:
         _proxy(dk, d, pb6)

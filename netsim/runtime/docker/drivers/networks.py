@@ -3,7 +3,7 @@ overlay networks, the default route, and port publishing (spec §1.6, §2.4, §4
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
 from netsim.model.assembly import ANY
 from netsim.model.graph import Iface, NodeKind, PortBinding, Route
@@ -242,7 +242,7 @@ def _plan_ports(dk: Docker, r: Run, st: NetState | None,
 def _bind(dk: Docker, d: Daemon, name: str, st: NetState, ip: IPv4Address, req: PortRequest,
           rpath: tuple) -> PortBinding:
     profile = dk.profile
-    host_ip = IPv4Address(req.host_ip or st.net.options.get(bridge.HOST_BINDING, "0.0.0.0"))
+    host_ip = ip_address(req.host_ip or st.net.options.get(bridge.HOST_BINDING, "0.0.0.0"))
     binds = d.spec.userland_proxy or profile.binds_without_proxy  # who opens the socket
 
     def fail(text: str) -> RunFailed:
@@ -251,18 +251,39 @@ def _bind(dk: Docker, d: Daemon, name: str, st: NetState, ip: IPv4Address, req: 
         return RunFailed(f"{profile.wrap_prefix}driver failed programming external "
                          f"connectivity on endpoint {name} ({epid}): {text}", where)
 
-    if binds and host_ip != ANY and host_ip not in d.addresses(dk.model):
+    if host_ip.version == 6 and not dk.model.ipv6_on(d.ns):
+        raise dk.error(rpath, f"{req.spec}: host {d.name} has no IPv6 (netsim builds an "
+                       "IPv4-only host without an IPv6 loopback)", "give lan.ipv6, or the "
+                       "host an address6")
+    if binds and not host_ip.is_unspecified and host_ip not in d.addresses(dk.model):
         hport = req.host_ports[0] if req.host_ports else 0
-        raise fail(profile.bind_unassigned.format(proto=req.proto, hip=host_ip, hport=hport,
-                                                  cip=ip, cport=req.container_port))
+        raise fail(profile.bind_unassigned.format(
+            proto=req.proto, v=host_ip.version, hip=_go(host_ip), hport=hport, cip=ip,
+            cport=req.container_port))
     try:
         hport = d.ports.request(host_ip, req.host_ports, req.proto)
     except PortTaken as e:
         if e.port is None:
             raise fail("all ports are allocated") from None
         raise fail(profile.port_allocated.format(ip=e.holder, port=e.port)) from None
+    if not req.host_ip and host_ip.is_unspecified and profile.port_overlap \
+            and dk.model.ipv6_on(d.ns):  # 28 asks for 0.0.0.0 and [::] at once
+        try:
+            d.ports.request(ANY6, (hport,), req.proto)
+        except PortTaken as e:
+            d.ports.release(host_ip, hport, req.proto)
+            raise fail(profile.port_allocated.format(ip=e.holder, port=e.port)) from None
     if binds and not profile.port_overlap and d.ports.clash(host_ip, hport, req.proto):
         d.ports.release(host_ip, hport, req.proto)  # 20.10: the proxy's bind() meets a socket
-        raise fail(profile.bind_in_use.format(proto=req.proto, ip=host_ip, port=hport))
+        raise fail(profile.bind_in_use.format(proto=req.proto, v=host_ip.version,
+                                              ip=_go(host_ip), port=hport))
     return PortBinding(host_ip, hport, req.proto, name, ip, req.container_port, st.net.name,
                        req.spec)
+
+
+ANY6 = IPv6Address("::")
+
+
+def _go(ip: IPv4Address | IPv6Address) -> str:
+    """An address as Go's net.JoinHostPort writes it before ":PORT"."""
+    return f"[{ip}]" if ip.version == 6 else str(ip)
