@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from netsim.gcpause import paused
 from netsim.links import registry as links
+from netsim.links.limits import IPV6_MIN_MTU
 from netsim.model import lan
 from netsim.model.assembly import Assembly
 from netsim.model.graph import Model
@@ -113,6 +114,21 @@ def world(loaded: Loaded) -> Model:
     return asm.model
 
 
+def _ipv6_floor(asm: Assembly) -> None:
+    """IPv6 on a device under 1280 bytes: the kernel refuses the address, so `run` could not
+    build it; said at the network (or the LAN) that set the MTU."""
+    for ns in asm.model.ns.values():
+        for i in ns.ifaces.values():
+            if 0 < i.mtu < IPV6_MIN_MTU and any(a.version == 6 for a in i.addrs):
+                six = next(a for a in i.addrs if a.version == 6)
+                path = (("networks", i.network) if i.network in asm.sc.networks
+                        else ("lan", "mtu"))
+                raise asm.error(path, f"{ns.label}: {i.name} has MTU {i.mtu} and the IPv6 "
+                                f"address {six}: the kernel gives no IPv6 to a device under "
+                                f"{IPV6_MIN_MTU} bytes (ip addr add: invalid argument)",
+                                f"an MTU of {IPV6_MIN_MTU} or more, or no IPv6 there")
+
+
 @paused()
 def build(loaded: Loaded) -> Model:
     asm = _physical(loaded)
@@ -136,6 +152,7 @@ def build(loaded: Loaded) -> Model:
                             else "say which host (several hosts)", ", ".join(all_hosts))
     for name in all_hosts:
         asm.model.ns[name].rules.writer = None
+    _ipv6_floor(asm)
     lan.routes(asm)
     asm.model.warnings += list(loaded.notes) + links.lint(asm.model)
     return asm.model

@@ -133,6 +133,20 @@ def test_an_ipv6_host_address_binding_fails_and_frees_as_docker_does() -> None:
             "containers:\n  xx: {image: nginx, ports: ['[::1]:80:80']}\n").check()
 
 
+@pytest.mark.parametrize(("change", "where"), [
+    ("  app: {ipv6: true, subnet: [172.30.0.0/24, 'fd00:30::/64'], "
+     "options: {com.docker.network.driver.mtu: '1279'}}", "networks.app"),
+    ("  app: {ipv6: true, subnet: [172.30.0.0/24, 'fd00:30::/64']}\nlan: {ipv6: "
+     "'2001:db8:1::/64', mtu: 1200}", "lan.mtu")])
+def test_ipv6_under_1280_bytes_is_refused_where_the_mtu_was_set(change, where) -> None:
+    text = _sc("28").replace("lan: {ipv6: '2001:db8:1::/64'}\n", "").replace(
+        "  app: {ipv6: true, subnet: [172.30.0.0/24, 'fd00:30::/64']}", change)
+    with pytest.raises(ScenarioError, match="the kernel gives no IPv6 to a device under 1280") as e:
+        lab(text).check()
+    assert where in str(e.value) and "1280 or more" in str(e.value)
+    lab(text.replace("1279", "1280").replace("mtu: 1200", "mtu: 1280")).check()
+
+
 @pytest.mark.parametrize(("version", "daemon", "where", "words"), [
     ("20.10", "{ipv6: true, fixed-cidr-v6: 'fd00:d0c::/64', ip6tables: true}",
      "hosts.docker1.daemon.ip6tables", "failed to start daemon: ip6tables rules are only "

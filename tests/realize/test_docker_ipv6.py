@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import pytest
 
 from netsim.lab import Lab
+from netsim.links.limits import IPV6_MIN_MTU
 from netsim.realize import nft, sandbox
 from tests.conftest import SCENARIOS, needs_root
 from tests.realize.test_ipv6 import _addresses, inside
@@ -39,10 +41,13 @@ def test_the_kernels_addresses_and_rules_are_the_models_in_both_families(which) 
                          "show", "dev", "docker0")
         fwd6 = inside(sandbox.ns_name(lab.name, "docker1"), "sysctl", "-n",
                       "net.ipv6.conf.all.forwarding")
+        floor = _ipv6_under_1280(sandbox.ns_name(lab.name, "docker1"))
     for h in hosts:
         assert _kernel(listed[h]) == _model(lab, h), h
     assert sorted(b1) == sorted(str(a) for a in lab.model.ns["b1"].ifaces["eth0"].addrs)
     assert fwd6.strip() == "1"
+    # the floor netsim refuses a scenario at (limits.IPV6_MIN_MTU): the kernel's own
+    assert floor == (f"MTU {IPV6_MIN_MTU - 1}: invalid argument", f"MTU {IPV6_MIN_MTU}: ok")
     if which == "ipv6-2010":  # the MAC-derived address; fe80::1 on the bridge; no ip6 rules
         assert "fd00:d0c::242:ac11:2/64" in b1 and "fe80::1/64" in docker0
         assert not any(k[0] == "ip6" for k in _kernel(listed["docker1"]))
@@ -50,6 +55,24 @@ def test_the_kernels_addresses_and_rules_are_the_models_in_both_families(which) 
     else:
         assert "fd00:d0c::2/64" in b1 and "fe80::1/64" not in docker0
         assert len(_kernel(listed["docker1"])["ip6", "raw", "PREROUTING"]) == 7  # b1 web api q1 q2 lo6 h6
+
+
+def _ipv6_under_1280(ns: str) -> tuple[str, ...]:
+    """A scratch veth pair at 1279 and at 1280 bytes, asked for an IPv6 address."""
+    def run() -> tuple[str, ...]:
+        out = []
+        with sandbox.in_netns(ns):
+            for mtu in (IPV6_MIN_MTU - 1, IPV6_MIN_MTU):
+                subprocess.run(["ip", "link", "add", "floor6a", "mtu", str(mtu), "type", "veth",
+                                "peer", "name", "floor6b", "mtu", str(mtu)], check=True)
+                got = subprocess.run(["ip", "addr", "add", "fd00:99::1/64", "dev", "floor6a"],
+                                     capture_output=True, text=True)
+                subprocess.run(["ip", "link", "del", "floor6a"], check=True)
+                out.append(f"MTU {mtu}: " + ("ok" if got.returncode == 0 else
+                                             got.stderr.strip().split(": ")[-1].lower()))
+        return tuple(out)
+
+    return sandbox.in_thread(run)
 
 
 def _kernel(listing: list[dict]) -> dict[tuple[str, str, str], list[str]]:
