@@ -18,10 +18,11 @@ FILE = click.Path(dir_okay=False)
 
 
 def _console(stderr: bool = False) -> Console:
-    """The terminal report; on stderr when stdout carries the JSON (`--json -`)."""
-    console = Console(stderr=stderr)
+    """The terminal report; on stderr when stdout carries the JSON (`--json -`). No emoji
+    codes: a MAC such as 3a:ab:79 would print a symbol for its ":ab:"."""
+    console = Console(stderr=stderr, emoji=False)
     if not console.is_terminal:  # CI logs: wide enough for the tables, never 80 columns
-        console = Console(width=160, stderr=stderr)
+        console = Console(width=160, stderr=stderr, emoji=False)
     return console
 
 

@@ -34,14 +34,13 @@ from pathlib import Path
 from netsim.answer.outcome import Outcome
 from netsim.answer.probe import Probe
 from netsim.answer.verdict import Verdict
+from netsim.probe.icmp import ECHO6_REPLY, ECHO6_REQUEST, ICMP6_ERRORS, echo_request
 from netsim.realize import sandbox
 
 TIMEOUT = 1.0
 IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2
 IPV6_MTU_DISCOVER = 23  # linux/in6.h (IPV6_PMTUDISC_DO is 2 too)
 FAMILY = {4: socket.AF_INET, 6: socket.AF_INET6}
-ECHO6_REQUEST, ECHO6_REPLY = 128, 129
-ICMP6_ERRORS = {1: "destination unreachable", 2: "packet too big", 3: "time exceeded"}
 NEGATIVE = (Verdict.BLOCKED,)  # answers that may be a lost packet: retried, never trusted
 SENDERS = min(2, os.cpu_count() or 1)  # threads sending a wave: the kernel's work per probe
 SPLIT_FROM = 64  # (sendto, connect) runs in the sender's syscall, the GIL released
@@ -529,21 +528,3 @@ class Prober:
         if k is not None:
             out[k].evidence.append(f"ICMP type {icmp.type} code {icmp.code} from {pkt.src} "
                                    f"about {pkt[IPerror].dst}")
-
-
-def _checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return ~total & 0xFFFF
-
-
-def echo_request(ident: int, seq: int, payload: bytes, kind: int = 8) -> bytes:
-    """ICMP echo request (RFC 792), or ICMPv6's (kind 128: the kernel sums it); the kernel
-    adds the IP header."""
-    head = struct.pack("!BBHHH", kind, 0, 0, ident, seq)
-    if kind != 8:
-        return head + payload
-    return struct.pack("!BBHHH", 8, 0, _checksum(head + payload), ident, seq) + payload

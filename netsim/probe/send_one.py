@@ -11,21 +11,43 @@ import select
 import socket
 import struct
 import time
+from ipaddress import ip_address
 
-ECHO_REQUEST, ECHO_REPLY, UNREACHABLE = 8, 0, 3
+from netsim.probe.icmp import (
+    ECHO6_REPLY,
+    ECHO6_REQUEST,
+    ECHO_REPLY,
+    ICMP6_ERRORS,
+    ICMP_ERRORS,
+    IP6_HEADER,
+    echo_request,
+)
+
+FAMILY = {4: socket.AF_INET, 6: socket.AF_INET6}
+ANY = {4: "0.0.0.0", 6: "::"}
 
 
 def _refused_words(proto: str) -> str:
     return "connection refused (RST)" if proto == "tcp" else "ICMP port unreachable"
 
 
+def _seen(said: str) -> str | None:
+    """The echo service's "ADDRESS:PORT" (an IPv6 address may come bracketed)."""
+    head = said.rsplit(":", 1)[0].strip("[]") if ":" in said else ""
+    try:
+        return str(ip_address(head))
+    except ValueError:
+        return None
+
+
 def _socket_probe(proto: str, dst: str, port: int, sport: int, timeout: float) -> dict:
     """A TCP connect or a UDP datagram from `sport`; the echo service answers with the
     address:port it saw."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else
+    family = ip_address(dst).version
+    s = socket.socket(FAMILY[family], socket.SOCK_STREAM if proto == "tcp" else
                       socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", sport))
+    s.bind((ANY[family], sport))
     s.settimeout(timeout)
     try:
         s.connect((dst, port))
@@ -33,8 +55,7 @@ def _socket_probe(proto: str, dst: str, port: int, sport: int, timeout: float) -
             s.send(b"netsim trace\n")
         else:
             s.settimeout(min(timeout, 1.0))
-        said = s.recv(512).decode(errors="replace").strip()
-        return {"result": "open", "seen": said.rsplit(":", 1)[0] if ":" in said else None}
+        return {"result": "open", "seen": _seen(s.recv(512).decode(errors="replace").strip())}
     except ConnectionRefusedError:
         return {"result": "closed", "error": _refused_words(proto)}
     except TimeoutError:
@@ -45,21 +66,28 @@ def _socket_probe(proto: str, dst: str, port: int, sport: int, timeout: float) -
         s.close()
 
 
-def _checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    return ~(total + (total >> 16)) & 0xFFFF
+def _answer(data: bytes, ident: int, v6: bool) -> tuple[str, int] | None:
+    """("reach" | "error", code) when `data` answers our echo: a reply, or an error quoting it.
+    An IPv4 raw socket reads the IP header too; an IPv6 one does not."""
+    hl = 0 if v6 else (data[0] & 0x0F) * 4
+    kind = data[hl]
+    if kind == (ECHO6_REPLY if v6 else ECHO_REPLY):
+        return ("reach", 0) if struct.unpack_from("!H", data, hl + 4)[0] == ident else None
+    if kind not in (ICMP6_ERRORS if v6 else ICMP_ERRORS):
+        return None
+    inner = hl + 8
+    quoted = inner + (IP6_HEADER if v6 else (data[inner] & 0x0F) * 4) if len(data) > inner else 0
+    if len(data) >= quoted + 6 and struct.unpack_from("!H", data, quoted + 4)[0] == ident:
+        return "error", kind
+    return None
 
 
 def icmp(dst: str, ident: int, timeout: float) -> dict:
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    header = struct.pack("!BBHHH", ECHO_REQUEST, 0, 0, ident, 1)
-    payload = b"netsim trace"
-    packet = struct.pack("!BBHHH", ECHO_REQUEST, 0, _checksum(header + payload), ident, 1)
+    v6 = ip_address(dst).version == 6
+    s = socket.socket(FAMILY[6 if v6 else 4], socket.SOCK_RAW,
+                      socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
     try:
-        s.sendto(packet + payload, (dst, 0))
+        s.sendto(echo_request(ident, 1, b"netsim trace", ECHO6_REQUEST if v6 else 8), (dst, 0))
     except OSError as e:
         s.close()
         return {"result": "blocked", "error": os.strerror(e.errno or errno.EIO)}
@@ -68,17 +96,14 @@ def icmp(dst: str, ident: int, timeout: float) -> dict:
         while (left := deadline - time.monotonic()) > 0:
             if not select.select([s], [], [], left)[0]:
                 break
-            data, (src, _) = s.recvfrom(2048)
-            ihl = (data[0] & 0x0F) * 4
-            kind = data[ihl]
-            if kind == ECHO_REPLY and struct.unpack("!H", data[ihl + 4:ihl + 6])[0] == ident:
+            data, peer = s.recvfrom(2048)
+            got = _answer(data, ident, v6)
+            if got and got[0] == "reach":
                 return {"result": "reach", "seen": None}
-            if kind == UNREACHABLE and len(data) >= ihl + 8 + 28:
-                inner = data[ihl + 8:]
-                inner_ihl = (inner[0] & 0x0F) * 4
-                if struct.unpack("!H", inner[inner_ihl + 4:inner_ihl + 6])[0] == ident:
-                    return {"result": "blocked", "error": f"ICMP destination unreachable "
-                            f"(code {data[ihl + 1]}) from {src}"}
+            if got:
+                words = (ICMP6_ERRORS if v6 else ICMP_ERRORS)[got[1]]
+                return {"result": "blocked", "error": f"ICMP{'v6' if v6 else ''} {words} "
+                        f"(code {data[(0 if v6 else (data[0] & 0x0F) * 4) + 1]}) from {peer[0]}"}
         return {"result": "blocked", "error": "no answer before the timeout"}
     finally:
         s.close()

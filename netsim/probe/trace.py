@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 import random
 import re
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
+from ipaddress import ip_address
 
 from netsim.answer.outcome import Outcome
 from netsim.answer.probe import Probe
@@ -126,14 +127,14 @@ def _mark() -> int:
 def _trace_rules(proto: str, mark: int, tunnels: list[tuple[str, int | None]]) -> str:
     """The marked flow both ways; and the tunnels' packets (VXLAN): nothing else runs while a
     trace is sent, so the encapsulated leg between hosts is this probe's."""
-    match = ([f"icmp id {mark}"] if proto == "icmp" else
+    match = ([f"icmp id {mark}", f"icmpv6 id {mark}"] if proto == "icmp" else
              [f"{proto} sport {mark}", f"{proto} dport {mark}"])
     match += [f"{p} dport {port}" if port is not None else f"meta l4proto {p}"
               for p, port in tunnels]
     body = "\n".join(f"    {m} meta nftrace set 1" for m in match)
     chains = "\n".join(f"  chain {hook} {{\n    type filter hook {hook} priority -350;\n{body}\n  }}"
                        for hook in ("prerouting", "output"))
-    return f"table ip {TABLE} {{\n{chains}\n}}\n"
+    return f"table inet {TABLE} {{\n{chains}\n}}\n"  # inet: both families
 
 
 def run(model: Model, names: dict[str, str], probe: Probe, predicted: Outcome,
@@ -162,7 +163,7 @@ def run(model: Model, names: dict[str, str], probe: Probe, predicted: Outcome,
     finally:
         events = _collect(monitors)
         for ns in armed:
-            nft.load_text(ns, f"delete table ip {TABLE}")
+            nft.load_text(ns, f"delete table inet {TABLE}")
     by_ns = {ns: [_step(line) for line in events.get(ns, []) if LINE.match(line)]
              for ns in spaces}
     hops = _hops(model, ours, predicted, by_ns)
@@ -182,7 +183,7 @@ def _send(ns: str, probe: Probe, mark: int, timeout: float) -> Outcome:
             return send_one.send(probe.proto, str(probe.dst), probe.port or 0, mark, timeout)
 
     said = in_thread(send)
-    seen = IPv4Address(said["seen"]) if said.get("seen") else None
+    seen = ip_address(said["seen"]) if said.get("seen") else None
     evidence = [said["error"]] if said.get("error") else (
         [f"the server saw {seen}"] if seen else ["answered"])
     return Outcome(Verdict.of(said["result"]), seen, evidence=evidence)
@@ -240,12 +241,14 @@ def _conntrack(spaces: dict[str, str], mark: int) -> dict[str, list[str]]:
     def dump() -> dict[str, list[str]]:
         out = {}
         for node, ns in spaces.items():
+            out[node] = []
             with in_netns(ns):  # pyroute2 opens its socket on first use: dump in there
-                sock = NFCTSocket()
-                try:
-                    out[node] = [line for m in sock.dump() if (line := _entry(m, mark))]
-                finally:
-                    sock.close()
+                for family in (socket.AF_INET, socket.AF_INET6):  # one table per family
+                    sock = NFCTSocket(nfgen_family=family)
+                    try:
+                        out[node] += [line for m in sock.dump() if (line := _entry(m, mark))]
+                    finally:
+                        sock.close()
         return out
 
     return in_thread(dump)
@@ -256,9 +259,11 @@ def _entry(m, mark: int) -> str | None:
     for key in ("CTA_TUPLE_ORIG", "CTA_TUPLE_REPLY"):
         t = m.get_attr(key)
         ip, pr = t.get_attr("CTA_TUPLE_IP"), t.get_attr("CTA_TUPLE_PROTO")
-        tuples.append([ip.get_attr("CTA_IP_V4_SRC"), ip.get_attr("CTA_IP_V4_DST"),
+        v6 = ip.get_attr("CTA_IP_V6_SRC") is not None
+        tuples.append([ip.get_attr("CTA_IP_V6_SRC" if v6 else "CTA_IP_V4_SRC"),
+                       ip.get_attr("CTA_IP_V6_DST" if v6 else "CTA_IP_V4_DST"),
                        pr.get_attr("CTA_PROTO_SRC_PORT"), pr.get_attr("CTA_PROTO_DST_PORT"),
-                       pr.get_attr("CTA_PROTO_ICMP_ID")])
+                       pr.get_attr("CTA_PROTO_ICMP_ID") or pr.get_attr("CTA_PROTO_ICMPV6_ID")])
     orig, reply = tuples
     if mark not in (*orig[2:], *reply[2:]):
         return None
@@ -267,7 +272,13 @@ def _entry(m, mark: int) -> str | None:
 
 def _tuple(t: list) -> str:
     src, dst, sport, dport, ident = t
-    return f"{src}:{sport} > {dst}:{dport}" if sport is not None else f"{src} > {dst} id {ident}"
+    if sport is None:
+        return f"{src} > {dst} id {ident}"
+    return f"{_host(src)}:{sport} > {_host(dst)}:{dport}"
+
+
+def _host(ip: str) -> str:
+    return f"[{ip}]" if ":" in ip else ip
 
 
 FRESH = 5  # seconds: a bridge entry updated this recently was this probe's frames
@@ -311,6 +322,9 @@ def difference(model: Model, trace: Trace) -> str | None:
     for hop in trace.hops:
         if hop.node not in model.ns or model.ns[hop.node].kind not in IP_HOOKED:
             continue
+        if not hop.saw and hop.node == trace.probe.src_ns and pred.result == \
+                trace.observed.result:
+            return None  # refused before any hook (no route: ENETUNREACH), as predicted
         if not hop.saw and hop.label in pred.path:
             before = _previous(trace, hop)
             where = f" after {before.label}" if before else ""
@@ -320,8 +334,8 @@ def difference(model: Model, trace: Trace) -> str | None:
         drop = hop.dropped
         if drop and pred.result != Verdict.BLOCKED:
             return f"{hop.label} dropped it in {drop.table} {drop.chain}: {drop.text}"
-        if drop and pred.dropped_by and pred.dropped_by[0] == hop.node and (
-                pred.dropped_by[1], pred.dropped_by[2]) != (drop.table, drop.chain):
+        if drop and pred.dropped_by and pred.dropped_by[0] == hop.node and (  # "ip6 raw": raw
+                pred.dropped_by[1].split()[-1], pred.dropped_by[2]) != (drop.table, drop.chain):
             return (f"{hop.label} dropped it in {drop.table} {drop.chain}, the model says in "
                     f"{pred.dropped_by[1]} {pred.dropped_by[2]}")
     if trace.observed.result not in (pred.result, Verdict.INCONCLUSIVE):

@@ -24,8 +24,8 @@ def predicted_at(trace: Trace) -> dict[str, list[str]]:
     return out
 
 
-PACKET = re.compile(r"ip saddr (\S+) ip daddr (\S+).*?(?:(tcp|udp) sport (\d+) \3 dport (\d+)|"
-                    r"(icmp) type (\S+))")
+PACKET = re.compile(r"ip6? saddr (\S+) ip6? daddr (\S+).*?(?:(tcp|udp) sport (\d+) \3 dport (\d+)|"
+                    r"(icmp|icmpv6) type (\S+))")
 
 
 def seen_as(hop: Hop) -> str | None:
@@ -75,7 +75,8 @@ def table(trace: Trace) -> Table:
     p, pred, seen = trace.probe, trace.predicted, trace.observed
     title = (f"trace {p.label}: predicted {pred.result}, observed {seen.result}"
              + (f" (the server saw {seen.source_seen})" if seen.source_seen else ""))
-    t = Table(title=title, show_lines=True, title_justify="left")
+    # cells are Text: an IPv6 endpoint "[fd00::2]:80" is not markup, a MAC's ":ab:" no emoji
+    t = Table(title=Text(title), show_lines=True, title_justify="left")
     for col in ("hop", "predicted", "observed (nft trace, conntrack, bridge)"):
         t.add_column(col, overflow="fold")
     said = predicted_at(trace)
@@ -94,8 +95,8 @@ def table(trace: Trace) -> Table:
     rows += [(h.label, observed_at(h)) for h in extra]  # seen, though not on the path
     for label, observed in rows:
         mark = "red" if trace.difference and label in trace.difference.split(" ")[:8] else ""
-        t.add_row(Text(label, style=mark), "\n".join(said.get(label) or ["-"]),
-                  "\n".join(observed))
+        t.add_row(Text(label, style=mark), Text("\n".join(said.get(label) or ["-"])),
+                  Text("\n".join(observed)))
     return t
 
 
@@ -117,12 +118,12 @@ class TraceReport:
         return getattr(self.trace, name)
 
     def _repr_html_(self) -> str:
-        console = Console(record=True, width=140, file=_Null(), force_jupyter=False)
+        console = Console(record=True, width=140, file=_Null(), force_jupyter=False, emoji=False)
         render(self.trace, console)
         return console.export_html(inline_styles=True)
 
     def __repr__(self) -> str:
-        console = Console(record=True, width=140, file=_Null(), force_jupyter=False)
+        console = Console(record=True, width=140, file=_Null(), force_jupyter=False, emoji=False)
         render(self.trace, console)
         return console.export_text()
 

@@ -131,3 +131,26 @@ def test_traces_agree_with_the_prediction_across_modes_and_runtimes(which) -> No
             assert t.observed.result == row.predicted.result, (row.probe.label, t.observed)
             assert t.difference is None, (row.probe.label, t.difference)
             assert t.hops and t.hops[0].saw  # the source namespace at least
+
+
+def test_ipv6_is_traced_as_ipv4_is_dnat_nat66_and_a_raw_drop() -> None:
+    """The trace table is `inet`: IPv6 packets, ICMPv6 echoes, ip6 conntrack entries; and
+    the view prints an IPv6 endpoint as written, not as rich markup."""
+    lab = Lab.load(SCENARIOS / "ipv6-bridge.yml")
+    with lab.up():
+        dnat = lab.trace("laptop", "2001:db8:1::10", "8091/tcp")
+        egress = lab.trace("web", "2001:db8:ffff::10", "80/tcp").trace
+        raw = lab.trace("laptop", "fd00:30::2").trace
+        unrouted = lab.trace("i1", "2001:db8:ffff::10").trace
+    t = dnat.trace
+    assert t.observed.result == "open" and t.difference is None
+    assert str(t.observed.source_seen) == "2001:db8:1::50"  # DNAT keeps the LAN's address
+    host = _hop(t, "docker1")
+    assert any(s.table == "nat" and "ip6 daddr 2001:db8:1::10" in s.text for s in host.steps)
+    assert any("[2001:db8:1::10]:8091" in c and "reply [fd00:30::5]:80" in c
+               for c in host.conntrack), host.conntrack
+    assert "-> [fd00:30::5]:80" in repr(dnat)
+    assert egress.difference is None and str(egress.observed.source_seen) == "2001:db8:1::10"
+    assert raw.observed.result == "blocked" and raw.difference is None
+    assert _hop(raw, "docker1").dropped.chain == "PREROUTING"
+    assert unrouted.observed.result == "blocked" and unrouted.difference is None
