@@ -111,6 +111,20 @@ def test_a_port_on_an_ipv6_host_address_is_published_there_alone() -> None:
     assert not {("0.0.0.0", 8090), ("::", 8091)} & proxies
 
 
+def test_2010_writes_a_containers_bindings_in_sortportmaps_order() -> None:
+    """Seen on the real 20.10.24 (tests/realize/test_engine_docker.py, ipv6-2010): within one
+    container port nat.SortPortMap puts the higher host port first; 28 keeps the -p order."""
+    daemon = "{ipv6: true, fixed-cidr-v6: 'fd00:d0c::/64', experimental: true, ip6tables: true}"
+    extra = "  w2: {network: app, image: nginx, ports: ['8080:80', '[2001:db8:1::10]:8081:80']}\n"
+    order = {}
+    for version, conf in (("20.10", daemon), ("28", daemon.replace(", experimental: true", ""))):
+        text = render(lab(_sc(version, conf, extra).replace("ports: ['8080:80']", "ports: []"))
+                      .model.ns["docker1"].rules6)
+        order[version] = [line.split("--dport ")[1].split()[0] for line in text.splitlines()
+                          if "-j DNAT" in line]
+    assert order == {"20.10": ["8081", "8080"], "28": ["8080", "8081"]}
+
+
 def test_an_ipv6_host_address_binding_fails_and_frees_as_docker_does() -> None:
     # [::]:8080 is taken by web's plain -p; 0.0.0.0 and [::] are apart, an address is not
     taken = _sc("28", extra="  xx: {network: app, image: nginx, ports: ['[2001:db8:1::10]:8080:80']}\n")

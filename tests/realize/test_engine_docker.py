@@ -32,7 +32,7 @@ pytestmark = [needs_root, needs_dockerd]
 # words, network connect events, -P (fidelity-2010), macvlan with the user's shim, the
 # tutorial's pasted commands
 ENGINE_LABS = ["bridge", "user-bridges", "modes", "names", "overlay", "overlay-order",
-               "fidelity-2010", "macvlan-modes", "commands"]
+               "fidelity-2010", "macvlan-modes", "commands", "ipv6-2010"]
 
 
 def _nothing_left(lab: str) -> None:
@@ -56,11 +56,12 @@ def _docker(sock: str, *argv: str) -> str:
 RULE_ORDER_RANDOM = {"bridge"}
 
 
-def _rules_as_the_model_names_them(lab: Lab, host: str, sock: str) -> list[str]:
-    """The host's real iptables-save, bridge names mapped to the model's (br-<network id>:
-    the engine's ids are random), counters dropped."""
+def _rules_as_the_model_names_them(lab: Lab, host: str, sock: str,
+                                   save: str = "iptables-save") -> list[str]:
+    """The host's real iptables-save (or ip6tables-save), bridge names mapped to the model's
+    (br-<network id>: the engine's ids are random), counters dropped."""
     ns = sandbox.NETNS_DIR / sandbox.ns_name(lab.name, host)
-    real = subprocess.run(["nsenter", f"--net={ns}", "iptables-save"], capture_output=True,
+    real = subprocess.run(["nsenter", f"--net={ns}", save], capture_output=True,
                           text=True, check=True).stdout
     listed = _docker(sock, "network", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}")
     for line in listed.splitlines():
@@ -99,6 +100,8 @@ def test_managed_engine_observes_what_the_engines_profile_predicts(name: str) ->
                 sock_d = journal.engine["sockets"][d.host]
                 assert _rules_as_the_model_names_them(lab, d.host, sock_d) == _rule_lines(
                     iptables_save.render(lab.model.ns[d.host].rules)), d.host
+                assert _rules_as_the_model_names_them(lab, d.host, sock_d, "ip6tables-save") \
+                    == _rule_lines(iptables_save.render(lab.model.ns[d.host].rules6)), d.host
         report = lab.probe(full_matrix=True)
     assert report.engine.startswith("docker 20.10") and lab.model.profile == "20.10"
     differ = [(r.probe.label, r.predicted.result, r.observed, r.notes) for r in report.rows

@@ -93,12 +93,15 @@ def create_network(client, t: Target, name: str, spec: Network):
     from docker.types import IPAMConfig, IPAMPool
 
     ipam = None
-    if spec.subnet or spec.gateway or spec.ip_range or spec.aux_addresses:
-        ipam = IPAMConfig(pool_configs=[IPAMPool(
+    if spec.subnet or spec.gateway or spec.ip_range or spec.aux_addresses or spec.subnet6:
+        pools = [IPAMPool(
             subnet=str(spec.subnet) if spec.subnet else None,
             iprange=str(spec.ip_range) if spec.ip_range else None,
             gateway=str(spec.gateway) if spec.gateway else None,
-            aux_addresses={k: str(v) for k, v in spec.aux_addresses.items()} or None)])
+            aux_addresses={k: str(v) for k, v in spec.aux_addresses.items()} or None)]
+        if spec.subnet6:  # `--subnet v4 --subnet v6`: a pool per family
+            pools.append(IPAMPool(subnet=str(spec.subnet6)))
+        ipam = IPAMConfig(pool_configs=pools)
     options = dict(spec.options)
     if spec.parent:
         options["parent"] = spec.parent
@@ -107,7 +110,7 @@ def create_network(client, t: Target, name: str, spec: Network):
     return client.networks.create(
         t.name(name), driver=spec.driver, options=options or None, ipam=ipam,
         internal=spec.internal, attachable=spec.attachable if spec.driver == "overlay" else None,
-        labels={LABEL: t.lab})
+        enable_ipv6=spec.ipv6 or None, labels={LABEL: t.lab})
 
 
 def _aliases(t: Target, container: str, attach) -> list[str] | None:
@@ -172,6 +175,7 @@ def run(api, t: Target, name: str, spec: Container, sc: Scenario) -> str:
     user_net = first not in BUILT_IN_MODES and not first.startswith("container:")
     networking = api.create_networking_config({mode: api.create_endpoint_config(
         ipv4_address=str(attach.ip) if attach and attach.ip else None,
+        ipv6_address=str(attach.ip6) if attach and attach.ip6 else None,
         aliases=_aliases(t, name, attach), links=links or None)}) if user_net else None
     cid = api.create_container(
         t.image, command=echo_args(listens(spec, sc)), name=t.name(name),
@@ -187,6 +191,7 @@ def connect(api, t: Target, cid: str, name: str, net: str, attach,
             links: dict[str, str] | None = None) -> None:
     api.connect_container_to_network(
         cid, _engine_net(t, net), ipv4_address=str(attach.ip) if attach and attach.ip else None,
+        ipv6_address=str(attach.ip6) if attach and attach.ip6 else None,
         aliases=_aliases(t, name, attach), links=links or None)
 
 

@@ -113,6 +113,15 @@ def config(spec: Host, version_major: int) -> dict:
     out: dict = {"userland-proxy": spec.userland_proxy, "icc": spec.icc}
     if spec.dns:
         out["dns"] = [str(a) for a in spec.dns]
+    six = spec.daemon  # daemon.json's IPv6 keys, as the scenario wrote them
+    if six is not None and six.ipv6:
+        out["ipv6"] = True
+        if six.fixed_cidr_v6 is not None:
+            out["fixed-cidr-v6"] = str(six.fixed_cidr_v6)
+    if six is not None and six.ip6tables is not None:
+        out["ip6tables"] = six.ip6tables
+    if six is not None and six.experimental:
+        out["experimental"] = True
     if version_major < 23:  # 20.10 keeps its identity key here instead of /etc/docker
         out["deprecated-key-path"] = "KEY"
     return out

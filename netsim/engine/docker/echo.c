@@ -3,7 +3,8 @@
  * the same answer netsim's own echo listeners give. UDP answers come from the address the
  * datagram was sent to (IP_PKTINFO), as a connected client requires.
  *
- *   netsim-echo tcp:80 udp:53 tcp:8192:127.0.0.1 ...   (no argument: just stay alive)
+ *   netsim-echo tcp:80 udp:53 tcp:8192:127.0.0.1 ...   (no argument: just stay alive; a
+ *   port without an address is heard in both families, each on a socket of its own)
  *   netsim-echo probe tcp|udp|icmp IP PORT|SIZE        (one probe, see probe())
  * Static, no libc resolver, one process: the image holds nothing else but busybox. */
 #define _GNU_SOURCE
@@ -20,49 +21,91 @@
 
 #define MAX 64
 
-static int listen_on(const char *spec, int *udp) {
-    const char *port = strchr(spec, ':') ? strchr(spec, ':') + 1 : spec, *ip = strchr(port, ':');
-    *udp = strncmp(spec, "udp", 3) == 0;
-    int s = socket(AF_INET, *udp ? SOCK_DGRAM : SOCK_STREAM, 0), one = 1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(port))};
-    if (ip && inet_pton(AF_INET, ip + 1, &a.sin_addr) != 1) { fprintf(stderr, "%s: bad address\n", spec); exit(1); }
+/* One socket of a spec: family 4 or 6; the address given, else the family's any (an IPv6
+ * one V6ONLY, so its IPv4 twin keeps IPv4). -1: this family cannot be had here. */
+static int listen_one(const char *spec, const char *port, const char *ip, int udp, int family) {
+    int s = socket(family == 6 ? AF_INET6 : AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0), one = 1;
+    if (s < 0) return -1;
+    struct sockaddr_storage st = {0};
+    socklen_t len;
+    if (family == 6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&st;
+        a->sin6_family = AF_INET6; a->sin6_port = htons(atoi(port)); len = sizeof *a;
+        if (ip && inet_pton(AF_INET6, ip, &a->sin6_addr) != 1) { fprintf(stderr, "%s: bad address\n", spec); exit(1); }
+        setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&st;
+        a->sin_family = AF_INET; a->sin_port = htons(atoi(port)); len = sizeof *a;
+        if (ip && inet_pton(AF_INET, ip, &a->sin_addr) != 1) { fprintf(stderr, "%s: bad address\n", spec); exit(1); }
+    }
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(s, (struct sockaddr *)&a, sizeof a) < 0) { perror(spec); exit(1); }
-    if (*udp) setsockopt(s, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+    if (bind(s, (struct sockaddr *)&st, len) < 0) {
+        if (family == 6 && !ip) { close(s); return -1; }  /* no IPv6 here: IPv4 alone */
+        perror(spec); exit(1);
+    }
+    if (udp) setsockopt(s, family == 6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                        family == 6 ? IPV6_RECVPKTINFO : IP_PKTINFO, &one, sizeof one);
     else listen(s, 512);
     return s;
 }
 
-static int peer_text(char *out, size_t n, struct sockaddr_in *p) {
-    char ip[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &p->sin_addr, ip, sizeof ip);
-    return snprintf(out, n, "%s:%u\n", ip, ntohs(p->sin_port));
+/* "tcp:80" (both families), "udp:53", "tcp:8192:127.0.0.1", "tcp:8192:fd00::2": up to two
+ * sockets into fds; returns how many. */
+static int listen_on(const char *spec, int *fds) {
+    const char *port = strchr(spec, ':') ? strchr(spec, ':') + 1 : spec, *ip = strchr(port, ':');
+    int udp = strncmp(spec, "udp", 3) == 0, n = 0;
+    if (ip) ip++;
+    if (!ip || !strchr(ip, ':')) fds[n++] = listen_one(spec, port, ip, udp, 4);
+    if (!ip || strchr(ip, ':')) {
+        int s = listen_one(spec, port, ip, udp, 6);
+        if (s >= 0) fds[n++] = s;
+    }
+    return n;
+}
+
+static int peer_text(char *out, size_t n, struct sockaddr_storage *p) {
+    char ip[INET6_ADDRSTRLEN];
+    unsigned port;
+    if (p->ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)p;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip); port = ntohs(a->sin6_port);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)p;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip); port = ntohs(a->sin_port);
+    }
+    return snprintf(out, n, "%s:%u\n", ip, port);
 }
 
 static void answer_tcp(int s) {
-    struct sockaddr_in p; socklen_t len = sizeof p; char text[64];
+    struct sockaddr_storage p; socklen_t len = sizeof p; char text[80];
     int c = accept(s, (struct sockaddr *)&p, &len);
     if (c < 0) return;
     if (write(c, text, peer_text(text, sizeof text, &p)) < 0) { /* peer gone: nothing to say */ }
     close(c);
 }
 
+/* The answer leaves from the address the datagram came to (IP_PKTINFO / IPV6_PKTINFO). */
 static void answer_udp(int s) {
-    char buf[2048], cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))], text[64];
-    struct sockaddr_in p; struct iovec iov = {buf, sizeof buf};
+    char buf[2048], cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))] = {0}, text[80];
+    struct sockaddr_storage p; struct iovec iov = {buf, sizeof buf};
     struct msghdr m = {&p, sizeof p, &iov, 1, cbuf, sizeof cbuf, 0};
     if (recvmsg(s, &m, 0) < 0) return;
-    struct in_addr local = {0};
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+    struct in_pktinfo in4 = {0}; struct in6_pktinfo in6 = {0};
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
-            local = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr;
+            in4.ipi_spec_dst = ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr;
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
+            in6.ipi6_addr = ((struct in6_pktinfo *)CMSG_DATA(c))->ipi6_addr;
+    }
+    int v6 = p.ss_family == AF_INET6;
     struct iovec out = {text, (size_t)peer_text(text, sizeof text, &p)};
-    char obuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = {0};
-    struct msghdr r = {&p, sizeof p, &out, 1, obuf, sizeof obuf, 0};
+    char obuf[CMSG_SPACE(sizeof(struct in6_pktinfo))] = {0};
+    size_t size = v6 ? sizeof in6 : sizeof in4;
+    struct msghdr r = {&p, m.msg_namelen, &out, 1, obuf, CMSG_SPACE(size), 0};
     struct cmsghdr *c = CMSG_FIRSTHDR(&r);
-    c->cmsg_level = IPPROTO_IP; c->cmsg_type = IP_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-    ((struct in_pktinfo *)CMSG_DATA(c))->ipi_spec_dst = local;
+    c->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP; c->cmsg_type = v6 ? IPV6_PKTINFO : IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(size);
+    memcpy(CMSG_DATA(c), v6 ? (void *)&in6 : (void *)&in4, size);
     sendmsg(s, &r, 0);
 }
 
@@ -144,11 +187,12 @@ static void bye(int sig) { (void)sig; _exit(0); }  /* pid 1 ignores an unhandled
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "probe")) return probe(argc, argv);
     signal(SIGTERM, bye);
-    struct pollfd fds[MAX]; int udp[MAX], n = 0;
-    for (int i = 1; i < argc && n < MAX; i++, n++) {
-        fds[n].fd = listen_on(argv[i], &udp[n]);
-        fds[n].events = POLLIN;
-    }
+    struct pollfd fds[MAX]; int udp[MAX], n = 0, got[2];
+    for (int i = 1; i < argc && n + 2 <= MAX; i++)
+        for (int k = 0, m = listen_on(argv[i], got); k < m; k++, n++) {
+            fds[n].fd = got[k]; fds[n].events = POLLIN;
+            udp[n] = strncmp(argv[i], "udp", 3) == 0;
+        }
     for (;;) {
         if (poll(fds, n, -1) < 0) continue;  /* n == 0: sleeps for ever */
         for (int i = 0; i < n; i++)

@@ -26,10 +26,11 @@ def up(loaded: Loaded, model: Model, options: dict) -> Running:
     import docker.errors
     import requests
 
-    if any(net.subnet6 is not None for net in model.networks.values()):
-        raise NetsimError(f"lab '{loaded.scenario.name}': --engine docker does not create "
-                          "Docker's IPv6 networks yet (netsim's own engine builds them): run "
-                          "it without --engine docker")
+    if options.get("docker_host") and any(net.subnet6 is not None
+                                          for net in model.networks.values()):
+        raise NetsimError(f"lab '{loaded.scenario.name}': an existing engine is probed through "
+                          "`docker exec`, in IPv4 only: IPv6 networks run on managed daemons "
+                          "(--engine docker without --docker-host)")
     try:
         if options.get("docker_host"):
             return existing.up(loaded, model, options["docker_host"], options.get("probe_by"))

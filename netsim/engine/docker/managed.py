@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import socket
+from ipaddress import ip_address
 
 from netsim.engine.docker import apply, daemons, image, swarm
 from netsim.errors import EnvironmentProblem, NetsimError
@@ -176,6 +177,12 @@ def compare_addresses(lab: str, model: Model, clients: dict, applied: apply.Appl
             if got != str(want):
                 findings.append(f"{name}: the engine gave {got or 'no address'} on {net}, the "
                                 f"model predicted {want}")
+        for net, want6 in model.endpoints[name].addresses6.items():
+            key = net if net in BUILT_IN else f"{prefix}{net}"
+            got6 = (nets.get(key) or {}).get("GlobalIPv6Address") or None
+            if got6 is None or ip_address(got6) != want6:
+                findings.append(f"{name}: the engine gave {got6 or 'no IPv6 address'} on {net}, "
+                                f"the model predicted {want6}")
     for name in sorted(set(applied.failed) ^ set(model.failed_runs)):  # who started, who not
         said = applied.failed.get(name)
         findings.append(f"docker run {name} failed on the engine ({said}); the model predicted "

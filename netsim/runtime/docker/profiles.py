@@ -33,6 +33,7 @@ class Profile:
     macvlan_share_parent: bool  # >= 27 lets several macvlan networks use one parent
     dns_upstream_failure: DnsFailure
     publish_all_descending: bool  # -P: 20.10 gives the highest exposed port the lowest host port
+    sort_port_map: bool  # 20.10: -p bindings in go-connections nat.SortPortMap's order
     port_overlap: bool  # 28's allocator knows 0.0.0.0 overlaps every address; 20.10's does not
     binds_without_proxy: bool  # 28's dockerd binds host ports itself; <= 27 only docker-proxy
     # 20.10's docker-proxy answers UDP with a plain WriteTo from 0.0.0.0: the reply leaves from
@@ -59,7 +60,8 @@ class Profile:
 DOCKER_20_10 = Profile(
     name="20.10", mac=MacScheme.FROM_IP, templates=LEGACY, hairpin_masq_always=True,
     internal_default_route=True, macvlan_share_parent=False,
-    dns_upstream_failure=DnsFailure.TIMEOUT, publish_all_descending=True, port_overlap=False,
+    dns_upstream_failure=DnsFailure.TIMEOUT, publish_all_descending=True, sort_port_map=True,
+    port_overlap=False,
     binds_without_proxy=False, udp_proxy_routed_reply=True,
     forwarding_warning="WARNING: IPv4 forwarding is disabled. Networking will not work.",
     pool_exhausted="could not find an available, non-overlapping IPv4 address pool among the "
@@ -88,6 +90,7 @@ DOCKER_26 = replace(
 DOCKER_28 = replace(
     DOCKER_26, name="28", mac=MacScheme.RANDOM, templates=DOCKER_FORWARD,
     hairpin_masq_always=False, macvlan_share_parent=True, publish_all_descending=False,
+    sort_port_map=False,
     port_overlap=True, binds_without_proxy=True, forwarding_warning=None,
     udp_proxy_routed_reply=False, ipv6_observed=True, ip6tables_default=True,
     ip6tables_needs_experimental=False, mac_derived_v6=False, bridge_link_local6=False,

@@ -212,6 +212,8 @@ def _plan_ports(dk: Docker, r: Run, st: NetState | None,
     name, spec, path, d = r.name, r.spec, r.path, r.daemon
     requests: list[tuple[PortRequest, tuple]] = [
         (req, (*path, "ports", i)) for i, reqs in enumerate(spec.ports) for req in reqs]
+    if dk.profile.sort_port_map:
+        requests = _sort_port_map(requests)
     if spec.publish_all:  # 20.10: the highest exposed port gets the lowest host port
         exposed = sorted(dk.exposed(spec), key=lambda p: (p.port, p.proto),
                          reverse=dk.profile.publish_all_descending)
@@ -237,6 +239,27 @@ def _plan_ports(dk: Docker, r: Run, st: NetState | None,
             d.ports.release(pb.host_ip, pb.host_port, pb.proto)
         raise
     return chosen
+
+
+def _sort_port_map(requests: list[tuple[PortRequest, tuple]]) -> list[tuple[PortRequest, tuple]]:
+    """20.10 allocates (and writes the rules of) a container's -p bindings in the order
+    go-connections nat.SortPortMap leaves them: Go's insertion sort with its comparator
+    `hostPort_i > hostPort_j || port_i < port_j || (same port && proto_i < proto_j)`. Its
+    input is a map's order (random across container ports: the spec's order is one of them);
+    within one container port it puts the higher host port first (observed on 20.10.24:
+    `-p 8080:80 -p '[HOST6]:8081:80'` DNATs 8081 first)."""
+    def less(a: PortRequest, b: PortRequest) -> bool:
+        ha, hb = (r.host_ports[0] if r.host_ports else 0 for r in (a, b))
+        return ha > hb or a.container_port < b.container_port or (
+            a.container_port == b.container_port and a.proto < b.proto)
+
+    out = list(requests)
+    for i in range(1, len(out)):
+        j = i
+        while j > 0 and less(out[j][0], out[j - 1][0]):
+            out[j], out[j - 1] = out[j - 1], out[j]
+            j -= 1
+    return out
 
 
 def _bind(dk: Docker, d: Daemon, name: str, st: NetState, ip: IPv4Address, req: PortRequest,
