@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 from netsim.errors import ScenarioError
 from netsim.scenario import shell
+from netsim.scenario.schema import V6ONLY
 from netsim.scenario.yamlpos import Positions
 
 PROMPT = re.compile(r"^(\[[^\]]*\][#$]|\$)\s+")  # "[root@docker001 ~]# ", "$ "
@@ -85,6 +86,8 @@ def _opts(argv: list[str], flags: dict[str, str], switches: dict[str, str],
             notes.append(f"{name} accepted: it changes nothing netsim models")
             i += 1 if (eq or not takes_value) else 2
             continue
+        if name == "--ipv4" and value.lower() in ("false", "0"):
+            raise CommandError(V6ONLY)
         if name not in flags:
             known = sorted({*flags, *switches})
             raise CommandError(f"unknown flag: {name} (netsim understands {', '.join(known)})")

@@ -384,6 +384,10 @@ _SUBNETS = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "s
             "description": "a subnet, or one per family: [IPv4, IPv6] (--subnet twice)"}
 
 
+V6ONLY = ("netsim does not model IPv6-only networks (--ipv4=false, Docker 28) yet: give the "
+          "network an IPv4 subnet too")
+
+
 class Network(Strict):
     driver: Text = "bridge"
     host: NodeName | None = None
@@ -404,6 +408,10 @@ class Network(Strict):
     @model_validator(mode="before")
     @classmethod
     def _split_subnets(cls, v: Any) -> Any:
+        if isinstance(v, dict) and "ipv4" in v:  # --ipv4: true is the default, false not modelled
+            if v["ipv4"] is not True:
+                raise FieldProblem(V6ONLY, "ipv4: true (the default)", ("ipv4",), at_key=True)
+            v = {k: x for k, x in v.items() if k != "ipv4"}
         return _subnets(v)
 
 

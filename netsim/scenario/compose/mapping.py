@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from netsim.errors import ScenarioError, Where
 from netsim.scenario.compose.files import Project
+from netsim.scenario.schema import V6ONLY
 from netsim.scenario.yamlpos import Places
 
 DEFAULT_HOST = "docker1"
@@ -215,6 +216,8 @@ class _Mapper:
                 if flag in spec:
                     net[flag] = _bool(spec[flag], self.p.where((*at, flag)))
                     self.place(("networks", name, flag), (*at, flag))
+            if "enable_ipv4" in spec and spec["enable_ipv4"] in (False, "false"):
+                raise ScenarioError(V6ONLY, self.p.where((*at, "enable_ipv4")))
             if "enable_ipv6" in spec:  # --ipv6; its subnet is ipam's IPv6 config entry
                 net["ipv6"] = _bool(spec["enable_ipv6"], self.p.where((*at, "enable_ipv6")))
                 self.place(("networks", name, "ipv6"), (*at, "enable_ipv6"))
