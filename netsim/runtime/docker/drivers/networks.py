@@ -247,7 +247,8 @@ def _sort_port_map(requests: list[tuple[PortRequest, tuple]]) -> list[tuple[Port
     `hostPort_i > hostPort_j || port_i < port_j || (same port && proto_i < proto_j)`. Its
     input is a map's order (random across container ports: the spec's order is one of them);
     within one container port it puts the higher host port first (observed on 20.10.24:
-    `-p 8080:80 -p '[HOST6]:8081:80'` DNATs 8081 first)."""
+    `-p 8080:80 -p '[HOST6]:8081:80'` DNATs 8081 first). Go sorts up to 12 bindings so;
+    past 12 its pdqsort may leave another order of the same comparator."""
     def less(a: PortRequest, b: PortRequest) -> bool:
         ha, hb = (r.host_ports[0] if r.host_ports else 0 for r in (a, b))
         return ha > hb or a.container_port < b.container_port or (
