@@ -16,6 +16,7 @@ SAYS: dict[str, str] = {
                      "disabled. Networking will not work.\")",
     "no_forwarding6": "{ns} does not route IPv6: net.ipv6.conf.all.forwarding is 0",
     "no_route": "{ns} has no route to {0} (Network is unreachable)",
+    "blackhole": "{ns} routes {0} to a blackhole ({1}): discarded without an answer",
     "no_route_policy": "{ns} has no route to {0} (Network is unreachable): main has none, "
                        "and {1} is read only for traffic from that address",
     "no_address": "{ns} has no address on {0}",

@@ -7,12 +7,24 @@ netsim.model.graph.IfKind has no entry.
 
 from __future__ import annotations
 
-from netsim.links import bridge, dummy, ifb, ipvlan, loopback, macvlan, veth, vlan, vrf, vxlan
+from netsim.links import (
+    bridge,
+    dummy,
+    ifb,
+    ipip,
+    ipvlan,
+    loopback,
+    macvlan,
+    veth,
+    vlan,
+    vrf,
+    vxlan,
+)
 from netsim.links.kind import LinkKind
 from netsim.model.graph import Model
 
 LINKS: dict[str, LinkKind] = {m.KIND.kind: m.KIND for m in (
-    loopback, veth, bridge, macvlan, ipvlan, vxlan, vlan, dummy, ifb, vrf)}
+    loopback, veth, bridge, macvlan, ipvlan, vxlan, vlan, dummy, ifb, vrf, ipip)}
 
 
 def lint(model: Model) -> list[tuple[str, str]]:

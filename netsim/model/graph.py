@@ -66,6 +66,7 @@ class IfKind(StrEnum):
     DUMMY = "dummy"
     IFB = "ifb"  # intermediate functional block: where tc shapes a link's ingress
     VRF = "vrf"  # an L3 master device: its links route in its own table (l3mdev)
+    IPIP = "ipip"  # an L3 tunnel (Calico's tunl0): IPv4 in IPv4, no link layer
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Iface:
     port: int | None = None  # vxlan: its UDP port (None: IANA's 4789, as Docker sets it)
     hairpin: bool = False  # bridge port reflects frames back out (VEPA switch)
     route_localnet: bool = False
+    proxy_arp: bool = False  # answers ARP for what it routes out of another link (Calico)
     network: str | None = None  # the network this interface serves
     built_by: str | None = None  # a runtime's own tool makes it (the CNI plugins), not netsim
     by_hand: bool = False  # the user's own link on a host (a macvlan shim), not the runtime's:
@@ -114,6 +116,9 @@ class Route:
     src: IPAddress | None = None
     onlink: bool = False  # the gateway is on the link though no address says so (flannel)
     table: int = MAIN_TABLE  # another table is read only when a PolicyRule points at it
+    blackhole: bool = False  # `ip route add blackhole DST`: a match that discards (no dev)
+    proto: str | None = None  # who installs it when not netsim ("bird": BIRD learned it)
+    rtproto: int = 3  # the kernel's `proto` of a route netsim makes for a tool (felix: 80)
 
 
 @dataclass(frozen=True)

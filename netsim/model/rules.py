@@ -27,6 +27,15 @@ class Is:
 
 
 @dataclass(frozen=True)
+class IpSet:
+    """An ipset of networks (`hash:net`), named as the tool that made it names it (felix's
+    `cali40s:...`): a rule matches an address in any of them (`-m set --match-set`)."""
+
+    name: str
+    nets: tuple[IPv4Network | IPv6Network, ...]
+
+
+@dataclass(frozen=True)
 class Match:
     """Each field is one iptables / nft match; None = not matched on."""
 
@@ -41,7 +50,10 @@ class Match:
     dst_type: str | None = None  # "local": -m addrtype --dst-type LOCAL / fib daddr type local
     src_type: str | None = None
     mark: tuple[int, int] | None = None  # (value, mask): -m mark --mark 0x2000/0x2000
-    dports: tuple[int, ...] | None = None  # -m multiport --dports 8080,8443 (CNI portmap)
+    # -m multiport --dports 8080,8443 (CNI portmap); a (first, last) pair is a range 80:90
+    dports: tuple[int | tuple[int, int], ...] | None = None
+    sset: Is | None = None  # -m set --match-set NAME src (an IpSet)
+    dset: Is | None = None  # -m set --match-set NAME dst
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,14 @@ class Return:
 
 @dataclass(frozen=True)
 class Jump:
+    chain: str
+
+
+@dataclass(frozen=True)
+class Goto:
+    """`-g CHAIN`: when CHAIN returns, the chain that called this one goes on (felix's
+    dispatch chains)."""
+
     chain: str
 
 
@@ -90,7 +110,7 @@ class SetMark:
     mask: int
 
 
-Action = Accept | Drop | Return | Jump | Masquerade | Snat | Dnat | SetMark
+Action = Accept | Drop | Return | Jump | Goto | Masquerade | Snat | Dnat | SetMark
 
 
 @dataclass(frozen=True)

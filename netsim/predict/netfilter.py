@@ -21,6 +21,7 @@ from netsim.model.rules import (
     Chain,
     Dnat,
     Drop,
+    Goto,
     Is,
     Jump,
     Masquerade,
@@ -66,7 +67,13 @@ _NETS = (IPv4Network, IPv6Network)
 
 
 def _is(value: Is, actual: object) -> bool:
-    hit = actual in value.value if isinstance(value.value, _NETS) else actual == value.value
+    v = value.value
+    if isinstance(v, _NETS):
+        hit = actual in v
+    elif isinstance(v, str) and v.endswith("+"):  # iptables' interface wildcard: cali+
+        hit = isinstance(actual, str) and actual.startswith(v[:-1])
+    else:
+        hit = actual == v
     return hit != value.negate
 
 
@@ -78,8 +85,28 @@ def _prefix(value: Is) -> tuple[int, int, bool]:
     return int(net.network_address), int(net.netmask), value.negate
 
 
+def _set(value: Is) -> tuple[tuple[tuple[int, int], ...], bool]:
+    """An ipset match as its networks' (network, mask) integers and the negation."""
+    return tuple((int(n.network_address), int(n.netmask)) for n in value.value.nets), \
+        value.negate
+
+
+def _in_set(v: tuple, addr: int) -> bool:
+    return any(addr & mask == net for net, mask in v[0]) != v[1]
+
+
+def _ports(value: tuple) -> frozenset[int]:
+    """multiport's list, its ranges spelled out (a policy's endPort: at most 65535)."""
+    out: set[int] = set()
+    for p in value:
+        out.update(range(p[0], p[1] + 1) if isinstance(p, tuple) else (p,))
+    return frozenset(out)
+
+
 # field -> how a rule's value is compiled for its matcher (the value itself by default)
-PREPARE: dict[str, Callable[[object], object]] = {"saddr": _prefix, "daddr": _prefix}
+PREPARE: dict[str, Callable[[object], object]] = {"saddr": _prefix, "daddr": _prefix,
+                                                  "sset": _set, "dset": _set,
+                                                  "dports": _ports}
 MATCHERS: dict[str, Callable[[object, Seen], bool]] = {
     "iif": lambda v, s: _is(v, s.iif),
     "oif": lambda v, s: _is(v, s.oif),
@@ -93,6 +120,8 @@ MATCHERS: dict[str, Callable[[object, Seen], bool]] = {
     "src_type": lambda v, s: s.src_local == (v == "local"),
     "mark": lambda v, s: (s.mark & v[1]) == v[0],
     "dports": lambda v, s: s.dport in v,
+    "sset": lambda v, s: _in_set(v, s.src_i),
+    "dset": lambda v, s: _in_set(v, s.dst_i),
 }
 _FIELDS = [f.name for f in fields(Match)]
 
@@ -100,7 +129,7 @@ _FIELDS = [f.name for f in fields(Match)]
 # terminal ones at their hook (Drop kills, Dnat / Snat / Masquerade rewrite, Accept passes)
 VERDICTS: dict[type, str] = {
     Accept: "terminal", Drop: "terminal", Masquerade: "terminal", Snat: "terminal",
-    Dnat: "terminal", Jump: "jump", Return: "return", SetMark: "mark",
+    Dnat: "terminal", Jump: "jump", Goto: "goto", Return: "return", SetMark: "mark",
 }
 
 
@@ -110,6 +139,9 @@ READS: dict[str, str] = {
     "sport": "sport", "ct_state": "ct", "dst_type": "dst_local", "src_type": "src_local",
     "mark": "mark",
 }
+
+
+SETS = {"sset": "saddr", "dset": "daddr"}  # an ipset match reads that address
 
 
 def _same(value: object) -> object:
@@ -133,9 +165,9 @@ def _index_key(m: Match) -> tuple[str, object] | None:
         return ("d", int(m.daddr.value.network_address))
     if m.dport is not None:  # a published port's DNAT: one rule per port, no address
         return ("p", m.dport)
-    if m.oif and not m.oif.negate:
+    if m.oif and not m.oif.negate and not str(m.oif.value).endswith("+"):
         return ("o", m.oif.value)
-    if m.iif and not m.iif.negate:
+    if m.iif and not m.iif.negate and not str(m.iif.value).endswith("+"):
         return ("i", m.iif.value)
     return None
 
@@ -241,6 +273,8 @@ class Netfilter:
                     continue
                 if n in prefixes:
                     prefixes[n].add(_prefix(value)[:2])
+                elif n in SETS:  # a set is its networks, for the memo's key
+                    prefixes[SETS[n]].update(_set(value)[0])
                 else:
                     reads.add(READS[n])
         memo = self._memo[table, chain] = _Memo(sorted(reads), prefixes["saddr"],
@@ -257,7 +291,8 @@ class Netfilter:
                 continue
             done.add(name)
             out.append(chains[name])
-            todo += [r.action.chain for r in chains[name].rules if isinstance(r.action, Jump)]
+            todo += [r.action.chain for r in chains[name].rules
+                     if isinstance(r.action, Jump | Goto)]
         return out
 
     def _decide(self, table: str, chain: str, seen: Seen) -> Decision:
@@ -297,6 +332,8 @@ class Netfilter:
                     if hit is not None:
                         return hit
                     continue
+                if verdict == "goto":  # its return is this chain's return
+                    return self._run(table, action.chain, seen, depth + 1)
                 if verdict == "return":
                     return None
                 if verdict == "mark":  # not a verdict: the mark changes, the chain goes on

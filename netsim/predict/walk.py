@@ -510,6 +510,8 @@ class Predictor:
             return self._by_rules(ns, d, src)
         for net, mask, r in self._rtab[ns.id]:
             if d & mask == net:
+                if r.blackhole:
+                    raise Fail(Step("blackhole", ns.label, (dst, r.dst)))
                 return r
         # a packet it forwards counts in IpExt InNoRoutes (what the prober reads)
         raise Fail(Step("no_route", ns.label, (dst,)), rule=(ns.id, "snmp", "InNoRoutes", 0))
@@ -544,6 +546,9 @@ class Predictor:
         mine = [a.ip for a in iface.addrs if a.version == dst.version]
         if v6 and not mine:  # IPv6 picks a global address of another link (RFC 6724)
             mine = [a for a in self.local[ns.id] if a.version == 6 and a != LOOPBACK6]
+        elif not mine:  # inet_select_addr: a link without one lends another link's (Calico's
+            mine = [a.ip for i in ns.ifaces.values()  # cali devices have no address),
+                    for a in i.addrs if a.version == 4 and not a.ip.is_loopback]  # in link order
         if mine:
             return mine[0]
         raise Fail(Step("no_address", ns.label, (route.dev,)))
@@ -588,7 +593,7 @@ class Predictor:
             self._paths[key] = fast
             return fast
         parents, found, weak = self._frames(oif, arp)
-        target = found.get(nexthop) or weak.get(nexthop)
+        target = found.get(nexthop) or weak.get(nexthop) or self._proxied(parents, nexthop)
         steps = None
         if target is not None:
             states = []
@@ -609,6 +614,23 @@ class Predictor:
                 steps.append((kind, ia, ib))
         self._paths[key] = steps
         return steps
+
+    def _proxied(self, parents: dict, nexthop: IPAddress) -> str | None:
+        """Proxy ARP: a link with proxy_arp on answers for an address its namespace routes
+        out of another link (Calico's 169.254.1.1, which nobody holds)."""
+        if nexthop.version != 4:
+            return None
+        for kind, node in parents:
+            iface = self._iface[node]
+            if kind != "rx" or not iface.proxy_arp:
+                continue
+            try:
+                route = self._route(self.model.ns[iface.ns], nexthop)
+            except Fail:
+                continue
+            if route is not None and route.dev != iface.name:
+                return node
+        return None
 
     def _fast_path(self, oif: Iface, nexthop: IPv4Address) -> list | None:
         """The common case without a frame search: a veth whose peer is a port of a bridge,

@@ -13,6 +13,7 @@ from netsim.model.rules import (
     Accept,
     Dnat,
     Drop,
+    Goto,
     Is,
     Jump,
     Masquerade,
@@ -45,6 +46,15 @@ def _addr(v: Is, flag: str) -> str:
     return _neg(v, flag, f"{net.network_address}/{net.prefixlen}")
 
 
+def _neg_m(v: Is, module: str, text: str) -> str:
+    """A module's negation stands after its name: `-m set ! --match-set`."""
+    return f"{module} {'! ' if v.negate else ''}{text}"
+
+
+def _portlist(ports: tuple) -> str:
+    return ",".join(f"{p[0]}:{p[1]}" if isinstance(p, tuple) else str(p) for p in ports)
+
+
 # field -> fragment; the dict order is iptables-save's order of options
 RENDERERS: dict[str, Callable[[object, Match], str]] = {
     "saddr": lambda v, m: _addr(v, "-s"),
@@ -55,11 +65,13 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
     "sport": lambda v, m: f"-m {m.proto} --sport {v}",
     "dport": lambda v, m: f"-m {m.proto} --dport {v}",
     "ct_state": lambda v, m: "-m conntrack --ctstate " + ",".join(
-        s.upper() for s in sorted(v, key=["related", "established", "new"].index)),
+        s.upper() for s in sorted(v, key=["invalid", "related", "established", "new"].index)),
     "dst_type": lambda v, m: f"-m addrtype --dst-type {v.upper()}",
     "src_type": lambda v, m: f"-m addrtype --src-type {v.upper()}",
     "mark": lambda v, m: f"-m mark --mark {v[0]:#x}/{v[1]:#x}",
-    "dports": lambda v, m: f"-m multiport --dports {','.join(map(str, v))}",
+    "dports": lambda v, m: f"-m multiport --dports {_portlist(v)}",
+    "sset": lambda v, m: _neg_m(v, "-m set", f"--match-set {v.value.name} src"),
+    "dset": lambda v, m: _neg_m(v, "-m set", f"--match-set {v.value.name} dst"),
 }
 BASE = ("saddr", "daddr", "iif", "oif", "proto")  # the ip header; -m matches come after
 
@@ -71,6 +83,7 @@ TARGETS: dict[type, Callable[[object], str]] = {
     Return: lambda a: "-j RETURN",
     Masquerade: lambda a: "-j MASQUERADE" + (" --random-fully" if a.random_fully else ""),
     Jump: lambda a: f"-j {a.chain}",
+    Goto: lambda a: f"-g {a.chain}",
     Dnat: lambda a: f"-j DNAT --to-destination {_endpoint(a.to, a.port)}",
     Snat: lambda a: f"-j SNAT --to-source {_endpoint(a.to, a.port)}",
     SetMark: lambda a: f"-j MARK --set-xmark {a.value:#x}/{a.mask:#x}",

@@ -143,8 +143,12 @@ def _configure(b: Built, model: Model, ns_id: str) -> None:
                 for a in i.addrs:
                     batch.addr(index[i.name], a.ip, a.network.prefixlen)
         for r in ns.routes:
-            if r.dev in index:
-                batch.route(r.dst, index[r.dev], r.via, r.onlink)
+            if r.proto is not None:
+                continue  # a routing daemon installs it (BIRD): compared, never made here
+            if r.blackhole:
+                batch.route(r.dst, None, None, proto=r.rtproto)
+            elif r.dev in index:
+                batch.route(r.dst, index[r.dev], r.via, r.onlink, proto=r.rtproto)
         try:
             batch.send()
         except rtnl.RtnlError as e:
@@ -158,6 +162,9 @@ def _configure(b: Built, model: Model, ns_id: str) -> None:
             b.sock(ns_id).brport("set", index=index[i.name], mode=1)
         if i.route_localnet:  # userland-proxy=false: DNAT of 127.0.0.1 may leave the host
             sandbox.write_sysctl(name, f"net.ipv4.conf.{i.name}.route_localnet", "1")
+        if i.proxy_arp:  # Calico's host side: answers for 169.254.1.1 at once
+            sandbox.write_sysctl(name, f"net.ipv4.conf.{i.name}.proxy_arp", "1")
+            sandbox.write_sysctl(name, f"net.ipv4.neigh.{i.name}.proxy_delay", "0")
 
 
 def add_by_hand(model: Model, lab: str, names: dict[str, str], ifaces: list[Iface]) -> None:

@@ -21,6 +21,7 @@ from netsim.model.rules import (
     Accept,
     Dnat,
     Drop,
+    Goto,
     Is,
     Jump,
     Masquerade,
@@ -66,6 +67,14 @@ def _fam(v: Is) -> str:
     return "ip6" if v.value.version == 6 else "ip"
 
 
+def _port(p: int | tuple[int, int]) -> str:
+    return f"{p[0]}-{p[1]}" if isinstance(p, tuple) else str(p)
+
+
+def _setfam(v: Is) -> str:
+    return "ip6" if v.value.nets and v.value.nets[0].version == 6 else "ip"
+
+
 def _to(to: object, port: int | None) -> str:
     if port is None:
         return str(to)
@@ -100,7 +109,9 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
     "dst_type": lambda v, m: f"fib daddr type {v}",
     "src_type": lambda v, m: f"fib saddr type {v}",
     "mark": lambda v, m: f"meta mark & {v[1]:#x} == {v[0]:#x}",
-    "dports": lambda v, m: f"{m.proto} dport {{ {', '.join(map(str, v))} }}",
+    "dports": lambda v, m: f"{m.proto} dport {{ {', '.join(_port(p) for p in v)} }}",
+    "sset": lambda v, m: f"{_setfam(v)} saddr {_op(v)}{{ {', '.join(map(str, v.value.nets))} }}",
+    "dset": lambda v, m: f"{_setfam(v)} daddr {_op(v)}{{ {', '.join(map(str, v.value.nets))} }}",
 }
 
 
@@ -111,6 +122,7 @@ ACTIONS: dict[type, Callable[[object], str]] = {
     Return: lambda a: "return",
     Masquerade: lambda a: "masquerade" + (" fully-random" if a.random_fully else ""),
     Jump: lambda a: f"jump {a.chain}",
+    Goto: lambda a: f"goto {a.chain}",
     Dnat: lambda a: f"dnat to {_to(a.to, a.port)}",
     Snat: lambda a: f"snat to {_to(a.to, a.port)}",
     SetMark: lambda a: f"meta mark set meta mark & {~a.mask & 0xFFFFFFFF:#x} ^ {a.value:#x}",

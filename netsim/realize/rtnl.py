@@ -20,6 +20,8 @@ IFLA_MASTER = 10
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_OIF, RTA_GATEWAY = 1, 4, 5
 RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST = 254, 3, 0, 1
+RTN_BLACKHOLE = 6
+RT_SCOPE_LINK = 253
 RTNH_F_ONLINK = 4  # rtm_flags: the gateway is on the link (ip route ... onlink)
 IFA_F_NODAD = 0x02  # an IPv6 address usable at once: no duplicate address detection (nodad)
 FAMILY = {4: socket.AF_INET, 6: socket.AF_INET6}
@@ -62,16 +64,23 @@ class Batch:
         body += _attr(IFA_LOCAL, ip.packed) + _attr(IFA_ADDRESS, ip.packed)
         self._add(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, body, f"address {ip}/{prefixlen}")
 
-    def route(self, dst: IPv4Network | IPv6Network, oif: int,
-              via: IPv4Address | IPv6Address | None, onlink: bool = False) -> None:
+    def route(self, dst: IPv4Network | IPv6Network, oif: int | None,
+              via: IPv4Address | IPv6Address | None, onlink: bool = False,
+              proto: int = RTPROT_BOOT) -> None:
+        """A unicast route out of `oif`; None: a blackhole (`ip route add blackhole DST`)."""
         body = struct.pack("BBBBBBBBI", FAMILY[dst.version], dst.prefixlen, 0, 0, RT_TABLE_MAIN,
-                           RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST,
+                           # scope link without a gateway, as `ip route add DST dev X` does: a
+                           # gateway is only reachable through such a route (169.254.1.1)
+                           proto, RT_SCOPE_LINK if via is None and oif is not None
+                           else RT_SCOPE_UNIVERSE,
+                           RTN_UNICAST if oif is not None else RTN_BLACKHOLE,
                            RTNH_F_ONLINK if onlink else 0)
         if dst.prefixlen:
             body += _attr(RTA_DST, dst.network_address.packed)
         if via is not None:
             body += _attr(RTA_GATEWAY, via.packed)
-        body += _attr(RTA_OIF, struct.pack("I", oif))
+        if oif is not None:
+            body += _attr(RTA_OIF, struct.pack("I", oif))
         self._add(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, body, f"route {dst} via {via}")
 
     def send(self) -> None:

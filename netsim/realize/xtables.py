@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 from netsim.errors import EnvironmentProblem
-from netsim.model.rules import Op
+from netsim.model.rules import IpSet, Op
 from netsim.realize import sandbox
 from netsim.realize.iptables_save import restore_script
 
@@ -27,6 +27,7 @@ def restore(ns_name: str, ops: list[Op], family: str = "ip") -> None:
     text = restore_script(ops)
     if not text:
         return
+    _ipsets(ns_name, ops, family)
     exe = binary(family)
 
     def run() -> subprocess.CompletedProcess:
@@ -39,3 +40,34 @@ def restore(ns_name: str, ops: list[Op], family: str = "ip") -> None:
         raise EnvironmentProblem(f"{exe.rsplit('/', 1)[-1]} refused the rules for {ns_name}: "
                                  f"{done.stderr.strip()}")
 
+
+
+def _ipsets(ns_name: str, ops: list[Op], family: str) -> None:
+    """The ipsets the rules name (felix's), made first with `ipset restore` in the same
+    namespace: iptables refuses a rule whose set does not exist."""
+    sets: dict[str, IpSet] = {}
+    for op in ops:
+        m = op.rule.match if op.rule is not None else None
+        for v in (m.sset, m.dset) if m is not None else ():
+            if v is not None:
+                sets[v.value.name] = v.value
+    if not sets:
+        return
+    exe = shutil.which("ipset", path="/usr/sbin:/usr/bin:/sbin:/bin")
+    if exe is None:
+        raise EnvironmentProblem("ipset is not installed", "apt-get install ipset")
+    inet = "inet6" if family == "ip6" else "inet"
+    lines = []
+    for s in sets.values():
+        lines.append(f"create {s.name} hash:net family {inet} -exist")
+        lines += [f"add {s.name} {n} -exist" for n in s.nets]
+    script = "\n".join(lines) + "\n"
+
+    def run() -> subprocess.CompletedProcess:
+        with sandbox.in_netns(ns_name):
+            return subprocess.run([exe, "restore"], input=script, capture_output=True,
+                                  text=True, timeout=30)
+
+    done = sandbox.in_thread(run)
+    if done.returncode:
+        raise EnvironmentProblem(f"ipset refused the sets for {ns_name}: {done.stderr.strip()}")

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from netsim.errors import ScenarioError, Where
 from netsim.gcpause import paused
-from netsim.scenario import commands, conflists, shell, userfile
+from netsim.scenario import commands, conflists, kubernetes, shell, userfile
 from netsim.scenario.compose import files as compose_files
 from netsim.scenario.compose import mapping as compose_mapping
 from netsim.scenario.schema import FieldProblem, Scenario
@@ -91,6 +91,7 @@ def from_text(text: str, file: str = "<scenario>", places: Positions | None = No
     if userfile.foreign(data, keys):
         raise userfile.not_a(file, "a netsim scenario", ", ".join(keys))
     notes, typed = commands.expand(data, pos)
+    kubernetes.expand(data, pos, file)
     try:
         scenario = schema.model_validate(data)
     except ValidationError as e:

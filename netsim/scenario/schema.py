@@ -424,8 +424,17 @@ class Attach(Strict):
     gw_priority: int = 0  # Docker 28: --network name=N,gw-priority=P (highest gives the route)
 
 
+class PodMeta(Strict):
+    """A Kubernetes Pod's identity (`kubernetes:` fills it): what policies select it by."""
+
+    name: Text
+    namespace: Text = "default"
+    labels: Annotated[dict[str, str], BeforeValidator(none_is_empty)] = {}
+
+
 class Container(Strict):
     host: NodeName | None = None
+    pod: PodMeta | None = None  # a Pod of `kubernetes:`: its name, namespace and labels
     network: Text | None = None
     networks: Annotated[dict[Text, Attach], BeforeValidator(map_of_empty)] | None = None
     image: Text | None = None  # what listens by default (scenario/images.py, `images:`)
@@ -515,3 +524,6 @@ class Scenario(Strict):
     images: Annotated[dict[Text, list[Port]], BeforeValidator(none_is_empty)] = {}  # extend
     commands: Annotated[dict[str, Text], BeforeValidator(none_is_empty)] = {}
     expect: Annotated[list[Expect], BeforeValidator(lambda v: [] if v is None else v)] = []
+    # Kubernetes objects as kubectl applies them (scenario/kubernetes.py reads them first)
+    kubernetes: Annotated[list[dict[str, Any]],
+                          BeforeValidator(lambda v: [] if v is None else v)] = []

@@ -1,6 +1,6 @@
-"""The node daemons netsim plays on CNI nodes: each a DaemonSet, up before any pod, and a
-lint over what it made once the pods run. One entry per daemon (Calico's calico-node would
-be the next line)."""
+"""The node daemons netsim plays on CNI nodes: each a DaemonSet, up before any pod, what it
+does once every pod runs (felix converges), and a lint over what it made. One entry per
+daemon."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from netsim.runtime.cni.calico import node as calico_node
 from netsim.runtime.cni.context import Cni
 from netsim.runtime.cni.flannel import flanneld
 from netsim.runtime.cni.flannel import lint as flannel_lint
@@ -18,8 +19,10 @@ from netsim.runtime.cni.flannel.registry import BACKENDS
 class NodeDaemon:
     start: Callable[[Cni, list[str]], None]  # on these nodes (a no-op when not configured)
     lint: Callable[[Cni], None]  # after every pod: what it says about them
+    settle: Callable[[Cni], None] = lambda cni: None  # after every pod, before lint
 
 
 DAEMONS: dict[str, NodeDaemon] = {
     flanneld.DAEMON: NodeDaemon(partial(flanneld.start, backends=BACKENDS), flannel_lint.run),
+    calico_node.DAEMON: NodeDaemon(calico_node.start, calico_node.lint, calico_node.settle),
 }

@@ -76,9 +76,10 @@ def plugin_conf(conflist: dict, plugin: dict, prev: dict | None, args: dict,
 
 
 def add(conflist: dict, container_id: str, netns: str, ifname: str, node_ns: str,
-        args: dict, state_dir: Path) -> dict:
-    """ADD the container to the network: every plugin in order; the last result."""
-    result: dict | None = None
+        args: dict, state_dir: Path, prev: dict | None = None) -> dict:
+    """ADD the container to the network: every plugin in order; the last result. `prev`:
+    the result of the plugins before these that netsim played (calico)."""
+    result: dict | None = prev
     for plugin in conflist["plugins"]:
         conf = plugin_conf(conflist, plugin, result, args, state_dir)
         result = _exec(plugin["type"], "ADD", conf, container_id, netns, ifname, node_ns)
@@ -180,6 +181,7 @@ class PluginRun(ToolRun):
     args: dict = field(default_factory=dict)  # runtimeConfig by capability (portMappings)
     expected_ips: list[str] = field(default_factory=list)
     ipv6: bool = False  # the model holds the IPv6 addresses too (else IPv4 is compared)
+    prev: dict | None = None  # what netsim's part of the chain gave (calico): their prevResult
 
 
 class PluginRefused(ToolRefused):
@@ -195,7 +197,7 @@ def run(step: ToolRun, ctx: ToolContext) -> Said:
     where = (step.container, ctx.names[step.ns], step.ifname, ctx.names[step.node], step.args,
              state)
     try:
-        got = add(step.conflist, *where)
+        got = add(step.conflist, *where, prev=step.prev)
     except PluginError as e:
         raise PluginRefused(f"the {e.plugin} plugin refused {step.container} on "
                             f"{step.conflist['name']}: {{\"code\": {e.code}, \"msg\": "

@@ -17,6 +17,9 @@ class Keys(Strict):
     # flanneld on every CNI node: kube-flannel's net-conf.json as YAML, or {file: PATH}
     flannel: Annotated[dict[str, Any], BeforeValidator(none_is_empty)] = Field(
         default_factory=dict)
+    # Calico's resources as calicoctl applies them (IPPool, BGPConfiguration, ...): a list, or
+    # {file: PATH}; calico-node reads them (runtime/cni/calico/resources.py)
+    calico: list[dict[str, Any]] | dict[str, Any] | None = None
 
 
 class HostKeys(Strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from netsim.runtime.cni.calico import plugin as calico
 from netsim.runtime.cni.plugins import (
     bandwidth,
     bridge,
@@ -24,6 +25,7 @@ from netsim.runtime.cni.plugins import (
 PLUGINS: dict[str, ModuleType] = {  # type -> its module: CONF, DECODE, add(Add) -> result
     "bandwidth": bandwidth,
     "bridge": bridge,
+    "calico": calico,
     "firewall": firewall,
     "flannel": flannel,
     "host-device": hostdevice,

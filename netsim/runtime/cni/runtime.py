@@ -13,6 +13,7 @@ from netsim.model.assembly import ANY, Assembly
 from netsim.model.graph import ContainerInfo, NetRecord, NodeKind, PortBinding
 from netsim.runtime.cni import conflist, keys, lint
 from netsim.runtime.cni import exec as cni_exec
+from netsim.runtime.cni.calico import bird
 from netsim.runtime.cni.context import Add, Cni, Node, runtime_config
 from netsim.runtime.cni.daemons import DAEMONS
 from netsim.runtime.cni.exec import PluginRun
@@ -38,6 +39,8 @@ def build(asm: Assembly, hosts: dict[str, Host], containers: dict[str, Container
         daemon.start(cni, list(hosts))
     for name, spec in containers.items():
         run(cni, name, spec, ("containers", name))
+    for daemon in DAEMONS.values():
+        daemon.settle(cni)
     lint.run(cni)
     for daemon in DAEMONS.values():
         daemon.lint(cni)
@@ -82,6 +85,7 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
     result = None
     cpath = ("cni", network)
     executed = []  # the plugins the realizer runs: a delegating plugin's delegate instead
+    by_netsim = None  # the result of the plugins netsim plays (calico), before the real ones
     for i, plugin in enumerate(conf["plugins"]):
         add = Add(cni, node, conf, plugin, name, spec, name, IFNAME, result,
                   (*cpath, "plugins", i), runtime_config(plugin, args))
@@ -93,6 +97,9 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
             raise cni.error(add.path, "failed to load netconf: a value of a shape the "
                             f"{plugin['type']} plugin cannot use",
                             f"the {plugin['type']} plugin's documented keys") from None
+        if getattr(PLUGINS[plugin["type"]], "BY_NETSIM", False) and not executed:
+            by_netsim = result
+            continue
         executed.append(add.runs_as or plugin)
     ips = [ip["address"] for ip in (result or {}).get("ips", [])]
     own = cni.model.ns[name].ifaces.get(IFNAME)
@@ -101,7 +108,8 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
     address6 = next((a.ip for a in mine if a.version == 6), None)
     asm.endpoint(name, NodeKind.CONTAINER, name, {network: address} if address else {},
                  {network: address6} if address6 else {})
-    _record(cni, node, conf, executed[0], result or {}, name)
+    _record(cni, node, conf, executed[0] if executed else conf["plugins"][0], result or {},
+            name)
     run_ipv6 = not conflist.ipv6(conf, cni.plugins)  # the model holds its IPv6 too
     info = ContainerInfo(name, asm.digest("container", name), host, NAME, "networks", None,
                          [network])
@@ -116,10 +124,11 @@ def run(cni: Cni, name: str, spec: Container, path: tuple) -> None:
                        if ip_address(m.get("hostIP", any_ip)).version == pod.version]
     runtime_args = {k: [{f: x for f, x in m.items() if f != "spec"} for m in v]
                     if k == "portMappings" else v for k, v in args.items()}
-    cni.model.tool_runs.append(PluginRun(
-        cni_exec.TOOL, name, host, ns=name, ifname=IFNAME,
-        conflist={**conf, "plugins": executed}, args=runtime_args, expected_ips=ips,
-        ipv6=run_ipv6))
+    if executed:
+        cni.model.tool_runs.append(PluginRun(
+            cni_exec.TOOL, name, host, ns=name, ifname=IFNAME,
+            conflist={**conf, "plugins": executed}, args=runtime_args, expected_ips=ips,
+            ipv6=run_ipv6, prev=by_netsim))
     listen = spec.listen if spec.listen is not None else (
         images.ports_of(spec.image, asm.sc.images) or [])
     for p in listen:
@@ -208,5 +217,6 @@ def _names(cni: Cni, name: str, address) -> None:
     cni.model.names[name] = view
 
 
-RUNTIME = Runtime(build, per_node=True, claims=names_conflist, tools=cni_exec.TOOLS,
+RUNTIME = Runtime(build, per_node=True, claims=names_conflist,
+                  tools={**cni_exec.TOOLS, bird.TOOL: bird.run},
                   keys=keys.Keys, host_keys=keys.HostKeys)

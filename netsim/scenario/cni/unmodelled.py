@@ -5,7 +5,7 @@ from __future__ import annotations
 
 LATER: dict[str, str] = {}  # reference plugins netsim does not model yet
 OTHERS = {  # plugins of other projects, found in real net.d directories: whose they are
-    "calico": "Calico's", "calico-ipam": "Calico's", "cilium-cni": "Cilium's",
+    "cilium-cni": "Cilium's",
     "aws-cni": "the AWS VPC CNI's", "egress-cni": "the AWS VPC CNI's",
     "egress-v4-cni": "the AWS VPC CNI's", "weave-net": "Weave Net's",
     "multus-shim": "Multus's thick plugin's (its daemon's own config names the networks)",

@@ -1,0 +1,1 @@
+"""Calico on CNI nodes: calico-ipam, the calico plugin, calico-node (felix, BIRD)."""
