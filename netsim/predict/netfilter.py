@@ -46,6 +46,7 @@ class Seen:
         "dst_local",
         "iif",
         "mark",
+        "marked",
         "oif",
         "proto",
         "sport",
@@ -61,6 +62,7 @@ class Seen:
         self.ct = ct  # new | established | related
         self.dst_local, self.src_local = dst_local, src_local
         self.mark = mark  # the packet's mark; a SetMark rule changes it as the walk goes on
+        self.marked: Rule | None = None  # the last rule that set it (felix: the policy rule)
 
 
 _NETS = (IPv4Network, IPv6Network)
@@ -192,6 +194,7 @@ class Decision:
     rule: Rule | None  # None: the chain policy decided
     chain: str
     index: int  # the rule's place in its chain; the policy's is the chain's length
+    marked: Rule | None = None  # the rule that marked the packet for this verdict (felix)
 
 
 def _atoms(prefixes: set[tuple[int, int]]) -> tuple[tuple[int, frozenset[int]], ...]:
@@ -338,6 +341,8 @@ class Netfilter:
                     return None
                 if verdict == "mark":  # not a verdict: the mark changes, the chain goes on
                     seen.mark = (seen.mark & ~action.mask) ^ action.value
+                    if action.value:
+                        seen.marked = rules[i]
                     continue
-                return Decision(action, rules[i], chain, i)
+                return Decision(action, rules[i], chain, i, seen.marked)
         return None

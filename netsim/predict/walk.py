@@ -361,8 +361,9 @@ class Predictor:
         if not (ns.forwarding6 if pkt.v6 else ns.forwarding):
             raise Fail(Step(_family("no_forwarding", pkt), ns.label))
         d = self._hook(ns, "filter", "FORWARD", pkt, iif.name, route.dev, ct)
-        if d and d.rule:
-            trace.notes.append(Step("forward", ns.label, (d.rule.origin,)))
+        if d and d.rule:  # the rule that marked it says why when it is not the same tool's
+            why = d.marked.origin if d.marked and d.marked.origin != d.rule.origin else None
+            trace.notes.append(Step("forward", ns.label, (why or d.rule.origin,)))
         self._unnat(ns, pkt, trace, ct, "dnat")
         return self._post(ns, route, pkt, trace, ct, iif=iif.name)
 

@@ -47,8 +47,8 @@ def limited(prefix: str, suffix: str, max_len: int = MAX_CHAIN) -> str:
     return prefix + suffix
 
 
-def _r(match: Match, action: object, comment: str | None = None) -> Rule:
-    return Rule(match, action, ORIGIN, comment)  # type: ignore[arg-type]
+def _r(match: Match, action: object, comment: str | None = None, why: str = ORIGIN) -> Rule:
+    return Rule(match, action, why, comment)  # type: ignore[arg-type]
 
 
 def _mark(value: int, mask: int) -> SetMark:
@@ -133,7 +133,9 @@ def selecting(cal, e, ingress: bool) -> list[k8s.Policy]:
 def _endpoint_chain(rules: Ruleset, cal, e, ingress: bool, made: set[str]) -> None:
     chain = f"cali-{'tw' if ingress else 'fw'}-{e.iface}"
     rules.chain("filter", chain)
-    add = lambda m, a, c=None: rules.append("filter", chain, _r(m, a, c))  # noqa: E731
+    add = lambda m, a, c=None, w=ORIGIN: rules.append("filter", chain, _r(m, a, c, w))  # noqa: E731
+    pod = f"{e.name}.{e.namespace}"
+    direction = "ingress" if ingress else "egress"
     add(Match(ct_state=frozenset({"related", "established"})), Accept())
     add(Match(ct_state=frozenset({"invalid"})), Drop())
     add(Match(), _mark(0, ACCEPT))
@@ -152,8 +154,11 @@ def _endpoint_chain(rules: Ruleset, cal, e, ingress: bool, made: set[str]) -> No
             if name not in made:
                 made.add(name)
                 _policy_chain(rules, cal, p, ingress, name)
+        names = ", ".join(p.name for p in policies)
         add(Match(mark=(0, PASS)), Drop(),
-            "End of tier default. Drop if no policies passed packet")
+            "End of tier default. Drop if no policies passed packet",
+            f"felix: no rule of the {direction} policies selecting {pod} ({names}) allows it "
+            "(the tier's default drop)")
         return
     profile = limited("cali-pri-" if ingress else "cali-pro-", f"kns.{e.namespace}")
     add(Match(), Jump(profile))
@@ -162,7 +167,9 @@ def _endpoint_chain(rules: Ruleset, cal, e, ingress: bool, made: set[str]) -> No
     if profile not in made:
         made.add(profile)
         rules.chain("filter", profile)  # a namespace's profile allows everything
-        rules.append("filter", profile, _r(Match(), _mark(ACCEPT, ACCEPT)))
+        rules.append("filter", profile, _r(
+            Match(), _mark(ACCEPT, ACCEPT), None, f"felix: no {direction} policy selects "
+            f"the pod: namespace {e.namespace}'s profile allows everything"))
         rules.append("filter", profile, _r(Match(mark=(ACCEPT, ACCEPT)), Return()))
 
 
@@ -172,10 +179,12 @@ def policy_chain(p: k8s.Policy, ingress: bool) -> str:
 
 def _policy_chain(rules: Ruleset, cal, p: k8s.Policy, ingress: bool, name: str) -> None:
     rules.chain("filter", name)
+    direction = "ingress" if ingress else "egress"
     for rule in p.ingress if ingress else p.egress:
+        why = f"NetworkPolicy {p.namespace}/{p.name} {direction}[{rule.index}]"
         for peer in rule.peers or (None,):
             for proto, ports in _by_protocol(rule.ports):
-                _one(rules, cal, p, name, ingress, peer, proto, ports)
+                _one(rules, cal, p, name, ingress, peer, proto, ports, why)
 
 
 def _by_protocol(ports: tuple[k8s.PortRule, ...]) -> list[tuple[str | None, tuple]]:
@@ -193,8 +202,8 @@ def _by_protocol(ports: tuple[k8s.PortRule, ...]) -> list[tuple[str | None, tupl
     return [(proto, tuple(v) if v else ()) for proto, v in out.items()]
 
 
-def _one(rules: Ruleset, cal, p: k8s.Policy, chain: str, ingress: bool, peer, proto, ports
-         ) -> None:
+def _one(rules: Ruleset, cal, p: k8s.Policy, chain: str, ingress: bool, peer, proto, ports,
+         why: str) -> None:
     """One Calico rule: its matches set the accept mark; the chain returns on it."""
     field = "sset" if ingress else "dset"
     addr = "saddr" if ingress else "daddr"
@@ -214,7 +223,7 @@ def _one(rules: Ruleset, cal, p: k8s.Policy, chain: str, ingress: bool, peer, pr
         for x in excepts:
             add(Match(**{addr: Is(x)}), _mark(0, SCRATCH0))
         match["mark"] = (SCRATCH0, SCRATCH0)
-    add(Match(**match), _mark(ACCEPT, ACCEPT))
+    rules.append("filter", chain, _r(Match(**match), _mark(ACCEPT, ACCEPT), None, why))
     add(Match(mark=(ACCEPT, ACCEPT)), Return())
 
 
