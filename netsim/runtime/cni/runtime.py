@@ -11,7 +11,7 @@ from pathlib import PurePath
 from netsim.model import dns
 from netsim.model.assembly import ANY, Assembly
 from netsim.model.graph import ContainerInfo, NetRecord, NodeKind, PortBinding
-from netsim.runtime.cni import conflist, keys, lint
+from netsim.runtime.cni import conflist, keys, lint, netpol_lint
 from netsim.runtime.cni import exec as cni_exec
 from netsim.runtime.cni.calico import bird
 from netsim.runtime.cni.context import Add, Cni, Node, runtime_config
@@ -42,6 +42,7 @@ def build(asm: Assembly, hosts: dict[str, Host], containers: dict[str, Container
     for daemon in DAEMONS.values():
         daemon.settle(cni)
     lint.run(cni)
+    netpol_lint.run(cni)
     for daemon in DAEMONS.values():
         daemon.lint(cni)
     if containers and BEHAVIOUR not in asm.model.behaviours:

@@ -199,7 +199,7 @@ def _ipip(cni: Cni, cal: Calico, name: str) -> None:
     ns = model.ns[name]
     tun = model.add_iface(Iface(name, IPIP_DEV, IfKind.IPIP, mtu=cal.uplink_mtu(name) - 20,
                                 addrs=[IPv4Interface(f"{node.tunnel}/32")], prefix_route=False,
-                                network="calico"))
+                                vtep=node.ip, network="calico"))
     ns.listeners.append(Listener(ANY, None, "ipip", "ipip", None,  # type: ignore[arg-type]
                                  f"{IPIP_DEV}: the kernel's IPIP receiver"))
     for block in _blocks(cal, name):
@@ -220,11 +220,15 @@ def lint(cni: Cni) -> None:
     cal = cni.calico
     if cal is None:
         return
+    if not cal.pool.nat_outgoing and not cni.asm.sc.lan.routes:
+        cni.warn("K06", f"IPPool {cal.pool.name}: natOutgoing is off and the LAN has no route "
+                 f"back to {cal.pool.cidr}: pods reach the nodes, but nothing beyond them answers "
+                 "(set natOutgoing: true, or lan.routes to the nodes)")
     if cal.pool.encap is None:
         for name in cal.nodes:
             for other in cal.nodes:
                 if other != name and not _same_subnet(cni, cal, name, other):
-                    cni.warn("K06", f"{name}: BGP next hop {cal.nodes[other].ip} ({other}) is "
+                    cni.warn("K05", f"{name}: BGP next hop {cal.nodes[other].ip} ({other}) is "
                              "not on this node's subnet: BIRD resolves it through the default "
                              f"route, and the router, which does not peer BGP, has no route to "
                              f"{other}'s pods (use vxlanMode: CrossSubnet, or peer the router)")
