@@ -65,7 +65,7 @@ def netsim_leftovers() -> dict[str, list]:
 
 
 ENGINE_COMMS = ("dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2",
-                "docker-proxy", "netsim-echo", "runc")
+                "docker-proxy", "netsim-echo", "runc", "bird")
 
 
 def engine_processes() -> list[tuple[int, str]]:

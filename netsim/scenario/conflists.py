@@ -25,6 +25,10 @@ VALID = "a CNI network configuration: {cniVersion, name, plugins: [{type: bridge
 MAX_FILES = 256  # a net.d holds a handful
 Notes = list[tuple[str, str]]
 KUBE_FLANNEL = {"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan"}}
+CALICO_POOL = {"apiVersion": "projectcalico.org/v3", "kind": "IPPool",
+               "metadata": {"name": "default-ipv4-ippool"},
+               "spec": {"cidr": "10.244.0.0/16", "blockSize": 26, "ipipMode": "Never",
+                        "vxlanMode": "CrossSubnet", "natOutgoing": True}}
 
 
 def is_cni_input(path: Path) -> bool:
@@ -159,7 +163,7 @@ def scenario_text(path: Path) -> tuple[str, Notes, Places]:
     if note:
         notes.append(("cni", note))
     doc = {"name": "conflist-check", "hosts": {"node1": {"runtime": "cni"}},
-           **_flanneld(first, notes),
+           **_flanneld(first, notes), **_calico_node(first, notes),
            "cni": {n: {"file": f} for n, f in confs.items()},
            "containers": {"pod1": {"network": name, "listen": ["80/tcp"]},
                           "pod2": {"network": name}},
@@ -177,6 +181,17 @@ def _flanneld(conf: dict, notes: Notes) -> dict:
     return {"flannel": dict(KUBE_FLANNEL)}
 
 
+def _calico_node(conf: dict, notes: Notes) -> dict:
+    """The calico plugin needs calico-node's pool: with none given, the Tigera operator's
+    default (VXLANCrossSubnet, natOutgoing) on kubeadm's usual pod network, and that is said."""
+    if conf["plugins"][0]["type"] != "calico":
+        return {}
+    notes.append(("cni", "calico: no IPPool given: calico-node runs with the operator's default "
+                         f"pool ({CALICO_POOL['spec']['cidr']}, vxlanMode CrossSubnet, "
+                         "natOutgoing); add `calico:` resources to say yours"))
+    return {"calico": [CALICO_POOL]}
+
+
 def _promises(conf: dict) -> tuple[list[dict], str | None]:
     """What the network's plugins promise, as expectations: pods reach each other; with a
     default route, the outside (seen as the node when masqueraded); the LAN cannot reach a
@@ -184,7 +199,7 @@ def _promises(conf: dict) -> tuple[list[dict], str | None]:
     main = conf["plugins"][0]
     ipam = gojson.field(main, "ipam")
     ipam = ipam if isinstance(ipam, dict) else {}
-    if main["type"] != "flannel" and not _has_ipv4(ipam):
+    if main["type"] not in ("flannel", "calico") and not _has_ipv4(ipam):
         return [], (f"network {conf['name']!r} gives its pods no IPv4 address (L2 only, "
                     "loopback only or IPv6 only): nothing to probe by address")
     plugins = [p for p in conf["plugins"] if isinstance(p, dict)]

@@ -87,7 +87,7 @@ def test_two_networks_sharing_a_range_collide_as_host_local_does() -> None:
     ([{**BRIDGE, "hairpinMode": True, "promiscMode": True}], "1.0.0",
      "cannot set hairpin mode and promiscuous mode at the same time."),
     ([BRIDGE, {"type": "vrf"}], "1.0.0", "configuration is expected to have a valid vrf name"),
-    ([{"type": "calico"}], "1.0.0", "the calico plugin is Calico's, not a reference plugin"),
+    ([{"type": "cilium-cni"}], "1.0.0", "the cilium-cni plugin is Cilium's, not a reference plugin"),
     ([{**BRIDGE, "ipam": {"type": "dhcp"}}], "1.0.0", "error dialing DHCP daemon"),
 ])
 def test_refusals_in_the_plugins_words(plugins, version, words) -> None:

@@ -54,7 +54,8 @@ LABS = ["bridge", "user-bridges", "modes", "macvlan", "macvlan-modes", "overlay"
         "rm-recreate", "cni-bridge", "cni-containerd", "cni-hairpin",
         "cni-macvlan", "cni-podman", "cni-ptp", "cni-docker-node", "cni-options", "cni-nerdctl",
         "cni-sbr", "cni-host-device", "flannel",
-        "flannel-blocked", "flannel-mtu", "flannel-hostgw", "compose/compose.yaml"]
+        "flannel-blocked", "flannel-mtu", "flannel-hostgw", "compose/compose.yaml",
+        "calico-bgp", "calico-vxlan", "netpol", "netpol-flannel"]
 
 
 def probe_netns(lab: Lab, names: dict, full_matrix: bool):

@@ -129,7 +129,7 @@ def _plugin(cni: Cni, plugin: dict, path: tuple) -> dict:
     module = cni.plugins[kind]
     out = _decode(cni, plugin, module, path)
     kind = (out.get("ipam") or {}).get("type")
-    if kind in ipam.IPAMS:
+    if kind in ipam.IPAMS and not getattr(module, "OWN_IPAM", False):
         out["ipam"] = _decode(cni, plugin, ipam.IPAMS[kind], path, kind)["ipam"]
     return out
 

@@ -24,6 +24,7 @@ CONF = extend(libcni.NETCONF, "NetConf", mtu=INT, nodename=STRING, datastore_typ
 DECODE = "failed to load netconf: "
 BY_NETSIM = True  # netsim plays it: its links are netsim's, the plugins after it run for real
 ENFORCES_POLICY = True  # calico-node's felix enforces NetworkPolicy for its pods
+OWN_IPAM = True  # it reads its `ipam` itself (host-local's `subnet: usePodCidr` is its word)
 HOST_MAC = "ee:ee:ee:ee:ee:ee"
 GATEWAY = IPv4Address("169.254.1.1")
 OVERHEAD = {"vxlan": 50, "ipip": 20, None: 0}  # what felix takes off the host's MTU
