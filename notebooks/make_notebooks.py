@@ -251,6 +251,51 @@ expect:
       ("big_ping", "flannel.1 says MTU 1450. Does a 1327-byte ping (DF set) reach `web`?",
         "result", 3, "blocked")],
      'print(lab.model.file("node1", "/run/flannel/subnet.env"))'),
+    ("09-routed-pods-and-policies-calico", "Routed pods and NetworkPolicy: Calico", """\
+**Calico** gives each node a block of its pool (a /26, chosen from the node's *name*) and each
+pod a **/32** of it; there is no bridge. Every pod's default route points at **169.254.1.1**,
+an address nobody holds: the node answers ARP for it (proxy ARP), so every packet a pod sends,
+even to a pod beside it, is *routed* by its node. Between nodes, **BIRD** (a real BGP daemon,
+one per node) tells every node which node holds which block: the routes in each node's kernel
+are the ones BIRD learned. **felix** enforces **NetworkPolicy**: a pod that some policy selects
+for ingress accepts only what a rule of those policies allows; everything else is dropped
+silently. Two exceptions surprise people: a node always reaches its own pods, and `ports`
+without a protocol means TCP only.""", """\
+name: lesson9
+hosts:
+  node1: {address: 192.168.1.11, runtime: cni}
+  node2: {address: 192.168.1.12, runtime: cni}
+calico:
+  - {apiVersion: projectcalico.org/v3, kind: IPPool, metadata: {name: pool},
+     spec: {cidr: 10.48.0.0/16, natOutgoing: true}}
+cni:
+  k8s-pod-network:
+    cniVersion: "1.0.0"
+    plugins:
+      - {type: calico, ipam: {type: calico-ipam}, policy: {type: k8s}}
+      - {type: portmap, snat: true, capabilities: {portMappings: true}}
+kubernetes:
+  - {apiVersion: v1, kind: Pod, metadata: {name: web, labels: {app: web}},
+     spec: {nodeName: node1, containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]}}
+  - {apiVersion: v1, kind: Pod, metadata: {name: client, labels: {role: client}},
+     spec: {nodeName: node2, containers: [{name: c, image: busybox}]}}
+  - {apiVersion: v1, kind: Pod, metadata: {name: other},
+     spec: {nodeName: node2, containers: [{name: c, image: busybox}]}}
+  - {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: web-from-clients},
+     spec: {podSelector: {matchLabels: {app: web}},
+            ingress: [{from: [{podSelector: {matchLabels: {role: client}}}], ports: [{port: 80}]}]}}
+expect:
+  - {from: client, to: web, port: 80/tcp, result: open, source: client}
+  - {from: other, to: web, port: 80/tcp, result: blocked}
+  - {from: node1, to: web, port: 80/tcp, result: open}
+  - {from: client, to: web, result: blocked}
+""", [("seen_across", "`client` (on node2) connects to `web` (on node1). Which address does "
+       "`web` see?", "source", 0, "10.48.104.0"),
+      ("other_pod", "`other` has no label `role: client`. Does it reach web:80?", "result", 1,
+       "blocked"),
+      ("ping_web", "The policy lists port 80 and no protocol. Does `client` ping `web`?",
+       "result", 3, "blocked")],
+     'print(lab.model.file("node1", "/etc/bird/bird.conf"))'),
 ]
 
 
