@@ -29,17 +29,18 @@ def restore(ns_name: str, ops: list[Op], family: str = "ip") -> None:
         return
     _ipsets(ns_name, ops, family)
     exe = binary(family)
+    _feed(ns_name, [exe, "--noflush"], text, f"{exe.rsplit('/', 1)[-1]} refused the rules")
 
+
+def _feed(ns_name: str, argv: list[str], text: str, refused: str) -> None:
+    """`argv` with `text` on its standard input, started by a thread inside the namespace."""
     def run() -> subprocess.CompletedProcess:
         with sandbox.in_netns(ns_name):
-            return subprocess.run([exe, "--noflush"], input=text, capture_output=True,
-                                  text=True, timeout=30)
+            return subprocess.run(argv, input=text, capture_output=True, text=True, timeout=30)
 
     done = sandbox.in_thread(run)
     if done.returncode:
-        raise EnvironmentProblem(f"{exe.rsplit('/', 1)[-1]} refused the rules for {ns_name}: "
-                                 f"{done.stderr.strip()}")
-
+        raise EnvironmentProblem(f"{refused} for {ns_name}: {done.stderr.strip()}")
 
 
 def _ipsets(ns_name: str, ops: list[Op], family: str) -> None:
@@ -61,13 +62,4 @@ def _ipsets(ns_name: str, ops: list[Op], family: str) -> None:
     for s in sets.values():
         lines.append(f"create {s.name} hash:net family {inet} -exist")
         lines += [f"add {s.name} {n} -exist" for n in s.nets]
-    script = "\n".join(lines) + "\n"
-
-    def run() -> subprocess.CompletedProcess:
-        with sandbox.in_netns(ns_name):
-            return subprocess.run([exe, "restore"], input=script, capture_output=True,
-                                  text=True, timeout=30)
-
-    done = sandbox.in_thread(run)
-    if done.returncode:
-        raise EnvironmentProblem(f"ipset refused the sets for {ns_name}: {done.stderr.strip()}")
+    _feed(ns_name, [exe, "restore"], "\n".join(lines) + "\n", "ipset refused the sets")

@@ -137,7 +137,10 @@ def read(manifests: object, pos: Positions, scenario_file: str) -> list[dict]:
     document; a `kind: List` unrolled)."""
     if isinstance(manifests, dict) and set(manifests) == {"file"}:
         path = Path(scenario_file).parent / str(manifests["file"])
-        text = userfile.read_text(path, MAX_BYTES, "Kubernetes manifests (.yaml)")
+        try:
+            text = userfile.read_text(path, MAX_BYTES, "Kubernetes manifests (.yaml)")
+        except ScenarioError as e:  # said at the key that names the file
+            raise ScenarioError(e.message, pos.where(("kubernetes", "file")), e.valid) from None
         docs = [d for d in _documents(text, str(path)) if d is not None]
     elif isinstance(manifests, list):
         docs = manifests

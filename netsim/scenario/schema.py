@@ -525,5 +525,5 @@ class Scenario(Strict):
     commands: Annotated[dict[str, Text], BeforeValidator(none_is_empty)] = {}
     expect: Annotated[list[Expect], BeforeValidator(lambda v: [] if v is None else v)] = []
     # Kubernetes objects as kubectl applies them (scenario/kubernetes.py reads them first)
-    kubernetes: Annotated[list[dict[str, Any]],
+    kubernetes: Annotated[list[dict[str, Any]] | dict[str, Any],  # or {file: PATH}
                           BeforeValidator(lambda v: [] if v is None else v)] = []

@@ -71,7 +71,9 @@ def test_fast_l2_paths_equal_the_frame_search_on_generated_scenarios(seed) -> No
 def _ports(ruleset) -> list[int | None]:
     rules = [r for t in ruleset.tables.values() for c in t.values() for r in c.rules]
     named = {p for r in rules for p in (r.match.dport, r.match.sport) if p is not None}
-    return [*sorted(named | {p for r in rules for p in r.match.dports or ()}), None, 53, 80]
+    listed = {q for r in rules for p in r.match.dports or ()
+              for q in (p if isinstance(p, tuple) else (p,))}  # a range: its ends
+    return [*sorted(named | listed), None, 53, 80]
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from netsim.model.rules import Match
-from netsim.predict.netfilter import MATCHERS, READS
+from netsim.predict.netfilter import MATCHERS, READS, SETS
 from netsim.realize.iptables_save import RENDERERS, render
 from tests.conftest import lab
 
@@ -137,4 +137,4 @@ def test_every_match_field_has_a_matcher_and_a_renderer() -> None:
     names = {f.name for f in dataclasses.fields(Match)}
     assert set(MATCHERS) == names
     assert set(RENDERERS) == names
-    assert set(READS) | {"saddr", "daddr"} == names  # what the memo keys a decision by
+    assert set(READS) | {"saddr", "daddr"} | set(SETS) == names  # what the memo keys by

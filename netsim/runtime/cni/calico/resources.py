@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network, ip_network
 from pathlib import Path
 
+from netsim.errors import ScenarioError
 from netsim.model.assembly import Assembly
 from netsim.scenario import kubernetes as k8s
 from netsim.scenario import userfile
@@ -89,7 +90,10 @@ def read(asm: Assembly, value: object) -> Resources | None:
 def _objects(asm: Assembly, value: object) -> list[dict]:
     if isinstance(value, dict) and set(value) == {"file"}:
         path = Path(asm.loaded.path).parent / str(value["file"])
-        text = userfile.read_text(path, k8s.MAX_BYTES, "Calico resources (.yaml)")
+        try:
+            text = userfile.read_text(path, k8s.MAX_BYTES, "Calico resources (.yaml)")
+        except ScenarioError as e:  # said at the key that names the file
+            raise asm.error(("calico", "file"), e.message, e.valid) from None
         docs: list = [d for d in k8s._documents(text, str(path)) if d is not None]
     elif isinstance(value, list):
         docs = value
