@@ -43,6 +43,7 @@ class Node:
     name: str
     ip: IPv4Address
     uplink: str
+    mtu: int  # its uplink's
     tunnel: IPv4Address | None = None
     vtep_mac: str = ""
 
@@ -64,14 +65,12 @@ class Calico:
         return self.uplink_mtu(node) - OVERHEAD[self.pool.encap]
 
     def uplink_mtu(self, node: str) -> int:
-        return self._cni.model.ns[node].ifaces[self.nodes[node].uplink].mtu
+        return self.nodes[node].mtu
 
     def endpoint(self, container: str, node: str, ip: IPv4Address, iface: str, namespace: str,
                  name: str, labels: dict[str, str]) -> None:
         self.endpoints[container] = Endpoint(container, node, ip, iface, namespace, name,
                                              labels)
-
-    _cni: Cni = field(default=None, repr=False)  # type: ignore[assignment]
 
 
 def start(cni: Cni, hosts: list[str]) -> None:
@@ -81,12 +80,11 @@ def start(cni: Cni, hosts: list[str]) -> None:
         return
     cluster = k8s.parse(asm.sc.kubernetes, asm.loaded.positions)
     cal = Calico(res, Ipam(res.pools), cluster)
-    cal._cni = cni
     cni.calico = cal
     for name in hosts:
         uplink = asm.model.ns[name].ifaces[asm.sc.hosts[name].interface]
         ip = next(a.ip for a in uplink.addrs if a.version == 4)
-        node = cal.nodes[name] = Node(name, ip, uplink.name)
+        node = cal.nodes[name] = Node(name, ip, uplink.name, uplink.mtu)
         if cal.pool.encap:  # calico-node's tunnel address: ordinal 0 of the node's block
             node.tunnel = cal.ipam.assign(name, [cal.pool])
             node.vtep_mac = asm.mac(("calico-vtep", name))
