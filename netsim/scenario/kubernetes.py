@@ -198,8 +198,8 @@ def parse(objects: list[dict], pos: Positions) -> Cluster:
         name = str(meta["name"])
         check = _DNS1123 if kind == "Namespace" else _SUBDOMAIN
         if not check.match(name) or len(name) > 63:
-            raise ScenarioError(f'The {kind} "{name}" is invalid: metadata.name: Invalid value: '
-                                f'"{name}": a lowercase RFC 1123 label must consist of lower '
+            raise ScenarioError(f'The {kind} "{name[:80]}" is invalid: metadata.name: Invalid '
+                                f'value: "{name[:80]}": a lowercase RFC 1123 label must consist of lower '
                                 "case alphanumeric characters or '-'",
                                 pos.where((*at, "metadata", "name")))
         labels = _labels(meta.get("labels"), pos, (*at, "metadata", "labels"), kind, name)
@@ -232,7 +232,7 @@ def _labels(value: object, pos: Positions, at: tuple, kind: str, name: str) -> d
                                 pos.where((*at, k)))
         if not _LABEL_VALUE.match(str(v)) or len(str(v)) > 63:
             raise ScenarioError(f'The {kind} "{name}" is invalid: metadata.labels: Invalid '
-                                f'value: "{v}": a valid label must be an empty string or '
+                                f'value: "{str(v)[:63]}": a valid label must be an empty string or '
                                 "consist of alphanumeric characters, '-', '_' or '.'",
                                 pos.where((*at, k)))
         out[str(k)] = str(v)

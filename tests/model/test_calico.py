@@ -199,3 +199,11 @@ def test_bgp_across_a_router_is_warned() -> None:
     text = (SCENARIOS / "calico-bgp.yml").read_text().replace("192.168.1.13", "192.168.2.13")
     m = Lab.from_yaml(text, str(SCENARIOS / "x.yml")).model
     assert any(pid == "K05" for pid, _ in m.warnings)
+
+
+def test_policies_times_pods_is_bounded_before_felix_renders_them(monkeypatch) -> None:
+    from netsim.runtime.cni.calico import node
+
+    monkeypatch.setattr(node, "MAX_POLICY_PODS", 1)
+    with pytest.raises(ScenarioError, match="policy-pod pairs"):
+        Lab.load(SCENARIOS / "netpol.yml").check()

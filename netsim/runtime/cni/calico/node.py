@@ -23,6 +23,7 @@ VXLAN_DEV, VXLAN_VNI, VXLAN_PORT = "vxlan.calico", 4096, 4789
 IPIP_DEV = "tunl0"
 FELIX_PROTO = 80  # the kernel's `proto 80` of felix's routes
 OVERHEAD = {"vxlan": 50, "ipip": 20, None: 0}
+MAX_POLICY_PODS = 250_000  # policies x pods felix's chains may hold for one scenario
 
 
 @dataclass
@@ -112,6 +113,11 @@ def settle(cni: Cni) -> None:
     cal = cni.calico
     if cal is None:
         return
+    pairs = len(cal.cluster.policies) * len(cal.endpoints)
+    if pairs > MAX_POLICY_PODS:  # each pair can be a rule in an endpoint chain: bound it first
+        raise cni.asm.error(("kubernetes",), f"{len(cal.cluster.policies)} NetworkPolicies over "
+                            f"{len(cal.endpoints)} pods: more than the {MAX_POLICY_PODS} "
+                            "policy-pod pairs netsim renders", "fewer policies or pods")
     encap = cal.pool.encap
     for name in cal.nodes:
         if encap == "vxlan":
