@@ -433,17 +433,19 @@ def import_() -> None:
 @click.option("-o", "--output", "out", type=FILE, help="The scenario file to write (default: "
               "standard output).")
 def import_cluster(directory: str, out: str | None) -> None:
-    """A flannel cluster's files as a scenario: DIR holds net-conf.json (kube-flannel-cfg),
-    the conflist (10-flannel.conflist) and, optionally, nodes.json (kubectl get nodes -o
-    json). `netsim check DIR` checks the same scenario without writing it."""
+    """A cluster's files as a scenario: DIR holds the node's conflist and any of
+    net-conf.json (kube-flannel-cfg), nodes.json (kubectl get nodes -o json), calico.yaml
+    (calicoctl get ippools -o yaml) and kubernetes.yaml (kubectl get
+    namespaces,pods,networkpolicies -A -o yaml). `netsim check DIR` checks the same scenario
+    without writing it."""
     from netsim.scenario import cluster, conflists
 
     path = Path(directory)
     try:
         if not cluster.is_cluster(path):
-            raise NetsimError(f"{directory}: no {cluster.NET_CONF} here (kubectl -n "
-                              "kube-flannel get configmap kube-flannel-cfg -o "
-                              "jsonpath='{.data.net-conf\\.json}' > net-conf.json)")
+            raise NetsimError(f"{directory}: none of {', '.join(cluster.FILES)} here (kubectl "
+                              "get nodes -o json > nodes.json; kubectl get "
+                              "namespaces,pods,networkpolicies -A -o yaml > kubernetes.yaml)")
         scenario, notes, _ = conflists.scenario_text(path)
         said = "".join(f"# note: {' '.join(n.split())}\n" for _, n in notes)
         text = f"# netsim import cluster {directory}\n{said}{scenario}"

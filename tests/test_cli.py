@@ -17,6 +17,8 @@ from click.testing import CliRunner
 from netsim.cli import main
 from tests.conftest import SCENARIOS
 
+CLUSTERS = Path(__file__).parent / "clusters"
+
 SHIPPED = sorted(SCENARIOS.glob("*.yml"))
 
 
@@ -289,3 +291,25 @@ def test_docker_prints_what_docker_port_and_network_inspect_would_print() -> Non
     assert r.exit_code == 2 and "say which with --host" in r.output
     r = CliRunner().invoke(main, ["docker", str(SCENARIOS / "bridge.yml"), "ps"])
     assert r.exit_code == 2 and "docker network inspect, docker port" in r.output
+
+
+def test_a_calico_clusters_pods_and_policies_become_a_scenario(tmp_path: Path) -> None:
+    """nodes, pools, and what kubectl printed (namespaces, pods, policies): the running pods
+    with a network of their own are containers of their nodes, the matrix is the answer."""
+    out = tmp_path / "cluster.yml"
+    made = CliRunner().invoke(main, ["import", "cluster", str(CLUSTERS / "calico"), "-o",
+                                     str(out)])
+    assert made.exit_code == 0, made.output
+    report = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["check", str(out), "--json", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "K08" in result.output and "kube-proxy-4xq7m.kube-system" in result.output
+    probes = {(p["from"], p["to"], f"{p['port']}/{p['proto']}"): p["predicted"]
+              for p in json.loads(report.read_text())["probes"]}
+    pods = {f for f, _, _ in probes}
+    assert {"web-5d9c8b7f6-q8z2r.shop", "db-0.shop", "debug"} <= pods
+    assert not {"kube-proxy-4xq7m.kube-system", "web-5d9c8b7f6-pending.shop",
+                "migrate-7xk2p.shop"} & pods                     # the node's; pending; done
+    assert probes["web-5d9c8b7f6-q8z2r.shop", "db-0.shop", "5432/tcp"] == "open"
+    assert probes["debug", "db-0.shop", "5432/tcp"] == "blocked"  # db-from-web
+    assert probes["debug", "web-5d9c8b7f6-q8z2r.shop", "80/tcp"] == "open"

@@ -1,8 +1,11 @@
 """`netsim check DIR` / `netsim import cluster DIR`, where DIR holds what a user copies from a
-Kubernetes cluster running flannel: kube-flannel's `net-conf.json`, the node's conflist
-(`10-flannel.conflist`), and optionally `nodes.json` (`kubectl get nodes -o json`: each
-node's name, InternalIP and podCIDR). The scenario: those nodes on their LAN, a pod on each,
-and what flannel promises as expectations."""
+Kubernetes cluster: the node's conflist (`10-flannel.conflist`, `10-calico.conflist`,
+`10-canal.conflist`) and any of kube-flannel's `net-conf.json`, `nodes.json` (`kubectl get
+nodes -o json`: each node's name, InternalIP and podCIDR), `calico.yaml` (`calicoctl get
+ippools -o yaml`, more resources appended as documents) and `kubernetes.yaml` (`kubectl get
+namespaces,pods,networkpolicies -A -o yaml`). The scenario: those nodes on their LAN, and the
+cluster's pods and policies (the matrix says who reaches whom), or else a pod on each node and
+what the CNI promises as expectations."""
 
 from __future__ import annotations
 
@@ -17,6 +20,9 @@ from netsim.scenario.yamlpos import Positions
 
 NET_CONF = "net-conf.json"
 NODES = "nodes.json"
+CALICO = "calico.yaml"
+KUBERNETES = "kubernetes.yaml"
+FILES = (NET_CONF, NODES, CALICO, KUBERNETES)
 MAX_BYTES = 16 << 20  # kubectl prints ~5 KiB a node
 MAX_NODES = 100  # each a namespace with its own flanneld when run; check grows with n², 100: ~3 s
 KUBECTL = "kubectl get nodes -o json"
@@ -25,7 +31,7 @@ _DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9.]{0,57}[a-z0-9])?\Z")  # pod-<name> fi
 
 
 def is_cluster(path: Path) -> bool:
-    return path.is_dir() and (path / NET_CONF).is_file()
+    return path.is_dir() and any((path / f).is_file() for f in FILES)
 
 
 def nodes(path: Path) -> list[dict]:
@@ -107,16 +113,43 @@ def _lan(found: list[dict]) -> dict:
     return {"subnet": str(subnet), "gateway": str(free[0]), "address": str(free[1])}
 
 
-def scenario(path: Path, confs: dict[str, str], network: str) -> tuple[dict, dict]:
-    """The scenario, and where each of its hosts and pods came from (nodes.json's lines)."""
+def scenario(path: Path, confs: dict[str, str], network: str,
+             defaults: dict) -> tuple[dict, dict]:
+    """The scenario, and where each of its hosts and pods came from (nodes.json's lines);
+    `defaults`: what stands in for a daemon's missing file (said in a note by the caller)."""
     found = nodes(path)
     places = {}
     for n in found:
         if "where" in n:
             at = n.pop("where")
             places |= {("hosts", n["name"]): at, ("containers", f"pod-{n['name']}"): at}
-    places[("flannel",)] = Where(str(path / NET_CONF))
+    doc: dict = {"name": "cluster-check"}
+    lan = _lan(found)
+    if lan:
+        doc["lan"] = lan
+    doc["hosts"] = {n["name"]: {"runtime": "cni", **{k: v for k, v in n.items() if k != "name"}}
+                    for n in found}
+    for key, file in (("flannel", NET_CONF), ("calico", CALICO)):
+        if (path / file).is_file():
+            doc[key] = {"file": str((path / file).resolve())}
+            places[(key,)] = Where(str(path / file))
+        elif key in defaults:
+            doc[key] = defaults[key]
+    doc["cni"] = {n: {"file": f} for n, f in confs.items()}
+    if (path / KUBERNETES).is_file():  # the cluster's own pods: the matrix is the answer
+        doc["kubernetes"] = {"file": str((path / KUBERNETES).resolve())}
+        places[("kubernetes",)] = Where(str(path / KUBERNETES))
+        return doc, places
     pods = {f"pod-{n['name']}": n["name"] for n in found}
+    doc["containers"] = {p: {"host": node, "network": network, **(
+        {"listen": ["80/tcp"]} if p == next(iter(pods)) else {})} for p, node in pods.items()}
+    doc["expect"] = _promises(pods, found)
+    return doc, places
+
+
+def _promises(pods: dict[str, str], found: list[dict]) -> list[dict]:
+    """Pods reach the first one as themselves, it reaches the outside as its node, the LAN
+    does not reach it, another node does."""
     first, *others = pods
     expect = [{"from": p, "to": first, "port": "80/tcp", "result": "open", "source": p}
               for p in others]
@@ -125,15 +158,4 @@ def scenario(path: Path, confs: dict[str, str], network: str) -> tuple[dict, dic
                {"from": "lan", "to": first, "result": "blocked"}]
     expect += [{"from": n["name"], "to": first, "port": "80/tcp", "result": "open"}
                for n in found[1:2]]
-    doc: dict = {"name": "cluster-check"}
-    lan = _lan(found)
-    if lan:
-        doc["lan"] = lan
-    doc["hosts"] = {n["name"]: {"runtime": "cni", **{k: v for k, v in n.items() if k != "name"}}
-                    for n in found}
-    doc["flannel"] = {"file": str((path / NET_CONF).resolve())}
-    doc["cni"] = {n: {"file": f} for n, f in confs.items()}
-    doc["containers"] = {p: {"host": node, "network": network, **(
-        {"listen": ["80/tcp"]} if p == first else {})} for p, node in pods.items()}
-    doc["expect"] = expect
-    return doc, places
+    return expect

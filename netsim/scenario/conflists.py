@@ -39,7 +39,7 @@ def files(path: Path) -> list[Path]:
     if not path.is_dir():
         return [path]
     found = sorted((p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file()
-                    and p.name not in (cluster.NET_CONF, cluster.NODES)), key=lambda p: p.name)
+                    and p.name not in cluster.FILES), key=lambda p: p.name)
     if not found:
         raise ScenarioError(f"{path}: no net configurations found (*.conf, *.conflist, *.json)",
                             valid="a net.d directory such as /etc/cni/net.d")
@@ -156,8 +156,11 @@ def scenario_text(path: Path) -> tuple[str, Notes, Places]:
     confs = {n: file for n, (file, _) in found.items()}
     name, (_, first) = next(iter(found.items()))
     places = {("cni", n): Where(f) for n, f in confs.items()}
-    if cluster.is_cluster(path):  # a flannel cluster's files: its nodes, a pod on each
-        doc, more = cluster.scenario(path, confs, name)
+    if cluster.is_cluster(path):  # a cluster's files: its nodes, its pods or one on each
+        missing = [f for f in (cluster.NET_CONF, cluster.CALICO) if not (path / f).is_file()]
+        defaults = {**(_flanneld(first, notes) if cluster.NET_CONF in missing else {}),
+                    **(_calico_node(first, notes) if cluster.CALICO in missing else {})}
+        doc, more = cluster.scenario(path, confs, name, defaults)
         return yaml.safe_dump(doc, sort_keys=False), notes, Places(str(path), {**places, **more})
     expect, note = _promises(first)
     if note:
@@ -171,10 +174,18 @@ def scenario_text(path: Path) -> tuple[str, Notes, Places]:
     return yaml.safe_dump(doc, sort_keys=False), notes, Places(str(path), places)
 
 
+def is_canal(conf: dict) -> bool:
+    """Calico's plugin on the podCIDR flannel leased (canal.yaml's conflist)."""
+    main = conf["plugins"][0]
+    ipam = main.get("ipam") if isinstance(main.get("ipam"), dict) else {}
+    return main["type"] == "calico" and ipam.get("type") == "host-local"
+
+
 def _flanneld(conf: dict, notes: Notes) -> dict:
-    """The flannel plugin reads what flanneld leased the node: with no net-conf.json beside
-    the conflist, flanneld is configured as kube-flannel.yml ships it, and that is said."""
-    if conf["plugins"][0]["type"] != "flannel":
+    """The flannel plugin (and Canal's calico) reads what flanneld leased the node: with no
+    net-conf.json beside the conflist, flanneld is configured as kube-flannel.yml (canal.yaml)
+    ships it, and that is said."""
+    if conf["plugins"][0]["type"] != "flannel" and not is_canal(conf):
         return {}
     notes.append(("cni", f"no {cluster.NET_CONF} beside it: flanneld runs with kube-flannel's "
                          "net-conf.json (Network 10.244.0.0/16, vxlan)"))
@@ -184,7 +195,7 @@ def _flanneld(conf: dict, notes: Notes) -> dict:
 def _calico_node(conf: dict, notes: Notes) -> dict:
     """The calico plugin needs calico-node's pool: with none given, the Tigera operator's
     default (VXLANCrossSubnet, natOutgoing) on kubeadm's usual pod network, and that is said."""
-    if conf["plugins"][0]["type"] != "calico":
+    if conf["plugins"][0]["type"] != "calico" or is_canal(conf):
         return {}
     notes.append(("cni", "calico: no IPPool given: calico-node runs with the operator's default "
                          f"pool ({CALICO_POOL['spec']['cidr']}, vxlanMode CrossSubnet, "

@@ -4,7 +4,9 @@ API server validates them and refused in its words.
 
 A Pod becomes a container of its `spec.nodeName` (netsim has no scheduler), keyed by its name
 in the namespace `default` and NAME.NAMESPACE elsewhere, with its labels and namespace kept
-(`containers.X.pod`); the policies stay here, read by the CNI that enforces them."""
+(`containers.X.pod`); the policies stay here, read by the CNI that enforces them. A pod with no
+network of its own is no container: `hostNetwork` (it is its node), and, in what `kubectl get
+pods -o yaml` printed, one not scheduled yet or already finished."""
 
 from __future__ import annotations
 
@@ -95,6 +97,20 @@ class Cluster:
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> labels
     pods: dict[str, tuple[str, str, dict[str, str]]] = field(default_factory=dict)  # key ->
     policies: list[Policy] = field(default_factory=list)  # (name, namespace, labels)
+    host_network: list[str] = field(default_factory=list)  # pods that are their node
+
+
+FINISHED = ("Succeeded", "Failed")  # status.phase of a pod whose sandbox is gone
+
+
+def own_network(obj: dict) -> bool:
+    """Whether the pod has a sandbox of its own: not hostNetwork, scheduled (a pod read
+    from a cluster, with `status`, may not be yet; one written here must say its node),
+    not finished."""
+    spec = obj.get("spec") or {}
+    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    return spec.get("hostNetwork") is not True and bool(spec.get("nodeName")) and \
+        status.get("phase") not in FINISHED
 
 
 def pod_key(name: str, namespace: str) -> str:
@@ -115,7 +131,7 @@ def expand(data: dict, pos: Positions, scenario_file: str) -> None:
     if not isinstance(containers, dict):
         return  # the schema says what is wrong with it
     for i, obj in enumerate(objects):
-        if obj.get("kind") != "Pod":
+        if obj.get("kind") != "Pod" or not own_network(obj):
             continue
         key = pod_key(*cluster_pod(obj))
         if key in containers:
@@ -246,12 +262,9 @@ def _pod(cluster: Cluster, obj: dict, labels: dict, pos: Positions, at: tuple) -
             not spec["containers"]:
         raise ScenarioError(f'The Pod "{name}" is invalid: spec.containers: Required value',
                             pos.where((*at, "spec")))
-    if not spec.get("nodeName"):
+    if not spec.get("nodeName") and not isinstance(obj.get("status"), dict):
         raise ScenarioError(f'Pod "{name}": spec.nodeName: netsim has no scheduler: say which '
                             "node runs it", pos.where((*at, "spec")), "nodeName: node1")
-    if spec.get("hostNetwork"):
-        raise ScenarioError(f'Pod "{name}": hostNetwork pods are not modelled yet (they are '
-                            "the node itself)", pos.where((*at, "spec", "hostNetwork")))
     for c, cont in enumerate(spec["containers"]):
         for p, port in enumerate((cont or {}).get("ports") or []):
             where = pos.where((*at, "spec", "containers", c, "ports", p))
@@ -266,9 +279,12 @@ def _pod(cluster: Cluster, obj: dict, labels: dict, pos: Positions, at: tuple) -
                 raise ScenarioError(f'Unsupported value: "{proto}": supported values: '
                                     + ", ".join(f'"{x}"' for x in PROTOCOLS), where)
     key = pod_key(name, ns)
-    if key in cluster.pods:
+    if key in cluster.pods or key in cluster.host_network:
         raise ScenarioError(f'pods "{name}" already exists', pos.where((*at, "metadata")))
-    cluster.pods[key] = (name, ns, labels)
+    if spec.get("hostNetwork") is True:
+        cluster.host_network.append(key)
+    elif own_network(obj):
+        cluster.pods[key] = (name, ns, labels)
 
 
 def container(obj: dict) -> dict:

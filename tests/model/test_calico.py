@@ -5,7 +5,7 @@ API server's refusals."""
 from __future__ import annotations
 
 import json
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 import pytest
 
@@ -207,3 +207,39 @@ def test_policies_times_pods_is_bounded_before_felix_renders_them(monkeypatch) -
     monkeypatch.setattr(node, "MAX_POLICY_PODS", 1)
     with pytest.raises(ScenarioError, match="policy-pod pairs"):
         Lab.load(SCENARIOS / "netpol.yml").check()
+
+
+def test_canal_takes_the_pod_cidr_flannel_leased_and_the_hosts_mtu() -> None:
+    """canal.yaml's conflist: host-local on `usePodCidr` (the node's flannel lease), the
+    address as /32 on a cali veth, felix's MTU auto-detection blind to flannel.1 (K07)."""
+    m = Lab.load(SCENARIOS / "netpol-canal.yml").model
+    assert m.ns["web-1.prod"].ifaces["eth0"].addrs == [IPv4Interface("10.244.0.2/32")]
+    host_if = plugin.veth_name("prod", "web-1")
+    assert m.ns["node1"].ifaces[host_if].mtu == 1500
+    assert m.ns["node1"].ifaces["flannel.1"].mtu == 1450
+    assert not any(r.proto == "bird" for r in m.ns["node1"].routes)   # flannel routes
+    assert [pid for pid, _ in m.warnings if pid == "K07"] == ["K07"]
+
+
+def test_the_node_of_a_canal_pod_needs_a_pod_cidr() -> None:
+    canal = CONFLIST.replace('{"type": "calico-ipam"}', '{"type": "host-local", '
+                             '"subnet": "usePodCidr"}')
+    text = cluster().replace(CONFLIST, canal).replace(f"calico: [{POOL % 'natOutgoing: true'}]\n",
+                                                      "")
+    with pytest.raises(ScenarioError) as e:
+        lab(text).check()
+    assert "usePodCidr found but there is no IPv4 CIDR configured" in str(e.value)
+    given = text.replace("node1: {runtime: cni}", "node1: {runtime: cni, pod_cidr: 10.9.1.0/24}")
+    given = given.replace("node2: {runtime: cni}", "node2: {runtime: cni, pod_cidr: 10.9.2.0/24}")
+    m = lab(given).model
+    assert str(m.endpoints["a"].primary) == "10.9.1.2"               # host-local: .1 is the gateway
+
+
+@pytest.mark.parametrize(("pod", "container"), [
+    ("spec: {nodeName: node1, hostNetwork: true, containers: [{name: c}]}", False),   # the node
+    ("spec: {containers: [{name: c}]}, status: {phase: Pending}", False),  # kubectl: unscheduled
+    ("spec: {nodeName: node1, containers: [{name: c}]}, status: {phase: Succeeded}", False),
+    ("spec: {nodeName: node1, containers: [{name: c}]}, status: {phase: Running}", True)])
+def test_only_pods_with_a_sandbox_of_their_own_are_containers(pod: str, container: bool) -> None:
+    m = lab(cluster(k8s=f"[{{apiVersion: v1, kind: Pod, metadata: {{name: p}}, {pod}}}]")).model
+    assert ("p" in m.endpoints) == container

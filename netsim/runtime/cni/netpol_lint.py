@@ -1,6 +1,7 @@
 """What NetworkPolicy authors get wrong (calico.md §5), said before rollout: policies on a CNI
 that enforces none, an egress default deny that blocks DNS, a peer split in two where one was
-likely meant, a DNS rule without UDP. Codes K01-K04 (calico-node's own: K05, K06)."""
+likely meant, a DNS rule without UDP; hostNetwork pods, which are their node. Codes K01-K04
+and K08 (calico-node's own: K05-K07)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from netsim.scenario import kubernetes as k8s
 
 
 def run(cni: Cni) -> None:
-    policies = k8s.parse(cni.asm.sc.kubernetes, cni.asm.loaded.positions).policies \
-        if cni.asm.sc.kubernetes else []
+    if not cni.asm.sc.kubernetes:
+        return
+    cluster = k8s.parse(cni.asm.sc.kubernetes, cni.asm.loaded.positions)
+    host_network(cni, cluster.host_network)
+    policies = cluster.policies
     if not policies:
         return
     ignored(cni, policies)
@@ -18,6 +22,15 @@ def run(cni: Cni) -> None:
         dns_blocked(cni, p)
         split_peer(cni, p)
         dns_tcp_only(cni, p)
+
+
+def host_network(cni: Cni, pods: list[str]) -> None:
+    """K08: hostNetwork pods are their node: no sandbox, no endpoint, no policy."""
+    if pods:
+        shown = ", ".join(pods[:5]) + (f" and {len(pods) - 5} more" if len(pods) > 5 else "")
+        cni.warn("K08", f"{len(pods)} hostNetwork pod(s) ({shown}) share their node's network: "
+                 "netsim makes no container of them (probe the node), and no NetworkPolicy "
+                 "selects them")
 
 
 def ignored(cni: Cni, policies: list[k8s.Policy]) -> None:

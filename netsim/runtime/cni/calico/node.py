@@ -54,16 +54,23 @@ class Calico:
     res: Resources
     ipam: Ipam
     cluster: k8s.Cluster
+    canal: bool = False  # flannel routes (CALICO_NETWORKING_BACKEND=none): felix polices only
     nodes: dict[str, Node] = field(default_factory=dict)
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
 
     @property
-    def pool(self) -> Pool:
-        return next(p for p in self.res.pools if not p.disabled)
+    def pool(self) -> Pool | None:
+        return next((p for p in self.res.pools if not p.disabled), None)
+
+    @property
+    def encap(self) -> str | None:
+        """What felix encapsulates with: nothing in Canal, where flannel carries the pods."""
+        return None if self.canal or self.pool is None else self.pool.encap
 
     def mtu(self, node: str) -> int:
-        """/var/lib/calico/mtu as felix writes it: the host's MTU less the encapsulation's."""
-        return self.uplink_mtu(node) - OVERHEAD[self.pool.encap]
+        """/var/lib/calico/mtu as felix writes it: the host's MTU less felix's own
+        encapsulation's (flannel.1 is not a host interface to felix's auto-detection)."""
+        return self.uplink_mtu(node) - OVERHEAD[self.encap]
 
     def uplink_mtu(self, node: str) -> int:
         return self.nodes[node].mtu
@@ -75,18 +82,22 @@ class Calico:
 
 
 def start(cni: Cni, hosts: list[str]) -> None:
+    """On every node where the scenario says `calico:` or a conflist runs the calico plugin;
+    with flanneld up (Canal), as policy only."""
     asm = cni.asm
     res = read(asm, getattr(asm.sc, "calico", None))
-    if res is None:
+    if res is None and not any(c["plugins"][0]["type"] == "calico"
+                               for c in cni.conflists.values()):
         return
+    res = res or Resources()
     cluster = k8s.parse(asm.sc.kubernetes, asm.loaded.positions)
-    cal = Calico(res, Ipam(res.pools), cluster)
+    cal = Calico(res, Ipam(res.pools), cluster, canal=cni.flannel is not None)
     cni.calico = cal
     for name in hosts:
         uplink = asm.model.ns[name].ifaces[asm.sc.hosts[name].interface]
         ip = next(a.ip for a in uplink.addrs if a.version == 4)
         node = cal.nodes[name] = Node(name, ip, uplink.name, uplink.mtu)
-        if cal.pool.encap:  # calico-node's tunnel address: ordinal 0 of the node's block
+        if cal.encap:  # calico-node's tunnel address: ordinal 0 of the node's block
             node.tunnel = cal.ipam.assign(name, [cal.pool])
             node.vtep_mac = asm.mac(("calico-vtep", name))
     for name in hosts:
@@ -118,9 +129,11 @@ def settle(cni: Cni) -> None:
         raise cni.asm.error(("kubernetes",), f"{len(cal.cluster.policies)} NetworkPolicies over "
                             f"{len(cal.endpoints)} pods: more than the {MAX_POLICY_PODS} "
                             "policy-pod pairs netsim renders", "fewer policies or pods")
-    encap = cal.pool.encap
+    encap = cal.encap
     for name in cal.nodes:
-        if encap == "vxlan":
+        if cal.canal or cal.pool is None:
+            pass  # flanneld routes between nodes (Canal); nothing was assigned otherwise
+        elif encap == "vxlan":
             _vxlan(cni, cal, name)
         elif encap == "ipip":
             _ipip(cni, cal, name)
@@ -129,7 +142,7 @@ def settle(cni: Cni) -> None:
         with _writing(cni, name):
             felix.nat_outgoing(cni, cal, name)
             felix.endpoints(cni, cal, name)
-    if encap != "vxlan":  # BIRD runs with the bird backend (BGP, IPIP)
+    if encap != "vxlan" and not cal.canal and cal.pool is not None:  # the bird backend
         bird.plan(cni, cal)
 
 
@@ -224,11 +237,15 @@ def lint(cni: Cni) -> None:
     cal = cni.calico
     if cal is None:
         return
+    if cal.canal:
+        _canal_mtu(cni, cal)
+    if cal.pool is None or cal.canal:
+        return
     if not cal.pool.nat_outgoing and not cni.asm.sc.lan.routes:
         cni.warn("K06", f"IPPool {cal.pool.name}: natOutgoing is off and the LAN has no route "
                  f"back to {cal.pool.cidr}: pods reach the nodes, but nothing beyond them answers "
                  "(set natOutgoing: true, or lan.routes to the nodes)")
-    if cal.pool.encap is None:
+    if cal.encap is None:
         for name in cal.nodes:
             for other in cal.nodes:
                 if other != name and not _same_subnet(cni, cal, name, other):
@@ -237,3 +254,23 @@ def lint(cni: Cni) -> None:
                              f"route, and the router, which does not peer BGP, has no route to "
                              f"{other}'s pods (use vxlanMode: CrossSubnet, or peer the router)")
                     break
+
+
+def _canal_mtu(cni: Cni, cal: Calico) -> None:
+    """Canal: felix's MTU auto-detection sees the uplinks, not flannel.1, so the pods' veths
+    get the host's MTU while flannel's VXLAN carries 50 bytes less (rancher/rancher#13984)."""
+    fl = cni.flannel
+    if len(fl.leases) < 2:
+        return  # no other node to carry anything to
+    for name in cal.nodes:
+        lease = fl.leases.get(name)
+        mine = [e for e in cal.endpoints.values() if e.node == name]
+        pod_mtu = cni.model.ns[name].ifaces[mine[0].iface].mtu if mine else None
+        if lease is None or pod_mtu is None or pod_mtu <= lease.mtu:
+            continue
+        cni.warn("K07", f"Canal on {name}: the pods' MTU is {pod_mtu} (felix detects the "
+                 f"host's), flannel carries {lease.mtu} between nodes: larger packets to "
+                 "other nodes' pods rely on path MTU discovery, and a DF-less UDP datagram is "
+                 f"fragmented (set veth_mtu: \"{lease.mtu}\" in canal-config, or the "
+                 "conflist's mtu)")
+        return

@@ -51,7 +51,8 @@ class Resources:
 
 
 def read(asm: Assembly, value: object) -> Resources | None:
-    """None when the scenario has no `calico:`."""
+    """None when the scenario has no `calico:` (calico-ipam refuses a node without a pool;
+    Canal's host-local needs none)."""
     if value is None or value == [] or value == {}:
         return None
     objects = _objects(asm, value)
@@ -80,10 +81,6 @@ def read(asm: Assembly, value: object) -> Resources | None:
                                 f"error with field DefaultEndpointToHostAction = '{action}'",
                                 "Drop, Accept, Return")
             out.endpoint_to_host = action
-    if not any(not p.disabled for p in out.pools):
-        raise asm.error(("calico",), "no IPPool: calico-ipam has no pool to assign from "
-                        "(calico-node would create 192.168.0.0/16, which covers netsim's "
-                        "LAN)", "an IPPool with spec.cidr such as 10.48.0.0/16")
     return out
 
 
