@@ -28,6 +28,7 @@ SAYS: dict[str, str] = {
     "forward": "{ns} FORWARD: {0}",
     "forward_bridged": "{ns} FORWARD (bridged): {0}",
     "dropped": "dropped in {ns} {0} {1}: {2}",
+    "rejected": "rejected in {ns} {0} {1} (ICMP port unreachable: refused): {2}",
     "ndp_dropped": "{ns}'s bridge drops the neighbour solicitation for {0} (br_netfilter): "
                    "{1} {2}: {3}",
     "snat": "{ns} {0} {1} -> {2} ({3})",

@@ -54,6 +54,10 @@ class Match:
     dports: tuple[int | tuple[int, int], ...] | None = None
     sset: Is | None = None  # -m set --match-set NAME src (an IpSet)
     dset: Is | None = None  # -m set --match-set NAME dst
+    mark_not: tuple[int, int] | None = None  # -m mark ! --mark VALUE/MASK
+    # -m statistic --mode random --probability 1/(n-i): (i, n), the i-th of n rules that
+    # split connections (kube-proxy's endpoints); the last of them matches without it
+    random: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,11 @@ class Drop:
 @dataclass(frozen=True)
 class Return:
     pass
+
+
+@dataclass(frozen=True)
+class Reject:
+    """-j REJECT (icmp-port-unreachable): the sender is told at once (connection refused)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,7 @@ class SetMark:
     mask: int
 
 
-Action = Accept | Drop | Return | Jump | Goto | Masquerade | Snat | Dnat | SetMark
+Action = Accept | Drop | Reject | Return | Jump | Goto | Masquerade | Snat | Dnat | SetMark
 
 
 @dataclass(frozen=True)

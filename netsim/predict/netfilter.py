@@ -26,6 +26,7 @@ from netsim.model.rules import (
     Jump,
     Masquerade,
     Match,
+    Reject,
     Return,
     Rule,
     Ruleset,
@@ -48,14 +49,17 @@ class Seen:
         "mark",
         "marked",
         "oif",
+        "pick",
         "proto",
+        "split",
         "sport",
         "src_i",
         "src_local",
     )
 
     def __init__(self, iif: str, oif: str, src: int, dst: int, proto: str, dport: int | None,
-                 sport: int | None, ct: str, dst_local: bool, src_local: bool, mark: int = 0):
+                 sport: int | None, ct: str, dst_local: bool, src_local: bool, mark: int = 0,
+                 pick: int = 0):
         self.iif, self.oif = iif, oif  # iif "" when locally generated, oif "" before routing
         self.src_i, self.dst_i = src, dst
         self.proto, self.dport, self.sport = proto, dport, sport
@@ -63,6 +67,13 @@ class Seen:
         self.dst_local, self.src_local = dst_local, src_local
         self.mark = mark  # the packet's mark; a SetMark rule changes it as the walk goes on
         self.marked: Rule | None = None  # the last rule that set it (felix: the policy rule)
+        self.pick = pick  # which of a random split's rules this walk takes (kube-proxy's)
+        self.split = 0  # how many ways the split met divides (0: none met)
+
+    def chose(self, v: tuple[int, int]) -> bool:
+        """A `statistic random` rule, the i-th of n: the walk for choice i takes it."""
+        self.split = max(self.split, v[1])
+        return self.pick == v[0]
 
 
 _NETS = (IPv4Network, IPv6Network)
@@ -124,13 +135,16 @@ MATCHERS: dict[str, Callable[[object, Seen], bool]] = {
     "dports": lambda v, s: s.dport in v,
     "sset": lambda v, s: _in_set(v, s.src_i),
     "dset": lambda v, s: _in_set(v, s.dst_i),
+    "mark_not": lambda v, s: (s.mark & v[1]) != v[0],
+    "random": lambda v, s: s.chose(v),
 }
 _FIELDS = [f.name for f in fields(Match)]
 
 # action type -> what it does to the walk through a chain; the predictor then applies the
 # terminal ones at their hook (Drop kills, Dnat / Snat / Masquerade rewrite, Accept passes)
 VERDICTS: dict[type, str] = {
-    Accept: "terminal", Drop: "terminal", Masquerade: "terminal", Snat: "terminal",
+    Accept: "terminal", Drop: "terminal", Reject: "terminal", Masquerade: "terminal",
+    Snat: "terminal",
     Dnat: "terminal", Jump: "jump", Goto: "goto", Return: "return", SetMark: "mark",
 }
 
@@ -139,7 +153,7 @@ VERDICTS: dict[type, str] = {
 READS: dict[str, str] = {
     "iif": "iif", "oif": "oif", "proto": "proto", "dport": "dport", "dports": "dport",
     "sport": "sport", "ct_state": "ct", "dst_type": "dst_local", "src_type": "src_local",
-    "mark": "mark",
+    "mark": "mark", "mark_not": "mark", "random": "pick",
 }
 
 
@@ -264,7 +278,8 @@ class Netfilter:
         leaves with a mark the decision alone does not say."""
         chains = self._closure(table, chain)
         rules = [r for c in chains for r in c.rules]
-        if len(rules) < MEMO_FROM or any(isinstance(r.action, SetMark) for r in rules):
+        if len(rules) < MEMO_FROM or any(isinstance(r.action, SetMark) or r.match.random
+                                         for r in rules):
             self._memo[table, chain] = None
             return None
         reads: set[str] = set()

@@ -19,6 +19,7 @@ from netsim.model.rules import (
     Masquerade,
     Match,
     Op,
+    Reject,
     Return,
     Rule,
     Ruleset,
@@ -72,7 +73,17 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
     "dports": lambda v, m: f"-m multiport --dports {_portlist(v)}",
     "sset": lambda v, m: _neg_m(v, "-m set", f"--match-set {v.value.name} src"),
     "dset": lambda v, m: _neg_m(v, "-m set", f"--match-set {v.value.name} dst"),
+    "mark_not": lambda v, m: f"-m mark ! --mark {v[0]:#x}/{v[1]:#x}",
+    "random": lambda v, m: f"-m statistic --mode random --probability {probability(v)}",
 }
+
+
+def probability(v: tuple[int, int]) -> str:
+    """As iptables-save prints it: kube-proxy's `%0.10f` of 1/(n-i), stored by libxt_statistic
+    as a u32 fraction of 2^31 (lround), printed back with 11 digits."""
+    asked = float(f"{1.0 / (v[1] - v[0]):0.10f}")
+    stored = int(asked * 0x80000000 + 0.5)
+    return f"{stored / 0x80000000:.11f}"
 BASE = ("saddr", "daddr", "iif", "oif", "proto")  # the ip header; -m matches come after
 
 
@@ -80,6 +91,7 @@ BASE = ("saddr", "daddr", "iif", "oif", "proto")  # the ip header; -m matches co
 TARGETS: dict[type, Callable[[object], str]] = {
     Accept: lambda a: "-j ACCEPT",
     Drop: lambda a: "-j DROP",
+    Reject: lambda a: "-j REJECT --reject-with icmp-port-unreachable",
     Return: lambda a: "-j RETURN",
     Masquerade: lambda a: "-j MASQUERADE" + (" --random-fully" if a.random_fully else ""),
     Jump: lambda a: f"-j {a.chain}",
@@ -90,8 +102,14 @@ TARGETS: dict[type, Callable[[object], str]] = {
 }
 
 
+_BARE = frozenset("_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
 def _quote(text: str) -> str:
-    """As iptables-save quotes a comment: in double quotes, inner ones escaped."""
+    """As iptables-save writes a comment (xtables_save_string): bare when it holds only
+    letters, digits, `_` and `-`; else in double quotes, inner ones escaped."""
+    if text and set(text) <= _BARE:
+        return text
     return '"' + text.replace('"', '\\"') + '"'
 
 

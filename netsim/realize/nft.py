@@ -26,6 +26,7 @@ from netsim.model.rules import (
     Jump,
     Masquerade,
     Match,
+    Reject,
     Return,
     Rule,
     Ruleset,
@@ -112,6 +113,8 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
     "dports": lambda v, m: f"{m.proto} dport {{ {', '.join(_port(p) for p in v)} }}",
     "sset": lambda v, m: f"{_setfam(v)} saddr {_op(v)}{{ {', '.join(map(str, v.value.nets))} }}",
     "dset": lambda v, m: f"{_setfam(v)} daddr {_op(v)}{{ {', '.join(map(str, v.value.nets))} }}",
+    "mark_not": lambda v, m: f"meta mark & {v[1]:#x} != {v[0]:#x}",
+    "random": lambda v, m: f"numgen random mod {v[1] - v[0]} 0",  # 1 in n-i
 }
 
 
@@ -119,6 +122,7 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
 ACTIONS: dict[type, Callable[[object], str]] = {
     Accept: lambda a: "accept",
     Drop: lambda a: "drop",
+    Reject: lambda a: "reject",
     Return: lambda a: "return",
     Masquerade: lambda a: "masquerade" + (" fully-random" if a.random_fully else ""),
     Jump: lambda a: f"jump {a.chain}",
