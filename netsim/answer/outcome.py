@@ -31,6 +31,10 @@ class Outcome:
     evidence: list[str] = field(default_factory=list)
     # the predictor's: what `why` says, as data (answer/step.py; empty for an observation)
     steps: list[Step] = field(default_factory=list)
+    # the predictor's, when a random split (a Service's endpoints) decides: each choice's
+    # outcome, this one first; the kernel takes one of them per connection
+    choices: list[Outcome] = field(default_factory=list)
+    served_by: IPv4Address | None = None  # the kernel's: the address that answered (echo)
 
     @property
     def why(self) -> str:

@@ -293,6 +293,9 @@ class Model:
         self.ns: dict[str, Netns] = {}
         self.networks: dict[str, NetRecord] = {}  # key: "<host>/<name>" or "swarm/<name>"
         self.endpoints: dict[str, Endpoint] = {}
+        # addresses no namespace holds that a rule answers for (a Service's ClusterIP):
+        # the words expectations use for them (`svc/web`) -> the address
+        self.virtual: dict[str, IPv4Address] = {}
         self.containers: dict[str, ContainerInfo] = {}
         self.failed_runs: dict[str, str] = {}  # containers the runtime refused to start: why
         # what a runtime's own tool must be asked at `up` (CNI: one ADD per container), with

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network, IPv6Address
 
 from netsim.answer.outcome import Outcome
@@ -32,7 +32,7 @@ from netsim.model.graph import (
     Netns,
     Route,
 )
-from netsim.model.rules import Dnat, Drop, Masquerade, Snat
+from netsim.model.rules import Dnat, Drop, Masquerade, Reject, Snat
 from netsim.predict.netfilter import Decision, Netfilter, Seen
 
 LOOPBACK = IPv4Network("127.0.0.0/8")
@@ -113,9 +113,10 @@ class Fail(Exception):
     """The packet died; `step` says where and by which rule."""
 
     def __init__(self, step: Step, arp: bool = False,
-                 rule: tuple[str, str, str, int] | None = None):
+                 rule: tuple[str, str, str, int] | None = None, result: str = Verdict.BLOCKED):
         super().__init__(step)
         self.step = step
+        self.result = result  # CLOSED when a REJECT answered it (the sender is told)
         self.arp = arp  # ARP went unanswered: a verdict that a warm neighbour cache would change
         self.rule = rule  # (namespace, table, chain, index) of the rule that dropped it
 
@@ -143,6 +144,8 @@ class Predictor:
     @paused()  # tables for every namespace: a full collection on the way walks the model
     def __init__(self, model: Model):
         self.model = model
+        self.pick = self.split = 0  # a random split's choice this walk takes; its ways met
+        self.served: IPAddress | None = None  # where the last walk's connection arrived
         self.nf = {k: Netfilter(ns.rules) for k, ns in model.ns.items()}
         self.nf6 = {k: Netfilter(ns.rules6) for k, ns in model.ns.items()}
         self.local = {k: model.local_addresses(k) for k in model.ns}
@@ -215,6 +218,29 @@ class Predictor:
     # --- public -----------------------------------------------------------------------
     def probe(self, src_ns: str, dst: IPAddress, proto: str = "icmp", port: int | None = None,
               size: int | None = None) -> Outcome:
+        """One connection's outcome; when a random split (a Service's endpoints) decides
+        it, each choice's outcome is walked and kept in `choices` (the first is returned)."""
+        self.pick, self.split = 0, 0
+        first = self._probe(src_ns, dst, proto, port, size)
+        ways = self.split
+        if ways > 1:
+            first.choices = [replace(first)]  # a copy: an outcome never holds itself
+            for k in range(1, ways):
+                self.pick = k
+                first.choices.append(self._probe(src_ns, dst, proto, port, size))
+            self.pick = 0
+        return first
+
+    def _probe(self, src_ns: str, dst: IPAddress, proto: str, port: int | None,
+               size: int | None) -> Outcome:
+        self.served = None
+        out = self._probe_one(src_ns, dst, proto, port, size)
+        if self.split > 1:
+            out.served_by = self.served
+        return out
+
+    def _probe_one(self, src_ns: str, dst: IPAddress, proto: str, port: int | None,
+                   size: int | None) -> Outcome:
         pkt = Pkt(None, dst, proto, EPHEMERAL_SPORT if proto != "icmp" else None, port)
         if dst.version == 6:
             pkt.v6, pkt.size, pkt.df = True, 104, True
@@ -228,10 +254,11 @@ class Predictor:
         try:
             arrival = self._deliver(src_ns, pkt, trace, ct="new")
         except Fail as f:
-            return _outcome(Verdict.BLOCKED, None, trace.path, [f.step], pkt.dst,
+            return _outcome(f.result, None, trace.path, [f.step], pkt.dst,
                             cold_arp=f.arp, dropped_by=f.rule)
         origin.src = trace.src
         server = arrival.ns
+        self.served = arrival.pkt.dst  # after DNAT: which of a Service's endpoints
         seen = arrival.pkt.src
         if pkt.proto == "icmp":
             return self._reply(server, arrival.pkt, origin, src_ns, trace, Verdict.REACH, seen)
@@ -416,8 +443,11 @@ class Predictor:
     def _decide(self, ns: Netns, table: str, chain: str, pkt: Pkt, iif: str, oif: str,
                 ct: str) -> Decision:
         seen = self._seen(ns, pkt, iif, oif, ct)
+        seen.pick = self.pick
         decision = self._nf(ns, pkt).decide(table, chain, seen)
         pkt.mark = seen.mark
+        if seen.split > self.split:
+            self.split = seen.split
         return decision
 
     def _hook(self, ns: Netns, table: str, chain: str, pkt: Pkt, iif: str, oif: str,
@@ -429,6 +459,10 @@ class Predictor:
             rule = d.rule.origin if d.rule else f"policy DROP of {chain}"
             raise Fail(Step("dropped", ns.label, (table, d.chain, rule)),
                        rule=(ns.id, f"ip6 {table}" if pkt.v6 else table, d.chain, d.index))
+        if isinstance(d.action, Reject):
+            raise Fail(Step("rejected", ns.label, (table, d.chain, d.rule.origin)),
+                       rule=(ns.id, f"ip6 {table}" if pkt.v6 else table, d.chain, d.index),
+                       result=Verdict.CLOSED if pkt.proto != "icmp" else Verdict.BLOCKED)
         return d
 
     def _dnat(self, ns: Netns, chain: str, pkt: Pkt, iif: str, oif: str, ct: str,

@@ -444,9 +444,11 @@ class Prober:
             out[k].result = Verdict.OPEN
             line = data.decode(errors="replace").strip()
             out[k].evidence.append(f"echo {line!r}" if line else "closed without an answer")
-            if line:
+            if line:  # "PEER:PORT LOCAL:PORT" (an older echo: the peer only)
+                words = [w.rsplit(":", 1)[0].strip("[]") for w in line.split()]
                 try:
-                    out[k].source_seen = ip_address(line.rsplit(":", 1)[0])
+                    out[k].source_seen = ip_address(words[0])
+                    out[k].served_by = ip_address(words[1]) if len(words) > 1 else None
                 except ValueError:
                     pass
         sel.unregister(s)

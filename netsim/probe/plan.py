@@ -39,6 +39,12 @@ def address_of(model: Model, word: str, family: int = 4) -> IPAddress | str | No
             return f"{name} is not on network '{net}' in IPv{family} (it is on " \
                 f"{', '.join(book) or 'none'})"
         return book[net]
+    if word.startswith("svc/"):
+        got = model.virtual.get(word)
+        if got is None:
+            return f"no Service {word[4:]!r} with a ClusterIP (" + (
+                ", ".join(w for w in model.virtual) or "no Services") + ")"
+        return got if family == 4 else f"{word} has no IPv{family} ClusterIP"
     if word in model.endpoints:
         got = model.endpoints[word].of(family)
         return got if got is not None else f"{word} has no IPv{family} address (" + (

@@ -32,8 +32,10 @@ def _refused_words(proto: str) -> str:
 
 
 def _seen(said: str) -> str | None:
-    """The echo service's "ADDRESS:PORT" (an IPv6 address may come bracketed)."""
-    head = said.rsplit(":", 1)[0].strip("[]") if ":" in said else ""
+    """The echo service's "ADDRESS:PORT [LOCAL:PORT]" (an IPv6 address may come bracketed):
+    the address it saw."""
+    first = said.split()[0] if said.split() else ""
+    head = first.rsplit(":", 1)[0].strip("[]") if ":" in first else ""
     try:
         return str(ip_address(head))
     except ValueError:

@@ -1,5 +1,6 @@
 """The lab's services: echo listeners that answer with the peer address they saw (so NAT is
-observed from the server side) and Docker's userland proxy (docker-proxy) on published ports.
+observed from the server side) and their own (which of a Service's endpoints answered), and
+Docker's userland proxy (docker-proxy) on published ports.
 
 They all run in one "keeper" process per lab, forked by `netsim up` and journaled, so the lab
 stays alive between `netsim up` and `netsim probe`. The keeper lives in the lab's LAN namespace
@@ -55,7 +56,8 @@ def _echo_tcp(sock: socket.socket) -> None:
     except BlockingIOError:
         return
     with conn, contextlib.suppress(OSError):
-        conn.sendall(f"{peer[0]}:{peer[1]}\n".encode())
+        local = conn.getsockname()  # after DNAT: which of a Service's endpoints this is
+        conn.sendall(f"{peer[0]}:{peer[1]} {local[0]}:{local[1]}\n".encode())
 
 
 def _recv_udp(sock: socket.socket) -> tuple[bytes, tuple, bytes]:
@@ -83,7 +85,9 @@ def _send_udp(sock: socket.socket, data: bytes, peer: tuple, local: bytes) -> No
 def _echo_udp(sock: socket.socket) -> None:
     with contextlib.suppress(BlockingIOError, OSError):
         _, peer, local = _recv_udp(sock)
-        _send_udp(sock, f"{peer[0]}:{peer[1]}\n".encode(), peer, local)
+        me = socket.inet_ntop(sock.family, local)
+        _send_udp(sock, f"{peer[0]}:{peer[1]} {me}:{sock.getsockname()[1]}\n".encode(), peer,
+                  local)
 
 
 def _proxy_tcp(sock: socket.socket, ns: str, lst: Listener) -> None:

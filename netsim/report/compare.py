@@ -51,19 +51,31 @@ class Row:
 
     @property
     def expected_met(self) -> bool | None:
-        """Does the outcome (observed when there is one, else predicted) meet the expectation?"""
+        """Does the outcome (observed when there is one, else predicted: every way a
+        Service's endpoints may take) meet the expectation?"""
         if self.probe.expected is None:
             return None
-        got = self.seen or self.predicted
+        if self.seen is not None:
+            return self._meets(self.seen)
+        return all(self._meets(o) for o in self.predicted.choices or [self.predicted])
+
+    def _meets(self, got: Outcome) -> bool:
         if got.result != self.probe.expected:
             return False
         if self.probe.error is not None:  # a failing docker run: Docker's words must match
             return self.probe.error.lower() in got.why.lower()
         return not (self.probe.source_ips and got.source_seen not in self.probe.source_ips)
 
+    def predicted_for(self, seen: Outcome) -> Outcome:
+        """The prediction for the endpoint that answered (when a Service's split chose)."""
+        for o in self.predicted.choices:
+            if seen.served_by is not None and o.served_by == seen.served_by:
+                return o
+        return self.predicted
+
     @property
     def mismatch(self) -> bool:
-        return any(o.result not in (self.predicted.result, Verdict.INCONCLUSIVE)
+        return any(o.result not in (self.predicted_for(o).result, Verdict.INCONCLUSIVE)
                    for o in ([self.seen] if self.seen else []) + list(self.also.values()))
 
     @property

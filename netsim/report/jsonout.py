@@ -25,9 +25,18 @@ def row(r: Row) -> dict:
         "source_seen": str(observed_src) if observed_src else None,
         "ok": r.ok, "attempts": r.attempts, "path": r.predicted.path, "why": r.predicted.why,
         "origin": p.origin,
+        **({"served_by": str(r.seen.served_by)} if r.seen and r.seen.served_by else {}),
+        **({"choices": [_choice(o) for o in r.predicted.choices]} if r.predicted.choices
+           else {}),
         **({"observed_by": {k: o.result for k, o in r.also.items()}} if r.also else {}),
         **({"trace": r.trace.to_json()} if r.trace is not None else {}),
     }
+
+
+def _choice(o) -> dict:
+    """One way a Service's split may take: the endpoint, the verdict, the source it sees."""
+    return {"served_by": str(o.served_by) if o.served_by else None, "predicted": o.result,
+            "source_predicted": str(o.source_seen) if o.source_seen else None, "why": o.why}
 
 
 def stream(path: str | Path, lab: str, profile: str, rows: Iterable[Row], seconds: float,

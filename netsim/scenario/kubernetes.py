@@ -16,14 +16,18 @@ from ipaddress import ip_network
 from pathlib import Path
 
 from netsim.errors import ScenarioError
+from netsim.scenario import k8s_service as svc
 from netsim.scenario import userfile
 from netsim.scenario.yamlpos import Positions, load_text
 
 MAX_BYTES = 4 << 20
 MAX_OBJECTS = 5000  # objects a scenario may ask for (each pod is a namespace)
-KINDS = {("v1", "Namespace"), ("v1", "Pod"), ("networking.k8s.io/v1", "NetworkPolicy")}
-LATER = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
-         "Service", "EndpointSlice", "Endpoints"}
+KINDS = {("v1", "Namespace"), ("v1", "Pod"), ("networking.k8s.io/v1", "NetworkPolicy"),
+         ("v1", "Service"), ("discovery.k8s.io/v1", "EndpointSlice"),
+         ("kubeadm.k8s.io/v1beta4", "ClusterConfiguration"),
+         ("kubeadm.k8s.io/v1beta3", "ClusterConfiguration")}
+LATER = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Endpoints"}
+UNNAMED = ("ClusterConfiguration",)  # kubeadm's configuration has no metadata
 NAME_LABEL = "kubernetes.io/metadata.name"
 PROTOCOLS = ("SCTP", "TCP", "UDP")
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -98,6 +102,10 @@ class Cluster:
     pods: dict[str, tuple[str, str, dict[str, str]]] = field(default_factory=dict)  # key ->
     policies: list[Policy] = field(default_factory=list)  # (name, namespace, labels)
     host_network: list[str] = field(default_factory=list)  # pods that are their node
+    # pod key -> its containers' ports (name, protocol, number): a targetPort's name
+    pod_ports: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+    pod_nodes: dict[str, str] = field(default_factory=dict)  # pod key -> spec.nodeName
+    net: svc.Networking = field(default_factory=svc.Networking)  # Services, slices, CIDRs
 
 
 FINISHED = ("Succeeded", "Failed")  # status.phase of a pod whose sandbox is gone
@@ -207,7 +215,11 @@ def parse(objects: list[dict], pos: Positions) -> Cluster:
             if kind in LATER:
                 why += f": netsim does not model {kind} yet (write its Pods)"
             raise ScenarioError(f"resource mapping not found: {why}", pos.where(at),
-                                "v1 Namespace, v1 Pod, networking.k8s.io/v1 NetworkPolicy")
+                                "v1 Namespace, Pod, Service; networking.k8s.io/v1 "
+                                "NetworkPolicy; discovery.k8s.io/v1 EndpointSlice")
+        if kind in UNNAMED:
+            svc.cluster_configuration(obj, pos, at, cluster.net)
+            continue
         meta = obj.get("metadata")
         if not isinstance(meta, dict) or not meta.get("name"):
             raise ScenarioError("resource name may not be empty", pos.where((*at, "metadata")))
@@ -223,16 +235,34 @@ def parse(objects: list[dict], pos: Positions) -> Cluster:
             cluster.namespaces[name] = {**labels, NAME_LABEL: name}
         elif kind == "Pod":
             _pod(cluster, obj, labels, pos, at)
+        elif kind == "Service":
+            cluster.net.services.append(svc.service(obj, name, _namespace(obj), pos, at))
+        elif kind == "EndpointSlice":
+            cluster.net.slices.append(svc.endpoint_slice(obj, name, _namespace(obj), pos, at))
         else:
             cluster.policies.append(_policy(obj, pos, at))
+    _unique_services(cluster, pos)
+    svc.allocate(cluster.net, objects, pos)
     for i, obj in enumerate(objects):
-        ns = str((obj.get("metadata") or {}).get("namespace") or "default")
-        if obj.get("kind") != "Namespace" and ns not in cluster.namespaces:
+        ns = _namespace(obj)
+        if obj.get("kind") not in ("Namespace", *UNNAMED) and ns not in cluster.namespaces:
             raise ScenarioError(f'namespaces "{ns}" not found', pos.where(
                 ("kubernetes", i, "metadata", "namespace")), "a Namespace object first")
     for ns in cluster.namespaces:
         cluster.namespaces[ns].setdefault(NAME_LABEL, ns)
     return cluster
+
+
+def _namespace(obj: dict) -> str:
+    return str((obj.get("metadata") or {}).get("namespace") or "default")
+
+
+def _unique_services(cluster: Cluster, pos: Positions) -> None:
+    seen: set[str] = set()
+    for s in cluster.net.services:
+        if s.key in seen:
+            raise ScenarioError(f'services "{s.name}" already exists', pos.where(s.at))
+        seen.add(s.key)
 
 
 def _labels(value: object, pos: Positions, at: tuple, kind: str, name: str) -> dict[str, str]:
@@ -285,6 +315,10 @@ def _pod(cluster: Cluster, obj: dict, labels: dict, pos: Positions, at: tuple) -
         cluster.host_network.append(key)
     elif own_network(obj):
         cluster.pods[key] = (name, ns, labels)
+        cluster.pod_nodes[key] = str(spec["nodeName"])
+        cluster.pod_ports[key] = [(str(p.get("name") or ""), str(p.get("protocol", "TCP")),
+                                   p["containerPort"]) for c in spec["containers"]
+                                  for p in (c or {}).get("ports") or []]
 
 
 def container(obj: dict) -> dict:

@@ -32,8 +32,9 @@ from tests.conftest import lab
 # --- a CNI plugin: one module, one registry line --------------------------------------
 
 
-# a type spelled like another concept (a link kind, a Docker driver, flanneld's package)
-SAME_WORD = {k.value for k in IfKind} | set(DRIVERS) | {"flannel"}
+# a type spelled like another concept (a link kind, a Docker driver, flanneld's package and
+# `flannel:` key, calico-node's `calico:` key)
+SAME_WORD = {k.value for k in IfKind} | set(DRIVERS) | {"flannel", "calico"}
 # the one place outside the CNI runtime that reads plugins by type: what a conflist promises
 # (ipMasq on bridge and ptp gives egress), to write a conflist's expectations
 PROMISES = "netsim.scenario.conflists"

@@ -55,7 +55,8 @@ LABS = ["bridge", "user-bridges", "modes", "macvlan", "macvlan-modes", "overlay"
         "cni-macvlan", "cni-podman", "cni-ptp", "cni-docker-node", "cni-options", "cni-nerdctl",
         "cni-sbr", "cni-host-device", "flannel",
         "flannel-blocked", "flannel-mtu", "flannel-hostgw", "compose/compose.yaml",
-        "calico-bgp", "calico-vxlan", "netpol", "netpol-flannel", "netpol-canal"]
+        "calico-bgp", "calico-vxlan", "netpol", "netpol-flannel", "netpol-canal", "services",
+        "services-flannel"]
 
 
 def probe_netns(lab: Lab, names: dict, full_matrix: bool):

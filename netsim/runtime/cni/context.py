@@ -92,6 +92,7 @@ class Cni:
         self.sources: dict[str, Source] = {}  # conflist name -> where it was written
         self.flannel = None  # flanneld's state once it runs (runtime.cni.flannel.flanneld)
         self.calico = None  # calico-node's once it runs (runtime.cni.calico.node)
+        self.kube_proxy = None  # kube-proxy's once it runs (runtime.cni.kubeproxy.proxy)
 
     def error(self, path: tuple, message: str, valid: str | None = None) -> ScenarioError:
         """At the user's own file:line: a conflist's path (`cni`, name, ...) is looked up in

@@ -13,6 +13,7 @@ from netsim.runtime.cni.context import Cni
 from netsim.runtime.cni.flannel import flanneld
 from netsim.runtime.cni.flannel import lint as flannel_lint
 from netsim.runtime.cni.flannel.registry import BACKENDS
+from netsim.runtime.cni.kubeproxy import proxy as kube_proxy
 
 
 @dataclass(frozen=True)
@@ -24,5 +25,7 @@ class NodeDaemon:
 
 DAEMONS: dict[str, NodeDaemon] = {
     flanneld.DAEMON: NodeDaemon(partial(flanneld.start, backends=BACKENDS), flannel_lint.run),
+    # before calico-node: felix, started after it, keeps its jumps on top as felix does
+    kube_proxy.DAEMON: NodeDaemon(kube_proxy.start, kube_proxy.lint, kube_proxy.settle),
     calico_node.DAEMON: NodeDaemon(calico_node.start, calico_node.lint, calico_node.settle),
 }

@@ -20,6 +20,8 @@ class Keys(Strict):
     # Calico's resources as calicoctl applies them (IPPool, BGPConfiguration, ...): a list, or
     # {file: PATH}; calico-node reads them (runtime/cni/calico/resources.py)
     calico: list[dict[str, Any]] | dict[str, Any] | None = None
+    # kube-proxy on every CNI node: KubeProxyConfiguration's keys (mode, clusterCIDR, ...)
+    kube_proxy: dict[str, Any] | None = None
 
 
 class HostKeys(Strict):

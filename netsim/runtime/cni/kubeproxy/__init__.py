@@ -1,0 +1,1 @@
+"""kube-proxy on every CNI node, as netsim plays it (as it plays flanneld and calico-node)."""

@@ -1,0 +1,91 @@
+"""kube-proxy as netsim plays it, in the model (no root): its chain names and split as its
+source computes them, the endpoints a Service port gets, the verdicts its rules give, and the
+API server's refusals of a Service."""
+
+from __future__ import annotations
+
+import pytest
+
+from netsim.errors import ScenarioError
+from netsim.lab import Lab
+from netsim.predict.walk import Predictor
+from netsim.realize.iptables_save import probability, render
+from netsim.runtime.cni.kubeproxy.iptables import port_proto_hash
+from tests.conftest import SCENARIOS, lab
+
+
+def test_chain_names_are_kube_proxys_hashes() -> None:
+    """Every cluster's `default/kubernetes` Service chain, and a blog's worked examples."""
+    assert port_proto_hash("default/kubernetes:https", "tcp") == "NPX46M4PTMTKRN6Y"
+    assert port_proto_hash("default/web:http", "tcp") == "CDGGSHYLG3RE2FKL"
+    assert port_proto_hash("kube-system/kube-dns:dns", "udp") == "TCOU7JCQXEZGVUNU"
+
+
+@pytest.mark.parametrize(("choice", "printed"), [((0, 2), "0.50000000000"),
+                                                 ((0, 3), "0.33333333349"),
+                                                 ((1, 3), "0.50000000000")])
+def test_the_split_is_printed_as_iptables_save_prints_it(choice, printed) -> None:
+    assert probability(choice) == printed
+
+
+def test_a_service_of_three_endpoints_is_three_outcomes() -> None:
+    m = Lab.load(SCENARIOS / "services.yml").model
+    web = m.virtual["svc/web"]
+    got = Predictor(m).probe("client-1", web, "tcp", 80)
+    served = {str(o.served_by) for o in got.choices}
+    assert served == {str(m.endpoints[p].primary) for p in ("web-1", "web-2", "web-3")}
+    assert {o.result.value for o in got.choices} == {"open"}
+    assert {str(o.source_seen) for o in got.choices} == {str(m.endpoints["client-1"].primary)}
+    text = render(m.ns["node1"].rules)
+    assert "-m statistic --mode random --probability 0.33333333349 -j KUBE-SEP-" in text
+    assert '-A KUBE-SERVICES -d 10.96.0.0/12' not in text          # each ClusterIP by itself
+
+
+def test_no_endpoints_rejects_and_local_without_endpoint_drops() -> None:
+    m = Lab.load(SCENARIOS / "services.yml").model
+    p = Predictor(m)
+    assert p.probe("client-1", m.virtual["svc/empty"], "tcp", 80).result.value == "closed"
+    lan = p.probe("lan", m.endpoints["node2"].primary, "tcp", 30081)
+    assert lan.result.value == "blocked" and "KUBE-EXTERNAL-SERVICES" in lan.why
+    codes = {pid for pid, _ in m.warnings}
+    assert {"K09", "K11"} <= codes
+
+
+SVC = ("name: s\nhosts: {node1: {runtime: cni}}\ncni: {net: {cniVersion: 1.0.0, plugins: "
+       "[{type: bridge, bridge: cni0, isGateway: true, ipam: {type: host-local, subnet: "
+       "10.22.0.0/16}}]}}\nkubernetes:\n  - {apiVersion: v1, kind: Service, metadata: "
+       "{name: web}, spec: %s}\n")
+
+
+@pytest.mark.parametrize(("spec", "words"), [
+    ("{type: NodePort, ports: [{port: 80, nodePort: 80}]}",
+     "nodePort: Invalid value: 80: provided port is not in the valid range. The range of "
+     "valid ports is 30000-32767"),
+    ("{clusterIP: 10.0.0.5, ports: [{port: 80}]}",
+     "failed to allocate IP 10.0.0.5: the provided IP (10.0.0.5) is not in the valid range. "
+     "The range of valid IPs is 10.96.0.0/12"),
+    ("{externalTrafficPolicy: Local, ports: [{port: 80}]}",
+     "may only be set when `type` is 'NodePort' or 'LoadBalancer'"),
+    ("{ports: [{port: 80}, {port: 81}]}", "spec.ports[0].name: Required value"),
+    ("{ports: [{port: 80, nodePort: 30000}]}", "may not be used when `type` is 'ClusterIP'"),
+    ("{type: ExternalName, externalName: a.example}", "ExternalName"),
+    ("{}", "spec.ports: Required value")])
+def test_the_api_servers_refusals_of_a_service(spec: str, words: str) -> None:
+    with pytest.raises(ScenarioError) as e:
+        lab(SVC % spec).check()
+    assert words in str(e.value)
+    assert e.value.where is not None and e.value.where.line == 5
+
+
+def test_a_nodeport_taken_twice_is_refused_and_clusterips_do_not_move() -> None:
+    two = SVC % "{type: NodePort, ports: [{port: 80, nodePort: 30080}]}" + (
+        "  - {apiVersion: v1, kind: Service, metadata: {name: other}, spec: {type: NodePort, "
+        "ports: [{port: 80, nodePort: 30080}]}}\n")
+    with pytest.raises(ScenarioError) as e:
+        lab(two).check()
+    assert "provided port is already allocated" in str(e.value)
+    alone = lab(SVC % "{ports: [{port: 80}]}").model.virtual["svc/web"]
+    more = lab(SVC % "{ports: [{port: 80}]}" + (
+        "  - {apiVersion: v1, kind: Service, metadata: {name: aaa}, spec: {ports: "
+        "[{port: 80}]}}\n")).model.virtual["svc/web"]
+    assert alone == more                     # another Service does not move this one's address
