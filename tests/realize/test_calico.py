@@ -19,11 +19,13 @@ from netsim.runtime.cni import exec as cni_exec
 from netsim.runtime.cni.calico import bird, plugin
 from tests.conftest import SCENARIOS, needs_root
 
-pytestmark = [needs_root,
-              pytest.mark.skipif(not cni_exec.PLUGIN_DIR.is_dir(),
-                                 reason="apt-get install containernetworking-plugins"),
-              pytest.mark.skipif(subprocess.run(["which", "bird"], capture_output=True)
-                                 .returncode != 0, reason="apt-get install bird2")]
+# what a Calico node needs here (test_kube_proxy.py's lab runs on Calico too)
+NEEDS = [needs_root,
+         pytest.mark.skipif(not cni_exec.PLUGIN_DIR.is_dir(),
+                            reason="apt-get install containernetworking-plugins"),
+         pytest.mark.skipif(subprocess.run(["which", "bird"], capture_output=True)
+                            .returncode != 0, reason="apt-get install bird2")]
+pytestmark = NEEDS
 
 
 def inside(ns: str, *argv: str) -> str:

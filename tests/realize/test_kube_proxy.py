@@ -6,29 +6,14 @@ whole matrix of services.yml run in test_kernel.py."""
 from __future__ import annotations
 
 import socket
-import subprocess
-
-import pytest
 
 from netsim.lab import Lab
 from netsim.realize import sandbox
 from netsim.realize.iptables_save import render
-from netsim.runtime.cni import exec as cni_exec
-from tests.conftest import SCENARIOS, needs_root
+from tests.conftest import SCENARIOS
+from tests.realize.test_calico import NEEDS, inside
 
-pytestmark = [needs_root,
-              pytest.mark.skipif(not cni_exec.PLUGIN_DIR.is_dir(),
-                                 reason="apt-get install containernetworking-plugins"),
-              pytest.mark.skipif(subprocess.run(["which", "bird"], capture_output=True)
-                                 .returncode != 0, reason="apt-get install bird2")]
-
-
-def inside(ns: str, *argv: str) -> str:
-    def run() -> subprocess.CompletedProcess:
-        with sandbox.in_netns(ns):
-            return subprocess.run(argv, capture_output=True, text=True, timeout=10)
-
-    return sandbox.in_thread(run).stdout
+pytestmark = NEEDS
 
 
 def served_by(ns: str, ip: str, port: int) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from netsim.errors import ScenarioError
 from netsim.model.assembly import Assembly
 from netsim.model.graph import IPAddress, IPInterface, IPNetwork
+from netsim.scenario import kubernetes as k8s
 from netsim.scenario.schema import Container, Host
 from netsim.scenario.yamlpos import Positions
 
@@ -93,6 +94,14 @@ class Cni:
         self.flannel = None  # flanneld's state once it runs (runtime.cni.flannel.flanneld)
         self.calico = None  # calico-node's once it runs (runtime.cni.calico.node)
         self.kube_proxy = None  # kube-proxy's once it runs (runtime.cni.kubeproxy.proxy)
+        self._cluster: k8s.Cluster | None = None
+
+    @property
+    def cluster(self) -> k8s.Cluster:
+        """`kubernetes:` as the API server holds it, parsed once for every daemon."""
+        if self._cluster is None:
+            self._cluster = k8s.parse(self.asm.sc.kubernetes, self.asm.loaded.positions)
+        return self._cluster
 
     def error(self, path: tuple, message: str, valid: str | None = None) -> ScenarioError:
         """At the user's own file:line: a conflist's path (`cni`, name, ...) is looked up in

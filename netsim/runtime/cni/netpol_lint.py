@@ -12,7 +12,7 @@ from netsim.scenario import kubernetes as k8s
 def run(cni: Cni) -> None:
     if not cni.asm.sc.kubernetes:
         return
-    cluster = k8s.parse(cni.asm.sc.kubernetes, cni.asm.loaded.positions)
+    cluster = cni.cluster
     host_network(cni, cluster.host_network)
     policies = cluster.policies
     if not policies:

@@ -90,7 +90,7 @@ def start(cni: Cni, hosts: list[str]) -> None:
                                for c in cni.conflists.values()):
         return
     res = res or Resources()
-    cluster = k8s.parse(asm.sc.kubernetes, asm.loaded.positions)
+    cluster = cni.cluster
     cal = Calico(res, Ipam(res.pools), cluster, canal=cni.flannel is not None)
     cni.calico = cal
     for name in hosts:

@@ -45,7 +45,7 @@ def start(cni: Cni, hosts: list[str]) -> None:
     given = getattr(asm.sc, "kube_proxy", None)
     if not asm.sc.kubernetes and given is None:
         return
-    cluster = k8s.parse(asm.sc.kubernetes, asm.loaded.positions)
+    cluster = cni.cluster
     if not cluster.net.services and given is None:
         return
     cfg = read(asm, given, _pod_network(cni, cluster))
