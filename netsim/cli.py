@@ -105,6 +105,23 @@ class _Command(click.Group):
         except click.ClickException as e:
             e.show()
             sys.exit(e.exit_code)
+        except Exception as e:
+            if not _wraps_interrupt(e):
+                raise
+            click.echo("netsim: interrupted", err=True)
+            sys.exit(130)
+
+
+def _wraps_interrupt(e: BaseException | None) -> bool:
+    """A Ctrl-C raised where Python re-wraps it (a class's __set_name__ while a module is
+    imported becomes RuntimeError) is still a Ctrl-C."""
+    seen: set[int] = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
 
 
 @click.group(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
