@@ -19,6 +19,29 @@ BUILTIN: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
+class Hooked:
+    """A base chain: its type (filter | nat), netfilter hook and priority."""
+
+    kind: str
+    hook: str  # prerouting | input | forward | output | postrouting
+    priority: int
+
+
+# iptables-nft's built-in chains as base chains (raw -300, dstnat -100, filter 0, srcnat 100)
+IPTABLES_HOOKS: dict[tuple[str, str], Hooked] = {
+    ("raw", "PREROUTING"): Hooked("filter", "prerouting", -300),
+    ("raw", "OUTPUT"): Hooked("filter", "output", -300),
+    ("nat", "PREROUTING"): Hooked("nat", "prerouting", -100),
+    ("nat", "INPUT"): Hooked("nat", "input", 100),
+    ("nat", "OUTPUT"): Hooked("nat", "output", -100),
+    ("nat", "POSTROUTING"): Hooked("nat", "postrouting", 100),
+    ("filter", "INPUT"): Hooked("filter", "input", 0),
+    ("filter", "FORWARD"): Hooked("filter", "forward", 0),
+    ("filter", "OUTPUT"): Hooked("filter", "output", 0),
+}
+
+
+@dataclass(frozen=True)
 class Is:
     """A match value, possibly negated (`! -i docker0`)."""
 
@@ -119,7 +142,34 @@ class SetMark:
     mask: int
 
 
-Action = Accept | Drop | Reject | Return | Jump | Goto | Masquerade | Snat | Dnat | SetMark
+@dataclass(frozen=True)
+class VmapEntry:
+    key: tuple  # one value per key field: an address, a protocol name, a port
+    verdict: Accept | Drop | Reject | Jump | Goto
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Vmap:
+    """nftables' verdict map lookup (`ip daddr . meta l4proto . th dport vmap @service-ips`):
+    the packet's key fields (daddr | proto | dport) pick an element's verdict; without one
+    the chain goes on. A named map of the table (kube-proxy's), its elements held here."""
+
+    name: str
+    key: tuple[str, ...]
+    entries: tuple[VmapEntry, ...]
+
+
+@dataclass(frozen=True)
+class Numgen:
+    """`numgen random mod N vmap { 0 : goto A, 1 : goto B }`: one of N gotos, at random
+    (kube-proxy's nftables split); the walk for choice i takes the i-th."""
+
+    targets: tuple[Goto, ...]
+
+
+Action = Accept | Drop | Reject | Return | Jump | Goto | Masquerade | Snat | Dnat | SetMark | \
+    Vmap | Numgen
 
 
 @dataclass(frozen=True)
@@ -136,6 +186,18 @@ class Chain:
     name: str
     policy: str | None = None  # built-in chains: "accept" | "drop"; user chains: None
     rules: list[Rule] = field(default_factory=list)
+
+
+@dataclass
+class Native:
+    """A table netsim writes whole with nft, not through iptables (kube-proxy's nftables
+    mode): what `nft list table` shows of it besides its chains and rules, which the tool
+    that writes it says."""
+
+    comment: str | None = None
+    sets: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # name -> (type,
+    # comment), in the order the tool adds them; the elements are in the rules that use them
+    chain_comments: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -160,6 +222,19 @@ class Ruleset:
     family: str = "ip"  # ip (iptables) | ip6 (ip6tables): a namespace holds one of each
     writer: str | None = None  # the runtime making changes now (recorded in each Op)
     ops: list[Op] = field(default_factory=list)
+    # the base chains of tables other than iptables' own (kube-proxy's nftables table)
+    hooked: dict[tuple[str, str], Hooked] = field(default_factory=dict)
+    native: dict[str, Native] = field(default_factory=dict)
+
+    def base(self, table: str, name: str, hooked: Hooked) -> Chain:
+        """A base chain of an nftables table netsim writes whole (not with iptables)."""
+        self.hooked[table, name] = hooked
+        chain = self.chain(table, name)
+        chain.policy = "accept"
+        return chain
+
+    def hook_of(self, table: str, chain: str) -> Hooked | None:
+        return self.hooked.get((table, chain)) or IPTABLES_HOOKS.get((table, chain))
 
     def chain(self, table: str, name: str) -> Chain:
         chains = self.tables.setdefault(table, {})

@@ -12,7 +12,7 @@ decision, so a matrix walks each chain once per kind of packet, not once per pac
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from operator import attrgetter
 
@@ -26,12 +26,14 @@ from netsim.model.rules import (
     Jump,
     Masquerade,
     Match,
+    Numgen,
     Reject,
     Return,
     Rule,
     Ruleset,
     SetMark,
     Snat,
+    Vmap,
 )
 
 
@@ -146,7 +148,23 @@ VERDICTS: dict[type, str] = {
     Accept: "terminal", Drop: "terminal", Reject: "terminal", Masquerade: "terminal",
     Snat: "terminal",
     Dnat: "terminal", Jump: "jump", Goto: "goto", Return: "return", SetMark: "mark",
+    Vmap: "vmap", Numgen: "numgen",
 }
+_INDIRECT = (Vmap, Numgen)  # verdicts a rule looks up (or draws): no memo over them
+
+# a verdict map's key field -> how the packet's value is read (addresses as integers)
+VMAP_KEYS: dict[str, Callable[[Seen], object]] = {
+    "daddr": attrgetter("dst_i"), "saddr": attrgetter("src_i"), "proto": attrgetter("proto"),
+    "dport": attrgetter("dport"),
+}
+
+
+def _vmap_index(v: Vmap) -> tuple[Callable[[Seen], tuple], dict[tuple, object]]:
+    """A verdict map as (the packet's key, its elements by key), addresses as integers."""
+    getters = [VMAP_KEYS[k] for k in v.key]
+    table = {tuple(int(x) if hasattr(x, "packed") else x for x in e.key): e.verdict
+             for e in v.entries}
+    return (lambda seen: tuple(g(seen) for g in getters)), table
 
 
 # match field -> the Seen attribute its matcher reads (addresses go by prefix: _atoms)
@@ -172,6 +190,7 @@ class _Compiled:
     generic: list[int]
     by_key: dict[tuple[str, object], list[int]]
     kinds: tuple[str, ...] = ()  # the key kinds the chain's rules are indexed by
+    maps: dict[int, tuple] = field(default_factory=dict)  # rule index -> _vmap_index
 
 
 def _index_key(m: Match) -> tuple[str, object] | None:
@@ -199,7 +218,9 @@ def _compile(chain: Chain) -> _Compiled:
         else:
             by_key.setdefault(key, []).append(i)
     return _Compiled(chain, checks, [VERDICTS[type(r.action)] for r in chain.rules], generic,
-                     by_key, tuple(k for k in "dpoi" if any(key[0] == k for key in by_key)))
+                     by_key, tuple(k for k in "dpoi" if any(key[0] == k for key in by_key)),
+                     {i: _vmap_index(r.action) for i, r in enumerate(chain.rules)
+                      if isinstance(r.action, Vmap)})
 
 
 @dataclass(frozen=True)
@@ -224,6 +245,7 @@ def _atom(addr: int, atoms: tuple[tuple[int, frozenset[int]], ...]) -> tuple[int
     return tuple(addr & m if addr & m in nets else -1 for m, nets in atoms)
 
 
+DSTNAT = -100  # NF_IP_PRI_NAT_DST: filter-type chains run before or after destination NAT
 MEMO_FROM = 8  # rules (the chain's and those it jumps to): fewer cost less than a memo's key
 
 
@@ -250,6 +272,9 @@ class Netfilter:
         self._compiled: dict[tuple[str, str], _Compiled] = {}
         self._memo: dict[tuple[str, str], _Memo | None] = {}
         self._chains = {(t, c) for t, chains in ruleset.tables.items() for c in chains}
+        self._hooks: dict[str, list[tuple[int, str, str, str]]] = {}
+        self.phases = self._phases()
+        self.empty = not any(self.phases.values())  # a container's: the walk skips its hooks
         self.use_memo = True  # tests turn it off to compare with a walk through every rule
 
     def has(self, table: str, chain: str) -> bool:
@@ -278,8 +303,8 @@ class Netfilter:
         leaves with a mark the decision alone does not say."""
         chains = self._closure(table, chain)
         rules = [r for c in chains for r in c.rules]
-        if len(rules) < MEMO_FROM or any(isinstance(r.action, SetMark) or r.match.random
-                                         for r in rules):
+        if len(rules) < MEMO_FROM or any(isinstance(r.action, (SetMark, *_INDIRECT))
+                                         or r.match.random for r in rules):
             self._memo[table, chain] = None
             return None
         reads: set[str] = set()
@@ -327,10 +352,10 @@ class Netfilter:
             self._compiled[key] = _compile(self.ruleset.tables[table][chain])
         return self._compiled[key]
 
-    def _run(self, table: str, chain: str, seen: Seen, depth: int) -> Decision | None:
+    def _run(self, table_name: str, chain: str, seen: Seen, depth: int) -> Decision | None:
         if depth > 16:
-            raise RuntimeError(f"jump loop in {table} {chain}")
-        c = self._compiled.get((table, chain)) or self._get(table, chain)
+            raise RuntimeError(f"jump loop in {table_name} {chain}")
+        c = self._compiled.get((table_name, chain)) or self._get(table_name, chain)
         order = c.generic
         if c.kinds:  # the rules indexed under this packet's keys, merged in chain order
             value = {"d": seen.dst_i, "p": seen.dport, "o": seen.oif, "i": seen.iif}
@@ -345,13 +370,23 @@ class Netfilter:
             else:
                 action = rules[i].action
                 verdict = c.verdicts[i]
+                if verdict == "vmap":
+                    key, elements = c.maps[i]
+                    action = elements.get(key(seen))
+                    if action is None:  # no element: the chain goes on
+                        continue
+                    verdict = VERDICTS[type(action)]
+                elif verdict == "numgen":
+                    seen.split = max(seen.split, len(action.targets))
+                    action, verdict = action.targets[min(seen.pick, len(action.targets) - 1)], \
+                        "goto"
                 if verdict == "jump":
-                    hit = self._run(table, action.chain, seen, depth + 1)
+                    hit = self._run(table_name, action.chain, seen, depth + 1)
                     if hit is not None:
                         return hit
                     continue
                 if verdict == "goto":  # its return is this chain's return
-                    return self._run(table, action.chain, seen, depth + 1)
+                    return self._run(table_name, action.chain, seen, depth + 1)
                 if verdict == "return":
                     return None
                 if verdict == "mark":  # not a verdict: the mark changes, the chain goes on
@@ -361,3 +396,34 @@ class Netfilter:
                     continue
                 return Decision(action, rules[i], chain, i, seen.marked)
         return None
+
+    def at(self, hook: str) -> list[tuple[int, str, str, str]]:
+        """The base chains on a hook as (priority, kind, table, chain), in the kernel's order: by
+        priority, and at one priority the newest first (the kernel puts a new hook before
+        its equals: measured). netsim loads a table it writes whole (kube-proxy's) after
+        every iptables table, so that one comes first among equals."""
+        got = self._hooks.get(hook)
+        if got is None:
+            rs = self.ruleset
+            found = [(h.priority, (table, chain) not in rs.hooked, h.kind, table, chain)
+                     for table, chain in self._chains
+                     for h in [rs.hook_of(table, chain)] if h is not None and h.hook == hook]
+            got = self._hooks[hook] = [(p, k, t, c) for p, _, k, t, c in sorted(found)]
+        return got
+
+    def _phases(self) -> dict[str, list[tuple[str, str]]]:
+        """The walk's places and their base chains as (table, chain), in order: filter
+        chains before destination NAT ("prerouting<", "output<"), after it ("output>"), on
+        "input" and "forward"; nat chains ("nat prerouting", "nat output", "nat
+        postrouting"). Looked up on every hop, so made once."""
+        def pick(hook: str, kind: str, keep) -> list[tuple[str, str]]:
+            return [(t, c) for p, k, t, c in self.at(hook) if k == kind and keep(p)]
+
+        before, after, every = (lambda p: p < DSTNAT), (lambda p: p > DSTNAT), (lambda p: True)
+        return {"prerouting<": pick("prerouting", "filter", before),
+                "output<": pick("output", "filter", before),
+                "output>": pick("output", "filter", after),
+                "input": pick("input", "filter", every),
+                "forward": pick("forward", "filter", every),
+                **{f"nat {h}": pick(h, "nat", every) for h in ("prerouting", "output",
+                                                                "postrouting")}}

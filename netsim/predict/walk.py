@@ -359,11 +359,12 @@ class Predictor:
         if trace.src is None:
             trace.src = pkt.src
         oif = route.dev if route else "lo"
-        self._hook(ns, "raw", "OUTPUT", pkt, "", oif, ct)
-        if ct == "new" and self._dnat(ns, "OUTPUT", pkt, "", oif, ct, trace):
-            route = self._route(ns, pkt.dst, pkt.src)
-            oif = route.dev if route else "lo"
-        self._hook(ns, "filter", "OUTPUT", pkt, "", oif, ct)
+        if not self._nf(ns, pkt).empty:  # most namespaces (containers) have no rules
+            self._filters(ns, "output<", pkt, "", oif, ct)
+            if ct == "new" and self._dnat(ns, "output", pkt, "", oif, ct, trace):
+                route = self._route(ns, pkt.dst, pkt.src)
+                oif = route.dev if route else "lo"
+            self._filters(ns, "output>", pkt, "", oif, ct)
         if route is None:
             return self._local(ns, "lo", pkt, trace, ct, from_self=True)
         self._unnat(ns, pkt, trace, ct, "dnat")
@@ -377,9 +378,12 @@ class Predictor:
             return self._input(self.model.ns[child.ns], child, pkt, trace, ct)
         if _loopback(pkt.dst, pkt.v6) and (pkt.v6 or not iif.route_localnet):
             raise Fail(Step("martian", ns.label, (pkt.dst, iif.name)))
-        self._hook(ns, "raw", "PREROUTING", pkt, iif.name, "", ct)
+        bare = self._nf(ns, pkt).empty
+        if not bare:
+            self._filters(ns, "prerouting<", pkt, iif.name, "", ct)
         self._unnat(ns, pkt, trace, ct, "snat")
-        dnat = ct == "new" and self._dnat(ns, "PREROUTING", pkt, iif.name, "", ct, trace)
+        dnat = ct == "new" and not bare and self._dnat(ns, "prerouting", pkt, iif.name, "", ct,
+                                                       trace)
         route = self._route(ns, pkt.dst, pkt.src)
         if route is None:
             return self._local(ns, iif.name, pkt, trace, ct)
@@ -387,7 +391,7 @@ class Predictor:
             self._bridge_hairpin(ns, iif, route, pkt)
         if not (ns.forwarding6 if pkt.v6 else ns.forwarding):
             raise Fail(Step(_family("no_forwarding", pkt), ns.label))
-        d = self._hook(ns, "filter", "FORWARD", pkt, iif.name, route.dev, ct)
+        d = None if bare else self._filters(ns, "forward", pkt, iif.name, route.dev, ct)
         if d and d.rule:  # the rule that marked it says why when it is not the same tool's
             why = d.marked.origin if d.marked and d.marked.origin != d.rule.origin else None
             trace.notes.append(Step("forward", ns.label, (why or d.rule.origin,)))
@@ -405,22 +409,23 @@ class Predictor:
 
     def _local(self, ns: Netns, iif: str, pkt: Pkt, trace: Trace, ct: str,
                from_self: bool = False) -> _Arrival:
-        if from_self:
-            self._hook(ns, "raw", "PREROUTING", pkt, "lo", "", ct)
-        self._hook(ns, "filter", "INPUT", pkt, iif, "", ct)
+        if not self._nf(ns, pkt).empty:
+            if from_self:
+                self._filters(ns, "prerouting<", pkt, "lo", "", ct)
+            self._filters(ns, "input", pkt, iif, "", ct)
         self._unnat(ns, pkt, trace, ct, "dnat")
         return _Arrival(ns, pkt, iif)
 
     def _post(self, ns: Netns, route: Route, pkt: Pkt, trace: Trace, ct: str, iif: str = ""):
-        if ct == "new" and self._nf(ns, pkt).has("nat", "POSTROUTING"):
-            d = self._decide(ns, "nat", "POSTROUTING", pkt, iif, route.dev, ct)
-            if isinstance(d.action, (Masquerade, Snat)):
-                new = d.action.to if isinstance(d.action, Snat) else self._source(ns, route, pkt.dst)
-                if new != pkt.src:
-                    trace.nat.append(Nat(ns.id, "snat", (pkt.src, pkt.sport), (new, pkt.sport)))
-                    trace.notes.append(Step("snat", ns.label, (
-                        type(d.action).__name__.upper(), pkt.src, new, d.rule.origin)))
-                    pkt.src = new
+        d = self._snat(ns, pkt, iif, route.dev, ct) if ct == "new" and \
+            not self._nf(ns, pkt).empty else None
+        if d is not None:  # a masquerade or SNAT bound the connection
+            new = d.action.to if isinstance(d.action, Snat) else self._source(ns, route, pkt.dst)
+            if new != pkt.src:
+                trace.nat.append(Nat(ns.id, "snat", (pkt.src, pkt.sport), (new, pkt.sport)))
+                trace.notes.append(Step("snat", ns.label, (
+                    type(d.action).__name__.upper(), pkt.src, new, d.rule.origin)))
+                pkt.src = new
         if _loopback(pkt.src, pkt.v6) and (pkt.v6 or not ns.ifaces[route.dev].route_localnet):
             raise Fail(Step(_family("loopback_source", pkt), ns.label, (pkt.src, route.dev)))
         return ns, ns.ifaces[route.dev], route.via or pkt.dst
@@ -450,10 +455,20 @@ class Predictor:
             self.split = seen.split
         return decision
 
+    def _filters(self, ns: Netns, phase: str, pkt: Pkt, iif: str, oif: str, ct: str
+                 ) -> Decision | None:
+        """The filter-type base chains of a phase (Netfilter.phases), in the kernel's order;
+        a drop or reject in any ends the walk. The decision returned is the last one a rule
+        made (what the notes name), else the last chain's policy."""
+        said = None
+        for table, chain in self._nf(ns, pkt).phases[phase]:
+            d = self._hook(ns, table, chain, pkt, iif, oif, ct)
+            if said is None or d.rule is not None or said.rule is None:
+                said = d
+        return said
+
     def _hook(self, ns: Netns, table: str, chain: str, pkt: Pkt, iif: str, oif: str,
-              ct: str) -> Decision | None:
-        if not self._nf(ns, pkt).has(table, chain):
-            return None
+              ct: str) -> Decision:
         d = self._decide(ns, table, chain, pkt, iif, oif, ct)
         if isinstance(d.action, Drop):
             rule = d.rule.origin if d.rule else f"policy DROP of {chain}"
@@ -465,12 +480,23 @@ class Predictor:
                        result=Verdict.CLOSED if pkt.proto != "icmp" else Verdict.BLOCKED)
         return d
 
-    def _dnat(self, ns: Netns, chain: str, pkt: Pkt, iif: str, oif: str, ct: str,
+    def _nat(self, ns: Netns, hook: str, pkt: Pkt, iif: str, oif: str, ct: str,
+             kinds: tuple[type, ...]) -> Decision | None:
+        """The nat-type base chains on `hook` in the kernel's order, until one binds the
+        connection (nf_nat_inet_fn: a chain that only accepts hands over to the next)."""
+        for table, chain in self._nf(ns, pkt).phases["nat " + hook]:
+            d = self._decide(ns, table, chain, pkt, iif, oif, ct)
+            if isinstance(d.action, kinds):
+                return d
+        return None
+
+    def _snat(self, ns: Netns, pkt: Pkt, iif: str, oif: str, ct: str) -> Decision | None:
+        return self._nat(ns, "postrouting", pkt, iif, oif, ct, (Masquerade, Snat))
+
+    def _dnat(self, ns: Netns, hook: str, pkt: Pkt, iif: str, oif: str, ct: str,
               trace: Trace) -> bool:
-        if not self._nf(ns, pkt).has("nat", chain):
-            return False
-        d = self._decide(ns, "nat", chain, pkt, iif, oif, ct)
-        if not isinstance(d.action, Dnat):
+        d = self._nat(ns, hook, pkt, iif, oif, ct, (Dnat,))
+        if d is None:
             return False
         to = (d.action.to, d.action.port or pkt.dport)
         trace.nat.append(Nat(ns.id, "dnat", (pkt.dst, pkt.dport), to))
@@ -704,8 +730,8 @@ class Predictor:
                 continue
             group = IPv6Address(SOLICITED | int(nexthop) & 0xFFFFFF)
             try:
-                self._hook(self.model.ns[a.ns], "filter", "FORWARD",
-                           Pkt(pkt.src, group, "icmp", v6=True), a.master, a.master, "new")
+                self._filters(self.model.ns[a.ns], "forward",
+                              Pkt(pkt.src, group, "icmp", v6=True), a.master, a.master, "new")
             except Fail as e:
                 raise Fail(Step("ndp_dropped", e.step.ns, (nexthop, *e.step.args)),
                            rule=e.rule) from None
@@ -722,9 +748,9 @@ class Predictor:
             trace.hop("LAN")
         if not ns.bridge_nf:
             return
-        self._hook(ns, "raw", "PREROUTING", pkt, br, "", ct)
+        self._filters(ns, "prerouting<", pkt, br, "", ct)
         self._unnat(ns, pkt, trace, ct, "snat")
-        d = self._hook(ns, "filter", "FORWARD", pkt, br, br, ct)
+        d = self._filters(ns, "forward", pkt, br, br, ct)
         if d and d.rule and ct == "new":
             trace.notes.append(Step("forward_bridged", ns.label, (d.rule.origin,)))
         self._unnat(ns, pkt, trace, ct, "dnat")

@@ -18,6 +18,7 @@ from netsim.model.rules import (
     Jump,
     Masquerade,
     Match,
+    Numgen,
     Op,
     Reject,
     Return,
@@ -25,6 +26,7 @@ from netsim.model.rules import (
     Ruleset,
     SetMark,
     Snat,
+    Vmap,
 )
 
 TABLE_ORDER = ("raw", "filter", "nat")
@@ -99,7 +101,15 @@ TARGETS: dict[type, Callable[[object], str]] = {
     Dnat: lambda a: f"-j DNAT --to-destination {_endpoint(a.to, a.port)}",
     Snat: lambda a: f"-j SNAT --to-source {_endpoint(a.to, a.port)}",
     SetMark: lambda a: f"-j MARK --set-xmark {a.value:#x}/{a.mask:#x}",
+    Vmap: lambda a: _nft_only(a),
+    Numgen: lambda a: _nft_only(a),
 }
+
+
+def _nft_only(action: object) -> str:
+    """Verdict maps and numgen exist in nftables only: a table that holds them (kube-proxy's
+    nftables mode) is written with nft, never through iptables."""
+    raise ValueError(f"iptables has no {type(action).__name__}: its table is nft's only")
 
 
 _BARE = frozenset("_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")

@@ -26,12 +26,14 @@ from netsim.model.rules import (
     Jump,
     Masquerade,
     Match,
+    Numgen,
     Reject,
     Return,
     Rule,
     Ruleset,
     SetMark,
     Snat,
+    Vmap,
 )
 from netsim.realize import sandbox
 
@@ -130,7 +132,24 @@ ACTIONS: dict[type, Callable[[object], str]] = {
     Dnat: lambda a: f"dnat to {_to(a.to, a.port)}",
     Snat: lambda a: f"snat to {_to(a.to, a.port)}",
     SetMark: lambda a: f"meta mark set meta mark & {~a.mask & 0xFFFFFFFF:#x} ^ {a.value:#x}",
+    Vmap: lambda a: vmap_text(a),
+    Numgen: lambda a: f"numgen random mod {len(a.targets)} vmap {{ " + ", ".join(
+        f"{i} : goto {t.chain}" for i, t in enumerate(a.targets)) + " }",
 }
+
+# a verdict map's key field -> its nft expression (the family's address keyword: ip)
+VMAP_KEYS = {"daddr": "ip daddr", "saddr": "ip saddr", "proto": "meta l4proto",
+             "dport": "th dport"}
+
+
+def vmap_text(v: Vmap, named: bool = False) -> str:
+    """`KEY vmap @name` (a named map, defined in its table), or with its elements inline."""
+    key = " . ".join(VMAP_KEYS[k] for k in v.key)
+    if named:
+        return f"{key} vmap @{v.name}"
+    return f"{key} vmap {{ " + ", ".join(
+        f"{' . '.join(map(str, e.key))} : {ACTIONS[type(e.verdict)](e.verdict)}"
+        for e in v.entries) + " }"
 
 
 def rule_text(rule: Rule) -> str:
