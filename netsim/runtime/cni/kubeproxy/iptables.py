@@ -28,6 +28,7 @@ from netsim.model.rules import (
 )
 from netsim.runtime.cni.kubeproxy.config import Config
 from netsim.runtime.cni.kubeproxy.endpoints import Endpoint
+from netsim.runtime.cni.kubeproxy.policy import Port
 from netsim.scenario.k8s_service import Service, ServicePort
 
 ORIGIN = "kube-proxy (iptables mode)"
@@ -99,20 +100,6 @@ def base(rules: Ruleset, cfg: Config) -> None:
     rules.append("nat", "KUBE-MARK-MASQ", _r(Match(), SetMark(mark, mark)))  # --or-mark
 
 
-@dataclass
-class Port:
-    """A Service port as one node's kube-proxy sees it."""
-
-    svc: Service
-    sp: ServicePort
-    endpoints: list[Endpoint]  # every ready endpoint, in kube-proxy's order
-    node: str
-
-    @property
-    def local(self) -> list[Endpoint]:
-        return [e for e in self.endpoints if e.node == self.node]
-
-
 def service_port(rules: Ruleset, cfg: Config, p: Port) -> None:
     """syncProxyRules' body for one Service port on one node."""
     svc, sp = p.svc, p.sp
@@ -120,23 +107,16 @@ def service_port(rules: Ruleset, cfg: Config, p: Port) -> None:
     proto = sp.protocol.lower()
     cluster_chain, local_chain = names.chain("KUBE-SVC-"), names.chain("KUBE-SVL-")
     ext_chain = names.chain("KUBE-EXT-")
-    external_access = sp.node_port is not None
-    internal_local = svc.internal == "Local"
-    external_local = svc.external == "Local" and external_access
-    has = bool(p.endpoints)
-    local = p.local
-    uses_cluster = has and (not internal_local or (external_access and not external_local))
-    uses_local = bool(local) and (internal_local or external_local)
-    internal_chain = local_chain if internal_local else cluster_chain
-    has_internal = has and (bool(local) if internal_local else True)
+    t = p.traffic
+    has, external_local = t.has, p.external_local
+    internal_chain = local_chain if p.internal_local else cluster_chain
     external_policy_chain = local_chain if external_local else cluster_chain
-    has_external = has and (bool(local) if external_local else True)
     ip = svc.cluster_ip
     captured = Match(daddr=Is(IPv4Network(f"{ip}/32")), proto=proto, dport=sp.port) \
         if ip is not None else None
     word = ("REJECT", f"{names.text} has no endpoints") if not has else \
         ("DROP", f"{names.text} has no local endpoints")
-    if captured is not None and has_internal:
+    if captured is not None and t.has_internal:
         rules.append("nat", "KUBE-SERVICES", _r(captured, Jump(internal_chain),
                                                 f"{names.text} cluster IP"))
     elif captured is not None:
@@ -145,11 +125,11 @@ def service_port(rules: Ruleset, cfg: Config, p: Port) -> None:
         if has:
             rules.append("nat", "KUBE-NODEPORTS", _r(Match(proto=proto, dport=sp.node_port),
                                                      Jump(ext_chain), names.text))
-        if not has_external:
+        if not t.has_external:
             rules.append("filter", "KUBE-EXTERNAL-SERVICES", _r(
                 Match(proto=proto, dport=sp.node_port, dst_type="local"), _target(word[0]),
                 word[1]))
-    if captured is not None and has_internal:
+    if captured is not None and t.has_internal:
         if cfg.masquerade_all:
             rules.append("nat", internal_chain, _r(captured, Jump("KUBE-MARK-MASQ"),
                                                    f"{names.text} cluster IP"))
@@ -158,7 +138,7 @@ def service_port(rules: Ruleset, cfg: Config, p: Port) -> None:
                 Match(saddr=Is(cfg.cluster_cidrs[0], negate=True), daddr=captured.daddr,
                       proto=proto, dport=sp.port), Jump("KUBE-MARK-MASQ"),
                 f"{names.text} cluster IP"))
-    if has and external_access:
+    if has and p.external_access:
         rules.chain("nat", ext_chain)
         if not external_local:
             rules.append("nat", ext_chain, _r(Match(), Jump("KUBE-MARK-MASQ"),
@@ -175,14 +155,13 @@ def service_port(rules: Ruleset, cfg: Config, p: Port) -> None:
             rules.append("nat", ext_chain, _r(Match(src_type="local"), Jump(cluster_chain),
                                               f"route LOCAL traffic for {names.text} external "
                                               "destinations"))
-        if has_external:
+        if t.has_external:
             rules.append("nat", ext_chain, _r(Match(), Jump(external_policy_chain)))
-    if uses_cluster:
-        _to_endpoints(rules, names, cluster_chain, p.endpoints)
-    if uses_local:
-        _to_endpoints(rules, names, local_chain, local)
-    reachable = p.endpoints if uses_cluster else local if uses_local else []
-    for ep in reachable:
+    if t.cluster:
+        _to_endpoints(rules, names, cluster_chain, t.cluster)
+    if t.local:
+        _to_endpoints(rules, names, local_chain, t.local)
+    for ep in t.reachable:
         chain = names.sep(ep)
         rules.chain("nat", chain)
         rules.append("nat", chain, _r(Match(saddr=Is(IPv4Network(f"{ep.ip}/32"))),
