@@ -17,7 +17,7 @@ from netsim.model import dns
 from netsim.model.graph import IfKind, Model, Netns
 from netsim.model.lan import SWITCH
 from netsim.model.rules import Op, Ruleset
-from netsim.realize import netlink, nft, sandbox, services, tools, xtables
+from netsim.realize import netlink, nft, nft_table, sandbox, services, tools, xtables
 from netsim.realize.journal import Journal, Process
 
 
@@ -72,6 +72,10 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
         said = _run_tools(model, lab, names, runners or {})
         for (ns_id, family), (_, after) in shared.items():
             xtables.restore(names[ns_id], after, family)
+        for ns_id, ns in model.ns.items():  # after every iptables table: first among equals
+            for rules in (ns.rules, ns.rules6):
+                for table in rules.native:
+                    nft.load_text(names[ns_id], nft_table.render(rules, table))
         times["plugins"] = time.perf_counter() - t3
         t2 = time.perf_counter()
         pid = services.start(model, names, names[SWITCH])

@@ -4,13 +4,17 @@ API server's refusals of a Service."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from netsim.errors import ScenarioError
 from netsim.lab import Lab
 from netsim.predict.walk import Predictor
+from netsim.realize import nft_table
 from netsim.realize.iptables_save import probability, render
 from netsim.runtime.cni.kubeproxy.iptables import port_proto_hash
+from netsim.runtime.cni.kubeproxy.nftables import hash_and_truncate
 from tests.conftest import SCENARIOS, lab
 
 
@@ -89,3 +93,59 @@ def test_a_nodeport_taken_twice_is_refused_and_clusterips_do_not_move() -> None:
         "  - {apiVersion: v1, kind: Service, metadata: {name: aaa}, spec: {ports: "
         "[{port: 80}]}}\n")).model.virtual["svc/web"]
     assert alone == more                     # another Service does not move this one's address
+
+
+def test_nftables_chain_names_are_kube_proxys() -> None:
+    """proxier_test.go's own examples of hashAndTruncate."""
+    assert hash_and_truncate("ns1/svc1/tcp/p80") == "ULMVA6XW-ns1/svc1/tcp/p80"
+    assert hash_and_truncate("ns1/svc1/tcp/p80__10.180.0.1/80") == \
+        "5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80"
+
+
+def _modes(tmp: Path) -> dict[str, Predictor]:
+    """services-flannel-nft.yml in each mode (its files beside it, as they are)."""
+    text = (SCENARIOS / "services-flannel-nft.yml").read_text()
+    (tmp / "cni").symlink_to(SCENARIOS / "cni")
+    out = {}
+    for mode in ("iptables", "nftables"):
+        path = tmp / f"{mode}.yml"
+        path.write_text(text.replace("{mode: nftables}", f"{{mode: {mode}}}"))
+        out[mode] = Predictor(Lab.load(path).model)
+    return out
+
+
+def test_the_two_modes_differ_where_kube_proxy_says(tmp_path: Path) -> None:
+    """pitfall 8: an unserved port of a ClusterIP is a timeout in iptables mode (routed away)
+    and refused in nftables mode (cluster-ips-check); a NodePort on cni0's address answers in
+    iptables mode (every local address) and not in nftables mode (the primary one)."""
+    p = _modes(tmp_path)
+    m = p["nftables"].model
+    web, cni0 = m.virtual["svc/web"], m.ns["node3"].ifaces["cni0"].addrs[0].ip
+    assert p["iptables"].probe("client-1", web, "tcp", 81).result.value == "blocked"
+    refused = p["nftables"].probe("client-1", web, "tcp", 81)
+    assert refused.result.value == "closed" and "cluster-ips-check" in refused.why
+    assert p["iptables"].probe("client-1", cni0, "tcp", 30080).result.value == "open"
+    assert p["nftables"].probe("client-1", cni0, "tcp", 30080).result.value == "closed"
+    for mode in p:  # and the same everywhere else: 3 endpoints, Local, no endpoints
+        got = p[mode].probe("client-1", web, "tcp", 80)
+        assert len({str(o.served_by) for o in got.choices}) == 3, mode
+        assert p[mode].probe("lan", m.endpoints["node2"].primary, "tcp",
+                             30081).result.value == "blocked", mode
+        assert p[mode].probe("client-1", m.virtual["svc/empty"], "tcp",
+                             80).result.value == "closed", mode
+
+
+def test_the_nftables_table_reads_as_nft_lists_it() -> None:
+    m = Lab.load(SCENARIOS / "services-flannel-nft.yml").model
+    text = nft_table.render(m.ns["node1"].rules, "kube-proxy")
+    assert text.startswith('table ip kube-proxy {\n\tcomment "rules for kube-proxy"\n')
+    assert "\t\ttype filter hook prerouting priority dstnat - 10; policy accept;\n" in text
+    assert "\t\ttype filter hook output priority -90; policy accept;\n" in text
+    assert "\t\tip daddr . meta l4proto . th dport vmap @service-ips\n" in text
+    assert "\t\tip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports\n" in text
+    assert "\t\telements = { 192.168.1.11 }\n" in text                     # primary only
+    assert "numgen random mod 3 vmap { 0 : goto endpoint-" in text
+    assert "\t\tmeta mark set meta mark | 0x00004000\n" in text
+    assert "\t\tip daddr 10.96.0.0/12 drop comment " in text
+    assert 'comment "default/empty" : goto reject-chain' in text
+    assert not render(m.ns["node1"].rules).count("KUBE-")               # no iptables of its own

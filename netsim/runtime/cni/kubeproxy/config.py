@@ -41,7 +41,8 @@ def read(asm: Assembly, value: dict | None, pod_cidr: IPv4Network | None) -> Con
     if "clusterCIDR" not in value and pod_cidr is not None:
         cidrs = (pod_cidr,)
     raw = value.get("nodePortAddresses") or []
-    primary = raw == ["primary"]
+    # unset: every local address in iptables mode, the node's primary one in nftables mode
+    primary = raw == ["primary"] or (not raw and MODES[mode] == "nftables")
     ports = () if primary else _cidrs(asm, ",".join(map(str, raw)) or None,
                                        ("kube_proxy", "nodePortAddresses"))
     return Config(MODES[mode], cidrs, ports, primary, bool(value.get("masqueradeAll")))

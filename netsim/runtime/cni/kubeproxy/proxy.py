@@ -9,15 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network
 
+from netsim.model.rules import Ruleset
 from netsim.runtime.cni.context import Cni
-from netsim.runtime.cni.kubeproxy import endpoints, iptables
+from netsim.runtime.cni.kubeproxy import endpoints, iptables, nftables
 from netsim.runtime.cni.kubeproxy.config import Config, read
+from netsim.runtime.cni.kubeproxy.policy import Port
 from netsim.scenario import kubernetes as k8s
 from netsim.scenario.k8s_service import Service
 
 DAEMON = "kube-proxy"
-WRITER = "kube-proxy"  # its rules (netsim replays them with iptables-restore)
-MAX_RULES = 200_000  # service ports x endpoints x nodes netsim renders for one scenario
+WRITER = "kube-proxy"  # its rules (replayed with iptables-restore, or its nft table loaded)
+MAX_RULES = 200_000
+# K12: who takes a port that is both a hostPort and a NodePort on the pod's node
+K12_FIRST = {
+    "iptables": "portmap's DNAT (its chain comes before KUBE-SERVICES in nat PREROUTING)",
+    "nftables": "kube-proxy's nat-prerouting (at the priority of iptables' nat PREROUTING, "
+                "the newer base chain runs first: kube-proxy's here; on a real node, the one "
+                "made last)",
+}  # service ports x endpoints x nodes netsim renders for one scenario
 
 
 @dataclass
@@ -49,10 +58,9 @@ def start(cni: Cni, hosts: list[str]) -> None:
     if not cluster.net.services and given is None:
         return
     cfg = read(asm, given, _pod_network(cni, cluster))
-    if cfg.mode != "iptables":
-        raise asm.error(("kube_proxy", "mode"), "netsim plays kube-proxy's iptables mode only "
-                        "yet (its nftables mode comes next)", "iptables")
     cni.kube_proxy = KubeProxy(cfg, cluster, list(hosts))
+    if cfg.mode == "nftables":  # its table is written whole by its first sync
+        return
     for node in hosts:
         with _writing(cni, node) as rules:
             iptables.jumps(rules)
@@ -96,12 +104,27 @@ def settle(cni: Cni) -> None:
                             f"nodes: more than the {MAX_RULES:,} netsim renders",
                             "fewer Services, endpoints or nodes")
     todo.sort(key=lambda t: (iptables.PortNames.of(t[0], t[1]).text, t[1].protocol))
+    sync = _sync_nftables if kp.cfg.mode == "nftables" else _sync_iptables
     for node in kp.nodes:
         with _writing(cni, node) as rules:
-            iptables.base(rules, kp.cfg)
-            for svc, sp, eps in todo:
-                iptables.service_port(rules, kp.cfg, iptables.Port(svc, sp, eps, node))
-            iptables.tail(rules, kp.cfg, _node_ips(cni, node))
+            sync(cni, rules, node, [Port(svc, sp, eps, node) for svc, sp, eps in todo])
+
+
+def _sync_iptables(cni: Cni, rules: Ruleset, node: str, ports: list[Port]) -> None:
+    cfg = cni.kube_proxy.cfg
+    iptables.base(rules, cfg)
+    for p in ports:
+        iptables.service_port(rules, cfg, p)
+    iptables.tail(rules, cfg, _node_ips(cni, node))
+
+
+def _sync_nftables(cni: Cni, rules: Ruleset, node: str, ports: list[Port]) -> None:
+    kp = cni.kube_proxy
+    nftables.setup(rules, kp.cfg)
+    el = nftables.Elements()
+    for p in ports:
+        nftables.service_port(rules, kp.cfg, p, el)
+    nftables.finish(rules, kp.cfg, el, _node_ips(cni, node), kp.cluster.net.service_cidr)
 
 
 def _node_ips(cni: Cni, node: str) -> list[IPv4Address]:
@@ -133,8 +156,8 @@ def lint(cni: Cni) -> None:
                 hit = ports_taken.get((port, req.proto))
                 if hit:
                     cni.warn("K12", f"{name}'s hostPort {port}/{req.proto} is also Service "
-                             f"{hit}'s NodePort: on {spec.host}, portmap's DNAT (its chain "
-                             "comes before KUBE-SERVICES) takes it; elsewhere the Service does")
+                             f"{hit}'s NodePort: on {spec.host}, {K12_FIRST[kp.cfg.mode]} "
+                             "takes it; elsewhere the Service does")
 
 
 def _lint_service(cni: Cni, kp: KubeProxy, svc: Service) -> None:
