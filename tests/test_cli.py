@@ -321,6 +321,40 @@ def test_docker_prints_what_docker_port_and_network_inspect_would_print() -> Non
     assert r.exit_code == 2 and "docker network inspect, docker port" in r.output
 
 
+def test_a_clusters_services_and_endpointslices_as_kubectl_prints_them(tmp_path: Path) -> None:
+    """`kubectl get pods,services,endpointslices -A -o json` beside the node list: no
+    Namespace objects (the dump's own objects say theirs existed), the API server's Service
+    served by a node's address, kube-dns by CoreDNS, a Local NodePort; each Service's
+    ClusterIP and NodePort predicted as kube-proxy would serve them."""
+    from netsim.lab import Lab
+    from netsim.predict.walk import Predictor
+
+    out = tmp_path / "cluster.yml"
+    made = CliRunner().invoke(main, ["import", "cluster", str(CLUSTERS / "flannel"), "-o",
+                                     str(out)])
+    assert made.exit_code == 0, made.output
+    m = Lab.load(out).model
+    assert {str(m.virtual[k]) for k in ("svc/kubernetes", "svc/kube-dns.kube-system",
+                                         "svc/web.shop")} == \
+        {"10.96.0.1", "10.96.0.10", "10.103.152.47"}                # as the dump says
+    p = Predictor(m)
+    web = p.probe("client.shop", m.virtual["svc/web.shop"], "tcp", 80)
+    assert {str(o.served_by) for o in web.choices} == {"10.244.1.2", "10.244.2.2"}
+    assert p.probe("client.shop", m.virtual["svc/kube-dns.kube-system"], "udp",
+                   53).result.value == "open"
+    api = p.probe("client.shop", m.virtual["svc/kubernetes"], "tcp", 443)
+    assert api.result.value == "closed" and "192.168.1.11" in api.why  # no API server runs
+    lan_ok = p.probe("lan", m.endpoints["worker-2"].primary, "tcp", 31080)
+    assert lan_ok.result.value == "open" and str(lan_ok.source_seen) == \
+        str(m.endpoints["lan"].primary)                                # Local: client kept
+    assert p.probe("lan", m.endpoints["cp-1"].primary, "tcp", 31080).result.value == "blocked"
+    both = tmp_path / "both"
+    shutil.copytree(CLUSTERS / "flannel", both)
+    (both / "kubernetes.yaml").write_text("kind: List\nitems: []\n")
+    r = CliRunner().invoke(main, ["check", str(both)])
+    assert r.exit_code == 2 and "both kubernetes.yaml and kubernetes.json" in r.output
+
+
 def test_a_calico_clusters_pods_and_policies_become_a_scenario(tmp_path: Path) -> None:
     """nodes, pools, and what kubectl printed (namespaces, pods, policies): the running pods
     with a network of their own are containers of their nodes, the matrix is the answer."""

@@ -3,7 +3,8 @@ Kubernetes cluster: the node's conflist (`10-flannel.conflist`, `10-calico.confl
 `10-canal.conflist`) and any of kube-flannel's `net-conf.json`, `nodes.json` (`kubectl get
 nodes -o json`: each node's name, InternalIP and podCIDR), `calico.yaml` (`calicoctl get
 ippools -o yaml`, more resources appended as documents) and `kubernetes.yaml` (`kubectl get
-namespaces,pods,networkpolicies -A -o yaml`). The scenario: those nodes on their LAN, and the
+namespaces,pods,networkpolicies,services,endpointslices -A -o yaml`; or `kubernetes.json`,
+the same with `-o json`). The scenario: those nodes on their LAN, and the
 cluster's pods and policies (the matrix says who reaches whom), or else a pod on each node and
 what the CNI promises as expectations."""
 
@@ -21,8 +22,8 @@ from netsim.scenario.yamlpos import Positions
 NET_CONF = "net-conf.json"
 NODES = "nodes.json"
 CALICO = "calico.yaml"
-KUBERNETES = "kubernetes.yaml"
-FILES = (NET_CONF, NODES, CALICO, KUBERNETES)
+KUBERNETES = ("kubernetes.yaml", "kubernetes.json")  # kubectl get ... -o yaml, or -o json
+FILES = (NET_CONF, NODES, CALICO, *KUBERNETES)
 MAX_BYTES = 16 << 20  # kubectl prints ~5 KiB a node
 MAX_NODES = 100  # each a namespace with its own flanneld when run; check grows with n², 100: ~3 s
 KUBECTL = "kubectl get nodes -o json"
@@ -136,9 +137,13 @@ def scenario(path: Path, confs: dict[str, str], network: str,
         elif key in defaults:
             doc[key] = defaults[key]
     doc["cni"] = {n: {"file": f} for n, f in confs.items()}
-    if (path / KUBERNETES).is_file():  # the cluster's own pods: the matrix is the answer
-        doc["kubernetes"] = {"file": str((path / KUBERNETES).resolve())}
-        places[("kubernetes",)] = Where(str(path / KUBERNETES))
+    dumps = [path / f for f in KUBERNETES if (path / f).is_file()]
+    if len(dumps) > 1:
+        raise ScenarioError(f"both {KUBERNETES[0]} and {KUBERNETES[1]}: netsim reads one "
+                            "dump of the cluster", Where(str(path)), " or ".join(KUBERNETES))
+    if dumps:  # the cluster's own pods: the matrix is the answer
+        doc["kubernetes"] = {"file": str(dumps[0].resolve())}
+        places[("kubernetes",)] = Where(str(dumps[0]))
         return doc, places
     pods = {f"pod-{n['name']}": n["name"] for n in found}
     doc["containers"] = {p: {"host": node, "network": network, **(

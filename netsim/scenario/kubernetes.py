@@ -245,7 +245,11 @@ def parse(objects: list[dict], pos: Positions) -> Cluster:
     svc.allocate(cluster.net, objects, pos)
     for i, obj in enumerate(objects):
         ns = _namespace(obj)
-        if obj.get("kind") not in ("Namespace", *UNNAMED) and ns not in cluster.namespaces:
+        if obj.get("kind") in ("Namespace", *UNNAMED) or ns in cluster.namespaces:
+            continue
+        if (obj.get("metadata") or {}).get("uid"):  # read from a cluster: its namespace was
+            cluster.namespaces[ns] = {}  # there (`kubectl get pods,svc -A` lists none)
+        else:
             raise ScenarioError(f'namespaces "{ns}" not found', pos.where(
                 ("kubernetes", i, "metadata", "namespace")), "a Namespace object first")
     for ns in cluster.namespaces:
