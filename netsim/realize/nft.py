@@ -36,6 +36,7 @@ from netsim.model.rules import (
     Vmap,
 )
 from netsim.realize import sandbox
+from netsim.realize.nft_table import VMAP_KEYS
 
 _COMMENT = re.compile(r"[^\x20-\x7e]")  # a comment stays one printable line
 
@@ -137,9 +138,6 @@ ACTIONS: dict[type, Callable[[object], str]] = {
         f"{i} : goto {t.chain}" for i, t in enumerate(a.targets)) + " }",
 }
 
-# a verdict map's key field -> its nft expression (the family's address keyword: ip)
-VMAP_KEYS = {"daddr": "ip daddr", "saddr": "ip saddr", "proto": "meta l4proto",
-             "dport": "th dport"}
 
 
 def vmap_text(v: Vmap, named: bool = False) -> str:

@@ -149,3 +149,14 @@ def test_the_nftables_table_reads_as_nft_lists_it() -> None:
     assert "\t\tip daddr 10.96.0.0/12 drop comment " in text
     assert 'comment "default/empty" : goto reject-chain' in text
     assert not render(m.ns["node1"].rules).count("KUBE-")               # no iptables of its own
+
+
+def test_a_service_of_two_ports_is_one_cluster_ip_in_the_set() -> None:
+    """nft lists a set's element once, however many ports add it (kube-dns has three)."""
+    two = SVC.replace("kubernetes:", "kube_proxy: {mode: nftables}\nkubernetes:") % (
+        "{ports: [{name: a, port: 80}, {name: b, port: 81}]}")
+    m = lab(two).model
+    text = nft_table.render(m.ns["node1"].rules, "kube-proxy")
+    ip = m.virtual["svc/web"]
+    assert f"\t\telements = {{ {ip} }}\n" in text
+    assert text.count(f"{ip} . tcp . 8") == 2                     # each port its element

@@ -171,19 +171,19 @@ def service_port(rules: Ruleset, cfg: Config, p: Port, el: Elements) -> None:
     if uses_ext:
         rules.chain(TABLE, ext_chain)
     internal_chain = local_chain if p.internal_local else cluster_chain
-    internal_verdict = REJECT if not t.has else Drop()
-    external_verdict = REJECT if not t.has else Drop()
+    # without endpoints anywhere: reject; without the policy's local ones: drop
+    verdict = REJECT if not t.has else Drop()
     el.cluster_ips.append(ip)
     if t.has_internal:
         el.service_ips.append(VmapEntry((ip, proto, sp.port), Goto(internal_chain)))
     else:
-        el.no_endpoint_services.append(VmapEntry((ip, proto, sp.port), internal_verdict,
+        el.no_endpoint_services.append(VmapEntry((ip, proto, sp.port), verdict,
                                                  names.text))
     if sp.node_port is not None:
         if t.has:
             el.service_nodeports.append(VmapEntry((proto, sp.node_port), Goto(ext_chain)))
         if not t.has_external:
-            el.no_endpoint_nodeports.append(VmapEntry((proto, sp.node_port), external_verdict,
+            el.no_endpoint_nodeports.append(VmapEntry((proto, sp.node_port), verdict,
                                                       names.text))
     if t.has_internal:
         _masquerade_internal(rules, cfg, internal_chain, ip, proto, sp.port)
@@ -231,7 +231,8 @@ def _external(rules: Ruleset, cfg: Config, p: Port, chain: str, cluster_chain: s
 def finish(rules: Ruleset, cfg: Config, el: Elements, node_ips: list[IPv4Address],
            service_cidr: IPv4Network) -> None:
     """The rules that use the sets and maps, with the elements this sync added."""
-    cluster = IpSet("cluster-ips", tuple(IPv4Network(f"{ip}/32") for ip in el.cluster_ips))
+    cluster = IpSet("cluster-ips", tuple(IPv4Network(f"{ip}/32")  # once per Service
+                                         for ip in dict.fromkeys(el.cluster_ips)))
     rules.append(TABLE, "cluster-ips-check", _r(Match(dset=Is(cluster)), Reject(),
                                                 "Reject traffic to invalid ports of ClusterIPs"))
     rules.append(TABLE, "cluster-ips-check", _r(Match(daddr=Is(service_cidr)), Drop(),
