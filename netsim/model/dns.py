@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from netsim.answer.verdict import Verdict
+from netsim.model.zone import NXDOMAIN, Zone
 
 EMBEDDED = IPv4Address("127.0.0.11")
+VIA = "no embedded DNS here (P11): resolv.conf sends it to the LAN's server"
 NSSWITCH = "hosts: files dns\n"  # Debian-based images: /etc/hosts first, then DNS
 
 
@@ -43,6 +45,11 @@ class NameView:
     resolver_port: int | None = None  # where the embedded resolver really listens
     failure: str = Verdict.SERVFAIL  # what the embedded resolver answers when upstream is silent
     upstream: IPv4Address | None = None  # where unknown names go (--dns, dockerd --dns, LAN)
+    search: tuple[str, ...] = ()  # resolv.conf's search domains, tried as glibc tries them
+    ndots: int = 1
+    zone: Zone | None = None  # the cluster zone its nameserver (CoreDNS) answers itself
+    forward_from: str | None = None  # the namespace that server forwards the rest from
+    via: str = VIA  # where a lookup without an embedded DNS goes, in words
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,20 @@ def resolv_conf(view: NameView) -> str:
         return "nameserver 127.0.0.11\noptions ndots:0\n"
     if view.nameserver is None:
         return "# no nameserver: the host's resolv.conf has none\n"
-    return f"nameserver {view.nameserver}\n"
+    search = f"search {' '.join(view.search)}\n" if view.search else ""
+    options = f"options ndots:{view.ndots}\n" if view.ndots != 1 else ""
+    return f"{search}nameserver {view.nameserver}\n{options}"
+
+
+def candidates(view: NameView, name: str) -> list[str]:
+    """The names glibc's res_search asks, in order: a name with `ndots` dots or more as
+    given first, then under each search domain; one with fewer, the other way round; a name
+    ending in a dot, only itself."""
+    q = canonical(name)
+    if name.endswith(".") or not view.search:
+        return [q]
+    searched = [f"{q}.{d}" for d in view.search]
+    return [q, *searched] if q.count(".") >= view.ndots else [*searched, q]
 
 
 def upstream_records(view: NameView, router: IPv4Address,
@@ -91,11 +111,12 @@ def hosts_file(view: NameView, own: list[tuple[IPv4Address, list[str]]]) -> str:
 
 
 def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | None,
-           path: str, family: int = 4) -> Answer:
+           path: str, family: int = 4, forwarded: str = Verdict.OPEN) -> Answer:
     """Resolve like the container's libc would: /etc/hosts, then its nameserver.
     `upstream`: the LAN server's records (None: no server); `path`: what a UDP packet to it
     would meet on the way the query takes (open, closed, blocked, unreachable); `family` 6
-    asks for AAAA (getaddrinfo with AF_INET6)."""
+    asks for AAAA (getaddrinfo with AF_INET6). A cluster's pod: `path` reaches its cluster
+    DNS, `forwarded` what that server's own queries upstream meet."""
     q = canonical(name)
     if q == "localhost":
         loop = IPv4Address("127.0.0.1") if family == 4 else IPv6Address("::1")
@@ -103,6 +124,8 @@ def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | N
     if q in view.hosts and family == 4:
         ips = tuple(view.hosts[q])
         return Answer(str(ips[0]), ips, f"/etc/hosts entry written by --link: {q}")
+    if view.zone is not None:
+        return _cluster(view, name, upstream, path, forwarded, family)
     if view.embedded and family == 6 and q in view.names:
         ips6 = tuple(view.names6.get(q, ()))
         if not ips6:  # NOERROR without an answer: getaddrinfo's EAI_NODATA
@@ -117,7 +140,7 @@ def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | N
         return Answer(view.failure, (), f"{q} is unknown to the embedded DNS, which does not "
                       "forward for a container on internal networks only")
     where = ("the embedded DNS forwards it from the host to the LAN's server" if view.embedded
-             else "no embedded DNS here (P11): resolv.conf sends it to the LAN's server")
+             else view.via)
     if path != Verdict.OPEN or upstream is None:
         if view.embedded:
             return Answer(view.failure, (), f"{q} is not a name Docker knows here; {where}, "
@@ -130,4 +153,47 @@ def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | N
     if q in upstream:
         ips = tuple(upstream[q])
         return Answer(str(ips[0]), ips, f"{q}: {where}, which has a record")
-    return Answer(Verdict.NXDOMAIN, (), f"{q} is not a name Docker knows here; {where}: NXDOMAIN")
+    unknown = f"{q} is not a name Docker knows here;" if view.embedded or view.via == VIA \
+        else f"{q}:"
+    return Answer(Verdict.NXDOMAIN, (), f"{unknown} {where}: NXDOMAIN")
+
+
+UNREACHED = {Verdict.CLOSED: Verdict.REFUSED, Verdict.UNREACHABLE: Verdict.UNREACHABLE}
+
+
+def _cluster(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | None,
+             path: str, forwarded: str, family: int) -> Answer:
+    """A pod's lookup through its cluster DNS: each name res_search tries, in order; NXDOMAIN,
+    an empty answer or SERVFAIL go on to the next, a server that does not answer ends it."""
+    assert view.zone is not None
+    server = f"the cluster DNS at {view.nameserver}"
+    if path != Verdict.OPEN:
+        return Answer(UNREACHED.get(path, Verdict.TIMEOUT), (), f"{canonical(name)}: {server} "
+                      f"cannot be reached ({path})")
+    empty, failed, tried = False, False, []
+    for q in candidates(view, name):
+        got = view.zone.answer(q, six=family == 6)
+        if got is None:  # CoreDNS forwards it: `forward . /etc/resolv.conf`, the LAN's server
+            if forwarded in (Verdict.CLOSED, Verdict.UNREACHABLE) or (
+                    forwarded == Verdict.OPEN and upstream is None):
+                failed = True  # refused upstream: CoreDNS answers SERVFAIL at once
+                tried.append(f"{q} (forwarded upstream: {forwarded}, SERVFAIL)")
+                continue
+            if forwarded != Verdict.OPEN:  # CoreDNS waits longer than libc's 1 s
+                return Answer(Verdict.TIMEOUT, (), f"{'; '.join([*tried, q])}: {server} "
+                              f"forwards {q} to the LAN's server, which it cannot reach "
+                              f"({forwarded}); the client gives up first")
+            rcode, ips = (NXDOMAIN, []) if q not in upstream else \
+                ("noerror", [] if family == 6 else [str(ip) for ip in upstream[q]])
+            where = f"{q} (forwarded to the LAN's server)"
+        else:
+            rcode, ips = got
+            where = q
+        if ips:
+            addrs = tuple(ip_address(ip) for ip in ips)
+            return Answer(ips[0], addrs, f"{'; '.join([*tried, where])}: {server} answers "
+                          f"{', '.join(ips)}")
+        empty = empty or rcode != NXDOMAIN
+        tried.append(f"{where}: {'no address' if rcode != NXDOMAIN else 'NXDOMAIN'}")
+    kind = Verdict.NXDOMAIN if empty or not failed else Verdict.SERVFAIL
+    return Answer(kind, (), f"{server}, as res_search asks it: {'; '.join(tried)}")

@@ -24,6 +24,7 @@ import networkx as nx
 
 from netsim.model.dns import NameView
 from netsim.model.rules import Ruleset
+from netsim.model.zone import Zone
 
 # both families: a model holds IPv4 and, where a scenario asks for it, IPv6 (dual stack)
 IPAddress = IPv4Address | IPv6Address
@@ -305,6 +306,7 @@ class Model:
         self.warnings: list[tuple[str, str]] = []  # (pitfall id, sentence)
         self.names: dict[str, NameView] = {}  # container -> what it resolves, and how
         self.lan_dns: dict | None = None  # the router's records (None: no DNS server)
+        self.zones: dict[str, Zone] = {}  # namespace -> the cluster zone it serves on 53/udp
         self.files: list[NodeFile] = []  # what node daemons write (flanneld's subnet.env)
 
     def wires(self) -> nx.MultiGraph:

@@ -112,7 +112,13 @@ class Predicted:
         router = self.model.endpoints["router"].addresses["lan"]
         records = dns.upstream_records(view, router, self.model.lan_dns)
         path = self._upstream(view, router)
-        return lambda name, family: dns.lookup(view, name, records, path, family)
+        if view.zone is None:
+            return lambda name, family: dns.lookup(view, name, records, path, family)
+        # a cluster DNS: what its own queries upstream meet, from the pod it runs in
+        records = self.model.lan_dns
+        forwarded = self._path(view.forward_from, router) if view.forward_from else \
+            Verdict.BLOCKED
+        return lambda name, family: dns.lookup(view, name, records, path, family, forwarded)
 
     def as_client(self, p: Probe) -> dns.Answer:
         """getaddrinfo(AF_UNSPEC) as glibc answers it: both families, sorted by RFC 3484 with
@@ -134,7 +140,10 @@ class Predicted:
             src = self.model.ns[self.model.endpoints[view.container].ns].host
         else:
             src = self.model.endpoints[view.container].ns
-        got = self.predictor.probe(src, view.upstream or router, "udp", 53)
+        return self._path(src, view.upstream or router)
+
+    def _path(self, src: str, server: IPAddress) -> str:
+        got = self.predictor.probe(src, server, "udp", 53)
         if got.result == Verdict.BLOCKED and got.steps and got.steps[0].kind in NO_ROUTE \
                 and not got.path[1:]:
             return Verdict.UNREACHABLE

@@ -20,6 +20,7 @@ import threading
 import time
 
 from netsim.model.graph import Listener, Model
+from netsim.model.zone import NXDOMAIN, Zone
 from netsim.realize import sandbox
 
 ANSWER_TIMEOUT = 1.0
@@ -150,6 +151,18 @@ def _dns(sock: socket.socket, conf: dict) -> None:
         return
     name = str(query.q.qname).rstrip(".").lower()
     reply = query.reply()
+    zone = conf.get("zone")
+    got = Zone(**zone).answer(name, query.q.qtype == QTYPE.AAAA) if zone else None
+    if got is not None:  # CoreDNS's own zone: authoritative, NXDOMAIN for what it lacks
+        rcode, ips = got
+        reply.header.aa = 1
+        if rcode == NXDOMAIN:
+            reply.header.rcode = RCODE.NXDOMAIN
+        elif query.q.qtype == QTYPE.A:
+            for ip in ips:
+                reply.add_answer(RR(query.q.qname, QTYPE.A, rdata=A(ip), ttl=5))
+        _send_udp(sock, reply.pack(), peer, local)
+        return
     if name in conf["names"]:
         if query.q.qtype == QTYPE.A:
             for ip in conf["names"][name]:
@@ -184,8 +197,10 @@ def _forward(sock: socket.socket, data: bytes, peer: tuple, local: bytes, conf: 
             up.connect((server, 53))
             up.send(data)
             answer = up.recv(4096)
-        except OSError:
-            _fail(sock, DNSRecord.parse(data).reply(), peer, local, conf["failure"], RCODE)
+        except OSError as e:  # CoreDNS: SERVFAIL at once when refused, nothing in time else
+            said = conf["failure"] if isinstance(e, TimeoutError) else \
+                conf.get("refused", conf["failure"])
+            _fail(sock, DNSRecord.parse(data).reply(), peer, local, said, RCODE)
             return
     _send_udp(sock, answer, peer, local)
 
@@ -240,6 +255,10 @@ def dns_tables(model: Model, names: dict[str, str]) -> dict[tuple[str, int], dic
             "names": {n: [str(ip) for ip in ips] for n, ips in view.names.items()},
             "names6": {n: [str(ip) for ip in ips] for n, ips in view.names6.items()},
             "forward": forward, "failure": view.failure})
+    for ns_id in model.zones:  # CoreDNS pods: forward from their own namespace
+        out[(names[ns_id], 53)] = {"names": {}, "zone": model.zones[ns_id].as_dict(),
+                                   "forward": (names[ns_id], router), "failure": "timeout",
+                                   "refused": "servfail"}
     if model.lan_dns is not None:
         out[(names["router"], 53)] = {
             "names": {n: [str(ip) for ip in ips] for n, ips in model.lan_dns.items()},

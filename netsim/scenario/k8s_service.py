@@ -20,6 +20,7 @@ TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 POLICIES = ("Cluster", "Local")
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_DOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _SVC_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # IANA_SVC_NAME
 
 
@@ -73,6 +74,7 @@ class Networking:
     """kubeadm's ClusterConfiguration `networking` (the service CIDR is the API server's)."""
 
     service_cidr: IPv4Network = SERVICE_CIDR
+    dns_domain: str = "cluster.local"  # networking.dnsDomain (kubelet's clusterDomain)
     pod_cidr: IPv4Network | None = None
     services: list[Service] = field(default_factory=list)
     slices: list[EndpointSlice] = field(default_factory=list)
@@ -95,6 +97,12 @@ def cluster_configuration(obj: dict, pos: Positions, at: tuple, net: Networking)
                 raise _fail(f"networking.{key}: netsim models IPv4 Services only yet", pos,
                             (*at, "networking", key))
             setattr(net, attr, value)
+    if "dnsDomain" in spec:
+        domain = str(spec["dnsDomain"]).rstrip(".").lower()
+        if not _DOMAIN.match(domain) or len(domain) > 253:
+            raise _fail(f"networking.dnsDomain: Invalid value: {str(spec['dnsDomain'])[:80]!r}: "
+                        "a lowercase RFC 1123 subdomain", pos, (*at, "networking", "dnsDomain"))
+        net.dns_domain = domain
 
 
 def service(obj: dict, name: str, namespace: str, pos: Positions, at: tuple) -> Service:

@@ -34,6 +34,8 @@ _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+# spec.dnsPolicy ("None", with dnsConfig, is refused: netsim does not model dnsConfig)
+DNS_POLICIES = ("ClusterFirstWithHostNet", "ClusterFirst", "Default")
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,7 @@ def _pod(cluster: Cluster, obj: dict, labels: dict, pos: Positions, at: tuple) -
             if proto not in PROTOCOLS:
                 raise ScenarioError(f'Unsupported value: "{proto}": supported values: '
                                     + ", ".join(f'"{x}"' for x in PROTOCOLS), where)
+    _pod_dns(spec, name, pos, at)
     key = pod_key(name, ns)
     if key in cluster.pods or key in cluster.host_network:
         raise ScenarioError(f'pods "{name}" already exists', pos.where((*at, "metadata")))
@@ -323,6 +326,28 @@ def _pod(cluster: Cluster, obj: dict, labels: dict, pos: Positions, at: tuple) -
         cluster.pod_ports[key] = [(str(p.get("name") or ""), str(p.get("protocol", "TCP")),
                                    p["containerPort"]) for c in spec["containers"]
                                   for p in (c or {}).get("ports") or []]
+
+
+def _pod_dns(spec: dict, name: str, pos: Positions, at: tuple) -> None:
+    """spec.dnsPolicy, hostname and subdomain as the API server validates them."""
+    policy = spec.get("dnsPolicy", "ClusterFirst")
+    if policy == "None":
+        raise ScenarioError(f'Pod "{name}": spec.dnsPolicy None: netsim does not model '
+                            "dnsConfig yet", pos.where((*at, "spec", "dnsPolicy")),
+                            ", ".join(DNS_POLICIES))
+    if policy not in DNS_POLICIES:
+        raise ScenarioError(f'The Pod "{name}" is invalid: spec.dnsPolicy: Unsupported value: '
+                            f'"{policy}": supported values: '
+                            + ", ".join(f'"{x}"' for x in (*DNS_POLICIES, "None")),
+                            pos.where((*at, "spec", "dnsPolicy")))
+    for key in ("hostname", "subdomain"):
+        value = spec.get(key)
+        if value is not None and (not isinstance(value, str) or not _DNS1123.match(value)
+                                  or len(value) > 63):
+            raise ScenarioError(f'The Pod "{name}" is invalid: spec.{key}: Invalid value: '
+                                f'"{str(value)[:63]}": a lowercase RFC 1123 label must consist '
+                                "of lower case alphanumeric characters or '-'",
+                                pos.where((*at, "spec", key)))
 
 
 def container(obj: dict) -> dict:
@@ -344,7 +369,9 @@ def container(obj: dict) -> dict:
     meta = obj["metadata"]
     out: dict = {"host": spec["nodeName"], "pod": {
         "name": name, "namespace": ns, "labels": {str(k): "" if v is None else str(v)
-                                                  for k, v in (meta.get("labels") or {}).items()}}}
+                                                  for k, v in (meta.get("labels") or {}).items()},
+        "dns_policy": spec.get("dnsPolicy", "ClusterFirst"),
+        **{k: spec[k] for k in ("hostname", "subdomain") if spec.get(k)}}}
     if image:
         out["image"] = str(image)
     if listen:

@@ -430,6 +430,9 @@ class PodMeta(Strict):
     name: Text
     namespace: Text = "default"
     labels: Annotated[dict[str, str], BeforeValidator(none_is_empty)] = {}
+    dns_policy: Text = "ClusterFirst"  # spec.dnsPolicy: which resolv.conf kubelet writes
+    hostname: Text | None = None  # spec.hostname and spec.subdomain: its name under a
+    subdomain: Text | None = None  # headless Service of that name
 
 
 class Container(Strict):

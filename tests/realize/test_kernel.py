@@ -56,7 +56,7 @@ LABS = ["bridge", "user-bridges", "modes", "macvlan", "macvlan-modes", "overlay"
         "cni-sbr", "cni-host-device", "flannel",
         "flannel-blocked", "flannel-mtu", "flannel-hostgw", "compose/compose.yaml",
         "calico-bgp", "calico-vxlan", "netpol", "netpol-flannel", "netpol-canal", "services",
-        "services-flannel", "services-nft", "services-flannel-nft"]
+        "services-flannel", "services-nft", "services-flannel-nft", "cluster-dns"]
 
 
 def probe_netns(lab: Lab, names: dict, full_matrix: bool):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from netsim.runtime.cni import kubedns
 from netsim.runtime.cni.calico import node as calico_node
 from netsim.runtime.cni.context import Cni
 from netsim.runtime.cni.flannel import flanneld
@@ -28,4 +29,5 @@ DAEMONS: dict[str, NodeDaemon] = {
     # before calico-node: felix, started after it, keeps its jumps on top as felix does
     kube_proxy.DAEMON: NodeDaemon(kube_proxy.start, kube_proxy.lint, kube_proxy.settle),
     calico_node.DAEMON: NodeDaemon(calico_node.start, calico_node.lint, calico_node.settle),
+    kubedns.DAEMON: NodeDaemon(kubedns.start, kubedns.lint, kubedns.settle),  # pods, not nodes
 }

@@ -212,7 +212,8 @@ def _port_mappings(cni: Cni, spec: Container, path: tuple) -> list[dict]:
 def _names(cni: Cni, name: str, address) -> None:
     """The runtime copies the node's resolv.conf (the LAN's server here) into the pod."""
     gw = cni.asm.lan_gateway
-    view = dns.NameView(name, False, gw, upstream=gw)
+    view = dns.NameView(name, False, gw, upstream=gw,
+                        via="the node's resolv.conf sends it to the LAN's server")
     view.resolv_conf = dns.resolv_conf(view)
     view.hosts_file = dns.hosts_file(view, [(address, [name])] if address else [])
     cni.model.names[name] = view
