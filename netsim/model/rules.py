@@ -81,6 +81,10 @@ class Match:
     # -m statistic --mode random --probability 1/(n-i): (i, n), the i-th of n rules that
     # split connections (kube-proxy's endpoints); the last of them matches without it
     random: tuple[int, int] | None = None
+    # -m recent --name NAME (--rcheck --seconds S --reap | --set) --rsource: (op, name, S);
+    # kube-proxy's session affinity. The model walks a client's first connection: its list
+    # does not hold the client yet, so --rcheck does not match and --set does
+    recent: tuple[str, str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,14 @@ class Vmap:
 
 
 @dataclass(frozen=True)
+class Update:
+    """`update @SET { ip saddr }`: the source joins a dynamic set (kube-proxy's session
+    affinity in nftables mode); the chain goes on."""
+
+    set: str
+
+
+@dataclass(frozen=True)
 class Numgen:
     """`numgen random mod N vmap { 0 : goto A, 1 : goto B }`: one of N gotos, at random
     (kube-proxy's nftables split); the walk for choice i takes the i-th."""
@@ -198,6 +210,7 @@ class Native:
     sets: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # name -> (type,
     # comment), in the order the tool adds them; the elements are in the rules that use them
     chain_comments: dict[str, str] = field(default_factory=dict)
+    timeouts: dict[str, int] = field(default_factory=dict)  # a dynamic set's timeout (s)
 
 
 @dataclass(frozen=True)

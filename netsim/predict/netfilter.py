@@ -33,6 +33,7 @@ from netsim.model.rules import (
     Ruleset,
     SetMark,
     Snat,
+    Update,
     Vmap,
 )
 
@@ -139,6 +140,7 @@ MATCHERS: dict[str, Callable[[object, Seen], bool]] = {
     "dset": lambda v, s: _in_set(v, s.dst_i),
     "mark_not": lambda v, s: (s.mark & v[1]) != v[0],
     "random": lambda v, s: s.chose(v),
+    "recent": lambda v, s: v[0] == "set",  # a first connection: no client remembered yet
 }
 _FIELDS = [f.name for f in fields(Match)]
 
@@ -148,7 +150,7 @@ VERDICTS: dict[type, str] = {
     Accept: "terminal", Drop: "terminal", Reject: "terminal", Masquerade: "terminal",
     Snat: "terminal",
     Dnat: "terminal", Jump: "jump", Goto: "goto", Return: "return", SetMark: "mark",
-    Vmap: "vmap", Numgen: "numgen",
+    Vmap: "vmap", Numgen: "numgen", Update: "update",
 }
 _INDIRECT = (Vmap, Numgen)  # verdicts a rule looks up (or draws): no memo over them
 
@@ -171,7 +173,7 @@ def _vmap_index(v: Vmap) -> tuple[Callable[[Seen], tuple], dict[tuple, object]]:
 READS: dict[str, str] = {
     "iif": "iif", "oif": "oif", "proto": "proto", "dport": "dport", "dports": "dport",
     "sport": "sport", "ct_state": "ct", "dst_type": "dst_local", "src_type": "src_local",
-    "mark": "mark", "mark_not": "mark", "random": "pick",
+    "mark": "mark", "mark_not": "mark", "random": "pick", "recent": "pick",
 }
 
 
@@ -389,6 +391,8 @@ class Netfilter:
                     return self._run(table_name, action.chain, seen, depth + 1)
                 if verdict == "return":
                     return None
+                if verdict == "update":  # a set learns the source: the first connection's
+                    continue  # walk does not meet it again
                 if verdict == "mark":  # not a verdict: the mark changes, the chain goes on
                     seen.mark = (seen.mark & ~action.mask) ^ action.value
                     if action.value:

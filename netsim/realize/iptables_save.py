@@ -26,6 +26,7 @@ from netsim.model.rules import (
     Ruleset,
     SetMark,
     Snat,
+    Update,
     Vmap,
 )
 
@@ -65,6 +66,9 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
     "iif": lambda v, m: _neg(v, "-i", v.value),
     "oif": lambda v, m: _neg(v, "-o", v.value),
     "proto": lambda v, m: f"-p {IPTABLES_PROTO.get(v, v)}",
+    "recent": lambda v, m: "-m recent " + (f"--rcheck --seconds {v[2]} --reap" if v[0] ==
+                                           "rcheck" else "--set") +
+    f" --name {v[1]} --mask 255.255.255.255 --rsource",
     "sport": lambda v, m: f"-m {m.proto} --sport {v}",
     "dport": lambda v, m: f"-m {m.proto} --dport {v}",
     "ct_state": lambda v, m: "-m conntrack --ctstate " + ",".join(
@@ -103,6 +107,7 @@ TARGETS: dict[type, Callable[[object], str]] = {
     SetMark: lambda a: f"-j MARK --set-xmark {a.value:#x}/{a.mask:#x}",
     Vmap: lambda a: _nft_only(a),
     Numgen: lambda a: _nft_only(a),
+    Update: lambda a: _nft_only(a),
 }
 
 

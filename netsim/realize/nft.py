@@ -33,6 +33,7 @@ from netsim.model.rules import (
     Ruleset,
     SetMark,
     Snat,
+    Update,
     Vmap,
 )
 from netsim.realize import sandbox
@@ -118,7 +119,15 @@ RENDERERS: dict[str, Callable[[object, Match], str]] = {
     "dset": lambda v, m: f"{_setfam(v)} daddr {_op(v)}{{ {', '.join(map(str, v.value.nets))} }}",
     "mark_not": lambda v, m: f"meta mark & {v[1]:#x} != {v[0]:#x}",
     "random": lambda v, m: f"numgen random mod {v[1] - v[0]} 0",  # 1 in n-i
+    "recent": lambda v, m: _iptables_only("recent"),
 }
+
+
+def _iptables_only(what: str) -> str:
+    """xt_recent has no nft form: a ruleset that holds it (kube-proxy's iptables mode) is
+    loaded with iptables-restore."""
+    raise ValueError(f"nft has no {what} match: this ruleset goes through iptables-restore")
+
 
 
 # action type -> its nft verdict statement
@@ -134,6 +143,7 @@ ACTIONS: dict[type, Callable[[object], str]] = {
     Snat: lambda a: f"snat to {_to(a.to, a.port)}",
     SetMark: lambda a: f"meta mark set meta mark & {~a.mask & 0xFFFFFFFF:#x} ^ {a.value:#x}",
     Vmap: lambda a: vmap_text(a),
+    Update: lambda a: f"update @{a.set} {{ ip saddr }}",
     Numgen: lambda a: f"numgen random mod {len(a.targets)} vmap {{ " + ", ".join(
         f"{i} : goto {t.chain}" for i, t in enumerate(a.targets)) + " }",
 }

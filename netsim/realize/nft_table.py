@@ -26,6 +26,7 @@ from netsim.model.rules import (
     Ruleset,
     SetMark,
     Snat,
+    Update,
     Vmap,
 )
 
@@ -99,6 +100,7 @@ VERDICTS: dict[type, Callable[[object], str]] = {
     Snat: lambda a: f"snat to {a.to}" + (f":{a.port}" if a.port else ""),
     SetMark: _mark,
     Vmap: lambda a: " . ".join(VMAP_KEYS[k] for k in a.key) + f" vmap @{a.name}",
+    Update: lambda a: f"update @{a.set} {{ ip saddr }}",
     Numgen: lambda a: f"numgen random mod {len(a.targets)} vmap {{ " + ", ".join(
         f"{i} : goto {t.chain}" for i, t in enumerate(a.targets)) + " }",
 }
@@ -148,6 +150,16 @@ def _element_lines(kind: str, items: list[str]) -> str:
     return f"\t\telements = {{ {text} }}"
 
 
+def nft_time(seconds: int) -> str:
+    """A duration as nft lists it: 10800 -> 3h, 90061 -> 1d1h1m1s."""
+    out = ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            out += f"{seconds // size}{unit}"
+            seconds %= size
+    return out or "0s"
+
+
 def render(rules: Ruleset, table: str) -> str:
     """`nft list table FAMILY TABLE` of the model's table, loadable with `nft -f`."""
     native = rules.native[table]
@@ -155,6 +167,9 @@ def render(rules: Ruleset, table: str) -> str:
     blocks = []
     for name, (kind, comment) in native.sets.items():
         lines = [f"\t{'map' if ':' in kind else 'set'} {name} {{", f"\t\ttype {kind}"]
+        if name in native.timeouts:  # a dynamic set: the kernel's default size, listed
+            lines += ["\t\tsize 65535", "\t\tflags dynamic,timeout",
+                      f"\t\ttimeout {nft_time(native.timeouts[name])}"]
         if comment:
             lines.append(f'\t\tcomment "{comment}"')
         if elements.get(name):

@@ -10,7 +10,7 @@ import subprocess
 from netsim.errors import EnvironmentProblem
 from netsim.model.rules import IpSet, Op
 from netsim.realize import sandbox
-from netsim.realize.iptables_save import restore_script
+from netsim.realize.iptables_save import TABLE_ORDER, restore_script
 
 
 def binary(family: str = "ip") -> str:
@@ -47,8 +47,8 @@ def _ipsets(ns_name: str, ops: list[Op], family: str) -> None:
     """The ipsets the rules name (felix's), made first with `ipset restore` in the same
     namespace: iptables refuses a rule whose set does not exist."""
     sets: dict[str, IpSet] = {}
-    for op in ops:
-        m = op.rule.match if op.rule is not None else None
+    for op in ops:  # an nft table's own sets (kube-proxy's) are nft's, not ipsets
+        m = op.rule.match if op.rule is not None and op.table in TABLE_ORDER else None
         for v in (m.sset, m.dset) if m is not None else ():
             if v is not None:
                 sets[v.value.name] = v.value

@@ -18,6 +18,9 @@ SERVICE_CIDR = IPv4Network("10.96.0.0/12")  # kubeadm's serviceSubnet default
 NODE_PORTS = (30000, 32767)  # --service-node-port-range
 TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 POLICIES = ("Cluster", "Local")
+AFFINITIES = ("ClientIP", "None")
+AFFINITY_SECONDS = 10800  # DefaultClientIPServiceAffinitySeconds: 3 hours
+MAX_AFFINITY_SECONDS = 86400
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _DOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -44,6 +47,7 @@ class Service:
     external: str = "Cluster"  # externalTrafficPolicy
     internal: str = "Cluster"  # internalTrafficPolicy
     at: tuple = ()
+    affinity: int | None = None  # sessionAffinity ClientIP: its timeoutSeconds
 
     @property
     def key(self) -> str:
@@ -135,17 +139,36 @@ def service(obj: dict, name: str, namespace: str, pos: Positions, at: tuple) -> 
                         "only be set when `type` is 'NodePort' or 'LoadBalancer'", pos,
                         (*at, "spec", key))
         policies[key] = value
-    if spec.get("sessionAffinity", "None") != "None":
-        raise _fail(f"{said}: sessionAffinity {spec['sessionAffinity']}: netsim does not model "
-                    "session affinity yet (each connection picks its endpoint)", pos,
-                    (*at, "spec", "sessionAffinity"))
+    affinity = _affinity(spec, said, pos, (*at, "spec"))
     selector = spec.get("selector")
     if selector is not None and not isinstance(selector, dict):
         raise _fail(f"{said}: spec.selector: expected a map of label: value", pos,
                     (*at, "spec", "selector"))
     return Service(name, namespace, kind, {str(k): str(v) for k, v in selector.items()}
                    if selector else None, ports, None,
-                   policies["externalTrafficPolicy"], policies["internalTrafficPolicy"], at)
+                   policies["externalTrafficPolicy"], policies["internalTrafficPolicy"], at,
+                   affinity)
+
+
+def _affinity(spec: dict, said: str, pos: Positions, at: tuple) -> int | None:
+    """spec.sessionAffinity ClientIP: its timeout in seconds (None: no affinity)."""
+    kind = spec.get("sessionAffinity", "None")
+    if kind not in AFFINITIES:
+        raise _fail(f'{said}: spec.sessionAffinity: Unsupported value: "{kind}": supported '
+                    'values: "ClientIP", "None"', pos, (*at, "sessionAffinity"))
+    config = spec.get("sessionAffinityConfig")
+    if kind == "None":
+        if config is not None:
+            raise _fail(f"{said}: spec.sessionAffinityConfig: Invalid value: must not be set "
+                        "when `sessionAffinity` is None", pos, (*at, "sessionAffinityConfig"))
+        return None
+    timeout = ((config or {}).get("clientIP") or {}).get("timeoutSeconds", AFFINITY_SECONDS)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or \
+            not 0 < timeout <= MAX_AFFINITY_SECONDS:
+        raise _fail(f"{said}: spec.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid "
+                    f"value: {timeout}: must be greater than 0 and less than "
+                    f"{MAX_AFFINITY_SECONDS}", pos, (*at, "sessionAffinityConfig"))
+    return timeout
 
 
 def _ports(spec: dict, kind: str, headless: bool, said: str, pos: Positions,

@@ -73,7 +73,12 @@ SVC = ("name: s\nhosts: {node1: {runtime: cni}}\ncni: {net: {cniVersion: 1.0.0, 
     ("{ports: [{port: 80}, {port: 81}]}", "spec.ports[0].name: Required value"),
     ("{ports: [{port: 80, nodePort: 30000}]}", "may not be used when `type` is 'ClusterIP'"),
     ("{type: ExternalName, externalName: a.example}", "ExternalName"),
-    ("{}", "spec.ports: Required value")])
+    ("{}", "spec.ports: Required value"),
+    ("{sessionAffinity: Sticky, ports: [{port: 80}]}",
+     'spec.sessionAffinity: Unsupported value: "Sticky": supported values: "ClientIP", "None"'),
+    ("{sessionAffinity: ClientIP, sessionAffinityConfig: {clientIP: {timeoutSeconds: 0}}, "
+     "ports: [{port: 80}]}", "timeoutSeconds: Invalid value: 0: must be greater than 0 and "
+     "less than 86400")])
 def test_the_api_servers_refusals_of_a_service(spec: str, words: str) -> None:
     with pytest.raises(ScenarioError) as e:
         lab(SVC % spec).check()
@@ -160,3 +165,12 @@ def test_a_service_of_two_ports_is_one_cluster_ip_in_the_set() -> None:
     ip = m.virtual["svc/web"]
     assert f"\t\telements = {{ {ip} }}\n" in text
     assert text.count(f"{ip} . tcp . 8") == 2                     # each port its element
+
+
+def test_affinity_is_a_first_connection_in_the_model_and_nft_lists_its_timeout() -> None:
+    """The model walks a client's first connection: --rcheck (and an empty affinity set)
+    does not match, so every endpoint is a way; nft lists a set's timeout in its units."""
+    m = Lab.load(SCENARIOS / "services.yml").model
+    got = Predictor(m).probe("client-1", m.virtual["svc/sticky"], "tcp", 80)
+    assert len(got.choices) == 3
+    assert [nft_table.nft_time(s) for s in (10800, 90061, 59)] == ["3h", "1d1h1m1s", "59s"]

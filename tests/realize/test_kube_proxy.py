@@ -2,8 +2,9 @@
 portmap's (each node's iptables-save equals the model's rendering), its nftables table loaded
 beside flanneld's and portmap's iptables (each node's `nft list table ip kube-proxy` equals
 the model's rendering), and a Service of three endpoints probed many times reaching each of
-them through the kernel's statistic or numgen split. Every expectation and the whole matrix
-of services*.yml run in test_kernel.py."""
+them through the kernel's statistic or numgen split, and a Service with ClientIP affinity
+keeping a client on one endpoint (the kernel's recent list, or nft's dynamic set). Every
+expectation and the whole matrix of services*.yml run in test_kernel.py."""
 
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ def test_kube_proxys_rules_are_the_models_and_the_split_reaches_every_endpoint()
         seen = [served_by(ns["client-1"], web, 80) for _ in range(60)]
         pods = {str(m.endpoints[p].primary) for p in ("web-1", "web-2", "web-3")}
         assert set(seen) == pods, seen                   # 1/3 each: all three in 60, p > 0.9999
+        assert_sticky(ns["client-1"], str(m.virtual["svc/sticky"]), pods)
+
+
+def assert_sticky(ns: str, ip: str, pods: set[str]) -> None:
+    """ClientIP affinity: the first connection takes any endpoint, every later one the same
+    (without it, 30 connections all on one of three: p = 3 / 3^30)."""
+    seen = {served_by(ns, ip, 80) for _ in range(30)}
+    assert len(seen) == 1 and seen <= pods, seen
 
 
 def canonical(listing: str) -> str:
@@ -69,3 +78,4 @@ def test_kube_proxys_nftables_table_is_the_models_and_numgen_reaches_every_endpo
         seen = [served_by(ns["client-1"], web, 80) for _ in range(60)]
         pods = {str(m.endpoints[p].primary) for p in ("web-1", "web-2", "web-3")}
         assert set(seen) == pods, seen                   # 1/3 each: all three in 60, p > 0.9999
+        assert_sticky(ns["client-1"], str(m.virtual["svc/sticky"]), pods)

@@ -158,24 +158,32 @@ def service_port(rules: Ruleset, cfg: Config, p: Port) -> None:
         if t.has_external:
             rules.append("nat", ext_chain, _r(Match(), Jump(external_policy_chain)))
     if t.cluster:
-        _to_endpoints(rules, names, cluster_chain, t.cluster)
+        _to_endpoints(rules, names, cluster_chain, t.cluster, svc.affinity)
     if t.local:
-        _to_endpoints(rules, names, local_chain, t.local)
+        _to_endpoints(rules, names, local_chain, t.local, svc.affinity)
     for ep in t.reachable:
         chain = names.sep(ep)
         rules.chain("nat", chain)
         rules.append("nat", chain, _r(Match(saddr=Is(IPv4Network(f"{ep.ip}/32"))),
                                       Jump("KUBE-MARK-MASQ"), names.text))
-        rules.append("nat", chain, _r(Match(proto=proto), Dnat(ep.ip, ep.port), names.text))
+        remember = ("set", chain, 0) if svc.affinity else None  # the client's endpoint
+        rules.append("nat", chain, _r(Match(proto=proto, recent=remember), Dnat(ep.ip, ep.port),
+                                      names.text))
 
 
 def _target(word: str) -> object:
     return Reject() if word == "REJECT" else Drop()
 
 
-def _to_endpoints(rules: Ruleset, names: PortNames, chain: str, eps: list[Endpoint]) -> None:
-    """writeServiceToEndpointRules: the i-th of n with probability 1/(n-i), the last sure."""
+def _to_endpoints(rules: Ruleset, names: PortNames, chain: str, eps: list[Endpoint],
+                  affinity: int | None) -> None:
+    """writeServiceToEndpointRules: with ClientIP affinity first the endpoint a client had
+    (its recent list), then the i-th of n with probability 1/(n-i), the last sure."""
     rules.chain("nat", chain)
+    for ep in eps if affinity else ():
+        sep = names.sep(ep)
+        rules.append("nat", chain, _r(Match(recent=("rcheck", sep, affinity)), Jump(sep),
+                                      f"{names.text} -> {ep.text}"))
     n = len(eps)
     for i, ep in enumerate(eps):
         rules.append("nat", chain, _r(Match(random=(i, n) if i < n - 1 else None),

@@ -31,6 +31,7 @@ from netsim.model.rules import (
     Rule,
     Ruleset,
     SetMark,
+    Update,
     Vmap,
     VmapEntry,
 )
@@ -111,6 +112,9 @@ class Names:
     def endpoint(self, ep: Endpoint) -> str:
         return "endpoint-" + hash_and_truncate(f"{self.base}__{ep.ip}/{ep.port}")
 
+    def affinity(self, ep: Endpoint) -> str:
+        return "affinity-" + hash_and_truncate(f"{self.base}__{ep.ip}/{ep.port}")
+
 
 @dataclass
 class Elements:
@@ -190,13 +194,22 @@ def service_port(rules: Ruleset, cfg: Config, p: Port, el: Elements) -> None:
     if uses_ext:
         _external(rules, cfg, p, ext_chain, cluster_chain,
                   local_chain if p.external_local else cluster_chain)
+    sticky = p.svc.affinity
+    for ep in t.reachable if sticky else ():  # a dynamic set per endpoint: who it served
+        rules.native[TABLE].sets[names.affinity(ep)] = ("ipv4_addr", None)
+        rules.native[TABLE].timeouts[names.affinity(ep)] = sticky
     for chain, eps in ((cluster_chain, t.cluster), (local_chain, t.local)):
+        for e in eps if sticky else ():  # a client back within the timeout: its endpoint
+            rules.append(TABLE, chain, _r(Match(sset=Is(IpSet(names.affinity(e), ()))),
+                                          Goto(names.endpoint(e))))
         if eps:
             rules.append(TABLE, chain, _r(Match(), Numgen(tuple(
                 Goto(names.endpoint(e)) for e in eps))))
     for ep in t.reachable:
         chain = names.endpoint(ep)
         rules.append(TABLE, chain, _r(Match(saddr=Is(IPv4Network(f"{ep.ip}/32"))), Jump(MASQ)))
+        if sticky:
+            rules.append(TABLE, chain, _r(Match(), Update(names.affinity(ep))))
         rules.append(TABLE, chain, _r(Match(proto=proto), Dnat(ep.ip, ep.port)))
 
 
