@@ -172,3 +172,39 @@ def test_a_host_the_lab_has_not_is_said_with_the_valid_ones(bridge: Lab) -> None
     assert bridge.rules("docker1") == bridge.rules() and "*filter" in bridge.rules()
     with pytest.raises(NetsimError, match=r"--host nope: no such host in .* \(valid: "):
         bridge.rules("nope")
+
+
+class Split:
+    """A kernel whose split takes the ways of an `any:` probe in turn (from `start`), or
+    always the first (`stuck`); every other probe as the model says."""
+
+    def __init__(self, lab: Lab, stuck: bool = False):
+        self.model, self.stuck, self.asked = Predicted(lab.model), stuck, 0
+
+    def run(self, probes: list[Probe]) -> list[Outcome]:
+        out = []
+        for p, got in zip(probes, self.model.run(probes), strict=True):
+            if p.any:
+                got = got.choices[0 if self.stuck else self.asked % len(got.choices)]
+                self.asked += 1
+            got.evidence = got.evidence or ["fake"]
+            out.append(got)
+        return out
+
+
+@pytest.mark.parametrize("stuck", [False, True])
+def test_an_any_expectation_is_probed_until_a_way_meets_it(stuck: bool) -> None:
+    """services.yml's hairpin through web's three endpoints: one way comes back to web-1
+    from its node. Taken in turn, the third connection meets it; a kernel that never takes
+    that way fails the row after ANY_TRIES connections, and says which endpoints it saw."""
+    from netsim.session import ANY_TRIES
+
+    lab = Lab.load(SCENARIOS / "services.yml")
+    kernel = Split(lab, stuck)
+    report = _session(lab, kernel).probe(lab.check(by_class=False))
+    row = next(r for r in report.expectations if r.probe.any)
+    assert row.expected_met is (not stuck)
+    assert kernel.asked == (ANY_TRIES if stuck else 3)
+    said = row.seen.evidence[-1]
+    assert said.startswith(f"any: {kernel.asked} connection(s), served by ")
+    assert said.count(",") == (1 if stuck else 3)           # one endpoint, or all three

@@ -32,6 +32,7 @@ class Probe:
     # the IP version probed (a name stands for its address in that family); 0: a name looked
     # up as a client does (getaddrinfo AF_UNSPEC), probed in the family of the first answer
     family: int = 4
+    any: bool = False  # the expectation holds when one of the predicted ways holds
 
     @property
     def label(self) -> str:

@@ -122,7 +122,7 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
                                     f"{_names(model)}, name@network or an IP address")
             probes.append(Probe(e.from_, src.ns, e.to, dst, proto,
                                 e.port.port if e.port else None, e.size, e.result, e.source,
-                                sips, f"expect[{i}]", family=family))
+                                sips, f"expect[{i}]", family=family, any=e.any))
     return probes
 
 

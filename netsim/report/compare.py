@@ -52,12 +52,13 @@ class Row:
     @property
     def expected_met(self) -> bool | None:
         """Does the outcome (observed when there is one, else predicted: every way a
-        Service's endpoints may take) meet the expectation?"""
+        Service's endpoints may take, or one of them for `any:`) meet the expectation?"""
         if self.probe.expected is None:
             return None
         if self.seen is not None:
             return self._meets(self.seen)
-        return all(self._meets(o) for o in self.predicted.choices or [self.predicted])
+        ways = [self._meets(o) for o in self.predicted.choices or [self.predicted]]
+        return any(ways) if self.probe.any else all(ways)
 
     def _meets(self, got: Outcome) -> bool:
         if got.result != self.probe.expected:
@@ -65,6 +66,16 @@ class Row:
         if self.probe.error is not None:  # a failing docker run: Docker's words must match
             return self.probe.error.lower() in got.why.lower()
         return not (self.probe.source_ips and got.source_seen not in self.probe.source_ips)
+
+    @property
+    def way(self) -> Outcome:
+        """The predicted way a report shows: the one the kernel took (a run), else for `any:`
+        a way that meets the expectation, else the first."""
+        if self.seen is not None:
+            return self.predicted_for(self.seen)
+        if self.probe.any:
+            return next((o for o in self.predicted.choices if self._meets(o)), self.predicted)
+        return self.predicted
 
     def predicted_for(self, seen: Outcome) -> Outcome:
         """The prediction for the endpoint that answered (when a Service's split chose)."""

@@ -21,6 +21,7 @@ def row(r: Row) -> dict:
         "port": p.port, "size": p.size, "expected": p.expected,
         "predicted": r.predicted.result, "observed": r.observed,
         "source_expected": p.source_expected,
+        "any": p.any,
         "source_predicted": str(r.predicted.source_seen) if r.predicted.source_seen else None,
         "source_seen": str(observed_src) if observed_src else None,
         "ok": r.ok, "attempts": r.attempts, "path": r.predicted.path, "why": r.predicted.why,

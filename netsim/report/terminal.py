@@ -103,8 +103,9 @@ def expectations(rows: list[Row], observed: bool = False, engines: list[str] | N
         t.add_column(col, overflow="fold")
     for i, r in zip(index or range(len(rows)), rows, strict=True):
         p = r.probe
-        exp = (p.expected or "-") + (f" from {p.source_expected}" if p.source_expected else "")
-        src = r.source_seen if observed and r.observed else r.predicted.source_seen
+        exp = (p.expected or "-") + (f" from {p.source_expected}" if p.source_expected else "") + (
+            " (any way)" if p.any else "")
+        src = r.source_seen if observed and r.observed else r.way.source_seen
         cells = [str(i), escape(p.label), escape(exp),
                  MARK.get(r.predicted.result, r.predicted.result)]
         if observed:
@@ -113,7 +114,7 @@ def expectations(rows: list[Row], observed: bool = False, engines: list[str] | N
             got = r.also[e].result if e in r.also else "-"
             cells.append(MARK.get(got, got))
         ok = "[green]yes[/]" if r.ok else "[red]NO[/]"
-        t.add_row(*cells, str(src or "-"), ok, escape(r.predicted.why))
+        t.add_row(*cells, str(src or "-"), ok, escape(r.way.why))
     return t
 
 

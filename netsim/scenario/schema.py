@@ -474,6 +474,9 @@ class Expect(Strict):
     # the address family probed: 4, 6, or both (each probed, both must hold); default: that of
     # a literal address, else 4 (by name: the family the client's resolver gives first)
     family: Family | None = None
+    # a Service's endpoints make several ways: the expectation holds when one of them holds
+    # (a run tries again until the kernel takes such a way); default: every way must hold
+    any: bool = False
 
     @model_validator(mode="after")
     def _shape(self) -> Expect:
@@ -510,6 +513,9 @@ class Expect(Strict):
                                    ", ".join(valid), ("result",))
         if self.by not in (None, "ip", "name"):
             raise FieldProblem(f"'{self.by}' is not a way to reach `to`", "ip, name", ("by",))
+        if self.any and (self.resolve is not None or self.by == "name"):
+            raise FieldProblem("any: is for a probe of an address (a Service's ways); a name "
+                               "resolves one way", sub=("any",))
         if self.size is not None and self.port is not None:
             raise FieldProblem("size applies to ICMP probes only (no port)", sub=("size",))
         return self
