@@ -48,6 +48,7 @@ class Service:
     internal: str = "Cluster"  # internalTrafficPolicy
     at: tuple = ()
     affinity: int | None = None  # sessionAffinity ClientIP: its timeoutSeconds
+    publish_not_ready: bool = False  # publishNotReadyAddresses: unready pods are endpoints
 
     @property
     def key(self) -> str:
@@ -147,7 +148,7 @@ def service(obj: dict, name: str, namespace: str, pos: Positions, at: tuple) -> 
     return Service(name, namespace, kind, {str(k): str(v) for k, v in selector.items()}
                    if selector else None, ports, None,
                    policies["externalTrafficPolicy"], policies["internalTrafficPolicy"], at,
-                   affinity)
+                   affinity, spec.get("publishNotReadyAddresses") is True)
 
 
 def _affinity(spec: dict, said: str, pos: Positions, at: tuple) -> int | None:

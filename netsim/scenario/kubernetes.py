@@ -107,6 +107,7 @@ class Cluster:
     # pod key -> its containers' ports (name, protocol, number): a targetPort's name
     pod_ports: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
     pod_nodes: dict[str, str] = field(default_factory=dict)  # pod key -> spec.nodeName
+    unready: set[str] = field(default_factory=set)  # pods whose Ready condition is False
     net: svc.Networking = field(default_factory=svc.Networking)  # Services, slices, CIDRs
 
 
@@ -121,6 +122,16 @@ def own_network(obj: dict) -> bool:
     status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
     return spec.get("hostNetwork") is not True and bool(spec.get("nodeName")) and \
         status.get("phase") not in FINISHED
+
+
+def ready(obj: dict) -> bool:
+    """A pod read from a cluster says whether it is Ready (status.conditions); one written
+    here has no status, and runs ready."""
+    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    for c in status.get("conditions") or []:
+        if isinstance(c, dict) and c.get("type") == "Ready":
+            return c.get("status") == "True"
+    return True
 
 
 def pod_key(name: str, namespace: str) -> str:
@@ -323,6 +334,8 @@ def _pod(cluster: Cluster, obj: dict, labels: dict, pos: Positions, at: tuple) -
     elif own_network(obj):
         cluster.pods[key] = (name, ns, labels)
         cluster.pod_nodes[key] = str(spec["nodeName"])
+        if not ready(obj):
+            cluster.unready.add(key)
         cluster.pod_ports[key] = [(str(p.get("name") or ""), str(p.get("protocol", "TCP")),
                                    p["containerPort"]) for c in spec["containers"]
                                   for p in (c or {}).get("ports") or []]

@@ -174,3 +174,22 @@ def test_affinity_is_a_first_connection_in_the_model_and_nft_lists_its_timeout()
     got = Predictor(m).probe("client-1", m.virtual["svc/sticky"], "tcp", 80)
     assert len(got.choices) == 3
     assert [nft_table.nft_time(s) for s in (10800, 90061, 59)] == ["3h", "1d1h1m1s", "59s"]
+
+
+UNREADY = ("name: s\nhosts: {node1: {runtime: cni}}\ncni: {net: {cniVersion: 1.0.0, plugins: "
+           "[{type: bridge, bridge: cni0, isGateway: true, ipam: {type: host-local, subnet: "
+           "10.22.0.0/16, routes: [{dst: 0.0.0.0/0}]}}]}}\nkubernetes:\n"
+           "  - {apiVersion: v1, kind: Pod, metadata: {name: web, labels: {app: web}}, spec: "
+           "{nodeName: node1, containers: [{name: c, image: nginx}]}, status: {phase: Running, "
+           "conditions: [{type: Ready, status: 'False'}]}}\n"
+           "  - {apiVersion: v1, kind: Pod, metadata: {name: c}, spec: {nodeName: node1, "
+           "containers: [{name: c, image: busybox}]}}\n"
+           "  - {apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: "
+           "{app: web}, ports: [{port: 80}]%s}}\n")
+
+
+@pytest.mark.parametrize(("extra", "result"), [("", "closed"),
+                                               (", publishNotReadyAddresses: true", "open")])
+def test_an_unready_pod_is_no_endpoint_unless_the_service_publishes_it(extra, result) -> None:
+    m = lab(UNREADY % extra).model
+    assert Predictor(m).probe("c", m.virtual["svc/web"], "tcp", 80).result.value == result

@@ -89,6 +89,8 @@ def _headless(cni: Cni, cluster: k8s.Cluster, svc: Service) -> list[tuple[IPv4Ad
         got = set()
         for key, (_, namespace, labels) in cluster.pods.items():
             ep = cni.model.endpoints.get(key)
+            if key in cluster.unready and not svc.publish_not_ready:
+                continue  # CoreDNS answers ready endpoints only (spec §2.4.1)
             if namespace == svc.namespace and chosen.matches(labels) and ep and ep.primary:
                 got.add((ep.primary, key))
     out = []

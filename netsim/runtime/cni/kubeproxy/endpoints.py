@@ -33,6 +33,8 @@ def of(cluster: k8s.Cluster, model: Model, svc: Service, sp: ServicePort) -> lis
     for key, (_, namespace, labels) in cluster.pods.items():
         if namespace != svc.namespace or not chosen.matches(labels) or key not in model.endpoints:
             continue
+        if key in cluster.unready and not svc.publish_not_ready:  # the slice says ready: false
+            continue
         port = _target(cluster.pod_ports.get(key, []), sp)
         ip = model.endpoints[key].primary
         if port is not None and ip is not None:
