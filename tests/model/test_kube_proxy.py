@@ -193,3 +193,16 @@ UNREADY = ("name: s\nhosts: {node1: {runtime: cni}}\ncni: {net: {cniVersion: 1.0
 def test_an_unready_pod_is_no_endpoint_unless_the_service_publishes_it(extra, result) -> None:
     m = lab(UNREADY % extra).model
     assert Predictor(m).probe("c", m.virtual["svc/web"], "tcp", 80).result.value == result
+
+
+def test_a_numeric_target_port_no_container_declares_is_said() -> None:
+    text = UNREADY.replace("status: {phase: Running, conditions: [{type: Ready, status: "
+                           "'False'}]}", "status: {}").replace(
+        "containers: [{name: c, image: nginx}]",
+        "containers: [{name: c, image: nginx, ports: [{containerPort: 80}]}]")
+    m = lab(text % "").model
+    assert not [w for pid, w in m.warnings if pid == "K10"]          # 80 is declared
+    m = lab(text.replace("ports: [{port: 80}]", "ports: [{port: 80, targetPort: 8080}]")
+            % "").model
+    said = [w for pid, w in m.warnings if pid == "K10"]
+    assert said and "targetPort 8080/TCP is no containerPort of web" in said[0]

@@ -175,6 +175,14 @@ def _lint_service(cni: Cni, kp: KubeProxy, svc: Service) -> None:
             cni.warn("K10", f"Service {svc.key} port {sp.name or sp.port}: targetPort "
                      f"{sp.target!r} names no containerPort of its pods ({', '.join(pods)}): "
                      "no endpoints")
+        declared = [p for p in pods if kp.cluster.pod_ports.get(p)]
+        missing = [p for p in declared if not any(n == sp.target and proto == sp.protocol
+                                                  for _, proto, n in kp.cluster.pod_ports[p])]
+        if isinstance(sp.target, int) and missing:
+            cni.warn("K10", f"Service {svc.key} port {sp.name or sp.port}: targetPort "
+                     f"{sp.target}/{sp.protocol} is no containerPort of {', '.join(missing)}: "
+                     "kube-proxy sends connections there all the same (refused unless the "
+                     "app listens on it)")
     if svc.external == "Local" and any(sp.node_port for sp in svc.ports):
         having = {e.node for eps in (kp.ports.get((svc.key, sp.name), []) for sp in svc.ports)
                   for e in eps}
