@@ -297,6 +297,9 @@ class Model:
         # addresses no namespace holds that a rule answers for (a Service's ClusterIP):
         # the words expectations use for them (`svc/web`) -> the address
         self.virtual: dict[str, IPv4Address] = {}
+        # what the matrix probes besides the nodes' own ports: (label, address, proto, port),
+        # a Service's ClusterIP port ("svc/web") and its NodePort on each node ("node1")
+        self.entries: list[tuple[str, IPv4Address, str, int]] = []
         self.containers: dict[str, ContainerInfo] = {}
         self.failed_runs: dict[str, str] = {}  # containers the runtime refused to start: why
         # what a runtime's own tool must be asked at `up` (CNI: one ADD per container), with

@@ -250,6 +250,8 @@ def matrix_parts(model: Model, by_class: bool) -> tuple[list[Probe], list[Block]
                     (info.host, dst))
             out += [_mk(s, info.host, dst, pb.proto, pb.host_port)
                     for s in (others if by_class else eps)]
+    for label, ip, proto, port in model.entries:  # Services: from everywhere, never by class
+        out += [_mk(s, label, ip, proto, port) for s in eps if s.name != label]
     out += _matrix6(model, eps)
     return out, [(key[0], key[1], list(dict.fromkeys(targets)))
                  for key, targets in blocks.items()]

@@ -104,10 +104,25 @@ def settle(cni: Cni) -> None:
                             f"nodes: more than the {MAX_RULES:,} netsim renders",
                             "fewer Services, endpoints or nodes")
     todo.sort(key=lambda t: (iptables.PortNames.of(t[0], t[1]).text, t[1].protocol))
+    _entries(cni, todo)
     sync = _sync_nftables if kp.cfg.mode == "nftables" else _sync_iptables
     for node in kp.nodes:
         with _writing(cni, node) as rules:
             sync(cni, rules, node, [Port(svc, sp, eps, node) for svc, sp, eps in todo])
+
+
+def _entries(cni: Cni, todo: list) -> None:
+    """Each TCP Service port for the matrix: its ClusterIP, and its NodePort on every node
+    (UDP ones are left to expectations: what a UDP probe gets depends on what serves it)."""
+    for svc, sp, _ in todo:
+        if sp.protocol != "TCP":
+            continue
+        if svc.cluster_ip is not None:
+            cni.model.entries.append((f"svc/{svc.key}", svc.cluster_ip, "tcp", sp.port))
+        for node in cni.kube_proxy.nodes if sp.node_port is not None else ():
+            ip = cni.model.endpoints[node].primary
+            if ip is not None:
+                cni.model.entries.append((node, ip, "tcp", sp.node_port))
 
 
 def _sync_iptables(cni: Cni, rules: Ruleset, node: str, ports: list[Port]) -> None:
