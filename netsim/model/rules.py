@@ -181,7 +181,7 @@ class Numgen:
 
 
 Action = Accept | Drop | Reject | Return | Jump | Goto | Masquerade | Snat | Dnat | SetMark | \
-    Vmap | Numgen
+    Vmap | Numgen | Update
 
 
 @dataclass(frozen=True)
