@@ -25,6 +25,8 @@ from netsim.answer.verdict import Verdict
 from netsim.model.zone import NXDOMAIN, Zone
 
 EMBEDDED = IPv4Address("127.0.0.11")
+# what a client's resolver says when the path to its server is not open
+UNREACHED = {Verdict.CLOSED: Verdict.REFUSED, Verdict.UNREACHABLE: Verdict.UNREACHABLE}
 VIA = "no embedded DNS here (P11): resolv.conf sends it to the LAN's server"
 NSSWITCH = "hosts: files dns\n"  # Debian-based images: /etc/hosts first, then DNS
 
@@ -145,8 +147,7 @@ def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | N
         if view.embedded:
             return Answer(view.failure, (), f"{q} is not a name Docker knows here; {where}, "
                           f"which cannot be reached ({path})")
-        kind = {Verdict.CLOSED: Verdict.REFUSED,
-                Verdict.UNREACHABLE: Verdict.UNREACHABLE}.get(path, Verdict.TIMEOUT)
+        kind = UNREACHED.get(path, Verdict.TIMEOUT)
         return Answer(kind, (), f"{q}: {where}, which cannot be reached ({path})")
     if q in upstream and family == 6:  # lan.dns holds A records only
         return Answer(Verdict.NXDOMAIN, (), f"{q}: {where}, which has no AAAA record for it")
@@ -157,8 +158,6 @@ def lookup(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | N
         else f"{q}:"
     return Answer(Verdict.NXDOMAIN, (), f"{unknown} {where}: NXDOMAIN")
 
-
-UNREACHED = {Verdict.CLOSED: Verdict.REFUSED, Verdict.UNREACHABLE: Verdict.UNREACHABLE}
 
 
 def _cluster(view: NameView, name: str, upstream: dict[str, list[IPv4Address]] | None,
