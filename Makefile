@@ -39,6 +39,7 @@ pictures: $(VENV)/.installed  # the README's and docs/' pictures, predicted (no 
 	  $(VENV)/bin/netsim draw scenarios/$$s.yml -o docs/$$s.$$f; done; done
 
 bench: $(VENV)/.installed
+	$(PY) bench/startup.py
 	$(PY) bench/check_scale.py
 	@if [ "$$(id -u)" = 0 ]; then $(PY) bench/build.py bridge 200 && $(PY) bench/build.py overlay && $(PY) bench/build.py names 50 && $(PY) bench/probe.py 50; fi
 

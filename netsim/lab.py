@@ -8,8 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from netsim.answer.outcome import Outcome
 from netsim.gcpause import paused
@@ -23,6 +22,9 @@ from netsim.runtime import registry as runtime
 from netsim.runtime.schema import from_text, load
 from netsim.scenario.load import Loaded
 from netsim.session import TRACEABLE, Observers, Session, merged
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 CLASS_MATRIX_FROM = 200  # containers from which check's matrix goes by classes of twins
 

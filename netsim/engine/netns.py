@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from netsim.model.graph import Model
 from netsim.probe.running import Running
-from netsim.realize import lifecycle
 from netsim.realize.journal import Journal
 from netsim.runtime import registry as runtime
 from netsim.scenario.load import Loaded
@@ -16,6 +15,8 @@ CAN = {"counts_drops": True, "traces": True, "own": True}
 
 
 def up(loaded: Loaded, model: Model, options: dict) -> Running:
+    from netsim.realize import lifecycle  # netlink and the realizer: only when building
+
     made = lifecycle.up(model, loaded.scenario.name, loaded.text, loaded.path,
                         {"kind": NAME}, runtime.TOOLS)
     return Running(names=made.names, flush=lifecycle.flush_targets(model, made.names),
@@ -24,6 +25,8 @@ def up(loaded: Loaded, model: Model, options: dict) -> Running:
 
 
 def attach(journal: Journal, model: Model, names: dict[str, str]) -> Running:
+    from netsim.realize import lifecycle
+
     return Running(names=names, flush=lifecycle.flush_targets(model, names), engine=NAME,
                    warnings=list(journal.warnings), findings=list(journal.findings), **CAN)
 

@@ -8,16 +8,16 @@ prober observes them all; `down` knows from the journal which engine made a lab.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
-from netsim.engine import netns
-from netsim.engine.docker import engine as docker
 from netsim.errors import ScenarioError
 from netsim.model.graph import Model
 from netsim.probe.running import Running
-from netsim.realize import lifecycle, sandbox
+from netsim.realize import sandbox
 from netsim.realize.journal import Journal
 from netsim.scenario.load import Loaded
 
@@ -32,17 +32,22 @@ class Engine:
     describe: Callable[[dict], str] = lambda record: str(record.get("kind", "?"))
 
 
-ENGINES: dict[str, Engine] = {
-    netns.NAME: Engine(netns.up, netns.attach, netns.version),
-    "docker": Engine(docker.up, docker.attach, docker.version, docker.remove, docker.describe),
+# engine -> its module (up, attach, version; remove and describe if it has them), imported
+# when the engine is asked for: a `check` loads neither netlink nor the Docker SDK
+ENGINES: dict[str, str] = {
+    "netns": "netsim.engine.netns",
+    "docker": "netsim.engine.docker.engine",
 }
-DEFAULT = netns.NAME
+DEFAULT = "netns"
 
 
+@cache
 def get(name: str) -> Engine:
     if name not in ENGINES:  # the CLI's choices cover this; Lab(..., engine=) from a notebook
         raise ScenarioError(f"no engine named '{name}'", valid=", ".join(ENGINES))
-    return ENGINES[name]
+    m = importlib.import_module(ENGINES[name])
+    extra = {k: getattr(m, k) for k in ("remove", "describe") if hasattr(m, k)}
+    return Engine(m.up, m.attach, m.version, **extra)
 
 
 def kind_of(journal: Journal) -> str:
@@ -51,7 +56,7 @@ def kind_of(journal: Journal) -> str:
 
 def describe(journal: Journal) -> str:
     kind = kind_of(journal)
-    return ENGINES[kind].describe(journal.engine) if kind in ENGINES else kind
+    return get(kind).describe(journal.engine) if kind in ENGINES else kind
 
 
 def down(lab: str) -> list[str]:
@@ -62,9 +67,11 @@ def down(lab: str) -> list[str]:
     except sandbox.BrokenJournal:
         journal = Journal(lab=lab)
     kind = kind_of(journal)
+    from netsim.realize import lifecycle  # netlink: only when something is torn down
+
     with sandbox.uninterrupted():  # half a teardown would leave the other half
         if kind in ENGINES:
-            ENGINES[kind].remove(journal)
+            get(kind).remove(journal)
         return lifecycle.down(lab)
 
 

@@ -19,12 +19,15 @@ from ipaddress import (
     IPv6Interface,
     IPv6Network,
 )
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from netsim.model.dns import NameView
+from netsim.model.lazy_graph import LazyGraph
 from netsim.model.rules import Ruleset
 from netsim.model.zone import Zone
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 # both families: a model holds IPv4 and, where a scenario asks for it, IPv6 (dual stack)
 IPAddress = IPv4Address | IPv6Address
@@ -290,7 +293,7 @@ class Model:
     def __init__(self, lab: str, profile: str):
         self.lab = lab
         self.profile = profile  # the version a runtime reproduces (Docker's "28"): reports name it
-        self.graph = nx.MultiGraph()
+        self._graph = LazyGraph()  # written here, made into networkx when first read
         self.ns: dict[str, Netns] = {}
         self.networks: dict[str, NetRecord] = {}  # key: "<host>/<name>" or "swarm/<name>"
         self.endpoints: dict[str, Endpoint] = {}
@@ -312,6 +315,10 @@ class Model:
         self.zones: dict[str, Zone] = {}  # namespace -> the cluster zone it serves on 53/udp
         self.files: list[NodeFile] = []  # what node daemons write (flanneld's subnet.env)
 
+    @property
+    def graph(self) -> nx.MultiGraph:
+        return self._graph.get()
+
     def wires(self) -> nx.MultiGraph:
         """What a frame can cross, for paths and neighbours (a read-only view): links, bridge
         ports, tunnels, and a namespace joined to the interfaces that have an address (it
@@ -323,6 +330,8 @@ class Model:
                 return True
             iface = nodes[v if nodes[v]["kind"] == NodeKind.IFACE else u]["obj"]
             return bool(iface.addrs)
+
+        import networkx as nx
 
         return nx.subgraph_view(
             self.graph, filter_node=lambda n: nodes[n]["kind"] != NodeKind.NETWORK
@@ -336,7 +345,7 @@ class Model:
         if ns.id in self.ns:
             raise ValueError(f"namespace {ns.id} exists")
         self.ns[ns.id] = ns
-        self.graph.add_node(ns.id, kind=ns.kind, obj=ns)
+        self._graph.add_node(ns.id, kind=ns.kind, obj=ns)
         return ns
 
     def add_iface(self, iface: Iface) -> Iface:
@@ -344,12 +353,12 @@ class Model:
         if iface.name in owner.ifaces:
             raise ValueError(f"{iface.id} exists")
         owner.ifaces[iface.name] = iface
-        self.graph.add_node(iface.id, kind=NodeKind.IFACE, obj=iface)
-        self.graph.add_edge(iface.ns, iface.id, kind=EdgeKind.HAS)
+        self._graph.add_node(iface.id, kind=NodeKind.IFACE, obj=iface)
+        self._graph.add_edge(iface.ns, iface.id, kind=EdgeKind.HAS)
         if iface.master:
-            self.graph.add_edge(iface.id, f"{iface.ns}/{iface.master}", kind=EdgeKind.BRIDGE_PORT)
+            self._graph.add_edge(iface.id, f"{iface.ns}/{iface.master}", kind=EdgeKind.BRIDGE_PORT)
         if iface.parent:
-            self.graph.add_edge(iface.id, iface.parent, kind=EdgeKind.MACVLAN)
+            self._graph.add_edge(iface.id, iface.parent, kind=EdgeKind.MACVLAN)
         return iface
 
     def move_iface(self, old: Iface, new: Iface) -> None:
@@ -358,7 +367,7 @@ class Model:
         owner = self.ns[old.ns]
         del owner.ifaces[old.name]
         owner.routes[:] = [r for r in owner.routes if r.dev != old.name]
-        self.graph.remove_node(old.id)
+        self._graph.remove_node(old.id)
         new.peer = old.peer
         self.add_iface(new)
         if new.peer:
@@ -366,43 +375,50 @@ class Model:
 
     def link_veth(self, a: Iface, b: Iface) -> None:
         a.peer, b.peer = b.id, a.id
-        self.graph.add_edge(a.id, b.id, kind=EdgeKind.VETH)
+        self._graph.add_edge(a.id, b.id, kind=EdgeKind.VETH)
 
     def link_tunnel(self, a: str, b: str) -> None:
         """Two tunnel devices of one segment on two hosts (a VXLAN's VNI)."""
-        if not self.graph.has_edge(a, b):
-            self.graph.add_edge(a, b, kind=EdgeKind.VXLAN)
+        self._graph.add_tunnel(a, b, kind=EdgeKind.VXLAN)
 
     def add_network(self, key: str, net: NetRecord) -> NetRecord:
         """`key`: "<host>/<name>", or "swarm/<name>" for a network that spans hosts."""
         self.networks[key] = net
-        self.graph.add_node(f"net:{key}", kind=NodeKind.NETWORK, obj=net)
+        self._graph.add_node(f"net:{key}", kind=NodeKind.NETWORK, obj=net)
         return net
 
     def attach(self, key: str, iface_id: str) -> None:
         """An interface that is an endpoint of (or the device of) network `key`."""
-        self.graph.add_edge(f"net:{key}", iface_id, kind=EdgeKind.ATTACH)
+        self._graph.add_edge(f"net:{key}", iface_id, kind=EdgeKind.ATTACH)
 
     def join(self, container: str, ns_id: str) -> None:
         """A container with no namespace of its own (host mode, container: mode)."""
-        self.graph.add_node(f"ctr:{container}", kind=NodeKind.CONTAINER, obj=None)
-        self.graph.add_edge(f"ctr:{container}", ns_id, kind=EdgeKind.SHARED_NETNS)
+        self._graph.add_node(f"ctr:{container}", kind=NodeKind.CONTAINER, obj=None)
+        self._graph.add_edge(f"ctr:{container}", ns_id, kind=EdgeKind.SHARED_NETNS)
 
     def leave(self, container: str) -> None:
-        self.graph.remove_node(f"ctr:{container}")
+        self._graph.remove_node(f"ctr:{container}")
 
     def remove_iface(self, iface_id: str) -> None:
         ns_id, _, name = iface_id.rpartition("/")
         ns = self.ns.get(ns_id)
         if ns is not None and name in ns.ifaces:
             del ns.ifaces[name]
-            self.graph.remove_node(iface_id)
+            self._graph.remove_node(iface_id)
 
     def remove_ns(self, ns_id: str) -> None:
         for i in list(self.ns[ns_id].ifaces.values()):
-            self.graph.remove_node(i.id)
-        self.graph.remove_node(ns_id)
+            self._graph.remove_node(i.id)
+        self._graph.remove_node(ns_id)
         del self.ns[ns_id]
+
+    def has_iface(self, node_id: str) -> bool:
+        ns, _, name = node_id.rpartition("/")
+        return ns in self.ns and name in self.ns[ns].ifaces
+
+    def tunnel_peers(self, iface_id: str) -> list[str]:
+        """The tunnel devices of other hosts on this one's segment (link_tunnel)."""
+        return self._graph.tunnel_peers(iface_id)
 
     def iface(self, node_id: str) -> Iface:
         ns, _, name = node_id.rpartition("/")

@@ -204,8 +204,8 @@ class Predictor:
         return self._kids.get(lower_id, [])
 
     def tunnel_peers(self, iface: Iface) -> list[str]:
-        return [n for n in self.model.graph.neighbors(iface.id)
-                if getattr(self.model.graph.nodes[n]["obj"], "kind", None) == iface.kind]
+        return [n for n in self.model.tunnel_peers(iface.id)
+                if self.model.iface(n).kind == iface.kind]
 
     def vlan_peers(self, iface: Iface) -> list[str]:
         return [i.id for i in self._iface.values()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from ipaddress import IPv4Address, ip_address
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from netsim.answer.outcome import Outcome
 from netsim.answer.probe import Probe
@@ -22,8 +22,9 @@ from netsim.model.graph import IPAddress, Model
 from netsim.predict import by_class
 from netsim.predict.twins import Twins
 from netsim.predict.walk import Predictor
-from netsim.probe import resolve
-from netsim.probe.engine import Prober
+
+if TYPE_CHECKING:  # the prober (sockets, the realizer's sandbox) is a run's, not a check's
+    from netsim.probe.engine import Prober
 
 
 class Observer(Protocol):
@@ -163,6 +164,8 @@ class Kernel:
         out: list[Outcome | None] = [None] * len(probes)
         for k, got in zip(packets, self.prober.run([probes[k] for k in packets]), strict=True):
             out[k] = got
+        from netsim.probe import resolve
+
         answers = resolve.run([probes[k] for k in lookups], self.names, self.files)
         for k, got in zip(lookups, answers, strict=True):
             out[k] = got

@@ -159,7 +159,7 @@ class Docker:
         d.nets[name] = st
         self.model.add_network(f"{d.name}/{name}", net)
         self.drivers[driver].create(self, d, st, spec)
-        if net.device and f"{d.ns}/{net.device}" in self.model.graph:
+        if net.device and self.model.has_iface(f"{d.ns}/{net.device}"):
             self.model.attach(f"{d.name}/{name}", f"{d.ns}/{net.device}")
         return st
 

@@ -205,7 +205,7 @@ def _vxlan(cni: Cni, cal: Calico, name: str) -> None:
             ns.routes.append(Route(block, VXLAN_DEV, via=other.tunnel, onlink=True,
                                    rtproto=FELIX_PROTO))
         peer = f"{other.name}/{VXLAN_DEV}"
-        if peer in model.graph:
+        if model.has_iface(peer):
             model.link_tunnel(vx.id, peer)
 
 
@@ -229,7 +229,7 @@ def _ipip(cni: Cni, cal: Calico, name: str) -> None:
             ns.routes.append(Route(block, node.uplink if direct else IPIP_DEV, via=other.ip,
                                    onlink=True, rtproto=FELIX_PROTO))
         peer = f"{other.name}/{IPIP_DEV}"
-        if not direct and peer in model.graph:
+        if not direct and model.has_iface(peer):
             model.link_tunnel(tun.id, peer)
 
 

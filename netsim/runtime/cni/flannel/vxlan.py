@@ -59,5 +59,5 @@ def _program(cni: Cni, fl: Flannel, lease: Lease, family: int) -> None:
         ns.neighbours.append((name, gw, other.vtep_macs[family]))
         ns.fdb.append((name, other.vtep_macs[family], other.public[family]))
         peer = f"{other.node}/{name}"
-        if peer in model.graph:
+        if model.has_iface(peer):
             model.link_tunnel(vx.id, peer)
