@@ -8,6 +8,7 @@ import os
 import resource
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pyroute2.netlink.exceptions import NetlinkError
@@ -53,7 +54,9 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     open_journal(lab, scenario_text, scenario_path, engine)
+    files = ThreadPoolExecutor(1)  # the containers' files, written while the links are made
     try:
+        written = files.submit(write_files, model, lab)
         names = sandbox.in_thread(lambda: _links(model, lab))
         times["links"] = time.perf_counter() - t0
         t1 = time.perf_counter()
@@ -67,7 +70,8 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
         for (ns_id, family), (before, _) in shared.items():
             xtables.restore(names[ns_id], before, family)
         times["rules"] = time.perf_counter() - t1
-        write_files(model, lab)
+        written.result()
+        files.shutdown()
         t3 = time.perf_counter()
         said = _run_tools(model, lab, names, runners or {})
         for (ns_id, family), (_, after) in shared.items():
@@ -84,6 +88,7 @@ def up(model: Model, lab: str, scenario_text: str, scenario_path: str,
         times["services"] = time.perf_counter() - t2
         return UpResult(names, times, pid, said.findings, said.warnings)
     except BaseException as e:
+        files.shutdown(wait=True)  # nothing may write into the lab while it is torn down
         sandbox.teardown(lab)
         if isinstance(e, sandbox.Cancelled):
             raise KeyboardInterrupt from None
