@@ -245,6 +245,13 @@ def dns_tables(model: Model, names: dict[str, str]) -> dict[tuple[str, int], dic
     """(namespace, port) -> what that DNS server answers (model/dns.py decides it)."""
     out: dict[tuple[str, int], dict] = {}
     router = str(model.endpoints["router"].addresses["lan"])
+    texts: dict[int, dict] = {}  # a table many views share is written out once
+
+    def text(table: dict) -> dict:
+        if id(table) not in texts:
+            texts[id(table)] = {n: [str(ip) for ip in ips] for n, ips in table.items()}
+        return texts[id(table)]
+
     for cname, view in model.names.items():
         if not view.resolver_port:
             continue
@@ -252,8 +259,7 @@ def dns_tables(model: Model, names: dict[str, str]) -> dict[tuple[str, int], dic
         forward = (names[model.ns[ns_id].host], str(view.upstream or router)) \
             if view.forwards else None
         out.setdefault((names[ns_id], view.resolver_port), {
-            "names": {n: [str(ip) for ip in ips] for n, ips in view.names.items()},
-            "names6": {n: [str(ip) for ip in ips] for n, ips in view.names6.items()},
+            "names": text(view.names), "names6": text(view.names6),
             "forward": forward, "failure": view.failure})
     for ns_id in model.zones:  # CoreDNS pods: forward from their own namespace
         out[(names[ns_id], 53)] = {"names": {}, "zone": model.zones[ns_id].as_dict(),

@@ -56,7 +56,7 @@ def _view(dk: Docker, name: str, tables: dict[str, Table]) -> dns.NameView:
     if info.mode == "container":  # the target's namespace, and its files
         target = dk.model.names.get(info.joins) or _view(dk, info.joins, tables)
         return dns.NameView(name, target.embedded, target.nameserver, dict(target.hosts),
-                            dict(target.names), target.forwards, hosts_file=target.hosts_file,
+                            target.names, target.forwards, hosts_file=target.hosts_file,
                             resolver_port=target.resolver_port, failure=target.failure,
                             upstream=target.upstream)
     mine = [key for key in tables if name in dk.model.networks[key].endpoints]
@@ -65,10 +65,12 @@ def _view(dk: Docker, name: str, tables: dict[str, Table]) -> dns.NameView:
     upstream = (spec.dns or host.dns or [dk.asm.lan_gateway])[0]  # --dns, dockerd --dns, LAN
     view = dns.NameView(name, bool(mine), dns.EMBEDDED if mine else upstream,
                         failure=dk.profile.dns_upstream_failure.value, upstream=upstream)
+    shared = None  # the first network's table, as is, until this view needs its own
     for key in mine:  # the first network's address wins a name; lists are shared, never changed
-        if not view.names:
-            view.names = dict(tables[key])
+        if shared is None:
+            view.names = shared = tables[key]
             continue
+        view.names = _own(view.names, shared)
         for n, ips in tables[key].items():
             view.names.setdefault(n, ips)
     view.forwards = any(not dk.model.networks[k].internal for k in mine)
@@ -77,9 +79,10 @@ def _view(dk: Docker, name: str, tables: dict[str, Table]) -> dns.NameView:
         ep = dk.model.endpoints.get(target)
         if ep is None:  # removed since: the link is gone with it
             continue
-        shared = [k for k in mine if target in dk.model.networks[k].endpoints]
-        if shared:  # user network: a container-scoped alias in the embedded DNS
-            ip = dk.model.networks[shared[0]].endpoints[target].ip
+        on_both = [k for k in mine if target in dk.model.networks[k].endpoints]
+        if on_both:  # user network: a container-scoped alias in the embedded DNS
+            ip = dk.model.networks[on_both[0]].endpoints[target].ip
+            view.names = _own(view.names, shared)
             view.names[dns.canonical(alias or target)] = [ip]
         elif ep.primary is not None:  # default bridge: /etc/hosts
             for n in dict.fromkeys([alias or target, target,
@@ -94,15 +97,24 @@ def _view(dk: Docker, name: str, tables: dict[str, Table]) -> dns.NameView:
     return view
 
 
+def _own(names: Table, shared: Table | None) -> Table:
+    """A view's table it may change: a network's shared one is copied first (thousands of
+    containers on one network share its table instead of each holding a copy)."""
+    return dict(names) if names is shared else names
+
+
 def _names6(dk: Docker, name: str, view: dns.NameView, tables6: dict[str, Table]) -> None:
     """The AAAA side of the embedded DNS: the same names, from the container's networks with
-    IPv6 (the first network's address wins, as for A)."""
+    IPv6 (the first network's address wins, as for A; one network's table is shared)."""
     if not view.embedded or dk.model.containers[name].mode == "container":
         return
-    for key, table in tables6.items():
-        if name in dk.model.networks[key].endpoints:
-            for n, ips in table.items():
-                view.names6.setdefault(n, ips)
+    mine = [t for key, t in tables6.items() if name in dk.model.networks[key].endpoints]
+    if len(mine) == 1:
+        view.names6 = mine[0]
+        return
+    for table in mine:
+        for n, ips in table.items():
+            view.names6.setdefault(n, ips)
 
 
 def _host_gateway(dk: Docker, name: str, host: str) -> IPv4Address:
