@@ -41,7 +41,7 @@ pictures: $(VENV)/.installed  # the README's and docs/' pictures, predicted (no 
 bench: $(VENV)/.installed
 	$(PY) bench/startup.py
 	$(PY) bench/check_scale.py
-	@if [ "$$(id -u)" = 0 ]; then $(PY) bench/build.py bridge 200 && $(PY) bench/build.py overlay && $(PY) bench/build.py names 50 && $(PY) bench/probe.py 50; fi
+	@if [ "$$(id -u)" = 0 ]; then $(PY) bench/build.py bridge 200 && $(PY) bench/build.py overlay && $(PY) bench/build.py names 50 && $(PY) bench/probe.py 50 && $(PY) bench/ceiling.py 1000; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
