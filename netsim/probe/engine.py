@@ -66,6 +66,9 @@ def neigh_stats() -> dict[str, int]:
     return {"entries": entries, "table_fulls": fulls, "gc_thresh3": thresh}
 
 
+RST_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a RST
+
+
 class _Flusher:
     """Empties the lab's neighbour caches: toggling IFF_NOARP flushes a device's entries
     (and keeps its routes), one netlink message each, over one socket per namespace."""
@@ -452,6 +455,8 @@ class Prober:
                 except ValueError:
                     pass
         sel.unregister(s)
+        if p.proto == "tcp":  # answered: a RST ends it (no FIN and ACK, no TIME_WAIT)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RST_ON_CLOSE)
         s.close()
         return True
 
