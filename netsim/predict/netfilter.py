@@ -248,6 +248,15 @@ def _atom(addr: int, atoms: tuple[tuple[int, frozenset[int]], ...]) -> tuple[int
 
 
 DSTNAT = -100  # NF_IP_PRI_NAT_DST: filter-type chains run before or after destination NAT
+# the walk's places: (name, hook, chain kind, which priorities on the hook)
+_PLACES = (("prerouting<", "prerouting", "filter", lambda p: p < DSTNAT),
+           ("output<", "output", "filter", lambda p: p < DSTNAT),
+           ("output>", "output", "filter", lambda p: p > DSTNAT),
+           ("input", "input", "filter", lambda p: True),
+           ("forward", "forward", "filter", lambda p: True),
+           *((f"nat {h}", h, "nat", lambda p: True) for h in ("prerouting", "output",
+                                                             "postrouting")))
+PHASES = tuple(p[0] for p in _PLACES)
 MEMO_FROM = 8  # rules (the chain's and those it jumps to): fewer cost less than a memo's key
 
 
@@ -406,28 +415,25 @@ class Netfilter:
         priority, and at one priority the newest first (the kernel puts a new hook before
         its equals: measured). netsim loads a table it writes whole (kube-proxy's) after
         every iptables table, so that one comes first among equals."""
-        got = self._hooks.get(hook)
-        if got is None:
-            rs = self.ruleset
-            found = [(h.priority, (table, chain) not in rs.hooked, h.kind, table, chain)
-                     for table, chain in self._chains
-                     for h in [rs.hook_of(table, chain)] if h is not None and h.hook == hook]
-            got = self._hooks[hook] = [(p, k, t, c) for p, _, k, t, c in sorted(found)]
-        return got
+        return self._hooks.get(hook, [])
 
     def _phases(self) -> dict[str, list[tuple[str, str]]]:
         """The walk's places and their base chains as (table, chain), in order: filter
         chains before destination NAT ("prerouting<", "output<"), after it ("output>"), on
         "input" and "forward"; nat chains ("nat prerouting", "nat output", "nat
-        postrouting"). Looked up on every hop, so made once."""
-        def pick(hook: str, kind: str, keep) -> list[tuple[str, str]]:
-            return [(t, c) for p, k, t, c in self.at(hook) if k == kind and keep(p)]
-
-        before, after, every = (lambda p: p < DSTNAT), (lambda p: p > DSTNAT), (lambda p: True)
-        return {"prerouting<": pick("prerouting", "filter", before),
-                "output<": pick("output", "filter", before),
-                "output>": pick("output", "filter", after),
-                "input": pick("input", "filter", every),
-                "forward": pick("forward", "filter", every),
-                **{f"nat {h}": pick(h, "nat", every) for h in ("prerouting", "output",
-                                                                "postrouting")}}
+        postrouting"). Looked up on every hop, so made once (one pass over the chains)."""
+        rs = self.ruleset
+        found: dict[str, list] = {}
+        for table, chain in self._chains:
+            h = rs.hook_of(table, chain)
+            if h is not None:
+                found.setdefault(h.hook, []).append(
+                    (h.priority, (table, chain) not in rs.hooked, h.kind, table, chain))
+        self._hooks = {hook: [(p, k, t, c) for p, _, k, t, c in sorted(chains)]
+                       for hook, chains in found.items()}
+        phases: dict[str, list[tuple[str, str]]] = dict.fromkeys(PHASES, ())
+        for name, hook, kind, keep in _PLACES:
+            if hook in self._hooks:
+                phases[name] = [(t, c) for p, k, t, c in self._hooks[hook]
+                                if k == kind and keep(p)]
+        return phases
