@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import signal
 import sys
 import threading
@@ -150,18 +149,55 @@ def _scenario_input(fn):
     return click.argument("file", required=False, type=click.Path())(wrapper)
 
 
+def _fail_on(ctx, param, value: tuple[str, ...]) -> frozenset[str]:
+    from netsim.report.judgement import fail_on
+
+    try:
+        return fail_on(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _output_options(fn):
+    """--json, --junit, --fail-on: what a command that judges writes, and what fails it."""
+    fn = click.option("--fail-on", "fail_on", multiple=True, callback=_fail_on,
+                      metavar="warning|CODE,...", help="Fail (exit 1, a failed JUnit case) on "
+                      "these warnings: `warning` for every one, or codes such as P13,C04.")(fn)
+    fn = click.option("--junit", "junit_path", type=FILE, help="Write a JUnit XML report: a "
+                      "case per expectation, disagreement, finding and warning; its failures "
+                      "are what the exit code says.")(fn)
+    return click.option("--json", "json_path", type=FILE, help="Write the JSON report (`-`: "
+                        "to standard output; the terminal report then goes to standard "
+                        "error). Its schema: netsim schema --report.")(fn)
+
+
+def _judged(report, command: str, json_path: str | None, junit_path: str | None,
+            fail_on: frozenset[str], console: Console) -> int:
+    """Judge the report once; write what was asked from that; the exit code it makes."""
+    from netsim.report import jsonout, judgement, junit, terminal
+
+    judged = judgement.cases(report, fail_on)
+    terminal.print_fail_on(judged, console)
+    if json_path:
+        jsonout.report(json_path, report, judged, command)
+    if junit_path:
+        junit.write(junit_path, report.lab, judged, report.seconds,
+                    {"command": command, "behaviour": report.model.behaviour()})
+    return judgement.exit_code(judged)
+
+
 @main.command()
 @_scenario_input
-@click.option("--json", "json_path", type=FILE, help="Write the JSON report (`-`: to "
-              "standard output; the terminal report then goes to standard error).")
+@_output_options
 @_report_options
-def check(file: str, json_path: str | None, quiet: bool, matrix: str) -> None:
+def check(file: str, json_path: str | None, junit_path: str | None, fail_on: frozenset[str],
+          quiet: bool, matrix: str) -> None:
     """Validate a scenario (or a Compose file, a CNI conflist, a net.d directory, or a
     flannel cluster's files: net-conf.json, the conflist, nodes.json) and predict it, no
     root."""
     from netsim.gcpause import paused
     from netsim.lab import Lab
-    from netsim.report import jsonout, terminal
+    from netsim.report import terminal
 
     console = _console(stderr=json_path == "-")
     # one pause for the whole command: it holds what it builds until it exits, and each
@@ -172,24 +208,18 @@ def check(file: str, json_path: str | None, quiet: bool, matrix: str) -> None:
         except NetsimError as e:
             _fail(e)
         terminal.print_check(report, console, quiet, matrix)
-        if json_path:
-            rows = itertools.chain(report.expectations, report.matrix)  # streamed
-            jsonout.stream(json_path, report.lab, report.profile, rows, report.seconds)
-    sys.exit(EXIT_DISAGREE if report.failed else EXIT_OK)
+        code = _judged(report, "check", json_path, junit_path, fail_on, console)
+    sys.exit(code)
 
 
-def _finish(report, json_path: str | None, junit_path: str | None, quiet: bool,
-            matrix: str = "auto") -> None:
-    from netsim.report import jsonout, junit, terminal
+def _finish(report, command: str, json_path: str | None, junit_path: str | None,
+            fail_on: frozenset[str], quiet: bool, matrix: str = "auto") -> None:
+    from netsim.report import terminal
 
     _sigterm_is_death()
-    terminal.print_run(report, _console(stderr=json_path == "-"), quiet, matrix)
-    if json_path:
-        jsonout.stream(json_path, report.lab, report.profile, report.rows, report.seconds,
-                       [report.engine, *report.also])
-    if junit_path:
-        junit.write(junit_path, report.lab, report.rows, report.seconds)
-    sys.exit(EXIT_OK if report.ok else EXIT_DISAGREE)
+    console = _console(stderr=json_path == "-")
+    terminal.print_run(report, console, quiet, matrix)
+    sys.exit(_judged(report, command, json_path, junit_path, fail_on, console))
 
 
 def _engine_options(fn):
@@ -224,14 +254,13 @@ def _engines(ctx, param, value: str) -> str:
 
 @main.command()
 @_scenario_input
-@click.option("--json", "json_path", type=FILE, help="Write the JSON report (`-`: to "
-              "standard output; the terminal report then goes to standard error).")
-@click.option("--junit", "junit_path", type=FILE, help="Write a JUnit XML report.")
+@_output_options
 @_report_options
 @click.option("--keep", is_flag=True, help="Leave the lab up afterwards (netsim down NAME).")
 @_engine_options
-def run(file: str, json_path, junit_path, quiet: bool, matrix: str, keep: bool,
-        engine: str, dockerd: str | None, docker_host: str | None, probe_by: str | None) -> None:
+def run(file: str, json_path, junit_path, fail_on: frozenset[str], quiet: bool, matrix: str,
+        keep: bool, engine: str, dockerd: str | None, docker_host: str | None,
+        probe_by: str | None) -> None:
     """Build the scenario for real (root), probe it, report, tear it down."""
     from netsim.lab import Lab
     from netsim.report.progress import RunProgress
@@ -250,7 +279,7 @@ def run(file: str, json_path, junit_path, quiet: bool, matrix: str, keep: bool,
         _fail(e)
     except KeyboardInterrupt:
         _interrupted()
-    _finish(report, json_path, junit_path, quiet, matrix)
+    _finish(report, "run", json_path, junit_path, fail_on, quiet, matrix)
 
 
 @main.command()
@@ -284,11 +313,10 @@ def up(file: str, engine: str, dockerd: str | None, docker_host: str | None,
 
 @main.command()
 @click.argument("name")
-@click.option("--json", "json_path", type=FILE, help="Write the JSON report (`-`: to "
-              "standard output; the terminal report then goes to standard error).")
-@click.option("--junit", "junit_path", type=FILE, help="Write a JUnit XML report.")
+@_output_options
 @_report_options
-def probe(name: str, json_path, junit_path, quiet: bool, matrix: str) -> None:
+def probe(name: str, json_path, junit_path, fail_on: frozenset[str], quiet: bool,
+          matrix: str) -> None:
     """Probe a lab that `netsim up` built (root)."""
     from netsim.lab import attach, probe_lab
     from netsim.realize.lifecycle import require_root
@@ -308,7 +336,7 @@ def probe(name: str, json_path, junit_path, quiet: bool, matrix: str) -> None:
                                  f"{f' ({e.filename})' if e.filename else ''}",
                                  f"netsim ls; netsim up it again, then netsim probe {name}"))
     report.timings = {"probe": report.seconds}
-    _finish(report, json_path, junit_path, quiet, matrix)
+    _finish(report, "probe", json_path, junit_path, fail_on, quiet, matrix)
 
 
 @main.command()
@@ -357,18 +385,27 @@ def cleanup(everything: bool) -> None:
 @_scenario_input
 @click.option("--host", "hosts", multiple=True, help="Only this Docker host (repeatable).")
 @click.option("--nft", "as_nft", is_flag=True, help="The nftables script netsim loads instead.")
-def inspect(file: str, hosts: tuple[str, ...], as_nft: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="As JSON: per host, the text and its "
+              "tables, chains, policies and rules.")
+def inspect(file: str, hosts: tuple[str, ...], as_nft: bool, as_json: bool) -> None:
     """Print the rules Docker would install on each host, as iptables-save (no root)."""
+    import json
+
     from netsim.lab import Lab
+    from netsim.report import rules_json
 
     try:
         lab = Lab.load(file)
         for h in hosts:
             lab.host(h)
-        for h in lab.hosts():
-            if not hosts or h in hosts:
-                click.echo(f"# {h}")
-                click.echo(lab.rules(h, nft=as_nft), nl=False)
+        chosen = [h for h in lab.hosts() if not hosts or h in hosts]
+        if as_json:
+            texts = {h: lab.rules(h, nft=as_nft) for h in chosen}
+            click.echo(json.dumps(rules_json.hosts(lab.name, texts, as_nft), indent=2))
+            return
+        for h in chosen:
+            click.echo(f"# {h}")
+            click.echo(lab.rules(h, nft=as_nft), nl=False)
     except NetsimError as e:
         _fail(e)
 
@@ -445,11 +482,19 @@ def import_() -> None:
     """Write a scenario file from what already runs."""
 
 
+def _as_json(data: object) -> str:
+    import json
+
+    return json.dumps(data, indent=2, default=str) + "\n"
+
+
 @import_.command(name="cluster")
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("-o", "--output", "out", type=FILE, help="The scenario file to write (default: "
               "standard output).")
-def import_cluster(directory: str, out: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="The scenario as JSON (netsim reads it "
+              "as it reads YAML); the notes go to standard error.")
+def import_cluster(directory: str, out: str | None, as_json: bool) -> None:
     """A cluster's files as a scenario: DIR holds the node's conflist and any of
     net-conf.json (kube-flannel-cfg), nodes.json (kubectl get nodes -o json), calico.yaml
     (calicoctl get ippools -o yaml) and kubernetes.yaml (kubectl get
@@ -468,6 +513,11 @@ def import_cluster(directory: str, out: str | None) -> None:
         text = f"# netsim import cluster {directory}\n{said}{scenario}"
     except NetsimError as e:
         _fail(e)
+    if as_json:
+        import yaml
+
+        click.echo(said.replace("# note: ", "note: "), err=True, nl=False)
+        text = _as_json(yaml.safe_load(scenario))
     if out:
         Path(out).write_text(text)
         click.echo(f"{out}: the cluster in {directory}", err=True)
@@ -482,7 +532,9 @@ def import_cluster(directory: str, out: str | None) -> None:
 @click.option("-o", "--output", "out", type=FILE, help="The scenario file to write (default: "
               "standard output).")
 @click.option("--name", default="imported", show_default=True, help="The lab's name.")
-def import_docker(docker_host: str, out: str | None, name: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="The scenario as JSON (netsim reads it "
+              "as it reads YAML).")
+def import_docker(docker_host: str, out: str | None, name: str, as_json: bool) -> None:
     """A live engine's networks, containers, published ports, aliases and links as a scenario
     (netsim check it; netsim run --engine docker reproduces its addresses)."""
     import yaml
@@ -499,8 +551,9 @@ def import_docker(docker_host: str, out: str | None, name: str) -> None:
         _fail(e)
     except Exception as e:  # the SDK's own errors: the engine's words, no traceback
         _fail(NetsimError(f"reading {docker_host} failed: {e}"))
-    text = f"# netsim import docker --docker-host {docker_host}\n" + yaml.safe_dump(
-        data, sort_keys=False, default_flow_style=None, width=100)
+    text = _as_json(data) if as_json else \
+        f"# netsim import docker --docker-host {docker_host}\n" + yaml.safe_dump(
+            data, sort_keys=False, default_flow_style=None, width=100)
     if out:
         Path(out).write_text(text)
         click.echo(f"{out}: {len(data.get('networks', {}))} networks, "
@@ -538,10 +591,19 @@ def trace(name: str, frm: str, to: str, port: str | None, json_path: str | None)
 @main.command()
 @click.option("--compose", is_flag=True, help="The Compose Specification's schema instead "
               "(the one netsim validates Compose files against).")
-def schema(compose: bool) -> None:
+@click.option("--report", "report", is_flag=True, help="The schema of the JSON report "
+              "(check, run, probe --json) instead.")
+def schema(compose: bool, report: bool) -> None:
     """Print the JSON schema of the scenario format, for editors and YAML language servers."""
     import json
 
+    if compose and report:
+        raise click.UsageError("--compose or --report, not both")
+    if report:
+        from netsim.report.jsonout import schema as report_schema
+
+        click.echo(json.dumps(report_schema(), indent=2))
+        return
     if compose:
         from netsim.scenario.compose.spec import schema as compose_schema
 
@@ -553,11 +615,18 @@ def schema(compose: bool) -> None:
 
 
 @main.command(name="ls")
-def ls() -> None:
+@click.option("--json", "as_json", is_flag=True, help="As JSON: one object per lab.")
+def ls(as_json: bool) -> None:
     """List the labs that are up."""
+    import dataclasses
+    import json
+
     from netsim import lab
 
     up = lab.labs()
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(u) for u in up], indent=2))
+        return
     if not up:
         click.echo("no lab is up")
     for u in up:

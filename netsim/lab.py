@@ -111,7 +111,8 @@ class Lab:
                 ClassMatrix(predicted.twins(), sources, predicted.one, proto, port, targets)
                 for proto, port, targets in blocks])
         return CheckReport(self.name, model.profile, model, rows[:len(expect)], matrix,
-                           list(model.warnings), time.perf_counter() - start)
+                           list(model.warnings), time.perf_counter() - start,
+                           self.loaded.positions)
 
     # --- live: `with lab.up(): lab.probe(); lab.exec("web", ["ip", "addr"])` ---------------
     @staticmethod

@@ -82,7 +82,8 @@ class Session:
             self._trace([r for r in by["kernel"] if r.mismatch])
         report = RunReport(self.lab, self.model.profile, self.model, check.expectations,
                            matrix, [*check.warnings, *self.running.warnings],
-                           time.perf_counter() - start, findings=list(self.running.findings))
+                           time.perf_counter() - start, check.positions,
+                           findings=list(self.running.findings))
         report.engine = self.running.engine
         report.own = self.running.own
         return report

@@ -10,12 +10,15 @@ import sys
 import textwrap
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from netsim.cli import main
+from netsim.report.jsonout import schema as report_schema
 from tests.conftest import SCENARIOS
+from tests.report.junit_xsd import junit_cases, junit_failures
 
 CLUSTERS = Path(__file__).parent / "clusters"
 
@@ -33,11 +36,17 @@ def test_help_says_what_each_command_does_in_one_line() -> None:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_shipped_scenarios_check_clean(path: Path, tmp_path: Path) -> None:
-    out = tmp_path / "r.json"
-    result = CliRunner().invoke(main, ["check", str(path), "--json", str(out)])
+    """Exit 0, and the JSON and JUnit reports valid against their schemas and saying so."""
+    out, xml = tmp_path / "r.json", tmp_path / "r.xml"
+    result = CliRunner().invoke(main, ["check", str(path), "--json", str(out), "--junit",
+                                       str(xml)])
     assert result.exit_code == 0, result.output
     assert "Addressing plan" in result.output
     report = json.loads(out.read_text())
+    jsonschema.validate(report, report_schema())
+    assert report["judged"]["exit_code"] == 0 and report["judged"]["failures"] == 0
+    assert junit_failures(xml) == 0
+    assert len(report["warnings"]) == junit_cases(xml, "warnings")
     assert report["summary"]["failed"] == 0
     expected = [p for p in report["probes"] if p["origin"].startswith("expect")]
     assert expected and all(p["predicted"] == p["expected"] for p in expected)

@@ -19,7 +19,7 @@ from netsim.errors import EnvironmentProblem
 from netsim.lab import Lab
 from netsim.probe.observe import Predicted
 from netsim.probe.running import Running
-from netsim.report import jsonout, junit, terminal
+from netsim.report import jsonout, judgement, junit, terminal
 from netsim.session import TRACED, Observers, Session, merged
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -139,13 +139,14 @@ def test_every_report_format_renders_a_faked_run(bridge: Lab, tmp_path: Path) ->
     out = StringIO()
     terminal.print_run(report, Console(file=out, width=160), False, "auto")
     assert "fake 1" in out.getvalue() and "differ" in out.getvalue()
-    jsonout.stream(tmp_path / "r.json", report.lab, report.profile, report.rows,
-                   report.seconds, [report.engine])
+    judged = judgement.cases(report)
+    jsonout.report(tmp_path / "r.json", report, judged, "run")
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["summary"]["mismatches"] == sum(r.mismatch for r in report.rows) > 0
-    junit.write(tmp_path / "r.xml", report.lab, report.rows, report.seconds)
-    suite = ET.parse(tmp_path / "r.xml").getroot()
-    assert int(suite.get("failures") or suite[0].get("failures")) > 0
+    assert data["engines"] == [report.engine] and data["judged"]["exit_code"] == 1
+    junit.write(tmp_path / "r.xml", report.lab, judged, report.seconds)
+    suites = ET.parse(tmp_path / "r.xml").getroot()
+    assert int(suites.get("failures")) == sum(c.failure is not None for c in judged) > 0
 
 
 def test_each_family_is_a_row_of_its_own_in_every_report(tmp_path: Path) -> None:
@@ -155,13 +156,14 @@ def test_each_family_is_a_row_of_its_own_in_every_report(tmp_path: Path) -> None
     rows = [r for r in report.rows if r.probe.expected is not None]
     assert {r.family for r in rows} == {4, 6}
     assert any(r.probe.family == 0 for r in rows)  # by name: the family it resolved to
-    junit.write(tmp_path / "r.xml", report.lab, rows, report.seconds)
+    judged = [c for c in judgement.cases(report) if c.suite == "expectations"]
+    junit.write(tmp_path / "r.xml", report.lab, judged, report.seconds)
     cases = ET.parse(tmp_path / "r.xml").getroot().iter("testcase")
-    families = [c.find("properties/property[@name='family']").get("value") for c in cases]
-    assert families == [f"IPv{r.family}" for r in rows]
+    families = [c.find("system-out").text.splitlines()[0] for c in cases]
+    assert families == [f"family: IPv{r.family}" for r in rows]
     html = rows_table(rows, False, "t")
     assert "<th>family</th>" in html and "<td>IPv6</td>" in html and "<td>IPv4</td>" in html
-    jsonout.stream(tmp_path / "r.json", report.lab, report.profile, rows, report.seconds, [])
+    jsonout.stream(tmp_path / "r.json", {"lab": report.lab}, rows, {}, report.seconds)
     data = json.loads((tmp_path / "r.json").read_text())
     assert [r["family"] for r in data["probes"]] == [r.family for r in rows]
 

@@ -1,29 +1,45 @@
-"""JUnit XML: one test case per expectation, plus one per matrix probe that disagreed."""
+"""JUnit XML (Jenkins' junit-10.xsd, which CI servers read): one test suite per kind of case
+(expectations, matrix, findings, warnings), one test case per judgement.Case. A case fails
+exactly when it makes the exit code 1, so the file and the exit code always agree."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from netsim.report.compare import Row
+from netsim.report.judgement import SUITES, Case
 
 
-def write(path: str | Path, lab: str, rows: list[Row], seconds: float) -> None:
-    cases = [r for r in rows if r.probe.expected is not None or not r.ok]
-    failures = [r for r in cases if not r.ok]
-    suite = ET.Element("testsuite", name=f"netsim.{lab}", tests=str(len(cases)),
-                       failures=str(len(failures)), time=f"{seconds:.3f}")
-    for r in cases:
-        case = ET.SubElement(suite, "testcase", classname=f"netsim.{lab}",
-                             name=f"{r.probe.origin}: {r.probe.label}")
-        props = ET.SubElement(case, "properties")  # each family is a case of its own
-        ET.SubElement(props, "property", name="family", value=f"IPv{r.family}" if r.family else "-")
-        if not r.ok:
-            got = r.observed or r.predicted.result
-            failure = ET.SubElement(case, "failure", message=(
-                f"expected {r.probe.expected}, predicted {r.predicted.result}, observed {got}"))
-            failure.text = f"path: {' -> '.join(r.predicted.path)}\nwhy: {r.predicted.why}\n" \
-                           f"evidence: {'; '.join(r.notes)}"
-    root = ET.Element("testsuites")
-    root.append(suite)
+def tree(lab: str, judged: list[Case], seconds: float, properties: dict[str, str]) -> ET.Element:
+    root = ET.Element("testsuites", name=f"netsim.{lab}", tests=str(len(judged)),
+                      failures=str(sum(c.failure is not None for c in judged)), errors="0",
+                      time=f"{seconds:.3f}")
+    for suite in SUITES:
+        mine = [c for c in judged if c.suite == suite]
+        if not mine:
+            continue
+        el = ET.SubElement(root, "testsuite", name=f"netsim.{lab}.{suite}", tests=str(len(mine)),
+                           failures=str(sum(c.failure is not None for c in mine)), errors="0",
+                           time=f"{seconds:.3f}" if suite == "expectations" else "0")
+        props = ET.SubElement(el, "properties")
+        for k, v in properties.items():
+            ET.SubElement(props, "property", name=k, value=v)
+        for c in mine:
+            case = ET.SubElement(el, "testcase", classname=f"netsim.{lab}.{suite}", name=c.name)
+            if c.failure is not None:
+                failure = ET.SubElement(case, "failure", message=c.failure, type=suite)
+                failure.text = c.detail
+            # a test case has no properties in junit-10.xsd: they are said in its output
+            said = [f"{k}: {v}" for k, v in c.properties]
+            if c.detail and c.failure is None:
+                said.append(c.detail)
+            if said:
+                ET.SubElement(case, "system-out").text = "\n".join(said)
+    return root
+
+
+def write(path: str | Path, lab: str, judged: list[Case], seconds: float,
+          properties: dict[str, str] | None = None) -> None:
+    root = tree(lab, judged, seconds, properties or {})
+    ET.indent(root)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

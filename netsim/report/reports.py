@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from netsim.answer.verdict import Verdict
 from netsim.model.graph import Model
 from netsim.report.compare import Row
+from netsim.report.notices import Notice, placed
+from netsim.scenario.yamlpos import Positions
 
 
 @dataclass
@@ -18,6 +20,12 @@ class CheckReport:
     matrix: list[Row]  # or a MatrixRows (a large check: rows made when iterated)
     warnings: list[tuple[str, str]]
     seconds: float
+    positions: Positions | None = None  # the scenario's: a warning's file:line
+
+    @property
+    def notices(self) -> list[Notice]:
+        """The warnings with their code's meaning and the file:line they are about."""
+        return placed(self.warnings, self.positions)
 
     @property
     def rows(self) -> list[Row]:

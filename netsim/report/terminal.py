@@ -10,8 +10,10 @@ from rich.table import Table
 
 from netsim.answer.verdict import Verdict
 from netsim.model.graph import Model, NodeKind
+from netsim.report import plan as addressing
 from netsim.report import printed
 from netsim.report.compare import Row
+from netsim.report.judgement import Case
 from netsim.report.reports import CheckReport, RunReport
 
 MARK = {Verdict.REACH: "[green]✓[/]", Verdict.OPEN: "[green]open[/]", Verdict.CLOSED: "[yellow]closed[/]",
@@ -23,41 +25,25 @@ MATRIX_MODES = ("auto", "none", "summary", "full")  # --matrix
 
 
 def plan(model: Model) -> Table:
-    """Like `docker network inspect`, for every network on every host."""
+    """Like `docker network inspect`, for every network on every host (report.plan's data)."""
     t = Table(title="Addressing plan", title_justify="left", show_lines=False)
     for col in ("host", "network", "driver", "subnet", "gateway", "device", "container", "address",
                 "mac", "iface"):
         t.add_column(col, no_wrap=True)
-    for _key, net in model.networks.items():
-        host = net.host or "swarm"
-        extra = f" vni {net.vni}" if net.vni else (" internal" if net.internal else "")
-        six = net.subnet6 is not None  # a dual-stack network: each cell holds both families
-        t.add_row(host, net.name, net.driver + extra,
-                  str(net.subnet) + (f"\n{net.subnet6}" if six else ""),
-                  str(net.gateway or "-") + (f"\n{net.gateway6}" if six else ""),
-                  net.device or "-", "", "", "", "")
-        for cname, addr in net.endpoints.items():
-            iface = _iface_of(model, cname, addr)
-            addr6 = net.endpoints6.get(cname)
-            t.add_row("", "", "", "", "", "", cname,
-                      str(addr.ip) + (f"\n{addr6.ip}" if addr6 else ""),
-                      iface.mac if iface else "", iface.name if iface else "")
-    for cname, info in model.containers.items():
-        if info.mode in ("host", "none", "container"):
-            how = {"host": f"host network of {info.host}", "none": "none: lo only",
-                   "container": f"container:{info.joins}"}[info.mode]
-            t.add_row(info.host, info.mode, "-", "", "", "", cname, how, "", "")
+    for net in addressing.networks(model):
+        extra = f" vni {net['vni']}" if net["vni"] else (" internal" if net["internal"] else "")
+        six = net["subnet6"] is not None  # a dual-stack network: each cell holds both families
+        t.add_row(net["host"], net["network"], net["driver"] + extra,
+                  str(net["subnet"]) + (f"\n{net['subnet6']}" if six else ""),
+                  (net["gateway"] or "-") + (f"\n{net['gateway6']}" if six else ""),
+                  net["device"] or "-", "", "", "", "")
+        for ep in net["endpoints"]:
+            t.add_row("", "", "", "", "", "", ep["container"],
+                      ep["address"] + (f"\n{ep['address6']}" if ep["address6"] else ""),
+                      ep["mac"] or "", ep["iface"] or "")
+    for c in addressing.shared(model):
+        t.add_row(c["host"], c["mode"], "-", "", "", "", c["container"], c["means"], "", "")
     return t
-
-
-def _iface_of(model: Model, cname: str, addr):
-    ns = model.ns.get(cname)
-    if ns is None:
-        return None
-    for i in ns.ifaces.values():
-        if addr in i.addrs:
-            return i
-    return None
 
 
 def names(model: Model) -> Table | None:
@@ -309,8 +295,7 @@ def print_run(report: RunReport, console: Console, quiet: bool = False,
                                            ": as predicted this time")
             console.print(f"[red]trace[/] {escape(r.probe.label)}: {escape(where)}",
                           highlight=False)
-    for pid, text in report.warnings:
-        console.print(f"[yellow]warning[/] {escape(f'[{pid}] {text}')}", highlight=False)
+    _warnings(report, console)
     for text in report.findings:
         console.print(f"[red]finding[/] {escape(text)}", highlight=False)
     exp = report.expectations
@@ -346,6 +331,23 @@ def _print_rows(rows: list[Row], console: Console, quiet: bool, observed: bool,
         console.print(table)
 
 
+def _warnings(report: CheckReport, console: Console) -> None:
+    """As a linter says them: code, file:line, text (the JSON adds the meaning and fix)."""
+    for n in report.notices:
+        where = f"{n.where}: " if n.where else ""
+        console.print(f"[yellow]warning[/] {escape(f'[{n.code}] {where}{n.text}')}",
+                      highlight=False)
+
+
+def print_fail_on(judged: list[Case], console: Console) -> None:
+    """The warnings `--fail-on` made failures: the reason for an exit 1 the rows do not give."""
+    failed = [c for c in judged if c.suite == "warnings" and c.failure]
+    if failed:
+        codes = sorted({dict(c.properties)["code"] for c in failed})
+        console.print(f"[red]--fail-on: {len(failed)} warning{'s' * (len(failed) > 1)} "
+                      f"({', '.join(codes)}) fail this report[/]", highlight=False)
+
+
 def _typed_count(rows: list[Row]) -> str:
     n = sum(r.probe.typed is not None for r in rows)
     return f" (of them {n} typed in the tutorial)" if n else ""
@@ -360,8 +362,7 @@ def print_check(report: CheckReport, console: Console, quiet: bool = False,
             if table is not None:
                 console.print(table)
     _print_rows(report.expectations, console, quiet, False, None)
-    for pid, text in report.warnings:
-        console.print(f"[yellow]warning[/] {escape(f'[{pid}] {text}')}", highlight=False)
+    _warnings(report, console)
     failed = len(report.failed)
     n = len(report.expectations)
     colour = "red" if failed else "green"

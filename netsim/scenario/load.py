@@ -56,6 +56,9 @@ def load(path: str | Path | list, schema: type[Scenario] = Scenario) -> Loaded:
             return from_compose([Path(p) for p in path], schema)
         path = path[0]
     name = str(path)
+    if name == "-":  # a scenario piped in: its own format only (a Compose project is files)
+        return from_text(userfile.read_stdin(MAX_BYTES, "a scenario (.yml) on standard input"),
+                         userfile.STDIN, schema=schema)
     if conflists.is_cni_input(Path(path)) and Path(path).exists():
         text, notes, places = conflists.scenario_text(Path(path))
         loaded = from_text(text, name, places, schema)

@@ -45,6 +45,28 @@ def read_text(path: Path | str, limit: int, valid: str) -> str:
         os.close(fd)
     if len(raw) > limit:  # it grew while we read
         raise ScenarioError(f"{name} has more than the {_size(limit)} netsim reads", valid=valid)
+    return _decoded(raw, name)
+
+
+STDIN = "<stdin>"  # how a scenario read from standard input (`-`) is named in errors
+
+
+def read_stdin(limit: int, valid: str) -> str:
+    """Standard input (`netsim check -`), read up to the bound and no further."""
+    import sys
+
+    raw = b""
+    while len(raw) <= limit and (chunk := sys.stdin.buffer.read(limit + 1 - len(raw))):
+        raw += chunk
+    if len(raw) > limit:
+        raise ScenarioError(f"standard input has more than the {_size(limit)} netsim reads",
+                            valid=valid)
+    if not raw.strip():
+        raise ScenarioError("standard input is empty", valid=valid)
+    return _decoded(raw, STDIN)
+
+
+def _decoded(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
