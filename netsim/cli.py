@@ -283,6 +283,58 @@ def run(file: str, json_path, junit_path, fail_on: frozenset[str], quiet: bool, 
 
 
 @main.command()
+@click.argument("old", type=click.Path())
+@click.argument("new", type=click.Path(), required=False)
+@click.option("--git", "rev", metavar="REV", help="Compare OLD as it is in this git revision "
+              "(HEAD, main, a1b2c3) with OLD as it is now; NEW is then not given.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True, help="markdown: for a pull-request comment; json: every "
+              "change.")
+@click.option("--junit", "junit_path", type=FILE, help="Write a JUnit XML report: a broken "
+              "expectation fails; each changed flow is a passing case.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the broken expectations and the summary.")
+def diff(old: str, new: str | None, rev: str | None, fmt: str, junit_path: str | None,
+         quiet: bool) -> None:
+    """What a change does to who can talk to whom: flows that became reachable or blocked,
+    NAT sources and published ports that changed, expectations it breaks (no root; exit 1
+    when one breaks)."""
+    import json
+
+    from netsim import diff as whatif
+    from netsim.gcpause import paused
+    from netsim.lab import Lab
+    from netsim.report import diff_view, judgement, junit
+
+    if (new is None) == (rev is None):
+        raise click.UsageError("give OLD and NEW, or --git REV and one FILE")
+    with paused():
+        try:
+            if rev is not None:
+                from netsim.scenario import revision
+
+                with revision.at(rev, old) as then:
+                    before = Lab.load(then)
+                names = (f"{rev}:{old}", old)
+                after = Lab.load(old)
+            else:
+                before, after, names = Lab.load(old), Lab.load(new), (old, new)
+            d = whatif.diff(before, after)
+        except NetsimError as e:
+            _fail(e)
+    if fmt == "markdown":
+        click.echo(diff_view.markdown(d, *names))
+    elif fmt == "json":
+        click.echo(json.dumps(diff_view.to_json(d, *names), indent=2))
+    else:
+        diff_view.terminal(d, _console(), quiet)
+    judged = diff_view.cases(d)
+    if junit_path:
+        junit.write(junit_path, f"{d.old.lab}-diff", judged, d.old.seconds + d.new.seconds,
+                    {"command": "diff", "old": names[0], "new": names[1]})
+    sys.exit(judgement.exit_code(judged))
+
+
+@main.command()
 @_scenario_input
 @_engine_options
 def up(file: str, engine: str, dockerd: str | None, docker_host: str | None,

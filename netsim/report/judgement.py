@@ -17,7 +17,7 @@ from netsim.report.compare import Row
 from netsim.report.reports import CheckReport, RunReport
 
 EVERY_WARNING = "warning"
-SUITES = ("expectations", "matrix", "findings", "warnings")
+SUITES = ("expectations", "matrix", "findings", "warnings", "changes")  # changes: netsim diff
 
 
 @dataclass(frozen=True)
