@@ -163,6 +163,9 @@ def _output_options(fn):
     fn = click.option("--fail-on", "fail_on", multiple=True, callback=_fail_on,
                       metavar="warning|CODE,...", help="Fail (exit 1, a failed JUnit case) on "
                       "these warnings: `warning` for every one, or codes such as P13,C04.")(fn)
+    fn = click.option("--markdown", "markdown_path", type=FILE, help="Append a markdown "
+                      "summary (a CI step summary: --markdown \"$GITHUB_STEP_SUMMARY\"; `-`: "
+                      "standard output).")(fn)
     fn = click.option("--junit", "junit_path", type=FILE, help="Write a JUnit XML report: a "
                       "case per expectation, disagreement, finding and warning; its failures "
                       "are what the exit code says.")(fn)
@@ -171,13 +174,20 @@ def _output_options(fn):
                         "error). Its schema: netsim schema --report.")(fn)
 
 
-def _judged(report, command: str, json_path: str | None, junit_path: str | None,
-            fail_on: frozenset[str], console: Console) -> int:
+def _judged(report, command: str, outputs: dict, console: Console) -> int:
     """Judge the report once; write what was asked from that; the exit code it makes."""
-    from netsim.report import jsonout, judgement, junit, terminal
+    from netsim.report import jsonout, judgement, junit, markdown, terminal
 
-    judged = judgement.cases(report, fail_on)
+    json_path, junit_path = outputs["json_path"], outputs["junit_path"]
+    judged = judgement.cases(report, outputs["fail_on"])
     terminal.print_fail_on(judged, console)
+    if outputs["markdown_path"]:
+        text = markdown.summary(report, judged, command)
+        if outputs["markdown_path"] == "-":
+            click.echo(text)
+        else:
+            with open(outputs["markdown_path"], "a") as f:
+                f.write(text + "\n")
     if json_path:
         jsonout.report(json_path, report, judged, command)
     if junit_path:
@@ -190,8 +200,7 @@ def _judged(report, command: str, json_path: str | None, junit_path: str | None,
 @_scenario_input
 @_output_options
 @_report_options
-def check(file: str, json_path: str | None, junit_path: str | None, fail_on: frozenset[str],
-          quiet: bool, matrix: str) -> None:
+def check(file: str, quiet: bool, matrix: str, **outputs) -> None:
     """Validate a scenario (or a Compose file, a CNI conflist, a net.d directory, or a
     flannel cluster's files: net-conf.json, the conflist, nodes.json) and predict it, no
     root."""
@@ -199,7 +208,7 @@ def check(file: str, json_path: str | None, junit_path: str | None, fail_on: fro
     from netsim.lab import Lab
     from netsim.report import terminal
 
-    console = _console(stderr=json_path == "-")
+    console = _console(stderr="-" in (outputs["json_path"], outputs["markdown_path"]))
     # one pause for the whole command: it holds what it builds until it exits, and each
     # phase's own pause, ending, made the collector walk everything built so far again
     with paused():
@@ -208,18 +217,58 @@ def check(file: str, json_path: str | None, junit_path: str | None, fail_on: fro
         except NetsimError as e:
             _fail(e)
         terminal.print_check(report, console, quiet, matrix)
-        code = _judged(report, "check", json_path, junit_path, fail_on, console)
+        code = _judged(report, "check", outputs, console)
     sys.exit(code)
 
 
-def _finish(report, command: str, json_path: str | None, junit_path: str | None,
-            fail_on: frozenset[str], quiet: bool, matrix: str = "auto") -> None:
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--fail-on", "fail_on", multiple=True, callback=_fail_on,
+              metavar="warning|CODE,...", help="Also fail on these warnings: `warning` for "
+              "every one, or codes such as P13,C04.")
+@click.option("--junit", "junit_path", type=FILE, help="Write one JUnit XML report with a "
+              "suite per file.")
+def lint(files: tuple[str, ...], fail_on: frozenset[str], junit_path: str | None) -> None:
+    """Check many scenarios or Compose files in one process, one line per problem as
+    `file:line: ...` (for pre-commit and editors; no matrix, no root). Exit 2 when a file
+    is not valid, else 1 when an expectation or a chosen warning fails."""
+    from netsim.gcpause import paused
+    from netsim.lab import Lab
+    from netsim.report import judgement, junit
+
+    worst, suites = EXIT_OK, []
+    for file in files:
+        with paused():
+            try:
+                report = Lab.load(file).check(full_matrix=False)
+            except NetsimError as e:  # said as the file's own line when it has one
+                placed = getattr(e, "where", None) is not None and e.where.file == file
+                click.echo(f"{e}" if placed else f"{file}: error: {e}")
+                worst = max(worst, e.exit_code)
+                continue
+        judged = judgement.cases(report, fail_on)
+        for c in judged:
+            kind = "error" if c.failure else "warning" if c.suite == "warnings" else None
+            if kind is not None:
+                click.echo(f"{c.where or file}: {kind}: {c.name}"
+                           + (f": {c.failure}" if c.failure and c.suite != "warnings" else ""))
+        worst = max(worst, judgement.exit_code(judged))
+        suites.append((file, report, judged))
+    if junit_path:
+        junit.write_many(junit_path, [(f, r.lab, j, r.seconds) for f, r, j in suites])
+    failed = sum(1 for *_, j in suites for c in j if c.failure)
+    click.echo(f"netsim lint: {len(files)} file{'s' * (len(files) > 1)}, {failed} "
+               f"failure{'s' * (failed != 1)}, {len(files) - len(suites)} not valid", err=True)
+    sys.exit(worst)
+
+
+def _finish(report, command: str, outputs: dict, quiet: bool, matrix: str = "auto") -> None:
     from netsim.report import terminal
 
     _sigterm_is_death()
-    console = _console(stderr=json_path == "-")
+    console = _console(stderr="-" in (outputs["json_path"], outputs["markdown_path"]))
     terminal.print_run(report, console, quiet, matrix)
-    sys.exit(_judged(report, command, json_path, junit_path, fail_on, console))
+    sys.exit(_judged(report, command, outputs, console))
 
 
 def _engine_options(fn):
@@ -258,9 +307,8 @@ def _engines(ctx, param, value: str) -> str:
 @_report_options
 @click.option("--keep", is_flag=True, help="Leave the lab up afterwards (netsim down NAME).")
 @_engine_options
-def run(file: str, json_path, junit_path, fail_on: frozenset[str], quiet: bool, matrix: str,
-        keep: bool, engine: str, dockerd: str | None, docker_host: str | None,
-        probe_by: str | None) -> None:
+def run(file: str, quiet: bool, matrix: str, keep: bool, engine: str, dockerd: str | None,
+        docker_host: str | None, probe_by: str | None, **outputs) -> None:
     """Build the scenario for real (root), probe it, report, tear it down."""
     from netsim.lab import Lab
     from netsim.report.progress import RunProgress
@@ -279,7 +327,7 @@ def run(file: str, json_path, junit_path, fail_on: frozenset[str], quiet: bool, 
         _fail(e)
     except KeyboardInterrupt:
         _interrupted()
-    _finish(report, "run", json_path, junit_path, fail_on, quiet, matrix)
+    _finish(report, "run", outputs, quiet, matrix)
 
 
 @main.command()
@@ -367,8 +415,7 @@ def up(file: str, engine: str, dockerd: str | None, docker_host: str | None,
 @click.argument("name")
 @_output_options
 @_report_options
-def probe(name: str, json_path, junit_path, fail_on: frozenset[str], quiet: bool,
-          matrix: str) -> None:
+def probe(name: str, quiet: bool, matrix: str, **outputs) -> None:
     """Probe a lab that `netsim up` built (root)."""
     from netsim.lab import attach, probe_lab
     from netsim.realize.lifecycle import require_root
@@ -388,7 +435,7 @@ def probe(name: str, json_path, junit_path, fail_on: frozenset[str], quiet: bool
                                  f"{f' ({e.filename})' if e.filename else ''}",
                                  f"netsim ls; netsim up it again, then netsim probe {name}"))
     report.timings = {"probe": report.seconds}
-    _finish(report, "probe", json_path, junit_path, fail_on, quiet, matrix)
+    _finish(report, "probe", outputs, quiet, matrix)
 
 
 @main.command()

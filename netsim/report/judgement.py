@@ -7,6 +7,7 @@ cannot disagree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from netsim.answer.verdict import Verdict
 from netsim.errors import EXIT_DISAGREE, EXIT_OK
 from netsim.report.compare import Row
 from netsim.report.reports import CheckReport, RunReport
+from netsim.scenario.yamlpos import Positions
 
 EVERY_WARNING = "warning"
 SUITES = ("expectations", "matrix", "findings", "warnings", "changes")  # changes: netsim diff
@@ -28,6 +30,7 @@ class Case:
     detail: str = ""  # the path, the evidence, the warning's explanation
     row: int | None = None  # its place among report.rows (expectations, then matrix)
     properties: tuple[tuple[str, str], ...] = ()
+    where: str = ""  # file:line of the expectation or warning in the user's file
 
 
 def fail_on(words: Iterable[str]) -> frozenset[str]:
@@ -64,16 +67,27 @@ def _detail(r: Row) -> str:
     return "\n".join(lines)
 
 
-def _row_case(suite: str, i: int, r: Row) -> Case:
+def _row_case(suite: str, i: int, r: Row, positions: Positions | None = None) -> Case:
     props = (("family", f"IPv{r.family}" if r.family else "-"),
              ("predicted", str(r.predicted.result)),
              *((("observed", str(r.observed)),) if r.observed else ()),
              *((("expected", str(r.probe.expected)),) if r.probe.expected else ()))
-    return Case(suite, f"{r.probe.origin}: {r.probe.label}", _failed(r), _detail(r), i, props)
+    return Case(suite, f"{r.probe.origin}: {r.probe.label}", _failed(r), _detail(r), i, props,
+                _place(r.probe.origin, positions))
+
+
+def _place(origin: str, positions: Positions | None) -> str:
+    """file:line of `expect[3]` (a tutorial's typed command, the matrix: none)."""
+    m = re.fullmatch(r"expect\[(\d+)\]", origin)
+    if m is None or positions is None:
+        return ""
+    at = positions.where(("expect", int(m.group(1))))
+    return f"{at.file}:{at.line}" if at.line else at.file
 
 
 def cases(report: CheckReport, fail_on: frozenset[str] = frozenset()) -> list[Case]:
-    out = [_row_case("expectations", i, r) for i, r in enumerate(report.expectations)]
+    out = [_row_case("expectations", i, r, report.positions)
+           for i, r in enumerate(report.expectations)]
     first = len(report.expectations)
     if isinstance(report, RunReport):  # a check's matrix is the model's word: nothing to fail
         bad = [_row_case("matrix", first + i, r) for i, r in enumerate(report.matrix)
@@ -84,11 +98,12 @@ def cases(report: CheckReport, fail_on: frozenset[str] = frozenset()) -> list[Ca
                      "predict", text) for text in report.findings]
     for n in report.notices:
         chosen = EVERY_WARNING in fail_on or n.code in fail_on
-        out.append(Case("warnings", f"[{n.code}] {n.where + ': ' if n.where else ''}{n.text}",
+        out.append(Case("warnings", f"[{n.code}] {n.text}",
                         f"warning {n.code} (--fail-on)" if chosen else None,
                         "\n".join(x for x in (n.text, n.explained, n.fix and f"fix: {n.fix}")
                                   if x),
-                        properties=(("code", n.code), ("anchor", n.anchor or "-"))))
+                        properties=(("code", n.code), ("anchor", n.anchor or "-")),
+                        where=n.where))
     return out
 
 

@@ -10,10 +10,15 @@ from xml.etree import ElementTree as ET
 from netsim.report.judgement import SUITES, Case
 
 
-def tree(lab: str, judged: list[Case], seconds: float, properties: dict[str, str]) -> ET.Element:
-    root = ET.Element("testsuites", name=f"netsim.{lab}", tests=str(len(judged)),
-                      failures=str(sum(c.failure is not None for c in judged)), errors="0",
-                      time=f"{seconds:.3f}")
+def tree(lab: str, judged: list[Case], seconds: float, properties: dict[str, str],
+         root: ET.Element | None = None) -> ET.Element:
+    if root is None:
+        root = ET.Element("testsuites", name=f"netsim.{lab}", tests="0", failures="0",
+                          errors="0", time="0")
+    for k, n in (("tests", len(judged)), ("failures", sum(c.failure is not None
+                                                          for c in judged))):
+        root.set(k, str(int(root.get(k)) + n))
+    root.set("time", f"{float(root.get('time')) + seconds:.3f}")
     for suite in SUITES:
         mine = [c for c in judged if c.suite == suite]
         if not mine:
@@ -25,7 +30,8 @@ def tree(lab: str, judged: list[Case], seconds: float, properties: dict[str, str
         for k, v in properties.items():
             ET.SubElement(props, "property", name=k, value=v)
         for c in mine:
-            case = ET.SubElement(el, "testcase", classname=f"netsim.{lab}.{suite}", name=c.name)
+            name = f"{c.where}: {c.name}" if c.where and suite == "warnings" else c.name
+            case = ET.SubElement(el, "testcase", classname=f"netsim.{lab}.{suite}", name=name)
             if c.failure is not None:
                 failure = ET.SubElement(case, "failure", message=c.failure, type=suite)
                 failure.text = c.detail
@@ -40,6 +46,18 @@ def tree(lab: str, judged: list[Case], seconds: float, properties: dict[str, str
 
 def write(path: str | Path, lab: str, judged: list[Case], seconds: float,
           properties: dict[str, str] | None = None) -> None:
-    root = tree(lab, judged, seconds, properties or {})
+    _save(path, tree(lab, judged, seconds, properties or {}))
+
+
+def write_many(path: str | Path, reports: list[tuple[str, str, list[Case], float]]) -> None:
+    """`netsim lint`: one file, its suites per scenario (file, lab, cases, seconds)."""
+    root = ET.Element("testsuites", name="netsim.lint", tests="0", failures="0", errors="0",
+                      time="0")
+    for file, lab, judged, seconds in reports:
+        tree(lab, judged, seconds, {"file": file}, root)
+    _save(path, root)
+
+
+def _save(path: str | Path, root: ET.Element) -> None:
     ET.indent(root)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
