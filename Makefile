@@ -4,7 +4,7 @@
 # runs in the root namespace; netsim starts its own daemons inside its namespaces.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEBS := nftables iptables iproute2 containernetworking-plugins docker.io busybox-static gcc libc6-dev bird2 ipset
+DEBS := nftables iptables iproute2 containernetworking-plugins docker.io busybox-static gcc libc6-dev bird2 ipset chromium
 
 .PHONY: demo test lint bench system clean notebooks pictures
 

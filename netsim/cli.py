@@ -139,7 +139,8 @@ def _scenario_input(fn):
             raise click.UsageError("give FILE or -f COMPOSE_FILE, not both")
         if not file and not compose_files:
             raise click.UsageError("missing FILE (a scenario, a Compose file, a CNI conflist "
-                                   "or directory) or -f COMPOSE_FILE")
+                                   "or directory; `-`: a scenario on standard input) or -f "
+                                   "COMPOSE_FILE")
         return fn(*args, file=file or (list(compose_files) if len(compose_files) > 1
                                        else compose_files[0]), **kw)
 
@@ -163,6 +164,10 @@ def _output_options(fn):
     fn = click.option("--fail-on", "fail_on", multiple=True, callback=_fail_on,
                       metavar="warning|CODE,...", help="Fail (exit 1, a failed JUnit case) on "
                       "these warnings: `warning` for every one, or codes such as P13,C04.")(fn)
+    fn = click.option("--html", "html_path", type=FILE, help="Write one HTML file: the "
+                      "expectations with filters, the matrix as a grid whose cells open each "
+                      "probe's path, rule, NAT and evidence, the warnings, the topology "
+                      "(offline, no server).")(fn)
     fn = click.option("--markdown", "markdown_path", type=FILE, help="Append a markdown "
                       "summary (a CI step summary: --markdown \"$GITHUB_STEP_SUMMARY\"; `-`: "
                       "standard output).")(fn)
@@ -190,6 +195,11 @@ def _judged(report, command: str, outputs: dict, console: Console) -> int:
                 f.write(text + "\n")
     if json_path:
         jsonout.report(json_path, report, judged, command)
+    if outputs["html_path"]:
+        from netsim.report import draw, html_report
+
+        svg = draw.Picture(draw.topology(report.model, list(report.expectations))).svg()
+        html_report.write(outputs["html_path"], report, judged, command, svg)
     if junit_path:
         junit.write(junit_path, report.lab, judged, report.seconds,
                     {"command": command, "behaviour": report.model.behaviour()})
@@ -340,9 +350,10 @@ def run(file: str, quiet: bool, matrix: str, keep: bool, engine: str, dockerd: s
               "change.")
 @click.option("--junit", "junit_path", type=FILE, help="Write a JUnit XML report: a broken "
               "expectation fails; each changed flow is a passing case.")
+@click.option("--html", "html_path", type=FILE, help="Write the diff as one HTML file.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the broken expectations and the summary.")
 def diff(old: str, new: str | None, rev: str | None, fmt: str, junit_path: str | None,
-         quiet: bool) -> None:
+         html_path: str | None, quiet: bool) -> None:
     """What a change does to who can talk to whom: flows that became reachable or blocked,
     NAT sources and published ports that changed, expectations it breaks (no root; exit 1
     when one breaks)."""
@@ -376,6 +387,11 @@ def diff(old: str, new: str | None, rev: str | None, fmt: str, junit_path: str |
     else:
         diff_view.terminal(d, _console(), quiet)
     judged = diff_view.cases(d)
+    if html_path:
+        from netsim.report import html_report
+
+        with open(html_path, "w", encoding="utf-8") as f:
+            f.write(html_report.diff_page(d, *names))
     if junit_path:
         junit.write(junit_path, f"{d.old.lab}-diff", judged, d.old.seconds + d.new.seconds,
                     {"command": "diff", "old": names[0], "new": names[1]})

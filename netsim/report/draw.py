@@ -41,6 +41,17 @@ class Picture:
     def savefig(self, path: str, dpi: int = 130) -> None:
         self.figure.savefig(path, dpi=dpi)
 
+    def svg(self) -> str:
+        """The picture as an <svg> element to put in a page: its text as text (searchable,
+        selectable), no date, ids that are the same on every run."""
+        import matplotlib
+
+        buf = io.StringIO()
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "netsim"}):
+            self.figure.savefig(buf, format="svg", metadata={"Date": None})
+        text = buf.getvalue()
+        return text[text.index("<svg"):]
+
     def _repr_png_(self) -> bytes:
         buf = io.BytesIO()
         self.figure.savefig(buf, format="png", dpi=100)

@@ -31,7 +31,8 @@ def row(r: Row) -> dict:
         "source_predicted": str(r.predicted.source_seen) if r.predicted.source_seen else None,
         "source_seen": str(observed_src) if observed_src else None,
         "ok": r.ok, "attempts": r.attempts, "path": r.predicted.path, "why": r.predicted.why,
-        "origin": p.origin,
+        "origin": p.origin, "evidence": r.notes,
+        "dropped_by": list(r.predicted.dropped_by) if r.predicted.dropped_by else None,
         **({"served_by": str(r.seen.served_by)} if r.seen and r.seen.served_by else {}),
         **({"choices": [_choice(o) for o in r.predicted.choices]} if r.predicted.choices
            else {}),
