@@ -62,6 +62,13 @@ PITFALLS: dict[str, tuple[str, str | None]] = {
         "Docker 20.10 with ip6tables: `--internal` rules drop the neighbour solicitations "
         "bridged between containers; they reach each other over IPv4 only (ipv6.md §7)",
         "Docker 28, or leave IPv6 off that network"),
+    "P33": (
+        "A macvlan or ipvlan range (`--ip-range`, else the subnet) covers addresses the LAN "
+        "already uses: the Docker host, other machines, the router when it is not "
+        "`--gateway`, a DHCP pool; Docker's IPAM does not know the LAN and hands them out in "
+        "turn",
+        "an `ip_range` of addresses nobody else uses (outside the DHCP pool), or "
+        "`aux_addresses` to reserve them"),
     "C01": (
         "`portmap` hostPorts without `hairpinMode` on `bridge`: a pod cannot reach its own "
         "hostPort through the node's address",

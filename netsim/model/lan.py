@@ -140,7 +140,8 @@ def build(asm: Assembly) -> None:
     asm.endpoint("outside", NodeKind.OUTSIDE, "outside", {"outside": OUTSIDE_ADDR}, out6)
     asm.endpoint("router", NodeKind.ROUTER, "router", {"lan": gateway, "outside": OUTSIDE_ROUTER},
                  router6 and {"lan": router6, "outside": OUTSIDE_ROUTER6})
-    peers = {"lan": (lan.address or subnet.network_address + 2, None, ("lan", "address"), None)}
+    peers = {"lan": (lan.address or _out_of_the_way(asm, subnet.network_address + 2), None,
+                     ("lan", "address"), None)}
     for name, peer in lan.peers.items():
         peers[name] = (peer.address, peer.listen, ("lan", "peers", name), peer.address6)
     for name, (addr, plisten, path, given6) in peers.items():
@@ -153,6 +154,39 @@ def build(asm: Assembly) -> None:
         asm.endpoint(name, NodeKind.LAN_PEER, name, {"lan": addr}, six and {"lan": six})
     for vid in lan.vlans:
         vlan(asm, vid, listen)
+
+
+def handed_out(asm: Assembly) -> list[tuple[str, IPv4Network]]:
+    """The parts of the LAN that a network of the scenario hands addresses out of (a macvlan
+    or ipvlan network on the LAN's subnet: its range, else its subnet), by network name."""
+    lan = asm.sc.lan.subnet
+    return [(name, r) for name, n in asm.sc.networks.items()
+            if (r := n.ip_range or n.subnet) is not None and r.version == 4 and r.overlaps(lan)]
+
+
+def _out_of_the_way(asm: Assembly, preferred: IPv4Address) -> IPv4Address:
+    """netsim's own LAN machine `lan` takes .2 unless a network of the scenario may hand .2
+    to a container (Docker's IPAM starts at the bottom of its range and knows nothing of the
+    LAN): then the highest address no one is given and no range covers (else the highest no
+    one is given: IPAM reaches it last), said in a note."""
+    ranges = handed_out(asm)
+    hit = next(((n, r) for n, r in ranges if preferred in r), None)
+    if hit is None:
+        return preferred
+    sc, subnet = asm.sc, asm.sc.lan.subnet
+    given = {asm.lan_gateway, *(p.address for p in sc.lan.peers.values()),
+             *(h.address for h in sc.hosts.values() if h.address),
+             *(subnet.network_address + 10 + i for i in range(len(sc.hosts)))}
+    top, bottom = int(subnet.broadcast_address) - 1, int(subnet.network_address)
+    free = [a for a in map(IPv4Address, range(top, max(bottom, top - 65536), -1))
+            if a not in given]
+    chosen = next((a for a in free if not any(a in r for _, r in ranges)),
+                  free[0] if free else preferred)
+    asm.model.warnings.append(("lan", f"lan.address: netsim's LAN machine `lan` is at {chosen}, "
+                               f"not {preferred}: network {hit[0]} hands out {hit[1]}, and "
+                               f"Docker's IPAM gives {preferred} to a container first "
+                               "(lan: {address: ...} puts it elsewhere)"))
+    return chosen
 
 
 def vlan(asm: Assembly, vid: int, listen: tuple[PortProto, ...]) -> None:

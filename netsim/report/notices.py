@@ -63,7 +63,7 @@ def placed(warnings: list[tuple[str, str]], positions: Positions | None) -> list
     out = []
     for code, text in warnings:
         path = _path(text)
-        if path is None or positions is None or positions.where(path[:1]).line is None:
+        if path is None or positions is None or not positions.known(path[:1]):
             out.append(Notice(code, text))
             continue
         at = positions.where(path)

@@ -57,6 +57,10 @@ class Positions:
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
+    def known(self, path: Path) -> bool:
+        """Does the file itself have this key?"""
+        return tuple(path) in self.values or tuple(path) in self.keys
+
     def where(self, path: Path, at_key: bool = False) -> Where:
         """The place of `path`, or of its nearest ancestor that the file has."""
         probe = tuple(path)
@@ -86,6 +90,9 @@ class Places(Positions):
     def __init__(self, file: str, places: dict[tuple, Where]):
         super().__init__(file)
         self.places = places
+
+    def known(self, path: tuple) -> bool:
+        return tuple(path) in self.places
 
     def where(self, path: tuple, at_key: bool = False) -> Where:
         at = ancestor(self.places, path)

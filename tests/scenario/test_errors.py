@@ -164,11 +164,12 @@ containers:
   db: {}
 """, 3, "Cannot link to a non running container: /db AS /web/database"),
     "macvlan address taken on the LAN": ("""name: x
+lan: {peers: {printer: 192.168.1.2}}
 networks:
   pub: {driver: macvlan, parent: eth0, subnet: 192.168.1.0/24, gateway: 192.168.1.1}
 containers:
   web: {network: pub}
-""", 5, "Docker gives web 192.168.1.2 on pub, but lan already uses it on the LAN"),
+""", 6, "Docker gives web 192.168.1.2 on pub, but printer already uses it on the LAN"),
     "gateway outside subnet": ("""name: x
 networks:
   n: {subnet: 10.1.0.0/24, gateway: 10.2.0.1}

@@ -48,6 +48,27 @@ def macvlan_default_pool(dk: Docker) -> None:
                       f"{st.net.subnet} from Docker's pools, not the LAN's subnet")
 
 
+def macvlan_range_covers_the_lan(dk: Docker) -> None:
+    """Docker's IPAM knows its own network, not the LAN: a macvlan or ipvlan range on the LAN
+    that covers a machine already there (a Docker host, a peer, the router when it is not
+    the network's gateway) will hand that machine's address to a container."""
+    for name, spec in dk.sc.networks.items():
+        rng = spec.ip_range or spec.subnet
+        if spec.driver not in ("macvlan", "ipvlan") or rng is None or rng.version != 4 or \
+                (spec.parent and "." in spec.parent):  # a VLAN's own range: not the LAN's
+            continue
+        reserved = {spec.gateway, *spec.aux_addresses.values()}
+        taken = sorted((ip, who) for ip, who in dk.asm.used_lan.items()
+                       if ip in rng and ip not in reserved and who != "lan"
+                       and who not in dk.sc.containers)
+        if taken:
+            said = ", ".join(f"{who} ({ip})" for ip, who in taken[:4]) + (
+                f" and {len(taken) - 4} more" if len(taken) > 4 else "")
+            _warn(dk, "P33", f"networks.{name}: its range {rng} covers addresses the LAN "
+                  f"already uses: {said}; Docker's IPAM does not know the LAN and hands "
+                  "them out in turn")
+
+
 def subnet_collides_with_lan(dk: Docker) -> None:
     lan = dk.sc.lan.subnet
     for key, net in dk.model.networks.items():
@@ -156,6 +177,7 @@ def ipv6_internal_ndp(dk: Docker) -> None:
 
 
 CHECKS = (ipv6_unfiltered, ipv6_no_route_back, ipv6_internal_ndp,
-          macvlan_host_isolation, macvlan_passthru, macvlan_default_pool, subnet_collides_with_lan,
+          macvlan_host_isolation, macvlan_passthru, macvlan_default_pool,
+          macvlan_range_covers_the_lan, subnet_collides_with_lan,
           ip_range_without_gateway, host_mode_port_clash, overlay_mtu, too_many_endpoints,
           internal_default_route)
