@@ -543,6 +543,26 @@ def docker(file: str, host: str | None, words: tuple[str, ...]) -> None:
 PICTURE_FORMATS = (".png", ".svg", ".pdf")
 
 
+def _same_lab(path: str, data: object, lab) -> None:
+    """A report is drawn on its own scenario only: the lab's name, and every node it probed
+    from, must be the scenario's."""
+    from netsim.errors import ScenarioError
+
+    if not isinstance(data, dict) or "probes" not in data:
+        raise ScenarioError(f"--report {path}: not a netsim JSON report (netsim check or run "
+                            "--json writes one)")
+    if data.get("lab") != lab.name:
+        raise ScenarioError(f"--report {path} is the report of lab {data.get('lab')!r}; "
+                            f"{lab.name!r} is another scenario", valid="the report of this "
+                            f"scenario: netsim check {lab.name}.yml --json r.json")
+    nodes = set(lab.model.endpoints)
+    gone = sorted({p.get("from") for p in data["probes"] if p.get("from") not in nodes})
+    if gone:
+        raise ScenarioError(f"--report {path} probes from {', '.join(map(str, gone[:3]))}, "
+                            f"which {lab.name} no longer has: the scenario changed since",
+                            valid="a report made from the scenario as it is now")
+
+
 def _picture_kind(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """topology, heatmap, or path N (also written "path:N"): what Lab.draw accepts."""
     words = value.replace(":", " ").split()
@@ -580,7 +600,9 @@ def draw(file: str, number: int | None, report_path: str | None, out: str, kind:
         if report_path:
             from netsim.report import draw as pictures
 
-            rows = pictures.rows_from_json(json.loads(Path(report_path).read_text()))
+            data = json.loads(Path(report_path).read_text())
+            _same_lab(report_path, data, lab)
+            rows = pictures.rows_from_json(data)
             fig = lab.draw(kind, rows=rows)
         else:  # a heatmap needs the matrix; the topology only the expectations' arrows
             fig = lab.draw(kind, lab.check(full_matrix=kind == "heatmap"))

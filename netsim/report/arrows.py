@@ -34,6 +34,8 @@ SHAPES = {
     Verdict.BLOCKED: Shape((0, (4, 2)), "-[, widthB=0.5, lengthB=0", "blocked (dropped, no route)"),
     Verdict.INCONCLUSIVE: Shape(":", "-", "inconclusive (no evidence either way)"),
     Verdict.UNRESOLVED: Shape(":", "-", "unresolved (the name did not resolve)"),
+    "dns": Shape((0, (1, 1.5)), "-|>", "a name resolves to that node (DNS)"),
+    "mixed": Shape((0, (6, 2, 1, 2)), "-|>", "several verdicts (a group: see its key)"),
 }
 OTHER = Shape(":", "-", "other")
 # whether the expectation held -> colour
@@ -44,6 +46,11 @@ COLOURS = {True: (MET, "expectation met"), False: (NOT_MET, "expectation not met
 
 def verdict(row) -> str:
     return row.observed or row.predicted.result
+
+
+def shape_of(row) -> str:
+    """The SHAPES key of one row: its verdict, or "dns" for a name that resolved."""
+    return "dns" if row.probe.proto == "dns" and verdict(row) not in SHAPES else verdict(row)
 
 
 def target(row, nodes: dict) -> str | None:
@@ -59,29 +66,34 @@ def target(row, nodes: dict) -> str | None:
     return None
 
 
-def text(row) -> str:
+def key_text(row) -> str:
+    """What the key under the picture says of one expectation's arrow."""
     p = row.probe
-    service = f"{p.port}/{p.proto}" if p.port else (
-        f"icmp {p.size}B" if getattr(p, "size", None) else p.proto)
-    words = f"{service} {verdict(row)}"
+    if p.proto == "dns":
+        words = f"{p.src} {p.to}: {verdict(row)}"
+    else:
+        service = f"{p.port}/{p.proto}" if p.port else (
+            f"icmp {p.size}B" if getattr(p, "size", None) else p.proto)
+        words = f"{p.src} -> {p.to} {service}: {verdict(row)}"
     seen = row.source_seen if row.observed else getattr(row.predicted, "source_seen", None)
     if seen is not None and verdict(row) == Verdict.OPEN:
         words += f", seen from {seen}"
     if row.expected_met is False:
-        words += f" (expected {p.expected})"
+        words += f" (expected {p.expected}: NOT MET)"
     return words
 
 
-def arrow(row, a, b, rad: float = RAD) -> FancyArrowPatch:
-    """The arrow between two node patches (it starts and ends at their edges)."""
-    shape = SHAPES.get(verdict(row), OTHER)
-    colour = COLOURS[row.expected_met][0]
-    met = {True: "met", False: "not-met", None: "unsaid"}[row.expected_met]
+def arrow(mark, a, b, rad: float = RAD) -> FancyArrowPatch:
+    """The arrow of a mark (draw.Mark: one expectation or a group) between two node patches
+    (it starts and ends at their edges): its shape the verdict, its colour met or not."""
+    shape = SHAPES.get(mark.verdict, OTHER)
+    colour = COLOURS[mark.met][0]
+    met = {True: "met", False: "not-met", None: "unsaid"}[mark.met]
     return FancyArrowPatch(posA=_centre(a), posB=_centre(b), patchA=a, patchB=b,
                            connectionstyle=f"arc3,rad={rad}", arrowstyle=shape.head,
                            mutation_scale=11, color=colour, linewidth=1.4,
                            linestyle=shape.linestyle, shrinkA=1, shrinkB=1, zorder=4,
-                           gid=f"result:{met}:{verdict(row)}")
+                           gid=f"result:{met}:{mark.verdict}")
 
 
 def _centre(patch) -> tuple[float, float]:
@@ -98,14 +110,16 @@ def along(ax, a, b, t: float, rad: float = RAD) -> tuple[float, float]:
     return (u * u * x1 + 2 * u * t * cx + t * t * x2, u * u * y1 + 2 * u * t * cy + t * t * y2)
 
 
-CANDIDATES = (0.5, 0.4, 0.6, 0.3, 0.7, 0.25, 0.75, 0.35, 0.65, 0.2, 0.8)
-NUDGES = ((0, 0), (0, 12), (0, -12), (0, 24), (0, -24), (30, 0), (-30, 0), (0, 36), (0, -36),
-          (60, 0), (-60, 0), (0, 48), (0, -48), (60, 24), (-60, -24), (0, 60), (0, -60))
+# where on its arc a number may sit (0..1), best first; and how far off the arc (display px):
+# a number stays on its arrow (a test measures the distance)
+CANDIDATES = tuple(sorted((k / 40 for k in range(4, 37)), key=lambda t: abs(t - 0.5)))
+NUDGES = ((0, 0), (0, 6), (0, -6), (6, 0), (-6, 0))
+NEAR_PX = 9.0  # the farthest a number sits from its arc
 
 
 def place(ax, renderer, label, a, b, taken: list, rad: float = RAD) -> None:
-    """Move the arrow's label to the first point of its arc (then beside it) where it covers
-    no other label or box; `taken` holds the display boxes already used."""
+    """Move the arrow's number to the first point of its arc (then just beside it) where it
+    covers no other label or box; `taken` holds the display boxes already used."""
     inverse = ax.transData.inverted()
     best = None
     for dx, dy in NUDGES:
