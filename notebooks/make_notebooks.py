@@ -11,6 +11,7 @@ rules Docker would write. The right answers stay here (`answers()`), not in the 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -46,12 +47,27 @@ assert not report.failed, 'the kernel disagreed with an expectation or with the 
 
 def answer_cells(var: str, question: str, about: str, probe: int) -> list:
     """The question, an empty answer for the learner, and the check that explains."""
-    from netsim.exercise import ABOUT
+    from netsim.exercise import HINTS
 
     return [new_markdown_cell(f"**{question}** Write your answer in the next cell, then run "
                               "the one after it."),
-            new_code_cell(f"{var} = ...  # {ABOUT[about][1]}", metadata={"tags": ["answer"]}),
-            new_code_cell(f"check_answer(report, {probe}, {var}, about={about!r})")]
+            new_code_cell(f"{var} = ...  # {HINTS[about]}", metadata={"tags": ["answer"]}),
+            new_code_cell(f"check_answer(report, {probe}, {var})")]
+
+
+def asked(scenario: str, exercises: list) -> str:
+    """The scenario as the page shows it: each expectation an exercise asks about is a
+    question (`ask:`), its result and source left out, so the answer is not on the page."""
+    lines = scenario.split("\n")
+    start = lines.index("expect:")
+    expect_at = [i for i, line in enumerate(lines) if i > start and
+                 line.lstrip().startswith("- {")]
+    for n, (_var, _q, about, probe, _right) in enumerate(exercises, 1):
+        i = expect_at[probe]
+        body, _, note = lines[i].partition("}")
+        body = re.sub(r",\s*(result|source):\s*[^,}]+", "", body)
+        lines[i] = f"{body}, ask: {about}}}{note.rstrip()}  # question {n}"
+    return "\n".join(lines)
 
 
 LESSONS = [
@@ -296,7 +312,127 @@ expect:
       ("ping_web", "The policy lists port 80 and no protocol. Does `client` ping `web`?",
        "result", 3, "blocked")],
      'print(lab.model.file("node1", "/etc/bird/bird.conf"))'),
+    ("10-the-seed-chapter", "The networking chapter of the notes, command by command", """\
+This lesson follows the Docker networking notes netsim was made for (`../shared/tutorial/`,
+sections 4 and 5) in their order, with their commands as they are printed: the four network
+modes (§4.1–4.2), a user-defined network (§4.3), the macvlan example (§4.6.3, one option per
+line as the notes print it) and redis with `--link` (§5.3–5.5). netsim reads the commands the
+way Docker would and builds exactly what they make. Two things the notes leave out show up
+here: netsim's own LAN machine `lan` moves out of the macvlan range (Docker would give its
+address to the first container), and warning P33 says the real pitfall, that the range covers
+the Docker host's own address. After the exercises: the notes' cross-host section (overlay
+against routing, CNM against CNI), predicted.""", """\
+name: seed-chapter
+hosts:
+  docker1: {address: 192.168.1.40, interface: ens33}   # §5.6 publishes on 192.168.1.40
+commands:
+  docker1: |
+    docker run -itd --network host --name ubuntu01 ubuntu:14.04
+    docker run -itd --network bridge --name ubuntu02 ubuntu:14.04
+    docker run -itd --network none --name ubuntu03 ubuntu:14.04
+    docker run -itd --network container:ubuntu02 --name ubuntu04 ubuntu:14.04
+    docker network create --driver bridge my_bridge
+    docker network inspect my_bridge
+    docker network create -d macvlan
+    --subnet=192.168.1.0/24
+    --ip-range=192.168.1.0/24
+    --gateway=192.168.1.1
+    -o parent=ens33
+    my_macvlan
+    docker run --name some-redis -d redis
+    docker run --name some-app --link some-redis:redis -d redis
+    docker run -it --link some-redis:redis --rm redis redis-cli -h redis -p 6379
+expect:
+  - {from: ubuntu02, to: outside, port: 80/tcp, result: open, source: docker1}
+  - {from: ubuntu03, to: outside, result: blocked}
+  - {from: ubuntu04, to: outside, port: 80/tcp, result: open, source: docker1}
+  - {from: some-app, to: redis, by: name, port: 6379/tcp, result: open}
+  - {from: ubuntu01, to: lan, port: 53/udp, result: open, source: docker1}
+""", [("none_out", "`ubuntu03` runs with `--network none`. Does it ping `outside`?", "result", 1,
+       "blocked"),
+      ("shared_source", "`ubuntu04` runs with `--network container:ubuntu02`. When it "
+       "connects to `outside`, which address does `outside` see?", "source", 2,
+       "192.168.1.40"),
+      ("linked", "`some-app` was started with `--link some-redis:redis`. Does it reach "
+       "`redis` on 6379?", "result", 3, "open")],
+     'print(lab.docker(["network", "inspect", "my_bridge"]))'),
 ]
+
+ACROSS = '''\
+# §4.6.1: a tunnel (VXLAN, Docker's overlay) against routes (flannel's host-gw): predicted
+OVERLAY = """
+name: across-overlay
+hosts: {docker1: {}, docker2: {}}
+networks: {ov: {driver: overlay, subnet: 10.0.9.0/24}}
+containers:
+  web: {host: docker1, network: ov, listen: [80/tcp]}
+  client: {host: docker2, network: ov}
+expect:
+  - {from: client, to: web, port: 80/tcp, result: open, source: client}
+"""
+ROUTED = """
+name: across-routes
+hosts:
+  node1: {runtime: cni}
+  node2: {runtime: cni}
+flannel: {Network: 10.244.0.0/16, Backend: {Type: host-gw}}
+cni:
+  cbr0:
+    cniVersion: "0.3.1"
+    plugins:
+      - {type: flannel, delegate: {hairpinMode: true, isDefaultGateway: true}}
+containers:
+  web: {host: node1, listen: [80/tcp]}
+  client: {host: node2}
+expect:
+  - {from: client, to: web, port: 80/tcp, result: open, source: client}
+"""
+for text in (OVERLAY, ROUTED):
+    other = Lab.from_yaml(text)
+    row = other.check().expectations[0]
+    print(f"{other.name}: {' -> '.join(row.predicted.path)}\\n  {row.predicted.why}")
+    display(other.draw("path 0"))'''
+
+CNM_CNI = '''\
+# §4.6.2: the same two containers wired by Docker (CNM) and by the CNI bridge plugin
+CNM = """
+name: cnm
+containers: {web: {listen: [80/tcp]}, client: {}}
+expect: [{from: client, to: web, port: 80/tcp, result: open, source: client}]
+"""
+CNI = """
+name: cni
+hosts: {node1: {runtime: cni}}
+cni:
+  mynet:
+    cniVersion: "1.0.0"
+    plugins:
+      - {type: bridge, bridge: cni0, isGateway: true, ipMasq: true,
+         ipam: {type: host-local, subnet: 10.88.0.0/16, routes: [{dst: 0.0.0.0/0}]}}
+containers: {web: {listen: [80/tcp]}, client: {}}
+expect: [{from: client, to: web, port: 80/tcp, result: open, source: client}]
+"""
+for text in (CNM, CNI):
+    other = Lab.from_yaml(text)
+    print(f"== {other.name}: {other.check().expectations[0].predicted.why}")
+    print(other.rules())'''
+
+MORE = {  # cells after a lesson's own: (markdown, code), predicted (no root needed)
+    "10-the-seed-chapter": [
+        ("## Across hosts (§4.6.1): a tunnel or routes\nDocker's overlay carries the "
+         "containers' packets inside VXLAN between the hosts; flannel's host-gw (and Calico, "
+         "lesson 9) routes them as they are, which needs the hosts on one link (or a router "
+         "that knows the routes). The same connection, predicted both ways: the path and why.",
+         ACROSS),
+        ("## CNM and CNI (§4.6.2)\nDocker's own model (libnetwork, CNM) and CNI's plugins "
+         "wire the same two containers alike here: a bridge, a veth each, NAT out. What "
+         "differs is who writes the rules and what they say: Docker's chains against the "
+         "bridge plugin's.", CNM_CNI),
+    ],
+}
+
+
+TRACED = {"01-default-bridge-and-nat": 3}  # the expectation its trace cell sends again
 
 
 def notebook(slug: str, title: str, text: str, scenario: str, exercises: list,
@@ -304,8 +440,8 @@ def notebook(slug: str, title: str, text: str, scenario: str, exercises: list,
     cells = [new_markdown_cell(f"# {title}\n\n{text}"), new_code_cell(SETUP),
              new_markdown_cell("## The scenario\nThe same YAML `netsim run` reads from a file. "
                                "The picture shows the network, not yet what reaches what."),
-             new_code_cell(f'SCENARIO = """\n{scenario}"""\nlab = Lab.from_yaml(SCENARIO)\n'
-                           "lab.draw(results=False)"),
+             new_code_cell(f'SCENARIO = """\n{asked(scenario, exercises)}"""\n'
+                           "lab = Lab.from_yaml(SCENARIO)\nlab.draw(results=False)"),
              new_code_cell(LIVE.format(extra=f"{extra}\n        " if extra else "pass")),
              new_markdown_cell("## Predict, then check\nThink first: each check compares your "
                                "answer with what the kernel did (with root) or what netsim "
@@ -321,12 +457,18 @@ def notebook(slug: str, title: str, text: str, scenario: str, exercises: list,
                   "rewrite in the host's nat PREROUTING and the conntrack entry that undoes "
                   "it for the reply, beside what netsim predicted."),
                  new_code_cell("if LIVE:\n    for traced in after_exercises:\n"
-                               "        display(traced)\nelse:\n    print(WHY_NOT)")]
+                               "        display(traced)\nelse:  # no root: the hops netsim "
+                               "predicts, drawn and said\n"
+                               f"    display(lab.draw('path {TRACED.get(slug, 0)}', report))\n"
+                               f"    print(report.expectations[{TRACED.get(slug, 0)}]"
+                               ".predicted.why)")]
                 if "after_exercises" in extra else []),
               new_markdown_cell("## The picture with the results, and the rules Docker writes"),
               new_code_cell("lab.draw(report=report)"),
               new_code_cell("print(lab.rules())" if not extra.startswith("print(lab.rules") else
                             "print(lab.rules(nft=True))")]
+    for text, code in MORE.get(slug, []):
+        cells += [new_markdown_cell(text), new_code_cell(code)]
     nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3",
                                                             "display_name": "Python 3",
                                                             "language": "python"}})

@@ -4,6 +4,7 @@ user with predictions only; none leaves a namespace behind."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,102 @@ def test_the_notebooks_ask_before_they_answer() -> None:
         assert "lab.check()\ncheck" not in before
 
 
+def _scenario(nb) -> dict:
+    import yaml
+
+    cell = next(c.source for c in nb.cells if c.source.startswith("SCENARIO = "))
+    return yaml.safe_load(cell.split('"""')[1])
+
+
+VERDICT_WORDS = {"reach", "blocked", "open", "closed", "nxdomain"}  # a hint lists them all
+
+
+def test_no_answer_is_on_the_page_before_its_question() -> None:
+    """Each question's expectation is shown as a question (`ask:`, no result, no source),
+    no expectation above it says the same probe with the answer, and its hint is not it."""
+    import nbformat
+
+    for path in NOTEBOOKS:
+        nb = nbformat.read(str(path), as_version=4)
+        rights = right_answers(str(path))
+        expect = _scenario(nb)["expect"]
+        for k, cell in enumerate(nb.cells):
+            m = re.match(r"check_answer\(report, (\d+), (\w+)\)", cell.source)
+            if m is None:
+                continue
+            n, var = int(m.group(1)), m.group(2)
+            right = str(rights[var]).lower()
+            asked = expect[n]
+            assert "ask" in asked and "result" not in asked and "source" not in asked, \
+                (path.stem, n)
+            same = [e for e in expect if e is not asked and all(
+                e.get(f) == asked.get(f) for f in ("from", "to", "port", "resolve", "size"))]
+            assert not any(str(e.get("result", "")).lower() == right or
+                           str(e.get("source", "")).lower() == right for e in same), path.stem
+            hint = nb.cells[k - 1].source  # the answer cell: `var = ...  # the hint`
+            if right not in VERDICT_WORDS:  # an address: the hint's example is another one
+                assert right not in hint.lower().split("#", 1)[1], (path.stem, var, hint)
+            shown = "\n".join(c.source for c in nb.cells[:k - 2])
+            assert f"check_answer(report, {n}," not in shown
+
+
+def _report(scenario: str):
+    from netsim.lab import Lab
+
+    return Lab.from_yaml(scenario).check()
+
+
+LESSON = """\
+name: q
+hosts: {docker1: {address: 192.168.1.10}}
+containers:
+  web: {ports: ["8080:80"], listen: [80/tcp]}
+  client: {}
+expect:
+  - {from: web, to: outside, port: 80/tcp, ask: source}
+  - {from: client, to: web, port: 80/tcp, ask: result}
+  - {from: lan, to: web, ask: result}
+  - {from: lan, to: docker1, port: 8081/tcp, ask: result}
+"""
+
+
+def test_check_answer_takes_names_addresses_and_the_words_that_mean_the_verdict(
+        capsys) -> None:
+    from netsim.exercise import check_answer
+
+    report = _report(LESSON)
+    for answer in ("192.168.1.10", "docker1", " Docker1 ".strip()):
+        assert check_answer(report, 0, answer) is True, answer
+    assert check_answer(report, 0, "client") is False  # a name, but the wrong one
+    assert "says '192.168.1.10'" in capsys.readouterr().out
+    for answer in ("open", "reach", "yes", "connects"):  # the port answers: all mean open
+        assert check_answer(report, 1, answer) is True, answer
+    assert "(precisely: open)" in capsys.readouterr().out
+    for answer in ("blocked", "no", "dropped", "timeout"):
+        assert check_answer(report, 2, answer) is True, answer
+    assert check_answer(report, 2, "reach") is False
+    assert check_answer(report, 3, "refused") is True  # nothing listens on 8081: RST
+    assert check_answer(report, 3, "closed") is True and check_answer(report, 3, "open") is False
+
+
+def test_check_answer_says_the_valid_words_and_refuses_a_bad_number(capsys) -> None:
+    from netsim.exercise import check_answer
+
+    report = _report(LESSON)
+    assert check_answer(report, 2, "maybe") is None
+    said = capsys.readouterr().out
+    assert "cannot read 'maybe'" in said and '"reach", "blocked"' in said
+    assert check_answer(report, 1, "perhaps") is None
+    assert '"open", "closed", "blocked"' in capsys.readouterr().out
+    assert check_answer(report, 0, "nowhere") is None
+    assert "a machine's name" in capsys.readouterr().out
+    assert check_answer(report, 9, "reach") is None and check_answer(report, -1, "x") is None
+    assert "no expectation 9 in this report: it has 4, numbered 0 to 3" in \
+        capsys.readouterr().out
+    assert check_answer(report, 1, ...) is None
+    assert "Write your answer first" in capsys.readouterr().out
+
+
 @needs_root
 def test_an_unanswered_and_a_wrong_answer_are_told_so() -> None:
     path = str(ROOT / "notebooks" / "04-host-none-container.ipynb")
@@ -88,3 +185,5 @@ def test_notebook_runs_without_root(path, tmp_path) -> None:
     assert "PICTURES 0" not in r.stdout
     assert r.stdout.count("Right.") == len(right_answers(str(path)))
     assert "(netsim's prediction)" in r.stdout
+    if path.stem.startswith("01-"):  # the trace lesson without root: the predicted hops
+        assert "docker1 DNAT 192.168.1.10:8080 -> 172.17.0.2:80" in r.stdout

@@ -33,6 +33,7 @@ class Probe:
     # up as a client does (getaddrinfo AF_UNSPEC), probed in the family of the first answer
     family: int = 4
     any: bool = False  # the expectation holds when one of the predicted ways holds
+    ask: str | None = None  # a question (`ask: result|source`): no expected answer is shown
 
     @property
     def label(self) -> str:

@@ -57,7 +57,7 @@ def address_of(model: Model, word: str, family: int = 4) -> IPAddress | str | No
         return f"'{word}' is not a node of this scenario nor an IP address"
 
 
-def _source_ips(model: Model, word: str) -> frozenset[IPAddress] | str:
+def source_ips(model: Model, word: str) -> frozenset[IPAddress] | str:
     if "@" not in word and word in model.endpoints:
         ep = model.endpoints[word]
         if ep.kind == NodeKind.HOST:
@@ -110,7 +110,7 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
             continue
         sips: frozenset = frozenset()
         if e.source is not None:
-            got = _source_ips(model, e.source)
+            got = source_ips(model, e.source)
             if isinstance(got, str):
                 raise ScenarioError(got, pos.where((*path, "source")), _names(model))
             sips = got
@@ -122,7 +122,7 @@ def expectations(loaded: Loaded, model: Model) -> list[Probe]:
                                     f"{_names(model)}, name@network or an IP address")
             probes.append(Probe(e.from_, src.ns, e.to, dst, proto,
                                 e.port.port if e.port else None, e.size, e.result, e.source,
-                                sips, f"expect[{i}]", family=family, any=e.any))
+                                sips, f"expect[{i}]", family=family, any=e.any, ask=e.ask))
     return probes
 
 
@@ -184,16 +184,17 @@ def _by_name(model: Model, e, src, i: int, pos, family: int) -> Probe:
                             ", ".join(model.names))
     if e.resolve is not None:
         return Probe(e.from_, src.ns, f"resolve {e.resolve}", view.nameserver, "dns", 53, None,
-                     e.result, None, frozenset(), f"expect[{i}]", e.resolve, family=family)
+                     e.result, None, frozenset(), f"expect[{i}]", e.resolve, family=family,
+                     ask=e.ask)
     sips: frozenset = frozenset()
     if e.source is not None:
-        got = _source_ips(model, e.source)
+        got = source_ips(model, e.source)
         if isinstance(got, str):
             raise ScenarioError(got, pos.where(("expect", i, "source")), _names(model))
         sips = got
     proto = e.port.proto if e.port else "icmp"
     return Probe(e.from_, src.ns, e.to, None, proto, e.port.port if e.port else None, e.size,
-                 e.result, e.source, sips, f"expect[{i}]", e.to, family=family)
+                 e.result, e.source, sips, f"expect[{i}]", e.to, family=family, ask=e.ask)
 
 
 def matrix(model: Model) -> list[Probe]:

@@ -25,7 +25,8 @@ def rows_table(rows: list[Row], observed: bool, title: str) -> str:
         f"<th>{h}</th>" for h in head) + "</tr>"]
     for i, r in enumerate(rows):
         p = r.probe
-        exp = (p.expected or "") + (f" from {p.source_expected}" if p.source_expected else "") + (
+        exp = (p.expected or ("? (asked)" if p.ask else "")) + (
+            f" from {p.source_expected}" if p.source_expected else "") + (
             " (any way)" if p.any else "")
         seen = r.source_seen if observed and r.observed else r.predicted.source_seen
         family = f"IPv{r.family}" if r.family else None

@@ -89,7 +89,8 @@ def expectations(rows: list[Row], observed: bool = False, engines: list[str] | N
         t.add_column(col, overflow="fold")
     for i, r in zip(index or range(len(rows)), rows, strict=True):
         p = r.probe
-        exp = (p.expected or "-") + (f" from {p.source_expected}" if p.source_expected else "") + (
+        exp = (p.expected or ("? (asked)" if p.ask else "-")) + (
+            f" from {p.source_expected}" if p.source_expected else "") + (
             " (any way)" if p.any else "")
         src = r.source_seen if observed and r.observed else r.way.source_seen
         cells = [str(i), escape(p.label), escape(exp),

@@ -26,6 +26,7 @@ from netsim.scenario.portspec import (
 RESULTS_ICMP = ("reach", "blocked")
 RESULTS_PORT = ("open", "closed", "blocked")
 RESULTS_DNS = ("nxdomain", "servfail", "timeout", "refused", "unreachable")
+ASKS = ("result", "source")  # what an `ask:` expectation (a lesson's question) asks about
 RESERVED = ("lan", "outside", "router")  # node names netsim itself uses on every LAN
 
 _LAB = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}\Z")
@@ -477,9 +478,27 @@ class Expect(Strict):
     # a Service's endpoints make several ways: the expectation holds when one of them holds
     # (a run tries again until the kernel takes such a way); default: every way must hold
     any: bool = False
+    # a question (a lesson's exercise): probed and reported, its answer left to the learner;
+    # what it asks about: the verdict, or the source address the far end sees
+    ask: Text | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> Expect:
+        if self.ask is not None:
+            if self.ask not in ASKS:
+                raise FieldProblem(f"'{self.ask}' is not a question netsim can check",
+                                   ", ".join(ASKS), ("ask",))
+            if self.result is not None or self.source is not None:
+                raise FieldProblem("a question has no result or source: its answer is the "
+                                   "learner's to give", sub=("result",) if self.result
+                                   is not None else ("source",))
+            if self.run is not None:
+                raise FieldProblem("ask: is for a probe (from, to), not a docker run",
+                                   sub=("ask",))
+            return self._probe_shape(asked=True)
+        return self._probe_shape()
+
+    def _probe_shape(self, asked: bool = False) -> Expect:
         if self.run is not None or self.error is not None:
             if self.run is None or self.error is None:
                 raise FieldProblem("a failing `docker run` is {run: NAME, error: TEXT}",
@@ -489,13 +508,18 @@ class Expect(Strict):
             return self
         if self.from_ is None:
             raise FieldProblem("missing required key 'from'")
-        if self.result is None:
+        if self.result is None and not asked:
             raise FieldProblem("missing required key 'result'")
         if self.to is None and self.resolve is None:
             raise FieldProblem("missing key 'to': where the probe goes", "a container, host, "
                                "lan, a LAN peer, outside, name@network or an IP")
         if self.resolve is not None and self.to is not None:
             raise FieldProblem("a DNS probe has resolve: and no to:", sub=("to",))
+        if asked:
+            if self.by not in (None, "ip", "name"):
+                raise FieldProblem(f"'{self.by}' is not a way to reach `to`", "ip, name",
+                                   ("by",))
+            return self
         if self.resolve is not None and self.result not in RESULTS_DNS:
             try:
                 ipaddress.ip_address(self.result)
