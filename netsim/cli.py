@@ -246,7 +246,7 @@ def lint(files: tuple[str, ...], fail_on: frozenset[str], junit_path: str | None
     from netsim.lab import Lab
     from netsim.report import judgement, junit
 
-    worst, suites = EXIT_OK, []
+    worst, suites, invalid = EXIT_OK, [], []
     for file in files:
         with paused():
             try:
@@ -255,6 +255,7 @@ def lint(files: tuple[str, ...], fail_on: frozenset[str], junit_path: str | None
                 placed = getattr(e, "where", None) is not None and e.where.file == file
                 click.echo(f"{e}" if placed else f"{file}: error: {e}")
                 worst = max(worst, e.exit_code)
+                invalid.append((file, str(e)))
                 continue
         judged = judgement.cases(report, fail_on)
         for c in judged:
@@ -265,7 +266,8 @@ def lint(files: tuple[str, ...], fail_on: frozenset[str], junit_path: str | None
         worst = max(worst, judgement.exit_code(judged))
         suites.append((file, report, judged))
     if junit_path:
-        junit.write_many(junit_path, [(f, r.lab, j, r.seconds) for f, r, j in suites])
+        junit.write_many(junit_path, [(f, r.lab, j, r.seconds) for f, r, j in suites],
+                         invalid)
     failed = sum(1 for *_, j in suites for c in j if c.failure)
     click.echo(f"netsim lint: {len(files)} file{'s' * (len(files) > 1)}, {failed} "
                f"failure{'s' * (failed != 1)}, {len(files) - len(suites)} not valid", err=True)

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from netsim.cli import main
 from tests.conftest import SCENARIOS
-from tests.report.junit_xsd import junit_failures
+from tests.report.junit_xsd import junit_failures, parsed
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
@@ -126,8 +126,11 @@ def test_lint_says_each_problem_at_its_line_and_exits_as_the_worst(tmp_path: Pat
     assert f"{wrong}:4: error: expect[0]: lan -> aa icmp: expected reach, predicted blocked" \
         in r.stdout
     assert junit_failures(xml) == 1
-    r = CliRunner().invoke(main, ["lint", str(wrong), str(bad), str(tmp_path / "none.yml")])
-    assert r.exit_code == 2
+    r = CliRunner().invoke(main, ["lint", str(wrong), str(bad), str(tmp_path / "none.yml"),
+                                  "--junit", str(xml)])
+    assert r.exit_code == 2 and junit_failures(xml) == 1
+    errors = [c.get("name") for c in parsed(xml).iter("testcase") if c.find("error") is not None]
+    assert errors == [str(bad), str(tmp_path / "none.yml")]
     assert f"{bad}:3:7: containers.a.nett: unknown key 'nett'" in r.stdout
     assert f"{tmp_path / 'none.yml'}: error: no such file" in r.stdout
     r = CliRunner().invoke(main, ["lint", str(SCENARIOS / "overlay-mtu.yml")])

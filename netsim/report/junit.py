@@ -49,12 +49,23 @@ def write(path: str | Path, lab: str, judged: list[Case], seconds: float,
     _save(path, tree(lab, judged, seconds, properties or {}))
 
 
-def write_many(path: str | Path, reports: list[tuple[str, str, list[Case], float]]) -> None:
-    """`netsim lint`: one file, its suites per scenario (file, lab, cases, seconds)."""
+def write_many(path: str | Path, reports: list[tuple[str, str, list[Case], float]],
+               invalid: list[tuple[str, str]] = ()) -> None:
+    """`netsim lint`: one file, its suites per scenario (file, lab, cases, seconds), and a
+    suite of the files that are not valid, each an error (what made the exit code 2)."""
     root = ET.Element("testsuites", name="netsim.lint", tests="0", failures="0", errors="0",
                       time="0")
     for file, lab, judged, seconds in reports:
         tree(lab, judged, seconds, {"file": file}, root)
+    if invalid:
+        el = ET.SubElement(root, "testsuite", name="netsim.lint.invalid",
+                           tests=str(len(invalid)), failures="0", errors=str(len(invalid)),
+                           time="0")
+        for file, said in invalid:
+            case = ET.SubElement(el, "testcase", classname="netsim.lint.invalid", name=file)
+            ET.SubElement(case, "error", message=said, type="input")
+        for k in ("tests", "errors"):
+            root.set(k, str(int(root.get(k)) + len(invalid)))
     _save(path, root)
 
 
