@@ -180,13 +180,16 @@ def _output_options(fn):
 
 
 def _judged(report, command: str, outputs: dict, console: Console) -> int:
-    """Judge the report once; write what was asked from that; the exit code it makes."""
-    from netsim.report import jsonout, judgement, junit, markdown, terminal
+    """Judge the report once; write what was asked from that; the exit code it makes (each
+    writer imported when asked for: a plain check loads no XML, no schema)."""
+    from netsim.report import judgement, terminal
 
     json_path, junit_path = outputs["json_path"], outputs["junit_path"]
     judged = judgement.cases(report, outputs["fail_on"])
     terminal.print_fail_on(judged, console)
     if outputs["markdown_path"]:
+        from netsim.report import markdown
+
         text = markdown.summary(report, judged, command)
         if outputs["markdown_path"] == "-":
             click.echo(text)
@@ -194,6 +197,8 @@ def _judged(report, command: str, outputs: dict, console: Console) -> int:
             with open(outputs["markdown_path"], "a") as f:
                 f.write(text + "\n")
     if json_path:
+        from netsim.report import jsonout
+
         jsonout.report(json_path, report, judged, command)
     if outputs["html_path"]:
         from netsim.report import draw, html_report
@@ -201,6 +206,8 @@ def _judged(report, command: str, outputs: dict, console: Console) -> int:
         svg = draw.Picture(draw.topology(report.model, list(report.expectations))).svg()
         html_report.write(outputs["html_path"], report, judged, command, svg)
     if junit_path:
+        from netsim.report import junit
+
         junit.write(junit_path, report.lab, judged, report.seconds,
                     {"command": command, "behaviour": report.model.behaviour()})
     return judgement.exit_code(judged)
