@@ -108,3 +108,16 @@ def lab(text: str) -> Lab:
 
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="builds network namespaces: needs root")
+
+
+def committed(where: Path, scenario: Path) -> Path:
+    """A copy of `scenario` committed in a new git repository under `where` (what
+    `netsim diff --git` and the action's diff read): the copy's path."""
+    repo = where / "repo"
+    repo.mkdir()
+    path = repo / scenario.name
+    shutil.copy(scenario, path)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    for argv in (["init", "-q"], ["add", "."], ["commit", "-qm", "base"]):
+        subprocess.run([*git, *argv], check=True, capture_output=True)
+    return path

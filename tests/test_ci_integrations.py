@@ -16,7 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 from netsim.cli import main
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, committed
 from tests.report.junit_xsd import junit_failures, parsed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,14 +99,7 @@ def test_the_action_fails_on_a_chosen_warning_and_says_why(tmp_path: Path) -> No
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_the_action_adds_the_diff_against_the_base(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    path = repo / "bridge.yml"
-    path.write_text((SCENARIOS / "bridge.yml").read_text())
-    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    path = committed(tmp_path, SCENARIOS / "bridge.yml")
     path.write_text(path.read_text().replace('"8080:80", ', ""))
     code, _, summary = _run_action(tmp_path, scenario=str(path), **{"diff-base": "HEAD"})
     assert code == 1  # the new scenario's own expectations on 8080 fail

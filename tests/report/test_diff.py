@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from click.testing import CliRunner
 from netsim.cli import main
 from netsim.diff import diff
 from netsim.lab import Lab
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, committed
 from tests.report.junit_xsd import junit_cases, junit_failures
 
 
@@ -89,18 +88,7 @@ def test_unpublishing_a_port_breaks_its_expectations_in_every_format(tmp_path: P
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_two_git_revisions_of_one_file(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    path = repo / "bridge.yml"
-    path.write_text((SCENARIOS / "bridge.yml").read_text())
-
-    def git(*argv: str) -> None:
-        subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t",
-                        *argv], check=True, capture_output=True)
-
-    git("init", "-q")
-    git("add", "bridge.yml")
-    git("commit", "-qm", "scenario")
+    path = committed(tmp_path, SCENARIOS / "bridge.yml")
     assert _diff("--git", "HEAD", str(path))[0] == 0
     path.write_text(_changed(tmp_path).read_text())
     code, out = _diff("--git", "HEAD", str(path), "-q")
